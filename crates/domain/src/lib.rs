@@ -1,0 +1,11 @@
+//! Pure domain rules of migportal. Nothing here performs I/O: callers pass in
+//! the current time and random values so every rule is deterministic and testable.
+
+pub mod account;
+pub mod error;
+pub mod identifiers;
+pub mod otp;
+pub mod person;
+pub mod throttle;
+
+pub use error::Invalid;

@@ -1,0 +1,153 @@
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{Job, Store};
+use tokio::sync::watch;
+
+/// Why a job did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Try again later (a server down, a timeout).
+    #[error("temporary: {0}")]
+    Temporary(String),
+    /// Retrying cannot help; the job is given up at once.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+/// Handles one kind of job. Must be idempotent: a job may run more than once
+/// (a worker can die after the I/O and before marking it done).
+#[async_trait]
+pub trait JobHandler: Send + Sync {
+    async fn handle(&self, job: &Job) -> Result<(), JobError>;
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Names this worker in job leases; unique per process.
+    pub worker_id: String,
+    pub lease_ms: i64,
+    /// Sleep when no job is due.
+    pub idle_poll: Duration,
+    /// Jobs run at once by this process.
+    pub concurrency: usize,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            worker_id: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+            lease_ms: 60_000,
+            idle_poll: Duration::from_millis(500),
+            concurrency: 4,
+        }
+    }
+}
+
+/// Exponential backoff with jitter, capped at five minutes.
+pub fn backoff_ms(attempts: u32, jitter: f64) -> i64 {
+    let base = 1_000i64.saturating_mul(1i64 << attempts.min(20));
+    let capped = base.min(300_000);
+    let jitter = jitter.clamp(0.0, 1.0);
+    // Truncation is fine: this is a delay in milliseconds.
+    #[allow(clippy::cast_possible_truncation)]
+    let extra = (capped as f64 * 0.2 * jitter) as i64;
+    capped + extra
+}
+
+pub struct Worker {
+    store: Arc<dyn Store>,
+    handlers: HashMap<String, Arc<dyn JobHandler>>,
+    config: WorkerConfig,
+    clock: fn() -> i64,
+}
+
+impl Worker {
+    pub fn new(store: Arc<dyn Store>, config: WorkerConfig, clock: fn() -> i64) -> Self {
+        Self {
+            store,
+            handlers: HashMap::new(),
+            config,
+            clock,
+        }
+    }
+
+    pub fn handle(mut self, kind: &str, handler: Arc<dyn JobHandler>) -> Self {
+        self.handlers.insert(kind.to_owned(), handler);
+        self
+    }
+
+    /// Runs until `shutdown` turns true; jobs in progress are finished first.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let this = Arc::new(self);
+        let mut lanes = Vec::new();
+        for lane in 0..this.config.concurrency.max(1) {
+            let me = this.clone();
+            let mut stop = shutdown.clone();
+            lanes.push(tokio::spawn(async move {
+                let id = format!("{}-{lane}", me.config.worker_id);
+                loop {
+                    if *stop.borrow() {
+                        break;
+                    }
+                    let worked = me.run_one(&id).await;
+                    if !worked {
+                        tokio::select! {
+                            _ = tokio::time::sleep(me.config.idle_poll) => {}
+                            _ = stop.changed() => {}
+                        }
+                    }
+                }
+            }));
+        }
+        for lane in lanes {
+            let _ = lane.await;
+        }
+    }
+
+    /// Claims and runs one job; false when none was due (or the store failed).
+    pub async fn run_one(&self, worker: &str) -> bool {
+        let now = (self.clock)();
+        let job = match self.store.claim_job(worker, now, self.config.lease_ms).await {
+            Ok(Some(job)) => job,
+            Ok(None) => return false,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot claim a job");
+                return false;
+            }
+        };
+        let outcome = match self.handlers.get(&job.kind) {
+            Some(h) => h.handle(&job).await,
+            None => Err(JobError::Permanent(format!("no handler for {}", job.kind))),
+        };
+        let now = (self.clock)();
+        let result = match outcome {
+            Ok(()) => {
+                metrics_done(&job.kind, "done");
+                self.store.complete_job(job.id, worker, now).await
+            }
+            Err(e) => {
+                let give_up = matches!(e, JobError::Permanent(_));
+                let run_at = now + backoff_ms(job.attempts, rand::random::<f64>());
+                tracing::warn!(kind = %job.kind, job = %job.id, attempts = job.attempts, error = %e, "job failed");
+                metrics_done(&job.kind, "failed");
+                if give_up {
+                    self.store.give_up_job(job.id, worker, &e.to_string(), now).await
+                } else {
+                    self.store.retry_job(job.id, worker, &e.to_string(), run_at, now).await
+                }
+            }
+        };
+        match result {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(job = %job.id, "lease lost before the job was recorded"),
+            Err(e) => tracing::error!(job = %job.id, error = %e, "cannot record job outcome"),
+        }
+        true
+    }
+}
+
+fn metrics_done(kind: &str, outcome: &str) {
+    tracing::debug!(kind, outcome, "job finished");
+}

@@ -1,0 +1,119 @@
+-- Foundation schema. Times are unix milliseconds (BIGINT) in both backends so the
+-- SQL stays identical and no time-zone conversion happens in storage.
+
+CREATE TABLE offices (
+    id UUID PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    address TEXT NOT NULL,
+    time_zone TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE office_hours (
+    office_id UUID NOT NULL REFERENCES offices(id),
+    weekday BIGINT NOT NULL,
+    opens_min BIGINT NOT NULL,
+    closes_min BIGINT NOT NULL,
+    PRIMARY KEY (office_id, weekday, opens_min)
+);
+
+CREATE TABLE accounts (
+    id UUID PRIMARY KEY,
+    surname TEXT NOT NULL,
+    given_name TEXT NOT NULL,
+    patronymic TEXT,
+    phone TEXT UNIQUE,
+    email TEXT UNIQUE,
+    password_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    level TEXT NOT NULL,
+    role TEXT NOT NULL,
+    office_id UUID REFERENCES offices(id),
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE otp_challenges (
+    id UUID PRIMARY KEY,
+    account_id UUID NOT NULL REFERENCES accounts(id),
+    purpose TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    sent_at BIGINT NOT NULL,
+    sends BIGINT NOT NULL,
+    attempts BIGINT NOT NULL,
+    consumed BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX otp_challenges_account ON otp_challenges (account_id);
+
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    account_id UUID NOT NULL REFERENCES accounts(id),
+    kind TEXT NOT NULL,
+    csrf_token TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_account ON sessions (account_id);
+CREATE INDEX sessions_expiry ON sessions (expires_at);
+
+CREATE TABLE login_failures (
+    login_key TEXT PRIMARY KEY,
+    failures BIGINT NOT NULL,
+    last_failure_at BIGINT NOT NULL
+);
+
+CREATE TABLE identities (
+    account_id UUID PRIMARY KEY REFERENCES accounts(id),
+    version BIGINT NOT NULL,
+    document_kind TEXT NOT NULL,
+    snils_lookup TEXT NOT NULL UNIQUE,
+    key_id TEXT NOT NULL,
+    sealed BLOB NOT NULL,
+    masked TEXT NOT NULL,
+    state TEXT NOT NULL,
+    failure_reason TEXT,
+    submitted_at BIGINT NOT NULL,
+    checked_at BIGINT
+);
+
+CREATE TABLE jobs (
+    id UUID PRIMARY KEY,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    dedup_key TEXT UNIQUE,
+    run_at BIGINT NOT NULL,
+    attempts BIGINT NOT NULL,
+    max_attempts BIGINT NOT NULL,
+    locked_by TEXT,
+    locked_until BIGINT,
+    last_error TEXT,
+    done_at BIGINT,
+    outcome TEXT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX jobs_due ON jobs (done_at, run_at);
+
+CREATE TABLE demo_mailbox (
+    id UUID PRIMARY KEY,
+    channel TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE audit_events (
+    id UUID PRIMARY KEY,
+    at BIGINT NOT NULL,
+    actor_id UUID,
+    action TEXT NOT NULL,
+    subject_id UUID,
+    details TEXT NOT NULL
+);
+CREATE INDEX audit_events_subject ON audit_events (subject_id);

@@ -1,0 +1,180 @@
+//! Persistence of migportal.
+//!
+//! The `Store` is made of traits at use-case granularity: each method is one
+//! transaction that changes state, appends its audit event and enqueues its
+//! outbox jobs together. Two implementations share the SQL text through macros
+//! (`shared/`), and differ only where the dialects must: transaction start
+//! (`BEGIN IMMEDIATE` on SQLite) and job claiming (`SKIP LOCKED` on PostgreSQL).
+
+mod error;
+pub mod job_kind;
+mod model;
+mod postgres;
+mod shared;
+mod sqlite;
+pub mod vault;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use async_trait::async_trait;
+use domain::account::Verification;
+use domain::throttle::FailureRecord;
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub use error::StoreError;
+pub use model::*;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[async_trait]
+pub trait AccountStore {
+    /// Creates an account waiting for its contact to be proven, the code challenge
+    /// and the job that delivers the code, in one transaction.
+    async fn register_account(
+        &self,
+        account: NewAccount,
+        challenge: NewChallenge,
+        deliver: NewJob,
+        now: i64,
+    ) -> Result<()>;
+    /// Creates an active account directly (staff and demo users); audited.
+    async fn create_account(&self, account: NewAccount, actor: Option<Uuid>, now: i64)
+    -> Result<()>;
+    async fn get_account(&self, id: Uuid) -> Result<Option<Account>>;
+    async fn find_auth(&self, lookup: &LoginLookup) -> Result<Option<AuthRecord>>;
+    async fn get_challenge(&self, id: Uuid) -> Result<Option<Challenge>>;
+    /// Counts a wrong code; `Stale` when another request counted first.
+    async fn challenge_wrong_code(&self, id: Uuid, seen_attempts: u32) -> Result<()>;
+    /// Consumes the challenge and activates the account; `Stale` if already used.
+    async fn confirm_challenge(&self, id: Uuid, seen_attempts: u32, now: i64) -> Result<()>;
+    /// Replaces the code with a new one and enqueues its delivery.
+    async fn resend_challenge(
+        &self,
+        id: Uuid,
+        seen_sends: u32,
+        code_hash: String,
+        deliver: NewJob,
+        now: i64,
+    ) -> Result<()>;
+    async fn login_failures(&self, key: &str) -> Result<FailureRecord>;
+    async fn set_login_failures(&self, key: &str, record: FailureRecord) -> Result<()>;
+    async fn clear_login_failures(&self, key: &str) -> Result<()>;
+    async fn list_audit(&self, subject: Uuid) -> Result<Vec<AuditEvent>>;
+}
+
+#[async_trait]
+pub trait SessionStore {
+    async fn create_session(&self, session: NewSession, now: i64) -> Result<()>;
+    /// The session if it exists and has not expired at `now`.
+    async fn find_session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRecord>>;
+    async fn touch_session(&self, token_hash: &str, now: i64, expires_at: i64) -> Result<()>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    async fn purge_expired_sessions(&self, now: i64) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait IdentityStore {
+    /// Stores (or replaces) the identity data, marks it pending and enqueues the
+    /// registry check. Returns the new version; `Conflict("snils")` if the SNILS
+    /// belongs to another account.
+    async fn submit_identity(&self, identity: NewIdentity, now: i64) -> Result<i64>;
+    async fn get_identity(&self, account_id: Uuid) -> Result<Option<IdentityRecord>>;
+    /// Records a finished check of `version`, raises the account to the standard
+    /// level when verified, and enqueues the notice. `Stale` if the person has
+    /// resubmitted meanwhile (the result of an old check must not win).
+    async fn finish_identity_check(
+        &self,
+        account_id: Uuid,
+        version: i64,
+        outcome: Verification,
+        notice: NewJob,
+        now: i64,
+    ) -> Result<()>;
+}
+
+#[async_trait]
+pub trait JobStore {
+    async fn enqueue(&self, job: NewJob, now: i64) -> Result<()>;
+    /// Claims the next due job for `lease_ms`; committed before the caller does I/O.
+    async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> Result<Option<Job>>;
+    /// Marks a claimed job done; false if the lease was lost to another worker.
+    async fn complete_job(&self, id: Uuid, worker: &str, now: i64) -> Result<bool>;
+    /// Releases a failed job to run again at `run_at`, or gives up after its
+    /// last attempt; false if the lease was lost.
+    async fn retry_job(&self, id: Uuid, worker: &str, error: &str, run_at: i64, now: i64)
+    -> Result<bool>;
+    /// Records a job as failed for good (a permanent error); false if the lease was lost.
+    async fn give_up_job(&self, id: Uuid, worker: &str, error: &str, now: i64) -> Result<bool>;
+    async fn job_stats(&self) -> Result<JobStats>;
+}
+
+#[async_trait]
+pub trait MailboxStore {
+    async fn add_demo_message(&self, message: DemoMessage) -> Result<()>;
+    async fn list_demo_messages(&self, limit: u32) -> Result<Vec<DemoMessage>>;
+}
+
+#[async_trait]
+pub trait OfficeStore {
+    async fn upsert_office(&self, office: Office, hours: Vec<OfficeHours>, now: i64) -> Result<()>;
+    async fn list_offices(&self) -> Result<Vec<Office>>;
+}
+
+#[async_trait]
+pub trait Health {
+    /// Which backend this is: "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+    async fn ping(&self) -> Result<()>;
+}
+
+/// Everything the application needs from storage.
+pub trait Store:
+    AccountStore + SessionStore + IdentityStore + JobStore + MailboxStore + OfficeStore + Health
+    + Send
+    + Sync
+{
+}
+
+impl<T> Store for T where
+    T: AccountStore
+        + SessionStore
+        + IdentityStore
+        + JobStore
+        + MailboxStore
+        + OfficeStore
+        + Health
+        + Send
+        + Sync
+{
+}
+
+/// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and
+/// applies the embedded migrations when `migrate` is set.
+pub async fn connect(url: &str, migrate: bool) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::connect(url).await?;
+        if migrate {
+            store.migrate().await?;
+        }
+        Ok(Arc::new(store))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PgStore::connect(url).await?;
+        if migrate {
+            store.migrate().await?;
+        }
+        Ok(Arc::new(store))
+    } else {
+        Err(StoreError::Config(
+            "database URL must start with sqlite:// or postgres://".into(),
+        ))
+    }
+}
+
+/// Ties a store type to its sqlx database, for helpers shared through macros.
+pub(crate) trait Backend {
+    type Db: sqlx::Database;
+}

@@ -1,0 +1,230 @@
+//! Records that cross the Store boundary. Plain data: validation happened before.
+
+use domain::account::{AccountStatus, AssuranceLevel, FailureReason, Role, VerificationState};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub id: Uuid,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub status: AccountStatus,
+    pub level: AssuranceLevel,
+    pub role: Role,
+    pub office_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: Uuid,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub status: AccountStatus,
+    pub level: AssuranceLevel,
+    pub role: Role,
+    pub office_id: Option<Uuid>,
+    pub created_at: i64,
+}
+
+/// What the login check needs, and nothing more.
+#[derive(Debug, Clone)]
+pub struct AuthRecord {
+    pub id: Uuid,
+    pub password_hash: String,
+    pub status: AccountStatus,
+    pub role: Role,
+}
+
+/// The identifier a person typed at the login form, already normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginLookup {
+    Phone(String),
+    Email(String),
+    /// The keyed hash of a SNILS (the number itself is only stored encrypted).
+    SnilsLookup(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewChallenge {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub purpose: String,
+    pub channel: String,
+    pub destination: String,
+    pub code_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub purpose: String,
+    pub channel: String,
+    pub destination: String,
+    pub code_hash: String,
+    pub sent_at: i64,
+    pub sends: u32,
+    pub attempts: u32,
+    pub consumed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: String,
+    /// Jobs with the same key are enqueued once (e.g. one notice per event).
+    pub dedup_key: Option<String>,
+    pub run_at: i64,
+    pub max_attempts: u32,
+}
+
+impl NewJob {
+    pub fn now(kind: &str, payload: String, now: i64) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            kind: kind.to_owned(),
+            payload,
+            dedup_key: None,
+            run_at: now,
+            max_attempts: 20,
+        }
+    }
+
+    pub fn dedup(mut self, key: String) -> Self {
+        self.dedup_key = Some(key);
+        self
+    }
+
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n;
+        self
+    }
+}
+
+/// A job claimed by one worker until `locked_until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: String,
+    /// Attempts including this one.
+    pub attempts: u32,
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JobStats {
+    pub pending: u64,
+    pub done: u64,
+    pub dead: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub account_id: Uuid,
+    pub kind: SessionKind,
+    pub csrf_token: String,
+    pub user_agent: String,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A browser session carried in a cookie.
+    Cookie,
+    /// An API client's bearer token.
+    Bearer,
+}
+
+impl SessionKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Cookie => "cookie",
+            Self::Bearer => "bearer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    pub account_id: Uuid,
+    pub kind: String,
+    pub csrf_token: String,
+    pub user_agent: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewIdentity {
+    pub account_id: Uuid,
+    pub document_kind: String,
+    pub snils_lookup: String,
+    pub key_id: String,
+    pub sealed: Vec<u8>,
+    /// What lists may show: masked numbers only.
+    pub masked: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityRecord {
+    pub account_id: Uuid,
+    pub version: i64,
+    pub document_kind: String,
+    pub snils_lookup: String,
+    pub key_id: String,
+    pub sealed: Vec<u8>,
+    pub masked: String,
+    pub state: VerificationState,
+    pub failure_reason: Option<FailureReason>,
+    pub submitted_at: i64,
+    pub checked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoMessage {
+    pub id: Uuid,
+    pub channel: String,
+    pub destination: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Office {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub address: String,
+    pub time_zone: String,
+}
+
+/// Reception hours of one weekday (1 = Monday), minutes from midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfficeHours {
+    pub weekday: u8,
+    pub opens_min: u16,
+    pub closes_min: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub at: i64,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub subject_id: Option<Uuid>,
+    pub details: String,
+}

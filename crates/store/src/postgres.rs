@@ -1,0 +1,56 @@
+//! PostgreSQL: production, several instances sharing one database.
+
+use crate::shared;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+}
+
+impl crate::Backend for PgStore {
+    type Db = Postgres;
+}
+
+impl PgStore {
+    pub(crate) const BACKEND: &'static str = "postgres";
+
+    /// SKIP LOCKED lets instances claim different jobs without waiting on each other.
+    pub(crate) const CLAIM_JOB_SQL: &'static str = "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
+         AND (locked_until IS NULL OR locked_until < $3) ORDER BY run_at, id LIMIT 1 \
+         FOR UPDATE SKIP LOCKED) \
+         RETURNING id, kind, payload, attempts, max_attempts";
+
+    pub async fn connect(url: &str) -> crate::Result<Self> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn migrate(&self) -> crate::Result<()> {
+        sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn begin_write(&self) -> crate::Result<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+shared::impl_account_store!(PgStore);
+shared::impl_session_store!(PgStore);
+shared::impl_identity_store!(PgStore);
+shared::impl_job_store!(PgStore);
+shared::impl_misc_stores!(PgStore);

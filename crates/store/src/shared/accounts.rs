@@ -1,0 +1,313 @@
+macro_rules! impl_account_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::AccountStore for $store {
+            async fn register_account(
+                &self,
+                account: $crate::NewAccount,
+                challenge: $crate::NewChallenge,
+                deliver: $crate::NewJob,
+                now: i64,
+            ) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                let id = account.id;
+                insert_account(&mut tx, account, now).await?;
+                sqlx::query(
+                    "INSERT INTO otp_challenges (id, account_id, purpose, channel, destination, \
+                     code_hash, sent_at, sends, attempts, consumed, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, FALSE, $7)",
+                )
+                .bind(challenge.id)
+                .bind(challenge.account_id)
+                .bind(challenge.purpose)
+                .bind(challenge.channel)
+                .bind(challenge.destination)
+                .bind(challenge.code_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                $crate::shared::enqueue!(tx, deliver, now);
+                $crate::shared::audit!(tx, now, Some(id), "account.registered", Some(id), "");
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_account(
+                &self,
+                account: $crate::NewAccount,
+                actor: Option<uuid::Uuid>,
+                now: i64,
+            ) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                let id = account.id;
+                let details = format!("role={}", account.role.as_str());
+                insert_account(&mut tx, account, now).await?;
+                $crate::shared::audit!(tx, now, actor, "account.created", Some(id), details);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_account(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::Account>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT id, surname, given_name, patronymic, phone, email, status, level, \
+                     role, office_id, created_at FROM accounts WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                Ok(Some($crate::Account {
+                    id: r.try_get("id")?,
+                    surname: r.try_get("surname")?,
+                    given_name: r.try_get("given_name")?,
+                    patronymic: r.try_get("patronymic")?,
+                    phone: r.try_get("phone")?,
+                    email: r.try_get("email")?,
+                    status: $crate::shared::status(r.try_get("status")?)?,
+                    level: $crate::shared::level(r.try_get("level")?)?,
+                    role: $crate::shared::role(r.try_get("role")?)?,
+                    office_id: r.try_get("office_id")?,
+                    created_at: r.try_get("created_at")?,
+                }))
+            }
+
+            async fn find_auth(
+                &self,
+                lookup: &$crate::LoginLookup,
+            ) -> $crate::Result<Option<$crate::AuthRecord>> {
+                use sqlx::Row;
+                let (sql, value) = match lookup {
+                    $crate::LoginLookup::Phone(v) => (
+                        "SELECT id, password_hash, status, role FROM accounts WHERE phone = $1",
+                        v,
+                    ),
+                    $crate::LoginLookup::Email(v) => (
+                        "SELECT id, password_hash, status, role FROM accounts WHERE email = $1",
+                        v,
+                    ),
+                    $crate::LoginLookup::SnilsLookup(v) => (
+                        "SELECT a.id, a.password_hash, a.status, a.role FROM accounts a \
+                         JOIN identities i ON i.account_id = a.id \
+                         WHERE i.snils_lookup = $1 AND i.state = 'verified'",
+                        v,
+                    ),
+                };
+                let row = sqlx::query(sql).bind(value).fetch_optional(&self.pool).await?;
+                let Some(r) = row else { return Ok(None) };
+                Ok(Some($crate::AuthRecord {
+                    id: r.try_get("id")?,
+                    password_hash: r.try_get("password_hash")?,
+                    status: $crate::shared::status(r.try_get("status")?)?,
+                    role: $crate::shared::role(r.try_get("role")?)?,
+                }))
+            }
+
+            async fn get_challenge(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::Challenge>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT id, account_id, purpose, channel, destination, code_hash, sent_at, \
+                     sends, attempts, consumed FROM otp_challenges WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                Ok(Some($crate::Challenge {
+                    id: r.try_get("id")?,
+                    account_id: r.try_get("account_id")?,
+                    purpose: r.try_get("purpose")?,
+                    channel: r.try_get("channel")?,
+                    destination: r.try_get("destination")?,
+                    code_hash: r.try_get("code_hash")?,
+                    sent_at: r.try_get("sent_at")?,
+                    sends: $crate::shared::count(r.try_get("sends")?),
+                    attempts: $crate::shared::count(r.try_get("attempts")?),
+                    consumed: r.try_get("consumed")?,
+                }))
+            }
+
+            async fn challenge_wrong_code(
+                &self,
+                id: uuid::Uuid,
+                seen_attempts: u32,
+            ) -> $crate::Result<()> {
+                let done = sqlx::query(
+                    "UPDATE otp_challenges SET attempts = attempts + 1 \
+                     WHERE id = $1 AND attempts = $2 AND consumed = FALSE",
+                )
+                .bind(id)
+                .bind(i64::from(seen_attempts))
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 1 { Ok(()) } else { Err($crate::StoreError::Stale) }
+            }
+
+            async fn confirm_challenge(
+                &self,
+                id: uuid::Uuid,
+                seen_attempts: u32,
+                now: i64,
+            ) -> $crate::Result<()> {
+                use sqlx::Row;
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "UPDATE otp_challenges SET consumed = TRUE \
+                     WHERE id = $1 AND attempts = $2 AND consumed = FALSE RETURNING account_id, purpose",
+                )
+                .bind(id)
+                .bind(i64::from(seen_attempts))
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else { return Err($crate::StoreError::Stale) };
+                let account_id: uuid::Uuid = row.try_get("account_id")?;
+                let purpose: String = row.try_get("purpose")?;
+                if purpose == "contact" {
+                    sqlx::query(
+                        "UPDATE accounts SET status = 'active', updated_at = $2 \
+                         WHERE id = $1 AND status = 'pending_contact'",
+                    )
+                    .bind(account_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let action = format!("challenge.confirmed.{purpose}");
+                $crate::shared::audit!(tx, now, Some(account_id), action, Some(account_id), "");
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn resend_challenge(
+                &self,
+                id: uuid::Uuid,
+                seen_sends: u32,
+                code_hash: String,
+                deliver: $crate::NewJob,
+                now: i64,
+            ) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE otp_challenges SET code_hash = $3, sends = sends + 1, attempts = 0, \
+                     sent_at = $4 WHERE id = $1 AND sends = $2 AND consumed = FALSE",
+                )
+                .bind(id)
+                .bind(i64::from(seen_sends))
+                .bind(code_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err($crate::StoreError::Stale);
+                }
+                $crate::shared::enqueue!(tx, deliver, now);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn login_failures(
+                &self,
+                key: &str,
+            ) -> $crate::Result<domain::throttle::FailureRecord> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT failures, last_failure_at FROM login_failures WHERE login_key = $1",
+                )
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(match row {
+                    Some(r) => domain::throttle::FailureRecord {
+                        failures: $crate::shared::count(r.try_get("failures")?),
+                        last_failure_ms: r.try_get("last_failure_at")?,
+                    },
+                    None => domain::throttle::FailureRecord::default(),
+                })
+            }
+
+            async fn set_login_failures(
+                &self,
+                key: &str,
+                record: domain::throttle::FailureRecord,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO login_failures (login_key, failures, last_failure_at) \
+                     VALUES ($1, $2, $3) ON CONFLICT (login_key) \
+                     DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at",
+                )
+                .bind(key)
+                .bind(i64::from(record.failures))
+                .bind(record.last_failure_ms)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn clear_login_failures(&self, key: &str) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM login_failures WHERE login_key = $1")
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn list_audit(
+                &self,
+                subject: uuid::Uuid,
+            ) -> $crate::Result<Vec<$crate::AuditEvent>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, at, actor_id, action, subject_id, details FROM audit_events \
+                     WHERE subject_id = $1 ORDER BY at, id",
+                )
+                .bind(subject)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|r| {
+                        Ok($crate::AuditEvent {
+                            id: r.try_get("id")?,
+                            at: r.try_get("at")?,
+                            actor_id: r.try_get("actor_id")?,
+                            action: r.try_get("action")?,
+                            subject_id: r.try_get("subject_id")?,
+                            details: r.try_get("details")?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+
+        async fn insert_account(
+            tx: &mut sqlx::Transaction<'static, <$store as $crate::Backend>::Db>,
+            a: $crate::NewAccount,
+            now: i64,
+        ) -> $crate::Result<()> {
+            sqlx::query(
+                "INSERT INTO accounts (id, surname, given_name, patronymic, phone, email, \
+                 password_hash, status, level, role, office_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+            )
+            .bind(a.id)
+            .bind(a.surname)
+            .bind(a.given_name)
+            .bind(a.patronymic)
+            .bind(a.phone)
+            .bind(a.email)
+            .bind(a.password_hash)
+            .bind(a.status.as_str())
+            .bind(a.level.as_str())
+            .bind(a.role.as_str())
+            .bind(a.office_id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await
+            .map_err($crate::StoreError::from_insert)?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use impl_account_store;

@@ -1,0 +1,119 @@
+macro_rules! impl_job_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::JobStore for $store {
+            async fn enqueue(&self, job: $crate::NewJob, now: i64) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                $crate::shared::enqueue!(tx, job, now);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn claim_job(
+                &self,
+                worker: &str,
+                now: i64,
+                lease_ms: i64,
+            ) -> $crate::Result<Option<$crate::Job>> {
+                use sqlx::Row;
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(<$store>::CLAIM_JOB_SQL)
+                    .bind(worker)
+                    .bind(now + lease_ms)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                let Some(r) = row else { return Ok(None) };
+                Ok(Some($crate::Job {
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    payload: r.try_get("payload")?,
+                    attempts: $crate::shared::count(r.try_get("attempts")?),
+                    max_attempts: $crate::shared::count(r.try_get("max_attempts")?),
+                }))
+            }
+
+            async fn complete_job(
+                &self,
+                id: uuid::Uuid,
+                worker: &str,
+                now: i64,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE jobs SET done_at = $3, outcome = 'done', locked_by = NULL, locked_until = NULL \
+                     WHERE id = $1 AND locked_by = $2 AND done_at IS NULL",
+                )
+                .bind(id)
+                .bind(worker)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn retry_job(
+                &self,
+                id: uuid::Uuid,
+                worker: &str,
+                error: &str,
+                run_at: i64,
+                now: i64,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE jobs SET run_at = $3, last_error = $4, locked_by = NULL, locked_until = NULL, \
+                     done_at = CASE WHEN attempts >= max_attempts THEN $5 ELSE NULL END, \
+                     outcome = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE NULL END \
+                     WHERE id = $1 AND locked_by = $2 AND done_at IS NULL",
+                )
+                .bind(id)
+                .bind(worker)
+                .bind(run_at)
+                .bind(error)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn give_up_job(
+                &self,
+                id: uuid::Uuid,
+                worker: &str,
+                error: &str,
+                now: i64,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE jobs SET last_error = $3, locked_by = NULL, locked_until = NULL, \
+                     done_at = $4, outcome = 'dead' WHERE id = $1 AND locked_by = $2 AND done_at IS NULL",
+                )
+                .bind(id)
+                .bind(worker)
+                .bind(error)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn job_stats(&self) -> $crate::Result<$crate::JobStats> {
+                use sqlx::Row;
+                let r = sqlx::query(
+                    "SELECT \
+                     COALESCE(SUM(CASE WHEN done_at IS NULL THEN 1 ELSE 0 END), 0) AS pending, \
+                     COALESCE(SUM(CASE WHEN outcome = 'done' THEN 1 ELSE 0 END), 0) AS done, \
+                     COALESCE(SUM(CASE WHEN outcome = 'dead' THEN 1 ELSE 0 END), 0) AS dead \
+                     FROM jobs",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                let get = |name: &str| -> $crate::Result<u64> {
+                    let v: i64 = r.try_get(name)?;
+                    Ok(u64::try_from(v).unwrap_or(0))
+                };
+                Ok($crate::JobStats { pending: get("pending")?, done: get("done")?, dead: get("dead")? })
+            }
+        }
+    };
+}
+pub(crate) use impl_job_store;

@@ -1,0 +1,121 @@
+macro_rules! impl_misc_stores {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::MailboxStore for $store {
+            async fn add_demo_message(&self, m: $crate::DemoMessage) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO demo_mailbox (id, channel, destination, subject, body, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(m.id)
+                .bind(m.channel)
+                .bind(m.destination)
+                .bind(m.subject)
+                .bind(m.body)
+                .bind(m.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn list_demo_messages(&self, limit: u32) -> $crate::Result<Vec<$crate::DemoMessage>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, channel, destination, subject, body, created_at FROM demo_mailbox \
+                     ORDER BY created_at DESC, id DESC LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|r| {
+                        Ok($crate::DemoMessage {
+                            id: r.try_get("id")?,
+                            channel: r.try_get("channel")?,
+                            destination: r.try_get("destination")?,
+                            subject: r.try_get("subject")?,
+                            body: r.try_get("body")?,
+                            created_at: r.try_get("created_at")?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::OfficeStore for $store {
+            async fn upsert_office(
+                &self,
+                o: $crate::Office,
+                hours: Vec<$crate::OfficeHours>,
+                now: i64,
+            ) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO offices (id, code, name, address, time_zone, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
+                     code = excluded.code, name = excluded.name, address = excluded.address, \
+                     time_zone = excluded.time_zone",
+                )
+                .bind(o.id)
+                .bind(o.code)
+                .bind(o.name)
+                .bind(o.address)
+                .bind(o.time_zone)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::StoreError::from_insert)?;
+                sqlx::query("DELETE FROM office_hours WHERE office_id = $1")
+                    .bind(o.id)
+                    .execute(&mut *tx)
+                    .await?;
+                for h in hours {
+                    sqlx::query(
+                        "INSERT INTO office_hours (office_id, weekday, opens_min, closes_min) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(o.id)
+                    .bind(i64::from(h.weekday))
+                    .bind(i64::from(h.opens_min))
+                    .bind(i64::from(h.closes_min))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_offices(&self) -> $crate::Result<Vec<$crate::Office>> {
+                use sqlx::Row;
+                let rows = sqlx::query("SELECT id, code, name, address, time_zone FROM offices ORDER BY code")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|r| {
+                        Ok($crate::Office {
+                            id: r.try_get("id")?,
+                            code: r.try_get("code")?,
+                            name: r.try_get("name")?,
+                            address: r.try_get("address")?,
+                            time_zone: r.try_get("time_zone")?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::Health for $store {
+            fn backend(&self) -> &'static str {
+                <$store>::BACKEND
+            }
+
+            async fn ping(&self) -> $crate::Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use impl_misc_stores;

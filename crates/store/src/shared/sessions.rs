@@ -1,0 +1,84 @@
+macro_rules! impl_session_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::SessionStore for $store {
+            async fn create_session(&self, s: $crate::NewSession, now: i64) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, account_id, kind, csrf_token, user_agent, \
+                     created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+                )
+                .bind(s.token_hash)
+                .bind(s.account_id)
+                .bind(s.kind.as_str())
+                .bind(s.csrf_token)
+                .bind(s.user_agent)
+                .bind(now)
+                .bind(s.expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn find_session(
+                &self,
+                token_hash: &str,
+                now: i64,
+            ) -> $crate::Result<Option<$crate::SessionRecord>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT token_hash, account_id, kind, csrf_token, user_agent, created_at, \
+                     last_seen_at, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                Ok(Some($crate::SessionRecord {
+                    token_hash: r.try_get("token_hash")?,
+                    account_id: r.try_get("account_id")?,
+                    kind: r.try_get("kind")?,
+                    csrf_token: r.try_get("csrf_token")?,
+                    user_agent: r.try_get("user_agent")?,
+                    created_at: r.try_get("created_at")?,
+                    last_seen_at: r.try_get("last_seen_at")?,
+                    expires_at: r.try_get("expires_at")?,
+                }))
+            }
+
+            async fn touch_session(
+                &self,
+                token_hash: &str,
+                now: i64,
+                expires_at: i64,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE token_hash = $1",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn purge_expired_sessions(&self, now: i64) -> $crate::Result<u64> {
+                let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+pub(crate) use impl_session_store;

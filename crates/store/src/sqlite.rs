@@ -1,0 +1,69 @@
+//! The embedded default: one SQLite file in WAL mode.
+
+use crate::shared;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pub(crate) pool: SqlitePool,
+}
+
+impl crate::Backend for SqliteStore {
+    type Db = Sqlite;
+}
+
+impl SqliteStore {
+    pub(crate) const BACKEND: &'static str = "sqlite";
+
+    /// No SKIP LOCKED here: `BEGIN IMMEDIATE` already serialises writers.
+    pub(crate) const CLAIM_JOB_SQL: &'static str = "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
+         AND (locked_until IS NULL OR locked_until < $3) ORDER BY run_at, id LIMIT 1) \
+         RETURNING id, kind, payload, attempts, max_attempts";
+
+    /// Opens (creating if missing, with its directory) the database file.
+    pub async fn connect(url: &str) -> crate::Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        if let Some(dir) = options.get_filename().parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                crate::StoreError::Config(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn migrate(&self) -> crate::Result<()> {
+        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Write transactions take the write lock up front, so two writers never
+    /// deadlock upgrading a read lock (SQLITE_BUSY mid-transaction).
+    pub(crate) async fn begin_write(&self) -> crate::Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+shared::impl_account_store!(SqliteStore);
+shared::impl_session_store!(SqliteStore);
+shared::impl_identity_store!(SqliteStore);
+shared::impl_job_store!(SqliteStore);
+shared::impl_misc_stores!(SqliteStore);
