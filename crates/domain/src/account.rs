@@ -216,12 +216,12 @@ impl FailureReason {
 }
 
 /// Combines the registries' answers into one verdict. The document is checked
-/// first because it is what the person most often mistypes; SNILS next; INN is
-/// optional and only checked when given.
+/// first because it is what the person most often mistypes; SNILS next; SNILS
+/// (for foreign nationals) and INN are optional and only checked when given.
 pub fn decide(
     document_kind: DocumentKind,
     document: RegistryAnswer,
-    snils: RegistryAnswer,
+    snils: Option<RegistryAnswer>,
     inn: Option<RegistryAnswer>,
 ) -> Verification {
     use FailureReason as F;
@@ -236,9 +236,9 @@ pub fn decide(
         (DocumentKind::ForeignPassport, A::Mismatch) => Some(F::ForeignDocumentMismatch),
     };
     let snils_failure = match snils {
-        A::Match => None,
-        A::NotFound | A::Invalid => Some(F::SnilsNotFound),
-        A::Mismatch => Some(F::SnilsMismatch),
+        None | Some(A::Match) => None,
+        Some(A::NotFound | A::Invalid) => Some(F::SnilsNotFound),
+        Some(A::Mismatch) => Some(F::SnilsMismatch),
     };
     let inn_failure = match inn {
         None | Some(A::Match) => None,
@@ -260,7 +260,7 @@ mod tests {
         let v = decide(
             DocumentKind::RussianPassport,
             RegistryAnswer::Match,
-            RegistryAnswer::Match,
+            Some(RegistryAnswer::Match),
             None,
         );
         assert_eq!(v, Verification::Verified);
@@ -271,14 +271,14 @@ mod tests {
         let v = decide(
             DocumentKind::RussianPassport,
             RegistryAnswer::Invalid,
-            RegistryAnswer::Mismatch,
+            Some(RegistryAnswer::Mismatch),
             Some(RegistryAnswer::Mismatch),
         );
         assert_eq!(v, Verification::Failed(FailureReason::PassportInvalid));
         let v = decide(
             DocumentKind::ForeignPassport,
             RegistryAnswer::NotFound,
-            RegistryAnswer::Match,
+            None,
             None,
         );
         assert_eq!(
@@ -292,7 +292,7 @@ mod tests {
         let v = decide(
             DocumentKind::RussianPassport,
             RegistryAnswer::Match,
-            RegistryAnswer::Match,
+            Some(RegistryAnswer::Match),
             Some(RegistryAnswer::Mismatch),
         );
         assert_eq!(v, Verification::Failed(FailureReason::InnMismatch));

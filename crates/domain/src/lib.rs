@@ -4,6 +4,7 @@
 pub mod account;
 pub mod error;
 pub mod identifiers;
+pub mod identity;
 pub mod otp;
 pub mod person;
 pub mod throttle;

@@ -57,7 +57,8 @@ impl LoginThrottlePolicy {
         } else {
             0
         };
-        let remaining = record.last_failure_ms + wait - now_ms;
+        // Clocks of two instances may disagree: never wait longer than the rule says.
+        let remaining = (record.last_failure_ms + wait - now_ms).min(wait);
         if wait > 0 && remaining > 0 {
             Err(remaining)
         } else {

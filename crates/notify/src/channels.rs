@@ -93,12 +93,13 @@ impl SmtpSender {
                 T::<lettre::Tokio1Executor>::relay(&config.host).map_err(|e| e.to_string())?
             }
         };
-        let mut builder = builder.port(config.port).timeout(Some(Duration::from_secs(20)));
+        let mut builder = builder
+            .port(config.port)
+            .timeout(Some(Duration::from_secs(20)));
         if let (Some(u), Some(p)) = (&config.username, &config.password) {
-            builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
-                u.clone(),
-                p.clone(),
-            ));
+            builder = builder.credentials(
+                lettre::transport::smtp::authentication::Credentials::new(u.clone(), p.clone()),
+            );
         }
         let from = config
             .from
@@ -115,10 +116,9 @@ impl SmtpSender {
 impl Sender for SmtpSender {
     async fn send(&self, m: &OutgoingMessage) -> Result<(), SendError> {
         use lettre::AsyncTransport;
-        let to: lettre::message::Mailbox = m
-            .to
-            .parse()
-            .map_err(|_| SendError::Permanent("recipient address rejected".into()))?;
+        let to: lettre::message::Mailbox =
+            m.to.parse()
+                .map_err(|_| SendError::Permanent("recipient address rejected".into()))?;
         let email = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)

@@ -109,7 +109,11 @@ impl Worker {
     /// Claims and runs one job; false when none was due (or the store failed).
     pub async fn run_one(&self, worker: &str) -> bool {
         let now = (self.clock)();
-        let job = match self.store.claim_job(worker, now, self.config.lease_ms).await {
+        let job = match self
+            .store
+            .claim_job(worker, now, self.config.lease_ms)
+            .await
+        {
             Ok(Some(job)) => job,
             Ok(None) => return false,
             Err(e) => {
@@ -133,9 +137,13 @@ impl Worker {
                 tracing::warn!(kind = %job.kind, job = %job.id, attempts = job.attempts, error = %e, "job failed");
                 metrics_done(&job.kind, "failed");
                 if give_up {
-                    self.store.give_up_job(job.id, worker, &e.to_string(), now).await
+                    self.store
+                        .give_up_job(job.id, worker, &e.to_string(), now)
+                        .await
                 } else {
-                    self.store.retry_job(job.id, worker, &e.to_string(), run_at, now).await
+                    self.store
+                        .retry_job(job.id, worker, &e.to_string(), run_at, now)
+                        .await
                 }
             }
         };

@@ -42,8 +42,12 @@ pub trait AccountStore {
         now: i64,
     ) -> Result<()>;
     /// Creates an active account directly (staff and demo users); audited.
-    async fn create_account(&self, account: NewAccount, actor: Option<Uuid>, now: i64)
-    -> Result<()>;
+    async fn create_account(
+        &self,
+        account: NewAccount,
+        actor: Option<Uuid>,
+        now: i64,
+    ) -> Result<()>;
     async fn get_account(&self, id: Uuid) -> Result<Option<Account>>;
     async fn find_auth(&self, lookup: &LoginLookup) -> Result<Option<AuthRecord>>;
     async fn get_challenge(&self, id: Uuid) -> Result<Option<Challenge>>;
@@ -105,8 +109,14 @@ pub trait JobStore {
     async fn complete_job(&self, id: Uuid, worker: &str, now: i64) -> Result<bool>;
     /// Releases a failed job to run again at `run_at`, or gives up after its
     /// last attempt; false if the lease was lost.
-    async fn retry_job(&self, id: Uuid, worker: &str, error: &str, run_at: i64, now: i64)
-    -> Result<bool>;
+    async fn retry_job(
+        &self,
+        id: Uuid,
+        worker: &str,
+        error: &str,
+        run_at: i64,
+        now: i64,
+    ) -> Result<bool>;
     /// Records a job as failed for good (a permanent error); false if the lease was lost.
     async fn give_up_job(&self, id: Uuid, worker: &str, error: &str, now: i64) -> Result<bool>;
     async fn job_stats(&self) -> Result<JobStats>;
@@ -133,7 +143,13 @@ pub trait Health {
 
 /// Everything the application needs from storage.
 pub trait Store:
-    AccountStore + SessionStore + IdentityStore + JobStore + MailboxStore + OfficeStore + Health
+    AccountStore
+    + SessionStore
+    + IdentityStore
+    + JobStore
+    + MailboxStore
+    + OfficeStore
+    + Health
     + Send
     + Sync
 {

@@ -36,7 +36,9 @@ impl PgStore {
     }
 
     pub async fn migrate(&self) -> crate::Result<()> {
-        sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -47,7 +47,9 @@ impl SqliteStore {
     }
 
     pub async fn migrate(&self) -> crate::Result<()> {
-        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -30,10 +30,14 @@ impl TestDb {
     pub async fn new(backend: &str) -> Result<Self, String> {
         match backend {
             "sqlite" => {
-                let dir = std::env::temp_dir().join(format!("migportal-test-{}", uuid::Uuid::new_v4()));
+                let dir =
+                    std::env::temp_dir().join(format!("migportal-test-{}", uuid::Uuid::new_v4()));
                 std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
                 let url = format!("sqlite://{}", dir.join("test.db").display());
-                Ok(Self { url, cleanup: Cleanup::Dir(dir) })
+                Ok(Self {
+                    url,
+                    cleanup: Cleanup::Dir(dir),
+                })
             }
             "postgres" => {
                 let admin_url = std::env::var(POSTGRES_ENV).map_err(|e| e.to_string())?;
@@ -47,7 +51,10 @@ impl TestDb {
                     .map_err(|e| e.to_string())?;
                 let _ = conn.close().await;
                 let url = with_database(&admin_url, &name);
-                Ok(Self { url, cleanup: Cleanup::Postgres { admin_url, name } })
+                Ok(Self {
+                    url,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                })
             }
             other => Err(format!("unknown backend {other}")),
         }
@@ -61,7 +68,9 @@ pub fn with_database(url: &str, name: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{}", &base[..host_end], name);
     if let Some(q) = query {
         out.push('?');
@@ -80,15 +89,19 @@ impl Drop for TestDb {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime: use a thread with its own.
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
                     else {
                         return;
                     };
                     rt.block_on(async move {
                         if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
-                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                                .execute(&mut conn)
-                                .await;
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            )))
+                            .execute(&mut conn)
+                            .await;
                         }
                     });
                 })

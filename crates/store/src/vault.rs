@@ -30,7 +30,9 @@ pub struct Vault {
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vault").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -110,7 +112,10 @@ mod tests {
         let sealed = v.seal(b"11223344595").unwrap();
         assert!(!sealed.windows(11).any(|w| w == b"11223344595"));
         assert_eq!(v.open("k1", &sealed).unwrap(), b"11223344595");
-        assert!(matches!(v.open("k2", &sealed), Err(VaultError::UnknownKey(_))));
+        assert!(matches!(
+            v.open("k2", &sealed),
+            Err(VaultError::UnknownKey(_))
+        ));
         let mut bad = sealed.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;

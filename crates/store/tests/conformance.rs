@@ -64,7 +64,9 @@ async fn registration_and_contact_confirmation() {
         let id = a.id;
         let ch = challenge(id);
         let ch_id = ch.id;
-        s.register_account(a, ch, job(job_kind::DELIVER_CODE, 1), 1).await.unwrap();
+        s.register_account(a, ch, job(job_kind::DELIVER_CODE, 1), 1)
+            .await
+            .unwrap();
 
         let got = s.get_account(id).await.unwrap().unwrap();
         assert_eq!(got.status, AccountStatus::PendingContact);
@@ -74,7 +76,10 @@ async fn registration_and_contact_confirmation() {
         // A second account with the same phone changes nothing.
         let dup = account(Some("+79161234567"), Some("x@example.ru"));
         let dup_id = dup.id;
-        let err = s.register_account(dup, challenge(dup_id), job("k", 1), 1).await.unwrap_err();
+        let err = s
+            .register_account(dup, challenge(dup_id), job("k", 1), 1)
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Conflict("phone")), "{err:?}");
         assert!(s.get_account(dup_id).await.unwrap().is_none());
         assert_eq!(s.job_stats().await.unwrap().pending, 1);
@@ -83,25 +88,52 @@ async fn registration_and_contact_confirmation() {
         assert_eq!((c.sends, c.attempts, c.consumed), (1, 0, false));
         s.challenge_wrong_code(ch_id, 0).await.unwrap();
         // A stale attempt count (another request counted first) is refused.
-        assert!(matches!(s.challenge_wrong_code(ch_id, 0).await, Err(StoreError::Stale)));
-        s.resend_challenge(ch_id, 1, "h2".into(), job(job_kind::DELIVER_CODE, 5), 5).await.unwrap();
-        let c = s.get_challenge(ch_id).await.unwrap().unwrap();
-        assert_eq!((c.sends, c.attempts, c.code_hash.as_str(), c.sent_at), (2, 0, "h2", 5));
         assert!(matches!(
-            s.resend_challenge(ch_id, 1, "h3".into(), job("k", 6), 6).await,
+            s.challenge_wrong_code(ch_id, 0).await,
+            Err(StoreError::Stale)
+        ));
+        s.resend_challenge(ch_id, 1, "h2".into(), job(job_kind::DELIVER_CODE, 5), 5)
+            .await
+            .unwrap();
+        let c = s.get_challenge(ch_id).await.unwrap().unwrap();
+        assert_eq!(
+            (c.sends, c.attempts, c.code_hash.as_str(), c.sent_at),
+            (2, 0, "h2", 5)
+        );
+        assert!(matches!(
+            s.resend_challenge(ch_id, 1, "h3".into(), job("k", 6), 6)
+                .await,
             Err(StoreError::Stale)
         ));
 
         s.confirm_challenge(ch_id, 0, 10).await.unwrap();
-        assert!(matches!(s.confirm_challenge(ch_id, 0, 11).await, Err(StoreError::Stale)));
-        assert_eq!(s.get_account(id).await.unwrap().unwrap().status, AccountStatus::Active);
+        assert!(matches!(
+            s.confirm_challenge(ch_id, 0, 11).await,
+            Err(StoreError::Stale)
+        ));
+        assert_eq!(
+            s.get_account(id).await.unwrap().unwrap().status,
+            AccountStatus::Active
+        );
 
-        let auth = s.find_auth(&LoginLookup::Phone("+79161234567".into())).await.unwrap().unwrap();
+        let auth = s
+            .find_auth(&LoginLookup::Phone("+79161234567".into()))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(auth.id, id);
-        assert!(s.find_auth(&LoginLookup::Email("nobody@example.ru".into())).await.unwrap().is_none());
+        assert!(
+            s.find_auth(&LoginLookup::Email("nobody@example.ru".into()))
+                .await
+                .unwrap()
+                .is_none()
+        );
         let audit = s.list_audit(id).await.unwrap();
         let actions: Vec<_> = audit.iter().map(|e| e.action.as_str()).collect();
-        assert_eq!(actions, ["account.registered", "challenge.confirmed.contact"]);
+        assert_eq!(
+            actions,
+            ["account.registered", "challenge.confirmed.contact"]
+        );
     })
     .await;
 }
@@ -114,9 +146,15 @@ async fn staff_accounts_and_email_conflicts() {
         a.role = Role::Officer;
         let id = a.id;
         s.create_account(a, None, 1).await.unwrap();
-        assert_eq!(s.get_account(id).await.unwrap().unwrap().role, Role::Officer);
+        assert_eq!(
+            s.get_account(id).await.unwrap().unwrap().role,
+            Role::Officer
+        );
         let again = account(None, Some("officer@example.ru"));
-        assert!(matches!(s.create_account(again, None, 2).await, Err(StoreError::Conflict("email"))));
+        assert!(matches!(
+            s.create_account(again, None, 2).await,
+            Err(StoreError::Conflict("email"))
+        ));
     })
     .await;
 }
@@ -124,10 +162,24 @@ async fn staff_accounts_and_email_conflicts() {
 #[tokio::test]
 async fn login_failures_are_counted_per_key() {
     each_backend(|s| async move {
-        assert_eq!(s.login_failures("k").await.unwrap(), FailureRecord::default());
-        let r = FailureRecord { failures: 3, last_failure_ms: 77 };
+        assert_eq!(
+            s.login_failures("k").await.unwrap(),
+            FailureRecord::default()
+        );
+        let r = FailureRecord {
+            failures: 3,
+            last_failure_ms: 77,
+        };
         s.set_login_failures("k", r).await.unwrap();
-        s.set_login_failures("k", FailureRecord { failures: 4, last_failure_ms: 78 }).await.unwrap();
+        s.set_login_failures(
+            "k",
+            FailureRecord {
+                failures: 4,
+                last_failure_ms: 78,
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(s.login_failures("k").await.unwrap().failures, 4);
         assert_eq!(s.login_failures("other").await.unwrap().failures, 0);
         s.clear_login_failures("k").await.unwrap();
@@ -154,10 +206,23 @@ async fn sessions_expire_and_can_be_deleted() {
         s.create_session(new("t1", 100), 10).await.unwrap();
         s.create_session(new("t2", 50), 10).await.unwrap();
         let got = s.find_session("t1", 20).await.unwrap().unwrap();
-        assert_eq!((got.account_id, got.created_at, got.expires_at), (id, 10, 100));
-        assert!(s.find_session("t2", 50).await.unwrap().is_none(), "expired at its expiry time");
+        assert_eq!(
+            (got.account_id, got.created_at, got.expires_at),
+            (id, 10, 100)
+        );
+        assert!(
+            s.find_session("t2", 50).await.unwrap().is_none(),
+            "expired at its expiry time"
+        );
         s.touch_session("t1", 30, 200).await.unwrap();
-        assert_eq!(s.find_session("t1", 150).await.unwrap().unwrap().last_seen_at, 30);
+        assert_eq!(
+            s.find_session("t1", 150)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_seen_at,
+            30
+        );
         assert_eq!(s.purge_expired_sessions(60).await.unwrap(), 1);
         s.delete_session("t1").await.unwrap();
         assert!(s.find_session("t1", 31).await.unwrap().is_none());
@@ -187,7 +252,10 @@ async fn identity_check_versions_and_levels() {
 
         assert_eq!(s.submit_identity(identity(id, "L1"), 2).await.unwrap(), 1);
         let rec = s.get_identity(id).await.unwrap().unwrap();
-        assert_eq!((rec.version, rec.state, rec.sealed.clone()), (1, VerificationState::Pending, vec![1, 2, 3]));
+        assert_eq!(
+            (rec.version, rec.state, rec.sealed.clone()),
+            (1, VerificationState::Pending, vec![1, 2, 3])
+        );
         let claimed = s.claim_job("w", 3, 1000).await.unwrap().unwrap();
         assert_eq!(claimed.kind, job_kind::VERIFY_IDENTITY);
         let payload: serde_json::Value = serde_json::from_str(&claimed.payload).unwrap();
@@ -200,12 +268,24 @@ async fn identity_check_versions_and_levels() {
             s.finish_identity_check(id, 1, failed, job("n", 5), 5).await,
             Err(StoreError::Stale)
         ));
-        s.finish_identity_check(id, 2, Verification::Verified, job("n", 5), 5).await.unwrap();
+        s.finish_identity_check(id, 2, Verification::Verified, job("n", 5), 5)
+            .await
+            .unwrap();
         let rec = s.get_identity(id).await.unwrap().unwrap();
-        assert_eq!((rec.state, rec.checked_at), (VerificationState::Verified, Some(5)));
-        assert_eq!(s.get_account(id).await.unwrap().unwrap().level, AssuranceLevel::Standard);
+        assert_eq!(
+            (rec.state, rec.checked_at),
+            (VerificationState::Verified, Some(5))
+        );
+        assert_eq!(
+            s.get_account(id).await.unwrap().unwrap().level,
+            AssuranceLevel::Standard
+        );
         // A verified SNILS is a login.
-        let auth = s.find_auth(&LoginLookup::SnilsLookup("L1".into())).await.unwrap().unwrap();
+        let auth = s
+            .find_auth(&LoginLookup::SnilsLookup("L1".into()))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(auth.id, id);
 
         // Another account cannot take the same SNILS.
@@ -213,15 +293,29 @@ async fn identity_check_versions_and_levels() {
         b.status = AccountStatus::Active;
         let b_id = b.id;
         s.create_account(b, None, 6).await.unwrap();
-        assert!(matches!(s.submit_identity(identity(b_id, "L1"), 7).await, Err(StoreError::Conflict("snils"))));
+        assert!(matches!(
+            s.submit_identity(identity(b_id, "L1"), 7).await,
+            Err(StoreError::Conflict("snils"))
+        ));
         assert!(s.get_identity(b_id).await.unwrap().is_none());
 
         // New data drops the level until checked again; a failure is recorded with its reason.
         assert_eq!(s.submit_identity(identity(id, "L1"), 8).await.unwrap(), 3);
-        assert_eq!(s.get_account(id).await.unwrap().unwrap().level, AssuranceLevel::Simplified);
-        s.finish_identity_check(id, 3, failed, job("n", 9), 9).await.unwrap();
+        assert_eq!(
+            s.get_account(id).await.unwrap().unwrap().level,
+            AssuranceLevel::Simplified
+        );
+        s.finish_identity_check(id, 3, failed, job("n", 9), 9)
+            .await
+            .unwrap();
         let rec = s.get_identity(id).await.unwrap().unwrap();
-        assert_eq!((rec.state, rec.failure_reason), (VerificationState::Failed, Some(FailureReason::PassportInvalid)));
+        assert_eq!(
+            (rec.state, rec.failure_reason),
+            (
+                VerificationState::Failed,
+                Some(FailureReason::PassportInvalid)
+            )
+        );
     })
     .await;
 }
@@ -230,30 +324,55 @@ async fn identity_check_versions_and_levels() {
 async fn jobs_lease_retry_and_give_up() {
     each_backend(|s| async move {
         s.enqueue(job("a", 10), 10).await.unwrap();
-        s.enqueue(NewJob::now("b", "{}".into(), 10).dedup("once".into()), 10).await.unwrap();
-        s.enqueue(NewJob::now("b", "{}".into(), 10).dedup("once".into()), 10).await.unwrap();
+        s.enqueue(NewJob::now("b", "{}".into(), 10).dedup("once".into()), 10)
+            .await
+            .unwrap();
+        s.enqueue(NewJob::now("b", "{}".into(), 10).dedup("once".into()), 10)
+            .await
+            .unwrap();
         let mut later = job("c", 10);
         later.run_at = 1_000;
         s.enqueue(later, 10).await.unwrap();
-        assert_eq!(s.job_stats().await.unwrap().pending, 3, "dedup key enqueues once");
+        assert_eq!(
+            s.job_stats().await.unwrap().pending,
+            3,
+            "dedup key enqueues once"
+        );
 
         let j1 = s.claim_job("w1", 20, 100).await.unwrap().unwrap();
         let j2 = s.claim_job("w2", 20, 100).await.unwrap().unwrap();
         assert_ne!(j1.id, j2.id);
-        assert!(s.claim_job("w3", 20, 100).await.unwrap().is_none(), "c is not due, a and b are leased");
+        assert!(
+            s.claim_job("w3", 20, 100).await.unwrap().is_none(),
+            "c is not due, a and b are leased"
+        );
 
         // w1 crashes; after its lease another worker gets the job.
         let again = s.claim_job("w3", 121, 100).await.unwrap().unwrap();
         assert_eq!((again.id, again.attempts), (j1.id, 2));
-        assert!(!s.complete_job(j1.id, "w1", 122).await.unwrap(), "the old lease is lost");
+        assert!(
+            !s.complete_job(j1.id, "w1", 122).await.unwrap(),
+            "the old lease is lost"
+        );
         assert!(s.complete_job(j1.id, "w3", 122).await.unwrap());
-        assert!(!s.complete_job(j1.id, "w3", 123).await.unwrap(), "done once");
+        assert!(
+            !s.complete_job(j1.id, "w3", 123).await.unwrap(),
+            "done once"
+        );
 
-        assert!(s.retry_job(j2.id, "w2", "smtp down", 500, 30).await.unwrap());
+        assert!(
+            s.retry_job(j2.id, "w2", "smtp down", 500, 30)
+                .await
+                .unwrap()
+        );
         assert!(s.claim_job("w2", 499, 100).await.unwrap().is_none());
         let j2b = s.claim_job("w2", 500, 100).await.unwrap().unwrap();
         assert_eq!(j2b.id, j2.id);
-        assert!(s.give_up_job(j2.id, "w2", "bad address", 501).await.unwrap());
+        assert!(
+            s.give_up_job(j2.id, "w2", "bad address", 501)
+                .await
+                .unwrap()
+        );
 
         let c = s.claim_job("w1", 1_000, 100).await.unwrap().unwrap();
         assert_eq!(c.kind, "c");
@@ -261,12 +380,23 @@ async fn jobs_lease_retry_and_give_up() {
         // Exhausting max_attempts makes the job dead.
         while last.attempts < last.max_attempts {
             assert!(s.retry_job(last.id, "w1", "e", 0, 1_000).await.unwrap());
-            last = s.claim_job("w1", 2_000 + i64::from(last.attempts), 1).await.unwrap().unwrap();
+            last = s
+                .claim_job("w1", 2_000 + i64::from(last.attempts), 1)
+                .await
+                .unwrap()
+                .unwrap();
         }
         assert!(s.retry_job(last.id, "w1", "e", 0, 3_000).await.unwrap());
         assert!(s.claim_job("w1", 10_000, 1).await.unwrap().is_none());
         let stats = s.job_stats().await.unwrap();
-        assert_eq!(stats, JobStats { pending: 0, done: 1, dead: 2 });
+        assert_eq!(
+            stats,
+            JobStats {
+                pending: 0,
+                done: 1,
+                dead: 2
+            }
+        );
     })
     .await;
 }
@@ -316,7 +446,10 @@ async fn mailbox_and_offices() {
             .unwrap();
         }
         let msgs = s.list_demo_messages(2).await.unwrap();
-        assert_eq!(msgs.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["код 2", "код 1"]);
+        assert_eq!(
+            msgs.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+            ["код 2", "код 1"]
+        );
 
         let office = Office {
             id: Uuid::now_v7(),
@@ -325,8 +458,14 @@ async fn mailbox_and_offices() {
             address: "Москва".into(),
             time_zone: "Europe/Moscow".into(),
         };
-        let hours = vec![OfficeHours { weekday: 1, opens_min: 540, closes_min: 1080 }];
-        s.upsert_office(office.clone(), hours.clone(), 1).await.unwrap();
+        let hours = vec![OfficeHours {
+            weekday: 1,
+            opens_min: 540,
+            closes_min: 1080,
+        }];
+        s.upsert_office(office.clone(), hours.clone(), 1)
+            .await
+            .unwrap();
         let mut renamed = office.clone();
         renamed.name = "ОВМ ОМВД".into();
         s.upsert_office(renamed.clone(), hours, 2).await.unwrap();
@@ -355,10 +494,12 @@ async fn migration_parity() {
     .unwrap();
     for t in tables {
         let table: String = t.get("name");
-        let cols = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT name, \"notnull\" AS nn, pk FROM pragma_table_info('{table}')")))
-            .fetch_all(lite.pool())
-            .await
-            .unwrap();
+        let cols = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT name, \"notnull\" AS nn, pk FROM pragma_table_info('{table}')"
+        )))
+        .fetch_all(lite.pool())
+        .await
+        .unwrap();
         for c in cols {
             let name: String = c.get("name");
             let not_null: i64 = c.get("nn");
@@ -381,8 +522,10 @@ async fn migration_parity() {
     .fetch_all(pg.pool())
     .await
     .unwrap();
-    let mut pg_cols: Vec<(String, String, bool)> =
-        rows.iter().map(|r| (r.get("t"), r.get("c"), r.get::<String, _>("n") == "NO")).collect();
+    let mut pg_cols: Vec<(String, String, bool)> = rows
+        .iter()
+        .map(|r| (r.get("t"), r.get("c"), r.get::<String, _>("n") == "NO"))
+        .collect();
     pg_cols.sort();
     assert_eq!(lite_cols, pg_cols);
 }
