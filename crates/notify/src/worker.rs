@@ -95,7 +95,8 @@ impl Worker {
                     if !worked {
                         tokio::select! {
                             _ = tokio::time::sleep(me.config.idle_poll) => {}
-                            _ = stop.changed() => {}
+                            // A dropped sender (Err) disables this branch: keep polling, not spinning.
+                            Ok(()) = stop.changed() => {}
                         }
                     }
                 }

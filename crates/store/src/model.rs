@@ -169,6 +169,10 @@ pub struct SessionRecord {
 #[derive(Debug, Clone)]
 pub struct NewIdentity {
     pub account_id: Uuid,
+    /// The name as in the documents; the account takes it over.
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
     pub document_kind: String,
     pub snils_lookup: String,
     pub key_id: String,

@@ -73,17 +73,6 @@ async fn registration_and_contact_confirmation() {
         assert_eq!(got.patronymic.as_deref(), Some("Иванович"));
         assert_eq!(s.job_stats().await.unwrap().pending, 1);
 
-        // A second account with the same phone changes nothing.
-        let dup = account(Some("+79161234567"), Some("x@example.ru"));
-        let dup_id = dup.id;
-        let err = s
-            .register_account(dup, challenge(dup_id), job("k", 1), 1)
-            .await
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Conflict("phone")), "{err:?}");
-        assert!(s.get_account(dup_id).await.unwrap().is_none());
-        assert_eq!(s.job_stats().await.unwrap().pending, 1);
-
         let c = s.get_challenge(ch_id).await.unwrap().unwrap();
         assert_eq!((c.sends, c.attempts, c.consumed), (1, 0, false));
         s.challenge_wrong_code(ch_id, 0).await.unwrap();
@@ -116,6 +105,18 @@ async fn registration_and_contact_confirmation() {
             AccountStatus::Active
         );
 
+        // A second account with the now proven phone changes nothing.
+        let dup = account(Some("+79161234567"), Some("x@example.ru"));
+        let dup_id = dup.id;
+        let err = s
+            .register_account(dup, challenge(dup_id), job("k", 1), 1)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict("phone")), "{err:?}");
+        assert!(s.get_account(dup_id).await.unwrap().is_none());
+        assert_eq!(s.job_stats().await.unwrap().pending, 2);
+
+
         let auth = s
             .find_auth(&LoginLookup::Phone("+79161234567".into()))
             .await
@@ -134,6 +135,24 @@ async fn registration_and_contact_confirmation() {
             actions,
             ["account.registered", "challenge.confirmed.contact"]
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn abandoned_registration_gives_way() {
+    each_backend(|s| async move {
+        let first = account(None, Some("new@example.ru"));
+        let first_id = first.id;
+        let ch = challenge(first_id);
+        let ch_id = ch.id;
+        s.register_account(first, ch, job("k", 1), 1).await.unwrap();
+        let again = account(None, Some("new@example.ru"));
+        let again_id = again.id;
+        s.register_account(again, challenge(again_id), job("k", 2), 2).await.unwrap();
+        assert!(s.get_account(first_id).await.unwrap().is_none());
+        assert!(s.get_challenge(ch_id).await.unwrap().is_none());
+        assert!(s.get_account(again_id).await.unwrap().is_some());
     })
     .await;
 }
@@ -233,6 +252,9 @@ async fn sessions_expire_and_can_be_deleted() {
 fn identity(account_id: Uuid, lookup: &str) -> NewIdentity {
     NewIdentity {
         account_id,
+        surname: "Иванов".into(),
+        given_name: "Иван".into(),
+        patronymic: None,
         document_kind: "russian_passport".into(),
         snils_lookup: lookup.into(),
         key_id: "k1".into(),

@@ -1,1 +1,44 @@
-//! placeholder
+//! The HTTP interface of migportal: pages for people, the JSON API for
+//! programs, and the operations endpoints. See ARCHITECTURE.md for the flow.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod i18n;
+pub mod ops;
+pub mod pages;
+pub mod security;
+pub mod service;
+pub mod session;
+pub mod state;
+
+pub use config::{PasswordCost, WebConfig};
+pub use state::{AppState, system_clock};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use std::time::Duration;
+use tower_http::timeout::TimeoutLayer;
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    let api = api::router().layer(axum::middleware::from_fn(api::problem::localize_problems));
+    Router::new()
+        .merge(pages::router())
+        .nest("/api/v1", api)
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(security::csrf::same_origin_only))
+        .layer(axum::middleware::from_fn(security::headers::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ops::track))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .with_state(state)
+}

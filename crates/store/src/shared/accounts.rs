@@ -11,6 +11,19 @@ macro_rules! impl_account_store {
             ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
                 let id = account.id;
+                // Someone who never entered the code may register again with the
+                // same contact: the abandoned attempt gives way.
+                let stale = "SELECT id FROM accounts WHERE status = 'pending_contact' AND (phone = $1 OR email = $2)";
+                sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM otp_challenges WHERE account_id IN ({stale})")))
+                    .bind(&account.phone)
+                    .bind(&account.email)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM accounts WHERE id IN ({stale})")))
+                    .bind(&account.phone)
+                    .bind(&account.email)
+                    .execute(&mut *tx)
+                    .await?;
                 insert_account(&mut tx, account, now).await?;
                 sqlx::query(
                     "INSERT INTO otp_challenges (id, account_id, purpose, channel, destination, \

@@ -39,13 +39,17 @@ macro_rules! impl_identity_store {
                     .execute(&mut *tx)
                     .await
                     .map_err($crate::StoreError::from_insert)?;
-                // Unverified data no longer supports the standard level.
+                // The name follows the documents; unverified data no longer
+                // supports the standard level.
                 sqlx::query(
-                    "UPDATE accounts SET level = 'simplified', updated_at = $2 \
-                     WHERE id = $1 AND level = 'standard'",
+                    "UPDATE accounts SET surname = $3, given_name = $4, patronymic = $5, updated_at = $2, \
+                     level = CASE WHEN level = 'standard' THEN 'simplified' ELSE level END WHERE id = $1",
                 )
                 .bind(account_id)
                 .bind(now)
+                .bind(identity.surname)
+                .bind(identity.given_name)
+                .bind(identity.patronymic)
                 .execute(&mut *tx)
                 .await?;
                 let payload = serde_json::json!({ "account_id": account_id, "version": version });

@@ -1,0 +1,112 @@
+use super::ApiJson;
+use crate::error::AppError;
+use crate::service::accounts::{self, RegisterInput, Registered};
+use crate::session::{Actor, user_agent};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::SessionKind;
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterBody {
+    surname: String,
+    given_name: String,
+    #[serde(default)]
+    patronymic: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    password: String,
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<RegisterBody>,
+) -> Result<(StatusCode, Json<Registered>), AppError> {
+    let lang = crate::pages::request_lang(&headers);
+    let input = RegisterInput {
+        surname: body.surname,
+        given_name: body.given_name,
+        patronymic: body.patronymic,
+        phone: body.phone,
+        email: body.email,
+        password: body.password,
+        password_repeat: None,
+    };
+    let done = accounts::register(&state, input, lang).await?;
+    Ok((StatusCode::CREATED, Json(done)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    code: String,
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    Path(challenge_id): Path<String>,
+    ApiJson(body): ApiJson<CodeBody>,
+) -> Result<Json<Value>, AppError> {
+    let id = parse_id(&challenge_id)?;
+    accounts::confirm(&state, id, &body.code).await?;
+    Ok(Json(json!({ "status": "active" })))
+}
+
+pub async fn resend(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(challenge_id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let id = parse_id(&challenge_id)?;
+    accounts::resend(&state, id, crate::pages::request_lang(&headers)).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "sent" }))))
+}
+
+/// Ids in paths are checked like any other input: garbage is a 404, not a 500.
+fn parse_id(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw).map_err(|_| AppError::not_found())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    login: String,
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let done = accounts::login(
+        &state,
+        &body.login,
+        &body.password,
+        SessionKind::Bearer,
+        user_agent(&headers),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "token": done.token,
+            "token_type": "Bearer",
+            "expires_at": done.expires_at,
+            "account_id": done.account_id,
+        })),
+    ))
+}
+
+pub async fn logout(State(state): State<AppState>, actor: Actor) -> Result<StatusCode, AppError> {
+    accounts::logout(&state, &actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,43 @@
+use crate::error::AppError;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+/// `Json<T>` whose every rejection is a problem document with a specific code.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(reject(rejection)),
+        }
+    }
+}
+
+fn reject(r: JsonRejection) -> AppError {
+    match r {
+        JsonRejection::JsonSyntaxError(_) => AppError::new(StatusCode::BAD_REQUEST, "json.syntax"),
+        JsonRejection::JsonDataError(e) => {
+            // serde names the field and what was expected; that is what the client needs.
+            let detail = std::error::Error::source(&e)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| e.body_text());
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "json.schema").arg("detail", detail)
+        }
+        JsonRejection::MissingJsonContentType(_) => {
+            AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "json.content_type")
+        }
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "body.too_large")
+        }
+        other => AppError::new(StatusCode::BAD_REQUEST, "json.syntax").arg("detail", other.body_text()),
+    }
+}

@@ -1,0 +1,137 @@
+//! Message catalogues (Fluent, `locales/*/main.ftl`) and language negotiation.
+//! Russian is the default; English on request via the `lang` cookie or
+//! `Accept-Language`.
+
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader, static_loader};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "ru",
+        // Isolation marks would show up as stray characters in HTML and SMS.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Ru,
+    En,
+}
+
+impl Lang {
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Ru => "ru",
+            Self::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ru" => Some(Self::Ru),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    /// Picks the first supported language of an `Accept-Language` header.
+    pub fn from_accept_language(header: &str) -> Option<Self> {
+        let mut best: Option<(f32, Self)> = None;
+        for part in header.split(',').take(20) {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            if let Some(lang) = Self::parse(primary)
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l)
+    }
+
+    fn id(self) -> LanguageIdentifier {
+        match self {
+            Self::Ru => fluent_templates::langid!("ru"),
+            Self::En => fluent_templates::langid!("en"),
+        }
+    }
+
+    /// The text of `key`, or the key itself when a catalogue lacks it
+    /// (a test asserts that never happens for keys the code uses).
+    pub fn t(self, key: &str) -> String {
+        LOCALES
+            .try_lookup(&self.id(), key)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    pub fn t_args(self, key: &str, args: &[(&'static str, String)]) -> String {
+        let map: HashMap<Cow<'static, str>, FluentValue<'_>> = args
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone())))
+            .collect();
+        LOCALES
+            .try_lookup_with_args(&self.id(), key, &map)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// Whether the catalogue of this language has `key`.
+    pub fn has(self, key: &str) -> bool {
+        LOCALES.try_lookup(&self.id(), key).is_some()
+    }
+}
+
+/// The catalogue key of an error code: `snils.checksum` → `err-snils-checksum`.
+pub fn error_key(code: &str) -> String {
+    format!("err-{}", code.replace(['.', '_'], "-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiates_language() {
+        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("de,en;q=0.5,ru;q=0.8"), Some(Lang::Ru));
+        assert_eq!(Lang::from_accept_language("de"), None);
+        assert_eq!(Lang::from_accept_language(""), None);
+    }
+
+    #[test]
+    fn looks_up_with_arguments() {
+        assert_eq!(Lang::Ru.t("nav-login"), "Войти");
+        assert_eq!(Lang::En.t("nav-login"), "Sign in");
+        let s = Lang::Ru.t_args("err-otp-wrong", &[("attempts", "3".into())]);
+        assert_eq!(s, "Неверный код. Осталось попыток: 3");
+        assert_eq!(error_key("password.too_common"), "err-password-too-common");
+    }
+
+    /// Every key in one catalogue exists in the other.
+    #[test]
+    fn catalogues_have_the_same_keys() {
+        let keys = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_owned()))
+                .filter(|k| !k.starts_with('#') && !k.is_empty())
+                .collect()
+        };
+        let ru = keys(include_str!("../locales/ru/main.ftl"));
+        let en = keys(include_str!("../locales/en/main.ftl"));
+        for k in &ru {
+            assert!(en.contains(k), "en lacks {k}");
+        }
+        for k in &en {
+            assert!(ru.contains(k), "ru lacks {k}");
+        }
+    }
+}

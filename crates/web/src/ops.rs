@@ -1,0 +1,122 @@
+//! Operations endpoints: liveness, readiness (database reachable) and
+//! Prometheus metrics. Counters are per instance and kept in memory.
+
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Upper bounds (seconds) of the latency histogram.
+const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+
+#[derive(Default)]
+pub struct Metrics {
+    inner: Mutex<MetricsInner>,
+}
+
+#[derive(Default)]
+struct MetricsInner {
+    /// (method, route, status) → count
+    requests: BTreeMap<(String, String, u16), u64>,
+    /// route → (bucket counts, sum of seconds, count)
+    latency: BTreeMap<String, ([u64; BUCKETS.len()], f64, u64)>,
+}
+
+impl Metrics {
+    fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
+        let Ok(mut m) = self.inner.lock() else { return };
+        *m.requests
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default() += 1;
+        let entry = m.latency.entry(route.to_owned()).or_default();
+        for (i, le) in BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                entry.0[i] += 1;
+            }
+        }
+        entry.1 += secs;
+        entry.2 += 1;
+    }
+
+    pub fn render(&self, jobs: Option<store::JobStats>) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let Ok(m) = self.inner.lock() else { return out };
+        out.push_str("# HELP migportal_http_requests_total HTTP requests by route and status.\n");
+        out.push_str("# TYPE migportal_http_requests_total counter\n");
+        for ((method, route, status), n) in &m.requests {
+            let _ = writeln!(
+                out,
+                "migportal_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP migportal_http_request_duration_seconds Time to answer a request.\n");
+        out.push_str("# TYPE migportal_http_request_duration_seconds histogram\n");
+        for (route, (buckets, sum, count)) in &m.latency {
+            for (i, le) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "migportal_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{le}\"}} {}",
+                    buckets[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "migportal_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}"
+            );
+            let _ = writeln!(out, "migportal_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}");
+            let _ = writeln!(out, "migportal_http_request_duration_seconds_count{{route=\"{route}\"}} {count}");
+        }
+        if let Some(j) = jobs {
+            out.push_str("# HELP migportal_jobs Outbox jobs by state (whole database).\n");
+            out.push_str("# TYPE migportal_jobs gauge\n");
+            let _ = writeln!(out, "migportal_jobs{{state=\"pending\"}} {}", j.pending);
+            let _ = writeln!(out, "migportal_jobs{{state=\"done\"}} {}", j.done);
+            let _ = writeln!(out, "migportal_jobs{{state=\"dead\"}} {}", j.dead);
+        }
+        out
+    }
+}
+
+/// Records every request under its route pattern (never the raw path, which
+/// would carry ids and blow up the label set).
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let res = next.run(req).await;
+    state
+        .metrics
+        .observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
+    res
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let jobs = state.store.job_stats().await.ok();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(jobs),
+    )
+        .into_response()
+}

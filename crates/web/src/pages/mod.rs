@@ -1,0 +1,200 @@
+//! Server-rendered pages: work without JavaScript, Russian by default.
+//! Forms are described as data (`FormView`) and drawn by one accessible
+//! template with an error summary and per-field messages.
+
+mod account;
+mod home;
+mod login;
+mod mailbox;
+mod register;
+mod view;
+
+use crate::error::AppError;
+use crate::i18n::{Lang, error_key};
+use crate::security::{csrf, tokens};
+use crate::session::{self, Actor};
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use std::collections::HashMap;
+
+pub use view::{Chrome, ErrorItem, Field, FormPage, FormView, Link, Section, Secondary};
+
+pub const LANG_COOKIE: &str = "mp_lang";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::index))
+        .route("/register", get(register::form).post(register::submit))
+        .route("/register/confirm/{id}", get(register::code_form).post(register::code_submit))
+        .route("/register/confirm/{id}/resend", post(register::resend))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/account", get(account::overview))
+        .route("/account/identity", get(account::identity_form).post(account::identity_submit))
+        .route("/demo/mailbox", get(mailbox::list))
+        .route("/lang/{code}", get(home::switch_lang))
+        .route("/static/style.css", get(home::stylesheet))
+}
+
+/// The language of a request: the `mp_lang` cookie, else `Accept-Language`, else Russian.
+pub fn request_lang(headers: &HeaderMap) -> Lang {
+    session::cookie(headers, LANG_COOKIE)
+        .and_then(Lang::parse)
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// What every page needs: language, who is signed in, the CSRF token.
+pub struct Ctx {
+    pub lang: Lang,
+    pub actor: Option<Actor>,
+    pub csrf: String,
+    csrf_is_new: bool,
+    pub path: String,
+    pub demo: bool,
+    secure: bool,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let lang = request_lang(&parts.headers);
+        let actor = match session::resolve(state, &parts.headers).await {
+            Ok(a) => a,
+            Err(e) => return Err(error_page(lang, &e)),
+        };
+        let existing = session::cookie(&parts.headers, csrf::COOKIE)
+            .filter(|t| t.len() >= 32 && t.len() <= 64)
+            .map(str::to_owned);
+        let csrf_is_new = existing.is_none();
+        Ok(Self {
+            lang,
+            actor,
+            csrf: existing.unwrap_or_else(tokens::new_token),
+            csrf_is_new,
+            path: parts.uri.path().to_owned(),
+            demo: state.config.demo_mode,
+            secure: state.config.secure_cookies(),
+        })
+    }
+}
+
+impl Ctx {
+    pub fn chrome(&self, title: String) -> Chrome {
+        Chrome {
+            lang: self.lang,
+            title,
+            signed_in: self
+                .actor
+                .as_ref()
+                .map(|a| format!("{} {}", a.account.given_name, a.account.surname)),
+            csrf: self.csrf.clone(),
+            demo: self.demo,
+            path: self.path.clone(),
+        }
+    }
+
+    /// Renders a template with the page status, setting the CSRF cookie if new.
+    pub fn render(&self, status: StatusCode, page: &impl Template) -> Response {
+        let html = match page.render() {
+            Ok(h) => h,
+            Err(e) => return error_page(self.lang, &AppError::internal(e)),
+        };
+        let mut res = (status, Html(html)).into_response();
+        if self.csrf_is_new {
+            let secure = if self.secure { "; Secure" } else { "" };
+            let cookie = format!("{}={}; Path=/; HttpOnly; SameSite=Lax{secure}", csrf::COOKIE, self.csrf);
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res
+    }
+
+    /// Whether a posted form carries this browser's CSRF token.
+    pub fn form_token_ok(&self, form: &HashMap<String, String>) -> bool {
+        !self.csrf_is_new && form.get("csrf").is_some_and(|t| tokens::same(t, &self.csrf))
+    }
+
+    /// The message of an error code with the error's arguments.
+    pub fn message(&self, code: &str, err: &AppError) -> String {
+        self.lang.t_args(&error_key(code), &err.args)
+    }
+
+    /// Error items for the summary; `rename` maps service field names to page fields.
+    pub fn error_items(&self, err: &AppError, rename: &[(&str, &'static str)]) -> Vec<ErrorItem> {
+        if err.fields.is_empty() {
+            return vec![ErrorItem { field: None, message: self.message(err.code, err) }];
+        }
+        err.fields
+            .iter()
+            .map(|f| {
+                let field = rename.iter().find(|(from, _)| *from == f.field).map_or(f.field, |(_, to)| to);
+                ErrorItem { field: Some(field.to_owned()), message: self.message(f.code, err) }
+            })
+            .collect()
+    }
+}
+
+/// Parses an urlencoded body leniently: unknown fields are ignored, a broken
+/// body becomes an empty form (and then fails validation with clear messages).
+pub fn parse_form(body: &[u8]) -> HashMap<String, String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .map(|v| v.into_iter().collect())
+        .unwrap_or_default()
+}
+
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub chrome: Chrome,
+    pub paragraphs: Vec<String>,
+    pub links: Vec<Link>,
+}
+
+/// A plain page for errors that have no form to return to.
+pub fn error_page(lang: Lang, err: &AppError) -> Response {
+    let (title, lead) = if err.status == StatusCode::NOT_FOUND {
+        (lang.t("page-not-found"), lang.t("page-not-found-lead"))
+    } else if err.status.is_server_error() {
+        (lang.t("page-error"), lang.t("page-error-lead"))
+    } else {
+        (lang.t_args(&error_key(err.code), &err.args), String::new())
+    };
+    let page = MessagePage {
+        chrome: Chrome {
+            lang,
+            title,
+            signed_in: None,
+            csrf: String::new(),
+            demo: false,
+            path: "/".into(),
+        },
+        paragraphs: vec![lead].into_iter().filter(|p| !p.is_empty()).collect(),
+        links: vec![Link { href: "/".into(), text: lang.t("nav-home"), primary: false }],
+    };
+    let html = page.render().unwrap_or_default();
+    (err.status, Html(html)).into_response()
+}
+
+pub async fn not_found(headers: HeaderMap) -> Response {
+    error_page(request_lang(&headers), &AppError::not_found())
+}

@@ -1,0 +1,6 @@
+//! Passwords, tokens, CSRF and response headers.
+
+pub mod csrf;
+pub mod headers;
+pub mod password;
+pub mod tokens;

@@ -1,0 +1,372 @@
+//! Registration, contact confirmation, login and logout (SPEC §2.1).
+
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::security::{password, tokens};
+use crate::session;
+use crate::state::AppState;
+use axum::http::StatusCode;
+use base64::Engine;
+use domain::account::{AccountStatus, AssuranceLevel, Role};
+use domain::identifiers::Snils;
+use domain::identity::FieldError;
+use domain::otp::{OtpState, OtpVerdict, code_from_random, normalise_code};
+use domain::person::{Email, FullName, Phone, check_password};
+use serde::{Deserialize, Serialize};
+use store::{LoginLookup, NewAccount, NewChallenge, NewJob, SessionKind, job_kind};
+use uuid::Uuid;
+
+/// What a person typed to register.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterInput {
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub password: String,
+    /// Pages ask for the password twice; the API does not.
+    pub password_repeat: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Registered {
+    pub account_id: Uuid,
+    pub challenge_id: Uuid,
+    pub channel: &'static str,
+    pub destination: String,
+}
+
+/// The payload of a `deliver_code` job. The code is sealed: job rows are not
+/// a place for secrets in clear.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeDelivery {
+    pub challenge_id: Uuid,
+    pub channel: String,
+    pub to: String,
+    pub key_id: String,
+    pub sealed_code: String,
+    pub lang: String,
+}
+
+enum Contact {
+    Phone(Phone),
+    Email(Email),
+}
+
+pub async fn register(state: &AppState, input: RegisterInput, lang: Lang) -> Result<Registered, AppError> {
+    let mut errors = Vec::new();
+    let mut fail = |field: &'static str, code: &'static str| errors.push(FieldError { field, code });
+    let name = match FullName::parse(&input.surname, &input.given_name, input.patronymic.as_deref()) {
+        Ok(n) => Some(n),
+        Err((field, e)) => {
+            fail(field, e.code);
+            None
+        }
+    };
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+    let contact = match (blank(&input.phone), blank(&input.email)) {
+        (true, true) => {
+            fail("contact", "contact.required");
+            None
+        }
+        (false, false) => {
+            fail("contact", "contact.one_only");
+            None
+        }
+        (false, true) => match Phone::parse(input.phone.as_deref().unwrap_or("")) {
+            Ok(p) => Some(Contact::Phone(p)),
+            Err(e) => {
+                fail("phone", e.code);
+                None
+            }
+        },
+        (true, false) => match Email::parse(input.email.as_deref().unwrap_or("")) {
+            Ok(m) => Some(Contact::Email(m)),
+            Err(e) => {
+                fail("email", e.code);
+                None
+            }
+        },
+    };
+    let mut personal: Vec<&str> = vec![&input.surname, &input.given_name];
+    if let Some(p) = &input.patronymic {
+        personal.push(p);
+    }
+    for c in [&input.phone, &input.email].into_iter().flatten() {
+        personal.push(c);
+    }
+    if input.password.is_empty() {
+        fail("password", "field.required");
+    } else if let Err(e) = check_password(&input.password, &personal) {
+        fail("password", e.code);
+    } else if let Some(repeat) = &input.password_repeat
+        && repeat != &input.password
+    {
+        fail("password_repeat", "password.mismatch");
+    }
+    let (Some(name), Some(contact), true) = (name, contact, errors.is_empty()) else {
+        return Err(AppError::invalid(errors));
+    };
+
+    let password_hash = password::hash(input.password, state.config.password_cost)
+        .await
+        .map_err(AppError::internal)?;
+    let account_id = Uuid::now_v7();
+    let challenge_id = Uuid::now_v7();
+    let (phone, email, channel, to, masked) = match &contact {
+        Contact::Phone(p) => (Some(p.as_str().to_owned()), None, "sms", p.as_str().to_owned(), p.masked()),
+        Contact::Email(m) => (None, Some(m.as_str().to_owned()), "email", m.as_str().to_owned(), m.masked()),
+    };
+    let code = code_from_random(rand::random());
+    let now = state.now();
+    let deliver = delivery_job(state, challenge_id, channel, &to, &code, lang, now)?;
+    state
+        .store
+        .register_account(
+            NewAccount {
+                id: account_id,
+                surname: name.surname,
+                given_name: name.given_name,
+                patronymic: name.patronymic,
+                phone,
+                email,
+                password_hash,
+                status: AccountStatus::PendingContact,
+                level: AssuranceLevel::Simplified,
+                role: Role::Applicant,
+                office_id: None,
+            },
+            NewChallenge {
+                id: challenge_id,
+                account_id,
+                purpose: "contact".into(),
+                channel: channel.into(),
+                destination: masked.clone(),
+                code_hash: tokens::code_hash(challenge_id, &code),
+            },
+            deliver,
+            now,
+        )
+        .await?;
+    Ok(Registered {
+        account_id,
+        challenge_id,
+        channel,
+        destination: masked,
+    })
+}
+
+fn delivery_job(
+    state: &AppState,
+    challenge_id: Uuid,
+    channel: &str,
+    to: &str,
+    code: &str,
+    lang: Lang,
+    now: i64,
+) -> Result<NewJob, AppError> {
+    let sealed = state.vault.seal(code.as_bytes()).map_err(AppError::internal)?;
+    let payload = CodeDelivery {
+        challenge_id,
+        channel: channel.to_owned(),
+        to: to.to_owned(),
+        key_id: state.vault.key_id().to_owned(),
+        sealed_code: base64::engine::general_purpose::STANDARD.encode(sealed),
+        lang: lang.code().to_owned(),
+    };
+    let payload = serde_json::to_string(&payload).map_err(AppError::internal)?;
+    // A code is useless once expired: stop retrying after a few minutes.
+    Ok(NewJob::now(job_kind::DELIVER_CODE, payload, now).max_attempts(6))
+}
+
+/// Public facts about a challenge, for the confirmation page.
+pub async fn challenge_destination(state: &AppState, id: Uuid) -> Result<String, AppError> {
+    let ch = state.store.get_challenge(id).await?.ok_or_else(AppError::not_found)?;
+    Ok(ch.destination)
+}
+
+pub async fn confirm(state: &AppState, challenge_id: Uuid, code: &str) -> Result<(), AppError> {
+    let Some(code) = normalise_code(code) else {
+        return Err(AppError::field("code", "otp.format"));
+    };
+    let ch = state
+        .store
+        .get_challenge(challenge_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let st = OtpState {
+        sent_at_ms: ch.sent_at,
+        sends: ch.sends,
+        attempts: ch.attempts,
+        consumed: ch.consumed,
+    };
+    let matches = tokens::same(&tokens::code_hash(challenge_id, &code), &ch.code_hash);
+    let now = state.now();
+    match state.otp.judge(&st, now, matches) {
+        OtpVerdict::Accepted => match state.store.confirm_challenge(challenge_id, ch.attempts, now).await {
+            Ok(()) => Ok(()),
+            // Someone used or burnt it a moment ago.
+            Err(store::StoreError::Stale) => Err(AppError::field("code", "otp.already_used")),
+            Err(e) => Err(e.into()),
+        },
+        verdict @ (OtpVerdict::Wrong { .. } | OtpVerdict::TooManyAttempts) if !matches => {
+            match state.store.challenge_wrong_code(challenge_id, ch.attempts).await {
+                Ok(()) | Err(store::StoreError::Stale) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let mut err = AppError::field("code", verdict.code());
+            if let OtpVerdict::Wrong { attempts_left } = verdict {
+                err = err.arg("attempts", attempts_left);
+            } else {
+                err.status = StatusCode::TOO_MANY_REQUESTS;
+            }
+            Err(err)
+        }
+        verdict => {
+            let mut err = AppError::field("code", verdict.code());
+            if verdict == OtpVerdict::TooManyAttempts {
+                err.status = StatusCode::TOO_MANY_REQUESTS;
+            }
+            Err(err)
+        }
+    }
+}
+
+pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<(), AppError> {
+    let ch = state
+        .store
+        .get_challenge(challenge_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let st = OtpState {
+        sent_at_ms: ch.sent_at,
+        sends: ch.sends,
+        attempts: ch.attempts,
+        consumed: ch.consumed,
+    };
+    let now = state.now();
+    match state.otp.may_resend(&st, now) {
+        Ok(()) => {}
+        Err(Some(wait)) => return Err(AppError::throttled("otp.resend_wait", wait)),
+        Err(None) => return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "otp.resend_limit")),
+    }
+    // The full address is not kept on the challenge: it comes from the account.
+    let account = state
+        .store
+        .get_account(ch.account_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let to = match ch.channel.as_str() {
+        "sms" => account.phone,
+        _ => account.email,
+    }
+    .ok_or_else(|| AppError::internal("challenge without a contact"))?;
+    let code = code_from_random(rand::random());
+    let job = delivery_job(state, challenge_id, &ch.channel, &to, &code, lang, now)?;
+    match state
+        .store
+        .resend_challenge(challenge_id, ch.sends, tokens::code_hash(challenge_id, &code), job, now)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(store::StoreError::Stale) => Err(AppError::throttled("otp.resend_wait", state.otp.resend_after_ms)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The ways a typed login may name an account, most specific first.
+fn lookups(state: &AppState, login: &str) -> Vec<(String, LoginLookup)> {
+    let login = login.trim();
+    if login.contains('@') {
+        return Email::parse(login)
+            .map(|e| vec![(format!("email:{}", e.as_str()), LoginLookup::Email(e.as_str().to_owned()))])
+            .unwrap_or_default();
+    }
+    let mut v = Vec::new();
+    if let Ok(p) = Phone::parse(login) {
+        v.push((format!("phone:{}", p.as_str()), LoginLookup::Phone(p.as_str().to_owned())));
+    }
+    // A SNILS and a phone written 8XXXXXXXXXX can look alike: try both.
+    if let Ok(s) = Snils::parse(login) {
+        let key = state.vault.lookup("snils", s.as_digits());
+        v.push((format!("snils:{key}"), LoginLookup::SnilsLookup(key)));
+    }
+    v
+}
+
+pub struct LoggedIn {
+    pub token: String,
+    pub expires_at: i64,
+    pub account_id: Uuid,
+}
+
+pub async fn login(
+    state: &AppState,
+    login: &str,
+    password_typed: &str,
+    kind: SessionKind,
+    user_agent: &str,
+) -> Result<LoggedIn, AppError> {
+    let mut errors = Vec::new();
+    if login.trim().is_empty() {
+        errors.push(FieldError { field: "login", code: "field.required" });
+    }
+    if password_typed.is_empty() {
+        errors.push(FieldError { field: "password", code: "field.required" });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let candidates = lookups(state, login);
+    let Some((key, _)) = candidates.first() else {
+        return Err(AppError::field("login", "login.format"));
+    };
+    let key = key.clone();
+    let now = state.now();
+    let record = state.store.login_failures(&key).await?;
+    if let Err(wait) = state.throttle.check(&record, now) {
+        return Err(AppError::throttled("throttled", wait));
+    }
+    let mut found = None;
+    for (_, lookup) in &candidates {
+        if let Some(a) = state.store.find_auth(lookup).await? {
+            found = Some(a);
+            break;
+        }
+    }
+    let ok = password::verify(
+        password_typed.to_owned(),
+        found.as_ref().map(|a| a.password_hash.clone()),
+        state.config.password_cost,
+    )
+    .await;
+    let account = match (ok, found) {
+        (true, Some(a)) => a,
+        _ => {
+            let now = state.now();
+            let next = state.throttle.record_failure(&record, now);
+            state.store.set_login_failures(&key, next).await?;
+            return Err(AppError::new(StatusCode::UNAUTHORIZED, "bad_credentials"));
+        }
+    };
+    match account.status {
+        AccountStatus::Active => {}
+        AccountStatus::PendingContact => {
+            return Err(AppError::new(StatusCode::FORBIDDEN, "account.not_confirmed"));
+        }
+        AccountStatus::Blocked => return Err(AppError::new(StatusCode::FORBIDDEN, "account.blocked")),
+    }
+    state.store.clear_login_failures(&key).await?;
+    let (token, expires_at) = session::start(state, account.id, kind, user_agent).await?;
+    Ok(LoggedIn {
+        token,
+        expires_at,
+        account_id: account.id,
+    })
+}
+
+pub async fn logout(state: &AppState, actor: &session::Actor) -> Result<(), AppError> {
+    state.store.delete_session(&actor.token_hash).await?;
+    Ok(())
+}

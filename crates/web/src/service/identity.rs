@@ -1,0 +1,121 @@
+//! The standard level: identity data submitted, sealed, and checked by a job.
+
+use crate::error::AppError;
+use crate::session::Actor;
+use crate::state::AppState;
+use axum::http::StatusCode;
+use domain::account::{AssuranceLevel, FailureReason, VerificationState};
+use domain::identity::{DocumentData, IdentityForm};
+use serde::Serialize;
+use store::NewIdentity;
+
+pub async fn submit(state: &AppState, actor: &Actor, form: IdentityForm) -> Result<i64, AppError> {
+    if actor.account.level == AssuranceLevel::Confirmed {
+        return Err(AppError::new(StatusCode::CONFLICT, "identity.locked"));
+    }
+    let now = state.now();
+    let data = form
+        .validate(super::today(now))
+        .map_err(AppError::invalid)?;
+    // One person, one account: the lookup key is the SNILS, or the foreign document.
+    let lookup = match (&data.snils, &data.document) {
+        (Some(snils), _) => state.vault.lookup("snils", snils),
+        (None, DocumentData::ForeignPassport { number, country, .. }) => {
+            state.vault.lookup("foreign_passport", &format!("{country}:{number}"))
+        }
+        (None, DocumentData::RussianPassport { .. }) => {
+            return Err(AppError::field("snils", "snils.required"));
+        }
+    };
+    let json = serde_json::to_vec(&data).map_err(AppError::internal)?;
+    let sealed = state.vault.seal(&json).map_err(AppError::internal)?;
+    let version = state
+        .store
+        .submit_identity(
+            NewIdentity {
+                account_id: actor.account.id,
+                surname: data.surname.clone(),
+                given_name: data.given_name.clone(),
+                patronymic: data.patronymic.clone(),
+                document_kind: data.document.kind().to_owned(),
+                snils_lookup: lookup,
+                key_id: state.vault.key_id().to_owned(),
+                sealed,
+                masked: data.masked(),
+            },
+            now,
+        )
+        .await?;
+    Ok(version)
+}
+
+/// What the person may see of their identity check.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentityView {
+    pub state: VerificationState,
+    pub failure_reason: Option<FailureReason>,
+    /// Masked numbers only.
+    pub masked: Option<String>,
+    pub document_kind: Option<String>,
+    pub version: i64,
+    pub submitted_at: Option<i64>,
+    pub checked_at: Option<i64>,
+}
+
+pub async fn view(state: &AppState, actor: &Actor) -> Result<IdentityView, AppError> {
+    Ok(match state.store.get_identity(actor.account.id).await? {
+        None => IdentityView {
+            state: VerificationState::NotSubmitted,
+            failure_reason: None,
+            masked: None,
+            document_kind: None,
+            version: 0,
+            submitted_at: None,
+            checked_at: None,
+        },
+        Some(r) => IdentityView {
+            state: r.state,
+            failure_reason: r.failure_reason,
+            masked: Some(r.masked),
+            document_kind: Some(r.document_kind),
+            version: r.version,
+            submitted_at: Some(r.submitted_at),
+            checked_at: r.checked_at,
+        },
+    })
+}
+
+/// The stored data opened again, to pre-fill the correction form.
+pub async fn current_form(state: &AppState, actor: &Actor) -> Result<IdentityForm, AppError> {
+    let mut form = IdentityForm {
+        citizenship: String::new(),
+        surname: actor.account.surname.clone(),
+        given_name: actor.account.given_name.clone(),
+        patronymic: actor.account.patronymic.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    let Some(r) = state.store.get_identity(actor.account.id).await? else {
+        return Ok(form);
+    };
+    let plain = state.vault.open(&r.key_id, &r.sealed).map_err(AppError::internal)?;
+    let data: domain::identity::IdentityData =
+        serde_json::from_slice(&plain).map_err(AppError::internal)?;
+    form.birth_date = data.birth_date;
+    form.snils = data.snils.unwrap_or_default();
+    form.inn = data.inn.unwrap_or_default();
+    match data.document {
+        DocumentData::RussianPassport { series, number, issued_on, office_code } => {
+            form.citizenship = "russian".into();
+            form.passport = format!("{series} {number}");
+            form.passport_issued_on = issued_on;
+            form.office_code = office_code;
+        }
+        DocumentData::ForeignPassport { number, country, migration_card } => {
+            form.citizenship = "foreign".into();
+            form.foreign_passport = number;
+            form.country = country;
+            form.migration_card = migration_card.unwrap_or_default();
+        }
+    }
+    Ok(form)
+}

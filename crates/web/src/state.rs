@@ -1,0 +1,55 @@
+use crate::config::WebConfig;
+use crate::ops::Metrics;
+use domain::otp::OtpPolicy;
+use domain::throttle::LoginThrottlePolicy;
+use std::sync::Arc;
+use store::Store;
+use store::vault::Vault;
+
+/// Everything a handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub vault: Vault,
+    pub config: WebConfig,
+    /// Unix milliseconds; injected so tests can move time.
+    pub clock: fn() -> i64,
+    pub metrics: Metrics,
+    pub otp: OtpPolicy,
+    pub throttle: LoginThrottlePolicy,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, vault: Vault, config: WebConfig, clock: fn() -> i64) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            vault,
+            config,
+            clock,
+            metrics: Metrics::default(),
+            otp: OtpPolicy::default(),
+            throttle: LoginThrottlePolicy::default(),
+        }))
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.0.clock)()
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The real clock.
+pub fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
