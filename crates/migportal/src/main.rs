@@ -1,1 +1,278 @@
-fn main() {}
+//! `migportal` — the command line. See `migportal --help`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use migportal::{Config, StartOptions, app, demo};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "migportal", version, about = "Portal of migration services")]
+struct Cli {
+    /// A TOML configuration file; MIGPORTAL_* variables override it.
+    #[arg(long, global = true, env = "MIGPORTAL_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal (with no configuration: a demo on SQLite at 127.0.0.1:8080).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load demo offices and accounts (idempotent).
+    SeedDemo,
+    /// Create an account (staff or applicant). The password is read from the
+    /// first line of standard input, or generated and printed when stdin is empty.
+    CreateUser {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        surname: String,
+        #[arg(long)]
+        given_name: String,
+        #[arg(long)]
+        patronymic: Option<String>,
+        /// Office code (NNN-NNN) for officers and heads of office.
+        #[arg(long)]
+        office: Option<String>,
+    },
+    /// Run the reference registry service (pension fund, interior ministry, tax service).
+    RegistrySim {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: String,
+        #[arg(long, env = "MIGPORTAL_REGISTRY_SIM_TOKEN")]
+        token: String,
+        /// A JSON array of people added to the demo population.
+        #[arg(long)]
+        population: Option<PathBuf>,
+    },
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Command::RegistrySim {
+        listen,
+        token,
+        population,
+    } = &cli.command
+    {
+        init_logs(false);
+        return registry_sim(listen, token, population.as_deref()).await;
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    init_logs(config.log_format == "json");
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let mut c = config;
+            c.migrate_on_start = true;
+            app::open_store(&c).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let store = app::open_store(&config).await?;
+            demo::seed(&store, app::password_cost(&config), web::system_clock()).await?;
+            print_demo_logins();
+            Ok(())
+        }
+        Command::CreateUser {
+            role,
+            email,
+            surname,
+            given_name,
+            patronymic,
+            office,
+        } => {
+            create_user(
+                &config,
+                &role,
+                &email,
+                &surname,
+                &given_name,
+                patronymic.as_deref(),
+                office.as_deref(),
+            )
+            .await
+        }
+        Command::RegistrySim { .. } => Ok(()),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(config = ?config, "starting");
+    let vault = app::vault(&config)?;
+    let demo = config.demo;
+    let running = migportal::start(config, vault, StartOptions::default()).await?;
+    println!();
+    println!("  migportal is serving at {}", running.url());
+    if demo {
+        println!(
+            "  DEMO MODE: messages are not sent; read them at {}/demo/mailbox",
+            running.url()
+        );
+        print_demo_logins();
+    }
+    println!();
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing requests and jobs in flight");
+    running.stop().await;
+    Ok(())
+}
+
+fn print_demo_logins() {
+    println!("  Demo logins (e-mail / password):");
+    for l in demo::LOGINS {
+        println!("    {:<15} {:<30} {}", l.role.as_str(), l.login, l.password);
+    }
+}
+
+async fn create_user(
+    config: &Config,
+    role: &str,
+    email: &str,
+    surname: &str,
+    given_name: &str,
+    patronymic: Option<&str>,
+    office: Option<&str>,
+) -> anyhow::Result<()> {
+    use domain::account::{AccountStatus, AssuranceLevel, Role};
+    let role = Role::parse(role).map_err(|_| {
+        anyhow::anyhow!(
+            "--role must be one of: {}",
+            Role::ALL.map(Role::as_str).join(", ")
+        )
+    })?;
+    let email =
+        domain::person::Email::parse(email).map_err(|e| anyhow::anyhow!("--email: {}", e.code))?;
+    let name = domain::person::FullName::parse(surname, given_name, patronymic)
+        .map_err(|(field, e)| anyhow::anyhow!("--{field}: {}", e.code))?;
+    let store = app::open_store(config).await?;
+    let office_id = match (role.needs_office(), office) {
+        (true, None) => anyhow::bail!("--office is required for {}", role.as_str()),
+        (_, None) => None,
+        (_, Some(code)) => {
+            let offices = store.list_offices().await?;
+            let found = offices.into_iter().find(|o| o.code == code);
+            Some(
+                found
+                    .with_context(|| format!("no office with code {code}"))?
+                    .id,
+            )
+        }
+    };
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let typed = line.trim_end_matches(['\r', '\n']).to_owned();
+    let (password, generated) = if typed.is_empty() {
+        (web::security::tokens::new_token(), true)
+    } else {
+        domain::person::check_password(&typed, &[email.as_str(), surname, given_name])
+            .map_err(|e| anyhow::anyhow!("password refused: {}", e.code))?;
+        (typed, false)
+    };
+    let hash = web::security::password::hash(password.clone(), app::password_cost(config))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    store
+        .create_account(
+            store::NewAccount {
+                id: uuid::Uuid::now_v7(),
+                surname: name.surname,
+                given_name: name.given_name,
+                patronymic: name.patronymic,
+                phone: None,
+                email: Some(email.as_str().to_owned()),
+                password_hash: hash,
+                status: AccountStatus::Active,
+                level: AssuranceLevel::Simplified,
+                role,
+                office_id,
+            },
+            None,
+            web::system_clock(),
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict(f) => {
+                anyhow::anyhow!("an account with this {f} already exists")
+            }
+            other => other.into(),
+        })?;
+    println!("created {} {}", role.as_str(), email.as_str());
+    if generated {
+        println!("generated password (shown once): {password}");
+    }
+    Ok(())
+}
+
+async fn registry_sim(
+    listen: &str,
+    token: &str,
+    population: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use registries::sim::{Population, SimConfig};
+    let mut people = Population::demo();
+    if let Some(path) = population {
+        let extra =
+            Population::load_json(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        people.merge(extra);
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    println!(
+        "registry simulator at http://{} ({} people)",
+        listener.local_addr()?,
+        people.len()
+    );
+    registries::sim::serve_with_shutdown(
+        listener,
+        SimConfig {
+            token: token.to_owned(),
+            population: people,
+        },
+        shutdown_signal(),
+    )
+    .await?;
+    Ok(())
+}

@@ -116,7 +116,6 @@ async fn registration_and_contact_confirmation() {
         assert!(s.get_account(dup_id).await.unwrap().is_none());
         assert_eq!(s.job_stats().await.unwrap().pending, 2);
 
-
         let auth = s
             .find_auth(&LoginLookup::Phone("+79161234567".into()))
             .await
@@ -149,7 +148,9 @@ async fn abandoned_registration_gives_way() {
         s.register_account(first, ch, job("k", 1), 1).await.unwrap();
         let again = account(None, Some("new@example.ru"));
         let again_id = again.id;
-        s.register_account(again, challenge(again_id), job("k", 2), 2).await.unwrap();
+        s.register_account(again, challenge(again_id), job("k", 2), 2)
+            .await
+            .unwrap();
         assert!(s.get_account(first_id).await.unwrap().is_none());
         assert!(s.get_challenge(ch_id).await.unwrap().is_none());
         assert!(s.get_account(again_id).await.unwrap().is_some());

@@ -102,7 +102,10 @@ mod tests {
     #[test]
     fn negotiates_language() {
         assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Some(Lang::En));
-        assert_eq!(Lang::from_accept_language("de,en;q=0.5,ru;q=0.8"), Some(Lang::Ru));
+        assert_eq!(
+            Lang::from_accept_language("de,en;q=0.5,ru;q=0.8"),
+            Some(Lang::Ru)
+        );
         assert_eq!(Lang::from_accept_language("de"), None);
         assert_eq!(Lang::from_accept_language(""), None);
     }

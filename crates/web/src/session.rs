@@ -108,7 +108,11 @@ pub fn user_agent(headers: &HeaderMap) -> &str {
 
 /// The `Set-Cookie` value for a session token (or its removal with `None`).
 pub fn session_cookie(state: &AppState, token: Option<&str>) -> String {
-    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
     match token {
         Some(t) => format!("{COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax{secure}"),
         None => format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),

@@ -38,6 +38,8 @@ fn reject(r: JsonRejection) -> AppError {
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "body.too_large")
         }
-        other => AppError::new(StatusCode::BAD_REQUEST, "json.syntax").arg("detail", other.body_text()),
+        other => {
+            AppError::new(StatusCode::BAD_REQUEST, "json.syntax").arg("detail", other.body_text())
+        }
     }
 }

@@ -30,7 +30,10 @@ pub async fn identity(
     actor: Actor,
 ) -> Result<Json<Value>, AppError> {
     let view = identity::view(&state, &actor).await?;
-    Ok(Json(identity_json(&view, crate::pages::request_lang(&headers))))
+    Ok(Json(identity_json(
+        &view,
+        crate::pages::request_lang(&headers),
+    )))
 }
 
 fn identity_json(v: &IdentityView, lang: crate::i18n::Lang) -> Value {

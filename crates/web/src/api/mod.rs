@@ -18,8 +18,14 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi))
         .route("/accounts", post(accounts::register))
-        .route("/accounts/confirmations/{challenge_id}", post(accounts::confirm))
-        .route("/accounts/confirmations/{challenge_id}/resend", post(accounts::resend))
+        .route(
+            "/accounts/confirmations/{challenge_id}",
+            post(accounts::confirm),
+        )
+        .route(
+            "/accounts/confirmations/{challenge_id}/resend",
+            post(accounts::resend),
+        )
         .route("/sessions", post(accounts::login))
         .route("/sessions/current", delete(accounts::logout))
         .route("/me", get(me::me))
@@ -29,5 +35,8 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn openapi() -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
 }

@@ -15,7 +15,10 @@ pub async fn localize_problems(req: Request, next: Next) -> Response {
     let Some(err) = res.extensions_mut().remove::<AppError>() else {
         // Errors axum produced itself (e.g. a body over the size limit).
         if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return problem(lang, &AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "body.too_large"));
+            return problem(
+                lang,
+                &AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "body.too_large"),
+            );
         }
         return res;
     };

@@ -26,8 +26,14 @@ struct AccountPage {
     identity_link: Option<String>,
 }
 
-pub async fn overview(State(state): State<AppState>, ctx: Ctx, Query(q): Query<HashMap<String, String>>) -> Response {
-    let Some(actor) = &ctx.actor else { return see_other("/login") };
+pub async fn overview(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
     let view = match identity::view(&state, actor).await {
         Ok(v) => v,
         Err(e) => return super::error_page(ctx.lang, &e),
@@ -44,22 +50,39 @@ pub async fn overview(State(state): State<AppState>, ctx: Ctx, Query(q): Query<H
         (AssuranceLevel::Confirmed, _) => None,
         (_, VerificationState::NotSubmitted) => Some("identity-start-link"),
         (_, VerificationState::Failed) => Some("identity-fix-link"),
-        (_, VerificationState::Verified | VerificationState::Pending) => Some("identity-change-link"),
+        (_, VerificationState::Verified | VerificationState::Pending) => {
+            Some("identity-change-link")
+        }
     };
     let page = AccountPage {
         chrome: ctx.chrome(l.t("account-title")),
-        notice: q.contains_key("submitted").then(|| l.t("identity-submitted")),
-        name: [Some(a.surname.as_str()), Some(a.given_name.as_str()), a.patronymic.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
-        contact: a.phone.clone().or_else(|| a.email.clone()).unwrap_or_default(),
+        notice: q
+            .contains_key("submitted")
+            .then(|| l.t("identity-submitted")),
+        name: [
+            Some(a.surname.as_str()),
+            Some(a.given_name.as_str()),
+            a.patronymic.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" "),
+        contact: a
+            .phone
+            .clone()
+            .or_else(|| a.email.clone())
+            .unwrap_or_default(),
         level: l.t(&format!("level-{level}")),
         level_help: l.t(&format!("level-help-{level}")),
         identity_state: view.state.as_str(),
-        identity_text: l.t_args(&format!("identity-state-{}", view.state.as_str()), &[("masked", masked)]),
-        failure: view.failure_reason.map(|r| l.t(&format!("reason-{}", r.code()))),
+        identity_text: l.t_args(
+            &format!("identity-state-{}", view.state.as_str()),
+            &[("masked", masked)],
+        ),
+        failure: view
+            .failure_reason
+            .map(|r| l.t(&format!("reason-{}", r.code()))),
         identity_link: link.map(|k| l.t(k)),
     };
     ctx.render(StatusCode::OK, &page)
@@ -76,9 +99,11 @@ fn identity_view(ctx: &Ctx) -> FormView {
         sections: vec![
             Section {
                 legend: None,
-                fields: vec![Field::new(l, "citizenship", "section-citizenship", "radio")
-                    .option("russian", l.t("citizenship-russian"))
-                    .option("foreign", l.t("citizenship-foreign"))],
+                fields: vec![
+                    Field::new(l, "citizenship", "section-citizenship", "radio")
+                        .option("russian", l.t("citizenship-russian"))
+                        .option("foreign", l.t("citizenship-foreign")),
+                ],
             },
             Section {
                 legend: Some(l.t("section-person")),
@@ -86,7 +111,9 @@ fn identity_view(ctx: &Ctx) -> FormView {
                     text("surname", "field-surname").auto("family-name"),
                     text("given_name", "field-given-name").auto("given-name"),
                     text("patronymic", "field-patronymic").auto("additional-name"),
-                    text("birth_date", "field-birth-date").hint(l, "hint-date").auto("bday"),
+                    text("birth_date", "field-birth-date")
+                        .hint(l, "hint-date")
+                        .auto("bday"),
                     text("snils", "field-snils").hint(l, "hint-snils").numeric(),
                     text("inn", "field-inn").hint(l, "hint-inn").numeric(),
                 ],
@@ -94,9 +121,13 @@ fn identity_view(ctx: &Ctx) -> FormView {
             Section {
                 legend: Some(l.t("section-russian")),
                 fields: vec![
-                    text("passport", "field-passport").hint(l, "hint-passport").numeric(),
+                    text("passport", "field-passport")
+                        .hint(l, "hint-passport")
+                        .numeric(),
                     text("passport_issued_on", "field-passport-issued-on").hint(l, "hint-date"),
-                    text("office_code", "field-office-code").hint(l, "hint-office-code").numeric(),
+                    text("office_code", "field-office-code")
+                        .hint(l, "hint-office-code")
+                        .numeric(),
                 ],
             },
             Section {
@@ -104,13 +135,19 @@ fn identity_view(ctx: &Ctx) -> FormView {
                 fields: vec![
                     text("foreign_passport", "field-foreign-passport"),
                     text("country", "field-country").hint(l, "hint-country"),
-                    text("migration_card", "field-migration-card").hint(l, "hint-migration-card").numeric(),
+                    text("migration_card", "field-migration-card")
+                        .hint(l, "hint-migration-card")
+                        .numeric(),
                 ],
             },
         ],
         errors: Vec::new(),
         secondary: None,
-        links: vec![super::Link { href: "/account".into(), text: l.t("back-link"), primary: false }],
+        links: vec![super::Link {
+            href: "/account".into(),
+            text: l.t("back-link"),
+            primary: false,
+        }],
     }
 }
 
@@ -136,19 +173,26 @@ fn form_values(f: &IdentityForm) -> HashMap<String, String> {
 }
 
 pub async fn identity_form(State(state): State<AppState>, ctx: Ctx) -> Response {
-    let Some(actor) = &ctx.actor else { return see_other("/login") };
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
     let current = match identity::current_form(&state, actor).await {
         Ok(f) => f,
         Err(e) => return super::error_page(ctx.lang, &e),
     };
     let mut form = identity_view(&ctx);
     form.fill(&form_values(&current));
-    let page = FormPage { chrome: ctx.chrome(ctx.lang.t("identity-title")), form };
+    let page = FormPage {
+        chrome: ctx.chrome(ctx.lang.t("identity-title")),
+        form,
+    };
     ctx.render(StatusCode::OK, &page)
 }
 
 pub async fn identity_submit(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
-    let Some(actor) = &ctx.actor else { return see_other("/login") };
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
     let values = parse_form(&body);
     let get = |k: &str| values.get(k).cloned().unwrap_or_default();
     let form = IdentityForm {
@@ -177,7 +221,10 @@ pub async fn identity_submit(State(state): State<AppState>, ctx: Ctx, body: Byte
             let mut view = identity_view(&ctx);
             view.errors = ctx.error_items(&err, &[]);
             view.fill(&values);
-            let page = FormPage { chrome: ctx.chrome(ctx.lang.t("identity-title")), form: view };
+            let page = FormPage {
+                chrome: ctx.chrome(ctx.lang.t("identity-title")),
+                form: view,
+            };
             ctx.render(err.status, &page)
         }
     }

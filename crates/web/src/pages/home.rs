@@ -1,4 +1,4 @@
-use super::{Ctx, Link, LANG_COOKIE, MessagePage};
+use super::{Ctx, LANG_COOKIE, Link, MessagePage};
 use crate::i18n::Lang;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -8,19 +8,38 @@ use std::collections::HashMap;
 pub async fn index(ctx: Ctx) -> Response {
     let t = |k: &str| ctx.lang.t(k);
     let links = if ctx.actor.is_some() {
-        vec![Link { href: "/account".into(), text: t("nav-account"), primary: true }]
+        vec![Link {
+            href: "/account".into(),
+            text: t("nav-account"),
+            primary: true,
+        }]
     } else {
         vec![
-            Link { href: "/register".into(), text: t("index-register"), primary: true },
-            Link { href: "/login".into(), text: t("index-login"), primary: false },
+            Link {
+                href: "/register".into(),
+                text: t("index-register"),
+                primary: true,
+            },
+            Link {
+                href: "/login".into(),
+                text: t("index-login"),
+                primary: false,
+            },
         ]
     };
-    let page = MessagePage { chrome: ctx.chrome(t("index-title")), paragraphs: vec![t("index-lead")], links };
+    let page = MessagePage {
+        chrome: ctx.chrome(t("index-title")),
+        paragraphs: vec![t("index-lead")],
+        links,
+    };
     ctx.render(StatusCode::OK, &page)
 }
 
 /// Sets the language cookie and returns to the page the person was on.
-pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn switch_lang(
+    Path(code): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let lang = Lang::parse(&code).unwrap_or_default();
     // Only local paths: never an open redirect.
     let back = q
@@ -28,7 +47,10 @@ pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<HashMap<Strin
         .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
         .map_or("/", String::as_str);
     let mut res = super::see_other(back);
-    let cookie = format!("{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code());
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        lang.code()
+    );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }

@@ -21,12 +21,17 @@ fn login_form(ctx: &Ctx) -> FormView {
             legend: None,
             fields: vec![
                 Field::new(l, "login", "field-login", "text").auto("username"),
-                Field::new(l, "password", "field-login-password", "password").auto("current-password"),
+                Field::new(l, "password", "field-login-password", "password")
+                    .auto("current-password"),
             ],
         }],
         errors: Vec::new(),
         secondary: None,
-        links: vec![Link { href: "/register".into(), text: l.t("login-no-account"), primary: false }],
+        links: vec![Link {
+            href: "/register".into(),
+            text: l.t("login-no-account"),
+            primary: false,
+        }],
     }
 }
 
@@ -37,7 +42,10 @@ pub async fn form(ctx: Ctx, Query(q): Query<HashMap<String, String>>) -> Respons
     } else if q.contains_key("out") {
         form.notice = Some(ctx.lang.t("logout-done"));
     }
-    let page = FormPage { chrome: ctx.chrome(ctx.lang.t("login-title")), form };
+    let page = FormPage {
+        chrome: ctx.chrome(ctx.lang.t("login-title")),
+        form,
+    };
     ctx.render(StatusCode::OK, &page)
 }
 
@@ -45,7 +53,10 @@ fn redisplay(ctx: &Ctx, values: &HashMap<String, String>, err: &AppError) -> Res
     let mut form = login_form(ctx);
     form.errors = ctx.error_items(err, &[]);
     form.fill(values);
-    let page = FormPage { chrome: ctx.chrome(ctx.lang.t("login-title")), form };
+    let page = FormPage {
+        chrome: ctx.chrome(ctx.lang.t("login-title")),
+        form,
+    };
     let mut res = ctx.render(err.status, &page);
     if let Some(s) = err.retry_after_secs
         && let Ok(v) = HeaderValue::from_str(&s.to_string())
@@ -55,17 +66,32 @@ fn redisplay(ctx: &Ctx, values: &HashMap<String, String>, err: &AppError) -> Res
     res
 }
 
-pub async fn submit(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let values = parse_form(&body);
     if !ctx.form_token_ok(&values) {
         return redisplay(&ctx, &values, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
     }
     let get = |k: &str| values.get(k).map_or("", String::as_str);
-    match accounts::login(&state, get("login"), get("password"), SessionKind::Cookie, user_agent(&headers)).await {
+    match accounts::login(
+        &state,
+        get("login"),
+        get("password"),
+        SessionKind::Cookie,
+        user_agent(&headers),
+    )
+    .await
+    {
         Ok(done) => {
             // A new token at every login: a session id planted before login is useless.
             let mut res = see_other("/account");
-            if let Ok(v) = HeaderValue::from_str(&session::session_cookie(&state, Some(&done.token))) {
+            if let Ok(v) =
+                HeaderValue::from_str(&session::session_cookie(&state, Some(&done.token)))
+            {
                 res.headers_mut().append(header::SET_COOKIE, v);
             }
             res

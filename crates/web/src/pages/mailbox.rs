@@ -30,7 +30,8 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Response {
         Ok(m) => m,
         Err(e) => return super::error_page(ctx.lang, &e.into()),
     };
-    let fmt = time::macros::format_description!("[day].[month].[year] [hour]:[minute]:[second] UTC");
+    let fmt =
+        time::macros::format_description!("[day].[month].[year] [hour]:[minute]:[second] UTC");
     let messages = messages
         .into_iter()
         .map(|m| Item {
@@ -44,6 +45,9 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Response {
             body: m.body,
         })
         .collect();
-    let page = MailboxPage { chrome: ctx.chrome(ctx.lang.t("mailbox-title")), messages };
+    let page = MailboxPage {
+        chrome: ctx.chrome(ctx.lang.t("mailbox-title")),
+        messages,
+    };
     ctx.render(StatusCode::OK, &page)
 }

@@ -23,7 +23,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use std::collections::HashMap;
 
-pub use view::{Chrome, ErrorItem, Field, FormPage, FormView, Link, Section, Secondary};
+pub use view::{Chrome, ErrorItem, Field, FormPage, FormView, Link, Secondary, Section};
 
 pub const LANG_COOKIE: &str = "mp_lang";
 
@@ -31,12 +31,18 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::index))
         .route("/register", get(register::form).post(register::submit))
-        .route("/register/confirm/{id}", get(register::code_form).post(register::code_submit))
+        .route(
+            "/register/confirm/{id}",
+            get(register::code_form).post(register::code_submit),
+        )
         .route("/register/confirm/{id}/resend", post(register::resend))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/account", get(account::overview))
-        .route("/account/identity", get(account::identity_form).post(account::identity_submit))
+        .route(
+            "/account/identity",
+            get(account::identity_form).post(account::identity_submit),
+        )
         .route("/demo/mailbox", get(mailbox::list))
         .route("/lang/{code}", get(home::switch_lang))
         .route("/static/style.css", get(home::stylesheet))
@@ -115,7 +121,11 @@ impl Ctx {
         let mut res = (status, Html(html)).into_response();
         if self.csrf_is_new {
             let secure = if self.secure { "; Secure" } else { "" };
-            let cookie = format!("{}={}; Path=/; HttpOnly; SameSite=Lax{secure}", csrf::COOKIE, self.csrf);
+            let cookie = format!(
+                "{}={}; Path=/; HttpOnly; SameSite=Lax{secure}",
+                csrf::COOKIE,
+                self.csrf
+            );
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 res.headers_mut().append(header::SET_COOKIE, v);
             }
@@ -127,7 +137,10 @@ impl Ctx {
 
     /// Whether a posted form carries this browser's CSRF token.
     pub fn form_token_ok(&self, form: &HashMap<String, String>) -> bool {
-        !self.csrf_is_new && form.get("csrf").is_some_and(|t| tokens::same(t, &self.csrf))
+        !self.csrf_is_new
+            && form
+                .get("csrf")
+                .is_some_and(|t| tokens::same(t, &self.csrf))
     }
 
     /// The message of an error code with the error's arguments.
@@ -138,13 +151,22 @@ impl Ctx {
     /// Error items for the summary; `rename` maps service field names to page fields.
     pub fn error_items(&self, err: &AppError, rename: &[(&str, &'static str)]) -> Vec<ErrorItem> {
         if err.fields.is_empty() {
-            return vec![ErrorItem { field: None, message: self.message(err.code, err) }];
+            return vec![ErrorItem {
+                field: None,
+                message: self.message(err.code, err),
+            }];
         }
         err.fields
             .iter()
             .map(|f| {
-                let field = rename.iter().find(|(from, _)| *from == f.field).map_or(f.field, |(_, to)| to);
-                ErrorItem { field: Some(field.to_owned()), message: self.message(f.code, err) }
+                let field = rename
+                    .iter()
+                    .find(|(from, _)| *from == f.field)
+                    .map_or(f.field, |(_, to)| to);
+                ErrorItem {
+                    field: Some(field.to_owned()),
+                    message: self.message(f.code, err),
+                }
             })
             .collect()
     }
@@ -189,7 +211,11 @@ pub fn error_page(lang: Lang, err: &AppError) -> Response {
             path: "/".into(),
         },
         paragraphs: vec![lead].into_iter().filter(|p| !p.is_empty()).collect(),
-        links: vec![Link { href: "/".into(), text: lang.t("nav-home"), primary: false }],
+        links: vec![Link {
+            href: "/".into(),
+            text: lang.t("nav-home"),
+            primary: false,
+        }],
     };
     let html = page.render().unwrap_or_default();
     (err.status, Html(html)).into_response()

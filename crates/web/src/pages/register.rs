@@ -22,19 +22,31 @@ fn register_form(ctx: &Ctx) -> FormView {
                 Field::new(l, "surname", "field-surname", "text").auto("family-name"),
                 Field::new(l, "given_name", "field-given-name", "text").auto("given-name"),
                 Field::new(l, "patronymic", "field-patronymic", "text").auto("additional-name"),
-                Field::new(l, "contact", "field-contact", "text").hint(l, "hint-contact").auto("username"),
-                Field::new(l, "password", "field-password", "password").hint(l, "hint-password").auto("new-password"),
-                Field::new(l, "password_repeat", "field-password-repeat", "password").auto("new-password"),
+                Field::new(l, "contact", "field-contact", "text")
+                    .hint(l, "hint-contact")
+                    .auto("username"),
+                Field::new(l, "password", "field-password", "password")
+                    .hint(l, "hint-password")
+                    .auto("new-password"),
+                Field::new(l, "password_repeat", "field-password-repeat", "password")
+                    .auto("new-password"),
             ],
         }],
         errors: Vec::new(),
         secondary: None,
-        links: vec![Link { href: "/login".into(), text: l.t("register-have-account"), primary: false }],
+        links: vec![Link {
+            href: "/login".into(),
+            text: l.t("register-have-account"),
+            primary: false,
+        }],
     }
 }
 
 pub async fn form(ctx: Ctx) -> Response {
-    let page = FormPage { chrome: ctx.chrome(ctx.lang.t("register-title")), form: register_form(&ctx) };
+    let page = FormPage {
+        chrome: ctx.chrome(ctx.lang.t("register-title")),
+        form: register_form(&ctx),
+    };
     ctx.render(StatusCode::OK, &page)
 }
 
@@ -42,7 +54,10 @@ fn redisplay(ctx: &Ctx, values: &HashMap<String, String>, err: &AppError) -> Res
     let mut form = register_form(ctx);
     form.errors = ctx.error_items(err, &[("phone", "contact"), ("email", "contact")]);
     form.fill(values);
-    let page = FormPage { chrome: ctx.chrome(ctx.lang.t("register-title")), form };
+    let page = FormPage {
+        chrome: ctx.chrome(ctx.lang.t("register-title")),
+        form,
+    };
     ctx.render(err.status, &page)
 }
 
@@ -78,10 +93,17 @@ fn code_view(ctx: &Ctx, id: Uuid, destination: &str) -> FormView {
         submit: l.t("confirm-submit"),
         sections: vec![Section {
             legend: None,
-            fields: vec![Field::new(l, "code", "field-code", "text").auto("one-time-code").numeric()],
+            fields: vec![
+                Field::new(l, "code", "field-code", "text")
+                    .auto("one-time-code")
+                    .numeric(),
+            ],
         }],
         errors: Vec::new(),
-        secondary: Some(Secondary { action: format!("/register/confirm/{id}/resend"), label: l.t("confirm-resend") }),
+        secondary: Some(Secondary {
+            action: format!("/register/confirm/{id}/resend"),
+            label: l.t("confirm-resend"),
+        }),
         links: Vec::new(),
     }
 }
@@ -110,15 +132,27 @@ async fn show_code_form(
         }
         None => StatusCode::OK,
     };
-    let page = FormPage { chrome: ctx.chrome(ctx.lang.t("confirm-title")), form };
+    let page = FormPage {
+        chrome: ctx.chrome(ctx.lang.t("confirm-title")),
+        form,
+    };
     ctx.render(status, &page)
 }
 
-pub async fn code_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
+pub async fn code_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Response {
     show_code_form(&state, &ctx, &id, None, None).await
 }
 
-pub async fn code_submit(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<String>, body: Bytes) -> Response {
+pub async fn code_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
     let values = parse_form(&body);
     if !ctx.form_token_ok(&values) {
         let err = AppError::new(StatusCode::FORBIDDEN, "csrf");
@@ -134,7 +168,12 @@ pub async fn code_submit(State(state): State<AppState>, ctx: Ctx, Path(raw): Pat
     }
 }
 
-pub async fn resend(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<String>, body: Bytes) -> Response {
+pub async fn resend(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
     let values = parse_form(&body);
     if !ctx.form_token_ok(&values) {
         let err = AppError::new(StatusCode::FORBIDDEN, "csrf");
@@ -144,7 +183,9 @@ pub async fn resend(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Str
         return super::error_page(ctx.lang, &AppError::not_found());
     };
     match accounts::resend(&state, id, ctx.lang).await {
-        Ok(()) => show_code_form(&state, &ctx, &raw, None, Some(ctx.lang.t("confirm-resent"))).await,
+        Ok(()) => {
+            show_code_form(&state, &ctx, &raw, None, Some(ctx.lang.t("confirm-resent"))).await
+        }
         Err(err) => show_code_form(&state, &ctx, &raw, Some(&err), None).await,
     }
 }

@@ -74,7 +74,11 @@ impl Field {
     }
 
     pub fn option(mut self, value: &str, label: String) -> Self {
-        self.options.push(RadioOption { value: value.to_owned(), label, checked: false });
+        self.options.push(RadioOption {
+            value: value.to_owned(),
+            label,
+            checked: false,
+        });
         self
     }
 }

@@ -64,8 +64,14 @@ mod tests {
     fn judges_origins() {
         assert!(origin_ok(&headers(&[("sec-fetch-site", "same-origin")])));
         assert!(!origin_ok(&headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(origin_ok(&headers(&[("origin", "http://a.ru:8080"), ("host", "a.ru:8080")])));
-        assert!(!origin_ok(&headers(&[("origin", "http://evil.ru"), ("host", "a.ru")])));
+        assert!(origin_ok(&headers(&[
+            ("origin", "http://a.ru:8080"),
+            ("host", "a.ru:8080")
+        ])));
+        assert!(!origin_ok(&headers(&[
+            ("origin", "http://evil.ru"),
+            ("host", "a.ru")
+        ])));
         assert!(origin_ok(&headers(&[("host", "a.ru")])));
     }
 }

@@ -29,7 +29,9 @@ pub async fn hash(password: String, cost: PasswordCost) -> Result<String, String
 /// long as a wrong password and reveals nothing.
 pub async fn verify(password: String, stored: Option<String>, cost: PasswordCost) -> bool {
     tokio::task::spawn_blocking(move || {
-        let Ok(argon) = hasher(cost) else { return false };
+        let Ok(argon) = hasher(cost) else {
+            return false;
+        };
         match stored {
             Some(s) => match PasswordHash::new(&s) {
                 Ok(parsed) => argon.verify_password(password.as_bytes(), &parsed).is_ok(),

@@ -54,10 +54,19 @@ enum Contact {
     Email(Email),
 }
 
-pub async fn register(state: &AppState, input: RegisterInput, lang: Lang) -> Result<Registered, AppError> {
+pub async fn register(
+    state: &AppState,
+    input: RegisterInput,
+    lang: Lang,
+) -> Result<Registered, AppError> {
     let mut errors = Vec::new();
-    let mut fail = |field: &'static str, code: &'static str| errors.push(FieldError { field, code });
-    let name = match FullName::parse(&input.surname, &input.given_name, input.patronymic.as_deref()) {
+    let mut fail =
+        |field: &'static str, code: &'static str| errors.push(FieldError { field, code });
+    let name = match FullName::parse(
+        &input.surname,
+        &input.given_name,
+        input.patronymic.as_deref(),
+    ) {
         Ok(n) => Some(n),
         Err((field, e)) => {
             fail(field, e.code);
@@ -115,8 +124,20 @@ pub async fn register(state: &AppState, input: RegisterInput, lang: Lang) -> Res
     let account_id = Uuid::now_v7();
     let challenge_id = Uuid::now_v7();
     let (phone, email, channel, to, masked) = match &contact {
-        Contact::Phone(p) => (Some(p.as_str().to_owned()), None, "sms", p.as_str().to_owned(), p.masked()),
-        Contact::Email(m) => (None, Some(m.as_str().to_owned()), "email", m.as_str().to_owned(), m.masked()),
+        Contact::Phone(p) => (
+            Some(p.as_str().to_owned()),
+            None,
+            "sms",
+            p.as_str().to_owned(),
+            p.masked(),
+        ),
+        Contact::Email(m) => (
+            None,
+            Some(m.as_str().to_owned()),
+            "email",
+            m.as_str().to_owned(),
+            m.masked(),
+        ),
     };
     let code = code_from_random(rand::random());
     let now = state.now();
@@ -166,7 +187,10 @@ fn delivery_job(
     lang: Lang,
     now: i64,
 ) -> Result<NewJob, AppError> {
-    let sealed = state.vault.seal(code.as_bytes()).map_err(AppError::internal)?;
+    let sealed = state
+        .vault
+        .seal(code.as_bytes())
+        .map_err(AppError::internal)?;
     let payload = CodeDelivery {
         challenge_id,
         channel: channel.to_owned(),
@@ -182,7 +206,11 @@ fn delivery_job(
 
 /// Public facts about a challenge, for the confirmation page.
 pub async fn challenge_destination(state: &AppState, id: Uuid) -> Result<String, AppError> {
-    let ch = state.store.get_challenge(id).await?.ok_or_else(AppError::not_found)?;
+    let ch = state
+        .store
+        .get_challenge(id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     Ok(ch.destination)
 }
 
@@ -204,14 +232,22 @@ pub async fn confirm(state: &AppState, challenge_id: Uuid, code: &str) -> Result
     let matches = tokens::same(&tokens::code_hash(challenge_id, &code), &ch.code_hash);
     let now = state.now();
     match state.otp.judge(&st, now, matches) {
-        OtpVerdict::Accepted => match state.store.confirm_challenge(challenge_id, ch.attempts, now).await {
+        OtpVerdict::Accepted => match state
+            .store
+            .confirm_challenge(challenge_id, ch.attempts, now)
+            .await
+        {
             Ok(()) => Ok(()),
             // Someone used or burnt it a moment ago.
             Err(store::StoreError::Stale) => Err(AppError::field("code", "otp.already_used")),
             Err(e) => Err(e.into()),
         },
         verdict @ (OtpVerdict::Wrong { .. } | OtpVerdict::TooManyAttempts) if !matches => {
-            match state.store.challenge_wrong_code(challenge_id, ch.attempts).await {
+            match state
+                .store
+                .challenge_wrong_code(challenge_id, ch.attempts)
+                .await
+            {
                 Ok(()) | Err(store::StoreError::Stale) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -249,7 +285,12 @@ pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<
     match state.otp.may_resend(&st, now) {
         Ok(()) => {}
         Err(Some(wait)) => return Err(AppError::throttled("otp.resend_wait", wait)),
-        Err(None) => return Err(AppError::new(StatusCode::TOO_MANY_REQUESTS, "otp.resend_limit")),
+        Err(None) => {
+            return Err(AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "otp.resend_limit",
+            ));
+        }
     }
     // The full address is not kept on the challenge: it comes from the account.
     let account = state
@@ -266,11 +307,20 @@ pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<
     let job = delivery_job(state, challenge_id, &ch.channel, &to, &code, lang, now)?;
     match state
         .store
-        .resend_challenge(challenge_id, ch.sends, tokens::code_hash(challenge_id, &code), job, now)
+        .resend_challenge(
+            challenge_id,
+            ch.sends,
+            tokens::code_hash(challenge_id, &code),
+            job,
+            now,
+        )
         .await
     {
         Ok(()) => Ok(()),
-        Err(store::StoreError::Stale) => Err(AppError::throttled("otp.resend_wait", state.otp.resend_after_ms)),
+        Err(store::StoreError::Stale) => Err(AppError::throttled(
+            "otp.resend_wait",
+            state.otp.resend_after_ms,
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -280,12 +330,20 @@ fn lookups(state: &AppState, login: &str) -> Vec<(String, LoginLookup)> {
     let login = login.trim();
     if login.contains('@') {
         return Email::parse(login)
-            .map(|e| vec![(format!("email:{}", e.as_str()), LoginLookup::Email(e.as_str().to_owned()))])
+            .map(|e| {
+                vec![(
+                    format!("email:{}", e.as_str()),
+                    LoginLookup::Email(e.as_str().to_owned()),
+                )]
+            })
             .unwrap_or_default();
     }
     let mut v = Vec::new();
     if let Ok(p) = Phone::parse(login) {
-        v.push((format!("phone:{}", p.as_str()), LoginLookup::Phone(p.as_str().to_owned())));
+        v.push((
+            format!("phone:{}", p.as_str()),
+            LoginLookup::Phone(p.as_str().to_owned()),
+        ));
     }
     // A SNILS and a phone written 8XXXXXXXXXX can look alike: try both.
     if let Ok(s) = Snils::parse(login) {
@@ -310,10 +368,16 @@ pub async fn login(
 ) -> Result<LoggedIn, AppError> {
     let mut errors = Vec::new();
     if login.trim().is_empty() {
-        errors.push(FieldError { field: "login", code: "field.required" });
+        errors.push(FieldError {
+            field: "login",
+            code: "field.required",
+        });
     }
     if password_typed.is_empty() {
-        errors.push(FieldError { field: "password", code: "field.required" });
+        errors.push(FieldError {
+            field: "password",
+            code: "field.required",
+        });
     }
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
@@ -353,9 +417,14 @@ pub async fn login(
     match account.status {
         AccountStatus::Active => {}
         AccountStatus::PendingContact => {
-            return Err(AppError::new(StatusCode::FORBIDDEN, "account.not_confirmed"));
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "account.not_confirmed",
+            ));
         }
-        AccountStatus::Blocked => return Err(AppError::new(StatusCode::FORBIDDEN, "account.blocked")),
+        AccountStatus::Blocked => {
+            return Err(AppError::new(StatusCode::FORBIDDEN, "account.blocked"));
+        }
     }
     state.store.clear_login_failures(&key).await?;
     let (token, expires_at) = session::start(state, account.id, kind, user_agent).await?;

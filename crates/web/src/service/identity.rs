@@ -20,9 +20,14 @@ pub async fn submit(state: &AppState, actor: &Actor, form: IdentityForm) -> Resu
     // One person, one account: the lookup key is the SNILS, or the foreign document.
     let lookup = match (&data.snils, &data.document) {
         (Some(snils), _) => state.vault.lookup("snils", snils),
-        (None, DocumentData::ForeignPassport { number, country, .. }) => {
-            state.vault.lookup("foreign_passport", &format!("{country}:{number}"))
-        }
+        (
+            None,
+            DocumentData::ForeignPassport {
+                number, country, ..
+            },
+        ) => state
+            .vault
+            .lookup("foreign_passport", &format!("{country}:{number}")),
         (None, DocumentData::RussianPassport { .. }) => {
             return Err(AppError::field("snils", "snils.required"));
         }
@@ -97,20 +102,32 @@ pub async fn current_form(state: &AppState, actor: &Actor) -> Result<IdentityFor
     let Some(r) = state.store.get_identity(actor.account.id).await? else {
         return Ok(form);
     };
-    let plain = state.vault.open(&r.key_id, &r.sealed).map_err(AppError::internal)?;
+    let plain = state
+        .vault
+        .open(&r.key_id, &r.sealed)
+        .map_err(AppError::internal)?;
     let data: domain::identity::IdentityData =
         serde_json::from_slice(&plain).map_err(AppError::internal)?;
     form.birth_date = data.birth_date;
     form.snils = data.snils.unwrap_or_default();
     form.inn = data.inn.unwrap_or_default();
     match data.document {
-        DocumentData::RussianPassport { series, number, issued_on, office_code } => {
+        DocumentData::RussianPassport {
+            series,
+            number,
+            issued_on,
+            office_code,
+        } => {
             form.citizenship = "russian".into();
             form.passport = format!("{series} {number}");
             form.passport_issued_on = issued_on;
             form.office_code = office_code;
         }
-        DocumentData::ForeignPassport { number, country, migration_card } => {
+        DocumentData::ForeignPassport {
+            number,
+            country,
+            migration_card,
+        } => {
             form.citizenship = "foreign".into();
             form.foreign_passport = number;
             form.country = country;

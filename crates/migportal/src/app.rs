@@ -1,0 +1,250 @@
+//! Wiring: store, vault, senders, registries, worker and web server.
+
+use crate::config::Config;
+use crate::jobs::{self, Senders};
+use anyhow::Context;
+use notify::{DemoMailbox, Sender, SmsGateway, SmtpSender, Worker, WorkerConfig};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use store::vault::Vault;
+use store::{Store, job_kind};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use web::{AppState, PasswordCost, WebConfig};
+
+/// Knobs that tests set and operators do not.
+#[derive(Clone, Copy)]
+pub struct StartOptions {
+    pub clock: fn() -> i64,
+    pub worker_poll: Duration,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        Self {
+            clock: web::system_clock,
+            worker_poll: Duration::from_millis(500),
+        }
+    }
+}
+
+/// A started portal. `stop` finishes requests and jobs in flight.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub store: Arc<dyn Store>,
+    pub registry_url: String,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        if let Ok(Err(e)) = self.server.await {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+        for task in self.background {
+            let _ = task.await;
+        }
+    }
+}
+
+struct Unconfigured(&'static str);
+
+#[async_trait::async_trait]
+impl Sender for Unconfigured {
+    async fn send(&self, _m: &notify::OutgoingMessage) -> Result<(), notify::SendError> {
+        Err(notify::SendError::Permanent(format!(
+            "{} is not configured",
+            self.0
+        )))
+    }
+}
+
+pub fn password_cost(config: &Config) -> PasswordCost {
+    match config.password {
+        Some(p) => PasswordCost {
+            memory_kib: p.memory_kib,
+            iterations: p.iterations,
+            parallelism: 1,
+        },
+        None => PasswordCost::default(),
+    }
+}
+
+/// The vault key: configured, or in demo mode kept in `data/vault.key`.
+pub fn vault(config: &Config) -> anyhow::Result<Vault> {
+    let key = match &config.vault.key {
+        Some(k) => k.clone(),
+        None if config.demo => demo_key()?,
+        None => anyhow::bail!("vault.key is required outside demo mode"),
+    };
+    Vault::new(&config.vault.key_id, &key).context("vault.key")
+}
+
+fn demo_key() -> anyhow::Result<String> {
+    let path = std::path::Path::new("data/vault.key");
+    if let Ok(k) = std::fs::read_to_string(path) {
+        return Ok(k.trim().to_owned());
+    }
+    std::fs::create_dir_all("data")?;
+    let key = hex::encode(rand::random::<[u8; 32]>());
+    std::fs::write(path, &key)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(key)
+}
+
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    store::connect(&config.database_url, config.migrate_on_start)
+        .await
+        .with_context(|| "cannot open the database (check database_url)")
+}
+
+pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyhow::Result<Running> {
+    let store = open_store(&config).await?;
+    let cost = password_cost(&config);
+    let now = (options.clock)();
+    if config.demo {
+        crate::demo::seed(&store, cost, now).await?;
+    }
+    let (shutdown, stop_rx) = watch::channel(false);
+    let mut background = Vec::new();
+
+    let (registry_url, registry_token) = match &config.registries {
+        Some(r) => (r.url.clone(), r.token.clone()),
+        None => {
+            // Demo: a reference registry on loopback, a real HTTP service.
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let url = format!("http://{}", listener.local_addr()?);
+            let token = web::security::tokens::new_token();
+            let sim = registries::sim::SimConfig {
+                token: token.clone(),
+                population: registries::sim::Population::demo(),
+            };
+            let mut rx = stop_rx.clone();
+            background.push(tokio::spawn(async move {
+                let stop = async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                };
+                if let Err(e) = registries::sim::serve_with_shutdown(listener, sim, stop).await {
+                    tracing::error!(error = %e, "demo registry stopped");
+                }
+            }));
+            (url, token)
+        }
+    };
+    let timeout = config.registries.as_ref().map_or(5_000, |r| r.timeout_ms);
+    let registry = registries::RegistryClient::new(
+        &registry_url,
+        &registry_token,
+        Duration::from_millis(timeout),
+    )
+    .map_err(|e| anyhow::anyhow!("registries: {e}"))?;
+
+    let senders = Senders {
+        email: match (&config.smtp, config.demo) {
+            (Some(smtp), _) => Arc::new(SmtpSender::new(smtp).map_err(anyhow::Error::msg)?),
+            (None, true) => Arc::new(DemoMailbox::new(store.clone())),
+            (None, false) => Arc::new(Unconfigured("smtp")),
+        },
+        sms: match (&config.sms, config.demo) {
+            (Some(sms), _) => {
+                Arc::new(SmsGateway::new(&sms.url, &sms.token).map_err(anyhow::Error::msg)?)
+            }
+            (None, true) => Arc::new(DemoMailbox::new(store.clone())),
+            (None, false) => Arc::new(Unconfigured("sms")),
+        },
+    };
+
+    if config.run_worker {
+        store.enqueue(jobs::purge_job(now), now).await?;
+        let worker = Worker::new(
+            store.clone(),
+            WorkerConfig {
+                lease_ms: config.job_lease_seconds * 1000,
+                idle_poll: options.worker_poll,
+                ..WorkerConfig::default()
+            },
+            options.clock,
+        )
+        .handle(
+            job_kind::DELIVER_CODE,
+            Arc::new(jobs::DeliverCode {
+                store: store.clone(),
+                vault: vault.clone(),
+                senders: senders.clone(),
+            }),
+        )
+        .handle(
+            job_kind::NOTIFY,
+            Arc::new(jobs::Notify {
+                store: store.clone(),
+                senders,
+            }),
+        )
+        .handle(
+            job_kind::VERIFY_IDENTITY,
+            Arc::new(jobs::VerifyIdentity {
+                store: store.clone(),
+                vault: vault.clone(),
+                registries: registry,
+                clock: options.clock,
+            }),
+        )
+        .handle(
+            job_kind::PURGE_SESSIONS,
+            Arc::new(jobs::PurgeSessions {
+                store: store.clone(),
+                clock: options.clock,
+            }),
+        );
+        let rx = stop_rx.clone();
+        background.push(tokio::spawn(worker.run(rx)));
+    }
+
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let web_config = WebConfig {
+        public_url: config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}")),
+        demo_mode: config.demo,
+        session_idle_ms: config.session_idle_minutes * 60_000,
+        password_cost: cost,
+        ..WebConfig::default()
+    };
+    let state = AppState::new(store.clone(), vault, web_config, options.clock);
+    let router = web::router(state);
+    let mut rx = stop_rx;
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.wait_for(|s| *s).await;
+        })
+        .await
+    });
+    Ok(Running {
+        addr,
+        store,
+        registry_url,
+        shutdown,
+        server,
+        background,
+    })
+}

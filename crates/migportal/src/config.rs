@@ -1,0 +1,281 @@
+//! Configuration: an optional TOML file, then `MIGPORTAL_*` environment
+//! variables on top. Secrets are never printed (`Debug` masks them).
+
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Where people reach the portal (https:// turns on Secure cookies).
+    pub public_url: Option<String>,
+    /// `sqlite://…` (default, a file under ./data) or `postgres://…`.
+    pub database_url: String,
+    /// Apply migrations at start. Production with several instances sets this
+    /// to false and runs `migportal migrate` once before rolling out.
+    pub migrate_on_start: bool,
+    /// Demo mode: demo data, demo mailbox, a built-in registry simulator.
+    pub demo: bool,
+    /// "pretty" or "json".
+    pub log_format: String,
+    /// Run the outbox worker in this process.
+    pub run_worker: bool,
+    pub vault: VaultConfig,
+    pub smtp: Option<notify::SmtpConfig>,
+    pub sms: Option<SmsConfig>,
+    pub registries: Option<RegistriesConfig>,
+    pub password: Option<PasswordConfig>,
+    /// Idle session lifetime in minutes.
+    pub session_idle_minutes: i64,
+    /// Lease of a claimed job in seconds: after it, another instance may take it over.
+    pub job_lease_seconds: i64,
+}
+
+#[derive(Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct VaultConfig {
+    pub key_id: String,
+    /// 64 hex digits. In demo mode a key is created in ./data/vault.key when absent.
+    pub key: Option<String>,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsConfig {
+    pub url: String,
+    pub token: String,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistriesConfig {
+    pub url: String,
+    pub token: String,
+    #[serde(default = "default_registry_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_registry_timeout() -> u64 {
+    5_000
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordConfig {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            database_url: "sqlite://data/migportal.db".into(),
+            migrate_on_start: true,
+            demo: true,
+            log_format: "pretty".into(),
+            run_worker: true,
+            vault: VaultConfig {
+                key_id: "k1".into(),
+                key: None,
+            },
+            smtp: None,
+            sms: None,
+            registries: None,
+            password: None,
+            session_idle_minutes: 30,
+            job_lease_seconds: 60,
+        }
+    }
+}
+
+fn mask(s: &Option<String>) -> &'static str {
+    if s.is_some() { "***" } else { "-" }
+}
+
+/// Hides the password of a database URL.
+fn mask_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("database_url", &mask_url(&self.database_url))
+            .field("demo", &self.demo)
+            .field("vault.key", &mask(&self.vault.key))
+            .field("smtp", &self.smtp)
+            .field("sms", &self.sms.as_ref().map(|s| (&s.url, "***")))
+            .field(
+                "registries",
+                &self.registries.as_ref().map(|r| (&r.url, "***")),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("{0}: {1}")]
+    Parse(String, String),
+    #[error("environment variable {0}: {1}")]
+    Env(&'static str, String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads the file (if any), then applies the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::Read(path.display().to_string(), e))?;
+                toml::from_str(&text)
+                    .map_err(|e| ConfigError::Parse(path.display().to_string(), e.to_string()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|k| std::env::var(k).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// `MIGPORTAL_*` variables override the file.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let flag = |name: &'static str, v: String| match v.trim() {
+            "1" | "true" | "yes" => Ok(true),
+            "0" | "false" | "no" => Ok(false),
+            _ => Err(ConfigError::Env(name, "expected true or false".into())),
+        };
+        if let Some(v) = get("MIGPORTAL_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) = get("MIGPORTAL_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = get("MIGPORTAL_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = get("MIGPORTAL_MIGRATE_ON_START") {
+            self.migrate_on_start = flag("MIGPORTAL_MIGRATE_ON_START", v)?;
+        }
+        if let Some(v) = get("MIGPORTAL_DEMO") {
+            self.demo = flag("MIGPORTAL_DEMO", v)?;
+        }
+        if let Some(v) = get("MIGPORTAL_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        if let Some(v) = get("MIGPORTAL_RUN_WORKER") {
+            self.run_worker = flag("MIGPORTAL_RUN_WORKER", v)?;
+        }
+        if let Some(v) = get("MIGPORTAL_VAULT_KEY") {
+            self.vault.key = Some(v);
+        }
+        if let Some(v) = get("MIGPORTAL_VAULT_KEY_ID") {
+            self.vault.key_id = v;
+        }
+        if let (Some(url), Some(token)) = (
+            get("MIGPORTAL_REGISTRIES_URL"),
+            get("MIGPORTAL_REGISTRIES_TOKEN"),
+        ) {
+            self.registries = Some(RegistriesConfig {
+                url,
+                token,
+                timeout_ms: default_registry_timeout(),
+            });
+        }
+        if let (Some(url), Some(token)) = (get("MIGPORTAL_SMS_URL"), get("MIGPORTAL_SMS_TOKEN")) {
+            self.sms = Some(SmsConfig { url, token });
+        }
+        if let Some(v) = get("MIGPORTAL_JOB_LEASE_SECONDS") {
+            self.job_lease_seconds = v.trim().parse().map_err(|_| {
+                ConfigError::Env("MIGPORTAL_JOB_LEASE_SECONDS", "expected a number".into())
+            })?;
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            return bad(format!(
+                "listen: {:?} is not an address like 127.0.0.1:8080",
+                self.listen
+            ));
+        }
+        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
+        {
+            return bad("database_url must start with sqlite:// or postgres://".into());
+        }
+        if !matches!(self.log_format.as_str(), "pretty" | "json") {
+            return bad("log_format must be \"pretty\" or \"json\"".into());
+        }
+        if !self.demo && self.vault.key.is_none() {
+            return bad("vault.key (or MIGPORTAL_VAULT_KEY) is required outside demo mode".into());
+        }
+        if !self.demo && self.registries.is_none() {
+            return bad("registries (url, token) are required outside demo mode".into());
+        }
+        if self.session_idle_minutes < 1 || self.job_lease_seconds < 1 {
+            return bad("session_idle_minutes and job_lease_seconds must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_a_demo_on_sqlite() {
+        let c = Config::default();
+        assert!(c.demo);
+        assert!(c.database_url.starts_with("sqlite://"));
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn env_overrides_and_is_validated() {
+        let mut c = Config::default();
+        c.apply_env(|k| (k == "MIGPORTAL_DEMO").then(|| "maybe".into()))
+            .unwrap_err();
+        c.apply_env(|k| match k {
+            "MIGPORTAL_DEMO" => Some("false".into()),
+            "MIGPORTAL_DATABASE_URL" => Some("postgres://u:secret@h/db".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(!c.demo);
+        assert!(
+            c.validate().is_err(),
+            "a vault key is required outside demo"
+        );
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        let e = toml::from_str::<Config>("listne = \"x\"").err().unwrap();
+        assert!(e.to_string().contains("listne"));
+    }
+}

@@ -1,0 +1,354 @@
+//! Handlers of the outbox jobs. Each is idempotent: it checks the current state
+//! first and does nothing when the job is stale (a newer code was sent, the
+//! identity was resubmitted, the check already finished).
+
+use async_trait::async_trait;
+use base64::Engine;
+use domain::account::{DocumentKind, RegistryAnswer, Verification, decide};
+use domain::identity::{DocumentData, IdentityData};
+use notify::{Channel, JobError, JobHandler, OutgoingMessage, Sender};
+use registries::{
+    DocumentOutcome, ForeignDocumentCheck, InnCheck, InnOutcome, PassportCheck, RegistryClient,
+    RegistryError, SnilsCheck, SnilsOutcome,
+};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use store::vault::Vault;
+use store::{Job, NewJob, Store, StoreError, job_kind};
+use uuid::Uuid;
+use web::i18n::Lang;
+use web::service::accounts::CodeDelivery;
+
+fn temporary(e: impl std::fmt::Display) -> JobError {
+    JobError::Temporary(e.to_string())
+}
+
+fn payload<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, JobError> {
+    serde_json::from_str(&job.payload).map_err(|e| JobError::Permanent(format!("bad payload: {e}")))
+}
+
+/// The senders of each channel.
+#[derive(Clone)]
+pub struct Senders {
+    pub email: Arc<dyn Sender>,
+    pub sms: Arc<dyn Sender>,
+}
+
+impl Senders {
+    fn get(&self, channel: &str) -> Option<(Channel, &Arc<dyn Sender>)> {
+        match channel {
+            "sms" => Some((Channel::Sms, &self.sms)),
+            "email" => Some((Channel::Email, &self.email)),
+            _ => None,
+        }
+    }
+}
+
+fn delivery_error(e: notify::SendError) -> JobError {
+    match e {
+        notify::SendError::Temporary(m) => JobError::Temporary(m),
+        notify::SendError::Permanent(m) => JobError::Permanent(m),
+    }
+}
+
+pub struct DeliverCode {
+    pub store: Arc<dyn Store>,
+    pub vault: Vault,
+    pub senders: Senders,
+}
+
+#[async_trait]
+impl JobHandler for DeliverCode {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        let p: CodeDelivery = payload(job)?;
+        let Some(ch) = self
+            .store
+            .get_challenge(p.challenge_id)
+            .await
+            .map_err(temporary)?
+        else {
+            return Ok(());
+        };
+        let sealed = base64::engine::general_purpose::STANDARD
+            .decode(&p.sealed_code)
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        let code = self
+            .vault
+            .open(&p.key_id, &sealed)
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        let code = String::from_utf8(code).map_err(|e| JobError::Permanent(e.to_string()))?;
+        // A used challenge or a code replaced by a resend: nothing to deliver.
+        if ch.consumed || web::security::tokens::code_hash(ch.id, &code) != ch.code_hash {
+            return Ok(());
+        }
+        let lang = Lang::parse(&p.lang).unwrap_or_default();
+        let (channel, sender) = self
+            .senders
+            .get(&p.channel)
+            .ok_or_else(|| JobError::Permanent(format!("unknown channel {}", p.channel)))?;
+        let message = OutgoingMessage {
+            channel,
+            to: p.to,
+            subject: lang.t("msg-code-subject"),
+            body: lang.t_args("msg-code-body", &[("code", code)]),
+        };
+        sender.send(&message).await.map_err(delivery_error)
+    }
+}
+
+/// A notice to a person about their account.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Notice {
+    pub account_id: Uuid,
+    pub subject_key: String,
+    pub body_key: String,
+    pub lang: String,
+}
+
+pub fn notice_job(
+    account_id: Uuid,
+    subject_key: &str,
+    body_key: &str,
+    dedup: String,
+    now: i64,
+) -> NewJob {
+    let n = Notice {
+        account_id,
+        subject_key: subject_key.into(),
+        body_key: body_key.into(),
+        lang: Lang::Ru.code().into(),
+    };
+    let payload = serde_json::to_string(&n).unwrap_or_default();
+    NewJob::now(job_kind::NOTIFY, payload, now).dedup(dedup)
+}
+
+pub struct Notify {
+    pub store: Arc<dyn Store>,
+    pub senders: Senders,
+}
+
+#[async_trait]
+impl JobHandler for Notify {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        let n: Notice = payload(job)?;
+        let Some(account) = self
+            .store
+            .get_account(n.account_id)
+            .await
+            .map_err(temporary)?
+        else {
+            return Ok(());
+        };
+        let lang = Lang::parse(&n.lang).unwrap_or_default();
+        let (channel, to) = match (&account.phone, &account.email) {
+            (_, Some(email)) => ("email", email.clone()),
+            (Some(phone), None) => ("sms", phone.clone()),
+            (None, None) => return Ok(()),
+        };
+        let Some((channel, sender)) = self.senders.get(channel) else {
+            return Ok(());
+        };
+        let message = OutgoingMessage {
+            channel,
+            to,
+            subject: lang.t(&n.subject_key),
+            body: lang.t(&n.body_key),
+        };
+        sender.send(&message).await.map_err(delivery_error)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct VerifyPayload {
+    account_id: Uuid,
+    version: i64,
+}
+
+pub struct VerifyIdentity {
+    pub store: Arc<dyn Store>,
+    pub vault: Vault,
+    pub registries: RegistryClient,
+    pub clock: fn() -> i64,
+}
+
+/// A registry that does not answer leaves the check pending: retry later.
+fn registry(e: RegistryError) -> JobError {
+    tracing::warn!(error = %e, "registry call failed; the check stays pending");
+    JobError::Temporary(e.to_string())
+}
+
+impl VerifyIdentity {
+    async fn ask(&self, d: &IdentityData) -> Result<Verification, JobError> {
+        let r = &self.registries;
+        let (kind, document) = match &d.document {
+            DocumentData::RussianPassport {
+                series,
+                number,
+                issued_on,
+                office_code,
+            } => {
+                let answer = r
+                    .check_passport(&PassportCheck {
+                        series: series.clone(),
+                        number: number.clone(),
+                        issued_on: issued_on.clone(),
+                        office_code: office_code.clone(),
+                        surname: d.surname.clone(),
+                        given_name: d.given_name.clone(),
+                        patronymic: d.patronymic.clone(),
+                        birth_date: d.birth_date.clone(),
+                    })
+                    .await
+                    .map_err(registry)?;
+                (DocumentKind::RussianPassport, document_answer(answer))
+            }
+            DocumentData::ForeignPassport {
+                number,
+                country,
+                migration_card,
+            } => {
+                let answer = r
+                    .check_foreign_document(&ForeignDocumentCheck {
+                        passport_number: number.clone(),
+                        citizenship: country.clone(),
+                        migration_card: migration_card.clone(),
+                        surname: d.surname.clone(),
+                        given_name: d.given_name.clone(),
+                        birth_date: d.birth_date.clone(),
+                    })
+                    .await
+                    .map_err(registry)?;
+                (DocumentKind::ForeignPassport, document_answer(answer))
+            }
+        };
+        let snils = match &d.snils {
+            None => None,
+            Some(s) => Some(
+                match r
+                    .check_snils(&SnilsCheck {
+                        snils: s.clone(),
+                        surname: d.surname.clone(),
+                        given_name: d.given_name.clone(),
+                        patronymic: d.patronymic.clone(),
+                        birth_date: d.birth_date.clone(),
+                    })
+                    .await
+                    .map_err(registry)?
+                {
+                    SnilsOutcome::Match => RegistryAnswer::Match,
+                    SnilsOutcome::Mismatch => RegistryAnswer::Mismatch,
+                    SnilsOutcome::NotFound => RegistryAnswer::NotFound,
+                },
+            ),
+        };
+        let inn = match &d.inn {
+            None => None,
+            Some(i) => Some(
+                match r
+                    .check_inn(&InnCheck {
+                        inn: i.clone(),
+                        surname: d.surname.clone(),
+                        given_name: d.given_name.clone(),
+                        patronymic: d.patronymic.clone(),
+                        birth_date: d.birth_date.clone(),
+                    })
+                    .await
+                    .map_err(registry)?
+                {
+                    InnOutcome::Match => RegistryAnswer::Match,
+                    InnOutcome::Mismatch => RegistryAnswer::Mismatch,
+                    InnOutcome::NotFound => RegistryAnswer::NotFound,
+                },
+            ),
+        };
+        Ok(decide(kind, document, snils, inn))
+    }
+}
+
+fn document_answer(o: DocumentOutcome) -> RegistryAnswer {
+    match o {
+        DocumentOutcome::Valid => RegistryAnswer::Match,
+        DocumentOutcome::Mismatch => RegistryAnswer::Mismatch,
+        DocumentOutcome::Invalid => RegistryAnswer::Invalid,
+        DocumentOutcome::NotFound => RegistryAnswer::NotFound,
+    }
+}
+
+#[async_trait]
+impl JobHandler for VerifyIdentity {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        let p: VerifyPayload = payload(job)?;
+        let Some(rec) = self
+            .store
+            .get_identity(p.account_id)
+            .await
+            .map_err(temporary)?
+        else {
+            return Ok(());
+        };
+        if rec.version != p.version || rec.state != domain::account::VerificationState::Pending {
+            return Ok(());
+        }
+        let plain = self
+            .vault
+            .open(&rec.key_id, &rec.sealed)
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        let data: IdentityData =
+            serde_json::from_slice(&plain).map_err(|e| JobError::Permanent(e.to_string()))?;
+        let outcome = self.ask(&data).await?;
+        let body = match outcome {
+            Verification::Verified => "msg-identity-verified",
+            Verification::Failed(_) => "msg-identity-failed",
+        };
+        let now = (self.clock)();
+        let notice = notice_job(
+            p.account_id,
+            "msg-identity-subject",
+            body,
+            format!("identity-result:{}:{}", p.account_id, p.version),
+            now,
+        );
+        match self
+            .store
+            .finish_identity_check(p.account_id, p.version, outcome, notice, now)
+            .await
+        {
+            Ok(()) | Err(StoreError::Stale) => Ok(()),
+            Err(e) => Err(temporary(e)),
+        }
+    }
+}
+
+/// Removes expired sessions, then schedules itself again.
+pub struct PurgeSessions {
+    pub store: Arc<dyn Store>,
+    pub clock: fn() -> i64,
+}
+
+pub const PURGE_EVERY_MS: i64 = 60 * 60 * 1000;
+
+/// The next purge job; the dedup key makes concurrent schedulers enqueue it once.
+pub fn purge_job(now: i64) -> NewJob {
+    let slot = now / PURGE_EVERY_MS + 1;
+    let mut job = NewJob::now(job_kind::PURGE_SESSIONS, "{}".into(), slot * PURGE_EVERY_MS)
+        .dedup(format!("purge-sessions:{slot}"));
+    job.max_attempts = 3;
+    job
+}
+
+#[async_trait]
+impl JobHandler for PurgeSessions {
+    async fn handle(&self, _job: &Job) -> Result<(), JobError> {
+        let now = (self.clock)();
+        let n = self
+            .store
+            .purge_expired_sessions(now)
+            .await
+            .map_err(temporary)?;
+        tracing::info!(removed = n, "expired sessions purged");
+        self.store
+            .enqueue(purge_job(now), now)
+            .await
+            .map_err(temporary)
+    }
+}

@@ -1,0 +1,10 @@
+//! The migportal application: configuration and wiring, used by the binary
+//! and by the integration tests, which start the real server in-process.
+
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod jobs;
+
+pub use app::{Running, StartOptions, start};
+pub use config::Config;
