@@ -6,6 +6,9 @@ mod json;
 mod me;
 pub mod problem;
 
+#[cfg(test)]
+mod openapi_tests;
+
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{delete, get, post};

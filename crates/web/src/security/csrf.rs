@@ -9,7 +9,7 @@ use crate::error::AppError;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 pub const COOKIE: &str = "mp_csrf";
 
@@ -23,7 +23,13 @@ pub async fn same_origin_only(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("Bearer "));
     if !bearer && !origin_ok(h) {
-        return AppError::new(StatusCode::FORBIDDEN, "csrf").into_response();
+        let err = AppError::new(StatusCode::FORBIDDEN, "csrf");
+        let lang = crate::pages::request_lang(h);
+        return if req.uri().path().starts_with("/api/") {
+            crate::api::problem::problem(lang, &err)
+        } else {
+            crate::pages::error_page(lang, &err)
+        };
     }
     next.run(req).await
 }

@@ -1,0 +1,13 @@
+//! Integration tests: the real server on a free port, driven over HTTP, on
+//! SQLite and (when MIGPORTAL_TEST_POSTGRES_URL is set) on PostgreSQL.
+//! One test binary, as link time on 2 cores is precious.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod api_accounts;
+mod api_bad_input;
+mod api_identity;
+mod instances;
+mod ops;
+mod pages;
+mod support;

@@ -1,0 +1,288 @@
+//! The pages as a browser without JavaScript uses them: forms, redirects, cookies.
+
+use crate::support::*;
+use std::time::{Duration, Instant};
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a csrf field") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn page(app: &TestApp, path: &str) -> (u16, String) {
+    let res = app
+        .client
+        .get(format!("{}{path}", app.url))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn submit(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(format!("{}{path}", app.url))
+        .header("origin", app.url.clone())
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .expect("a redirect")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn register_confirm_login_and_check_identity_in_the_browser() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (status, html) = page(&app, "/register").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("<html lang=\"ru\">") && html.contains("Регистрация"));
+        let token = csrf_of(&html);
+
+        // Mistakes come back with a summary, per-field messages and the values kept.
+        let res = submit(
+            &app,
+            "/register",
+            &[
+                ("csrf", &token),
+                ("surname", "Иванов"),
+                ("given_name", ""),
+                ("contact", "+7 916 123-45-67"),
+                ("password", "Zelenyj-Slon-1985"),
+                ("password_repeat", "другой"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 422);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("error-summary") && html.contains("href=\"#f-given_name\""),
+            "{html}"
+        );
+        assert!(html.contains("Пароли не совпадают"));
+        assert!(html.contains("value=\"Иванов\""), "typed values are kept");
+        assert!(
+            !html.contains("Zelenyj-Slon-1985"),
+            "passwords are never echoed"
+        );
+
+        let res = submit(
+            &app,
+            "/register",
+            &[
+                ("csrf", &token),
+                ("surname", "Иванов"),
+                ("given_name", "Иван"),
+                ("patronymic", "Иванович"),
+                ("contact", "+7 916 123-45-67"),
+                ("password", "Zelenyj-Slon-1985"),
+                ("password_repeat", "Zelenyj-Slon-1985"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 303);
+        let confirm = location(&res);
+        assert!(confirm.starts_with("/register/confirm/"));
+        let (_, html) = page(&app, &confirm).await;
+        assert!(html.contains("+7 *** ***-45-67"));
+        let code = app.sms_code("+79161234567", 0).await;
+        let res = submit(&app, &confirm, &[("csrf", &token), ("code", &code)]).await;
+        assert_eq!(location(&res), "/login?confirmed=1");
+        let (_, html) = page(&app, "/login?confirmed=1").await;
+        assert!(html.contains("Контакт подтверждён"));
+
+        let res = submit(
+            &app,
+            "/login",
+            &[
+                ("csrf", &token),
+                ("login", "89161234567"),
+                ("password", "Zelenyj-Slon-1985"),
+            ],
+        )
+        .await;
+        assert_eq!(location(&res), "/account");
+        let cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect::<Vec<_>>();
+        assert!(
+            cookie.iter().any(|c| c.starts_with("mp_session=")
+                && c.contains("HttpOnly")
+                && c.contains("SameSite=Lax")),
+            "{cookie:?}"
+        );
+        let (_, html) = page(&app, "/account").await;
+        assert!(html.contains("Упрощённая") && html.contains("Иванов Иван Иванович"));
+
+        let (_, html) = page(&app, "/account/identity").await;
+        assert!(
+            html.contains("value=\"Иванов\""),
+            "the form is pre-filled from the account"
+        );
+        let res = submit(
+            &app,
+            "/account/identity",
+            &[
+                ("csrf", &token),
+                ("citizenship", "russian"),
+                ("surname", "Иванов"),
+                ("given_name", "Иван"),
+                ("patronymic", "Иванович"),
+                ("birth_date", "14.03.1985"),
+                ("snils", "11223344595"),
+                ("passport", "4510 123456"),
+                ("passport_issued_on", "20.04.2015"),
+                ("office_code", "770001"),
+            ],
+        )
+        .await;
+        assert_eq!(location(&res), "/account?submitted=1");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let (_, html) = page(&app, "/account").await;
+            if html.contains("Стандартная") {
+                assert!(html.contains("Данные проверены"));
+                break;
+            }
+            assert!(Instant::now() < deadline, "never verified: {html}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        // Log out with the form; the session is gone.
+        let res = submit(&app, "/logout", &[("csrf", &token)]).await;
+        assert_eq!(location(&res), "/login?out=1");
+        let res = app
+            .client
+            .get(format!("{}/account", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&res), "/login");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn forms_without_the_token_change_nothing() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, html) = page(&app, "/register").await;
+        let _ = csrf_of(&html);
+        let res = submit(
+            &app,
+            "/register",
+            &[
+                ("csrf", "forged-token-forged-token-forged-token"),
+                ("surname", "Иванов"),
+                ("given_name", "Иван"),
+                ("contact", "+79161234567"),
+                ("password", "Zelenyj-Slon-1985"),
+                ("password_repeat", "Zelenyj-Slon-1985"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 403);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("Форма устарела"),
+            "a way back: the form with an explanation"
+        );
+        // A cross-site post is stopped before any handler.
+        let res = app
+            .client
+            .post(format!("{}/login", app.url))
+            .header("sec-fetch-site", "cross-site")
+            .form(&[("login", "x"), ("password", "y")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 403);
+        assert!(app.sms.lock().unwrap().is_empty());
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn english_on_request_and_demo_mailbox() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let res = app
+            .client
+            .get(format!("{}/lang/en?back=/register", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&res), "/register");
+        let (_, html) = page(&app, "/register").await;
+        assert!(
+            html.contains("<html lang=\"en\">") && html.contains("Create an account"),
+            "{html}"
+        );
+
+        // Demo mode: an e-mail code lands in the demo mailbox page.
+        let token = csrf_of(&html);
+        let res = submit(
+            &app,
+            "/register",
+            &[
+                ("csrf", &token),
+                ("surname", "Smith"),
+                ("given_name", "John"),
+                ("contact", "john.smith@example.org"),
+                ("password", "Zelenyj-Slon-1985"),
+                ("password_repeat", "Zelenyj-Slon-1985"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 303);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, html) = page(&app, "/demo/mailbox").await;
+            assert_eq!(status, 200);
+            if html.contains("john.smith@example.org") {
+                assert!(html.contains("confirmation code"), "{html}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "no demo message: {html}");
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        // No open redirect through the language switch.
+        let res = app
+            .client
+            .get(format!("{}/lang/ru?back=//evil.example", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&res), "/");
+        // The demo logins work.
+        let _ = app
+            .login("officer@demo.migportal.ru", "Demo-Officer-2026")
+            .await;
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_demo_mailbox_is_absent_outside_demo_mode() {
+    let app = TestApp::spawn("sqlite").await;
+    let (status, _) = page(&app, "/demo/mailbox").await;
+    assert_eq!(status, 404);
+    let (status, html) = page(&app, "/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("Страница не найдена"));
+    app.stop().await;
+}

@@ -1,0 +1,288 @@
+//! A portal started in-process per test with its own database, a reference
+//! registry it talks to over HTTP, and a recording SMS gateway.
+
+use axum::Json;
+use axum::extract::State;
+use axum::routing::post;
+use migportal::config::{PasswordConfig, RegistriesConfig, SmsConfig};
+use migportal::{Config, Running, StartOptions};
+use registries::sim::{Population, SimConfig, SimState};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use store::testing::TestDb;
+use store::vault::Vault;
+
+pub const KEY: &str = "5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e";
+pub const SIM_TOKEN: &str = "sim-token-for-tests";
+
+pub struct TestApp {
+    pub running: Running,
+    pub url: String,
+    pub api: String,
+    pub sim: SimState,
+    pub sms: Arc<Mutex<Vec<Value>>>,
+    pub db: TestDb,
+    pub client: reqwest::Client,
+}
+
+/// A recording SMS gateway on loopback (a real HTTP listener).
+async fn sms_gateway() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = axum::Router::new()
+        .route(
+            "/send",
+            post(
+                |State(seen): State<Arc<Mutex<Vec<Value>>>>, Json(body): Json<Value>| async move {
+                    seen.lock().unwrap().push(body);
+                    Json(json!({"status": "queued"}))
+                },
+            ),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+/// The reference registry on loopback, controlled through its state.
+pub async fn registry() -> (String, SimState) {
+    let (router, state) = registries::sim::app(SimConfig {
+        token: SIM_TOKEN.into(),
+        population: Population::demo(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, state)
+}
+
+pub fn config(db_url: &str, registry_url: &str, sms_url: &str, demo: bool) -> Config {
+    Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: db_url.into(),
+        demo,
+        vault: migportal::config::VaultConfig {
+            key_id: "k1".into(),
+            key: Some(KEY.into()),
+        },
+        registries: Some(RegistriesConfig {
+            url: registry_url.into(),
+            token: SIM_TOKEN.into(),
+            timeout_ms: 500,
+        }),
+        sms: Some(SmsConfig {
+            url: sms_url.into(),
+            token: "sms-token".into(),
+        }),
+        // Cheap hashing: the suite logs in many times.
+        password: Some(PasswordConfig {
+            memory_kib: 256,
+            iterations: 1,
+        }),
+        ..Config::default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: &str) -> Self {
+        Self::spawn_with(backend, false).await
+    }
+
+    pub async fn spawn_with(backend: &str, demo: bool) -> Self {
+        let db = TestDb::new(backend).await.unwrap();
+        let (registry_url, sim) = registry().await;
+        let (sms_url, sms) = sms_gateway().await;
+        let config = config(&db.url, &registry_url, &sms_url, demo);
+        let vault = Vault::new("k1", KEY).unwrap();
+        let options = StartOptions {
+            worker_poll: Duration::from_millis(20),
+            ..StartOptions::default()
+        };
+        let running = migportal::start(config, vault, options).await.unwrap();
+        let url = running.url();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        Self {
+            api: format!("{url}/api/v1"),
+            url,
+            running,
+            sim,
+            sms,
+            db,
+            client,
+        }
+    }
+
+    /// The last SMS code sent to `phone` (E.164), waiting for the worker.
+    pub async fn sms_code(&self, phone: &str, nth: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let codes: Vec<String> = self
+                .sms
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|m| m["to"] == phone)
+                .filter_map(|m| m["text"].as_str().map(code_in))
+                .collect();
+            if let Some(c) = codes.get(nth) {
+                return c.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no SMS #{nth} to {phone}: {:?}",
+                self.sms.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.api))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        status_json(res).await
+    }
+
+    pub async fn with_token(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.api))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        status_json(req.send().await.unwrap()).await
+    }
+
+    /// Registers with a phone, confirms the code and logs in; returns the bearer token.
+    pub async fn applicant(
+        &self,
+        phone: &str,
+        surname: &str,
+        given: &str,
+        patronymic: Option<&str>,
+    ) -> String {
+        let password = "Zelenyj-Slon-1985";
+        let (status, reg) = self
+            .post(
+                "/accounts",
+                json!({"surname": surname, "given_name": given, "patronymic": patronymic, "phone": phone, "password": password}),
+            )
+            .await;
+        assert_eq!(status, 201, "{reg}");
+        let code = self.sms_code(phone, 0).await;
+        let ch = reg["challenge_id"].as_str().unwrap();
+        let (status, body) = self
+            .post(
+                &format!("/accounts/confirmations/{ch}"),
+                json!({"code": code}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        self.login(phone, password).await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> String {
+        let (status, body) = self
+            .post("/sessions", json!({"login": login, "password": password}))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls the identity state until it leaves "pending".
+    pub async fn identity_settled(&self, token: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let (status, body) = self
+                .with_token(reqwest::Method::GET, "/me/identity", token, None)
+                .await;
+            assert_eq!(status, 200, "{body}");
+            if body["state"] != "pending" {
+                return body;
+            }
+            assert!(Instant::now() < deadline, "identity still pending: {body}");
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
+    pub async fn stop(self) {
+        self.running.stop().await;
+        drop(self.db);
+    }
+}
+
+pub async fn status_json(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+/// The six-digit code inside a message text.
+pub fn code_in(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Runs a test body on every configured backend.
+pub async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(&'static str) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for backend in store::testing::backends() {
+        eprintln!("--- on {backend}");
+        test(backend).await;
+    }
+}
+
+pub fn citizen_identity() -> Value {
+    json!({
+        "citizenship": "russian",
+        "surname": "Иванов", "given_name": "Иван", "patronymic": "Иванович",
+        "birth_date": "14.03.1985", "snils": "112-233-445 95",
+        "passport": "45 10 123456", "passport_issued_on": "20.04.2015", "office_code": "770-001",
+    })
+}
+
+/// Runs SQL on the test database directly, to simulate what only time or a
+/// crash can do (an expired code).
+pub async fn sql(db_url: &str, statement: &str) {
+    use sqlx::Connection;
+    if db_url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(db_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(db_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+}
