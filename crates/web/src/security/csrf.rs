@@ -3,6 +3,7 @@
 //!    (`Sec-Fetch-Site` / `Origin`, the scheme modern browsers support);
 //! 2. every form carries a token that must equal the `mp_csrf` cookie
 //!    (double submit), for older browsers that send neither header.
+//!
 //! Bearer-token API clients are not browsers and skip both.
 
 use crate::error::AppError;
