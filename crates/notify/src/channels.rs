@@ -145,6 +145,8 @@ pub struct SmsGateway {
 impl SmsGateway {
     pub fn new(url: &str, token: &str) -> Result<Self, String> {
         let client = reqwest::Client::builder()
+            // A redirect would turn the POST into a GET and lose the message.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
             .build()
@@ -172,7 +174,7 @@ impl Sender for SmsGateway {
         let status = answer.status();
         if status.is_success() {
             Ok(())
-        } else if status.is_server_error() || status.as_u16() == 429 {
+        } else if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
             Err(SendError::Temporary(format!("gateway answered {status}")))
         } else {
             Err(SendError::Permanent(format!("gateway answered {status}")))

@@ -45,15 +45,15 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Exponential backoff with jitter, capped at five minutes.
+/// Exponential backoff after the `attempts`-th failure (1 s, 2 s, 4 s, …),
+/// plus up to a fifth of jitter so retries spread out, capped at five minutes.
 pub fn backoff_ms(attempts: u32, jitter: f64) -> i64 {
-    let base = 1_000i64.saturating_mul(1i64 << attempts.min(20));
-    let capped = base.min(300_000);
+    let base = 1_000i64.saturating_mul(1i64 << attempts.saturating_sub(1).min(20));
     let jitter = jitter.clamp(0.0, 1.0);
     // Truncation is fine: this is a delay in milliseconds.
     #[allow(clippy::cast_possible_truncation)]
-    let extra = (capped as f64 * 0.2 * jitter) as i64;
-    capped + extra
+    let spread = (base as f64 * 0.2 * jitter) as i64;
+    (base + spread).min(300_000)
 }
 
 pub struct Worker {

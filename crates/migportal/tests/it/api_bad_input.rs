@@ -123,3 +123,94 @@ async fn cross_site_writes_are_refused() {
     })
     .await;
 }
+
+/// Garbage of every shape at every endpoint: never a 5xx, never a panic.
+#[tokio::test]
+async fn no_input_makes_the_server_fail() {
+    let app = TestApp::spawn("sqlite").await;
+    let token = app.applicant("+79160000020", "Тестов", "Тест", None).await;
+    let strings = [
+        "",
+        " ",
+        "\u{0}",
+        "null",
+        "{}",
+        "[]",
+        "1e999",
+        "\"\u{202e}\"",
+        "Я".repeat(3000).as_str().to_owned().leak(),
+        "{\"surname\":{\"a\":[1,2,{}]}}",
+        "{\"code\":123456}",
+        "{\"login\":null,\"password\":[]}",
+        "{\"citizenship\":\"foreign\",\"birth_date\":\"99.99.9999\",\"country\":\"\u{1F600}\"}",
+        "{\"snils\":\"١١٢٢٣٣٤٤٥٩٥\",\"passport\":\"４５１０１２３４５６\"}",
+        "\u{feff}{}",
+        "{\"a\":",
+        "[[[[[[[[[[]]]]]]]]]]",
+    ];
+    let paths = [
+        (reqwest::Method::POST, "/accounts"),
+        (
+            reqwest::Method::POST,
+            "/accounts/confirmations/01939a4e-0000-7000-8000-000000000000",
+        ),
+        (reqwest::Method::POST, "/accounts/confirmations/%00/resend"),
+        (reqwest::Method::POST, "/sessions"),
+        (reqwest::Method::PUT, "/me/identity"),
+        (reqwest::Method::DELETE, "/sessions/current"),
+    ];
+    for (method, path) in &paths {
+        for body in &strings {
+            for ct in [
+                "application/json",
+                "application/x-www-form-urlencoded",
+                "text/plain",
+            ] {
+                let res = app
+                    .client
+                    .request(method.clone(), format!("{}{path}", app.api))
+                    .bearer_auth(&token)
+                    .header("content-type", ct)
+                    .body(body.to_string())
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(
+                    res.status().as_u16() < 500,
+                    "{method} {path} {ct} {body:?} → {}",
+                    res.status()
+                );
+            }
+        }
+    }
+    // Pages take the same beating.
+    for path in [
+        "/register",
+        "/login",
+        "/register/confirm/x",
+        "/account/identity",
+        "/logout",
+    ] {
+        for body in &strings {
+            let res = app
+                .client
+                .post(format!("{}{path}", app.url))
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                res.status().as_u16() < 500,
+                "POST {path} {body:?} → {}",
+                res.status()
+            );
+        }
+    }
+    // The portal still works afterwards (the DELETE above ended that session).
+    let token = app.login("+79160000020", "Zelenyj-Slon-1985").await;
+    let (status, _) = app
+        .with_token(reqwest::Method::GET, "/me", &token, None)
+        .await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}

@@ -283,3 +283,55 @@ async fn two_instances_share_the_outbox_and_recover_a_killed_one() {
     drop(c);
     pg.close().await;
 }
+
+/// SIGTERM: the instance stops accepting, finishes the job in flight, exits 0.
+#[tokio::test]
+async fn sigterm_finishes_work_in_flight() {
+    let db = TestDb::new("sqlite").await.unwrap();
+    let store = store::connect(&db.url, true).await.unwrap();
+    let (registry_url, sim) = registry().await;
+    let mut a = spawn(&db.url, &registry_url, "http://127.0.0.1:9/unused");
+    let api = format!("{}/api/v1", a.url);
+    let (p, form) = person(7);
+    sim.add_person(p).unwrap();
+    let token = applicant(
+        &api,
+        "+79167008888",
+        form["given_name"].as_str().unwrap(),
+        &store,
+    )
+    .await;
+    sim.set_faults(Faults {
+        delay_ms: 1_000,
+        unavailable: false,
+    });
+    put_identity(&api, &token, form).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sim.requests() == 0 {
+        assert!(Instant::now() < deadline, "the check never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let pid = a.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(s) = a.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "exit status {exit:?}");
+    let account = store
+        .find_auth(&store::LoginLookup::Phone("+79167008888".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    let identity = store.get_identity(account.id).await.unwrap().unwrap();
+    assert_eq!(
+        identity.state,
+        domain::account::VerificationState::Verified,
+        "the job in flight was finished"
+    );
+}

@@ -154,6 +154,7 @@ err-contact-one-only = Enter just one: phone or e-mail. You can add the other la
 err-phone-taken = This phone already belongs to an account. Sign in or recover access.
 err-email-taken = This e-mail already belongs to an account. Sign in or recover access.
 err-snils-taken = This SNILS belongs to another account. If it is yours, contact a service centre.
+err-foreign-passport-taken = This passport belongs to another account. If it is yours, contact a service centre.
 err-password-mismatch = The passwords do not match
 err-login-format = Enter a phone (+7…), an e-mail or a SNILS (11 digits)
 err-snils-format = A SNILS has 11 digits, for example 123-456-789 01

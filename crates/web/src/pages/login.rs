@@ -87,6 +87,10 @@ pub async fn submit(
     .await
     {
         Ok(done) => {
+            // Signing in again ends the session this browser had.
+            if let Some(old) = &ctx.actor {
+                let _ = accounts::logout(&state, old).await;
+            }
             // A new token at every login: a session id planted before login is useless.
             let mut res = see_other("/account");
             if let Ok(v) =

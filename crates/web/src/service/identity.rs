@@ -34,6 +34,7 @@ pub async fn submit(state: &AppState, actor: &Actor, form: IdentityForm) -> Resu
     };
     let json = serde_json::to_vec(&data).map_err(AppError::internal)?;
     let sealed = state.vault.seal(&json).map_err(AppError::internal)?;
+    let foreign_without_snils = data.snils.is_none();
     let version = state
         .store
         .submit_identity(
@@ -50,7 +51,16 @@ pub async fn submit(state: &AppState, actor: &Actor, form: IdentityForm) -> Resu
             },
             now,
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // The lookup key of a foreign national without SNILS is the passport.
+            store::StoreError::Conflict("snils") if foreign_without_snils => {
+                let mut err = AppError::field("foreign_passport", "foreign_passport.taken");
+                err.status = StatusCode::CONFLICT;
+                err
+            }
+            other => other.into(),
+        })?;
     Ok(version)
 }
 
