@@ -41,6 +41,11 @@ enum Command {
         #[arg(long)]
         office: Option<String>,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Run the reference registry service (pension fund, interior ministry, tax service).
     RegistrySim {
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -51,6 +56,12 @@ enum Command {
         #[arg(long)]
         population: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the whole hash chain; names the first broken entry and exits 1.
+    Verify,
 }
 
 fn init_logs(json: bool) {
@@ -133,6 +144,22 @@ async fn main() -> anyhow::Result<()> {
                 office.as_deref(),
             )
             .await
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = app::open_store(&config).await?;
+            match store::audit::verify_all(store.as_ref()).await? {
+                Ok(n) => {
+                    println!("audit log intact: {n} entries");
+                    Ok(())
+                }
+                Err(b) => {
+                    let id = b.id.map(|i| format!(" ({i})")).unwrap_or_default();
+                    println!("audit log BROKEN at entry #{}{id}: {}", b.seq, b.reason);
+                    std::process::exit(1);
+                }
+            }
         }
         Command::RegistrySim { .. } => Ok(()),
     }

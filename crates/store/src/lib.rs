@@ -6,6 +6,7 @@
 //! (`shared/`), and differ only where the dialects must: transaction start
 //! (`BEGIN IMMEDIATE` on SQLite) and job claiming (`SKIP LOCKED` on PostgreSQL).
 
+pub mod audit;
 mod error;
 pub mod job_kind;
 mod model;
@@ -67,7 +68,16 @@ pub trait AccountStore {
     async fn login_failures(&self, key: &str) -> Result<FailureRecord>;
     async fn set_login_failures(&self, key: &str, record: FailureRecord) -> Result<()>;
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
+}
+
+#[async_trait]
+pub trait AuditStore {
+    /// Events about one subject (a person, an application), oldest first.
     async fn list_audit(&self, subject: Uuid) -> Result<Vec<AuditEvent>>;
+    /// Up to `limit` events after sequence number `after`, in order.
+    async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEvent>>;
+    /// The tip of the chain: last sequence number and its hash.
+    async fn audit_head(&self) -> Result<(i64, String)>;
 }
 
 #[async_trait]
@@ -144,6 +154,7 @@ pub trait Health {
 /// Everything the application needs from storage.
 pub trait Store:
     AccountStore
+    + AuditStore
     + SessionStore
     + IdentityStore
     + JobStore
@@ -157,6 +168,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: AccountStore
+        + AuditStore
         + SessionStore
         + IdentityStore
         + JobStore

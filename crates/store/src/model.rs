@@ -226,9 +226,14 @@ pub struct OfficeHours {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub id: Uuid,
+    pub seq: i64,
     pub at: i64,
     pub actor_id: Option<Uuid>,
+    pub actor_role: Option<String>,
+    pub office_id: Option<Uuid>,
     pub action: String,
     pub subject_id: Option<Uuid>,
     pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
 }

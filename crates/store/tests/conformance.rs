@@ -8,6 +8,7 @@ use domain::account::{
 };
 use domain::throttle::FailureRecord;
 use std::sync::Arc;
+use store::audit;
 use store::testing::{TestDb, backends};
 use store::*;
 use uuid::Uuid;
@@ -551,4 +552,73 @@ async fn migration_parity() {
         .collect();
     pg_cols.sort();
     assert_eq!(lite_cols, pg_cols);
+}
+
+/// The audit log is a hash chain: editing, deleting or truncating is found.
+#[tokio::test]
+async fn audit_chain_detects_tampering() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await.unwrap();
+        let s = connect(&db.url, true).await.unwrap();
+        for i in 0..5 {
+            let mut a = account(None, Some(&format!("a{i}@example.ru")));
+            a.status = AccountStatus::Active;
+            s.create_account(a, None, i).await.unwrap();
+        }
+        // Appends from many tasks at once never fork the chain.
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut a = account(None, Some(&format!("c{i}@example.ru")));
+                a.status = AccountStatus::Active;
+                s.create_account(a, None, 100 + i).await.unwrap();
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(audit::verify_all(s.as_ref()).await.unwrap(), Ok(15));
+        let tamper = |sql: &'static str| {
+            let url = db.url.clone();
+            async move { raw_sql(&url, sql).await }
+        };
+        tamper("UPDATE audit_events SET details = 'role=administrator' WHERE seq = 3").await;
+        let broken = audit::verify_all(s.as_ref()).await.unwrap().unwrap_err();
+        assert_eq!(
+            (broken.seq, broken.reason),
+            (3, "content altered (hash mismatch)")
+        );
+
+        let db2 = TestDb::new(backend).await.unwrap();
+        let s2 = connect(&db2.url, true).await.unwrap();
+        for i in 0..4 {
+            s2.create_account(account(None, Some(&format!("b{i}@example.ru"))), None, i)
+                .await
+                .unwrap();
+        }
+        raw_sql(&db2.url, "DELETE FROM audit_events WHERE seq = 2").await;
+        assert_eq!(
+            audit::verify_all(s2.as_ref())
+                .await
+                .unwrap()
+                .unwrap_err()
+                .seq,
+            2
+        );
+        raw_sql(&db2.url, "DELETE FROM audit_events WHERE seq >= 2").await;
+        let cut = audit::verify_all(s2.as_ref()).await.unwrap().unwrap_err();
+        assert_eq!(cut.reason, "entries after this point were removed");
+    }
+}
+
+async fn raw_sql(url: &str, sql: &'static str) {
+    use sqlx::Connection;
+    if url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    }
 }

@@ -335,3 +335,40 @@ async fn sigterm_finishes_work_in_flight() {
         "the job in flight was finished"
     );
 }
+
+/// `migportal audit verify` on an intact log, then on one edited in the database.
+#[tokio::test]
+async fn audit_verify_names_the_altered_entry() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let _ = app.applicant("+79160005555", "Аудитов", "Пётр", None).await;
+        let run = || {
+            Command::new(env!("CARGO_BIN_EXE_migportal"))
+                .args(["audit", "verify"])
+                .env("MIGPORTAL_DATABASE_URL", &app.db.url)
+                .env("MIGPORTAL_MIGRATE_ON_START", "false")
+                .env("RUST_LOG", "error")
+                .output()
+                .unwrap()
+        };
+        let ok = run();
+        assert!(ok.status.success(), "{ok:?}");
+        assert!(
+            String::from_utf8_lossy(&ok.stdout).contains("audit log intact: 2 entries"),
+            "{ok:?}"
+        );
+        sql(
+            &app.db.url,
+            "UPDATE audit_events SET actor_id = NULL WHERE seq = 2",
+        )
+        .await;
+        let bad = run();
+        assert_eq!(bad.status.code(), Some(1));
+        let out = String::from_utf8_lossy(&bad.stdout);
+        assert!(
+            out.contains("BROKEN at entry #2") && out.contains("content altered"),
+            "{out}"
+        );
+        app.stop().await;
+    }
+}

@@ -108,12 +108,27 @@ CREATE TABLE demo_mailbox (
     created_at BIGINT NOT NULL
 );
 
+-- Append-only audit log, hash-chained: each entry's hash covers its content
+-- and the previous entry's hash; audit_head holds the tip and serialises appends.
 CREATE TABLE audit_events (
     id UUID PRIMARY KEY,
+    seq BIGINT NOT NULL UNIQUE,
     at BIGINT NOT NULL,
     actor_id UUID,
+    actor_role TEXT,
+    office_id UUID,
     action TEXT NOT NULL,
     subject_id UUID,
-    details TEXT NOT NULL
+    details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
 );
 CREATE INDEX audit_events_subject ON audit_events (subject_id);
+CREATE INDEX audit_events_actor ON audit_events (actor_id);
+
+CREATE TABLE audit_head (
+    id BIGINT PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, 'genesis');

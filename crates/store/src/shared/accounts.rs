@@ -267,31 +267,6 @@ macro_rules! impl_account_store {
                 Ok(())
             }
 
-            async fn list_audit(
-                &self,
-                subject: uuid::Uuid,
-            ) -> $crate::Result<Vec<$crate::AuditEvent>> {
-                use sqlx::Row;
-                let rows = sqlx::query(
-                    "SELECT id, at, actor_id, action, subject_id, details FROM audit_events \
-                     WHERE subject_id = $1 ORDER BY at, id",
-                )
-                .bind(subject)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.into_iter()
-                    .map(|r| {
-                        Ok($crate::AuditEvent {
-                            id: r.try_get("id")?,
-                            at: r.try_get("at")?,
-                            actor_id: r.try_get("actor_id")?,
-                            action: r.try_get("action")?,
-                            subject_id: r.try_get("subject_id")?,
-                            details: r.try_get("details")?,
-                        })
-                    })
-                    .collect()
-            }
         }
 
         async fn insert_account(

@@ -106,6 +106,27 @@ macro_rules! impl_misc_stores {
         }
 
         #[async_trait::async_trait]
+        impl $crate::AuditStore for $store {
+            async fn list_audit(&self, subject: uuid::Uuid) -> $crate::Result<Vec<$crate::AuditEvent>> {
+                let sql = sqlx::AssertSqlSafe(format!("{} WHERE subject_id = $1 ORDER BY seq", $crate::shared::SELECT_AUDIT));
+                let rows = sqlx::query(sql).bind(subject).fetch_all(&self.pool).await?;
+                rows.iter().map($crate::shared::audit_row).collect()
+            }
+
+            async fn audit_page(&self, after: i64, limit: u32) -> $crate::Result<Vec<$crate::AuditEvent>> {
+                let sql = sqlx::AssertSqlSafe(format!("{} WHERE seq > $1 ORDER BY seq LIMIT $2", $crate::shared::SELECT_AUDIT));
+                let rows = sqlx::query(sql).bind(after).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+                rows.iter().map($crate::shared::audit_row).collect()
+            }
+
+            async fn audit_head(&self) -> $crate::Result<(i64, String)> {
+                use sqlx::Row;
+                let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
+                Ok((r.try_get("seq")?, r.try_get("hash")?))
+            }
+        }
+
+        #[async_trait::async_trait]
         impl $crate::Health for $store {
             fn backend(&self) -> &'static str {
                 <$store>::BACKEND

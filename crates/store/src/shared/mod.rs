@@ -17,25 +17,68 @@ pub(crate) use sessions::impl_session_store;
 use crate::StoreError;
 use domain::account::{AccountStatus, AssuranceLevel, Role};
 
-pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, at, actor_id, action, subject_id, details) \
-     VALUES ($1, $2, $3, $4, $5, $6)";
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, seq, at, actor_id, actor_role, office_id, \
+     action, subject_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, payload, dedup_key, run_at, attempts, max_attempts, created_at) \
      VALUES ($1, $2, $3, $4, $5, 0, $6, $7) ON CONFLICT (dedup_key) DO NOTHING";
 
-/// Appends an audit event inside the caller's transaction.
+/// Appends an audit event inside the caller's transaction, chained to the
+/// previous one. Taking the `audit_head` row lock serialises appends, so the
+/// chain never forks even with several instances.
 macro_rules! audit {
     ($tx:expr, $now:expr, $actor:expr, $action:expr, $subject:expr, $details:expr) => {
-        sqlx::query($crate::shared::INSERT_AUDIT)
-            .bind(uuid::Uuid::now_v7())
-            .bind($now)
-            .bind($actor)
-            .bind($action)
-            .bind($subject)
-            .bind($details)
-            .execute(&mut *$tx)
-            .await?
+        $crate::shared::audit!(
+            $tx,
+            $now,
+            $actor,
+            None::<String>,
+            None::<uuid::Uuid>,
+            $action,
+            $subject,
+            $details
+        )
     };
+    ($tx:expr, $now:expr, $actor:expr, $role:expr, $office:expr, $action:expr, $subject:expr, $details:expr) => {{
+        use sqlx::Row;
+        let head =
+            sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut *$tx)
+                .await?;
+        let prev: String = head.try_get("hash")?;
+        let mut event = $crate::AuditEvent {
+            id: uuid::Uuid::now_v7(),
+            seq: head.try_get("seq")?,
+            at: $now,
+            actor_id: $actor,
+            actor_role: $role.map(|r| r.to_string()),
+            office_id: $office,
+            action: $action.to_string(),
+            subject_id: $subject,
+            details: $details.to_string(),
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        event.hash = $crate::audit::entry_hash(&event.prev_hash, &event);
+        sqlx::query($crate::shared::INSERT_AUDIT)
+            .bind(event.id)
+            .bind(event.seq)
+            .bind(event.at)
+            .bind(event.actor_id)
+            .bind(event.actor_role.clone())
+            .bind(event.office_id)
+            .bind(event.action.clone())
+            .bind(event.subject_id)
+            .bind(event.details.clone())
+            .bind(event.prev_hash.clone())
+            .bind(event.hash.clone())
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(event.hash)
+            .execute(&mut *$tx)
+            .await?;
+    }};
 }
 pub(crate) use audit;
 
@@ -56,6 +99,33 @@ macro_rules! enqueue {
     }};
 }
 pub(crate) use enqueue;
+
+pub(crate) const SELECT_AUDIT: &str = "SELECT id, seq, at, actor_id, actor_role, office_id, action, subject_id, \
+     details, prev_hash, hash FROM audit_events";
+
+pub(crate) fn audit_row<R: sqlx::Row>(r: &R) -> Result<crate::AuditEvent, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> uuid::Uuid: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<uuid::Uuid>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(crate::AuditEvent {
+        id: r.try_get("id")?,
+        seq: r.try_get("seq")?,
+        at: r.try_get("at")?,
+        actor_id: r.try_get("actor_id")?,
+        actor_role: r.try_get("actor_role")?,
+        office_id: r.try_get("office_id")?,
+        action: r.try_get("action")?,
+        subject_id: r.try_get("subject_id")?,
+        details: r.try_get("details")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
 
 pub(crate) fn status(s: &str) -> Result<AccountStatus, StoreError> {
     AccountStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("account status {s}")))
