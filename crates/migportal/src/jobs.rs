@@ -11,7 +11,7 @@ use registries::{
     DocumentOutcome, ForeignDocumentCheck, InnCheck, InnOutcome, PassportCheck, RegistryClient,
     RegistryError, SnilsCheck, SnilsOutcome,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 use store::vault::Vault;
 use store::{Job, NewJob, Store, StoreError, job_kind};
@@ -96,32 +96,6 @@ impl JobHandler for DeliverCode {
     }
 }
 
-/// A notice to a person about their account.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Notice {
-    pub account_id: Uuid,
-    pub subject_key: String,
-    pub body_key: String,
-    pub lang: String,
-}
-
-pub fn notice_job(
-    account_id: Uuid,
-    subject_key: &str,
-    body_key: &str,
-    dedup: String,
-    now: i64,
-) -> NewJob {
-    let n = Notice {
-        account_id,
-        subject_key: subject_key.into(),
-        body_key: body_key.into(),
-        lang: Lang::Ru.code().into(),
-    };
-    let payload = serde_json::to_string(&n).unwrap_or_default();
-    NewJob::now(job_kind::NOTIFY, payload, now).dedup(dedup)
-}
-
 pub struct Notify {
     pub store: Arc<dyn Store>,
     pub senders: Senders,
@@ -130,7 +104,7 @@ pub struct Notify {
 #[async_trait]
 impl JobHandler for Notify {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
-        let n: Notice = payload(job)?;
+        let n: web::service::notice::Notice = payload(job)?;
         let Some(account) = self
             .store
             .get_account(n.account_id)
@@ -152,7 +126,7 @@ impl JobHandler for Notify {
             channel,
             to,
             subject: lang.t(&n.subject_key),
-            body: lang.t(&n.body_key),
+            body: lang.t_args(&n.body_key, &n.args),
         };
         sender.send(&message).await.map_err(delivery_error)
     }
@@ -301,10 +275,11 @@ impl JobHandler for VerifyIdentity {
             Verification::Failed(_) => "msg-identity-failed",
         };
         let now = (self.clock)();
-        let notice = notice_job(
+        let notice = web::service::notice::job(
             p.account_id,
             "msg-identity-subject",
             body,
+            Vec::new(),
             format!("identity-result:{}:{}", p.account_id, p.version),
             now,
         );

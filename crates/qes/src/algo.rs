@@ -64,14 +64,22 @@ impl SigAlg {
             RSA_SHA512 => (Family::RsaPkcs1, Hash::Sha512),
             _ => return Err(AlgoError::Unsupported(format!("signature algorithm {oid}"))),
         };
-        Ok(SigAlg { family, hash, allow_fixed: false })
+        Ok(SigAlg {
+            family,
+            hash,
+            allow_fixed: false,
+        })
     }
 
     /// The scheme used to sign an identification challenge with `key`:
     /// ECDSA/SHA-256 (DER or raw `r || s`) or RSA PKCS#1 v1.5/SHA-256.
     pub(crate) fn for_challenge(key: &SubjectPublicKeyInfo<'_>) -> Result<Self, AlgoError> {
         let family = key_family(key)?;
-        Ok(SigAlg { family, hash: Hash::Sha256, allow_fixed: true })
+        Ok(SigAlg {
+            family,
+            hash: Hash::Sha256,
+            allow_fixed: true,
+        })
     }
 }
 
@@ -80,7 +88,9 @@ fn key_family(key: &SubjectPublicKeyInfo<'_>) -> Result<Family, AlgoError> {
     match oid.as_str() {
         EC_PUBLIC_KEY => Ok(Family::Ecdsa),
         RSA_ENCRYPTION => Ok(Family::RsaPkcs1),
-        _ => Err(AlgoError::Unsupported(format!("public key algorithm {oid}"))),
+        _ => Err(AlgoError::Unsupported(format!(
+            "public key algorithm {oid}"
+        ))),
     }
 }
 
@@ -125,30 +135,24 @@ pub(crate) fn verify(
             // Fixed-size r||s: 64 bytes for P-256, 96 for P-384.
             let fixed_len = if curve == CURVE_P256 { 64 } else { 96 };
             let use_fixed = alg.allow_fixed && sig.len() == fixed_len;
-            match (curve, alg.hash, use_fixed) {
-                (CURVE_P256, Hash::Sha256, false) => vec![&signature::ECDSA_P256_SHA256_ASN1],
-                (CURVE_P256, Hash::Sha256, true) => vec![
-                    &signature::ECDSA_P256_SHA256_FIXED,
-                    &signature::ECDSA_P256_SHA256_ASN1,
-                ],
-                (CURVE_P256, Hash::Sha384, false) => vec![&signature::ECDSA_P256_SHA384_ASN1],
-                (CURVE_P256, Hash::Sha384, true) => vec![
-                    &signature::ECDSA_P256_SHA384_FIXED,
-                    &signature::ECDSA_P256_SHA384_ASN1,
-                ],
-                (_, Hash::Sha256, false) => vec![&signature::ECDSA_P384_SHA256_ASN1],
-                (_, Hash::Sha256, true) => vec![
-                    &signature::ECDSA_P384_SHA256_FIXED,
-                    &signature::ECDSA_P384_SHA256_ASN1,
-                ],
-                (_, Hash::Sha384, false) => vec![&signature::ECDSA_P384_SHA384_ASN1],
-                (_, Hash::Sha384, true) => vec![
-                    &signature::ECDSA_P384_SHA384_FIXED,
-                    &signature::ECDSA_P384_SHA384_ASN1,
-                ],
-                (_, Hash::Sha512, _) => {
+            let asn1: &'static dyn VerificationAlgorithm = match (curve, alg.hash) {
+                (CURVE_P256, Hash::Sha256) => &signature::ECDSA_P256_SHA256_ASN1,
+                (CURVE_P256, Hash::Sha384) => &signature::ECDSA_P256_SHA384_ASN1,
+                (_, Hash::Sha256) => &signature::ECDSA_P384_SHA256_ASN1,
+                (_, Hash::Sha384) => &signature::ECDSA_P384_SHA384_ASN1,
+                (_, Hash::Sha512) => {
                     return Err(AlgoError::Unsupported("ECDSA with SHA-512".into()));
                 }
+            };
+            // ring has fixed-size verifiers only for the matching hash.
+            let fixed: Option<&'static dyn VerificationAlgorithm> = match (curve, alg.hash) {
+                (CURVE_P256, Hash::Sha256) => Some(&signature::ECDSA_P256_SHA256_FIXED),
+                (CURVE_P384, Hash::Sha384) => Some(&signature::ECDSA_P384_SHA384_FIXED),
+                _ => None,
+            };
+            match fixed {
+                Some(fixed) if use_fixed => vec![fixed, asn1],
+                _ => vec![asn1],
             }
         }
         Family::RsaPkcs1 => match alg.hash {
@@ -157,10 +161,11 @@ pub(crate) fn verify(
             Hash::Sha512 => vec![&signature::RSA_PKCS1_2048_8192_SHA512],
         },
     };
-    if candidates
-        .into_iter()
-        .any(|a| UnparsedPublicKey::new(a, key_bytes).verify(msg, sig).is_ok())
-    {
+    if candidates.into_iter().any(|a| {
+        UnparsedPublicKey::new(a, key_bytes)
+            .verify(msg, sig)
+            .is_ok()
+    }) {
         Ok(())
     } else {
         Err(AlgoError::Invalid)

@@ -65,6 +65,33 @@ pub trait AccountStore {
         deliver: NewJob,
         now: i64,
     ) -> Result<()>;
+    /// Replaces the password hash, ends every session but `keep` (the one
+    /// that made the change), and enqueues the notice; audited.
+    async fn change_password(
+        &self,
+        account_id: Uuid,
+        password_hash: String,
+        keep: Option<&str>,
+        notice: NewJob,
+        now: i64,
+    ) -> Result<()>;
+    /// Starts a challenge for an existing account (password reset, a second
+    /// factor) and enqueues the code's delivery.
+    async fn start_challenge(
+        &self,
+        challenge: NewChallenge,
+        deliver: NewJob,
+        now: i64,
+    ) -> Result<()>;
+    /// Consumes a reset challenge and sets the new password; every session ends.
+    async fn complete_reset(
+        &self,
+        challenge_id: Uuid,
+        seen_attempts: u32,
+        password_hash: String,
+        notice: NewJob,
+        now: i64,
+    ) -> Result<Uuid>;
     async fn login_failures(&self, key: &str) -> Result<FailureRecord>;
     async fn set_login_failures(&self, key: &str, record: FailureRecord) -> Result<()>;
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
@@ -82,7 +109,24 @@ pub trait AuditStore {
 
 #[async_trait]
 pub trait SessionStore {
-    async fn create_session(&self, session: NewSession, now: i64) -> Result<()>;
+    /// Starts a session. When the device is new for the account, it is
+    /// remembered and `new_device_notice` is enqueued in the same transaction.
+    async fn create_session(
+        &self,
+        session: NewSession,
+        device_key: &str,
+        new_device_notice: Option<NewJob>,
+        now: i64,
+    ) -> Result<bool>;
+    /// The account's live sessions, newest first.
+    async fn list_sessions(&self, account_id: Uuid, now: i64) -> Result<Vec<SessionRecord>>;
+    /// Ends every session of the account (but `keep`); returns how many.
+    async fn delete_account_sessions(
+        &self,
+        account_id: Uuid,
+        keep: Option<&str>,
+        now: i64,
+    ) -> Result<u64>;
     /// The session if it exists and has not expired at `now`.
     async fn find_session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRecord>>;
     async fn touch_session(&self, token_hash: &str, now: i64, expires_at: i64) -> Result<()>;

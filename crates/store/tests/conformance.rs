@@ -224,8 +224,23 @@ async fn sessions_expire_and_can_be_deleted() {
             user_agent: "test".into(),
             expires_at: exp,
         };
-        s.create_session(new("t1", 100), 10).await.unwrap();
-        s.create_session(new("t2", 50), 10).await.unwrap();
+        assert!(
+            s.create_session(new("t1", 100), "dev-a", Some(job("notice", 10)), 10)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.create_session(new("t2", 50), "dev-a", Some(job("notice", 10)), 10)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            s.job_stats().await.unwrap().pending,
+            1,
+            "one notice for the one new device"
+        );
+        let live = s.list_sessions(id, 20).await.unwrap();
+        assert_eq!(live.len(), 2);
         let got = s.find_session("t1", 20).await.unwrap().unwrap();
         assert_eq!(
             (got.account_id, got.created_at, got.expires_at),
@@ -247,6 +262,75 @@ async fn sessions_expire_and_can_be_deleted() {
         assert_eq!(s.purge_expired_sessions(60).await.unwrap(), 1);
         s.delete_session("t1").await.unwrap();
         assert!(s.find_session("t1", 31).await.unwrap().is_none());
+
+        // Log out everywhere but here; a password change does the same.
+        for t in ["t3", "t4", "t5"] {
+            s.create_session(new(t, 1_000), "dev-b", None, 40)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            s.delete_account_sessions(id, Some("t3"), 41).await.unwrap(),
+            2
+        );
+        assert_eq!(s.list_sessions(id, 42).await.unwrap().len(), 1);
+        s.create_session(new("t6", 1_000), "dev-b", None, 43)
+            .await
+            .unwrap();
+        s.change_password(
+            id,
+            "$argon2id$new".into(),
+            Some("t6"),
+            job("notice", 44),
+            44,
+        )
+        .await
+        .unwrap();
+        let left: Vec<_> = s
+            .list_sessions(id, 45)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.token_hash)
+            .collect();
+        assert_eq!(left, ["t6"]);
+        let auth = s
+            .find_auth(&LoginLookup::Email("a@example.ru".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(auth.password_hash, "$argon2id$new");
+
+        // A reset consumes its own kind of challenge only, and ends every session.
+        let mut reset = challenge(id);
+        reset.purpose = "reset".into();
+        let reset_id = reset.id;
+        s.start_challenge(reset, job(job_kind::DELIVER_CODE, 46), 46)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.complete_reset(reset_id, 0, "$argon2id$reset".into(), job("notice", 47), 47)
+                .await
+                .unwrap(),
+            id
+        );
+        assert!(matches!(
+            s.complete_reset(reset_id, 0, "$argon2id$again".into(), job("notice", 48), 48)
+                .await,
+            Err(StoreError::Stale)
+        ));
+        assert!(s.list_sessions(id, 49).await.unwrap().is_empty());
+        let mut contact = challenge(id);
+        contact.purpose = "contact".into();
+        let contact_id = contact.id;
+        s.start_challenge(contact, job(job_kind::DELIVER_CODE, 50), 50)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.complete_reset(contact_id, 0, "$argon2id$x".into(), job("notice", 51), 51)
+                .await,
+            Err(StoreError::Stale)
+        ));
     })
     .await;
 }

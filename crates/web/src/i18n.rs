@@ -74,10 +74,15 @@ impl Lang {
             .unwrap_or_else(|| key.to_owned())
     }
 
-    pub fn t_args(self, key: &str, args: &[(&'static str, String)]) -> String {
+    pub fn t_args<K: AsRef<str>>(self, key: &str, args: &[(K, String)]) -> String {
         let map: HashMap<Cow<'static, str>, FluentValue<'_>> = args
             .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(v.clone())))
+            .map(|(k, v)| {
+                (
+                    Cow::Owned(k.as_ref().to_owned()),
+                    FluentValue::from(v.clone()),
+                )
+            })
             .collect();
         LOCALES
             .try_lookup_with_args(&self.id(), key, &map)

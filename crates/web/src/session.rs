@@ -82,6 +82,26 @@ pub async fn start(
     let token = new_token();
     let now = state.now();
     let expires_at = now + state.config.session_idle_ms;
+    let device: String = user_agent.chars().take(200).collect();
+    let device_key = token_hash(&format!("device:{device}"));
+    let notice = crate::service::notice::job(
+        account_id,
+        "msg-new-device-subject",
+        "msg-new-device-body",
+        vec![
+            (
+                "device".into(),
+                if device.is_empty() {
+                    "—".into()
+                } else {
+                    device.clone()
+                },
+            ),
+            ("time".into(), crate::service::moscow_time(now)),
+        ],
+        format!("new-device:{account_id}:{device_key}"),
+        now,
+    );
     state
         .store
         .create_session(
@@ -90,9 +110,11 @@ pub async fn start(
                 account_id,
                 kind,
                 csrf_token: new_token(),
-                user_agent: user_agent.chars().take(200).collect(),
+                user_agent: device,
                 expires_at,
             },
+            &device_key,
+            Some(notice),
             now,
         )
         .await?;

@@ -118,7 +118,8 @@ impl TestApp {
         }
     }
 
-    /// The last SMS code sent to `phone` (E.164), waiting for the worker.
+    /// The `nth` code (0-based) sent by SMS to `phone` (E.164), waiting for the
+    /// worker; notices without a code are skipped.
     pub async fn sms_code(&self, phone: &str, nth: usize) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -129,6 +130,7 @@ impl TestApp {
                 .iter()
                 .filter(|m| m["to"] == phone)
                 .filter_map(|m| m["text"].as_str().map(code_in))
+                .filter(|c| !c.is_empty())
                 .collect();
             if let Some(c) = codes.get(nth) {
                 return c.clone();

@@ -62,6 +62,14 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_account ON sessions (account_id);
 CREATE INDEX sessions_expiry ON sessions (expires_at);
 
+-- Devices an account has logged in from, to notice a new one.
+CREATE TABLE known_devices (
+    account_id UUID NOT NULL REFERENCES accounts(id),
+    device_key TEXT NOT NULL,
+    first_seen_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, device_key)
+);
+
 CREATE TABLE login_failures (
     login_key TEXT PRIMARY KEY,
     failures BIGINT NOT NULL,

@@ -221,6 +221,97 @@ macro_rules! impl_account_store {
                 Ok(())
             }
 
+            async fn change_password(
+                &self,
+                account_id: uuid::Uuid,
+                password_hash: String,
+                keep: Option<&str>,
+                notice: $crate::NewJob,
+                now: i64,
+            ) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                    .bind(account_id)
+                    .bind(password_hash)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Err($crate::StoreError::NotFound);
+                }
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+                    .bind(account_id)
+                    .bind(keep.unwrap_or(""))
+                    .execute(&mut *tx)
+                    .await?;
+                $crate::shared::enqueue!(tx, notice, now);
+                $crate::shared::audit!(tx, now, Some(account_id), "account.password_changed", Some(account_id), "");
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn start_challenge(
+                &self,
+                challenge: $crate::NewChallenge,
+                deliver: $crate::NewJob,
+                now: i64,
+            ) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO otp_challenges (id, account_id, purpose, channel, destination, \
+                     code_hash, sent_at, sends, attempts, consumed, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, FALSE, $7)",
+                )
+                .bind(challenge.id)
+                .bind(challenge.account_id)
+                .bind(challenge.purpose)
+                .bind(challenge.channel)
+                .bind(challenge.destination)
+                .bind(challenge.code_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                $crate::shared::enqueue!(tx, deliver, now);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn complete_reset(
+                &self,
+                challenge_id: uuid::Uuid,
+                seen_attempts: u32,
+                password_hash: String,
+                notice: $crate::NewJob,
+                now: i64,
+            ) -> $crate::Result<uuid::Uuid> {
+                use sqlx::Row;
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "UPDATE otp_challenges SET consumed = TRUE WHERE id = $1 AND attempts = $2 \
+                     AND consumed = FALSE AND purpose = 'reset' RETURNING account_id",
+                )
+                .bind(challenge_id)
+                .bind(i64::from(seen_attempts))
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else { return Err($crate::StoreError::Stale) };
+                let account_id: uuid::Uuid = row.try_get("account_id")?;
+                sqlx::query("UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                    .bind(account_id)
+                    .bind(password_hash)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                $crate::shared::enqueue!(tx, notice, now);
+                $crate::shared::audit!(tx, now, Some(account_id), "account.password_reset", Some(account_id), "");
+                tx.commit().await?;
+                Ok(account_id)
+            }
+
             async fn login_failures(
                 &self,
                 key: &str,

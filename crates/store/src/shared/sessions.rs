@@ -2,7 +2,15 @@ macro_rules! impl_session_store {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::SessionStore for $store {
-            async fn create_session(&self, s: $crate::NewSession, now: i64) -> $crate::Result<()> {
+            async fn create_session(
+                &self,
+                s: $crate::NewSession,
+                device_key: &str,
+                new_device_notice: Option<$crate::NewJob>,
+                now: i64,
+            ) -> $crate::Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let account_id = s.account_id;
                 sqlx::query(
                     "INSERT INTO sessions (token_hash, account_id, kind, csrf_token, user_agent, \
                      created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
@@ -14,9 +22,73 @@ macro_rules! impl_session_store {
                 .bind(s.user_agent)
                 .bind(now)
                 .bind(s.expires_at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                Ok(())
+                let new_device = sqlx::query(
+                    "INSERT INTO known_devices (account_id, device_key, first_seen_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (account_id, device_key) DO NOTHING",
+                )
+                .bind(account_id)
+                .bind(device_key)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if new_device && let Some(job) = new_device_notice {
+                    $crate::shared::enqueue!(tx, job, now);
+                }
+                tx.commit().await?;
+                Ok(new_device)
+            }
+
+            async fn list_sessions(
+                &self,
+                account_id: uuid::Uuid,
+                now: i64,
+            ) -> $crate::Result<Vec<$crate::SessionRecord>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT token_hash, account_id, kind, csrf_token, user_agent, created_at, \
+                     last_seen_at, expires_at FROM sessions WHERE account_id = $1 AND expires_at > $2 \
+                     ORDER BY created_at DESC",
+                )
+                .bind(account_id)
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::SessionRecord {
+                            token_hash: r.try_get("token_hash")?,
+                            account_id: r.try_get("account_id")?,
+                            kind: r.try_get("kind")?,
+                            csrf_token: r.try_get("csrf_token")?,
+                            user_agent: r.try_get("user_agent")?,
+                            created_at: r.try_get("created_at")?,
+                            last_seen_at: r.try_get("last_seen_at")?,
+                            expires_at: r.try_get("expires_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn delete_account_sessions(
+                &self,
+                account_id: uuid::Uuid,
+                keep: Option<&str>,
+                now: i64,
+            ) -> $crate::Result<u64> {
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+                    .bind(account_id)
+                    .bind(keep.unwrap_or(""))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                $crate::shared::audit!(tx, now, Some(account_id), "sessions.ended_all", Some(account_id), format!("count={n}"));
+                tx.commit().await?;
+                Ok(n)
             }
 
             async fn find_session(

@@ -5,13 +5,14 @@ mod accounts;
 mod json;
 mod me;
 pub mod problem;
+mod security;
 
 #[cfg(test)]
 mod openapi_tests;
 
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 pub use json::ApiJson;
 
@@ -33,6 +34,16 @@ pub fn router() -> Router<AppState> {
         .route("/sessions/current", delete(accounts::logout))
         .route("/me", get(me::me))
         .route("/me/identity", get(me::identity).put(me::submit_identity))
+        .route(
+            "/me/sessions",
+            get(security::sessions).delete(security::end_all),
+        )
+        .route("/me/password", put(security::change_password))
+        .route("/password-resets", post(security::start_reset))
+        .route(
+            "/password-resets/{challenge_id}",
+            post(security::complete_reset),
+        )
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
 }

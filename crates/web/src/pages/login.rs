@@ -41,6 +41,10 @@ pub async fn form(ctx: Ctx, Query(q): Query<HashMap<String, String>>) -> Respons
         form.notice = Some(ctx.lang.t("confirm-done"));
     } else if q.contains_key("out") {
         form.notice = Some(ctx.lang.t("logout-done"));
+    } else if q.contains_key("everywhere") {
+        form.notice = Some(ctx.lang.t("sessions-ended"));
+    } else if q.contains_key("reset") {
+        form.notice = Some(ctx.lang.t("reset-done"));
     }
     let page = FormPage {
         chrome: ctx.chrome(ctx.lang.t("login-title")),

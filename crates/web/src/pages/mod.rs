@@ -7,6 +7,7 @@ mod home;
 mod login;
 mod mailbox;
 mod register;
+mod security;
 mod view;
 
 use crate::error::AppError;
@@ -42,6 +43,20 @@ pub fn router() -> Router<AppState> {
         .route(
             "/account/identity",
             get(account::identity_form).post(account::identity_submit),
+        )
+        .route("/account/security", get(security::overview))
+        .route("/account/sessions/end", post(security::end_all))
+        .route(
+            "/account/password",
+            get(security::password_form).post(security::password_submit),
+        )
+        .route(
+            "/password-reset",
+            get(security::reset_form).post(security::reset_submit),
+        )
+        .route(
+            "/password-reset/{id}",
+            get(security::reset_code_form).post(security::reset_code_submit),
         )
         .route("/demo/mailbox", get(mailbox::list))
         .route("/lang/{code}", get(home::switch_lang))

@@ -178,7 +178,7 @@ pub async fn register(
     })
 }
 
-fn delivery_job(
+pub(crate) fn delivery_job(
     state: &AppState,
     challenge_id: Uuid,
     channel: &str,
@@ -214,7 +214,14 @@ pub async fn challenge_destination(state: &AppState, id: Uuid) -> Result<String,
     Ok(ch.destination)
 }
 
-pub async fn confirm(state: &AppState, challenge_id: Uuid, code: &str) -> Result<(), AppError> {
+/// Judges a typed code against a challenge of `purpose`, counting a wrong
+/// entry. `Ok` carries the attempts seen, for the caller's conditional update.
+pub(crate) async fn check_code(
+    state: &AppState,
+    challenge_id: Uuid,
+    purpose: &str,
+    code: &str,
+) -> Result<u32, AppError> {
     let Some(code) = normalise_code(code) else {
         return Err(AppError::field("code", "otp.format"));
     };
@@ -222,6 +229,7 @@ pub async fn confirm(state: &AppState, challenge_id: Uuid, code: &str) -> Result
         .store
         .get_challenge(challenge_id)
         .await?
+        .filter(|c| c.purpose == purpose)
         .ok_or_else(AppError::not_found)?;
     let st = OtpState {
         sent_at_ms: ch.sent_at,
@@ -230,42 +238,45 @@ pub async fn confirm(state: &AppState, challenge_id: Uuid, code: &str) -> Result
         consumed: ch.consumed,
     };
     let matches = tokens::same(&tokens::code_hash(challenge_id, &code), &ch.code_hash);
-    let now = state.now();
-    match state.otp.judge(&st, now, matches) {
-        OtpVerdict::Accepted => match state
+    let verdict = state.otp.judge(&st, state.now(), matches);
+    if verdict == OtpVerdict::Accepted {
+        return Ok(ch.attempts);
+    }
+    if !matches
+        && matches!(
+            verdict,
+            OtpVerdict::Wrong { .. } | OtpVerdict::TooManyAttempts
+        )
+    {
+        match state
             .store
-            .confirm_challenge(challenge_id, ch.attempts, now)
+            .challenge_wrong_code(challenge_id, ch.attempts)
             .await
         {
-            Ok(()) => Ok(()),
-            // Someone used or burnt it a moment ago.
-            Err(store::StoreError::Stale) => Err(AppError::field("code", "otp.already_used")),
-            Err(e) => Err(e.into()),
-        },
-        verdict @ (OtpVerdict::Wrong { .. } | OtpVerdict::TooManyAttempts) if !matches => {
-            match state
-                .store
-                .challenge_wrong_code(challenge_id, ch.attempts)
-                .await
-            {
-                Ok(()) | Err(store::StoreError::Stale) => {}
-                Err(e) => return Err(e.into()),
-            }
-            let mut err = AppError::field("code", verdict.code());
-            if let OtpVerdict::Wrong { attempts_left } = verdict {
-                err = err.arg("attempts", attempts_left);
-            } else {
-                err.status = StatusCode::TOO_MANY_REQUESTS;
-            }
-            Err(err)
+            Ok(()) | Err(store::StoreError::Stale) => {}
+            Err(e) => return Err(e.into()),
         }
-        verdict => {
-            let mut err = AppError::field("code", verdict.code());
-            if verdict == OtpVerdict::TooManyAttempts {
-                err.status = StatusCode::TOO_MANY_REQUESTS;
-            }
-            Err(err)
-        }
+    }
+    let mut err = AppError::field("code", verdict.code());
+    match verdict {
+        OtpVerdict::Wrong { attempts_left } => err = err.arg("attempts", attempts_left),
+        OtpVerdict::TooManyAttempts => err.status = StatusCode::TOO_MANY_REQUESTS,
+        _ => {}
+    }
+    Err(err)
+}
+
+pub async fn confirm(state: &AppState, challenge_id: Uuid, code: &str) -> Result<(), AppError> {
+    let seen = check_code(state, challenge_id, "contact", code).await?;
+    match state
+        .store
+        .confirm_challenge(challenge_id, seen, state.now())
+        .await
+    {
+        Ok(()) => Ok(()),
+        // Someone used or burnt it a moment ago.
+        Err(store::StoreError::Stale) => Err(AppError::field("code", "otp.already_used")),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -326,7 +337,7 @@ pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<
 }
 
 /// The ways a typed login may name an account, most specific first.
-fn lookups(state: &AppState, login: &str) -> Vec<(String, LoginLookup)> {
+pub(crate) fn lookups(state: &AppState, login: &str) -> Vec<(String, LoginLookup)> {
     let login = login.trim();
     if login.contains('@') {
         return Email::parse(login)

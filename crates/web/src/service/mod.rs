@@ -4,6 +4,8 @@
 
 pub mod accounts;
 pub mod identity;
+pub mod notice;
+pub mod security;
 
 /// Today's date in Moscow time, for date rules (birth dates, issue dates).
 pub fn today(now_ms: i64) -> time::Date {
@@ -12,4 +14,15 @@ pub fn today(now_ms: i64) -> time::Date {
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
         .to_offset(moscow)
         .date()
+}
+
+/// A moment as people in Russia read it: Moscow time, `25.11.2026 14:03`.
+pub fn moscow_time(now_ms: i64) -> String {
+    let moscow = time::UtcOffset::from_hms(3, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let fmt = time::macros::format_description!("[day].[month].[year] [hour]:[minute] МСК");
+    time::OffsetDateTime::from_unix_timestamp(now_ms / 1000)
+        .map(|t| t.to_offset(moscow))
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_default()
 }

@@ -1,0 +1,269 @@
+//! Account security (SPEC §2): active sessions, logging out everywhere,
+//! password change, and password reset through the proven contact.
+
+use super::accounts::{check_code, delivery_job, lookups};
+use super::notice;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::security::{password, tokens};
+use crate::session::Actor;
+use crate::state::AppState;
+use domain::identity::FieldError;
+use domain::otp::code_from_random;
+use domain::person::check_password;
+use serde::Serialize;
+use store::{LoginLookup, NewChallenge};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    /// A short public handle of the session (a prefix of its token's hash).
+    pub id: String,
+    pub current: bool,
+    pub kind: String,
+    pub device: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+pub async fn sessions(state: &AppState, actor: &Actor) -> Result<Vec<SessionView>, AppError> {
+    let list = state
+        .store
+        .list_sessions(actor.account.id, state.now())
+        .await?;
+    Ok(list
+        .into_iter()
+        .map(|s| SessionView {
+            id: s.token_hash.chars().take(16).collect(),
+            current: s.token_hash == actor.token_hash,
+            kind: s.kind,
+            device: s.user_agent,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+        })
+        .collect())
+}
+
+/// Ends every session of the person, this one included.
+pub async fn end_all(state: &AppState, actor: &Actor) -> Result<u64, AppError> {
+    Ok(state
+        .store
+        .delete_account_sessions(actor.account.id, None, state.now())
+        .await?)
+}
+
+fn new_password_errors(
+    new: &str,
+    repeat: Option<&str>,
+    context: &[&str],
+    errors: &mut Vec<FieldError>,
+) {
+    if new.is_empty() {
+        errors.push(FieldError {
+            field: "new_password",
+            code: "field.required",
+        });
+    } else if let Err(e) = check_password(new, context) {
+        errors.push(FieldError {
+            field: "new_password",
+            code: e.code,
+        });
+    } else if let Some(r) = repeat
+        && r != new
+    {
+        errors.push(FieldError {
+            field: "new_password_repeat",
+            code: "password.mismatch",
+        });
+    }
+}
+
+fn personal(actor_names: [&str; 2], contacts: [Option<&str>; 2]) -> Vec<String> {
+    actor_names
+        .into_iter()
+        .map(str::to_owned)
+        .chain(contacts.into_iter().flatten().map(str::to_owned))
+        .collect()
+}
+
+/// Changes the password after checking the current one; other sessions end.
+pub async fn change_password(
+    state: &AppState,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+    repeat: Option<&str>,
+) -> Result<(), AppError> {
+    let a = &actor.account;
+    let lookup = match (&a.email, &a.phone) {
+        (Some(e), _) => LoginLookup::Email(e.clone()),
+        (None, Some(p)) => LoginLookup::Phone(p.clone()),
+        (None, None) => return Err(AppError::internal("account without a login")),
+    };
+    let stored = state
+        .store
+        .find_auth(&lookup)
+        .await?
+        .map(|r| r.password_hash);
+    let mut errors = Vec::new();
+    let ctx = personal(
+        [&a.surname, &a.given_name],
+        [a.phone.as_deref(), a.email.as_deref()],
+    );
+    let ctx: Vec<&str> = ctx.iter().map(String::as_str).collect();
+    new_password_errors(new, repeat, &ctx, &mut errors);
+    if !password::verify(current.to_owned(), stored, state.config.password_cost).await {
+        errors.insert(
+            0,
+            FieldError {
+                field: "current_password",
+                code: "password.current_wrong",
+            },
+        );
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let hash = password::hash(new.to_owned(), state.config.password_cost)
+        .await
+        .map_err(AppError::internal)?;
+    let now = state.now();
+    let job = notice::job(
+        a.id,
+        "msg-password-subject",
+        "msg-password-changed",
+        vec![("time".into(), super::moscow_time(now))],
+        format!("password-changed:{}:{now}", a.id),
+        now,
+    );
+    state
+        .store
+        .change_password(a.id, hash, Some(&actor.token_hash), job, now)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResetStarted {
+    pub challenge_id: Uuid,
+}
+
+/// Sends a reset code to the contact the account proved. The answer is the
+/// same whether or not the login exists, so it reveals nothing.
+pub async fn start_reset(
+    state: &AppState,
+    login: &str,
+    lang: Lang,
+) -> Result<ResetStarted, AppError> {
+    if login.trim().is_empty() {
+        return Err(AppError::field("login", "field.required"));
+    }
+    let candidates = lookups(state, login);
+    let Some((key, _)) = candidates.first() else {
+        return Err(AppError::field("login", "login.format"));
+    };
+    let key = format!("reset:{key}");
+    let now = state.now();
+    let record = state.store.login_failures(&key).await?;
+    if let Err(wait) = state.throttle.check(&record, now) {
+        return Err(AppError::throttled("throttled", wait));
+    }
+    state
+        .store
+        .set_login_failures(&key, state.throttle.record_failure(&record, now))
+        .await?;
+    let challenge_id = Uuid::now_v7();
+    let mut found = None;
+    for (_, lookup) in &candidates {
+        if let Some(a) = state.store.find_auth(lookup).await? {
+            found = Some(a.id);
+            break;
+        }
+    }
+    let Some(account_id) = found else {
+        return Ok(ResetStarted { challenge_id });
+    };
+    let account = state
+        .store
+        .get_account(account_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let (channel, to, masked) = match (&account.phone, &account.email) {
+        (Some(p), _) => (
+            "sms",
+            p.clone(),
+            domain::person::Phone::parse(p)
+                .map(|p| p.masked())
+                .unwrap_or_default(),
+        ),
+        (None, Some(e)) => (
+            "email",
+            e.clone(),
+            domain::person::Email::parse(e)
+                .map(|e| e.masked())
+                .unwrap_or_default(),
+        ),
+        (None, None) => return Ok(ResetStarted { challenge_id }),
+    };
+    let code = code_from_random(rand::random());
+    let deliver = delivery_job(state, challenge_id, channel, &to, &code, lang, now)?;
+    state
+        .store
+        .start_challenge(
+            NewChallenge {
+                id: challenge_id,
+                account_id,
+                purpose: "reset".into(),
+                channel: channel.into(),
+                destination: masked,
+                code_hash: tokens::code_hash(challenge_id, &code),
+            },
+            deliver,
+            now,
+        )
+        .await?;
+    Ok(ResetStarted { challenge_id })
+}
+
+/// Sets a new password with the reset code; every session ends.
+pub async fn complete_reset(
+    state: &AppState,
+    challenge_id: Uuid,
+    code: &str,
+    new: &str,
+    repeat: Option<&str>,
+) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    new_password_errors(new, repeat, &[], &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let seen = check_code(state, challenge_id, "reset", code).await?;
+    let hash = password::hash(new.to_owned(), state.config.password_cost)
+        .await
+        .map_err(AppError::internal)?;
+    let now = state.now();
+    let account_id = state
+        .store
+        .get_challenge(challenge_id)
+        .await?
+        .map(|c| c.account_id)
+        .ok_or_else(AppError::not_found)?;
+    let job = notice::job(
+        account_id,
+        "msg-password-subject",
+        "msg-password-reset",
+        vec![("time".into(), super::moscow_time(now))],
+        format!("password-reset:{challenge_id}"),
+        now,
+    );
+    match state
+        .store
+        .complete_reset(challenge_id, seen, hash, job, now)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(store::StoreError::Stale) => Err(AppError::field("code", "otp.already_used")),
+        Err(e) => Err(e.into()),
+    }
+}
