@@ -8,5 +8,6 @@ pub mod identity;
 pub mod otp;
 pub mod person;
 pub mod throttle;
+pub mod totp;
 
 pub use error::Invalid;

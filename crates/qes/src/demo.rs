@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::QesError;
 use crate::der::read_tlv;
-use crate::verify::{parse_der, parse_pem_certs};
+use crate::verify::{MAX_CHAIN_PEM_LEN, parse_der, parse_pem_certs};
 
 /// A demo certification authority: its certificate and private key (PEM).
 #[derive(Debug, Clone)]
@@ -272,7 +272,7 @@ fn ca_params(
 /// its certificate and that rcgen can take its name.
 fn load_issuer(ca: &DemoCa) -> Result<Issuer<'static, KeyPair>, QesError> {
     let key = KeyPair::from_pem(&ca.key_pem).map_err(|e| QesError::Key(e.to_string()))?;
-    let ders = parse_pem_certs(&ca.cert_pem, 1)
+    let ders = parse_pem_certs(&ca.cert_pem, 1, MAX_CHAIN_PEM_LEN)
         .map_err(|e| QesError::Generation(format!("CA certificate: {e}")))?;
     let der = ders
         .first()

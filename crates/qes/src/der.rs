@@ -16,7 +16,9 @@ pub(crate) fn read_tlv(input: &[u8]) -> Option<(u8, &[u8], usize)> {
         if len_bytes.first() == Some(&0) {
             return None;
         }
-        let len = len_bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        let len = len_bytes
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
         if len < 0x80 {
             return None;
         }
@@ -28,24 +30,47 @@ pub(crate) fn read_tlv(input: &[u8]) -> Option<(u8, &[u8], usize)> {
 
 /// Checks the envelope `Certificate ::= SEQUENCE { tbsCertificate SEQUENCE,
 /// signatureAlgorithm SEQUENCE, signatureValue BIT STRING }` with nothing
-/// before, between or after. The parts outside the TBS are not covered by
-/// the signature, so they must be exact.
+/// before, between or after, and that `signatureAlgorithm` is byte-for-byte
+/// the `signature` field inside the TBS (RFC 5280 §4.1.1.2). The parts
+/// outside the TBS are not covered by the signature, so they must be exact.
 pub(crate) fn certificate_envelope_ok(der: &[u8]) -> bool {
-    let Some((0x30, content, total)) = read_tlv(der) else {
-        return false;
+    envelope(der).is_some()
+}
+
+fn envelope(der: &[u8]) -> Option<()> {
+    let (0x30, content, total) = read_tlv(der)? else {
+        return None;
     };
     if total != der.len() {
-        return false;
+        return None;
     }
-    let mut rest = content;
-    for expected in [0x30u8, 0x30, 0x03] {
-        match read_tlv(rest) {
-            Some((tag, _, len)) if tag == expected => match rest.get(len..) {
-                Some(r) => rest = r,
-                None => return false,
-            },
-            _ => return false,
-        }
+    let (0x30, tbs, tbs_len) = read_tlv(content)? else {
+        return None;
+    };
+    let rest = content.get(tbs_len..)?;
+    let (0x30, _, alg_len) = read_tlv(rest)? else {
+        return None;
+    };
+    let outer_alg = rest.get(..alg_len)?;
+    let rest = rest.get(alg_len..)?;
+    let (0x03, _, sig_len) = read_tlv(rest)? else {
+        return None;
+    };
+    if sig_len != rest.len() {
+        return None;
     }
-    rest.is_empty()
+    // TBSCertificate ::= SEQUENCE { [0] version OPTIONAL, serialNumber INTEGER, signature AlgorithmIdentifier, ... }
+    let mut inner = tbs;
+    if inner.first() == Some(&0xa0) {
+        let (_, _, len) = read_tlv(inner)?;
+        inner = inner.get(len..)?;
+    }
+    let (0x02, _, serial_len) = read_tlv(inner)? else {
+        return None;
+    };
+    inner = inner.get(serial_len..)?;
+    let (0x30, _, inner_alg_len) = read_tlv(inner)? else {
+        return None;
+    };
+    (inner.get(..inner_alg_len)? == outer_alg).then_some(())
 }

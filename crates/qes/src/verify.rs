@@ -9,8 +9,11 @@ use x509_parser::x509::X509Name;
 use crate::QesError;
 use crate::algo::{self, AlgoError, SigAlg};
 
-/// Longest `chain_pem` / trust store PEM accepted, in bytes.
-const MAX_PEM_LEN: usize = 512 * 1024;
+/// Longest `chain_pem` accepted, in bytes.
+pub(crate) const MAX_CHAIN_PEM_LEN: usize = 512 * 1024;
+/// Longest trust store PEM accepted, in bytes (the Russian list of
+/// accredited CAs is a few hundred certificates).
+const MAX_TRUST_PEM_LEN: usize = 32 * 1024 * 1024;
 /// Most certificates accepted in a chain (leaf + intermediates [+ root]).
 const MAX_CHAIN: usize = 8;
 /// Longest base64 signature accepted, in characters.
@@ -42,7 +45,8 @@ impl TrustStore {
     /// and keyCertSign if it has a keyUsage extension). Validity dates are
     /// checked at verification time, not here.
     pub fn from_pem(pem: &str) -> Result<Self, QesError> {
-        let ders = parse_pem_certs(pem, usize::MAX).map_err(QesError::TrustStore)?;
+        let ders =
+            parse_pem_certs(pem, usize::MAX, MAX_TRUST_PEM_LEN).map_err(QesError::TrustStore)?;
         for (i, der) in ders.iter().enumerate() {
             let cert = parse_der(der)
                 .map_err(|e| QesError::TrustStore(format!("certificate {}: {e}", i + 1)))?;
@@ -145,7 +149,8 @@ pub fn verify_signature(
             "challenge must be 1..=65536 bytes".into(),
         ));
     }
-    let ders = parse_pem_certs(chain_pem, MAX_CHAIN).map_err(QesError::Malformed)?;
+    let ders =
+        parse_pem_certs(chain_pem, MAX_CHAIN, MAX_CHAIN_PEM_LEN).map_err(QesError::Malformed)?;
     let mut certs = Vec::with_capacity(ders.len());
     for (i, der) in ders.iter().enumerate() {
         certs.push(
@@ -204,9 +209,14 @@ pub fn verify_signature(
     })
 }
 
-/// Splits PEM text into DER certificates; at most `max` of them.
-pub(crate) fn parse_pem_certs(pem: &str, max: usize) -> Result<Vec<Vec<u8>>, String> {
-    if pem.len() > MAX_PEM_LEN {
+/// Splits PEM text (at most `max_len` bytes) into DER certificates; at most
+/// `max` of them.
+pub(crate) fn parse_pem_certs(
+    pem: &str,
+    max: usize,
+    max_len: usize,
+) -> Result<Vec<Vec<u8>>, String> {
+    if pem.len() > max_len {
         return Err("PEM text is too long".into());
     }
     let blocks = pem::parse_many(pem).map_err(|e| format!("PEM: {e}"))?;
@@ -235,7 +245,7 @@ pub(crate) fn parse_der(der: &[u8]) -> Result<X509Certificate<'_>, String> {
         return Err("not a DER certificate envelope".into());
     }
     match X509Certificate::from_der(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+        Ok(([], cert)) => Ok(cert),
         Ok(_) => Err("trailing bytes after the certificate".into()),
         Err(e) => Err(format!("DER: {e}")),
     }
@@ -467,7 +477,7 @@ pub(crate) fn decode_string(any: &Any<'_>) -> Option<String> {
     if any.class() != Class::Universal || any.header.is_constructed() {
         return None;
     }
-    let data: &[u8] = &any.data;
+    let data: &[u8] = any.data;
     match any.tag() {
         Tag::Utf8String
         | Tag::PrintableString
@@ -475,7 +485,7 @@ pub(crate) fn decode_string(any: &Any<'_>) -> Option<String> {
         | Tag::Ia5String
         | Tag::VisibleString => std::str::from_utf8(data).ok().map(str::to_owned),
         Tag::BmpString => {
-            if data.len() % 2 != 0 {
+            if !data.len().is_multiple_of(2) {
                 return None;
             }
             let units: Vec<u16> = data
@@ -485,7 +495,7 @@ pub(crate) fn decode_string(any: &Any<'_>) -> Option<String> {
             String::from_utf16(&units).ok()
         }
         Tag::UniversalString => {
-            if data.len() % 4 != 0 {
+            if !data.len().is_multiple_of(4) {
                 return None;
             }
             data.chunks_exact(4)

@@ -655,10 +655,32 @@ fn error_codes_are_stable() {
     }
 }
 
+/// RSA-2048 root and personal certificate made with OpenSSL 3.0 (see
+/// tests/fixtures/README.md); valid 2026-11-25 .. 2126-11-01.
 #[test]
-fn zz_dump() {
-    let ca = ca("Демо УЦ");
-    let p = person(&ca);
-    let der = pem_to_der(&p.cert_pem);
-    std::fs::write("/tmp/leaf.der", &der).unwrap();
+fn rsa_pkcs1_certificates_from_openssl() {
+    const RSA_NOW: i64 = 1_800_000_000; // 2027-01-15
+    let root = include_str!("fixtures/rsa-ca.pem");
+    let leaf = include_str!("fixtures/rsa-leaf.pem");
+    let key = include_str!("fixtures/rsa-leaf.key");
+    let sig = include_str!("fixtures/rsa-signature.b64");
+    let challenge = b"migportal:qes:rsa-fixture";
+    let t = TrustStore::from_pem(root).unwrap();
+
+    let signer = verify_signature(challenge, sig, leaf, &t, RSA_NOW).unwrap();
+    assert_eq!(signer.snils.as_deref(), Some("12345678964"));
+    assert_eq!(signer.inn.as_deref(), Some("500100732259"));
+    assert_eq!(signer.surname.as_deref(), Some("Петров"));
+    assert_eq!(signer.given_name.as_deref(), Some("Пётр Петрович"));
+    assert_eq!(signer.common_name.as_deref(), Some("Петров Пётр Петрович"));
+
+    // Our own RSA signing path produces an acceptable signature too.
+    let ours = sign_challenge(key, b"another").unwrap();
+    verify_signature(b"another", &ours, leaf, &t, RSA_NOW).unwrap();
+    let r = verify_signature(b"another", sig, leaf, &t, RSA_NOW);
+    assert_eq!(code(r), "qes.bad_signature");
+    assert_eq!(
+        code(verify_signature(challenge, sig, leaf, &t, 1_700_000_000)),
+        "qes.not_yet_valid"
+    );
 }

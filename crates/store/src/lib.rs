@@ -189,6 +189,72 @@ pub trait OfficeStore {
 }
 
 #[async_trait]
+pub trait StaffStore {
+    /// Stores a new, not yet enabled TOTP secret (enrolment in progress).
+    /// Refused (`Stale`) while an enabled one exists.
+    async fn set_totp_pending(
+        &self,
+        account_id: Uuid,
+        key_id: &str,
+        sealed: Vec<u8>,
+        now: i64,
+    ) -> Result<()>;
+    async fn get_totp(&self, account_id: Uuid) -> Result<Option<TotpRecord>>;
+    /// Enables the pending secret at `step` and replaces the recovery codes.
+    async fn enable_totp(
+        &self,
+        account_id: Uuid,
+        step: i64,
+        recovery_hashes: Vec<String>,
+        now: i64,
+    ) -> Result<()>;
+    /// Records a used step; false if it (or a later one) was used already.
+    async fn use_totp_step(&self, account_id: Uuid, step: i64) -> Result<bool>;
+    /// Spends a recovery code; false if unknown or spent.
+    async fn use_recovery_code(&self, account_id: Uuid, code_hash: &str, now: i64) -> Result<bool>;
+    async fn disable_totp(&self, account_id: Uuid, actor: Option<Uuid>, now: i64) -> Result<()>;
+    /// Records a staff read of a person's data, with its audit entry.
+    async fn record_access(&self, access: DataAccess) -> Result<()>;
+    /// The person's access log, newest first.
+    async fn list_access(&self, person_id: Uuid) -> Result<Vec<DataAccess>>;
+    /// Raises a person to the confirmed level; audited with the staff member
+    /// and office, and the person is notified.
+    async fn confirm_identity(
+        &self,
+        person_id: Uuid,
+        by: &StaffActor,
+        method: &str,
+        notice: NewJob,
+        now: i64,
+    ) -> Result<()>;
+    /// Staff accounts (every role but applicant), by surname.
+    async fn list_staff(&self) -> Result<Vec<Account>>;
+    /// Changes a staff account's role, office and status; audited.
+    async fn update_staff(
+        &self,
+        id: Uuid,
+        role: domain::account::Role,
+        office_id: Option<Uuid>,
+        status: domain::account::AccountStatus,
+        by: &StaffActor,
+        now: i64,
+    ) -> Result<()>;
+    /// Creates or changes an office; audited.
+    async fn save_office(&self, office: Office, by: &StaffActor, now: i64) -> Result<()>;
+    /// The log for auditors, newest first, filtered.
+    async fn search_audit(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEvent>>;
+    /// Records a staff action that changes nothing (a refused attempt, a view).
+    async fn audit_staff(
+        &self,
+        by: &StaffActor,
+        action: &str,
+        subject: Option<Uuid>,
+        details: &str,
+        now: i64,
+    ) -> Result<()>;
+}
+
+#[async_trait]
 pub trait Health {
     /// Which backend this is: "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
@@ -199,6 +265,7 @@ pub trait Health {
 pub trait Store:
     AccountStore
     + AuditStore
+    + StaffStore
     + SessionStore
     + IdentityStore
     + JobStore
@@ -213,6 +280,7 @@ pub trait Store:
 impl<T> Store for T where
     T: AccountStore
         + AuditStore
+        + StaffStore
         + SessionStore
         + IdentityStore
         + JobStore

@@ -213,6 +213,8 @@ pub struct Office {
     pub name: String,
     pub address: String,
     pub time_zone: String,
+    /// Region / district codes the office serves (routing by address).
+    pub territory: Vec<String>,
 }
 
 /// Reception hours of one weekday (1 = Monday), minutes from midnight.
@@ -236,4 +238,44 @@ pub struct AuditEvent {
     pub details: String,
     pub prev_hash: String,
     pub hash: String,
+}
+
+/// Who did something, as the audit log and the access log record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffActor {
+    pub id: Uuid,
+    pub role: Role,
+    pub office_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpRecord {
+    pub key_id: String,
+    pub sealed_secret: Vec<u8>,
+    pub enabled: bool,
+    pub last_step: i64,
+}
+
+/// One staff read of a person's data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataAccess {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub staff_id: Uuid,
+    pub staff_role: String,
+    pub office_id: Option<Uuid>,
+    pub at: i64,
+    /// Why: a code such as `identity_confirmation`.
+    pub purpose: String,
+    /// Which case: an application number, a request id.
+    pub reference: String,
+}
+
+/// Filters of the auditors' view of the log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub before_seq: Option<i64>,
+    pub action_prefix: Option<String>,
+    pub actor_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
 }

@@ -56,3 +56,4 @@ shared::impl_session_store!(PgStore);
 shared::impl_identity_store!(PgStore);
 shared::impl_job_store!(PgStore);
 shared::impl_misc_stores!(PgStore);
+shared::impl_staff_store!(PgStore);

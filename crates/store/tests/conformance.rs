@@ -565,6 +565,7 @@ async fn mailbox_and_offices() {
             name: "ОВМ".into(),
             address: "Москва".into(),
             time_zone: "Europe/Moscow".into(),
+            territory: vec!["77".into(), "50-012".into()],
         };
         let hours = vec![OfficeHours {
             weekday: 1,
@@ -705,4 +706,134 @@ async fn raw_sql(url: &str, sql: &'static str) {
         let mut c = sqlx::PgConnection::connect(url).await.unwrap();
         sqlx::query(sql).execute(&mut c).await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn staff_second_factor_access_log_and_confirmation() {
+    each_backend(|s| async move {
+        let mut staff = account(None, Some("op@example.ru"));
+        staff.status = AccountStatus::Active;
+        staff.role = Role::Operator;
+        let op = staff.id;
+        s.create_account(staff, None, 1).await.unwrap();
+        let mut person = account(Some("+79161234567"), None);
+        person.status = AccountStatus::Active;
+        let pid = person.id;
+        s.create_account(person, None, 1).await.unwrap();
+
+        // TOTP: pending, enabled once, steps and recovery codes used once.
+        assert!(s.get_totp(op).await.unwrap().is_none());
+        s.set_totp_pending(op, "k1", vec![9; 20], 2).await.unwrap();
+        s.set_totp_pending(op, "k1", vec![8; 20], 3).await.unwrap();
+        assert_eq!(
+            s.get_totp(op).await.unwrap().unwrap().sealed_secret,
+            vec![8; 20]
+        );
+        s.enable_totp(op, 100, vec!["r1".into(), "r2".into()], 4)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.set_totp_pending(op, "k1", vec![7; 20], 5).await,
+            Err(StoreError::Stale)
+        ));
+        assert!(
+            !s.use_totp_step(op, 100).await.unwrap(),
+            "the enrolment step is spent"
+        );
+        assert!(s.use_totp_step(op, 101).await.unwrap());
+        assert!(!s.use_totp_step(op, 101).await.unwrap());
+        assert!(s.use_recovery_code(op, "r1", 6).await.unwrap());
+        assert!(!s.use_recovery_code(op, "r1", 7).await.unwrap());
+        assert!(!s.use_recovery_code(op, "nope", 7).await.unwrap());
+
+        let by = StaffActor {
+            id: op,
+            role: Role::Operator,
+            office_id: None,
+        };
+        s.record_access(DataAccess {
+            id: Uuid::now_v7(),
+            person_id: pid,
+            staff_id: op,
+            staff_role: "operator".into(),
+            office_id: None,
+            at: 10,
+            purpose: "identity_confirmation".into(),
+            reference: "SC-1".into(),
+        })
+        .await
+        .unwrap();
+        let log = s.list_access(pid).await.unwrap();
+        assert_eq!(
+            (log.len(), log[0].purpose.as_str()),
+            (1, "identity_confirmation")
+        );
+        s.confirm_identity(pid, &by, "service_centre", job("n", 11), 11)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get_account(pid).await.unwrap().unwrap().level,
+            AssuranceLevel::Confirmed
+        );
+        // Staff accounts are not people to confirm.
+        assert!(matches!(
+            s.confirm_identity(op, &by, "x", job("n", 12), 12).await,
+            Err(StoreError::NotFound)
+        ));
+
+        let staff = s.list_staff().await.unwrap();
+        assert_eq!(staff.iter().map(|a| a.id).collect::<Vec<_>>(), [op]);
+        s.update_staff(op, Role::Auditor, None, AccountStatus::Blocked, &by, 13)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get_account(op).await.unwrap().unwrap().status,
+            AccountStatus::Blocked
+        );
+        assert!(matches!(
+            s.update_staff(pid, Role::Officer, None, AccountStatus::Active, &by, 14)
+                .await,
+            Err(StoreError::NotFound)
+        ));
+
+        let filter = AuditFilter {
+            action_prefix: Some("identity.".into()),
+            ..AuditFilter::default()
+        };
+        let found = s.search_audit(&filter, 10).await.unwrap();
+        assert_eq!(
+            found.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["identity.confirmed"]
+        );
+        assert_eq!(found[0].actor_role.as_deref(), Some("operator"));
+        let by_actor = s
+            .search_audit(
+                &AuditFilter {
+                    actor_id: Some(op),
+                    ..AuditFilter::default()
+                },
+                2,
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_actor.len(), 2);
+        assert!(by_actor[0].seq > by_actor[1].seq, "newest first");
+        let older = s
+            .search_audit(
+                &AuditFilter {
+                    before_seq: Some(by_actor[1].seq),
+                    actor_id: Some(op),
+                    ..AuditFilter::default()
+                },
+                50,
+            )
+            .await
+            .unwrap();
+        assert!(older.iter().all(|e| e.seq < by_actor[1].seq));
+        assert_eq!(
+            audit::verify_all(s.as_ref()).await.unwrap().map(|n| n > 5),
+            Ok(true)
+        );
+    })
+    .await;
 }

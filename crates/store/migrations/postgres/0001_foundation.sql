@@ -7,6 +7,8 @@ CREATE TABLE offices (
     name TEXT NOT NULL,
     address TEXT NOT NULL,
     time_zone TEXT NOT NULL,
+    -- Region / district codes the office serves, comma-separated.
+    territory TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
 
@@ -69,6 +71,36 @@ CREATE TABLE known_devices (
     first_seen_at BIGINT NOT NULL,
     PRIMARY KEY (account_id, device_key)
 );
+
+-- TOTP second factor; the secret is sealed like other sensitive values.
+CREATE TABLE second_factors (
+    account_id UUID PRIMARY KEY REFERENCES accounts(id),
+    key_id TEXT NOT NULL,
+    sealed_secret BYTEA NOT NULL,
+    enabled BOOLEAN NOT NULL,
+    last_step BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE recovery_codes (
+    account_id UUID NOT NULL REFERENCES accounts(id),
+    code_hash TEXT NOT NULL,
+    used_at BIGINT,
+    PRIMARY KEY (account_id, code_hash)
+);
+
+-- Every staff read of a person's data: shown to that person.
+CREATE TABLE data_access (
+    id UUID PRIMARY KEY,
+    person_id UUID NOT NULL REFERENCES accounts(id),
+    staff_id UUID NOT NULL REFERENCES accounts(id),
+    staff_role TEXT NOT NULL,
+    office_id UUID,
+    at BIGINT NOT NULL,
+    purpose TEXT NOT NULL,
+    reference TEXT NOT NULL
+);
+CREATE INDEX data_access_person ON data_access (person_id, at);
 
 CREATE TABLE login_failures (
     login_key TEXT PRIMARY KEY,

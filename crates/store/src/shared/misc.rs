@@ -52,10 +52,10 @@ macro_rules! impl_misc_stores {
             ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
-                    "INSERT INTO offices (id, code, name, address, time_zone, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
+                    "INSERT INTO offices (id, code, name, address, time_zone, territory, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $7, $6) ON CONFLICT (id) DO UPDATE SET \
                      code = excluded.code, name = excluded.name, address = excluded.address, \
-                     time_zone = excluded.time_zone",
+                     time_zone = excluded.time_zone, territory = excluded.territory",
                 )
                 .bind(o.id)
                 .bind(o.code)
@@ -63,6 +63,7 @@ macro_rules! impl_misc_stores {
                 .bind(o.address)
                 .bind(o.time_zone)
                 .bind(now)
+                .bind(o.territory.join(","))
                 .execute(&mut *tx)
                 .await
                 .map_err($crate::StoreError::from_insert)?;
@@ -88,7 +89,7 @@ macro_rules! impl_misc_stores {
 
             async fn list_offices(&self) -> $crate::Result<Vec<$crate::Office>> {
                 use sqlx::Row;
-                let rows = sqlx::query("SELECT id, code, name, address, time_zone FROM offices ORDER BY code")
+                let rows = sqlx::query("SELECT id, code, name, address, time_zone, territory FROM offices ORDER BY code")
                     .fetch_all(&self.pool)
                     .await?;
                 rows.into_iter()
@@ -99,6 +100,7 @@ macro_rules! impl_misc_stores {
                             name: r.try_get("name")?,
                             address: r.try_get("address")?,
                             time_zone: r.try_get("time_zone")?,
+                            territory: $crate::shared::territory(r.try_get("territory")?),
                         })
                     })
                     .collect()

@@ -7,12 +7,14 @@ mod identity;
 mod jobs;
 mod misc;
 mod sessions;
+mod staff;
 
 pub(crate) use accounts::impl_account_store;
 pub(crate) use identity::impl_identity_store;
 pub(crate) use jobs::impl_job_store;
 pub(crate) use misc::impl_misc_stores;
 pub(crate) use sessions::impl_session_store;
+pub(crate) use staff::{account_from_row, impl_staff_store};
 
 use crate::StoreError;
 use domain::account::{AccountStatus, AssuranceLevel, Role};
@@ -143,3 +145,14 @@ pub(crate) fn role(s: &str) -> Result<Role, StoreError> {
 pub(crate) fn count(v: i64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
+
+pub(crate) fn territory(s: String) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub(crate) const SELECT_ACCOUNT: &str = "SELECT id, surname, given_name, patronymic, phone, email, status, level, \
+     role, office_id, created_at FROM accounts";
