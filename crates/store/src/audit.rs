@@ -74,6 +74,33 @@ pub fn verify_run(mut tip: (i64, String), entries: &[AuditEvent]) -> Result<(i64
     Ok(tip)
 }
 
+/// Walks the whole log in pages and checks it against the stored tip.
+/// `Ok(Ok(n))`: n entries, all intact; `Ok(Err(b))`: the first break.
+pub async fn verify_all<S: crate::AuditStore + ?Sized>(
+    store: &S,
+) -> crate::Result<Result<i64, Broken>> {
+    let (head_seq, head_hash) = store.audit_head().await?;
+    let mut tip = (0, GENESIS.to_owned());
+    loop {
+        let page = store.audit_page(tip.0, 1000).await?;
+        if page.is_empty() {
+            break;
+        }
+        match verify_run(tip, &page) {
+            Ok(t) => tip = t,
+            Err(b) => return Ok(Err(b)),
+        }
+    }
+    if tip.0 != head_seq || tip.1 != head_hash {
+        return Ok(Err(Broken {
+            seq: tip.0 + 1,
+            id: None,
+            reason: "entries after this point were removed",
+        }));
+    }
+    Ok(Ok(tip.0))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -133,31 +160,4 @@ mod tests {
         b.details = "bc".into();
         assert_ne!(entry_hash(GENESIS, &a), entry_hash(GENESIS, &b));
     }
-}
-
-/// Walks the whole log in pages and checks it against the stored tip.
-/// `Ok(Ok(n))`: n entries, all intact; `Ok(Err(b))`: the first break.
-pub async fn verify_all<S: crate::AuditStore + ?Sized>(
-    store: &S,
-) -> crate::Result<Result<i64, Broken>> {
-    let (head_seq, head_hash) = store.audit_head().await?;
-    let mut tip = (0, GENESIS.to_owned());
-    loop {
-        let page = store.audit_page(tip.0, 1000).await?;
-        if page.is_empty() {
-            break;
-        }
-        match verify_run(tip, &page) {
-            Ok(t) => tip = t,
-            Err(b) => return Ok(Err(b)),
-        }
-    }
-    if tip.0 != head_seq || tip.1 != head_hash {
-        return Ok(Err(Broken {
-            seq: tip.0 + 1,
-            id: None,
-            reason: "entries after this point were removed",
-        }));
-    }
-    Ok(Ok(tip.0))
 }
