@@ -80,7 +80,7 @@ pub trait AccountStore {
     async fn start_challenge(
         &self,
         challenge: NewChallenge,
-        deliver: NewJob,
+        deliver: Option<NewJob>,
         now: i64,
     ) -> Result<()>;
     /// Consumes a reset challenge and sets the new password; every session ends.

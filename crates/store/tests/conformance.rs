@@ -305,7 +305,7 @@ async fn sessions_expire_and_can_be_deleted() {
         let mut reset = challenge(id);
         reset.purpose = "reset".into();
         let reset_id = reset.id;
-        s.start_challenge(reset, job(job_kind::DELIVER_CODE, 46), 46)
+        s.start_challenge(reset, Some(job(job_kind::DELIVER_CODE, 46)), 46)
             .await
             .unwrap();
         assert_eq!(
@@ -323,7 +323,7 @@ async fn sessions_expire_and_can_be_deleted() {
         let mut contact = challenge(id);
         contact.purpose = "contact".into();
         let contact_id = contact.id;
-        s.start_challenge(contact, job(job_kind::DELIVER_CODE, 50), 50)
+        s.start_challenge(contact, Some(job(job_kind::DELIVER_CODE, 50)), 50)
             .await
             .unwrap();
         assert!(matches!(

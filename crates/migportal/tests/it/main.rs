@@ -11,4 +11,5 @@ mod api_security;
 mod instances;
 mod ops;
 mod pages;
+mod staff;
 mod support;

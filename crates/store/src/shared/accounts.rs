@@ -253,7 +253,7 @@ macro_rules! impl_account_store {
             async fn start_challenge(
                 &self,
                 challenge: $crate::NewChallenge,
-                deliver: $crate::NewJob,
+                deliver: Option<$crate::NewJob>,
                 now: i64,
             ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
@@ -271,7 +271,9 @@ macro_rules! impl_account_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                $crate::shared::enqueue!(tx, deliver, now);
+                if let Some(job) = deliver {
+                    $crate::shared::enqueue!(tx, job, now);
+                }
                 tx.commit().await?;
                 Ok(())
             }

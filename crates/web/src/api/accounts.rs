@@ -87,23 +87,79 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let done = accounts::login(
-        &state,
+    login_at(&state, accounts::Entrance::Public, &headers, body).await
+}
+
+pub async fn staff_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    login_at(&state, accounts::Entrance::Staff, &headers, body).await
+}
+
+async fn login_at(
+    state: &AppState,
+    entrance: accounts::Entrance,
+    headers: &HeaderMap,
+    body: LoginBody,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let outcome = accounts::login(
+        state,
+        entrance,
         &body.login,
         &body.password,
+        SessionKind::Bearer,
+        user_agent(headers),
+    )
+    .await?;
+    Ok(match outcome {
+        accounts::LoginOutcome::Session(done) => {
+            (StatusCode::CREATED, Json(session_json(&done, None)))
+        }
+        accounts::LoginOutcome::SecondFactor {
+            challenge_id,
+            enrolment,
+        } => (
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "second_factor": "totp",
+                "challenge_id": challenge_id,
+                "enrolment": enrolment,
+            })),
+        ),
+    })
+}
+
+fn session_json(done: &accounts::LoggedIn, recovery_codes: Option<Vec<String>>) -> Value {
+    let mut v = json!({
+        "token": done.token,
+        "token_type": "Bearer",
+        "expires_at": done.expires_at,
+        "account_id": done.account_id,
+    });
+    if let Some(codes) = recovery_codes {
+        v["recovery_codes"] = json!(codes);
+    }
+    v
+}
+
+pub async fn second_factor(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(challenge_id): Path<String>,
+    ApiJson(body): ApiJson<CodeBody>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let id = parse_id(&challenge_id)?;
+    let (done, codes) = accounts::second_factor(
+        &state,
+        id,
+        &body.code,
         SessionKind::Bearer,
         user_agent(&headers),
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "token": done.token,
-            "token_type": "Bearer",
-            "expires_at": done.expires_at,
-            "account_id": done.account_id,
-        })),
-    ))
+    Ok((StatusCode::CREATED, Json(session_json(&done, codes))))
 }
 
 pub async fn logout(State(state): State<AppState>, actor: Actor) -> Result<StatusCode, AppError> {

@@ -5,7 +5,9 @@ mod accounts;
 mod json;
 mod me;
 pub mod problem;
+mod second_factor;
 mod security;
+mod staff;
 
 #[cfg(test)]
 mod openapi_tests;
@@ -39,6 +41,34 @@ pub fn router() -> Router<AppState> {
             get(security::sessions).delete(security::end_all),
         )
         .route("/me/password", put(security::change_password))
+        .route(
+            "/me/second-factor",
+            post(second_factor::start)
+                .put(second_factor::finish)
+                .delete(second_factor::disable),
+        )
+        .route("/me/data-access", get(staff::my_access_log))
+        .route(
+            "/sessions/second-factor/{challenge_id}",
+            post(accounts::second_factor),
+        )
+        .route("/staff/sessions", post(accounts::staff_login))
+        .route(
+            "/admin/offices",
+            get(staff::offices).post(staff::create_office),
+        )
+        .route("/admin/offices/{id}", put(staff::update_office))
+        .route(
+            "/admin/staff",
+            get(staff::list_staff).post(staff::create_staff),
+        )
+        .route("/admin/staff/{id}", put(staff::update_staff))
+        .route("/audit", get(staff::audit))
+        .route("/operator/people", get(staff::find_person))
+        .route(
+            "/operator/people/{id}/confirmation",
+            post(staff::confirm_person),
+        )
         .route("/password-resets", post(security::start_reset))
         .route(
             "/password-resets/{challenge_id}",

@@ -1,20 +1,46 @@
 use super::{Ctx, Field, FormPage, FormView, Link, Section, parse_form, see_other};
 use crate::error::AppError;
-use crate::service::accounts;
+use crate::service::accounts::{self, Entrance, LoginOutcome};
+use crate::service::second_factor::Enrolment;
 use crate::session::{self, user_agent};
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use std::collections::HashMap;
 use store::SessionKind;
+use uuid::Uuid;
 
-fn login_form(ctx: &Ctx) -> FormView {
+fn login_form(ctx: &Ctx, staff: bool) -> FormView {
     let l = ctx.lang;
+    let links = if staff {
+        Vec::new()
+    } else {
+        vec![
+            Link {
+                href: "/password-reset".into(),
+                text: l.t("login-forgot"),
+                primary: false,
+            },
+            Link {
+                href: "/register".into(),
+                text: l.t("login-no-account"),
+                primary: false,
+            },
+        ]
+    };
     FormView {
-        action: "/login".into(),
-        lead: Some(l.t("login-lead")),
+        action: if staff {
+            "/staff/login".into()
+        } else {
+            "/login".into()
+        },
+        lead: Some(l.t(if staff {
+            "staff-login-lead"
+        } else {
+            "login-lead"
+        })),
         notice: None,
         submit: l.t("login-submit"),
         sections: vec![Section {
@@ -27,38 +53,51 @@ fn login_form(ctx: &Ctx) -> FormView {
         }],
         errors: Vec::new(),
         secondary: None,
-        links: vec![Link {
-            href: "/register".into(),
-            text: l.t("login-no-account"),
-            primary: false,
-        }],
+        links,
     }
 }
 
+fn title(ctx: &Ctx, staff: bool) -> String {
+    ctx.lang.t(if staff {
+        "staff-login-title"
+    } else {
+        "login-title"
+    })
+}
+
 pub async fn form(ctx: Ctx, Query(q): Query<HashMap<String, String>>) -> Response {
-    let mut form = login_form(&ctx);
-    if q.contains_key("confirmed") {
-        form.notice = Some(ctx.lang.t("confirm-done"));
-    } else if q.contains_key("out") {
-        form.notice = Some(ctx.lang.t("logout-done"));
-    } else if q.contains_key("everywhere") {
-        form.notice = Some(ctx.lang.t("sessions-ended"));
-    } else if q.contains_key("reset") {
-        form.notice = Some(ctx.lang.t("reset-done"));
+    let mut form = login_form(&ctx, false);
+    for (flag, key) in [
+        ("confirmed", "confirm-done"),
+        ("out", "logout-done"),
+        ("everywhere", "sessions-ended"),
+        ("reset", "reset-done"),
+    ] {
+        if q.contains_key(flag) {
+            form.notice = Some(ctx.lang.t(key));
+        }
     }
     let page = FormPage {
-        chrome: ctx.chrome(ctx.lang.t("login-title")),
+        chrome: ctx.chrome(title(&ctx, false)),
         form,
     };
     ctx.render(StatusCode::OK, &page)
 }
 
-fn redisplay(ctx: &Ctx, values: &HashMap<String, String>, err: &AppError) -> Response {
-    let mut form = login_form(ctx);
+pub async fn staff_form(ctx: Ctx) -> Response {
+    let page = FormPage {
+        chrome: ctx.chrome(title(&ctx, true)),
+        form: login_form(&ctx, true),
+    };
+    ctx.render(StatusCode::OK, &page)
+}
+
+fn redisplay(ctx: &Ctx, staff: bool, values: &HashMap<String, String>, err: &AppError) -> Response {
+    let mut form = login_form(ctx, staff);
     form.errors = ctx.error_items(err, &[]);
     form.fill(values);
     let page = FormPage {
-        chrome: ctx.chrome(ctx.lang.t("login-title")),
+        chrome: ctx.chrome(title(ctx, staff)),
         form,
     };
     let mut res = ctx.render(err.status, &page);
@@ -70,19 +109,56 @@ fn redisplay(ctx: &Ctx, values: &HashMap<String, String>, err: &AppError) -> Res
     res
 }
 
-pub async fn submit(
-    State(state): State<AppState>,
+pub async fn submit(state: State<AppState>, ctx: Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    login_at(state, ctx, headers, body, false).await
+}
+
+pub async fn staff_submit(
+    state: State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    login_at(state, ctx, headers, body, true).await
+}
+
+/// Starts a session for the browser: the cookie, and the old session ended.
+async fn signed_in(state: &AppState, ctx: &Ctx, token: &str, to: &str) -> Response {
+    if let Some(old) = &ctx.actor {
+        let _ = accounts::logout(state, old).await;
+    }
+    let mut res = see_other(to);
+    if let Ok(v) = HeaderValue::from_str(&session::session_cookie(state, Some(token))) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+async fn login_at(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    body: Bytes,
+    staff: bool,
+) -> Response {
     let values = parse_form(&body);
     if !ctx.form_token_ok(&values) {
-        return redisplay(&ctx, &values, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+        return redisplay(
+            &ctx,
+            staff,
+            &values,
+            &AppError::new(StatusCode::FORBIDDEN, "csrf"),
+        );
     }
     let get = |k: &str| values.get(k).map_or("", String::as_str);
+    let entrance = if staff {
+        Entrance::Staff
+    } else {
+        Entrance::Public
+    };
     match accounts::login(
         &state,
+        entrance,
         get("login"),
         get("password"),
         SessionKind::Cookie,
@@ -90,13 +166,115 @@ pub async fn submit(
     )
     .await
     {
-        Ok(done) => {
-            // Signing in again ends the session this browser had.
-            if let Some(old) = &ctx.actor {
-                let _ = accounts::logout(&state, old).await;
-            }
-            // A new token at every login: a session id planted before login is useless.
-            let mut res = see_other("/account");
+        // A new token at every login: a session id planted before login is useless.
+        Ok(LoginOutcome::Session(done)) => {
+            signed_in(
+                &state,
+                &ctx,
+                &done.token,
+                if staff { "/staff" } else { "/account" },
+            )
+            .await
+        }
+        Ok(LoginOutcome::SecondFactor {
+            challenge_id,
+            enrolment,
+        }) => second_factor_page(&ctx, challenge_id, enrolment, None, StatusCode::OK),
+        Err(err) => redisplay(&ctx, staff, &values, &err),
+    }
+}
+
+fn second_factor_page(
+    ctx: &Ctx,
+    challenge: Uuid,
+    enrolment: Option<Enrolment>,
+    err: Option<&AppError>,
+    status: StatusCode,
+) -> Response {
+    let l = ctx.lang;
+    let lead = match &enrolment {
+        Some(e) => l.t_args(
+            "second-factor-enrol",
+            &[("secret", e.secret.clone()), ("uri", e.otpauth_uri.clone())],
+        ),
+        None => l.t("second-factor-lead"),
+    };
+    let mut form = FormView {
+        action: format!("/login/second-factor/{challenge}"),
+        lead: Some(lead),
+        notice: None,
+        submit: l.t("login-submit"),
+        sections: vec![Section {
+            legend: None,
+            fields: vec![
+                Field::new(l, "code", "field-second-factor", "text")
+                    .hint(l, "hint-second-factor")
+                    .auto("one-time-code"),
+            ],
+        }],
+        errors: Vec::new(),
+        secondary: None,
+        links: Vec::new(),
+    };
+    if let Some(e) = err {
+        form.errors = ctx.error_items(e, &[]);
+        form.fill(&HashMap::new());
+    }
+    let page = FormPage {
+        chrome: ctx.chrome(l.t("second-factor-title")),
+        form,
+    };
+    ctx.render(status, &page)
+}
+
+pub async fn second_factor_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Ok(id) = Uuid::parse_str(&raw) else {
+        return super::error_page(ctx.lang, &AppError::not_found());
+    };
+    let values = parse_form(&body);
+    let result = if ctx.form_token_ok(&values) {
+        accounts::second_factor(
+            &state,
+            id,
+            values.get("code").map_or("", String::as_str),
+            SessionKind::Cookie,
+            user_agent(&headers),
+        )
+        .await
+    } else {
+        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+    };
+    match result {
+        Ok((done, codes)) => {
+            let staff = state
+                .store
+                .get_account(done.account_id)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|a| a.role.is_staff());
+            let home = if staff { "/staff" } else { "/account" };
+            let Some(codes) = codes else {
+                return signed_in(&state, &ctx, &done.token, home).await;
+            };
+            // Show the recovery codes once, with the session already set.
+            let l = ctx.lang;
+            let page = super::MessagePage {
+                chrome: ctx.chrome(l.t("recovery-title")),
+                paragraphs: std::iter::once(l.t("recovery-lead")).chain(codes).collect(),
+                links: vec![Link {
+                    href: home.into(),
+                    text: l.t("recovery-continue"),
+                    primary: true,
+                }],
+            };
+            let mut res = ctx.render(StatusCode::OK, &page);
             if let Ok(v) =
                 HeaderValue::from_str(&session::session_cookie(&state, Some(&done.token)))
             {
@@ -104,8 +282,31 @@ pub async fn submit(
             }
             res
         }
-        Err(err) => redisplay(&ctx, &values, &err),
+        Err(err) => {
+            // A pending enrolment is shown again so the person can finish it.
+            let enrolment = pending_enrolment(&state, id).await;
+            second_factor_page(&ctx, id, enrolment, Some(&err), err.status)
+        }
     }
+}
+
+async fn pending_enrolment(state: &AppState, challenge: Uuid) -> Option<Enrolment> {
+    let ch = state.store.get_challenge(challenge).await.ok()??;
+    let record = state.store.get_totp(ch.account_id).await.ok()??;
+    if record.enabled {
+        return None;
+    }
+    let secret = state
+        .vault
+        .open(&record.key_id, &record.sealed_secret)
+        .ok()?;
+    let b32 = domain::totp::base32_encode(&secret);
+    let account = state.store.get_account(ch.account_id).await.ok()??;
+    let label = account.email.unwrap_or_default();
+    Some(Enrolment {
+        otpauth_uri: domain::totp::otpauth_uri("migportal", &label, &b32),
+        secret: b32,
+    })
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {

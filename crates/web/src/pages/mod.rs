@@ -8,6 +8,7 @@ mod login;
 mod mailbox;
 mod register;
 mod security;
+mod staff;
 mod view;
 
 use crate::error::AppError;
@@ -38,6 +39,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/register/confirm/{id}/resend", post(register::resend))
         .route("/login", get(login::form).post(login::submit))
+        .route(
+            "/login/second-factor/{id}",
+            post(login::second_factor_submit),
+        )
+        .route(
+            "/staff/login",
+            get(login::staff_form).post(login::staff_submit),
+        )
         .route("/logout", post(login::logout))
         .route("/account", get(account::overview))
         .route(
@@ -58,6 +67,17 @@ pub fn router() -> Router<AppState> {
             "/password-reset/{id}",
             get(security::reset_code_form).post(security::reset_code_submit),
         )
+        .route("/staff", get(staff::home))
+        .route("/staff/operator", get(staff::operator))
+        .route(
+            "/staff/operator/{id}/confirm",
+            post(staff::operator_confirm),
+        )
+        .route("/staff/audit", get(staff::audit))
+        .route("/staff/admin", get(staff::admin))
+        .route("/staff/admin/offices", post(staff::admin_office))
+        .route("/staff/admin/staff", post(staff::admin_staff))
+        .route("/account/data-access", get(staff::my_access))
         .route("/demo/mailbox", get(mailbox::list))
         .route("/lang/{code}", get(home::switch_lang))
         .route("/static/style.css", get(home::stylesheet))

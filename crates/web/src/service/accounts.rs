@@ -370,13 +370,32 @@ pub struct LoggedIn {
     pub account_id: Uuid,
 }
 
+/// Where someone logs in: people at the public entrance, staff at the back office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entrance {
+    Public,
+    Staff,
+}
+
+/// The password was right; what happens next.
+pub enum LoginOutcome {
+    Session(LoggedIn),
+    /// A second factor is due: a TOTP code for `challenge_id`; for staff
+    /// without one yet, the enrolment to set it up first.
+    SecondFactor {
+        challenge_id: Uuid,
+        enrolment: Option<super::second_factor::Enrolment>,
+    },
+}
+
 pub async fn login(
     state: &AppState,
+    entrance: Entrance,
     login: &str,
     password_typed: &str,
     kind: SessionKind,
     user_agent: &str,
-) -> Result<LoggedIn, AppError> {
+) -> Result<LoginOutcome, AppError> {
     let mut errors = Vec::new();
     if login.trim().is_empty() {
         errors.push(FieldError {
@@ -437,13 +456,135 @@ pub async fn login(
             return Err(AppError::new(StatusCode::FORBIDDEN, "account.blocked"));
         }
     }
+    match (entrance, account.role.is_staff()) {
+        (Entrance::Public, true) => {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "account.staff_entrance",
+            ));
+        }
+        (Entrance::Staff, false) => {
+            return Err(AppError::new(StatusCode::FORBIDDEN, "account.not_staff"));
+        }
+        _ => {}
+    }
     state.store.clear_login_failures(&key).await?;
-    let (token, expires_at) = session::start(state, account.id, kind, user_agent).await?;
-    Ok(LoggedIn {
-        token,
-        expires_at,
-        account_id: account.id,
+    let has_totp = super::second_factor::enabled(state, account.id).await?;
+    if !has_totp && entrance == Entrance::Public {
+        let (token, expires_at) = session::start(state, account.id, kind, user_agent).await?;
+        return Ok(LoginOutcome::Session(LoggedIn {
+            token,
+            expires_at,
+            account_id: account.id,
+        }));
+    }
+    // Staff must have a second factor: set it up now if they have none.
+    let enrolment = if has_totp {
+        None
+    } else {
+        let full = state
+            .store
+            .get_account(account.id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        Some(super::second_factor::enrol_start(state, &full).await?)
+    };
+    let challenge_id = Uuid::now_v7();
+    state
+        .store
+        .start_challenge(
+            NewChallenge {
+                id: challenge_id,
+                account_id: account.id,
+                purpose: "login_2fa".into(),
+                channel: "totp".into(),
+                destination: String::new(),
+                code_hash: String::new(),
+            },
+            None,
+            state.now(),
+        )
+        .await?;
+    Ok(LoginOutcome::SecondFactor {
+        challenge_id,
+        enrolment,
     })
+}
+
+/// The second step of a login: a TOTP or recovery code for the challenge.
+/// Returns the session and, after an enrolment, the recovery codes to show once.
+pub async fn second_factor(
+    state: &AppState,
+    challenge_id: Uuid,
+    code: &str,
+    kind: SessionKind,
+    user_agent: &str,
+) -> Result<(LoggedIn, Option<Vec<String>>), AppError> {
+    if code.trim().is_empty() {
+        return Err(AppError::field("code", "field.required"));
+    }
+    let ch = state
+        .store
+        .get_challenge(challenge_id)
+        .await?
+        .filter(|c| c.purpose == "login_2fa")
+        .ok_or_else(AppError::not_found)?;
+    let st = OtpState {
+        sent_at_ms: ch.sent_at,
+        sends: ch.sends,
+        attempts: ch.attempts,
+        consumed: ch.consumed,
+    };
+    let now = state.now();
+    // Expiry, attempts and reuse are judged before the code is even looked at.
+    match state.otp.judge(&st, now, true) {
+        OtpVerdict::Accepted => {}
+        verdict => {
+            let mut err = AppError::field("code", verdict.code());
+            if verdict == OtpVerdict::TooManyAttempts {
+                err.status = StatusCode::TOO_MANY_REQUESTS;
+            }
+            return Err(err);
+        }
+    }
+    let recovery_codes = match super::second_factor::check(state, ch.account_id, code).await? {
+        super::second_factor::Checked::Ok { recovery_codes } => recovery_codes,
+        super::second_factor::Checked::Wrong => {
+            match state
+                .store
+                .challenge_wrong_code(challenge_id, ch.attempts)
+                .await
+            {
+                Ok(()) | Err(store::StoreError::Stale) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let verdict = state.otp.judge(&st, now, false);
+            let mut err = AppError::field("code", verdict.code());
+            match verdict {
+                OtpVerdict::Wrong { attempts_left } => err = err.arg("attempts", attempts_left),
+                _ => err.status = StatusCode::TOO_MANY_REQUESTS,
+            }
+            return Err(err);
+        }
+    };
+    match state
+        .store
+        .confirm_challenge(challenge_id, ch.attempts, now)
+        .await
+    {
+        Ok(()) => {}
+        Err(store::StoreError::Stale) => return Err(AppError::field("code", "otp.already_used")),
+        Err(e) => return Err(e.into()),
+    }
+    let (token, expires_at) = session::start(state, ch.account_id, kind, user_agent).await?;
+    Ok((
+        LoggedIn {
+            token,
+            expires_at,
+            account_id: ch.account_id,
+        },
+        recovery_codes,
+    ))
 }
 
 pub async fn logout(state: &AppState, actor: &session::Actor) -> Result<(), AppError> {

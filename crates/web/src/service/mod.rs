@@ -5,7 +5,9 @@
 pub mod accounts;
 pub mod identity;
 pub mod notice;
+pub mod second_factor;
 pub mod security;
+pub mod staff;
 
 /// Today's date in Moscow time, for date rules (birth dates, issue dates).
 pub fn today(now_ms: i64) -> time::Date {

@@ -218,7 +218,7 @@ pub async fn start_reset(
                 destination: masked,
                 code_hash: tokens::code_hash(challenge_id, &code),
             },
-            deliver,
+            Some(deliver),
             now,
         )
         .await?;

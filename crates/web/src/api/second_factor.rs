@@ -1,0 +1,76 @@
+//! An applicant's optional TOTP second factor.
+
+use super::ApiJson;
+use crate::error::AppError;
+use crate::service::second_factor::{self, Checked};
+use crate::session::Actor;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub async fn start(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let e = second_factor::enrol_start(&state, &actor.account).await?;
+    Ok((StatusCode::CREATED, Json(json!(e))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    code: String,
+}
+
+/// Finishes the enrolment with a first code; answers the recovery codes once.
+pub async fn finish(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(b): ApiJson<CodeBody>,
+) -> Result<Json<Value>, AppError> {
+    if second_factor::enabled(&state, actor.account.id).await? {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "second_factor.already_enabled",
+        ));
+    }
+    match second_factor::check(&state, actor.account.id, &b.code).await? {
+        Checked::Ok { recovery_codes } => Ok(Json(
+            json!({ "enabled": true, "recovery_codes": recovery_codes }),
+        )),
+        Checked::Wrong => Err(AppError::field("code", "otp.wrong").arg("attempts", "—")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisableBody {
+    code: String,
+}
+
+/// Turning the factor off needs a current code (or a recovery code).
+pub async fn disable(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(b): ApiJson<DisableBody>,
+) -> Result<StatusCode, AppError> {
+    if actor.account.role.is_staff() {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "second_factor.mandatory",
+        ));
+    }
+    match second_factor::check(&state, actor.account.id, &b.code).await? {
+        Checked::Ok { .. } => {
+            state
+                .store
+                .disable_totp(actor.account.id, Some(actor.account.id), state.now())
+                .await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Checked::Wrong => Err(AppError::field("code", "otp.wrong").arg("attempts", "—")),
+    }
+}

@@ -1,0 +1,578 @@
+//! The back office in the browser: a workplace per role.
+
+use super::{Ctx, ErrorItem, Link, parse_form, see_other};
+use crate::error::AppError;
+use crate::service::{moscow_time, staff};
+use crate::state::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use domain::account::Role;
+use std::collections::HashMap;
+
+pub struct Input {
+    pub name: &'static str,
+    pub label: String,
+    pub value: String,
+}
+
+pub struct SmallForm {
+    pub id: &'static str,
+    pub method: &'static str,
+    pub action: String,
+    pub legend: String,
+    pub inputs: Vec<Input>,
+    pub submit: String,
+}
+
+#[derive(Template)]
+#[template(path = "table.html")]
+pub struct TablePage {
+    pub chrome: super::Chrome,
+    pub errors: Vec<ErrorItem>,
+    pub notice: Option<String>,
+    pub paragraphs: Vec<String>,
+    pub forms: Vec<SmallForm>,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub links: Vec<Link>,
+}
+
+impl TablePage {
+    fn new(ctx: &Ctx, title: String) -> Self {
+        Self {
+            chrome: ctx.chrome(title),
+            errors: Vec::new(),
+            notice: None,
+            paragraphs: Vec::new(),
+            forms: Vec::new(),
+            headers: Vec::new(),
+            rows: Vec::new(),
+            links: vec![Link {
+                href: "/staff".into(),
+                text: ctx.lang.t("back-link"),
+                primary: false,
+            }],
+        }
+    }
+}
+
+fn input(ctx: &Ctx, name: &'static str, key: &str, values: &HashMap<String, String>) -> Input {
+    Input {
+        name,
+        label: ctx.lang.t(key),
+        value: values.get(name).cloned().unwrap_or_default(),
+    }
+}
+
+/// The staff member, or the way to the staff entrance.
+fn staff_of(ctx: &Ctx) -> Result<staff::Staff, Response> {
+    match &ctx.actor {
+        Some(a) if a.account.role.is_staff() => Ok(staff::Staff(a.clone())),
+        Some(_) => Err(super::error_page(
+            ctx.lang,
+            &AppError::new(StatusCode::FORBIDDEN, "forbidden"),
+        )),
+        None => Err(see_other("/staff/login")),
+    }
+}
+
+fn page_error(ctx: &Ctx, err: &AppError) -> Response {
+    super::error_page(ctx.lang, err)
+}
+
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let s = match staff_of(&ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let l = ctx.lang;
+    let a = &s.0.account;
+    let office = match a.office_id {
+        Some(id) => state
+            .store
+            .list_offices()
+            .await
+            .ok()
+            .and_then(|os| os.into_iter().find(|o| o.id == id).map(|o| o.name)),
+        None => None,
+    };
+    let mut page = TablePage::new(&ctx, l.t("staff-title"));
+    page.paragraphs = vec![
+        format!(
+            "{}: {}",
+            l.t("staff-role"),
+            l.t(&format!("role-{}", a.role.as_str()))
+        ),
+        format!(
+            "{}: {}",
+            l.t("staff-office"),
+            office.unwrap_or_else(|| l.t("staff-no-office"))
+        ),
+    ];
+    page.links = match a.role {
+        Role::Administrator => vec![Link {
+            href: "/staff/admin".into(),
+            text: l.t("staff-section-admin"),
+            primary: true,
+        }],
+        Role::Auditor => vec![Link {
+            href: "/staff/audit".into(),
+            text: l.t("staff-section-audit"),
+            primary: true,
+        }],
+        Role::Operator => vec![Link {
+            href: "/staff/operator".into(),
+            text: l.t("staff-section-operator"),
+            primary: true,
+        }],
+        _ => {
+            page.paragraphs.push(l.t("staff-section-officer"));
+            Vec::new()
+        }
+    };
+    ctx.render(StatusCode::OK, &page)
+}
+
+pub async fn operator(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let s = match staff_of(&ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let l = ctx.lang;
+    let mut page = TablePage::new(&ctx, l.t("operator-title"));
+    page.paragraphs = vec![l.t("operator-lead")];
+    page.forms.push(SmallForm {
+        id: "find",
+        method: "get",
+        action: "/staff/operator".into(),
+        legend: String::new(),
+        inputs: vec![
+            input(&ctx, "snils", "field-snils", &q),
+            input(&ctx, "phone", "field-phone", &q),
+        ],
+        submit: l.t("operator-find"),
+    });
+    if q.contains_key("confirmed") {
+        page.notice = Some(l.t("operator-confirmed"));
+    }
+    let searching = ["snils", "phone"]
+        .iter()
+        .any(|k| q.get(*k).is_some_and(|v| !v.trim().is_empty()));
+    if searching {
+        match staff::find_person(
+            &state,
+            &s,
+            q.get("snils").map(String::as_str),
+            q.get("phone").map(String::as_str),
+        )
+        .await
+        {
+            Ok(card) => {
+                page.headers = vec![
+                    l.t("account-name"),
+                    l.t("account-level"),
+                    l.t("identity-heading"),
+                ];
+                let name = [
+                    Some(card.surname.as_str()),
+                    Some(card.given_name.as_str()),
+                    card.patronymic.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+                page.rows = vec![vec![
+                    name,
+                    l.t(&format!("level-{}", card.level.as_str())),
+                    card.documents.unwrap_or_default(),
+                ]];
+                page.forms.push(SmallForm {
+                    id: "confirm",
+                    method: "post",
+                    action: format!("/staff/operator/{}/confirm", card.id),
+                    legend: l.t("operator-confirm-lead"),
+                    inputs: vec![input(&ctx, "passport", "field-passport", &HashMap::new())],
+                    submit: l.t("operator-confirm"),
+                });
+            }
+            Err(e) if e.status == StatusCode::FORBIDDEN => return page_error(&ctx, &e),
+            Err(e) => page.errors = ctx.error_items(&e, &[]),
+        }
+    }
+    ctx.render(StatusCode::OK, &page)
+}
+
+pub async fn operator_confirm(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    let s = match staff_of(&ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let values = parse_form(&body);
+    let Ok(id) = uuid::Uuid::parse_str(&raw) else {
+        return page_error(&ctx, &AppError::not_found());
+    };
+    let result = if ctx.form_token_ok(&values) {
+        staff::confirm_person(
+            &state,
+            &s,
+            id,
+            &staff::ConfirmInput {
+                passport: values.get("passport").cloned().unwrap_or_default(),
+            },
+        )
+        .await
+    } else {
+        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+    };
+    match result {
+        Ok(()) => see_other("/staff/operator?confirmed=1"),
+        Err(e) => {
+            let mut page = TablePage::new(&ctx, ctx.lang.t("operator-title"));
+            page.errors = ctx.error_items(&e, &[]);
+            page.links.insert(
+                0,
+                Link {
+                    href: "/staff/operator".into(),
+                    text: ctx.lang.t("operator-title"),
+                    primary: false,
+                },
+            );
+            ctx.render(e.status, &page)
+        }
+    }
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let s = match staff_of(&ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let l = ctx.lang;
+    let query = staff::AuditQuery {
+        before: q.get("before").and_then(|b| b.parse().ok()),
+        action: q.get("action").cloned(),
+        actor: q.get("actor").cloned(),
+        subject: q.get("subject").cloned(),
+        limit: Some(50),
+    };
+    let mut page = TablePage::new(&ctx, l.t("audit-title"));
+    page.paragraphs = vec![l.t("audit-lead")];
+    page.forms.push(SmallForm {
+        id: "filter",
+        method: "get",
+        action: "/staff/audit".into(),
+        legend: String::new(),
+        inputs: vec![
+            input(&ctx, "action", "field-action", &q),
+            Input {
+                name: "actor",
+                label: "actor id".into(),
+                value: q.get("actor").cloned().unwrap_or_default(),
+            },
+            Input {
+                name: "subject",
+                label: "subject id".into(),
+                value: q.get("subject").cloned().unwrap_or_default(),
+            },
+        ],
+        submit: l.t("audit-filter"),
+    });
+    match staff::audit(&state, &s, &query).await {
+        Ok(events) => {
+            page.headers = ["#", "time", "actor", "role", "action", "subject", "details"]
+                .iter()
+                .map(|h| (*h).to_owned())
+                .collect();
+            if let Some(last) = events.last()
+                && events.len() == 50
+            {
+                page.links.insert(
+                    0,
+                    Link {
+                        href: format!("/staff/audit?before={}", last.seq),
+                        text: l.t("audit-older"),
+                        primary: false,
+                    },
+                );
+            }
+            page.rows = events
+                .into_iter()
+                .map(|e| {
+                    vec![
+                        e.seq.to_string(),
+                        moscow_time(e.at),
+                        e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
+                        e.actor_role.unwrap_or_default(),
+                        e.action,
+                        e.subject_id.map(|a| a.to_string()).unwrap_or_default(),
+                        e.details,
+                    ]
+                })
+                .collect();
+        }
+        Err(e) if e.status == StatusCode::FORBIDDEN => return page_error(&ctx, &e),
+        Err(e) => page.errors = ctx.error_items(&e, &[]),
+    }
+    ctx.render(StatusCode::OK, &page)
+}
+
+async fn admin_page(
+    state: &AppState,
+    ctx: &Ctx,
+    s: &staff::Staff,
+    errors: Vec<ErrorItem>,
+    values: &HashMap<String, String>,
+    status: StatusCode,
+) -> Response {
+    let l = ctx.lang;
+    let offices = match staff::offices(state, s).await {
+        Ok(o) => o,
+        Err(e) => return page_error(ctx, &e),
+    };
+    let people = match staff::list_staff(state, s).await {
+        Ok(p) => p,
+        Err(e) => return page_error(ctx, &e),
+    };
+    let mut page = TablePage::new(ctx, l.t("staff-section-admin"));
+    page.errors = errors;
+    page.paragraphs = offices
+        .iter()
+        .map(|o| {
+            format!(
+                "{} — {} ({}; {}; {})",
+                o.code,
+                o.name,
+                o.address,
+                o.time_zone,
+                o.territory.join(", ")
+            )
+        })
+        .collect();
+    page.forms.push(SmallForm {
+        id: "office",
+        method: "post",
+        action: "/staff/admin/offices".into(),
+        legend: l.t("admin-offices"),
+        inputs: vec![
+            Input {
+                name: "code",
+                label: l.t("field-office-code"),
+                value: values.get("code").cloned().unwrap_or_default(),
+            },
+            Input {
+                name: "name",
+                label: "Название / Name".into(),
+                value: values.get("name").cloned().unwrap_or_default(),
+            },
+            Input {
+                name: "address",
+                label: "Адрес / Address".into(),
+                value: values.get("address").cloned().unwrap_or_default(),
+            },
+            Input {
+                name: "time_zone",
+                label: "Часовой пояс / Time zone".into(),
+                value: values
+                    .get("time_zone")
+                    .cloned()
+                    .unwrap_or_else(|| "Europe/Moscow".into()),
+            },
+            Input {
+                name: "territory",
+                label: "Территория / Territory (77, 50-012)".into(),
+                value: values.get("territory").cloned().unwrap_or_default(),
+            },
+        ],
+        submit: l.t("admin-offices"),
+    });
+    page.forms.push(SmallForm {
+        id: "staff",
+        method: "post",
+        action: "/staff/admin/staff".into(),
+        legend: l.t("admin-staff"),
+        inputs: vec![
+            Input {
+                name: "role",
+                label: l.t("staff-role"),
+                value: values
+                    .get("role")
+                    .cloned()
+                    .unwrap_or_else(|| "officer".into()),
+            },
+            Input {
+                name: "email",
+                label: "E-mail".into(),
+                value: values.get("email").cloned().unwrap_or_default(),
+            },
+            Input {
+                name: "surname",
+                label: l.t("field-surname"),
+                value: values.get("surname").cloned().unwrap_or_default(),
+            },
+            Input {
+                name: "given_name",
+                label: l.t("field-given-name"),
+                value: values.get("given_name").cloned().unwrap_or_default(),
+            },
+            Input {
+                name: "office_code",
+                label: l.t("field-office-code"),
+                value: values.get("office_code").cloned().unwrap_or_default(),
+            },
+        ],
+        submit: l.t("admin-staff"),
+    });
+    page.headers = vec![
+        l.t("account-name"),
+        "E-mail".into(),
+        l.t("staff-role"),
+        l.t("staff-office"),
+        "status".into(),
+    ];
+    page.rows = people
+        .into_iter()
+        .map(|p| {
+            let office = p
+                .office_id
+                .and_then(|id| offices.iter().find(|o| o.id == id).map(|o| o.code.clone()))
+                .unwrap_or_default();
+            vec![
+                format!("{} {}", p.surname, p.given_name),
+                p.email.unwrap_or_default(),
+                l.t(&format!("role-{}", p.role.as_str())),
+                office,
+                p.status.as_str().to_owned(),
+            ]
+        })
+        .collect();
+    ctx.render(status, &page)
+}
+
+pub async fn admin(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let s = match staff_of(&ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    admin_page(
+        &state,
+        &ctx,
+        &s,
+        Vec::new(),
+        &HashMap::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn admin_office(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let s = match staff_of(&ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let v = parse_form(&body);
+    let get = |k: &str| v.get(k).cloned().unwrap_or_default();
+    let input = staff::OfficeInput {
+        code: get("code"),
+        name: get("name"),
+        address: get("address"),
+        time_zone: get("time_zone"),
+        territory: get("territory")
+            .split([',', ' '])
+            .map(str::to_owned)
+            .collect(),
+    };
+    let result = if ctx.form_token_ok(&v) {
+        staff::save_office(&state, &s, None, &input)
+            .await
+            .map(|_| ())
+    } else {
+        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+    };
+    match result {
+        Ok(()) => see_other("/staff/admin"),
+        Err(e) => admin_page(&state, &ctx, &s, ctx.error_items(&e, &[]), &v, e.status).await,
+    }
+}
+
+pub async fn admin_staff(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let s = match staff_of(&ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let v = parse_form(&body);
+    let get = |k: &str| v.get(k).cloned().unwrap_or_default();
+    let input = staff::NewStaffInput {
+        role: get("role"),
+        email: get("email"),
+        surname: get("surname"),
+        given_name: get("given_name"),
+        patronymic: None,
+        office_code: Some(get("office_code")),
+    };
+    let result = if ctx.form_token_ok(&v) {
+        staff::create_staff(&state, &s, &input).await.map(|_| ())
+    } else {
+        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+    };
+    match result {
+        Ok(()) => see_other("/staff/admin"),
+        Err(e) => admin_page(&state, &ctx, &s, ctx.error_items(&e, &[]), &v, e.status).await,
+    }
+}
+
+/// The person's own view: who of the staff read their data, when and why.
+pub async fn my_access(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
+    let l = ctx.lang;
+    let list = match staff::my_access_log(&state, actor).await {
+        Ok(list) => list,
+        Err(e) => return page_error(&ctx, &e),
+    };
+    let mut page = TablePage::new(&ctx, l.t("access-title"));
+    page.links = vec![Link {
+        href: "/account".into(),
+        text: l.t("back-link"),
+        primary: false,
+    }];
+    if list.is_empty() {
+        page.paragraphs = vec![l.t("access-empty")];
+    } else {
+        page.headers = vec![
+            "Когда / When".into(),
+            "Кто / Who".into(),
+            l.t("staff-office"),
+            "Зачем / Why".into(),
+        ];
+        page.rows = list
+            .into_iter()
+            .map(|a| {
+                vec![
+                    moscow_time(a.at),
+                    format!("{} ({})", a.staff, l.t(&format!("role-{}", a.role))),
+                    a.office.unwrap_or_else(|| l.t("staff-no-office")),
+                    format!("{} {}", l.t(&format!("purpose-{}", a.purpose)), a.reference),
+                ]
+            })
+            .collect();
+    }
+    ctx.render(StatusCode::OK, &page)
+}

@@ -1,0 +1,156 @@
+//! The TOTP second factor: enrolment (mandatory for staff, optional for
+//! applicants), checking a code or a recovery code.
+
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::http::StatusCode;
+use domain::totp;
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use store::Account;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Enrolment {
+    /// Base32, for typing into an authenticator app.
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
+/// Creates a new pending secret for the account.
+pub async fn enrol_start(state: &AppState, account: &Account) -> Result<Enrolment, AppError> {
+    let mut secret = [0u8; 20];
+    rand::thread_rng().fill_bytes(&mut secret);
+    let sealed = state.vault.seal(&secret).map_err(AppError::internal)?;
+    match state
+        .store
+        .set_totp_pending(account.id, state.vault.key_id(), sealed, state.now())
+        .await
+    {
+        Ok(()) => {}
+        Err(store::StoreError::Stale) => {
+            return Err(AppError::new(
+                StatusCode::CONFLICT,
+                "second_factor.already_enabled",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let b32 = totp::base32_encode(&secret);
+    let label = account
+        .email
+        .clone()
+        .or_else(|| account.phone.clone())
+        .unwrap_or_else(|| account.id.to_string());
+    Ok(Enrolment {
+        otpauth_uri: totp::otpauth_uri("migportal", &label, &b32),
+        secret: b32,
+    })
+}
+
+fn recovery_hash(account_id: Uuid, code: &str) -> String {
+    let normal: String = code
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    hex::encode(
+        Sha256::new()
+            .chain_update(account_id.as_bytes())
+            .chain_update(normal.as_bytes())
+            .finalize(),
+    )
+}
+
+fn new_recovery_codes() -> Vec<String> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::thread_rng();
+    (0..10)
+        .map(|_| {
+            let mut s = String::new();
+            for i in 0..8 {
+                if i == 4 {
+                    s.push('-');
+                }
+                let idx = (rng.next_u32() as usize) % ALPHABET.len();
+                s.push(char::from(ALPHABET[idx]));
+            }
+            s
+        })
+        .collect()
+}
+
+async fn secret_of(state: &AppState, record: &store::TotpRecord) -> Result<Vec<u8>, AppError> {
+    state
+        .vault
+        .open(&record.key_id, &record.sealed_secret)
+        .map_err(AppError::internal)
+}
+
+/// What checking a code led to.
+pub enum Checked {
+    /// The code was right; when it finished an enrolment, the recovery codes
+    /// to show once.
+    Ok {
+        recovery_codes: Option<Vec<String>>,
+    },
+    Wrong,
+}
+
+/// Checks a TOTP code (finishing a pending enrolment) or a recovery code.
+pub async fn check(state: &AppState, account_id: Uuid, code: &str) -> Result<Checked, AppError> {
+    let Some(record) = state.store.get_totp(account_id).await? else {
+        return Ok(Checked::Wrong);
+    };
+    let secret = secret_of(state, &record).await?;
+    let now = state.now();
+    if !record.enabled {
+        let Some(step) = totp::verify(&secret, code, now, 0) else {
+            return Ok(Checked::Wrong);
+        };
+        let codes = new_recovery_codes();
+        let hashes = codes.iter().map(|c| recovery_hash(account_id, c)).collect();
+        return match state.store.enable_totp(account_id, step, hashes, now).await {
+            Ok(()) => Ok(Checked::Ok {
+                recovery_codes: Some(codes),
+            }),
+            Err(store::StoreError::Stale) => Ok(Checked::Wrong),
+            Err(e) => Err(e.into()),
+        };
+    }
+    if let Some(step) = totp::verify(&secret, code, now, record.last_step) {
+        return Ok(if state.store.use_totp_step(account_id, step).await? {
+            Checked::Ok {
+                recovery_codes: None,
+            }
+        } else {
+            Checked::Wrong
+        });
+    }
+    if code.trim().len() >= 8
+        && state
+            .store
+            .use_recovery_code(account_id, &recovery_hash(account_id, code), now)
+            .await?
+    {
+        return Ok(Checked::Ok {
+            recovery_codes: None,
+        });
+    }
+    Ok(Checked::Wrong)
+}
+
+/// Whether the account has a working second factor.
+pub async fn enabled(state: &AppState, account_id: Uuid) -> Result<bool, AppError> {
+    Ok(state
+        .store
+        .get_totp(account_id)
+        .await?
+        .is_some_and(|r| r.enabled))
+}
+
+/// The code of now for a secret, for tests and the demo only.
+pub fn current_code(secret_b32: &str, now_ms: i64) -> Option<String> {
+    totp::base32_decode(secret_b32).map(|s| totp::code_at(&s, totp::step_of(now_ms)))
+}

@@ -1,0 +1,656 @@
+//! The back office: who may do what (SPEC §1), and the staff use cases:
+//! administration of offices and staff, the auditors' view of the log, and
+//! identity confirmation at a service centre.
+
+use crate::error::AppError;
+use crate::session::{Actor, resolve};
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use domain::account::{AccountStatus, Role};
+use domain::identifiers::{OfficeCode, Snils};
+use domain::identity::{DocumentData, FieldError, IdentityData};
+use domain::person::{Email, FullName, Phone};
+use serde::{Deserialize, Serialize};
+use store::{Account, AuditEvent, AuditFilter, DataAccess, LoginLookup, Office, StaffActor};
+use uuid::Uuid;
+
+/// A signed-in member of staff (any staff role).
+pub struct Staff(pub Actor);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let actor = resolve(state, &parts.headers)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
+        if !actor.account.role.is_staff() {
+            return Err(AppError::new(StatusCode::FORBIDDEN, "forbidden"));
+        }
+        Ok(Self(actor))
+    }
+}
+
+impl Staff {
+    pub fn who(&self) -> StaffActor {
+        StaffActor {
+            id: self.0.account.id,
+            role: self.0.account.role,
+            office_id: self.0.account.office_id,
+        }
+    }
+
+    /// Lets only `roles` through; a refusal is audited and answered 403.
+    pub async fn require(
+        &self,
+        state: &AppState,
+        roles: &[Role],
+        what: &str,
+    ) -> Result<StaffActor, AppError> {
+        let who = self.who();
+        if roles.contains(&who.role) {
+            return Ok(who);
+        }
+        state
+            .store
+            .audit_staff(&who, "access.denied", None, what, state.now())
+            .await?;
+        Err(AppError::new(StatusCode::FORBIDDEN, "forbidden"))
+    }
+}
+
+// ---------------------------------------------------------------- offices
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct OfficeInput {
+    pub code: String,
+    pub name: String,
+    pub address: String,
+    pub time_zone: String,
+    /// Region ("77") or region-district ("50-012") codes.
+    pub territory: Vec<String>,
+}
+
+/// Time zones of Russia, as offices may use them.
+pub const TIME_ZONES: [&str; 26] = [
+    "Europe/Kaliningrad",
+    "Europe/Moscow",
+    "Europe/Kirov",
+    "Europe/Volgograd",
+    "Europe/Astrakhan",
+    "Europe/Saratov",
+    "Europe/Ulyanovsk",
+    "Europe/Samara",
+    "Asia/Yekaterinburg",
+    "Asia/Omsk",
+    "Asia/Novosibirsk",
+    "Asia/Barnaul",
+    "Asia/Tomsk",
+    "Asia/Novokuznetsk",
+    "Asia/Krasnoyarsk",
+    "Asia/Irkutsk",
+    "Asia/Chita",
+    "Asia/Yakutsk",
+    "Asia/Khandyga",
+    "Asia/Vladivostok",
+    "Asia/Ust-Nera",
+    "Asia/Magadan",
+    "Asia/Sakhalin",
+    "Asia/Srednekolymsk",
+    "Asia/Kamchatka",
+    "Asia/Anadyr",
+];
+
+fn territory_code_ok(t: &str) -> bool {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    match t.split_once('-') {
+        None => digits(t, 2),
+        Some((r, d)) => digits(r, 2) && digits(d, 3),
+    }
+}
+
+impl OfficeInput {
+    pub fn validate(&self, id: Uuid) -> Result<Office, AppError> {
+        let mut errors = Vec::new();
+        let code = OfficeCode::parse(&self.code)
+            .map_err(|e| {
+                errors.push(FieldError {
+                    field: "code",
+                    code: e.code,
+                })
+            })
+            .ok();
+        let text = |v: &str, field: &'static str, errors: &mut Vec<FieldError>| {
+            let v = v.trim();
+            if v.is_empty() {
+                errors.push(FieldError {
+                    field,
+                    code: "field.required",
+                });
+            } else if v.chars().count() > 200 {
+                errors.push(FieldError {
+                    field,
+                    code: "text.too_long",
+                });
+            }
+            v.to_owned()
+        };
+        let name = text(&self.name, "name", &mut errors);
+        let address = text(&self.address, "address", &mut errors);
+        if !TIME_ZONES.contains(&self.time_zone.trim()) {
+            errors.push(FieldError {
+                field: "time_zone",
+                code: "time_zone.unknown",
+            });
+        }
+        let territory: Vec<String> = self
+            .territory
+            .iter()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if territory.is_empty()
+            || territory.len() > 500
+            || !territory.iter().all(|t| territory_code_ok(t))
+        {
+            errors.push(FieldError {
+                field: "territory",
+                code: "territory.format",
+            });
+        }
+        match (code, errors.is_empty()) {
+            (Some(code), true) => Ok(Office {
+                id,
+                code: code.to_string(),
+                name,
+                address,
+                time_zone: self.time_zone.trim().to_owned(),
+                territory,
+            }),
+            _ => Err(AppError::invalid(errors)),
+        }
+    }
+}
+
+pub async fn save_office(
+    state: &AppState,
+    staff: &Staff,
+    id: Option<Uuid>,
+    input: &OfficeInput,
+) -> Result<Office, AppError> {
+    let who = staff
+        .require(state, &[Role::Administrator], "offices.save")
+        .await?;
+    if let Some(id) = id
+        && !state.store.list_offices().await?.iter().any(|o| o.id == id)
+    {
+        return Err(AppError::not_found());
+    }
+    let office = input.validate(id.unwrap_or_else(Uuid::now_v7))?;
+    match state
+        .store
+        .save_office(office.clone(), &who, state.now())
+        .await
+    {
+        Ok(()) => Ok(office),
+        Err(store::StoreError::Conflict(_)) => {
+            let mut e = AppError::field("code", "office.code_taken");
+            e.status = StatusCode::CONFLICT;
+            Err(e)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Offices: administrators see all; heads of office and officers their own.
+pub async fn offices(state: &AppState, staff: &Staff) -> Result<Vec<Office>, AppError> {
+    let who = staff
+        .require(
+            state,
+            &[
+                Role::Administrator,
+                Role::HeadOfOffice,
+                Role::Officer,
+                Role::Operator,
+            ],
+            "offices.list",
+        )
+        .await?;
+    let all = state.store.list_offices().await?;
+    Ok(match who.role {
+        Role::Administrator | Role::Operator => all,
+        _ => all
+            .into_iter()
+            .filter(|o| Some(o.id) == who.office_id)
+            .collect(),
+    })
+}
+
+// ---------------------------------------------------------------- staff accounts
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffView {
+    pub id: Uuid,
+    pub surname: String,
+    pub given_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub office_id: Option<Uuid>,
+    pub status: AccountStatus,
+}
+
+impl From<&Account> for StaffView {
+    fn from(a: &Account) -> Self {
+        Self {
+            id: a.id,
+            surname: a.surname.clone(),
+            given_name: a.given_name.clone(),
+            email: a.email.clone(),
+            role: a.role,
+            office_id: a.office_id,
+            status: a.status,
+        }
+    }
+}
+
+pub async fn list_staff(state: &AppState, staff: &Staff) -> Result<Vec<StaffView>, AppError> {
+    staff
+        .require(state, &[Role::Administrator], "staff.list")
+        .await?;
+    Ok(state
+        .store
+        .list_staff()
+        .await?
+        .iter()
+        .map(StaffView::from)
+        .collect())
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NewStaffInput {
+    pub role: String,
+    pub email: String,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub office_code: Option<String>,
+}
+
+async fn office_by_code(
+    state: &AppState,
+    role: Role,
+    code: Option<&str>,
+) -> Result<Option<Uuid>, AppError> {
+    match (
+        role.needs_office(),
+        code.map(str::trim).filter(|c| !c.is_empty()),
+    ) {
+        (true, None) => Err(AppError::field("office_code", "office.required")),
+        (false, None) => Ok(None),
+        (_, Some(code)) => {
+            let code =
+                OfficeCode::parse(code).map_err(|e| AppError::field("office_code", e.code))?;
+            let offices = state.store.list_offices().await?;
+            offices
+                .iter()
+                .find(|o| o.code == code.to_string())
+                .map(|o| Some(o.id))
+                .ok_or_else(|| AppError::field("office_code", "office.unknown"))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffCreated {
+    pub id: Uuid,
+    /// The new member sets a password with the code sent to their e-mail.
+    pub password_reset: Uuid,
+}
+
+pub async fn create_staff(
+    state: &AppState,
+    staff: &Staff,
+    input: &NewStaffInput,
+) -> Result<StaffCreated, AppError> {
+    let who = staff
+        .require(state, &[Role::Administrator], "staff.create")
+        .await?;
+    let role = Role::parse(&input.role).map_err(|e| AppError::field("role", e.code))?;
+    if !role.is_staff() {
+        return Err(AppError::field("role", "role.not_staff"));
+    }
+    let email = Email::parse(&input.email).map_err(|e| AppError::field("email", e.code))?;
+    let name = FullName::parse(
+        &input.surname,
+        &input.given_name,
+        input.patronymic.as_deref(),
+    )
+    .map_err(|(f, e)| AppError::field(f, e.code))?;
+    let office_id = office_by_code(state, role, input.office_code.as_deref()).await?;
+    // An unusable password until the person sets their own through the code.
+    let hash = crate::security::password::hash(
+        crate::security::tokens::new_token(),
+        state.config.password_cost,
+    )
+    .await
+    .map_err(AppError::internal)?;
+    let id = Uuid::now_v7();
+    state
+        .store
+        .create_account(
+            store::NewAccount {
+                id,
+                surname: name.surname,
+                given_name: name.given_name,
+                patronymic: name.patronymic,
+                phone: None,
+                email: Some(email.as_str().to_owned()),
+                password_hash: hash,
+                status: AccountStatus::Active,
+                level: domain::account::AssuranceLevel::Simplified,
+                role,
+                office_id,
+            },
+            Some(who.id),
+            state.now(),
+        )
+        .await?;
+    let reset = super::security::start_reset(state, email.as_str(), crate::i18n::Lang::Ru).await?;
+    Ok(StaffCreated {
+        id,
+        password_reset: reset.challenge_id,
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct StaffChange {
+    pub role: String,
+    pub office_code: Option<String>,
+    /// "active" or "blocked".
+    pub status: String,
+}
+
+pub async fn update_staff(
+    state: &AppState,
+    staff: &Staff,
+    id: Uuid,
+    change: &StaffChange,
+) -> Result<(), AppError> {
+    let who = staff
+        .require(state, &[Role::Administrator], "staff.update")
+        .await?;
+    let role = Role::parse(&change.role).map_err(|e| AppError::field("role", e.code))?;
+    if !role.is_staff() {
+        return Err(AppError::field("role", "role.not_staff"));
+    }
+    let status = match change.status.as_str() {
+        "active" => AccountStatus::Active,
+        "blocked" => AccountStatus::Blocked,
+        _ => return Err(AppError::field("status", "status.unknown")),
+    };
+    if id == who.id && (status != AccountStatus::Active || role != Role::Administrator) {
+        return Err(AppError::field("status", "staff.cannot_demote_self"));
+    }
+    let office_id = office_by_code(state, role, change.office_code.as_deref()).await?;
+    state
+        .store
+        .update_staff(id, role, office_id, status, &who, state.now())
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- audit
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditQuery {
+    pub before: Option<i64>,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub limit: Option<u32>,
+}
+
+pub async fn audit(
+    state: &AppState,
+    staff: &Staff,
+    q: &AuditQuery,
+) -> Result<Vec<AuditEvent>, AppError> {
+    staff.require(state, &[Role::Auditor], "audit.read").await?;
+    let id = |v: &Option<String>, field: &'static str| -> Result<Option<Uuid>, AppError> {
+        match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => Uuid::parse_str(s)
+                .map(Some)
+                .map_err(|_| AppError::field(field, "id.format")),
+        }
+    };
+    let filter = AuditFilter {
+        before_seq: q.before,
+        action_prefix: q.action.clone().filter(|a| !a.trim().is_empty()),
+        actor_id: id(&q.actor, "actor")?,
+        subject_id: id(&q.subject, "subject")?,
+    };
+    Ok(state
+        .store
+        .search_audit(&filter, q.limit.unwrap_or(50).clamp(1, 200))
+        .await?)
+}
+
+// ---------------------------------------------------------------- service centre
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonCard {
+    pub id: Uuid,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub level: domain::account::AssuranceLevel,
+    pub identity_state: domain::account::VerificationState,
+    /// Masked numbers only.
+    pub documents: Option<String>,
+    /// The confirmation request this look-up belongs to (recorded in the person's access log).
+    pub request: String,
+}
+
+/// An operator finds a registered person by SNILS or phone. The read is
+/// recorded in the person's access log.
+pub async fn find_person(
+    state: &AppState,
+    staff: &Staff,
+    snils: Option<&str>,
+    phone: Option<&str>,
+) -> Result<PersonCard, AppError> {
+    let who = staff
+        .require(state, &[Role::Operator], "people.find")
+        .await?;
+    let lookup = match (
+        snils.map(str::trim).filter(|s| !s.is_empty()),
+        phone.map(str::trim).filter(|s| !s.is_empty()),
+    ) {
+        (Some(s), _) => {
+            let s = Snils::parse(s).map_err(|e| AppError::field("snils", e.code))?;
+            LoginLookup::SnilsLookup(state.vault.lookup("snils", s.as_digits()))
+        }
+        (None, Some(p)) => LoginLookup::Phone(
+            Phone::parse(p)
+                .map_err(|e| AppError::field("phone", e.code))?
+                .as_str()
+                .to_owned(),
+        ),
+        (None, None) => return Err(AppError::field("snils", "field.required")),
+    };
+    let found = match state.store.find_auth(&lookup).await? {
+        Some(a) if a.role == Role::Applicant => a,
+        _ => {
+            state
+                .store
+                .audit_staff(&who, "people.not_found", None, "", state.now())
+                .await?;
+            return Err(AppError::not_found());
+        }
+    };
+    let account = state
+        .store
+        .get_account(found.id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let identity = state.store.get_identity(account.id).await?;
+    let request = format!("SC-{}", Uuid::now_v7().simple());
+    state
+        .store
+        .record_access(DataAccess {
+            id: Uuid::now_v7(),
+            person_id: account.id,
+            staff_id: who.id,
+            staff_role: who.role.as_str().to_owned(),
+            office_id: who.office_id,
+            at: state.now(),
+            purpose: "identity_confirmation".into(),
+            reference: request.clone(),
+        })
+        .await?;
+    Ok(PersonCard {
+        id: account.id,
+        surname: account.surname,
+        given_name: account.given_name,
+        patronymic: account.patronymic,
+        level: account.level,
+        identity_state: identity
+            .as_ref()
+            .map_or(domain::account::VerificationState::NotSubmitted, |i| {
+                i.state
+            }),
+        documents: identity.map(|i| i.masked),
+        request,
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfirmInput {
+    /// The number of the passport the operator holds, typed from it.
+    pub passport: String,
+}
+
+/// The operator has seen the passport: the person becomes confirmed when the
+/// passport in hand is the one already verified against the registries.
+pub async fn confirm_person(
+    state: &AppState,
+    staff: &Staff,
+    person: Uuid,
+    input: &ConfirmInput,
+) -> Result<(), AppError> {
+    let who = staff
+        .require(state, &[Role::Operator], "people.confirm")
+        .await?;
+    let identity = state.store.get_identity(person).await?;
+    let Some(identity) =
+        identity.filter(|i| i.state == domain::account::VerificationState::Verified)
+    else {
+        state
+            .store
+            .audit_staff(
+                &who,
+                "identity.confirm_refused",
+                Some(person),
+                "no verified documents",
+                state.now(),
+            )
+            .await?;
+        let mut e = AppError::new(StatusCode::CONFLICT, "confirmation.not_standard");
+        e.fields = vec![];
+        return Err(e);
+    };
+    let plain = state
+        .vault
+        .open(&identity.key_id, &identity.sealed)
+        .map_err(AppError::internal)?;
+    let data: IdentityData = serde_json::from_slice(&plain).map_err(AppError::internal)?;
+    let typed: String = input
+        .passport
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let on_file = match &data.document {
+        DocumentData::RussianPassport { series, number, .. } => format!("{series}{number}"),
+        DocumentData::ForeignPassport { number, .. } => number.clone(),
+    };
+    if typed.is_empty() || typed != on_file {
+        state
+            .store
+            .audit_staff(
+                &who,
+                "identity.confirm_refused",
+                Some(person),
+                "passport differs",
+                state.now(),
+            )
+            .await?;
+        return Err(AppError::field(
+            "passport",
+            "confirmation.passport_mismatch",
+        ));
+    }
+    let now = state.now();
+    let notice = super::notice::job(
+        person,
+        "msg-confirmed-subject",
+        "msg-confirmed-body",
+        Vec::new(),
+        format!("confirmed:{person}"),
+        now,
+    );
+    state
+        .store
+        .confirm_identity(person, &who, "service_centre", notice, now)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- transparency
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessView {
+    pub at: i64,
+    pub staff: String,
+    pub role: String,
+    pub office: Option<String>,
+    pub purpose: String,
+    pub reference: String,
+}
+
+/// Every staff read of the person's data, newest first (SPEC §8).
+pub async fn my_access_log(state: &AppState, actor: &Actor) -> Result<Vec<AccessView>, AppError> {
+    let entries = state.store.list_access(actor.account.id).await?;
+    let offices = state.store.list_offices().await?;
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let staff = state.store.get_account(e.staff_id).await?;
+        out.push(AccessView {
+            at: e.at,
+            staff: staff
+                .map(|s| {
+                    format!(
+                        "{} {}.",
+                        s.surname,
+                        s.given_name.chars().next().unwrap_or(' ')
+                    )
+                })
+                .unwrap_or_default(),
+            role: e.staff_role,
+            office: e
+                .office_id
+                .and_then(|id| offices.iter().find(|o| o.id == id).map(|o| o.name.clone())),
+            purpose: e.purpose,
+            reference: e.reference,
+        });
+    }
+    Ok(out)
+}
