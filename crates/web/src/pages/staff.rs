@@ -68,14 +68,14 @@ fn input(ctx: &Ctx, name: &'static str, key: &str, values: &HashMap<String, Stri
 }
 
 /// The staff member, or the way to the staff entrance.
-fn staff_of(ctx: &Ctx) -> Result<staff::Staff, Response> {
+fn staff_of(ctx: &Ctx) -> Result<staff::Staff, Box<Response>> {
     match &ctx.actor {
         Some(a) if a.account.role.is_staff() => Ok(staff::Staff(a.clone())),
-        Some(_) => Err(super::error_page(
+        Some(_) => Err(Box::new(super::error_page(
             ctx.lang,
             &AppError::new(StatusCode::FORBIDDEN, "forbidden"),
-        )),
-        None => Err(see_other("/staff/login")),
+        ))),
+        None => Err(Box::new(see_other("/staff/login"))),
     }
 }
 
