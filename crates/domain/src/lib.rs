@@ -5,6 +5,7 @@ pub mod account;
 pub mod error;
 pub mod identifiers;
 pub mod identity;
+pub mod letter;
 pub mod otp;
 pub mod person;
 pub mod throttle;

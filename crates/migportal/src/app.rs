@@ -202,6 +202,14 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
             }),
         )
         .handle(
+            job_kind::PRINT_LETTER,
+            Arc::new(jobs::PrintLetter {
+                store: store.clone(),
+                vault: vault.clone(),
+                clock: options.clock,
+            }),
+        )
+        .handle(
             job_kind::PURGE_SESSIONS,
             Arc::new(jobs::PurgeSessions {
                 store: store.clone(),
@@ -226,7 +234,8 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         password_cost: cost,
         ..WebConfig::default()
     };
-    let state = AppState::new(store.clone(), vault, web_config, options.clock);
+    let trust = trust_store(&config)?;
+    let state = AppState::new(store.clone(), vault, web_config, options.clock, trust);
     let router = web::router(state);
     let mut rx = stop_rx;
     let server = tokio::spawn(async move {
@@ -247,4 +256,48 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         server,
         background,
     })
+}
+
+/// The trusted CAs for qualified signatures: the configured file, or in demo
+/// mode a demo CA kept in `data/demo-ca.pem` (created on first start).
+pub fn trust_store(config: &Config) -> anyhow::Result<Option<qes::TrustStore>> {
+    let pem = match (&config.qes_trust_file, config.demo) {
+        (Some(path), _) => {
+            std::fs::read_to_string(path).with_context(|| format!("qes_trust_file {path}"))?
+        }
+        (None, true) => demo_ca()?.cert_pem,
+        (None, false) => return Ok(None),
+    };
+    Ok(Some(
+        qes::TrustStore::from_pem(&pem).map_err(|e| anyhow::anyhow!("qes_trust_file: {e}"))?,
+    ))
+}
+
+/// The demo certification authority (demo mode only), created once.
+pub fn demo_ca() -> anyhow::Result<qes::DemoCa> {
+    let (cert, key) = (
+        std::path::Path::new("data/demo-ca.pem"),
+        std::path::Path::new("data/demo-ca.key"),
+    );
+    if let (Ok(cert_pem), Ok(key_pem)) =
+        (std::fs::read_to_string(cert), std::fs::read_to_string(key))
+    {
+        return Ok(qes::DemoCa { cert_pem, key_pem });
+    }
+    std::fs::create_dir_all("data")?;
+    let now = web::system_clock() / 1000;
+    let ca = qes::demo_ca(
+        "Демонстрационный УЦ migportal",
+        now - 86_400,
+        now + 10 * 365 * 86_400,
+    )
+    .map_err(|e| anyhow::anyhow!("demo CA: {e}"))?;
+    std::fs::write(cert, &ca.cert_pem)?;
+    std::fs::write(key, &ca.key_pem)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(key, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(ca)
 }

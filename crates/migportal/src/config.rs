@@ -29,6 +29,9 @@ pub struct Config {
     pub password: Option<PasswordConfig>,
     /// Idle session lifetime in minutes.
     pub session_idle_minutes: i64,
+    /// PEM file of the certification authorities trusted for qualified
+    /// signatures. Demo mode creates a demo CA when this is unset.
+    pub qes_trust_file: Option<String>,
     /// Lease of a claimed job in seconds: after it, another instance may take it over.
     pub job_lease_seconds: i64,
 }
@@ -87,6 +90,7 @@ impl Default for Config {
             registries: None,
             password: None,
             session_idle_minutes: 30,
+            qes_trust_file: None,
             job_lease_seconds: 60,
         }
     }
@@ -203,6 +207,9 @@ impl Config {
         }
         if let (Some(url), Some(token)) = (get("MIGPORTAL_SMS_URL"), get("MIGPORTAL_SMS_TOKEN")) {
             self.sms = Some(SmsConfig { url, token });
+        }
+        if let Some(v) = get("MIGPORTAL_QES_TRUST_FILE") {
+            self.qes_trust_file = Some(v);
         }
         if let Some(v) = get("MIGPORTAL_JOB_LEASE_SECONDS") {
             self.job_lease_seconds = v.trim().parse().map_err(|_| {

@@ -327,3 +327,49 @@ impl JobHandler for PurgeSessions {
             .map_err(temporary)
     }
 }
+
+/// Prints a registered letter (with its code) into the outbound post queue,
+/// sealed until `migportal letters export` hands it to the post.
+pub struct PrintLetter {
+    pub store: Arc<dyn Store>,
+    pub vault: Vault,
+    pub clock: fn() -> i64,
+}
+
+#[async_trait]
+impl JobHandler for PrintLetter {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        let p: web::service::confirmation::LetterPrint = payload(job)?;
+        let Some(letter) = self
+            .store
+            .get_letter(p.letter_id)
+            .await
+            .map_err(temporary)?
+        else {
+            return Ok(());
+        };
+        let sealed = base64::engine::general_purpose::STANDARD
+            .decode(&p.sealed_code)
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        let code = self
+            .vault
+            .open(&p.key_id, &sealed)
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        let code = String::from_utf8(code).map_err(|e| JobError::Permanent(e.to_string()))?;
+        let text = web::service::confirmation::letter_text(&letter.address, &code);
+        let body = self
+            .vault
+            .seal(text.as_bytes())
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        self.store
+            .queue_for_post(store::PostItem {
+                letter_id: letter.id,
+                address: letter.address,
+                key_id: self.vault.key_id().to_owned(),
+                sealed_body: body,
+                queued_at: (self.clock)(),
+            })
+            .await
+            .map_err(temporary)
+    }
+}

@@ -46,6 +46,31 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The outbound post of registered letters.
+    Letters {
+        #[command(subcommand)]
+        command: LettersCommand,
+    },
+    /// Demo only: issue a personal certificate from the demo CA (data/demo-ca.*).
+    DemoCert {
+        #[arg(long)]
+        snils: String,
+        #[arg(long)]
+        surname: String,
+        /// Given name and patronymic, as Russian certificates hold them.
+        #[arg(long)]
+        given_name: String,
+        /// Directory for cert.pem and key.pem.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+    /// Demo only: sign a confirmation challenge (base64) with a key file.
+    SignChallenge {
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        challenge: String,
+    },
     /// Run the reference registry service (pension fund, interior ministry, tax service).
     RegistrySim {
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -55,6 +80,16 @@ enum Command {
         /// A JSON array of people added to the demo population.
         #[arg(long)]
         population: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum LettersCommand {
+    /// Write every letter waiting for the post to DIR as a text file, mark it
+    /// handed over, and forget its text (the code stays only as a hash).
+    Export {
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -160,6 +195,28 @@ async fn main() -> anyhow::Result<()> {
                     std::process::exit(1);
                 }
             }
+        }
+        Command::Letters {
+            command: LettersCommand::Export { out },
+        } => export_letters(&config, &out).await,
+        Command::DemoCert {
+            snils,
+            surname,
+            given_name,
+            out,
+        } => demo_cert(&snils, &surname, &given_name, &out),
+        Command::SignChallenge { key, challenge } => {
+            use base64::Engine;
+            let key =
+                std::fs::read_to_string(&key).with_context(|| format!("{}", key.display()))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(challenge.trim())
+                .context("--challenge is not base64")?;
+            println!(
+                "{}",
+                qes::sign_challenge(&key, &bytes).map_err(|e| anyhow::anyhow!("{e}"))?
+            );
+            Ok(())
         }
         Command::RegistrySim { .. } => Ok(()),
     }
@@ -301,5 +358,64 @@ async fn registry_sim(
         shutdown_signal(),
     )
     .await?;
+    Ok(())
+}
+
+async fn export_letters(config: &Config, out: &std::path::Path) -> anyhow::Result<()> {
+    let store = app::open_store(config).await?;
+    let vault = app::vault(config)?;
+    std::fs::create_dir_all(out)?;
+    let mut n = 0;
+    loop {
+        let batch = store.outbound_post(100).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for item in batch {
+            let text = vault
+                .open(&item.key_id, &item.sealed_body)
+                .map_err(|e| anyhow::anyhow!("letter {}: {e}", item.letter_id))?;
+            std::fs::write(out.join(format!("{}.txt", item.letter_id)), text)?;
+            store
+                .mark_posted(item.letter_id, web::system_clock())
+                .await?;
+            n += 1;
+        }
+    }
+    println!("{n} letters exported to {}", out.display());
+    Ok(())
+}
+
+fn demo_cert(
+    snils: &str,
+    surname: &str,
+    given_name: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let snils = domain::identifiers::Snils::parse(snils)
+        .map_err(|e| anyhow::anyhow!("--snils: {}", e.code))?;
+    let ca = app::demo_ca()?;
+    let now = web::system_clock() / 1000;
+    let cert = qes::issue_personal(
+        &ca,
+        &qes::PersonalSpec {
+            snils: snils.as_digits().to_owned(),
+            inn: None,
+            surname: surname.to_owned(),
+            given_name: given_name.to_owned(),
+            not_before_unix: now - 3600,
+            not_after_unix: now + 365 * 86_400,
+            digital_signature: true,
+            is_ca: false,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join("cert.pem"), cert.cert_pem)?;
+    std::fs::write(out.join("key.pem"), cert.key_pem)?;
+    println!(
+        "wrote {0}/cert.pem and {0}/key.pem (demo CA: data/demo-ca.pem)",
+        out.display()
+    );
     Ok(())
 }

@@ -8,3 +8,5 @@ pub const VERIFY_IDENTITY: &str = "verify_identity";
 pub const NOTIFY: &str = "notify";
 /// Remove expired sessions; reschedules itself.
 pub const PURGE_SESSIONS: &str = "purge_sessions";
+/// Print a registered letter with its code into the outbound post queue.
+pub const PRINT_LETTER: &str = "print_letter";

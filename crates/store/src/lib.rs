@@ -255,6 +255,36 @@ pub trait StaffStore {
 }
 
 #[async_trait]
+pub trait LetterStore {
+    /// Records a letter request and the job that prints it, unless another
+    /// letter was requested after `not_since` (then `Stale`).
+    async fn request_letter(
+        &self,
+        letter: Letter,
+        print: NewJob,
+        not_since: i64,
+        now: i64,
+    ) -> Result<()>;
+    async fn last_letter(&self, account_id: Uuid) -> Result<Option<Letter>>;
+    async fn get_letter(&self, id: Uuid) -> Result<Option<Letter>>;
+    /// Puts the printed letter into the outbound post queue (once).
+    async fn queue_for_post(&self, item: PostItem) -> Result<()>;
+    /// Letters not yet handed to the post, oldest first.
+    async fn outbound_post(&self, limit: u32) -> Result<Vec<PostItem>>;
+    /// Marks a letter handed to the post and forgets its text.
+    async fn mark_posted(&self, letter_id: Uuid, now: i64) -> Result<()>;
+    async fn letter_wrong_code(&self, id: Uuid, seen_attempts: u32) -> Result<()>;
+    /// Uses the letter's code: the person becomes confirmed; audited, notified.
+    async fn confirm_by_letter(
+        &self,
+        id: Uuid,
+        seen_attempts: u32,
+        notice: NewJob,
+        now: i64,
+    ) -> Result<()>;
+}
+
+#[async_trait]
 pub trait Health {
     /// Which backend this is: "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
@@ -266,6 +296,7 @@ pub trait Store:
     AccountStore
     + AuditStore
     + StaffStore
+    + LetterStore
     + SessionStore
     + IdentityStore
     + JobStore
@@ -281,6 +312,7 @@ impl<T> Store for T where
     T: AccountStore
         + AuditStore
         + StaffStore
+        + LetterStore
         + SessionStore
         + IdentityStore
         + JobStore

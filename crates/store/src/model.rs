@@ -279,3 +279,25 @@ pub struct AuditFilter {
     pub actor_id: Option<Uuid>,
     pub subject_id: Option<Uuid>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letter {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub address: String,
+    pub code_hash: String,
+    pub attempts: u32,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// A printed letter waiting to be handed to the post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostItem {
+    pub letter_id: Uuid,
+    pub address: String,
+    pub key_id: String,
+    pub sealed_body: Vec<u8>,
+    pub queued_at: i64,
+}

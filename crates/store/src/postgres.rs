@@ -57,3 +57,4 @@ shared::impl_identity_store!(PgStore);
 shared::impl_job_store!(PgStore);
 shared::impl_misc_stores!(PgStore);
 shared::impl_staff_store!(PgStore);
+shared::impl_letter_store!(PgStore);

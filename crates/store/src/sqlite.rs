@@ -70,3 +70,4 @@ shared::impl_identity_store!(SqliteStore);
 shared::impl_job_store!(SqliteStore);
 shared::impl_misc_stores!(SqliteStore);
 shared::impl_staff_store!(SqliteStore);
+shared::impl_letter_store!(SqliteStore);

@@ -837,3 +837,73 @@ async fn staff_second_factor_access_log_and_confirmation() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn letters_one_a_month_printed_posted_and_used_once() {
+    each_backend(|s| async move {
+        let mut a = account(None, Some("l@example.ru"));
+        a.status = AccountStatus::Active;
+        let id = a.id;
+        s.create_account(a, None, 1).await.unwrap();
+        let letter = |lid: Uuid, at: i64| Letter {
+            id: lid,
+            account_id: id,
+            address: "119021, г. Москва".into(),
+            code_hash: "h".into(),
+            attempts: 0,
+            created_at: at,
+            expires_at: at + 1000,
+            used_at: None,
+        };
+        let first = Uuid::now_v7();
+        s.request_letter(letter(first, 10), job("print", 10), 10 - 100, 10)
+            .await
+            .unwrap();
+        // Another within the interval is refused; after it, allowed.
+        assert!(matches!(
+            s.request_letter(letter(Uuid::now_v7(), 50), job("print", 50), 50 - 100, 50)
+                .await,
+            Err(StoreError::Stale)
+        ));
+        let second = Uuid::now_v7();
+        s.request_letter(letter(second, 200), job("print", 200), 200 - 100, 200)
+            .await
+            .unwrap();
+        assert_eq!(s.last_letter(id).await.unwrap().unwrap().id, second);
+
+        let item = PostItem {
+            letter_id: second,
+            address: "119021".into(),
+            key_id: "k1".into(),
+            sealed_body: vec![1, 2],
+            queued_at: 201,
+        };
+        s.queue_for_post(item.clone()).await.unwrap();
+        s.queue_for_post(item.clone()).await.unwrap();
+        assert_eq!(s.outbound_post(10).await.unwrap(), vec![item]);
+        s.mark_posted(second, 202).await.unwrap();
+        assert!(s.outbound_post(10).await.unwrap().is_empty());
+
+        s.letter_wrong_code(second, 0).await.unwrap();
+        assert!(matches!(
+            s.letter_wrong_code(second, 0).await,
+            Err(StoreError::Stale)
+        ));
+        s.confirm_by_letter(second, 1, job("n", 203), 203)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.confirm_by_letter(second, 1, job("n", 204), 204).await,
+            Err(StoreError::Stale)
+        ));
+        assert_eq!(
+            s.get_account(id).await.unwrap().unwrap().level,
+            AssuranceLevel::Confirmed
+        );
+        assert_eq!(
+            s.get_letter(second).await.unwrap().unwrap().used_at,
+            Some(203)
+        );
+    })
+    .await;
+}

@@ -19,10 +19,19 @@ pub struct Inner {
     pub metrics: Metrics,
     pub otp: OtpPolicy,
     pub throttle: LoginThrottlePolicy,
+    /// Trusted certification authorities for qualified signatures, if configured.
+    pub trust: Option<qes::TrustStore>,
+    pub letters: domain::letter::LetterPolicy,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, vault: Vault, config: WebConfig, clock: fn() -> i64) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        vault: Vault,
+        config: WebConfig,
+        clock: fn() -> i64,
+        trust: Option<qes::TrustStore>,
+    ) -> Self {
         Self(Arc::new(Inner {
             store,
             vault,
@@ -31,6 +40,8 @@ impl AppState {
             metrics: Metrics::default(),
             otp: OtpPolicy::default(),
             throttle: LoginThrottlePolicy::default(),
+            trust,
+            letters: domain::letter::LetterPolicy::default(),
         }))
     }
 

@@ -269,7 +269,7 @@ async fn english_on_request_and_demo_mailbox() {
         assert_eq!(location(&res), "/");
         // The demo logins work.
         let _ = app
-            .login("officer@demo.migportal.ru", "Demo-Officer-2026")
+            .login("applicant@demo.migportal.ru", "Demo-Applicant-2026")
             .await;
         app.stop().await;
     })
@@ -284,5 +284,139 @@ async fn the_demo_mailbox_is_absent_outside_demo_mode() {
     let (status, html) = page(&app, "/no/such/page").await;
     assert_eq!(status, 404);
     assert!(html.contains("Страница не найдена"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn staff_back_office_in_the_browser() {
+    let app = TestApp::spawn_with("sqlite", true).await;
+    let res = app
+        .client
+        .get(format!("{}/staff", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/staff/login");
+    let (_, html) = page(&app, "/staff/login").await;
+    let token = csrf_of(&html);
+    let res = submit(
+        &app,
+        "/staff/login",
+        &[
+            ("csrf", &token),
+            ("login", "operator@demo.migportal.ru"),
+            ("password", "Demo-Operator-2026"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    let secret = html
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let action = html
+        .split("action=\"/login/second-factor/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let code = web::service::second_factor::current_code(&secret, web::system_clock()).unwrap();
+    let res = submit(
+        &app,
+        &format!("/login/second-factor/{action}"),
+        &[("csrf", &token), ("code", &code)],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Резервные коды"), "{html}");
+    let (status, html) = page(&app, "/staff").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Оператор центра обслуживания"));
+    let (status, html) = page(&app, "/staff/operator?snils=112-233-445%2095").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("error-summary"),
+        "nobody has this SNILS yet: {html}"
+    );
+    // An operator is not an auditor.
+    let (status, _) = page(&app, "/staff/audit").await;
+    assert_eq!(status, 403);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_verified_person_orders_a_confirmation_letter_in_the_browser() {
+    let app = TestApp::spawn("sqlite").await;
+    let api_token = app
+        .applicant("+79161234567", "Иванов", "Иван", Some("Иванович"))
+        .await;
+    app.with_token(
+        reqwest::Method::PUT,
+        "/me/identity",
+        &api_token,
+        Some(citizen_identity()),
+    )
+    .await;
+    assert_eq!(app.identity_settled(&api_token).await["state"], "verified");
+    let (_, html) = page(&app, "/login").await;
+    let token = csrf_of(&html);
+    let res = submit(
+        &app,
+        "/login",
+        &[
+            ("csrf", &token),
+            ("login", "+79161234567"),
+            ("password", "Zelenyj-Slon-1985"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&res), "/account");
+    let (_, html) = page(&app, "/account").await;
+    assert!(html.contains("href=\"/account/confirmation\""));
+    let (status, html) = page(&app, "/account/confirmation").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Заказное письмо"));
+    let res = submit(
+        &app,
+        "/account/confirmation/letter",
+        &[
+            ("csrf", &token),
+            ("postcode", "1190"),
+            ("region", "г. Москва"),
+            ("city", "Москва"),
+            ("street", "ул. Тимура Фрунзе"),
+            ("house", "11"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(res.text().await.unwrap().contains("Почтовый индекс"));
+    let res = submit(
+        &app,
+        "/account/confirmation/letter",
+        &[
+            ("csrf", &token),
+            ("postcode", "119021"),
+            ("region", "г. Москва"),
+            ("city", "Москва"),
+            ("street", "ул. Тимура Фрунзе"),
+            ("house", "11"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&res), "/account/confirmation?letter=1");
+    let (_, html) = page(&app, "/account/confirmation?letter=1").await;
+    assert!(html.contains("Письмо заказано"), "{html}");
+    let (status, html) = page(&app, "/account/data-access").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Сотрудники не обращались"));
     app.stop().await;
 }

@@ -24,6 +24,8 @@ pub struct TestApp {
     pub sms: Arc<Mutex<Vec<Value>>>,
     pub db: TestDb,
     pub client: reqwest::Client,
+    /// The certification authority this portal trusts for qualified signatures.
+    pub ca: qes::DemoCa,
 }
 
 /// A recording SMS gateway on loopback (a real HTTP listener).
@@ -94,7 +96,13 @@ impl TestApp {
         let db = TestDb::new(backend).await.unwrap();
         let (registry_url, sim) = registry().await;
         let (sms_url, sms) = sms_gateway().await;
-        let config = config(&db.url, &registry_url, &sms_url, demo);
+        let mut config = config(&db.url, &registry_url, &sms_url, demo);
+        let now = web::system_clock() / 1000;
+        let ca = qes::demo_ca("Тестовый УЦ", now - 86_400, now + 86_400 * 365).unwrap();
+        let ca_file =
+            std::env::temp_dir().join(format!("migportal-ca-{}.pem", uuid::Uuid::new_v4()));
+        std::fs::write(&ca_file, &ca.cert_pem).unwrap();
+        config.qes_trust_file = Some(ca_file.display().to_string());
         let vault = Vault::new("k1", KEY).unwrap();
         let options = StartOptions {
             worker_poll: Duration::from_millis(20),
@@ -115,6 +123,7 @@ impl TestApp {
             sms,
             db,
             client,
+            ca,
         }
     }
 

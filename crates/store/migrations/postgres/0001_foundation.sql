@@ -102,6 +102,29 @@ CREATE TABLE data_access (
 );
 CREATE INDEX data_access_person ON data_access (person_id, at);
 
+-- Identity confirmation by registered letter: the code is kept only as a hash;
+-- the printed letter waits (sealed) in outbound_post until handed to the post.
+CREATE TABLE letters (
+    id UUID PRIMARY KEY,
+    account_id UUID NOT NULL REFERENCES accounts(id),
+    address TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE INDEX letters_account ON letters (account_id, created_at);
+
+CREATE TABLE outbound_post (
+    letter_id UUID PRIMARY KEY REFERENCES letters(id),
+    address TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    sealed_body BYTEA,
+    queued_at BIGINT NOT NULL,
+    exported_at BIGINT
+);
+
 CREATE TABLE login_failures (
     login_key TEXT PRIMARY KEY,
     failures BIGINT NOT NULL,

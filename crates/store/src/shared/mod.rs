@@ -5,6 +5,7 @@
 mod accounts;
 mod identity;
 mod jobs;
+mod letters;
 mod misc;
 mod sessions;
 mod staff;
@@ -12,6 +13,7 @@ mod staff;
 pub(crate) use accounts::impl_account_store;
 pub(crate) use identity::impl_identity_store;
 pub(crate) use jobs::impl_job_store;
+pub(crate) use letters::{impl_letter_store, letter_from_row};
 pub(crate) use misc::impl_misc_stores;
 pub(crate) use sessions::impl_session_store;
 pub(crate) use staff::{account_from_row, impl_staff_store};

@@ -2,6 +2,7 @@
 //! RFC 9457 problem documents with stable codes.
 
 mod accounts;
+mod confirmation;
 mod json;
 mod me;
 pub mod problem;
@@ -48,6 +49,22 @@ pub fn router() -> Router<AppState> {
                 .delete(second_factor::disable),
         )
         .route("/me/data-access", get(staff::my_access_log))
+        .route(
+            "/me/confirmation/signature-challenges",
+            post(confirmation::signature_challenge),
+        )
+        .route(
+            "/me/confirmation/signature/{challenge_id}",
+            post(confirmation::signature),
+        )
+        .route(
+            "/me/confirmation/letter",
+            get(confirmation::letter_status).post(confirmation::request_letter),
+        )
+        .route(
+            "/me/confirmation/letter/code",
+            post(confirmation::letter_code),
+        )
         .route(
             "/sessions/second-factor/{challenge_id}",
             post(accounts::second_factor),

@@ -24,6 +24,7 @@ struct AccountPage {
     identity_text: String,
     failure: Option<String>,
     identity_link: Option<String>,
+    confirm_link: Option<String>,
 }
 
 pub async fn overview(
@@ -46,6 +47,9 @@ pub async fn overview(
         AssuranceLevel::Confirmed => "confirmed",
     };
     let masked = view.masked.clone().unwrap_or_default();
+    let confirm_link = (a.level != AssuranceLevel::Confirmed
+        && view.state == VerificationState::Verified)
+        .then(|| l.t("confirm-level-link"));
     let link = match (a.level, view.state) {
         (AssuranceLevel::Confirmed, _) => None,
         (_, VerificationState::NotSubmitted) => Some("identity-start-link"),
@@ -84,6 +88,7 @@ pub async fn overview(
             .failure_reason
             .map(|r| l.t(&format!("reason-{}", r.code()))),
         identity_link: link.map(|k| l.t(k)),
+        confirm_link,
     };
     ctx.render(StatusCode::OK, &page)
 }

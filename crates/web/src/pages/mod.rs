@@ -3,6 +3,7 @@
 //! template with an error summary and per-field messages.
 
 mod account;
+mod confirmation;
 mod home;
 mod login;
 mod mailbox;
@@ -78,6 +79,23 @@ pub fn router() -> Router<AppState> {
         .route("/staff/admin/offices", post(staff::admin_office))
         .route("/staff/admin/staff", post(staff::admin_staff))
         .route("/account/data-access", get(staff::my_access))
+        .route("/account/confirmation", get(confirmation::overview))
+        .route(
+            "/account/confirmation/letter",
+            post(confirmation::order_letter),
+        )
+        .route(
+            "/account/confirmation/letter/code",
+            post(confirmation::letter_code),
+        )
+        .route(
+            "/account/confirmation/signature",
+            post(confirmation::signature_start),
+        )
+        .route(
+            "/account/confirmation/signature/{id}",
+            post(confirmation::signature_submit),
+        )
         .route("/demo/mailbox", get(mailbox::list))
         .route("/lang/{code}", get(home::switch_lang))
         .route("/static/style.css", get(home::stylesheet))

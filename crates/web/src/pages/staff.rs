@@ -16,6 +16,7 @@ pub struct Input {
     pub name: &'static str,
     pub label: String,
     pub value: String,
+    pub multiline: bool,
 }
 
 pub struct SmallForm {
@@ -41,7 +42,7 @@ pub struct TablePage {
 }
 
 impl TablePage {
-    fn new(ctx: &Ctx, title: String) -> Self {
+    pub(super) fn new(ctx: &Ctx, title: String) -> Self {
         Self {
             chrome: ctx.chrome(title),
             errors: Vec::new(),
@@ -59,11 +60,17 @@ impl TablePage {
     }
 }
 
-fn input(ctx: &Ctx, name: &'static str, key: &str, values: &HashMap<String, String>) -> Input {
+pub(super) fn input(
+    ctx: &Ctx,
+    name: &'static str,
+    key: &str,
+    values: &HashMap<String, String>,
+) -> Input {
     Input {
         name,
         label: ctx.lang.t(key),
         value: values.get(name).cloned().unwrap_or_default(),
+        multiline: false,
     }
 }
 
@@ -285,11 +292,13 @@ pub async fn audit(
                 name: "actor",
                 label: "actor id".into(),
                 value: q.get("actor").cloned().unwrap_or_default(),
+                multiline: false,
             },
             Input {
                 name: "subject",
                 label: "subject id".into(),
                 value: q.get("subject").cloned().unwrap_or_default(),
+                multiline: false,
             },
         ],
         submit: l.t("audit-filter"),
@@ -375,16 +384,19 @@ async fn admin_page(
                 name: "code",
                 label: l.t("field-office-code"),
                 value: values.get("code").cloned().unwrap_or_default(),
+                multiline: false,
             },
             Input {
                 name: "name",
                 label: "Название / Name".into(),
                 value: values.get("name").cloned().unwrap_or_default(),
+                multiline: false,
             },
             Input {
                 name: "address",
                 label: "Адрес / Address".into(),
                 value: values.get("address").cloned().unwrap_or_default(),
+                multiline: false,
             },
             Input {
                 name: "time_zone",
@@ -393,11 +405,13 @@ async fn admin_page(
                     .get("time_zone")
                     .cloned()
                     .unwrap_or_else(|| "Europe/Moscow".into()),
+                multiline: false,
             },
             Input {
                 name: "territory",
                 label: "Территория / Territory (77, 50-012)".into(),
                 value: values.get("territory").cloned().unwrap_or_default(),
+                multiline: false,
             },
         ],
         submit: l.t("admin-offices"),
@@ -415,26 +429,31 @@ async fn admin_page(
                     .get("role")
                     .cloned()
                     .unwrap_or_else(|| "officer".into()),
+                multiline: false,
             },
             Input {
                 name: "email",
                 label: "E-mail".into(),
                 value: values.get("email").cloned().unwrap_or_default(),
+                multiline: false,
             },
             Input {
                 name: "surname",
                 label: l.t("field-surname"),
                 value: values.get("surname").cloned().unwrap_or_default(),
+                multiline: false,
             },
             Input {
                 name: "given_name",
                 label: l.t("field-given-name"),
                 value: values.get("given_name").cloned().unwrap_or_default(),
+                multiline: false,
             },
             Input {
                 name: "office_code",
                 label: l.t("field-office-code"),
                 value: values.get("office_code").cloned().unwrap_or_default(),
+                multiline: false,
             },
         ],
         submit: l.t("admin-staff"),

@@ -1,0 +1,406 @@
+//! The confirmed level, by the person's own means (SPEC §2.3): a qualified
+//! electronic signature over a challenge, or a code sent by registered letter.
+//! (The third way, a service centre, is in `staff.rs`.)
+
+use super::notice;
+use crate::error::AppError;
+use crate::security::tokens;
+use crate::session::Actor;
+use crate::state::AppState;
+use axum::http::StatusCode;
+use base64::Engine;
+use domain::account::{AssuranceLevel, VerificationState};
+use domain::identity::{FieldError, IdentityData};
+use domain::letter::{PostalAddress, letter_code_from_random, normalise_letter_code};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use store::{Letter, NewChallenge, NewJob, StaffActor, job_kind};
+use uuid::Uuid;
+
+/// Both ways need data already verified against the registries.
+async fn verified_identity(state: &AppState, actor: &Actor) -> Result<IdentityData, AppError> {
+    if actor.account.level == AssuranceLevel::Confirmed {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "confirmation.already_confirmed",
+        ));
+    }
+    let rec = state
+        .store
+        .get_identity(actor.account.id)
+        .await?
+        .filter(|r| r.state == VerificationState::Verified)
+        .ok_or_else(|| AppError::new(StatusCode::CONFLICT, "confirmation.not_standard"))?;
+    let plain = state
+        .vault
+        .open(&rec.key_id, &rec.sealed)
+        .map_err(AppError::internal)?;
+    serde_json::from_slice(&plain).map_err(AppError::internal)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureChallenge {
+    pub challenge_id: Uuid,
+    /// Base64 of the bytes to sign.
+    pub challenge: String,
+    pub expires_at: i64,
+}
+
+pub async fn signature_challenge(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<SignatureChallenge, AppError> {
+    if state.trust.is_none() {
+        return Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "qes.not_configured",
+        ));
+    }
+    verified_identity(state, actor).await?;
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let challenge = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let id = Uuid::now_v7();
+    let now = state.now();
+    state
+        .store
+        .start_challenge(
+            NewChallenge {
+                id,
+                account_id: actor.account.id,
+                purpose: "qes".into(),
+                channel: "signature".into(),
+                destination: String::new(),
+                // The challenge is not a secret; it is stored as is.
+                code_hash: challenge.clone(),
+            },
+            None,
+            now,
+        )
+        .await?;
+    Ok(SignatureChallenge {
+        challenge_id: id,
+        challenge,
+        expires_at: now + state.otp.ttl_ms,
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignatureInput {
+    /// Base64 DER signature over the challenge bytes.
+    pub signature: String,
+    /// PEM: the personal certificate first, then any intermediates.
+    pub certificate_chain: String,
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.trim().to_lowercase().replace('ё', "е");
+    norm(a) == norm(b)
+}
+
+pub async fn confirm_by_signature(
+    state: &AppState,
+    actor: &Actor,
+    challenge_id: Uuid,
+    input: &SignatureInput,
+) -> Result<(), AppError> {
+    let Some(trust) = &state.trust else {
+        return Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "qes.not_configured",
+        ));
+    };
+    let data = verified_identity(state, actor).await?;
+    let ch = state
+        .store
+        .get_challenge(challenge_id)
+        .await?
+        .filter(|c| c.purpose == "qes" && c.account_id == actor.account.id)
+        .ok_or_else(AppError::not_found)?;
+    let st = domain::otp::OtpState {
+        sent_at_ms: ch.sent_at,
+        sends: ch.sends,
+        attempts: ch.attempts,
+        consumed: ch.consumed,
+    };
+    let now = state.now();
+    let verdict = state.otp.judge(&st, now, true);
+    if verdict != domain::otp::OtpVerdict::Accepted {
+        return Err(AppError::field("challenge_id", verdict.code()));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&ch.code_hash)
+        .map_err(AppError::internal)?;
+    let outcome = qes::verify_signature(
+        &bytes,
+        &input.signature,
+        &input.certificate_chain,
+        trust,
+        now / 1000,
+    );
+    let refuse = |field: &'static str, code: &'static str| {
+        AppError::invalid(vec![FieldError { field, code }])
+    };
+    let result = match outcome {
+        Err(e) => {
+            let field = if matches!(e, qes::QesError::BadSignature) {
+                "signature"
+            } else {
+                "certificate_chain"
+            };
+            Err(refuse(field, e.code()))
+        }
+        Ok(signer) => {
+            let snils_ok = signer.snils.is_some() && signer.snils == data.snils;
+            let name_ok = signer
+                .surname
+                .as_deref()
+                .is_some_and(|s| same_name(s, &data.surname));
+            if snils_ok && name_ok {
+                Ok(signer)
+            } else {
+                Err(refuse("certificate_chain", "qes.other_person"))
+            }
+        }
+    };
+    let signer = match result {
+        Ok(s) => s,
+        Err(e) => {
+            match state
+                .store
+                .challenge_wrong_code(challenge_id, ch.attempts)
+                .await
+            {
+                Ok(()) | Err(store::StoreError::Stale) => {}
+                Err(err) => return Err(err.into()),
+            }
+            return Err(e);
+        }
+    };
+    match state
+        .store
+        .confirm_challenge(challenge_id, ch.attempts, now)
+        .await
+    {
+        Ok(()) => {}
+        Err(store::StoreError::Stale) => {
+            return Err(AppError::field("challenge_id", "otp.already_used"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let me = StaffActor {
+        id: actor.account.id,
+        role: actor.account.role,
+        office_id: None,
+    };
+    let n = notice::job(
+        actor.account.id,
+        "msg-confirmed-subject",
+        "msg-confirmed-body",
+        Vec::new(),
+        format!("confirmed:{}", actor.account.id),
+        now,
+    );
+    state
+        .store
+        .confirm_identity(
+            actor.account.id,
+            &me,
+            &format!(
+                "qualified_signature serial={} issuer={}",
+                signer.serial_hex, signer.issuer
+            ),
+            n,
+            now,
+        )
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- registered letter
+
+/// The payload of a `print_letter` job: the code travels sealed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LetterPrint {
+    pub letter_id: Uuid,
+    pub key_id: String,
+    pub sealed_code: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LetterView {
+    pub letter_id: Uuid,
+    pub address: String,
+    pub requested_at: i64,
+    pub expires_at: i64,
+    pub next_letter_from: i64,
+    pub used: bool,
+}
+
+fn view(state: &AppState, l: &Letter) -> LetterView {
+    LetterView {
+        letter_id: l.id,
+        address: l.address.clone(),
+        requested_at: l.created_at,
+        expires_at: l.expires_at,
+        next_letter_from: l.created_at + state.letters.resend_after_ms,
+        used: l.used_at.is_some(),
+    }
+}
+
+pub async fn request_letter(
+    state: &AppState,
+    actor: &Actor,
+    address: &PostalAddress,
+) -> Result<LetterView, AppError> {
+    let address = address.validate().map_err(|errs| {
+        AppError::invalid(
+            errs.into_iter()
+                .map(|(field, e)| FieldError {
+                    field,
+                    code: e.code,
+                })
+                .collect(),
+        )
+    })?;
+    verified_identity(state, actor).await?;
+    let now = state.now();
+    let last = state.store.last_letter(actor.account.id).await?;
+    if let Err(from) = state
+        .letters
+        .may_request(last.as_ref().map(|l| l.created_at), now)
+    {
+        return Err(too_soon(from));
+    }
+    let id = Uuid::now_v7();
+    let code = letter_code_from_random(rand::random(), rand::random());
+    let sealed = state
+        .vault
+        .seal(code.as_bytes())
+        .map_err(AppError::internal)?;
+    let payload = LetterPrint {
+        letter_id: id,
+        key_id: state.vault.key_id().to_owned(),
+        sealed_code: base64::engine::general_purpose::STANDARD.encode(sealed),
+    };
+    let job = NewJob::now(
+        job_kind::PRINT_LETTER,
+        serde_json::to_string(&payload).map_err(AppError::internal)?,
+        now,
+    )
+    .dedup(format!("letter:{id}"));
+    let letter = Letter {
+        id,
+        account_id: actor.account.id,
+        address,
+        code_hash: tokens::code_hash(id, &code),
+        attempts: 0,
+        created_at: now,
+        expires_at: now + state.letters.code_ttl_ms,
+        used_at: None,
+    };
+    match state
+        .store
+        .request_letter(
+            letter.clone(),
+            job,
+            now - state.letters.resend_after_ms,
+            now,
+        )
+        .await
+    {
+        Ok(()) => Ok(view(state, &letter)),
+        Err(store::StoreError::Stale) => Err(too_soon(now + state.letters.resend_after_ms)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn too_soon(from: i64) -> AppError {
+    let mut e = AppError::new(StatusCode::TOO_MANY_REQUESTS, "letter.too_soon")
+        .arg("date", super::moscow_time(from));
+    e.retry_after_secs =
+        Some(u64::try_from((from - crate::state::system_clock()).max(0) / 1000).unwrap_or(0));
+    e
+}
+
+pub async fn letter_status(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Option<LetterView>, AppError> {
+    Ok(state
+        .store
+        .last_letter(actor.account.id)
+        .await?
+        .map(|l| view(state, &l)))
+}
+
+pub async fn enter_letter_code(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+) -> Result<(), AppError> {
+    let Some(code) = normalise_letter_code(code) else {
+        return Err(AppError::field("code", "letter.code_format"));
+    };
+    let letter = state
+        .store
+        .last_letter(actor.account.id)
+        .await?
+        .ok_or_else(|| AppError::field("code", "letter.none"))?;
+    let now = state.now();
+    if letter.used_at.is_some() {
+        return Err(AppError::field("code", "otp.already_used"));
+    }
+    if now > letter.expires_at {
+        return Err(AppError::field("code", "letter.expired"));
+    }
+    if letter.attempts >= state.letters.max_attempts {
+        let mut e = AppError::field("code", "otp.too_many_attempts");
+        e.status = StatusCode::TOO_MANY_REQUESTS;
+        return Err(e);
+    }
+    if !tokens::same(&tokens::code_hash(letter.id, &code), &letter.code_hash) {
+        match state
+            .store
+            .letter_wrong_code(letter.id, letter.attempts)
+            .await
+        {
+            Ok(()) | Err(store::StoreError::Stale) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let left = state
+            .letters
+            .max_attempts
+            .saturating_sub(letter.attempts + 1);
+        return Err(AppError::field("code", "otp.wrong").arg("attempts", left));
+    }
+    let n = notice::job(
+        actor.account.id,
+        "msg-confirmed-subject",
+        "msg-confirmed-body",
+        Vec::new(),
+        format!("confirmed:{}", actor.account.id),
+        now,
+    );
+    match state
+        .store
+        .confirm_by_letter(letter.id, letter.attempts, n, now)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(store::StoreError::Stale) => Err(AppError::field("code", "otp.already_used")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The text of a letter as printed and posted.
+pub fn letter_text(address: &str, code: &str) -> String {
+    format!(
+        "ЗАКАЗНОЕ ПИСЬМО\nКому: {address}\n\nКод подтверждения личности для портала migportal:\n\n    {} {}\n\n\
+         Войдите в личный кабинет, откройте «Подтверждение личности» и введите код.\n\
+         Код действует 90 дней. Никому не сообщайте этот код.\n",
+        &code[..5.min(code.len())],
+        &code[5.min(code.len())..]
+    )
+}
