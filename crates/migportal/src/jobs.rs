@@ -113,15 +113,52 @@ impl JobHandler for Notify {
         else {
             return Ok(());
         };
-        let lang = Lang::parse(&n.lang).unwrap_or_default();
-        let (channel, to) = match (&account.phone, &account.email) {
-            (_, Some(email)) => ("email", email.clone()),
-            (Some(phone), None) => ("sms", phone.clone()),
-            (None, None) => return Ok(()),
-        };
-        let Some((channel, sender)) = self.senders.get(channel) else {
+        let Some(channel) = &n.channel else {
+            // Fan out: one job per channel the person wants, so a retry of
+            // one channel never repeats another.
+            let prefs = self
+                .store
+                .notification_prefs(n.account_id)
+                .await
+                .map_err(temporary)?;
+            let wanted = |c: &str| {
+                n.kind == "security"
+                    || prefs
+                        .iter()
+                        .find(|p| p.kind == n.kind && p.channel == c)
+                        .is_none_or(|p| p.enabled)
+            };
+            let now = job.id.get_timestamp().map_or(0, |t| {
+                let (s, ns) = t.to_unix();
+                i64::try_from(s).unwrap_or(0) * 1000 + i64::from(ns / 1_000_000)
+            });
+            for (c, has) in [
+                ("email", account.email.is_some()),
+                ("sms", account.phone.is_some()),
+            ] {
+                if has && wanted(c) {
+                    let mut one = web::service::notice::Notice {
+                        channel: Some(c.to_owned()),
+                        ..n.clone()
+                    };
+                    one.args = n.args.clone();
+                    let text = serde_json::to_string(&one)
+                        .map_err(|e| JobError::Permanent(e.to_string()))?;
+                    let child = store::NewJob::now(store::job_kind::NOTIFY, text, now)
+                        .dedup(format!("notice:{}:{c}", job.id));
+                    self.store.enqueue(child, now).await.map_err(temporary)?;
+                }
+            }
             return Ok(());
         };
+        let to = match channel.as_str() {
+            "email" => account.email.clone(),
+            _ => account.phone.clone(),
+        };
+        let (Some(to), Some((channel, sender))) = (to, self.senders.get(channel)) else {
+            return Ok(());
+        };
+        let lang = Lang::parse(&n.lang).unwrap_or_default();
         let message = OutgoingMessage {
             channel,
             to,

@@ -285,6 +285,44 @@ pub trait LetterStore {
 }
 
 #[async_trait]
+pub trait ProfileStore {
+    async fn addresses(&self, account_id: Uuid) -> Result<Vec<Address>>;
+    /// Sets one address (by its kind); audited.
+    async fn save_address(&self, account_id: Uuid, address: Address, now: i64) -> Result<()>;
+    async fn notification_prefs(&self, account_id: Uuid) -> Result<Vec<NotificationPref>>;
+    /// Replaces the given preferences; audited as a security-relevant change.
+    async fn save_notification_prefs(
+        &self,
+        account_id: Uuid,
+        prefs: Vec<NotificationPref>,
+        notice: NewJob,
+        now: i64,
+    ) -> Result<()>;
+    /// Sets a newly proven contact after its code was accepted (the challenge
+    /// is consumed in the same transaction); `Conflict` if someone else has it.
+    async fn set_contact(
+        &self,
+        challenge_id: Uuid,
+        seen_attempts: u32,
+        kind: &str,
+        value: &str,
+        notice: NewJob,
+        now: i64,
+    ) -> Result<()>;
+    /// A person registered at a service centre: account, identity data,
+    /// confirmed level and the first-login code, in one transaction.
+    async fn register_at_centre(
+        &self,
+        account: NewAccount,
+        identity: NewIdentity,
+        first_login: NewChallenge,
+        deliver: NewJob,
+        by: &StaffActor,
+        now: i64,
+    ) -> Result<()>;
+}
+
+#[async_trait]
 pub trait Health {
     /// Which backend this is: "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
@@ -297,6 +335,7 @@ pub trait Store:
     + AuditStore
     + StaffStore
     + LetterStore
+    + ProfileStore
     + SessionStore
     + IdentityStore
     + JobStore
@@ -313,6 +352,7 @@ impl<T> Store for T where
         + AuditStore
         + StaffStore
         + LetterStore
+        + ProfileStore
         + SessionStore
         + IdentityStore
         + JobStore

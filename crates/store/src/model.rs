@@ -301,3 +301,24 @@ pub struct PostItem {
     pub sealed_body: Vec<u8>,
     pub queued_at: i64,
 }
+
+/// A stored address of a person (`registration` or `postal`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    pub kind: String,
+    /// Two-digit code of the region (subject of the federation).
+    pub region_code: String,
+    pub postcode: String,
+    pub region: String,
+    pub city: String,
+    pub street: String,
+    pub house: String,
+    pub flat: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationPref {
+    pub kind: String,
+    pub channel: String,
+    pub enabled: bool,
+}

@@ -58,3 +58,4 @@ shared::impl_job_store!(PgStore);
 shared::impl_misc_stores!(PgStore);
 shared::impl_staff_store!(PgStore);
 shared::impl_letter_store!(PgStore);
+shared::impl_profile_store!(PgStore);

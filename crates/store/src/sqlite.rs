@@ -71,3 +71,4 @@ shared::impl_job_store!(SqliteStore);
 shared::impl_misc_stores!(SqliteStore);
 shared::impl_staff_store!(SqliteStore);
 shared::impl_letter_store!(SqliteStore);
+shared::impl_profile_store!(SqliteStore);

@@ -907,3 +907,133 @@ async fn letters_one_a_month_printed_posted_and_used_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn profile_addresses_preferences_contacts_and_centre_registration() {
+    each_backend(|s| async move {
+        let mut a = account(Some("+79161234567"), None);
+        a.status = AccountStatus::Active;
+        let id = a.id;
+        s.create_account(a, None, 1).await.unwrap();
+        let addr = |kind: &str, city: &str| Address {
+            kind: kind.into(),
+            region_code: "77".into(),
+            postcode: "119021".into(),
+            region: "г. Москва".into(),
+            city: city.into(),
+            street: "ул. Тимура Фрунзе".into(),
+            house: "11".into(),
+            flat: String::new(),
+        };
+        s.save_address(id, addr("registration", "Москва"), 2)
+            .await
+            .unwrap();
+        s.save_address(id, addr("registration", "Зеленоград"), 3)
+            .await
+            .unwrap();
+        s.save_address(id, addr("postal", "Москва"), 3)
+            .await
+            .unwrap();
+        let got = s.addresses(id).await.unwrap();
+        assert_eq!(
+            got.iter()
+                .map(|a| (a.kind.as_str(), a.city.as_str()))
+                .collect::<Vec<_>>(),
+            [("postal", "Москва"), ("registration", "Зеленоград")]
+        );
+
+        let pref = |k: &str, c: &str, e| NotificationPref {
+            kind: k.into(),
+            channel: c.into(),
+            enabled: e,
+        };
+        s.save_notification_prefs(id, vec![pref("identity", "sms", false)], job("n", 4), 4)
+            .await
+            .unwrap();
+        s.save_notification_prefs(
+            id,
+            vec![
+                pref("identity", "sms", true),
+                pref("messages", "email", false),
+            ],
+            job("n", 5),
+            5,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            s.notification_prefs(id).await.unwrap(),
+            vec![
+                pref("identity", "sms", true),
+                pref("messages", "email", false)
+            ]
+        );
+
+        let mut ch = challenge(id);
+        ch.purpose = "add_contact".into();
+        ch.destination = "new@example.ru".into();
+        let ch_id = ch.id;
+        s.start_challenge(ch, None, 6).await.unwrap();
+        s.set_contact(ch_id, 0, "email", "new@example.ru", job("n", 7), 7)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get_account(id).await.unwrap().unwrap().email.as_deref(),
+            Some("new@example.ru")
+        );
+        assert!(matches!(
+            s.set_contact(ch_id, 0, "email", "x@example.ru", job("n", 8), 8)
+                .await,
+            Err(StoreError::Stale)
+        ));
+
+        // Registration at a service centre: all or nothing.
+        let by = StaffActor {
+            id,
+            role: Role::Operator,
+            office_id: None,
+        };
+        let mut person = account(Some("+79169998877"), None);
+        person.status = AccountStatus::Active;
+        person.level = AssuranceLevel::Confirmed;
+        let pid = person.id;
+        let mut first = challenge(pid);
+        first.purpose = "reset".into();
+        s.register_at_centre(
+            person,
+            identity(pid, "LX"),
+            first,
+            job(job_kind::DELIVER_CODE, 9),
+            &by,
+            9,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            s.get_account(pid).await.unwrap().unwrap().level,
+            AssuranceLevel::Confirmed
+        );
+        assert_eq!(
+            s.get_identity(pid).await.unwrap().unwrap().state,
+            VerificationState::Pending
+        );
+        // The same SNILS again fails whole: no account is left behind.
+        let mut again = account(Some("+79169998866"), None);
+        again.status = AccountStatus::Active;
+        let again_id = again.id;
+        let err = s
+            .register_at_centre(
+                again,
+                identity(again_id, "LX"),
+                challenge(again_id),
+                job("d", 10),
+                &by,
+                10,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict("snils")), "{err:?}");
+        assert!(s.get_account(again_id).await.unwrap().is_none());
+    })
+    .await;
+}

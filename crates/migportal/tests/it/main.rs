@@ -12,5 +12,6 @@ mod confirmation;
 mod instances;
 mod ops;
 mod pages;
+mod profile;
 mod staff;
 mod support;

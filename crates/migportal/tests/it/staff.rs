@@ -11,7 +11,7 @@ fn now_ms() -> i64 {
 }
 
 /// Logs a demo staff member in through the back office, enrolling TOTP.
-async fn staff_token(app: &TestApp, email: &str, password: &str) -> (String, Vec<String>) {
+pub async fn staff_token(app: &TestApp, email: &str, password: &str) -> (String, Vec<String>) {
     let (status, body) = app
         .post(
             "/staff/sessions",

@@ -125,6 +125,29 @@ CREATE TABLE outbound_post (
     exported_at BIGINT
 );
 
+-- Profile: addresses forms are pre-filled from, and notification preferences.
+CREATE TABLE addresses (
+    account_id UUID NOT NULL REFERENCES accounts(id),
+    kind TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    postcode TEXT NOT NULL,
+    region TEXT NOT NULL,
+    city TEXT NOT NULL,
+    street TEXT NOT NULL,
+    house TEXT NOT NULL,
+    flat TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, kind)
+);
+
+CREATE TABLE notification_prefs (
+    account_id UUID NOT NULL REFERENCES accounts(id),
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    enabled BOOLEAN NOT NULL,
+    PRIMARY KEY (account_id, kind, channel)
+);
+
 CREATE TABLE login_failures (
     login_key TEXT PRIMARY KEY,
     failures BIGINT NOT NULL,

@@ -23,9 +23,7 @@ macro_rules! impl_identity_store {
                      key_id = $5, sealed = $6, masked = $7, state = 'pending', failure_reason = NULL, \
                      submitted_at = $8, checked_at = NULL WHERE account_id = $1"
                 } else {
-                    "INSERT INTO identities (account_id, version, document_kind, snils_lookup, key_id, \
-                     sealed, masked, state, failure_reason, submitted_at, checked_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', NULL, $8, NULL)"
+$crate::shared::INSERT_IDENTITY
                 };
                 sqlx::query(sql)
                     .bind(account_id)

@@ -7,6 +7,7 @@ mod identity;
 mod jobs;
 mod letters;
 mod misc;
+mod profile;
 mod sessions;
 mod staff;
 
@@ -15,6 +16,7 @@ pub(crate) use identity::impl_identity_store;
 pub(crate) use jobs::impl_job_store;
 pub(crate) use letters::{impl_letter_store, letter_from_row};
 pub(crate) use misc::impl_misc_stores;
+pub(crate) use profile::impl_profile_store;
 pub(crate) use sessions::impl_session_store;
 pub(crate) use staff::{account_from_row, impl_staff_store};
 
@@ -23,6 +25,10 @@ use domain::account::{AccountStatus, AssuranceLevel, Role};
 
 pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, seq, at, actor_id, actor_role, office_id, \
      action, subject_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+pub(crate) const INSERT_IDENTITY: &str = "INSERT INTO identities (account_id, version, document_kind, snils_lookup, key_id, \
+     sealed, masked, state, failure_reason, submitted_at, checked_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', NULL, $8, NULL)";
 
 pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, payload, dedup_key, run_at, attempts, max_attempts, created_at) \
      VALUES ($1, $2, $3, $4, $5, 0, $6, $7) ON CONFLICT (dedup_key) DO NOTHING";

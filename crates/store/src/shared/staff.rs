@@ -245,13 +245,13 @@ macro_rules! impl_staff_store {
             async fn search_audit(&self, f: &$crate::AuditFilter, limit: u32) -> $crate::Result<Vec<$crate::AuditEvent>> {
                 // Fixed text with optional filters: NULL parameters switch a condition off.
                 let sql = sqlx::AssertSqlSafe(format!(
-                    "{} WHERE ($1 IS NULL OR seq < $1) AND ($2 IS NULL OR action LIKE $2) \
+                    "{} WHERE ($1 IS NULL OR seq < $1) AND ($2 IS NULL OR action LIKE $2 ESCAPE '!') \
                      AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR subject_id = $4) ORDER BY seq DESC LIMIT $5",
                     $crate::shared::SELECT_AUDIT
                 ));
                 let rows = sqlx::query(sql)
                     .bind(f.before_seq)
-                    .bind(f.action_prefix.as_ref().map(|p| format!("{}%", p.replace(['%', '_'], ""))))
+                    .bind(f.action_prefix.as_ref().map(|p| format!("{}%", p.replace('!', "!!").replace('%', "!%").replace('_', "!_"))))
                     .bind(f.actor_id)
                     .bind(f.subject_id)
                     .bind(i64::from(limit))

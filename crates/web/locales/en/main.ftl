@@ -342,3 +342,12 @@ confirm-signature-start = Get a request to sign
 confirm-signature-lead = Sign this string (base64) with your signature key and paste the signature and the certificate (PEM) below. The request is valid for 5 minutes.
 field-signature = Signature (base64)
 field-certificate = Certificate and chain (PEM)
+
+## Profile
+msg-profile-subject = Account data changed
+msg-notifications-changed = The notification settings of your migportal account were changed.
+msg-contact-changed = A new contact was linked to your migportal account. If it was not you, contact a service centre.
+purpose-office_case = a case at the office
+err-region-code-format = The region code is 2 digits, for example 77
+err-notifications-unknown = Unknown notification kind or channel
+err-notifications-security-required = Security notifications cannot be switched off

@@ -342,3 +342,12 @@ confirm-signature-start = Получить запрос для подписи
 confirm-signature-lead = Подпишите эту строку (base64) своим ключом электронной подписи и вставьте подпись и сертификат (PEM) ниже. Запрос действует 5 минут.
 field-signature = Подпись (base64)
 field-certificate = Сертификат и цепочка (PEM)
+
+## Profile
+msg-profile-subject = Изменение данных учётной записи
+msg-notifications-changed = Настройки уведомлений вашей учётной записи migportal изменены.
+msg-contact-changed = К вашей учётной записи migportal привязан новый контакт. Если это были не вы, обратитесь в центр обслуживания.
+purpose-office_case = обращение в подразделение
+err-region-code-format = Код региона — 2 цифры, например 77
+err-notifications-unknown = Неизвестный вид уведомлений или канал
+err-notifications-security-required = Уведомления о безопасности отключить нельзя

@@ -6,6 +6,7 @@ mod confirmation;
 mod json;
 mod me;
 pub mod problem;
+mod profile;
 mod second_factor;
 mod security;
 mod staff;
@@ -49,6 +50,15 @@ pub fn router() -> Router<AppState> {
                 .delete(second_factor::disable),
         )
         .route("/me/data-access", get(staff::my_access_log))
+        .route("/me/profile", get(profile::get))
+        .route("/me/profile/addresses/{kind}", put(profile::put_address))
+        .route("/me/profile/notifications", put(profile::put_notifications))
+        .route("/me/profile/contacts", post(profile::add_contact))
+        .route(
+            "/me/profile/contacts/{challenge_id}",
+            post(profile::confirm_contact),
+        )
+        .route("/office/people/{id}", get(profile::office_person))
         .route(
             "/me/confirmation/signature-challenges",
             post(confirmation::signature_challenge),
@@ -81,7 +91,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/staff/{id}", put(staff::update_staff))
         .route("/audit", get(staff::audit))
-        .route("/operator/people", get(staff::find_person))
+        .route(
+            "/operator/people",
+            get(staff::find_person).post(profile::register_person),
+        )
         .route(
             "/operator/people/{id}/confirmation",
             post(staff::confirm_person),

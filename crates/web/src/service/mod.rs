@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod confirmation;
 pub mod identity;
 pub mod notice;
+pub mod profile;
 pub mod second_factor;
 pub mod security;
 pub mod staff;

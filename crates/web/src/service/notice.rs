@@ -13,6 +13,24 @@ pub struct Notice {
     #[serde(default)]
     pub args: Vec<(String, String)>,
     pub lang: String,
+    /// What it is about, for the person's preferences (`security`, `identity`, …).
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    /// Set when the notice was fanned out to one channel.
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+fn default_kind() -> String {
+    "security".into()
+}
+
+/// The preference kind a message belongs to.
+pub fn kind_of(subject_key: &str) -> &'static str {
+    match subject_key {
+        "msg-identity-subject" | "msg-confirmed-subject" => "identity",
+        _ => "security",
+    }
 }
 
 /// A notice job; `dedup` makes one event produce one notice, whatever retries happen.
@@ -30,6 +48,8 @@ pub fn job(
         body_key: body_key.into(),
         args,
         lang: crate::i18n::Lang::Ru.code().into(),
+        kind: kind_of(subject_key).into(),
+        channel: None,
     };
     let payload = serde_json::to_string(&n).unwrap_or_default();
     NewJob::now(job_kind::NOTIFY, payload, now).dedup(dedup)

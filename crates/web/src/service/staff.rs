@@ -654,3 +654,250 @@ pub async fn my_access_log(state: &AppState, actor: &Actor) -> Result<Vec<Access
     }
     Ok(out)
 }
+
+// ---------------------------------------------------------------- office staff
+
+/// An officer or head of office looks at a person of their office's
+/// territory (by the person's registration address). Anyone else's person is
+/// "not found", and the attempt is audited; an allowed read is recorded in
+/// the person's access log.
+pub async fn office_person(
+    state: &AppState,
+    staff: &Staff,
+    person: Uuid,
+) -> Result<PersonCard, AppError> {
+    let who = staff
+        .require(state, &[Role::Officer, Role::HeadOfOffice], "office.person")
+        .await?;
+    let office = match who.office_id {
+        Some(id) => state
+            .store
+            .list_offices()
+            .await?
+            .into_iter()
+            .find(|o| o.id == id),
+        None => None,
+    };
+    let account = state
+        .store
+        .get_account(person)
+        .await?
+        .filter(|a| a.role == Role::Applicant);
+    let region = match &account {
+        Some(a) => state
+            .store
+            .addresses(a.id)
+            .await?
+            .into_iter()
+            .find(|x| x.kind == "registration")
+            .map(|x| x.region_code),
+        None => None,
+    };
+    // District-level codes ("50-012") would need the district of the address,
+    // which is not collected yet; region codes decide.
+    let in_territory =
+        matches!((&office, &region), (Some(o), Some(r)) if o.territory.iter().any(|t| t == r));
+    let (Some(account), Some(office), true) = (account, office, in_territory) else {
+        state
+            .store
+            .audit_staff(
+                &who,
+                "access.denied_other_office",
+                Some(person),
+                "",
+                state.now(),
+            )
+            .await?;
+        return Err(AppError::not_found());
+    };
+    let identity = state.store.get_identity(account.id).await?;
+    let reference = format!("office:{}", office.code);
+    state
+        .store
+        .record_access(DataAccess {
+            id: Uuid::now_v7(),
+            person_id: account.id,
+            staff_id: who.id,
+            staff_role: who.role.as_str().to_owned(),
+            office_id: who.office_id,
+            at: state.now(),
+            purpose: "office_case".into(),
+            reference: reference.clone(),
+        })
+        .await?;
+    Ok(PersonCard {
+        id: account.id,
+        surname: account.surname,
+        given_name: account.given_name,
+        patronymic: account.patronymic,
+        level: account.level,
+        identity_state: identity
+            .as_ref()
+            .map_or(domain::account::VerificationState::NotSubmitted, |i| {
+                i.state
+            }),
+        documents: identity.map(|i| i.masked),
+        request: reference,
+    })
+}
+
+// ---------------------------------------------------------------- registration at a service centre
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CentreRegistration {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// The person's documents, checked by the operator in hand.
+    pub identity: domain::identity::IdentityForm,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CentreRegistered {
+    pub id: Uuid,
+    /// The person sets a password with the code sent to their contact
+    /// (`/password-reset/{first_login}`).
+    pub first_login: Uuid,
+}
+
+/// An operator registers a person from scratch: the account is confirmed at
+/// once (the passport was seen), the data is still checked with the
+/// registries, and the person receives a first-login code.
+pub async fn register_person(
+    state: &AppState,
+    staff: &Staff,
+    input: &CentreRegistration,
+) -> Result<CentreRegistered, AppError> {
+    let who = staff
+        .require(state, &[Role::Operator], "people.register")
+        .await?;
+    let now = state.now();
+    let mut errors = Vec::new();
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+    let contact = match (blank(&input.phone), blank(&input.email)) {
+        (false, true) => Phone::parse(input.phone.as_deref().unwrap_or(""))
+            .map(|p| ("sms", p.as_str().to_owned(), p.masked()))
+            .map_err(|e| {
+                errors.push(FieldError {
+                    field: "phone",
+                    code: e.code,
+                })
+            })
+            .ok(),
+        (true, false) => Email::parse(input.email.as_deref().unwrap_or(""))
+            .map(|m| ("email", m.as_str().to_owned(), m.masked()))
+            .map_err(|e| {
+                errors.push(FieldError {
+                    field: "email",
+                    code: e.code,
+                })
+            })
+            .ok(),
+        (true, true) => {
+            errors.push(FieldError {
+                field: "contact",
+                code: "contact.required",
+            });
+            None
+        }
+        (false, false) => {
+            errors.push(FieldError {
+                field: "contact",
+                code: "contact.one_only",
+            });
+            None
+        }
+    };
+    let data = match input.identity.validate(super::today(now)) {
+        Ok(d) => Some(d),
+        Err(errs) => {
+            errors.extend(errs);
+            None
+        }
+    };
+    let (Some((channel, to, masked)), Some(data), true) = (contact, data, errors.is_empty()) else {
+        return Err(AppError::invalid(errors));
+    };
+    let lookup = match (&data.snils, &data.document) {
+        (Some(s), _) => state.vault.lookup("snils", s),
+        (
+            None,
+            DocumentData::ForeignPassport {
+                number, country, ..
+            },
+        ) => state
+            .vault
+            .lookup("foreign_passport", &format!("{country}:{number}")),
+        (None, DocumentData::RussianPassport { .. }) => {
+            return Err(AppError::field("snils", "snils.required"));
+        }
+    };
+    let sealed = state
+        .vault
+        .seal(&serde_json::to_vec(&data).map_err(AppError::internal)?)
+        .map_err(AppError::internal)?;
+    let password = crate::security::password::hash(
+        crate::security::tokens::new_token(),
+        state.config.password_cost,
+    )
+    .await
+    .map_err(AppError::internal)?;
+    let id = Uuid::now_v7();
+    let first_login = Uuid::now_v7();
+    let code = domain::otp::code_from_random(rand::random());
+    let deliver = super::accounts::delivery_job(
+        state,
+        first_login,
+        channel,
+        &to,
+        &code,
+        crate::i18n::Lang::Ru,
+        now,
+    )?;
+    let (phone, email) = if channel == "sms" {
+        (Some(to.clone()), None)
+    } else {
+        (None, Some(to.clone()))
+    };
+    state
+        .store
+        .register_at_centre(
+            store::NewAccount {
+                id,
+                surname: data.surname.clone(),
+                given_name: data.given_name.clone(),
+                patronymic: data.patronymic.clone(),
+                phone,
+                email,
+                password_hash: password,
+                status: AccountStatus::Active,
+                level: domain::account::AssuranceLevel::Confirmed,
+                role: Role::Applicant,
+                office_id: None,
+            },
+            store::NewIdentity {
+                account_id: id,
+                surname: data.surname.clone(),
+                given_name: data.given_name.clone(),
+                patronymic: data.patronymic.clone(),
+                document_kind: data.document.kind().to_owned(),
+                snils_lookup: lookup,
+                key_id: state.vault.key_id().to_owned(),
+                sealed,
+                masked: data.masked(),
+            },
+            store::NewChallenge {
+                id: first_login,
+                account_id: id,
+                purpose: "reset".into(),
+                channel: channel.into(),
+                destination: masked,
+                code_hash: crate::security::tokens::code_hash(first_login, &code),
+            },
+            deliver,
+            &who,
+            now,
+        )
+        .await?;
+    Ok(CentreRegistered { id, first_login })
+}

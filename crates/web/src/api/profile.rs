@@ -1,0 +1,99 @@
+use super::ApiJson;
+use crate::error::AppError;
+use crate::service::profile::{self, AddressInput, PrefInput};
+use crate::service::staff::{self, CentreRegistration, Staff};
+use crate::session::Actor;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub async fn get(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!(profile::profile(&state, &actor).await?)))
+}
+
+pub async fn put_address(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(kind): Path<String>,
+    ApiJson(b): ApiJson<AddressInput>,
+) -> Result<StatusCode, AppError> {
+    profile::save_address(&state, &actor, &kind, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrefsBody {
+    notifications: Vec<PrefInput>,
+}
+
+pub async fn put_notifications(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(b): ApiJson<PrefsBody>,
+) -> Result<StatusCode, AppError> {
+    profile::save_notifications(&state, &actor, &b.notifications).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactBody {
+    contact: String,
+}
+
+pub async fn add_contact(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    actor: Actor,
+    ApiJson(b): ApiJson<ContactBody>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let id = profile::start_add_contact(
+        &state,
+        &actor,
+        &b.contact,
+        crate::pages::request_lang(&headers),
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "challenge_id": id }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    code: String,
+}
+
+pub async fn confirm_contact(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(raw): Path<String>,
+    ApiJson(b): ApiJson<CodeBody>,
+) -> Result<StatusCode, AppError> {
+    let id = uuid::Uuid::parse_str(&raw).map_err(|_| AppError::not_found())?;
+    profile::confirm_add_contact(&state, &actor, id, &b.code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn office_person(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let id = uuid::Uuid::parse_str(&raw).map_err(|_| AppError::not_found())?;
+    Ok(Json(json!(staff::office_person(&state, &s, id).await?)))
+}
+
+pub async fn register_person(
+    State(state): State<AppState>,
+    s: Staff,
+    ApiJson(b): ApiJson<CentreRegistration>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(json!(staff::register_person(&state, &s, &b).await?)),
+    ))
+}
