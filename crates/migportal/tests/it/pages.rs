@@ -420,3 +420,85 @@ async fn a_verified_person_orders_a_confirmation_letter_in_the_browser() {
     assert!(html.contains("Сотрудники не обращались"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn profile_page_saves_addresses_and_preferences() {
+    let app = TestApp::spawn("sqlite").await;
+    let api_token = app.applicant("+79161234567", "Иванов", "Иван", None).await;
+    let (_, html) = page(&app, "/login").await;
+    let token = csrf_of(&html);
+    submit(
+        &app,
+        "/login",
+        &[
+            ("csrf", &token),
+            ("login", "+79161234567"),
+            ("password", "Zelenyj-Slon-1985"),
+        ],
+    )
+    .await;
+    let (status, html) = page(&app, "/account/profile").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Адрес регистрации") && html.contains("type=\"checkbox\""));
+    let res = submit(
+        &app,
+        "/account/profile/addresses/registration",
+        &[
+            ("csrf", &token),
+            ("region_code", "7"),
+            ("postcode", "119021"),
+            ("region", "г. Москва"),
+            ("city", "Москва"),
+            ("street", "Фрунзе"),
+            ("house", "11"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(res.text().await.unwrap().contains("Код региона"));
+    let res = submit(
+        &app,
+        "/account/profile/addresses/registration",
+        &[
+            ("csrf", &token),
+            ("region_code", "77"),
+            ("postcode", "119021"),
+            ("region", "г. Москва"),
+            ("city", "Москва"),
+            ("street", "Фрунзе"),
+            ("house", "11"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&res), "/account/profile?saved=1");
+    // Only identity e-mails ticked: everything else off (but security).
+    let res = submit(
+        &app,
+        "/account/profile/notifications",
+        &[("csrf", &token), ("identity.email", "on")],
+    )
+    .await;
+    assert_eq!(location(&res), "/account/profile?saved=1");
+    let (_, p) = app
+        .with_token(reqwest::Method::GET, "/me/profile", &api_token, None)
+        .await;
+    let enabled: Vec<String> = p["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["enabled"] == true)
+        .map(|n| {
+            format!(
+                "{}.{}",
+                n["kind"].as_str().unwrap(),
+                n["channel"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        enabled,
+        ["security.email", "security.sms", "identity.email"]
+    );
+    assert_eq!(p["addresses"][0]["region_code"], "77");
+    app.stop().await;
+}

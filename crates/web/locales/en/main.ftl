@@ -351,3 +351,23 @@ purpose-office_case = a case at the office
 err-region-code-format = The region code is 2 digits, for example 77
 err-notifications-unknown = Unknown notification kind or channel
 err-notifications-security-required = Security notifications cannot be switched off
+
+## Profile page
+profile-title = Documents and data
+profile-item = Item
+profile-value = Value
+profile-address-registration = Registered address
+profile-address-postal = Postal address
+field-region-code = Region code (2 digits, for example 77)
+profile-save = Save
+profile-saved = Saved.
+profile-notifications = Notifications (security ones always arrive)
+notice-kind-security = Security
+notice-kind-identity = Identity checks and confirmation
+notice-kind-applications = Applications
+notice-kind-messages = Messages from the office
+notice-kind-reminders = Visit reminders
+channel-email = e-mail
+channel-sms = SMS
+profile-add-contact = Add a phone or e-mail
+profile-contact-code = We sent a code to the new contact. Enter it to link the contact to your account.

@@ -351,3 +351,23 @@ purpose-office_case = обращение в подразделение
 err-region-code-format = Код региона — 2 цифры, например 77
 err-notifications-unknown = Неизвестный вид уведомлений или канал
 err-notifications-security-required = Уведомления о безопасности отключить нельзя
+
+## Profile page
+profile-title = Документы и данные
+profile-item = Сведения
+profile-value = Значение
+profile-address-registration = Адрес регистрации
+profile-address-postal = Почтовый адрес
+field-region-code = Код региона (2 цифры, например 77)
+profile-save = Сохранить
+profile-saved = Сохранено.
+profile-notifications = Уведомления (о безопасности приходят всегда)
+notice-kind-security = Безопасность
+notice-kind-identity = Проверка и подтверждение личности
+notice-kind-applications = Заявления
+notice-kind-messages = Сообщения ведомства
+notice-kind-reminders = Напоминания о визитах
+channel-email = эл. почта
+channel-sms = СМС
+profile-add-contact = Добавить телефон или почту
+profile-contact-code = Мы отправили код на новый контакт. Введите его, чтобы привязать контакт к учётной записи.

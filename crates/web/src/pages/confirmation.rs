@@ -20,6 +20,7 @@ fn text_input(name: &'static str, label: String, multiline: bool) -> Input {
         label,
         value: String::new(),
         multiline,
+        checkbox: false,
     }
 }
 

@@ -7,6 +7,7 @@ mod confirmation;
 mod home;
 mod login;
 mod mailbox;
+mod profile;
 mod register;
 mod security;
 mod staff;
@@ -79,6 +80,20 @@ pub fn router() -> Router<AppState> {
         .route("/staff/admin/offices", post(staff::admin_office))
         .route("/staff/admin/staff", post(staff::admin_staff))
         .route("/account/data-access", get(staff::my_access))
+        .route("/account/profile", get(profile::overview))
+        .route(
+            "/account/profile/addresses/{kind}",
+            post(profile::save_address),
+        )
+        .route(
+            "/account/profile/notifications",
+            post(profile::save_notifications),
+        )
+        .route("/account/profile/contacts", post(profile::add_contact))
+        .route(
+            "/account/profile/contacts/{id}",
+            post(profile::confirm_contact),
+        )
         .route("/account/confirmation", get(confirmation::overview))
         .route(
             "/account/confirmation/letter",

@@ -17,6 +17,8 @@ pub struct Input {
     pub label: String,
     pub value: String,
     pub multiline: bool,
+    /// A checkbox, ticked when `value` is "on".
+    pub checkbox: bool,
 }
 
 pub struct SmallForm {
@@ -71,6 +73,7 @@ pub(super) fn input(
         label: ctx.lang.t(key),
         value: values.get(name).cloned().unwrap_or_default(),
         multiline: false,
+        checkbox: false,
     }
 }
 
@@ -293,12 +296,14 @@ pub async fn audit(
                 label: "actor id".into(),
                 value: q.get("actor").cloned().unwrap_or_default(),
                 multiline: false,
+                checkbox: false,
             },
             Input {
                 name: "subject",
                 label: "subject id".into(),
                 value: q.get("subject").cloned().unwrap_or_default(),
                 multiline: false,
+                checkbox: false,
             },
         ],
         submit: l.t("audit-filter"),
@@ -385,18 +390,21 @@ async fn admin_page(
                 label: l.t("field-office-code"),
                 value: values.get("code").cloned().unwrap_or_default(),
                 multiline: false,
+                checkbox: false,
             },
             Input {
                 name: "name",
                 label: "Название / Name".into(),
                 value: values.get("name").cloned().unwrap_or_default(),
                 multiline: false,
+                checkbox: false,
             },
             Input {
                 name: "address",
                 label: "Адрес / Address".into(),
                 value: values.get("address").cloned().unwrap_or_default(),
                 multiline: false,
+                checkbox: false,
             },
             Input {
                 name: "time_zone",
@@ -406,12 +414,14 @@ async fn admin_page(
                     .cloned()
                     .unwrap_or_else(|| "Europe/Moscow".into()),
                 multiline: false,
+                checkbox: false,
             },
             Input {
                 name: "territory",
                 label: "Территория / Territory (77, 50-012)".into(),
                 value: values.get("territory").cloned().unwrap_or_default(),
                 multiline: false,
+                checkbox: false,
             },
         ],
         submit: l.t("admin-offices"),
@@ -430,30 +440,35 @@ async fn admin_page(
                     .cloned()
                     .unwrap_or_else(|| "officer".into()),
                 multiline: false,
+                checkbox: false,
             },
             Input {
                 name: "email",
                 label: "E-mail".into(),
                 value: values.get("email").cloned().unwrap_or_default(),
                 multiline: false,
+                checkbox: false,
             },
             Input {
                 name: "surname",
                 label: l.t("field-surname"),
                 value: values.get("surname").cloned().unwrap_or_default(),
                 multiline: false,
+                checkbox: false,
             },
             Input {
                 name: "given_name",
                 label: l.t("field-given-name"),
                 value: values.get("given_name").cloned().unwrap_or_default(),
                 multiline: false,
+                checkbox: false,
             },
             Input {
                 name: "office_code",
                 label: l.t("field-office-code"),
                 value: values.get("office_code").cloned().unwrap_or_default(),
                 multiline: false,
+                checkbox: false,
             },
         ],
         submit: l.t("admin-staff"),
