@@ -206,13 +206,20 @@ pub trait StaffStore {
         account_id: Uuid,
         step: i64,
         recovery_hashes: Vec<String>,
+        notice: NewJob,
         now: i64,
     ) -> Result<()>;
     /// Records a used step; false if it (or a later one) was used already.
     async fn use_totp_step(&self, account_id: Uuid, step: i64) -> Result<bool>;
     /// Spends a recovery code; false if unknown or spent.
     async fn use_recovery_code(&self, account_id: Uuid, code_hash: &str, now: i64) -> Result<bool>;
-    async fn disable_totp(&self, account_id: Uuid, actor: Option<Uuid>, now: i64) -> Result<()>;
+    async fn disable_totp(
+        &self,
+        account_id: Uuid,
+        actor: Option<Uuid>,
+        notice: NewJob,
+        now: i64,
+    ) -> Result<()>;
     /// Records a staff read of a person's data, with its audit entry.
     async fn record_access(&self, access: DataAccess) -> Result<()>;
     /// The person's access log, newest first.

@@ -729,7 +729,7 @@ async fn staff_second_factor_access_log_and_confirmation() {
             s.get_totp(op).await.unwrap().unwrap().sealed_secret,
             vec![8; 20]
         );
-        s.enable_totp(op, 100, vec!["r1".into(), "r2".into()], 4)
+        s.enable_totp(op, 100, vec!["r1".into(), "r2".into()], job("n", 4), 4)
             .await
             .unwrap();
         assert!(matches!(

@@ -217,3 +217,77 @@ async fn password_reset_through_the_proven_phone() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_applicant_may_turn_on_a_second_factor() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let token = app.applicant(PHONE, "Осторожный", "Олег", None).await;
+        let (status, e) = app
+            .with_token(Method::POST, "/me/second-factor", &token, None)
+            .await;
+        assert_eq!(status, 201, "{e}");
+        let secret = e["secret"].as_str().unwrap().to_owned();
+        let (status, _) = app
+            .with_token(
+                Method::PUT,
+                "/me/second-factor",
+                &token,
+                Some(json!({"code": "000000"})),
+            )
+            .await;
+        assert_eq!(status, 422);
+        let code = web::service::second_factor::current_code(&secret, web::system_clock()).unwrap();
+        let (status, on) = app
+            .with_token(
+                Method::PUT,
+                "/me/second-factor",
+                &token,
+                Some(json!({"code": code})),
+            )
+            .await;
+        assert_eq!(status, 200, "{on}");
+        assert_eq!(on["recovery_codes"].as_array().unwrap().len(), 10);
+        wait_text(&app, "второй фактор", 1).await;
+
+        // Now a password alone is not enough.
+        let (status, step) = login_as(&app, "Firefox", PASSWORD).await;
+        assert_eq!(
+            (status, step["second_factor"].as_str()),
+            (202, Some("totp"))
+        );
+        let recovery = on["recovery_codes"][0].as_str().unwrap();
+        let (status, done) = app
+            .post(
+                &format!(
+                    "/sessions/second-factor/{}",
+                    step["challenge_id"].as_str().unwrap()
+                ),
+                json!({"code": recovery}),
+            )
+            .await;
+        assert_eq!(status, 201, "{done}");
+        // Turning it off needs a code too; then it is gone.
+        let (status, _) = app
+            .with_token(
+                Method::DELETE,
+                "/me/second-factor",
+                &token,
+                Some(json!({"code": "123456"})),
+            )
+            .await;
+        assert_eq!(status, 422);
+        let (status, _) = app
+            .with_token(
+                Method::DELETE,
+                "/me/second-factor",
+                &token,
+                Some(json!({"code": on["recovery_codes"][1]})),
+            )
+            .await;
+        assert_eq!(status, 204);
+        assert_eq!(login_as(&app, "Firefox", PASSWORD).await.0, 201);
+        app.stop().await;
+    })
+    .await;
+}

@@ -246,6 +246,18 @@ async fn authorisation_matrix() {
                 Some(json!({"passport": "4510123456"})),
                 [401, 403, 403, 409, 403, 403, 403],
             ),
+            (
+                Method::POST,
+                "/operator/people".into(),
+                Some(json!({})),
+                [401, 403, 403, 422, 403, 403, 403],
+            ),
+            (
+                Method::GET,
+                format!("/office/people/{some_id}"),
+                None,
+                [401, 404, 404, 403, 403, 403, 403],
+            ),
         ];
         for (method, path, body, expected) in &routes {
             for ((role, token), want) in tokens.iter().zip(expected) {

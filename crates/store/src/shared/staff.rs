@@ -52,7 +52,14 @@ macro_rules! impl_staff_store {
                 }))
             }
 
-            async fn enable_totp(&self, account_id: uuid::Uuid, step: i64, recovery_hashes: Vec<String>, now: i64) -> $crate::Result<()> {
+            async fn enable_totp(
+                &self,
+                account_id: uuid::Uuid,
+                step: i64,
+                recovery_hashes: Vec<String>,
+                notice: $crate::NewJob,
+                now: i64,
+            ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
                 let done = sqlx::query("UPDATE second_factors SET enabled = TRUE, last_step = $2 WHERE account_id = $1 AND enabled = FALSE")
                     .bind(account_id)
@@ -70,6 +77,7 @@ macro_rules! impl_staff_store {
                         .execute(&mut *tx)
                         .await?;
                 }
+                $crate::shared::enqueue!(tx, notice, now);
                 $crate::shared::audit!(tx, now, Some(account_id), "second_factor.enabled", Some(account_id), "totp");
                 tx.commit().await?;
                 Ok(())
@@ -100,10 +108,11 @@ macro_rules! impl_staff_store {
                 Ok(true)
             }
 
-            async fn disable_totp(&self, account_id: uuid::Uuid, actor: Option<uuid::Uuid>, now: i64) -> $crate::Result<()> {
+            async fn disable_totp(&self, account_id: uuid::Uuid, actor: Option<uuid::Uuid>, notice: $crate::NewJob, now: i64) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query("DELETE FROM second_factors WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
+                $crate::shared::enqueue!(tx, notice, now);
                 $crate::shared::audit!(tx, now, actor, "second_factor.disabled", Some(account_id), "");
                 tx.commit().await?;
                 Ok(())

@@ -371,3 +371,6 @@ channel-email = e-mail
 channel-sms = SMS
 profile-add-contact = Add a phone or e-mail
 profile-contact-code = We sent a code to the new contact. Enter it to link the contact to your account.
+msg-second-factor-subject = Second sign-in factor
+msg-second-factor-on = A second sign-in factor (authenticator app) was set up for your migportal account.
+msg-second-factor-off = The second sign-in factor of your migportal account was switched off. If it was not you, change your password.

@@ -65,10 +65,17 @@ pub async fn disable(
     }
     match second_factor::check(&state, actor.account.id, &b.code).await? {
         Checked::Ok { .. } => {
-            state
-                .store
-                .disable_totp(actor.account.id, Some(actor.account.id), state.now())
-                .await?;
+            let now = state.now();
+            let id = actor.account.id;
+            let notice = crate::service::notice::job(
+                id,
+                "msg-second-factor-subject",
+                "msg-second-factor-off",
+                Vec::new(),
+                format!("2fa-off:{id}:{now}"),
+                now,
+            );
+            state.store.disable_totp(id, Some(id), notice, now).await?;
             Ok(StatusCode::NO_CONTENT)
         }
         Checked::Wrong => Err(AppError::field("code", "otp.wrong").arg("attempts", "—")),

@@ -111,7 +111,19 @@ pub async fn check(state: &AppState, account_id: Uuid, code: &str) -> Result<Che
         };
         let codes = new_recovery_codes();
         let hashes = codes.iter().map(|c| recovery_hash(account_id, c)).collect();
-        return match state.store.enable_totp(account_id, step, hashes, now).await {
+        let notice = super::notice::job(
+            account_id,
+            "msg-second-factor-subject",
+            "msg-second-factor-on",
+            Vec::new(),
+            format!("2fa-on:{account_id}:{step}"),
+            now,
+        );
+        return match state
+            .store
+            .enable_totp(account_id, step, hashes, notice, now)
+            .await
+        {
             Ok(()) => Ok(Checked::Ok {
                 recovery_codes: Some(codes),
             }),
