@@ -209,6 +209,15 @@ pub trait StaffStore {
         notice: NewJob,
         now: i64,
     ) -> Result<()>;
+    /// Turns on the "code by SMS/e-mail" second factor with its recovery codes
+    /// (replacing a pending TOTP enrolment); `Stale` if a factor is enabled.
+    async fn enable_code_factor(
+        &self,
+        account_id: Uuid,
+        recovery_hashes: Vec<String>,
+        notice: NewJob,
+        now: i64,
+    ) -> Result<()>;
     /// Records a used step; false if it (or a later one) was used already.
     async fn use_totp_step(&self, account_id: Uuid, step: i64) -> Result<bool>;
     /// Spends a recovery code; false if unknown or spent.

@@ -250,6 +250,8 @@ pub struct StaffActor {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TotpRecord {
+    /// "totp" or "code".
+    pub method: String,
     pub key_id: String,
     pub sealed_secret: Vec<u8>,
     pub enabled: bool,

@@ -291,3 +291,78 @@ async fn an_applicant_may_turn_on_a_second_factor() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_code_by_sms_as_the_second_factor() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let token = app.applicant(PHONE, "Смс", "Семён", None).await;
+        let (status, on) = app
+            .with_token(Method::POST, "/me/second-factor/code", &token, None)
+            .await;
+        assert_eq!(status, 201, "{on}");
+        let (status, body) = app
+            .with_token(Method::POST, "/me/second-factor/code", &token, None)
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("second_factor.already_enabled"))
+        );
+
+        let (status, step) = login_as(&app, "Firefox", PASSWORD).await;
+        assert_eq!(
+            (
+                status,
+                step["second_factor"].as_str(),
+                step["destination"].as_str()
+            ),
+            (202, Some("code"), Some("+7 *** ***-66-66"))
+        );
+        let challenge = step["challenge_id"].as_str().unwrap();
+        let code = app.sms_code(PHONE, 1).await;
+        let (status, _) = app
+            .post(
+                &format!("/sessions/second-factor/{challenge}"),
+                json!({"code": "000000"}),
+            )
+            .await;
+        assert_eq!(status, 422);
+        let (status, done) = app
+            .post(
+                &format!("/sessions/second-factor/{challenge}"),
+                json!({"code": code}),
+            )
+            .await;
+        assert_eq!(status, 201, "{done}");
+        let (status, _) = app
+            .post(
+                &format!("/sessions/second-factor/{challenge}"),
+                json!({"code": code}),
+            )
+            .await;
+        assert_eq!(status, 422, "a login code works once");
+
+        // Off with the password.
+        let (status, _) = app
+            .with_token(
+                Method::DELETE,
+                "/me/second-factor",
+                &token,
+                Some(json!({"password": "wrong-password-1"})),
+            )
+            .await;
+        assert_eq!(status, 422);
+        let (status, _) = app
+            .with_token(
+                Method::DELETE,
+                "/me/second-factor",
+                &token,
+                Some(json!({"password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, 204);
+        assert_eq!(login_as(&app, "Firefox", PASSWORD).await.0, 201);
+        app.stop().await;
+    })
+    .await;
+}

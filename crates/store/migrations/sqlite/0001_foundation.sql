@@ -72,9 +72,11 @@ CREATE TABLE known_devices (
     PRIMARY KEY (account_id, device_key)
 );
 
--- TOTP second factor; the secret is sealed like other sensitive values.
+-- Second factor: "totp" (the secret sealed like other sensitive values) or
+-- "code" (a one-time code sent to the proven phone or e-mail; no secret).
 CREATE TABLE second_factors (
     account_id UUID PRIMARY KEY REFERENCES accounts(id),
+    method TEXT NOT NULL,
     key_id TEXT NOT NULL,
     sealed_secret BLOB NOT NULL,
     enabled BOOLEAN NOT NULL,

@@ -23,9 +23,9 @@ macro_rules! impl_staff_store {
         impl $crate::StaffStore for $store {
             async fn set_totp_pending(&self, account_id: uuid::Uuid, key_id: &str, sealed: Vec<u8>, now: i64) -> $crate::Result<()> {
                 let done = sqlx::query(
-                    "INSERT INTO second_factors (account_id, key_id, sealed_secret, enabled, last_step, created_at) \
-                     VALUES ($1, $2, $3, FALSE, 0, $4) ON CONFLICT (account_id) DO UPDATE SET \
-                     key_id = excluded.key_id, sealed_secret = excluded.sealed_secret, created_at = excluded.created_at \
+                    "INSERT INTO second_factors (account_id, method, key_id, sealed_secret, enabled, last_step, created_at) \
+                     VALUES ($1, 'totp', $2, $3, FALSE, 0, $4) ON CONFLICT (account_id) DO UPDATE SET \
+                     method = 'totp', key_id = excluded.key_id, sealed_secret = excluded.sealed_secret, created_at = excluded.created_at \
                      WHERE second_factors.enabled = FALSE",
                 )
                 .bind(account_id)
@@ -39,12 +39,13 @@ macro_rules! impl_staff_store {
 
             async fn get_totp(&self, account_id: uuid::Uuid) -> $crate::Result<Option<$crate::TotpRecord>> {
                 use sqlx::Row;
-                let row = sqlx::query("SELECT key_id, sealed_secret, enabled, last_step FROM second_factors WHERE account_id = $1")
+                let row = sqlx::query("SELECT method, key_id, sealed_secret, enabled, last_step FROM second_factors WHERE account_id = $1")
                     .bind(account_id)
                     .fetch_optional(&self.pool)
                     .await?;
                 let Some(r) = row else { return Ok(None) };
                 Ok(Some($crate::TotpRecord {
+                    method: r.try_get("method")?,
                     key_id: r.try_get("key_id")?,
                     sealed_secret: r.try_get("sealed_secret")?,
                     enabled: r.try_get("enabled")?,
@@ -79,6 +80,42 @@ macro_rules! impl_staff_store {
                 }
                 $crate::shared::enqueue!(tx, notice, now);
                 $crate::shared::audit!(tx, now, Some(account_id), "second_factor.enabled", Some(account_id), "totp");
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn enable_code_factor(
+                &self,
+                account_id: uuid::Uuid,
+                recovery_hashes: Vec<String>,
+                notice: $crate::NewJob,
+                now: i64,
+            ) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "INSERT INTO second_factors (account_id, method, key_id, sealed_secret, enabled, last_step, created_at) \
+                     VALUES ($1, 'code', '', $2, TRUE, 0, $3) ON CONFLICT (account_id) DO UPDATE SET \
+                     method = 'code', key_id = '', sealed_secret = excluded.sealed_secret, enabled = TRUE, created_at = excluded.created_at \
+                     WHERE second_factors.enabled = FALSE",
+                )
+                .bind(account_id)
+                .bind(Vec::<u8>::new())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err($crate::StoreError::Stale);
+                }
+                sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
+                for h in recovery_hashes {
+                    sqlx::query("INSERT INTO recovery_codes (account_id, code_hash, used_at) VALUES ($1, $2, NULL)")
+                        .bind(account_id)
+                        .bind(h)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                $crate::shared::enqueue!(tx, notice, now);
+                $crate::shared::audit!(tx, now, Some(account_id), "second_factor.enabled", Some(account_id), "code");
                 tx.commit().await?;
                 Ok(())
             }

@@ -374,3 +374,4 @@ profile-contact-code = We sent a code to the new contact. Enter it to link the c
 msg-second-factor-subject = Second sign-in factor
 msg-second-factor-on = A second sign-in factor (authenticator app) was set up for your migportal account.
 msg-second-factor-off = The second sign-in factor of your migportal account was switched off. If it was not you, change your password.
+second-factor-code-sent = We sent a sign-in code to { $destination }. Enter it, or a recovery code.

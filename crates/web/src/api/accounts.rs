@@ -119,12 +119,15 @@ async fn login_at(
         }
         accounts::LoginOutcome::SecondFactor {
             challenge_id,
+            method,
+            destination,
             enrolment,
         } => (
             StatusCode::ACCEPTED,
             Json(json!({
-                "second_factor": "totp",
+                "second_factor": method,
                 "challenge_id": challenge_id,
+                "destination": destination,
                 "enrolment": enrolment,
             })),
         ),

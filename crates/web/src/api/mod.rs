@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
                 .put(second_factor::finish)
                 .delete(second_factor::disable),
         )
+        .route("/me/second-factor/code", post(second_factor::enable_code))
         .route("/me/data-access", get(staff::my_access_log))
         .route("/me/profile", get(profile::get))
         .route("/me/profile/addresses/{kind}", put(profile::put_address))

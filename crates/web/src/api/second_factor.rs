@@ -37,7 +37,7 @@ pub async fn finish(
             "second_factor.already_enabled",
         ));
     }
-    match second_factor::check(&state, actor.account.id, &b.code).await? {
+    match second_factor::check(&state, actor.account.id, &b.code, None).await? {
         Checked::Ok { recovery_codes } => Ok(Json(
             json!({ "enabled": true, "recovery_codes": recovery_codes }),
         )),
@@ -45,13 +45,28 @@ pub async fn finish(
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DisableBody {
-    code: String,
+/// Turns on one-time codes by SMS / e-mail as the second factor.
+pub async fn enable_code(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let codes = second_factor::enable_code(&state, &actor.account).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "enabled": true, "method": "code", "recovery_codes": codes })),
+    ))
 }
 
-/// Turning the factor off needs a current code (or a recovery code).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisableBody {
+    /// A current TOTP code or a recovery code…
+    code: String,
+    /// …or the account's password.
+    password: String,
+}
+
+/// Turning the factor off needs the password, a current code or a recovery code.
 pub async fn disable(
     State(state): State<AppState>,
     actor: Actor,
@@ -63,7 +78,27 @@ pub async fn disable(
             "second_factor.mandatory",
         ));
     }
-    match second_factor::check(&state, actor.account.id, &b.code).await? {
+    let by_password = !b.password.is_empty() && {
+        let lookup = match (&actor.account.email, &actor.account.phone) {
+            (Some(e), _) => Some(store::LoginLookup::Email(e.clone())),
+            (None, Some(p)) => Some(store::LoginLookup::Phone(p.clone())),
+            _ => None,
+        };
+        let stored = match lookup {
+            Some(l) => state.store.find_auth(&l).await?.map(|a| a.password_hash),
+            None => None,
+        };
+        crate::security::password::verify(b.password.clone(), stored, state.config.password_cost)
+            .await
+    };
+    let checked = if by_password {
+        Checked::Ok {
+            recovery_codes: None,
+        }
+    } else {
+        second_factor::check(&state, actor.account.id, &b.code, None).await?
+    };
+    match checked {
         Checked::Ok { .. } => {
             let now = state.now();
             let id = actor.account.id;

@@ -178,8 +178,17 @@ async fn login_at(
         }
         Ok(LoginOutcome::SecondFactor {
             challenge_id,
+            destination,
             enrolment,
-        }) => second_factor_page(&ctx, challenge_id, enrolment, None, StatusCode::OK),
+            ..
+        }) => second_factor_page(
+            &ctx,
+            challenge_id,
+            enrolment,
+            destination,
+            None,
+            StatusCode::OK,
+        ),
         Err(err) => redisplay(&ctx, staff, &values, &err),
     }
 }
@@ -188,16 +197,20 @@ fn second_factor_page(
     ctx: &Ctx,
     challenge: Uuid,
     enrolment: Option<Enrolment>,
+    destination: Option<String>,
     err: Option<&AppError>,
     status: StatusCode,
 ) -> Response {
     let l = ctx.lang;
-    let lead = match &enrolment {
-        Some(e) => l.t_args(
+    let lead = match (&enrolment, destination) {
+        (Some(e), _) => l.t_args(
             "second-factor-enrol",
             &[("secret", e.secret.clone()), ("uri", e.otpauth_uri.clone())],
         ),
-        None => l.t("second-factor-lead"),
+        (None, Some(d)) if !d.is_empty() => {
+            l.t_args("second-factor-code-sent", &[("destination", d)])
+        }
+        _ => l.t("second-factor-lead"),
     };
     let mut form = FormView {
         action: format!("/login/second-factor/{challenge}"),
@@ -285,7 +298,14 @@ pub async fn second_factor_submit(
         Err(err) => {
             // A pending enrolment is shown again so the person can finish it.
             let enrolment = pending_enrolment(&state, id).await;
-            second_factor_page(&ctx, id, enrolment, Some(&err), err.status)
+            let destination = state
+                .store
+                .get_challenge(id)
+                .await
+                .ok()
+                .flatten()
+                .map(|c| c.destination);
+            second_factor_page(&ctx, id, enrolment, destination, Some(&err), err.status)
         }
     }
 }

@@ -384,6 +384,9 @@ pub enum LoginOutcome {
     /// without one yet, the enrolment to set it up first.
     SecondFactor {
         challenge_id: Uuid,
+        /// "totp", or "code" when a code was sent to `destination`.
+        method: &'static str,
+        destination: Option<String>,
         enrolment: Option<super::second_factor::Enrolment>,
     },
 }
@@ -469,8 +472,8 @@ pub async fn login(
         _ => {}
     }
     state.store.clear_login_failures(&key).await?;
-    let has_totp = super::second_factor::enabled(state, account.id).await?;
-    if !has_totp && entrance == Entrance::Public {
+    let method = super::second_factor::method(state, account.id).await?;
+    if method.is_none() && entrance == Entrance::Public {
         let (token, expires_at) = session::start(state, account.id, kind, user_agent).await?;
         return Ok(LoginOutcome::Session(LoggedIn {
             token,
@@ -478,18 +481,48 @@ pub async fn login(
             account_id: account.id,
         }));
     }
-    // Staff must have a second factor: set it up now if they have none.
-    let enrolment = if has_totp {
-        None
-    } else {
-        let full = state
-            .store
-            .get_account(account.id)
-            .await?
-            .ok_or_else(AppError::not_found)?;
-        Some(super::second_factor::enrol_start(state, &full).await?)
-    };
+    let full = state
+        .store
+        .get_account(account.id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let challenge_id = Uuid::now_v7();
+    let now = state.now();
+    // Staff must have a TOTP factor: set it up now if they have none.
+    let (method, enrolment, code_hash, destination, deliver) = match method.as_deref() {
+        Some("code") => {
+            let code = code_from_random(rand::random());
+            let (channel, to, masked) = match (&full.phone, &full.email) {
+                (Some(p), _) => (
+                    "sms",
+                    p.clone(),
+                    Phone::parse(p).map(|p| p.masked()).unwrap_or_default(),
+                ),
+                (None, Some(e)) => (
+                    "email",
+                    e.clone(),
+                    Email::parse(e).map(|e| e.masked()).unwrap_or_default(),
+                ),
+                (None, None) => return Err(AppError::internal("second factor without a contact")),
+            };
+            let job = delivery_job(state, challenge_id, channel, &to, &code, Lang::Ru, now)?;
+            (
+                "code",
+                None,
+                tokens::code_hash(challenge_id, &code),
+                Some(masked),
+                Some(job),
+            )
+        }
+        Some(_) => ("totp", None, String::new(), None, None),
+        None => (
+            "totp",
+            Some(super::second_factor::enrol_start(state, &full).await?),
+            String::new(),
+            None,
+            None,
+        ),
+    };
     state
         .store
         .start_challenge(
@@ -497,16 +530,18 @@ pub async fn login(
                 id: challenge_id,
                 account_id: account.id,
                 purpose: "login_2fa".into(),
-                channel: "totp".into(),
-                destination: String::new(),
-                code_hash: String::new(),
+                channel: method.into(),
+                destination: destination.clone().unwrap_or_default(),
+                code_hash,
             },
-            None,
-            state.now(),
+            deliver,
+            now,
         )
         .await?;
     Ok(LoginOutcome::SecondFactor {
         challenge_id,
+        method,
+        destination,
         enrolment,
     })
 }
@@ -547,26 +582,29 @@ pub async fn second_factor(
             return Err(err);
         }
     }
-    let recovery_codes = match super::second_factor::check(state, ch.account_id, code).await? {
-        super::second_factor::Checked::Ok { recovery_codes } => recovery_codes,
-        super::second_factor::Checked::Wrong => {
-            match state
-                .store
-                .challenge_wrong_code(challenge_id, ch.attempts)
-                .await
-            {
-                Ok(()) | Err(store::StoreError::Stale) => {}
-                Err(e) => return Err(e.into()),
+    let recovery_codes =
+        match super::second_factor::check(state, ch.account_id, code, Some((ch.id, &ch.code_hash)))
+            .await?
+        {
+            super::second_factor::Checked::Ok { recovery_codes } => recovery_codes,
+            super::second_factor::Checked::Wrong => {
+                match state
+                    .store
+                    .challenge_wrong_code(challenge_id, ch.attempts)
+                    .await
+                {
+                    Ok(()) | Err(store::StoreError::Stale) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                let verdict = state.otp.judge(&st, now, false);
+                let mut err = AppError::field("code", verdict.code());
+                match verdict {
+                    OtpVerdict::Wrong { attempts_left } => err = err.arg("attempts", attempts_left),
+                    _ => err.status = StatusCode::TOO_MANY_REQUESTS,
+                }
+                return Err(err);
             }
-            let verdict = state.otp.judge(&st, now, false);
-            let mut err = AppError::field("code", verdict.code());
-            match verdict {
-                OtpVerdict::Wrong { attempts_left } => err = err.arg("attempts", attempts_left),
-                _ => err.status = StatusCode::TOO_MANY_REQUESTS,
-            }
-            return Err(err);
-        }
-    };
+        };
     match state
         .store
         .confirm_challenge(challenge_id, ch.attempts, now)

@@ -98,13 +98,29 @@ pub enum Checked {
     Wrong,
 }
 
-/// Checks a TOTP code (finishing a pending enrolment) or a recovery code.
-pub async fn check(state: &AppState, account_id: Uuid, code: &str) -> Result<Checked, AppError> {
+/// Checks a TOTP code (finishing a pending enrolment), the code sent for a
+/// login `challenge` (method "code"), or a recovery code.
+pub async fn check(
+    state: &AppState,
+    account_id: Uuid,
+    code: &str,
+    challenge: Option<(Uuid, &str)>,
+) -> Result<Checked, AppError> {
     let Some(record) = state.store.get_totp(account_id).await? else {
         return Ok(Checked::Wrong);
     };
-    let secret = secret_of(state, &record).await?;
     let now = state.now();
+    if record.method == "code" {
+        if let (Some((id, hash)), Some(typed)) = (challenge, domain::otp::normalise_code(code))
+            && crate::security::tokens::same(&crate::security::tokens::code_hash(id, &typed), hash)
+        {
+            return Ok(Checked::Ok {
+                recovery_codes: None,
+            });
+        }
+        return recovery(state, account_id, code, now).await;
+    }
+    let secret = secret_of(state, &record).await?;
     if !record.enabled {
         let Some(step) = totp::verify(&secret, code, now, 0) else {
             return Ok(Checked::Wrong);
@@ -140,6 +156,15 @@ pub async fn check(state: &AppState, account_id: Uuid, code: &str) -> Result<Che
             Checked::Wrong
         });
     }
+    recovery(state, account_id, code, now).await
+}
+
+async fn recovery(
+    state: &AppState,
+    account_id: Uuid,
+    code: &str,
+    now: i64,
+) -> Result<Checked, AppError> {
     if code.trim().len() >= 8
         && state
             .store
@@ -153,13 +178,50 @@ pub async fn check(state: &AppState, account_id: Uuid, code: &str) -> Result<Che
     Ok(Checked::Wrong)
 }
 
-/// Whether the account has a working second factor.
-pub async fn enabled(state: &AppState, account_id: Uuid) -> Result<bool, AppError> {
+/// Turns on one-time codes by SMS or e-mail as the second factor; answers
+/// the recovery codes to show once.
+pub async fn enable_code(state: &AppState, account: &Account) -> Result<Vec<String>, AppError> {
+    if account.phone.is_none() && account.email.is_none() {
+        return Err(AppError::new(StatusCode::CONFLICT, "contact.required"));
+    }
+    let codes = new_recovery_codes();
+    let hashes = codes.iter().map(|c| recovery_hash(account.id, c)).collect();
+    let now = state.now();
+    let notice = super::notice::job(
+        account.id,
+        "msg-second-factor-subject",
+        "msg-second-factor-on",
+        Vec::new(),
+        format!("2fa-on:{}:code:{now}", account.id),
+        now,
+    );
+    match state
+        .store
+        .enable_code_factor(account.id, hashes, notice, now)
+        .await
+    {
+        Ok(()) => Ok(codes),
+        Err(store::StoreError::Stale) => Err(AppError::new(
+            StatusCode::CONFLICT,
+            "second_factor.already_enabled",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The enabled second factor's method ("totp" or "code"), if any.
+pub async fn method(state: &AppState, account_id: Uuid) -> Result<Option<String>, AppError> {
     Ok(state
         .store
         .get_totp(account_id)
         .await?
-        .is_some_and(|r| r.enabled))
+        .filter(|r| r.enabled)
+        .map(|r| r.method))
+}
+
+/// Whether the account has a working second factor.
+pub async fn enabled(state: &AppState, account_id: Uuid) -> Result<bool, AppError> {
+    Ok(method(state, account_id).await?.is_some())
 }
 
 /// The code of now for a secret, for tests and the demo only.
