@@ -502,3 +502,71 @@ async fn profile_page_saves_addresses_and_preferences() {
     assert_eq!(p["addresses"][0]["region_code"], "77");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn second_factor_from_the_security_page() {
+    let app = TestApp::spawn("sqlite").await;
+    let _ = app.applicant("+79161234567", "Иванов", "Иван", None).await;
+    let (_, html) = page(&app, "/login").await;
+    let token = csrf_of(&html);
+    submit(
+        &app,
+        "/login",
+        &[
+            ("csrf", &token),
+            ("login", "+79161234567"),
+            ("password", "Zelenyj-Slon-1985"),
+        ],
+    )
+    .await;
+    let (_, html) = page(&app, "/account/security").await;
+    assert!(html.contains("Не подключён"));
+    let res = submit(&app, "/account/second-factor/code", &[("csrf", &token)]).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.text().await.unwrap().contains("Резервные коды"));
+    let (_, html) = page(&app, "/account/security").await;
+    assert!(html.contains("код по СМС"));
+    let res = submit(
+        &app,
+        "/account/second-factor/off",
+        &[("csrf", &token), ("password", "wrong-password-1")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 422);
+    let res = submit(
+        &app,
+        "/account/second-factor/off",
+        &[("csrf", &token), ("password", "Zelenyj-Slon-1985")],
+    )
+    .await;
+    assert_eq!(location(&res), "/account/security?second_factor_off=1");
+    // An authenticator app: the page shows the key, then takes a code.
+    let res = submit(&app, "/account/second-factor/totp", &[("csrf", &token)]).await;
+    let html = res.text().await.unwrap();
+    let secret = html
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = submit(
+        &app,
+        "/account/second-factor/totp/confirm",
+        &[("csrf", &token), ("code", "000000")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 422);
+    let code = web::service::second_factor::current_code(&secret, web::system_clock()).unwrap();
+    let res = submit(
+        &app,
+        "/account/second-factor/totp/confirm",
+        &[("csrf", &token), ("code", &code)],
+    )
+    .await;
+    assert!(res.text().await.unwrap().contains("Резервные коды"));
+    let (_, html) = page(&app, "/account/security").await;
+    assert!(html.contains("приложения-аутентификатора"));
+    app.stop().await;
+}

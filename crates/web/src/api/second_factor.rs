@@ -72,45 +72,19 @@ pub async fn disable(
     actor: Actor,
     ApiJson(b): ApiJson<DisableBody>,
 ) -> Result<StatusCode, AppError> {
+    if !b.password.is_empty() {
+        second_factor::disable_with_password(&state, &actor, &b.password).await?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
     if actor.account.role.is_staff() {
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
             "second_factor.mandatory",
         ));
     }
-    let by_password = !b.password.is_empty() && {
-        let lookup = match (&actor.account.email, &actor.account.phone) {
-            (Some(e), _) => Some(store::LoginLookup::Email(e.clone())),
-            (None, Some(p)) => Some(store::LoginLookup::Phone(p.clone())),
-            _ => None,
-        };
-        let stored = match lookup {
-            Some(l) => state.store.find_auth(&l).await?.map(|a| a.password_hash),
-            None => None,
-        };
-        crate::security::password::verify(b.password.clone(), stored, state.config.password_cost)
-            .await
-    };
-    let checked = if by_password {
-        Checked::Ok {
-            recovery_codes: None,
-        }
-    } else {
-        second_factor::check(&state, actor.account.id, &b.code, None).await?
-    };
-    match checked {
+    match second_factor::check(&state, actor.account.id, &b.code, None).await? {
         Checked::Ok { .. } => {
-            let now = state.now();
-            let id = actor.account.id;
-            let notice = crate::service::notice::job(
-                id,
-                "msg-second-factor-subject",
-                "msg-second-factor-off",
-                Vec::new(),
-                format!("2fa-off:{id}:{now}"),
-                now,
-            );
-            state.store.disable_totp(id, Some(id), notice, now).await?;
+            second_factor::disable(&state, actor.account.id).await?;
             Ok(StatusCode::NO_CONTENT)
         }
         Checked::Wrong => Err(AppError::field("code", "otp.wrong").arg("attempts", "—")),

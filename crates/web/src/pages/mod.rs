@@ -58,6 +58,22 @@ pub fn router() -> Router<AppState> {
         .route("/account/security", get(security::overview))
         .route("/account/sessions/end", post(security::end_all))
         .route(
+            "/account/second-factor/code",
+            post(security::second_factor_code),
+        )
+        .route(
+            "/account/second-factor/totp",
+            post(security::second_factor_totp),
+        )
+        .route(
+            "/account/second-factor/totp/confirm",
+            post(security::second_factor_totp_confirm),
+        )
+        .route(
+            "/account/second-factor/off",
+            post(security::second_factor_off),
+        )
+        .route(
             "/account/password",
             get(security::password_form).post(security::password_submit),
         )

@@ -25,6 +25,9 @@ struct SecurityPage {
     chrome: super::Chrome,
     notice: Option<String>,
     sessions: Vec<SessionItem>,
+    /// How the second factor works now, in words; `None` when off.
+    second_factor: Option<String>,
+    staff: bool,
 }
 
 pub async fn overview(
@@ -50,10 +53,23 @@ pub async fn overview(
             last_seen: moscow_time(s.last_seen_at),
         })
         .collect();
+    let method = match crate::service::second_factor::method(&state, actor.account.id).await {
+        Ok(m) => m,
+        Err(e) => return super::error_page(ctx.lang, &e),
+    };
+    let notice = if q.contains_key("password") {
+        Some(l.t("password-changed"))
+    } else if q.contains_key("second_factor_off") {
+        Some(l.t("second-factor-turned-off"))
+    } else {
+        None
+    };
     let page = SecurityPage {
         chrome: ctx.chrome(l.t("security-title")),
-        notice: q.contains_key("password").then(|| l.t("password-changed")),
+        notice,
         sessions,
+        second_factor: method.map(|m| l.t(&format!("second-factor-is-{m}"))),
+        staff: actor.account.role.is_staff(),
     };
     ctx.render(StatusCode::OK, &page)
 }
@@ -286,5 +302,163 @@ pub async fn reset_code_submit(
             };
             ctx.render(err.status, &page)
         }
+    }
+}
+
+fn recovery_page(ctx: &Ctx, codes: Vec<String>) -> Response {
+    let l = ctx.lang;
+    let page = super::MessagePage {
+        chrome: ctx.chrome(l.t("recovery-title")),
+        paragraphs: std::iter::once(l.t("recovery-lead")).chain(codes).collect(),
+        links: vec![Link {
+            href: "/account/security".into(),
+            text: l.t("recovery-continue"),
+            primary: true,
+        }],
+    };
+    ctx.render(StatusCode::OK, &page)
+}
+
+pub async fn second_factor_code(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
+    if !ctx.form_token_ok(&parse_form(&body)) {
+        return super::error_page(ctx.lang, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+    }
+    match crate::service::second_factor::enable_code(&state, &actor.account).await {
+        Ok(codes) => recovery_page(&ctx, codes),
+        Err(e) => super::error_page(ctx.lang, &e),
+    }
+}
+
+fn totp_form(
+    ctx: &Ctx,
+    enrolment: &crate::service::second_factor::Enrolment,
+    err: Option<&AppError>,
+) -> Response {
+    let l = ctx.lang;
+    let mut form = FormView {
+        action: "/account/second-factor/totp/confirm".into(),
+        lead: Some(l.t_args(
+            "second-factor-enrol",
+            &[
+                ("secret", enrolment.secret.clone()),
+                ("uri", enrolment.otpauth_uri.clone()),
+            ],
+        )),
+        notice: None,
+        submit: l.t("confirm-submit"),
+        sections: vec![Section {
+            legend: None,
+            fields: vec![
+                Field::new(l, "code", "field-second-factor", "text")
+                    .auto("one-time-code")
+                    .numeric(),
+            ],
+        }],
+        errors: Vec::new(),
+        secondary: None,
+        links: vec![Link {
+            href: "/account/security".into(),
+            text: l.t("back-link"),
+            primary: false,
+        }],
+    };
+    if let Some(e) = err {
+        form.errors = ctx.error_items(e, &[]);
+        form.fill(&HashMap::new());
+    }
+    let page = FormPage {
+        chrome: ctx.chrome(l.t("second-factor-heading")),
+        form,
+    };
+    ctx.render(err.map_or(StatusCode::OK, |e| e.status), &page)
+}
+
+pub async fn second_factor_totp(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
+    if !ctx.form_token_ok(&parse_form(&body)) {
+        return super::error_page(ctx.lang, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+    }
+    match crate::service::second_factor::enrol_start(&state, &actor.account).await {
+        Ok(e) => totp_form(&ctx, &e, None),
+        Err(e) => super::error_page(ctx.lang, &e),
+    }
+}
+
+pub async fn second_factor_totp_confirm(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    body: Bytes,
+) -> Response {
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
+    let v = parse_form(&body);
+    if !ctx.form_token_ok(&v) {
+        return super::error_page(ctx.lang, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+    }
+    let code = v.get("code").map_or("", String::as_str);
+    match crate::service::second_factor::check(&state, actor.account.id, code, None).await {
+        Ok(crate::service::second_factor::Checked::Ok {
+            recovery_codes: Some(codes),
+        }) => recovery_page(&ctx, codes),
+        Ok(_) => {
+            // Show the same pending secret again with the error.
+            let pending = state
+                .store
+                .get_totp(actor.account.id)
+                .await
+                .ok()
+                .flatten()
+                .filter(|r| !r.enabled);
+            let secret = pending
+                .and_then(|r| state.vault.open(&r.key_id, &r.sealed_secret).ok())
+                .map(|s| domain::totp::base32_encode(&s));
+            match secret {
+                Some(b32) => {
+                    let label = actor
+                        .account
+                        .email
+                        .clone()
+                        .or_else(|| actor.account.phone.clone())
+                        .unwrap_or_default();
+                    let e = crate::service::second_factor::Enrolment {
+                        otpauth_uri: domain::totp::otpauth_uri("migportal", &label, &b32),
+                        secret: b32,
+                    };
+                    totp_form(
+                        &ctx,
+                        &e,
+                        Some(&AppError::field("code", "otp.wrong").arg("attempts", "—")),
+                    )
+                }
+                None => see_other("/account/security"),
+            }
+        }
+        Err(e) => super::error_page(ctx.lang, &e),
+    }
+}
+
+pub async fn second_factor_off(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
+    let v = parse_form(&body);
+    if !ctx.form_token_ok(&v) {
+        return super::error_page(ctx.lang, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+    }
+    match crate::service::second_factor::disable_with_password(
+        &state,
+        actor,
+        v.get("password").map_or("", String::as_str),
+    )
+    .await
+    {
+        Ok(()) => see_other("/account/security?second_factor_off=1"),
+        Err(e) => super::error_page(ctx.lang, &e),
     }
 }

@@ -228,3 +228,51 @@ pub async fn enabled(state: &AppState, account_id: Uuid) -> Result<bool, AppErro
 pub fn current_code(secret_b32: &str, now_ms: i64) -> Option<String> {
     totp::base32_decode(secret_b32).map(|s| totp::code_at(&s, totp::step_of(now_ms)))
 }
+
+/// Turns the second factor off after checking the password (staff cannot).
+pub async fn disable_with_password(
+    state: &AppState,
+    actor: &crate::session::Actor,
+    password: &str,
+) -> Result<(), AppError> {
+    if actor.account.role.is_staff() {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "second_factor.mandatory",
+        ));
+    }
+    let lookup = match (&actor.account.email, &actor.account.phone) {
+        (Some(e), _) => Some(store::LoginLookup::Email(e.clone())),
+        (None, Some(p)) => Some(store::LoginLookup::Phone(p.clone())),
+        _ => None,
+    };
+    let stored = match lookup {
+        Some(l) => state.store.find_auth(&l).await?.map(|a| a.password_hash),
+        None => None,
+    };
+    if password.is_empty()
+        || !crate::security::password::verify(
+            password.to_owned(),
+            stored,
+            state.config.password_cost,
+        )
+        .await
+    {
+        return Err(AppError::field("password", "password.current_wrong"));
+    }
+    disable(state, actor.account.id).await
+}
+
+pub async fn disable(state: &AppState, id: Uuid) -> Result<(), AppError> {
+    let now = state.now();
+    let notice = super::notice::job(
+        id,
+        "msg-second-factor-subject",
+        "msg-second-factor-off",
+        Vec::new(),
+        format!("2fa-off:{id}:{now}"),
+        now,
+    );
+    state.store.disable_totp(id, Some(id), notice, now).await?;
+    Ok(())
+}
