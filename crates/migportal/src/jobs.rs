@@ -23,6 +23,18 @@ fn temporary(e: impl std::fmt::Display) -> JobError {
     JobError::Temporary(e.to_string())
 }
 
+/// A code that travelled sealed (base64) in a job payload.
+fn open_code(vault: &Vault, key_id: &str, sealed_b64: &str) -> Result<String, JobError> {
+    let permanent = |e: String| JobError::Permanent(e);
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(sealed_b64)
+        .map_err(|e| permanent(e.to_string()))?;
+    let code = vault
+        .open(key_id, &sealed)
+        .map_err(|e| permanent(e.to_string()))?;
+    String::from_utf8(code).map_err(|e| permanent(e.to_string()))
+}
+
 fn payload<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, JobError> {
     serde_json::from_str(&job.payload).map_err(|e| JobError::Permanent(format!("bad payload: {e}")))
 }
@@ -69,14 +81,7 @@ impl JobHandler for DeliverCode {
         else {
             return Ok(());
         };
-        let sealed = base64::engine::general_purpose::STANDARD
-            .decode(&p.sealed_code)
-            .map_err(|e| JobError::Permanent(e.to_string()))?;
-        let code = self
-            .vault
-            .open(&p.key_id, &sealed)
-            .map_err(|e| JobError::Permanent(e.to_string()))?;
-        let code = String::from_utf8(code).map_err(|e| JobError::Permanent(e.to_string()))?;
+        let code = open_code(&self.vault, &p.key_id, &p.sealed_code)?;
         // A used challenge or a code replaced by a resend: nothing to deliver.
         if ch.consumed || web::security::tokens::code_hash(ch.id, &code) != ch.code_hash {
             return Ok(());
@@ -385,14 +390,7 @@ impl JobHandler for PrintLetter {
         else {
             return Ok(());
         };
-        let sealed = base64::engine::general_purpose::STANDARD
-            .decode(&p.sealed_code)
-            .map_err(|e| JobError::Permanent(e.to_string()))?;
-        let code = self
-            .vault
-            .open(&p.key_id, &sealed)
-            .map_err(|e| JobError::Permanent(e.to_string()))?;
-        let code = String::from_utf8(code).map_err(|e| JobError::Permanent(e.to_string()))?;
+        let code = open_code(&self.vault, &p.key_id, &p.sealed_code)?;
         let text = web::service::confirmation::letter_text(&letter.address, &code);
         let body = self
             .vault

@@ -25,11 +25,7 @@ macro_rules! impl_account_store {
                     .execute(&mut *tx)
                     .await?;
                 insert_account(&mut tx, account, now).await?;
-                sqlx::query(
-                    "INSERT INTO otp_challenges (id, account_id, purpose, channel, destination, \
-                     code_hash, sent_at, sends, attempts, consumed, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, FALSE, $7)",
-                )
+                sqlx::query($crate::shared::INSERT_CHALLENGE)
                 .bind(challenge.id)
                 .bind(challenge.account_id)
                 .bind(challenge.purpose)
@@ -257,11 +253,7 @@ macro_rules! impl_account_store {
                 now: i64,
             ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO otp_challenges (id, account_id, purpose, channel, destination, \
-                     code_hash, sent_at, sends, attempts, consumed, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, FALSE, $7)",
-                )
+                sqlx::query($crate::shared::INSERT_CHALLENGE)
                 .bind(challenge.id)
                 .bind(challenge.account_id)
                 .bind(challenge.purpose)

@@ -30,6 +30,9 @@ pub(crate) const INSERT_IDENTITY: &str = "INSERT INTO identities (account_id, ve
      sealed, masked, state, failure_reason, submitted_at, checked_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', NULL, $8, NULL)";
 
+pub(crate) const INSERT_CHALLENGE: &str = "INSERT INTO otp_challenges (id, account_id, purpose, channel, destination, \
+     code_hash, sent_at, sends, attempts, consumed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, FALSE, $7)";
+
 pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, payload, dedup_key, run_at, attempts, max_attempts, created_at) \
      VALUES ($1, $2, $3, $4, $5, 0, $6, $7) ON CONFLICT (dedup_key) DO NOTHING";
 

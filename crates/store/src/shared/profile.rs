@@ -160,11 +160,7 @@ macro_rules! impl_profile_store {
                     .dedup(format!("verify:{id}:1"))
                     .max_attempts(10_000);
                 $crate::shared::enqueue!(tx, job, now);
-                sqlx::query(
-                    "INSERT INTO otp_challenges (id, account_id, purpose, channel, destination, \
-                     code_hash, sent_at, sends, attempts, consumed, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, FALSE, $7)",
-                )
+                sqlx::query($crate::shared::INSERT_CHALLENGE)
                 .bind(first_login.id)
                 .bind(id)
                 .bind(first_login.purpose)

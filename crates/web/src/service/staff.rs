@@ -500,35 +500,14 @@ pub async fn find_person(
         .get_account(found.id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let identity = state.store.get_identity(account.id).await?;
-    let request = format!("SC-{}", Uuid::now_v7().simple());
-    state
-        .store
-        .record_access(DataAccess {
-            id: Uuid::now_v7(),
-            person_id: account.id,
-            staff_id: who.id,
-            staff_role: who.role.as_str().to_owned(),
-            office_id: who.office_id,
-            at: state.now(),
-            purpose: "identity_confirmation".into(),
-            reference: request.clone(),
-        })
-        .await?;
-    Ok(PersonCard {
-        id: account.id,
-        surname: account.surname,
-        given_name: account.given_name,
-        patronymic: account.patronymic,
-        level: account.level,
-        identity_state: identity
-            .as_ref()
-            .map_or(domain::account::VerificationState::NotSubmitted, |i| {
-                i.state
-            }),
-        documents: identity.map(|i| i.masked),
-        request,
-    })
+    read_person(
+        state,
+        &who,
+        account,
+        "identity_confirmation",
+        format!("SC-{}", Uuid::now_v7().simple()),
+    )
+    .await
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -710,35 +689,14 @@ pub async fn office_person(
             .await?;
         return Err(AppError::not_found());
     };
-    let identity = state.store.get_identity(account.id).await?;
-    let reference = format!("office:{}", office.code);
-    state
-        .store
-        .record_access(DataAccess {
-            id: Uuid::now_v7(),
-            person_id: account.id,
-            staff_id: who.id,
-            staff_role: who.role.as_str().to_owned(),
-            office_id: who.office_id,
-            at: state.now(),
-            purpose: "office_case".into(),
-            reference: reference.clone(),
-        })
-        .await?;
-    Ok(PersonCard {
-        id: account.id,
-        surname: account.surname,
-        given_name: account.given_name,
-        patronymic: account.patronymic,
-        level: account.level,
-        identity_state: identity
-            .as_ref()
-            .map_or(domain::account::VerificationState::NotSubmitted, |i| {
-                i.state
-            }),
-        documents: identity.map(|i| i.masked),
-        request: reference,
-    })
+    read_person(
+        state,
+        &who,
+        account,
+        "office_case",
+        format!("office:{}", office.code),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- registration at a service centre
@@ -900,4 +858,42 @@ pub async fn register_person(
         )
         .await?;
     Ok(CentreRegistered { id, first_login })
+}
+
+/// Records a staff read of a person in their access log, then shows the card.
+async fn read_person(
+    state: &AppState,
+    who: &StaffActor,
+    account: Account,
+    purpose: &str,
+    reference: String,
+) -> Result<PersonCard, AppError> {
+    let identity = state.store.get_identity(account.id).await?;
+    state
+        .store
+        .record_access(DataAccess {
+            id: Uuid::now_v7(),
+            person_id: account.id,
+            staff_id: who.id,
+            staff_role: who.role.as_str().to_owned(),
+            office_id: who.office_id,
+            at: state.now(),
+            purpose: purpose.into(),
+            reference: reference.clone(),
+        })
+        .await?;
+    Ok(PersonCard {
+        id: account.id,
+        surname: account.surname,
+        given_name: account.given_name,
+        patronymic: account.patronymic,
+        level: account.level,
+        identity_state: identity
+            .as_ref()
+            .map_or(domain::account::VerificationState::NotSubmitted, |i| {
+                i.state
+            }),
+        documents: identity.map(|i| i.masked),
+        request: reference,
+    })
 }
