@@ -95,7 +95,13 @@ impl JobHandler for DeliverCode {
             channel,
             to: p.to,
             subject: lang.t("msg-code-subject"),
-            body: lang.t_args("msg-code-body", &[("code", code)]),
+            body: match &p.link {
+                Some(link) => lang.t_args(
+                    "msg-first-login-body",
+                    &[("code", code), ("link", link.clone())],
+                ),
+                None => lang.t_args("msg-code-body", &[("code", code)]),
+            },
         };
         sender.send(&message).await.map_err(delivery_error)
     }

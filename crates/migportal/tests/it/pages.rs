@@ -570,3 +570,68 @@ async fn second_factor_from_the_security_page() {
     assert!(html.contains("приложения-аутентификатора"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_operator_registers_a_citizen_in_the_browser() {
+    let app = TestApp::spawn_with("sqlite", true).await;
+    let (_, html) = page(&app, "/staff/login").await;
+    let token = csrf_of(&html);
+    let res = submit(
+        &app,
+        "/staff/login",
+        &[
+            ("csrf", &token),
+            ("login", "operator@demo.migportal.ru"),
+            ("password", "Demo-Operator-2026"),
+        ],
+    )
+    .await;
+    let html = res.text().await.unwrap();
+    let secret = html
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let action = html
+        .split("action=\"/login/second-factor/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let code = web::service::second_factor::current_code(&secret, web::system_clock()).unwrap();
+    submit(
+        &app,
+        &format!("/login/second-factor/{action}"),
+        &[("csrf", &token), ("code", &code)],
+    )
+    .await;
+    let mut form = vec![
+        ("csrf", token.as_str()),
+        ("phone", "+79163334455"),
+        ("surname", "Сидоров"),
+        ("given_name", "Пётр"),
+        ("patronymic", "Алексеевич"),
+        ("birth_date", "30.11.1978"),
+        ("snils", "234-567-891 01"),
+        ("passport", "4005 111222"),
+        ("passport_issued_on", "10.12.2003"),
+        ("office_code", "780-001"),
+    ];
+    let res = submit(&app, "/staff/operator/register", &form).await;
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(
+        res.text().await.unwrap().contains("контрольное число"),
+        "a wrong SNILS is explained"
+    );
+    form[6] = ("snils", "234-567-891 00");
+    let res = submit(&app, "/staff/operator/register", &form).await;
+    assert_eq!(location(&res), "/staff/operator?registered=1");
+    let code = app.sms_code("+79163334455", 0).await;
+    assert_eq!(code.len(), 6);
+    app.stop().await;
+}

@@ -287,6 +287,8 @@ async fn an_operator_registers_a_person_from_scratch() {
         let first = done["first_login"].as_str().unwrap();
         // The person sets a password with the code sent to their phone.
         let code = app.sms_code("+79163334455", 0).await;
+        let text = app.sms.lock().unwrap().iter().find(|m| m["to"] == "+79163334455").unwrap()["text"].as_str().unwrap().to_owned();
+        assert!(text.contains(&format!("/password-reset/{first}")), "the message says where to go: {text}");
         let (status, _) = app.post(&format!("/password-resets/{first}"), json!({"code": code, "new_password": "Svoj-Parol-Petra-78"})).await;
         assert_eq!(status, 204);
         let token = app.login("+79163334455", "Svoj-Parol-Petra-78").await;

@@ -91,6 +91,7 @@ pub fn router() -> Router<AppState> {
             "/staff/operator/{id}/confirm",
             post(staff::operator_confirm),
         )
+        .route("/staff/operator/register", post(staff::operator_register))
         .route("/staff/audit", get(staff::audit))
         .route("/staff/admin", get(staff::admin))
         .route("/staff/admin/offices", post(staff::admin_office))

@@ -169,6 +169,10 @@ pub async fn operator(
         ],
         submit: l.t("operator-find"),
     });
+    page.forms.push(register_form(&ctx, &HashMap::new()));
+    if q.contains_key("registered") {
+        page.notice = Some(l.t("operator-registered"));
+    }
     if q.contains_key("confirmed") {
         page.notice = Some(l.t("operator-confirmed"));
     }
@@ -609,4 +613,74 @@ pub async fn my_access(State(state): State<AppState>, ctx: Ctx) -> Response {
             .collect();
     }
     ctx.render(StatusCode::OK, &page)
+}
+
+const REGISTER_FIELDS: [(&str, &str); 10] = [
+    ("phone", "field-phone"),
+    ("email", "field-email"),
+    ("surname", "field-surname"),
+    ("given_name", "field-given-name"),
+    ("patronymic", "field-patronymic"),
+    ("birth_date", "field-birth-date"),
+    ("snils", "field-snils"),
+    ("passport", "field-passport"),
+    ("passport_issued_on", "field-passport-issued-on"),
+    ("office_code", "field-office-code"),
+];
+
+fn register_form(ctx: &Ctx, values: &HashMap<String, String>) -> SmallForm {
+    SmallForm {
+        id: "register",
+        method: "post",
+        action: "/staff/operator/register".into(),
+        legend: ctx.lang.t("operator-register"),
+        inputs: REGISTER_FIELDS
+            .iter()
+            .map(|(name, key)| input(ctx, name, key, values))
+            .collect(),
+        submit: ctx.lang.t("operator-register-submit"),
+    }
+}
+
+/// A citizen registered from scratch at the centre (foreign nationals: the API).
+pub async fn operator_register(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let s = match staff_of(&ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let v = parse_form(&body);
+    let get = |k: &str| v.get(k).cloned().unwrap_or_default();
+    let nonempty = |k: &str| Some(get(k)).filter(|x| !x.trim().is_empty());
+    let input = staff::CentreRegistration {
+        phone: nonempty("phone"),
+        email: nonempty("email"),
+        identity: domain::identity::IdentityForm {
+            citizenship: "russian".into(),
+            surname: get("surname"),
+            given_name: get("given_name"),
+            patronymic: get("patronymic"),
+            birth_date: get("birth_date"),
+            snils: get("snils"),
+            passport: get("passport"),
+            passport_issued_on: get("passport_issued_on"),
+            office_code: get("office_code"),
+            ..Default::default()
+        },
+    };
+    let result = if ctx.form_token_ok(&v) {
+        staff::register_person(&state, &s, &input).await.map(|_| ())
+    } else {
+        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+    };
+    match result {
+        Ok(()) => see_other("/staff/operator?registered=1"),
+        Err(e) if e.status == StatusCode::FORBIDDEN => page_error(&ctx, &e),
+        Err(e) => {
+            let l = ctx.lang;
+            let mut page = TablePage::new(&ctx, l.t("operator-title"));
+            page.errors = ctx.error_items(&e, &[]);
+            page.forms.push(register_form(&ctx, &v));
+            ctx.render(e.status, &page)
+        }
+    }
 }

@@ -47,6 +47,9 @@ pub struct CodeDelivery {
     pub key_id: String,
     pub sealed_code: String,
     pub lang: String,
+    /// Where to enter the code, when the message must say it (first login).
+    #[serde(default)]
+    pub link: Option<String>,
 }
 
 enum Contact {
@@ -187,6 +190,46 @@ pub(crate) fn delivery_job(
     lang: Lang,
     now: i64,
 ) -> Result<NewJob, AppError> {
+    code_job(state, challenge_id, channel, to, code, lang, None, now)
+}
+
+/// A code for someone registered at a service centre, with the page where
+/// they set their password.
+pub(crate) fn first_login_job(
+    state: &AppState,
+    challenge_id: Uuid,
+    channel: &str,
+    to: &str,
+    code: &str,
+    now: i64,
+) -> Result<NewJob, AppError> {
+    let link = format!(
+        "{}/password-reset/{challenge_id}",
+        state.config.public_url.trim_end_matches('/')
+    );
+    code_job(
+        state,
+        challenge_id,
+        channel,
+        to,
+        code,
+        Lang::Ru,
+        Some(link),
+        now,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn code_job(
+    state: &AppState,
+    challenge_id: Uuid,
+    channel: &str,
+    to: &str,
+    code: &str,
+    lang: Lang,
+    link: Option<String>,
+    now: i64,
+) -> Result<NewJob, AppError> {
     let sealed = state
         .vault
         .seal(code.as_bytes())
@@ -198,6 +241,7 @@ pub(crate) fn delivery_job(
         key_id: state.vault.key_id().to_owned(),
         sealed_code: base64::engine::general_purpose::STANDARD.encode(sealed),
         lang: lang.code().to_owned(),
+        link,
     };
     let payload = serde_json::to_string(&payload).map_err(AppError::internal)?;
     // A code is useless once expired: stop retrying after a few minutes.

@@ -803,15 +803,7 @@ pub async fn register_person(
     let id = Uuid::now_v7();
     let first_login = Uuid::now_v7();
     let code = domain::otp::code_from_random(rand::random());
-    let deliver = super::accounts::delivery_job(
-        state,
-        first_login,
-        channel,
-        &to,
-        &code,
-        crate::i18n::Lang::Ru,
-        now,
-    )?;
+    let deliver = super::accounts::first_login_job(state, first_login, channel, &to, &code, now)?;
     let (phone, email) = if channel == "sms" {
         (Some(to.clone()), None)
     } else {
