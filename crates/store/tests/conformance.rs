@@ -1037,3 +1037,79 @@ async fn profile_addresses_preferences_contacts_and_centre_registration() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn code_factor_offices_and_staff_audit() {
+    each_backend(|s| async move {
+        let mut a = account(Some("+79161234567"), None);
+        a.status = AccountStatus::Active;
+        let id = a.id;
+        s.create_account(a, None, 1).await.unwrap();
+        s.enable_code_factor(id, vec!["r".into()], job("n", 2), 2)
+            .await
+            .unwrap();
+        assert_eq!(s.get_totp(id).await.unwrap().unwrap().method, "code");
+        assert!(matches!(
+            s.enable_code_factor(id, vec![], job("n", 3), 3).await,
+            Err(StoreError::Stale)
+        ));
+        assert!(matches!(
+            s.set_totp_pending(id, "k1", vec![1], 3).await,
+            Err(StoreError::Stale)
+        ));
+        s.disable_totp(id, Some(id), job("n", 4), 4).await.unwrap();
+        assert!(s.get_totp(id).await.unwrap().is_none());
+        assert!(
+            !s.use_recovery_code(id, "r", 5).await.unwrap(),
+            "recovery codes go with the factor"
+        );
+
+        let by = StaffActor {
+            id,
+            role: Role::Administrator,
+            office_id: None,
+        };
+        let office = |code: &str| Office {
+            id: Uuid::now_v7(),
+            code: code.into(),
+            name: "ОВМ".into(),
+            address: "Москва".into(),
+            time_zone: "Europe/Moscow".into(),
+            territory: vec!["77".into()],
+        };
+        s.save_office(office("770-005"), &by, 6).await.unwrap();
+        assert!(matches!(
+            s.save_office(office("770-005"), &by, 7).await,
+            Err(StoreError::Conflict("code"))
+        ));
+        s.audit_staff(&by, "access.denied", None, "offices.save", 8)
+            .await
+            .unwrap();
+        let found = s
+            .search_audit(
+                &AuditFilter {
+                    action_prefix: Some("access.".into()),
+                    ..AuditFilter::default()
+                },
+                5,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (found.len(), found[0].actor_role.as_deref()),
+            (1, Some("administrator"))
+        );
+        let saved = s
+            .search_audit(
+                &AuditFilter {
+                    action_prefix: Some("office.saved".into()),
+                    ..AuditFilter::default()
+                },
+                5,
+            )
+            .await
+            .unwrap();
+        assert_eq!(saved.len(), 1);
+    })
+    .await;
+}
