@@ -232,6 +232,7 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         demo_mode: config.demo,
         session_idle_ms: config.session_idle_minutes * 60_000,
         password_cost: cost,
+        letter_code_days: config.letter_code_days,
         ..WebConfig::default()
     };
     let trust = trust_store(&config)?;

@@ -32,6 +32,8 @@ pub struct Config {
     /// PEM file of the certification authorities trusted for qualified
     /// signatures. Demo mode creates a demo CA when this is unset.
     pub qes_trust_file: Option<String>,
+    /// Days a registered letter's confirmation code stays valid.
+    pub letter_code_days: u32,
     /// Lease of a claimed job in seconds: after it, another instance may take it over.
     pub job_lease_seconds: i64,
 }
@@ -91,6 +93,7 @@ impl Default for Config {
             password: None,
             session_idle_minutes: 30,
             qes_trust_file: None,
+            letter_code_days: 90,
             job_lease_seconds: 60,
         }
     }

@@ -120,11 +120,13 @@ pub trait SessionStore {
     ) -> Result<bool>;
     /// The account's live sessions, newest first.
     async fn list_sessions(&self, account_id: Uuid, now: i64) -> Result<Vec<SessionRecord>>;
-    /// Ends every session of the account (but `keep`); returns how many.
+    /// Ends every session of the account (but `keep`) and enqueues the
+    /// notice; returns how many.
     async fn delete_account_sessions(
         &self,
         account_id: Uuid,
         keep: Option<&str>,
+        notice: NewJob,
         now: i64,
     ) -> Result<u64>;
     /// The session if it exists and has not expired at `now`.

@@ -270,7 +270,9 @@ async fn sessions_expire_and_can_be_deleted() {
                 .unwrap();
         }
         assert_eq!(
-            s.delete_account_sessions(id, Some("t3"), 41).await.unwrap(),
+            s.delete_account_sessions(id, Some("t3"), job("n", 41), 41)
+                .await
+                .unwrap(),
             2
         );
         assert_eq!(s.list_sessions(id, 42).await.unwrap().len(), 1);

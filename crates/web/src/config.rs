@@ -10,6 +10,8 @@ pub struct WebConfig {
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     pub password_cost: PasswordCost,
+    /// How long a registered letter's code stays valid.
+    pub letter_code_days: u32,
 }
 
 /// Argon2id parameters. Production uses the OWASP-recommended defaults; tests
@@ -45,6 +47,7 @@ impl Default for WebConfig {
             session_idle_ms: 30 * 60 * 1000,
             max_body_bytes: 64 * 1024,
             password_cost: PasswordCost::default(),
+            letter_code_days: 90,
         }
     }
 }

@@ -32,6 +32,10 @@ impl AppState {
         clock: fn() -> i64,
         trust: Option<qes::TrustStore>,
     ) -> Self {
+        let letters = domain::letter::LetterPolicy {
+            code_ttl_ms: i64::from(config.letter_code_days.max(1)) * 24 * 60 * 60 * 1000,
+            ..domain::letter::LetterPolicy::default()
+        };
         Self(Arc::new(Inner {
             store,
             vault,
@@ -41,7 +45,7 @@ impl AppState {
             otp: OtpPolicy::default(),
             throttle: LoginThrottlePolicy::default(),
             trust,
-            letters: domain::letter::LetterPolicy::default(),
+            letters,
         }))
     }
 

@@ -133,6 +133,7 @@ async fn sessions_password_change_and_new_devices() {
             app.with_token(Method::GET, "/me", &second, None).await.0,
             401
         );
+        wait_text(&app, "на всех устройствах", 1).await;
         assert_eq!(
             app.with_token(Method::GET, "/me", fourth["token"].as_str().unwrap(), None)
                 .await

@@ -77,6 +77,7 @@ macro_rules! impl_session_store {
                 &self,
                 account_id: uuid::Uuid,
                 keep: Option<&str>,
+                notice: $crate::NewJob,
                 now: i64,
             ) -> $crate::Result<u64> {
                 let mut tx = self.begin_write().await?;
@@ -86,6 +87,7 @@ macro_rules! impl_session_store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+                $crate::shared::enqueue!(tx, notice, now);
                 $crate::shared::audit!(tx, now, Some(account_id), "sessions.ended_all", Some(account_id), format!("count={n}"));
                 tx.commit().await?;
                 Ok(n)

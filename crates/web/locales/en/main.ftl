@@ -388,3 +388,5 @@ operator-register = Register a new person (a Russian citizen, passport checked)
 operator-register-submit = Register
 operator-registered = The person is registered with a confirmed account. A first-login code has been sent to them.
 field-email = E-mail
+msg-sessions-subject = Signed out everywhere
+msg-sessions-ended = At { $time } your migportal account was signed out on all devices. If it was not you, change your password.

@@ -48,7 +48,22 @@ pub async fn sessions(state: &AppState, actor: &Actor) -> Result<Vec<SessionView
 pub async fn end_all(state: &AppState, actor: &Actor) -> Result<u64, AppError> {
     Ok(state
         .store
-        .delete_account_sessions(actor.account.id, None, state.now())
+        .delete_account_sessions(
+            actor.account.id,
+            None,
+            {
+                let now = state.now();
+                notice::job(
+                    actor.account.id,
+                    "msg-sessions-subject",
+                    "msg-sessions-ended",
+                    vec![("time".into(), super::moscow_time(now))],
+                    format!("ended-all:{}:{now}", actor.account.id),
+                    now,
+                )
+            },
+            state.now(),
+        )
         .await?)
 }
 
