@@ -129,14 +129,14 @@ impl Worker {
         let now = (self.clock)();
         let result = match outcome {
             Ok(()) => {
-                metrics_done(&job.kind, "done");
+                log_done(&job.kind, "done");
                 self.store.complete_job(job.id, worker, now).await
             }
             Err(e) => {
                 let give_up = matches!(e, JobError::Permanent(_));
                 let run_at = now + backoff_ms(job.attempts, rand::random::<f64>());
                 tracing::warn!(kind = %job.kind, job = %job.id, attempts = job.attempts, error = %e, "job failed");
-                metrics_done(&job.kind, "failed");
+                log_done(&job.kind, "failed");
                 if give_up {
                     self.store
                         .give_up_job(job.id, worker, &e.to_string(), now)
@@ -157,6 +157,7 @@ impl Worker {
     }
 }
 
-fn metrics_done(kind: &str, outcome: &str) {
+/// One line per finished job, for operators following the log.
+fn log_done(kind: &str, outcome: &str) {
     tracing::debug!(kind, outcome, "job finished");
 }

@@ -271,7 +271,7 @@ pub async fn request_letter(
         .letters
         .may_request(last.as_ref().map(|l| l.created_at), now)
     {
-        return Err(too_soon(from));
+        return Err(too_soon(from, now));
     }
     let id = Uuid::now_v7();
     let code = letter_code_from_random(rand::random(), rand::random());
@@ -311,16 +311,15 @@ pub async fn request_letter(
         .await
     {
         Ok(()) => Ok(view(state, &letter)),
-        Err(store::StoreError::Stale) => Err(too_soon(now + state.letters.resend_after_ms)),
+        Err(store::StoreError::Stale) => Err(too_soon(now + state.letters.resend_after_ms, now)),
         Err(e) => Err(e.into()),
     }
 }
 
-fn too_soon(from: i64) -> AppError {
+fn too_soon(from: i64, now: i64) -> AppError {
     let mut e = AppError::new(StatusCode::TOO_MANY_REQUESTS, "letter.too_soon")
         .arg("date", super::moscow_time(from));
-    e.retry_after_secs =
-        Some(u64::try_from((from - crate::state::system_clock()).max(0) / 1000).unwrap_or(0));
+    e.retry_after_secs = Some(u64::try_from((from - now).max(0) / 1000).unwrap_or(0));
     e
 }
 
