@@ -132,7 +132,8 @@ pub trait SessionStore {
     /// The session if it exists and has not expired at `now`.
     async fn find_session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRecord>>;
     async fn touch_session(&self, token_hash: &str, now: i64, expires_at: i64) -> Result<()>;
-    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Ends one session (logout); audited.
+    async fn delete_session(&self, token_hash: &str, now: i64) -> Result<()>;
     async fn purge_expired_sessions(&self, now: i64) -> Result<u64>;
 }
 

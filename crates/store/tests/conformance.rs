@@ -260,7 +260,7 @@ async fn sessions_expire_and_can_be_deleted() {
             30
         );
         assert_eq!(s.purge_expired_sessions(60).await.unwrap(), 1);
-        s.delete_session("t1").await.unwrap();
+        s.delete_session("t1", 31).await.unwrap();
         assert!(s.find_session("t1", 31).await.unwrap().is_none());
 
         // Log out everywhere but here; a password change does the same.

@@ -354,7 +354,7 @@ async fn audit_verify_names_the_altered_entry() {
         let ok = run();
         assert!(ok.status.success(), "{ok:?}");
         assert!(
-            String::from_utf8_lossy(&ok.stdout).contains("audit log intact: 2 entries"),
+            String::from_utf8_lossy(&ok.stdout).contains("audit log intact: 3 entries"),
             "{ok:?}"
         );
         sql(

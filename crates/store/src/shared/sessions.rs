@@ -38,6 +38,8 @@ macro_rules! impl_session_store {
                 if new_device && let Some(job) = new_device_notice {
                     $crate::shared::enqueue!(tx, job, now);
                 }
+                let details = if new_device { "new_device" } else { "" };
+                $crate::shared::audit!(tx, now, Some(account_id), "session.started", Some(account_id), details);
                 tx.commit().await?;
                 Ok(new_device)
             }
@@ -137,11 +139,18 @@ macro_rules! impl_session_store {
                 Ok(())
             }
 
-            async fn delete_session(&self, token_hash: &str) -> $crate::Result<()> {
-                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            async fn delete_session(&self, token_hash: &str, now: i64) -> $crate::Result<()> {
+                use sqlx::Row;
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query("DELETE FROM sessions WHERE token_hash = $1 RETURNING account_id")
                     .bind(token_hash)
-                    .execute(&self.pool)
+                    .fetch_optional(&mut *tx)
                     .await?;
+                if let Some(r) = row {
+                    let account_id: uuid::Uuid = r.try_get("account_id")?;
+                    $crate::shared::audit!(tx, now, Some(account_id), "session.ended", Some(account_id), "");
+                }
+                tx.commit().await?;
                 Ok(())
             }
 

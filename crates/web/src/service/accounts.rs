@@ -670,6 +670,9 @@ pub async fn second_factor(
 }
 
 pub async fn logout(state: &AppState, actor: &session::Actor) -> Result<(), AppError> {
-    state.store.delete_session(&actor.token_hash).await?;
+    state
+        .store
+        .delete_session(&actor.token_hash, state.now())
+        .await?;
     Ok(())
 }
