@@ -1,7 +1,7 @@
 //! The embedded default: one SQLite file in WAL mode.
 
 use crate::shared;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
@@ -26,9 +26,10 @@ impl SqliteStore {
 
     /// Opens (creating if missing, with its directory) the database file.
     pub async fn connect(url: &str) -> crate::Result<Self> {
+        // WAL is set once below, not per connection: the pragma needs a lock,
+        // and a new pooled connection must not fail while another process writes.
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
@@ -43,7 +44,27 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        let store = Self { pool };
+        // WAL is a property of the file: once set, every connection uses it.
+        // Setting it again takes an exclusive lock, so only set it when needed.
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&store.pool)
+            .await?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            let mut attempt = 0;
+            loop {
+                match sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&store.pool)
+                    .await
+                {
+                    Ok(_) => break,
+                    Err(e) if is_busy(&e) && attempt < BUSY_RETRIES => attempt += 1,
+                    Err(e) => return Err(e.into()),
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        Ok(store)
     }
 
     pub async fn migrate(&self) -> crate::Result<()> {
@@ -54,13 +75,35 @@ impl SqliteStore {
     }
 
     /// Write transactions take the write lock up front, so two writers never
-    /// deadlock upgrading a read lock (SQLITE_BUSY mid-transaction).
+    /// deadlock upgrading a read lock (SQLITE_BUSY mid-transaction). Another
+    /// process holding the lock past the busy timeout is waited for again:
+    /// nothing has been done yet, so beginning again is safe.
     pub(crate) async fn begin_write(&self) -> crate::Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        let mut attempt = 0;
+        loop {
+            match self.pool.begin_with("BEGIN IMMEDIATE").await {
+                Ok(tx) => return Ok(tx),
+                Err(e) if is_busy(&e) && attempt < BUSY_RETRIES => attempt += 1,
+                Err(e) => return Err(e.into()),
+            }
+            tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+        }
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+}
+
+const BUSY_RETRIES: u32 = 20;
+
+/// SQLITE_BUSY (5) and its extended codes: the database is locked by someone else.
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c == "5" || c.parse::<i32>().is_ok_and(|n| n & 0xff == 5)),
+        _ => false,
     }
 }
 

@@ -596,6 +596,12 @@ async fn migration_parity() {
     let lite_db = TestDb::new("sqlite").await.unwrap();
     let lite = SqliteStore::connect(&lite_db.url).await.unwrap();
     lite.migrate().await.unwrap();
+    let mode: String = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(lite.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(mode, "wal");
     let mut lite_cols = Vec::new();
     let tables = sqlx::query(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
