@@ -36,7 +36,7 @@ fn spawn(db_url: &str, registry_url: &str, sms_url: &str) -> Instance {
         .env("MIGPORTAL_REGISTRIES_TOKEN", SIM_TOKEN)
         .env("MIGPORTAL_SMS_URL", sms_url)
         .env("MIGPORTAL_SMS_TOKEN", "t")
-        .env("MIGPORTAL_JOB_LEASE_SECONDS", "4")
+        .env("MIGPORTAL_JOB_LEASE_SECONDS", "8")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -231,9 +231,10 @@ async fn two_instances_share_the_outbox_and_recover_a_killed_one() {
 
     // Crash case: only A runs; it is killed while the registry is answering.
     drop(b);
-    // Each registry call takes 1.5 s: a check (two calls) fits in the 4 s lease.
+    // Each registry call takes 1 s: a check (two calls) fits well in the 8 s lease,
+    // even on a loaded CI machine.
     sim.set_faults(Faults {
-        delay_ms: 1_500,
+        delay_ms: 1_000,
         unavailable: false,
     });
     let (p, form) = person(100);
