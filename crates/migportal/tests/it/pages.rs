@@ -29,6 +29,63 @@ async fn submit(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Re
         .unwrap()
 }
 
+/// Signs in through the login form; returns the CSRF token for later forms.
+async fn browser_login(app: &TestApp, login: &str, password: &str) -> String {
+    let (_, html) = page(app, "/login").await;
+    let token = csrf_of(&html);
+    let res = submit(
+        app,
+        "/login",
+        &[("csrf", &token), ("login", login), ("password", password)],
+    )
+    .await;
+    assert_eq!(location(&res), "/account");
+    token
+}
+
+/// Signs a demo staff member in at the back office, enrolling TOTP; returns
+/// the CSRF token and the answer to the code (the recovery codes page).
+async fn browser_staff_login(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+) -> (String, reqwest::Response) {
+    let (_, html) = page(app, "/staff/login").await;
+    let token = csrf_of(&html);
+    let res = submit(
+        app,
+        "/staff/login",
+        &[("csrf", &token), ("login", email), ("password", password)],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    let secret = html
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let action = html
+        .split("action=\"/login/second-factor/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let code = web::service::second_factor::current_code(&secret, web::system_clock()).unwrap();
+    let res = submit(
+        app,
+        &format!("/login/second-factor/{action}"),
+        &[("csrf", &token), ("code", &code)],
+    )
+    .await;
+    (token, res)
+}
+
 fn location(res: &reqwest::Response) -> String {
     res.headers()
         .get("location")
@@ -297,43 +354,8 @@ async fn staff_back_office_in_the_browser() {
         .await
         .unwrap();
     assert_eq!(location(&res), "/staff/login");
-    let (_, html) = page(&app, "/staff/login").await;
-    let token = csrf_of(&html);
-    let res = submit(
-        &app,
-        "/staff/login",
-        &[
-            ("csrf", &token),
-            ("login", "operator@demo.migportal.ru"),
-            ("password", "Demo-Operator-2026"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 200);
-    let html = res.text().await.unwrap();
-    let secret = html
-        .split("secret=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
-    let action = html
-        .split("action=\"/login/second-factor/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let code = web::service::second_factor::current_code(&secret, web::system_clock()).unwrap();
-    let res = submit(
-        &app,
-        &format!("/login/second-factor/{action}"),
-        &[("csrf", &token), ("code", &code)],
-    )
-    .await;
+    let (_, res) =
+        browser_staff_login(&app, "operator@demo.migportal.ru", "Demo-Operator-2026").await;
     assert_eq!(res.status().as_u16(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("Резервные коды"), "{html}");
@@ -366,19 +388,7 @@ async fn a_verified_person_orders_a_confirmation_letter_in_the_browser() {
     )
     .await;
     assert_eq!(app.identity_settled(&api_token).await["state"], "verified");
-    let (_, html) = page(&app, "/login").await;
-    let token = csrf_of(&html);
-    let res = submit(
-        &app,
-        "/login",
-        &[
-            ("csrf", &token),
-            ("login", "+79161234567"),
-            ("password", "Zelenyj-Slon-1985"),
-        ],
-    )
-    .await;
-    assert_eq!(location(&res), "/account");
+    let token = browser_login(&app, "+79161234567", "Zelenyj-Slon-1985").await;
     let (_, html) = page(&app, "/account").await;
     assert!(html.contains("href=\"/account/confirmation\""));
     let (status, html) = page(&app, "/account/confirmation").await;
@@ -425,18 +435,7 @@ async fn a_verified_person_orders_a_confirmation_letter_in_the_browser() {
 async fn profile_page_saves_addresses_and_preferences() {
     let app = TestApp::spawn("sqlite").await;
     let api_token = app.applicant("+79161234567", "Иванов", "Иван", None).await;
-    let (_, html) = page(&app, "/login").await;
-    let token = csrf_of(&html);
-    submit(
-        &app,
-        "/login",
-        &[
-            ("csrf", &token),
-            ("login", "+79161234567"),
-            ("password", "Zelenyj-Slon-1985"),
-        ],
-    )
-    .await;
+    let token = browser_login(&app, "+79161234567", "Zelenyj-Slon-1985").await;
     let (status, html) = page(&app, "/account/profile").await;
     assert_eq!(status, 200);
     assert!(html.contains("Адрес регистрации") && html.contains("type=\"checkbox\""));
@@ -507,18 +506,7 @@ async fn profile_page_saves_addresses_and_preferences() {
 async fn second_factor_from_the_security_page() {
     let app = TestApp::spawn("sqlite").await;
     let _ = app.applicant("+79161234567", "Иванов", "Иван", None).await;
-    let (_, html) = page(&app, "/login").await;
-    let token = csrf_of(&html);
-    submit(
-        &app,
-        "/login",
-        &[
-            ("csrf", &token),
-            ("login", "+79161234567"),
-            ("password", "Zelenyj-Slon-1985"),
-        ],
-    )
-    .await;
+    let token = browser_login(&app, "+79161234567", "Zelenyj-Slon-1985").await;
     let (_, html) = page(&app, "/account/security").await;
     assert!(html.contains("Не подключён"));
     let res = submit(&app, "/account/second-factor/code", &[("csrf", &token)]).await;
@@ -574,42 +562,8 @@ async fn second_factor_from_the_security_page() {
 #[tokio::test]
 async fn an_operator_registers_a_citizen_in_the_browser() {
     let app = TestApp::spawn_with("sqlite", true).await;
-    let (_, html) = page(&app, "/staff/login").await;
-    let token = csrf_of(&html);
-    let res = submit(
-        &app,
-        "/staff/login",
-        &[
-            ("csrf", &token),
-            ("login", "operator@demo.migportal.ru"),
-            ("password", "Demo-Operator-2026"),
-        ],
-    )
-    .await;
-    let html = res.text().await.unwrap();
-    let secret = html
-        .split("secret=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
-    let action = html
-        .split("action=\"/login/second-factor/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let code = web::service::second_factor::current_code(&secret, web::system_clock()).unwrap();
-    submit(
-        &app,
-        &format!("/login/second-factor/{action}"),
-        &[("csrf", &token), ("code", &code)],
-    )
-    .await;
+    let (token, _) =
+        browser_staff_login(&app, "operator@demo.migportal.ru", "Demo-Operator-2026").await;
     let mut form = vec![
         ("csrf", token.as_str()),
         ("phone", "+79163334455"),
