@@ -29,6 +29,23 @@ impl Default for LoginThrottlePolicy {
     }
 }
 
+impl LoginThrottlePolicy {
+    /// Limits on codes sent to one phone or e-mail, whatever asks for them
+    /// (registration, resend, reset, new contact, login): a few at once, then
+    /// a growing wait, so nobody can flood a stranger's phone with SMS.
+    pub const fn code_sends() -> Self {
+        Self {
+            // Counted before each send: three go at once, the fourth waits.
+            free_failures: 2,
+            lockout_after: 10,
+            lockout_ms: 60 * 60 * 1000,
+            base_delay_ms: 60_000,
+            max_delay_ms: 15 * 60 * 1000,
+            forget_after_ms: 60 * 60 * 1000,
+        }
+    }
+}
+
 /// The stored failure record of one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FailureRecord {

@@ -19,6 +19,8 @@ pub struct Inner {
     pub metrics: Metrics,
     pub otp: OtpPolicy,
     pub throttle: LoginThrottlePolicy,
+    /// Codes sent to one destination (counted like failures, in the database).
+    pub sends: LoginThrottlePolicy,
     /// Trusted certification authorities for qualified signatures, if configured.
     pub trust: Option<qes::TrustStore>,
     pub letters: domain::letter::LetterPolicy,
@@ -44,6 +46,7 @@ impl AppState {
             metrics: Metrics::default(),
             otp: OtpPolicy::default(),
             throttle: LoginThrottlePolicy::default(),
+            sends: LoginThrottlePolicy::code_sends(),
             trust,
             letters,
         }))

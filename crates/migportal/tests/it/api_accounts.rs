@@ -167,3 +167,27 @@ async fn failed_logins_slow_down_then_lock() {
     })
     .await;
 }
+
+/// Nobody can flood a stranger's phone: re-registering the same number again
+/// and again stops after a few codes.
+#[tokio::test]
+async fn codes_to_one_phone_are_limited() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let body = json!({"surname": "Флудов", "given_name": "Фёдор", "phone": "+79160009999", "password": "Zelenyj-Slon-1985"});
+        for _ in 0..3 {
+            let (status, b) = app.post("/accounts", body.clone()).await;
+            assert_eq!(status, 201, "{b}");
+        }
+        let res = app.client.post(format!("{}/accounts", app.api)).json(&body).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 429);
+        assert!(res.headers().get("retry-after").is_some());
+        let (_, b) = status_json(res).await;
+        assert_eq!(b["code"], "otp.send_wait");
+        // Another number is not affected.
+        let (status, _) = app.post("/accounts", json!({"surname": "Другой", "given_name": "Дмитрий", "phone": "+79160009998", "password": "Zelenyj-Slon-1985"})).await;
+        assert_eq!(status, 201);
+        app.stop().await;
+    })
+    .await;
+}

@@ -390,3 +390,4 @@ operator-registered = The person is registered with a confirmed account. A first
 field-email = E-mail
 msg-sessions-subject = Signed out everywhere
 msg-sessions-ended = At { $time } your migportal account was signed out on all devices. If it was not you, change your password.
+err-otp-send-wait = Too many codes were sent to this number or address lately. A new code can be sent in { $seconds } s.

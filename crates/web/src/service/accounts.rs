@@ -144,7 +144,7 @@ pub async fn register(
     };
     let code = code_from_random(rand::random());
     let now = state.now();
-    let deliver = delivery_job(state, challenge_id, channel, &to, &code, lang, now)?;
+    let deliver = delivery_job(state, challenge_id, channel, &to, &code, lang, now).await?;
     state
         .store
         .register_account(
@@ -181,7 +181,24 @@ pub async fn register(
     })
 }
 
-pub(crate) fn delivery_job(
+/// Counts one more code sent to `destination`, or refuses when too many went
+/// there lately (held in the database, so across instances).
+pub(crate) async fn count_send(state: &AppState, destination: &str) -> Result<(), AppError> {
+    let key = format!("send:{destination}");
+    let now = state.now();
+    let record = state.store.login_failures(&key).await?;
+    if let Err(wait) = state.sends.check(&record, now) {
+        return Err(AppError::throttled("otp.send_wait", wait));
+    }
+    state
+        .store
+        .set_login_failures(&key, state.sends.record_failure(&record, now))
+        .await?;
+    Ok(())
+}
+
+/// The job that delivers a code; every code sent is counted against its destination.
+pub(crate) async fn delivery_job(
     state: &AppState,
     challenge_id: Uuid,
     channel: &str,
@@ -190,12 +207,13 @@ pub(crate) fn delivery_job(
     lang: Lang,
     now: i64,
 ) -> Result<NewJob, AppError> {
+    count_send(state, to).await?;
     code_job(state, challenge_id, channel, to, code, lang, None, now)
 }
 
 /// A code for someone registered at a service centre, with the page where
 /// they set their password.
-pub(crate) fn first_login_job(
+pub(crate) async fn first_login_job(
     state: &AppState,
     challenge_id: Uuid,
     channel: &str,
@@ -203,6 +221,7 @@ pub(crate) fn first_login_job(
     code: &str,
     now: i64,
 ) -> Result<NewJob, AppError> {
+    count_send(state, to).await?;
     let link = format!(
         "{}/password-reset/{challenge_id}",
         state.config.public_url.trim_end_matches('/')
@@ -359,7 +378,7 @@ pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<
     }
     .ok_or_else(|| AppError::internal("challenge without a contact"))?;
     let code = code_from_random(rand::random());
-    let job = delivery_job(state, challenge_id, &ch.channel, &to, &code, lang, now)?;
+    let job = delivery_job(state, challenge_id, &ch.channel, &to, &code, lang, now).await?;
     match state
         .store
         .resend_challenge(
@@ -549,7 +568,7 @@ pub async fn login(
                 ),
                 (None, None) => return Err(AppError::internal("second factor without a contact")),
             };
-            let job = delivery_job(state, challenge_id, channel, &to, &code, Lang::Ru, now)?;
+            let job = delivery_job(state, challenge_id, channel, &to, &code, Lang::Ru, now).await?;
             (
                 "code",
                 None,

@@ -252,7 +252,7 @@ pub async fn start_add_contact(
     let id = Uuid::now_v7();
     let code = code_from_random(rand::random());
     let now = state.now();
-    let deliver = delivery_job(state, id, channel, &canonical, &code, lang, now)?;
+    let deliver = delivery_job(state, id, channel, &canonical, &code, lang, now).await?;
     state
         .store
         .start_challenge(

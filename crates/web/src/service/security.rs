@@ -221,7 +221,7 @@ pub async fn start_reset(
         (None, None) => return Ok(ResetStarted { challenge_id }),
     };
     let code = code_from_random(rand::random());
-    let deliver = delivery_job(state, challenge_id, channel, &to, &code, lang, now)?;
+    let deliver = delivery_job(state, challenge_id, channel, &to, &code, lang, now).await?;
     state
         .store
         .start_challenge(

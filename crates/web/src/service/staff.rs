@@ -803,7 +803,8 @@ pub async fn register_person(
     let id = Uuid::now_v7();
     let first_login = Uuid::now_v7();
     let code = domain::otp::code_from_random(rand::random());
-    let deliver = super::accounts::first_login_job(state, first_login, channel, &to, &code, now)?;
+    let deliver =
+        super::accounts::first_login_job(state, first_login, channel, &to, &code, now).await?;
     let (phone, email) = if channel == "sms" {
         (Some(to.clone()), None)
     } else {
