@@ -190,6 +190,7 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
             Arc::new(jobs::Notify {
                 store: store.clone(),
                 senders,
+                clock: options.clock,
             }),
         )
         .handle(

@@ -110,6 +110,7 @@ impl JobHandler for DeliverCode {
 pub struct Notify {
     pub store: Arc<dyn Store>,
     pub senders: Senders,
+    pub clock: fn() -> i64,
 }
 
 #[async_trait]
@@ -139,10 +140,7 @@ impl JobHandler for Notify {
                         .find(|p| p.kind == n.kind && p.channel == c)
                         .is_none_or(|p| p.enabled)
             };
-            let now = job.id.get_timestamp().map_or(0, |t| {
-                let (s, ns) = t.to_unix();
-                i64::try_from(s).unwrap_or(0) * 1000 + i64::from(ns / 1_000_000)
-            });
+            let now = (self.clock)();
             for (c, has) in [
                 ("email", account.email.is_some()),
                 ("sms", account.phone.is_some()),

@@ -58,7 +58,7 @@ async fn page(
     page.rows = vec![
         vec![l.t("account-name"), name],
         vec![l.t("field-phone"), p.phone.clone().unwrap_or_default()],
-        vec!["E-mail".into(), p.email.clone().unwrap_or_default()],
+        vec![l.t("field-email"), p.email.clone().unwrap_or_default()],
         vec![
             l.t("identity-heading"),
             p.documents.clone().unwrap_or_default(),

@@ -297,14 +297,14 @@ pub async fn audit(
             input(&ctx, "action", "field-action", &q),
             Input {
                 name: "actor",
-                label: "actor id".into(),
+                label: l.t("audit-col-actor"),
                 value: q.get("actor").cloned().unwrap_or_default(),
                 multiline: false,
                 checkbox: false,
             },
             Input {
                 name: "subject",
-                label: "subject id".into(),
+                label: l.t("audit-col-subject"),
                 value: q.get("subject").cloned().unwrap_or_default(),
                 multiline: false,
                 checkbox: false,
@@ -314,10 +314,18 @@ pub async fn audit(
     });
     match staff::audit(&state, &s, &query).await {
         Ok(events) => {
-            page.headers = ["#", "time", "actor", "role", "action", "subject", "details"]
-                .iter()
-                .map(|h| (*h).to_owned())
-                .collect();
+            page.headers = [
+                "#",
+                "audit-col-time",
+                "audit-col-actor",
+                "staff-role",
+                "audit-col-action",
+                "audit-col-subject",
+                "audit-col-details",
+            ]
+            .iter()
+            .map(|k| if *k == "#" { "#".to_owned() } else { l.t(k) })
+            .collect();
             if let Some(last) = events.last()
                 && events.len() == 50
             {
@@ -398,21 +406,21 @@ async fn admin_page(
             },
             Input {
                 name: "name",
-                label: "Название / Name".into(),
+                label: l.t("field-office-name"),
                 value: values.get("name").cloned().unwrap_or_default(),
                 multiline: false,
                 checkbox: false,
             },
             Input {
                 name: "address",
-                label: "Адрес / Address".into(),
+                label: l.t("field-office-address"),
                 value: values.get("address").cloned().unwrap_or_default(),
                 multiline: false,
                 checkbox: false,
             },
             Input {
                 name: "time_zone",
-                label: "Часовой пояс / Time zone".into(),
+                label: l.t("field-office-time-zone"),
                 value: values
                     .get("time_zone")
                     .cloned()
@@ -422,7 +430,7 @@ async fn admin_page(
             },
             Input {
                 name: "territory",
-                label: "Территория / Territory (77, 50-012)".into(),
+                label: l.t("field-office-territory"),
                 value: values.get("territory").cloned().unwrap_or_default(),
                 multiline: false,
                 checkbox: false,
@@ -448,7 +456,7 @@ async fn admin_page(
             },
             Input {
                 name: "email",
-                label: "E-mail".into(),
+                label: l.t("field-email"),
                 value: values.get("email").cloned().unwrap_or_default(),
                 multiline: false,
                 checkbox: false,
@@ -479,10 +487,10 @@ async fn admin_page(
     });
     page.headers = vec![
         l.t("account-name"),
-        "E-mail".into(),
+        l.t("field-email"),
         l.t("staff-role"),
         l.t("staff-office"),
-        "status".into(),
+        l.t("staff-status"),
     ];
     page.rows = people
         .into_iter()
@@ -595,10 +603,10 @@ pub async fn my_access(State(state): State<AppState>, ctx: Ctx) -> Response {
         page.paragraphs = vec![l.t("access-empty")];
     } else {
         page.headers = vec![
-            "Когда / When".into(),
-            "Кто / Who".into(),
+            l.t("access-when"),
+            l.t("access-who"),
             l.t("staff-office"),
-            "Зачем / Why".into(),
+            l.t("access-why"),
         ];
         page.rows = list
             .into_iter()

@@ -241,23 +241,7 @@ pub async fn disable_with_password(
             "second_factor.mandatory",
         ));
     }
-    let lookup = match (&actor.account.email, &actor.account.phone) {
-        (Some(e), _) => Some(store::LoginLookup::Email(e.clone())),
-        (None, Some(p)) => Some(store::LoginLookup::Phone(p.clone())),
-        _ => None,
-    };
-    let stored = match lookup {
-        Some(l) => state.store.find_auth(&l).await?.map(|a| a.password_hash),
-        None => None,
-    };
-    if password.is_empty()
-        || !crate::security::password::verify(
-            password.to_owned(),
-            stored,
-            state.config.password_cost,
-        )
-        .await
-    {
+    if !super::security::password_matches(state, &actor.account, password).await? {
         return Err(AppError::field("password", "password.current_wrong"));
     }
     disable(state, actor.account.id).await

@@ -101,6 +101,26 @@ fn personal(actor_names: [&str; 2], contacts: [Option<&str>; 2]) -> Vec<String> 
         .collect()
 }
 
+/// Whether `typed` is the account's password (checked like a login).
+pub async fn password_matches(
+    state: &AppState,
+    account: &store::Account,
+    typed: &str,
+) -> Result<bool, AppError> {
+    let lookup = match (&account.email, &account.phone) {
+        (Some(e), _) => LoginLookup::Email(e.clone()),
+        (None, Some(p)) => LoginLookup::Phone(p.clone()),
+        (None, None) => return Ok(false),
+    };
+    let stored = state
+        .store
+        .find_auth(&lookup)
+        .await?
+        .map(|r| r.password_hash);
+    Ok(!typed.is_empty()
+        && password::verify(typed.to_owned(), stored, state.config.password_cost).await)
+}
+
 /// Changes the password after checking the current one; other sessions end.
 pub async fn change_password(
     state: &AppState,
@@ -110,16 +130,6 @@ pub async fn change_password(
     repeat: Option<&str>,
 ) -> Result<(), AppError> {
     let a = &actor.account;
-    let lookup = match (&a.email, &a.phone) {
-        (Some(e), _) => LoginLookup::Email(e.clone()),
-        (None, Some(p)) => LoginLookup::Phone(p.clone()),
-        (None, None) => return Err(AppError::internal("account without a login")),
-    };
-    let stored = state
-        .store
-        .find_auth(&lookup)
-        .await?
-        .map(|r| r.password_hash);
     let mut errors = Vec::new();
     let ctx = personal(
         [&a.surname, &a.given_name],
@@ -127,7 +137,7 @@ pub async fn change_password(
     );
     let ctx: Vec<&str> = ctx.iter().map(String::as_str).collect();
     new_password_errors(new, repeat, &ctx, &mut errors);
-    if !password::verify(current.to_owned(), stored, state.config.password_cost).await {
+    if !password_matches(state, a, current).await? {
         errors.insert(
             0,
             FieldError {
