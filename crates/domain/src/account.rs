@@ -179,10 +179,13 @@ pub enum FailureReason {
     ForeignDocumentMismatch,
     InnNotFound,
     InnMismatch,
+    /// Another account holds the same SNILS (or foreign document), verified.
+    /// The person is sent to a service centre; only the centre sees why.
+    HeldByAnother,
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 10] = [
+    pub const ALL: [FailureReason; 11] = [
         Self::SnilsNotFound,
         Self::SnilsMismatch,
         Self::PassportNotFound,
@@ -193,6 +196,7 @@ impl FailureReason {
         Self::ForeignDocumentMismatch,
         Self::InnNotFound,
         Self::InnMismatch,
+        Self::HeldByAnother,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -207,6 +211,7 @@ impl FailureReason {
             Self::ForeignDocumentMismatch => "foreign_document_mismatch",
             Self::InnNotFound => "inn_not_found",
             Self::InnMismatch => "inn_mismatch",
+            Self::HeldByAnother => "held_by_another",
         }
     }
 

@@ -46,6 +46,28 @@ impl LoginThrottlePolicy {
     }
 }
 
+impl LoginThrottlePolicy {
+    /// Wrong second-factor codes of one account, counted across challenges: a
+    /// new password login makes a new challenge but does not reset this. After
+    /// ten the second factor is locked for an hour and the person is told.
+    pub const fn second_factor() -> Self {
+        Self {
+            free_failures: 5,
+            lockout_after: 10,
+            lockout_ms: 60 * 60 * 1000,
+            base_delay_ms: 30_000,
+            max_delay_ms: 10 * 60 * 1000,
+            forget_after_ms: 24 * 60 * 60 * 1000,
+        }
+    }
+
+    /// Whether the failure that produced `after` is the one that locks the key
+    /// (to tell the person once, not at every refused try).
+    pub fn just_locked(&self, after: &FailureRecord) -> bool {
+        after.failures == self.lockout_after
+    }
+}
+
 /// The stored failure record of one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FailureRecord {

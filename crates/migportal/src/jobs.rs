@@ -160,9 +160,10 @@ impl JobHandler for Notify {
             }
             return Ok(());
         };
-        let to = match channel.as_str() {
-            "email" => account.email.clone(),
-            _ => account.phone.clone(),
+        let to = match (&n.to, channel.as_str()) {
+            (Some(to), _) => Some(to.clone()),
+            (None, "email") => account.email.clone(),
+            (None, _) => account.phone.clone(),
         };
         let (Some(to), Some((channel, sender))) = (to, self.senders.get(channel)) else {
             return Ok(());
@@ -316,25 +317,30 @@ impl JobHandler for VerifyIdentity {
         let data: IdentityData =
             serde_json::from_slice(&plain).map_err(|e| JobError::Permanent(e.to_string()))?;
         let outcome = self.ask(&data).await?;
-        let body = match outcome {
-            Verification::Verified => "msg-identity-verified",
-            Verification::Failed(_) => "msg-identity-failed",
-        };
         let now = (self.clock)();
-        let notice = web::service::notice::job(
-            p.account_id,
-            "msg-identity-subject",
-            body,
-            Vec::new(),
-            format!("identity-result:{}:{}", p.account_id, p.version),
-            now,
-        );
+        let (account_id, version) = (p.account_id, p.version);
+        // The store decides the final outcome (a SNILS held by another account
+        // turns "verified" into a failure), so the notice is made from it.
+        let notice = move |outcome: Verification| {
+            let body = match outcome {
+                Verification::Verified => "msg-identity-verified",
+                Verification::Failed(_) => "msg-identity-failed",
+            };
+            web::service::notice::job(
+                account_id,
+                "msg-identity-subject",
+                body,
+                Vec::new(),
+                format!("identity-result:{account_id}:{version}"),
+                now,
+            )
+        };
         match self
             .store
-            .finish_identity_check(p.account_id, p.version, outcome, notice, now)
+            .finish_identity_check(p.account_id, p.version, outcome, &notice, now)
             .await
         {
-            Ok(()) | Err(StoreError::Stale) => Ok(()),
+            Ok(_) | Err(StoreError::Stale) => Ok(()),
             Err(e) => Err(temporary(e)),
         }
     }

@@ -51,12 +51,29 @@ pub trait AccountStore {
     ) -> Result<()>;
     async fn get_account(&self, id: Uuid) -> Result<Option<Account>>;
     async fn find_auth(&self, lookup: &LoginLookup) -> Result<Option<AuthRecord>>;
+    /// A challenge of an account (decoys are not returned).
     async fn get_challenge(&self, id: Uuid) -> Result<Option<Challenge>>;
-    /// Counts a wrong code; `Stale` when another request counted first.
-    async fn challenge_wrong_code(&self, id: Uuid, seen_attempts: u32) -> Result<()>;
-    /// Consumes the challenge and activates the account; `Stale` if already used.
-    async fn confirm_challenge(&self, id: Uuid, seen_attempts: u32, now: i64) -> Result<()>;
-    /// Replaces the code with a new one and enqueues its delivery.
+    /// Counts one attempt at a challenge of `purpose` (of `owner`, when given)
+    /// in one statement, *before* the code is compared, and returns it as it
+    /// is after the count. `None` when it is unknown, consumed, burnt
+    /// (`max_attempts` reached) or was sent before `sent_after`: so concurrent
+    /// guesses can never be judged more than `max_attempts` times.
+    async fn attempt_challenge(
+        &self,
+        id: Uuid,
+        purpose: &str,
+        owner: Option<Uuid>,
+        max_attempts: u32,
+        sent_after: i64,
+    ) -> Result<Option<ChallengeAttempt>>;
+    /// Consumes the challenge (activating a registered account for `contact`);
+    /// `Stale` if it was consumed already.
+    async fn confirm_challenge(&self, id: Uuid, now: i64) -> Result<()>;
+    /// A challenge that belongs to no account (a reset for an unknown login),
+    /// so that it answers exactly like a real one.
+    async fn start_decoy_challenge(&self, id: Uuid, purpose: &str, now: i64) -> Result<()>;
+    /// Replaces the code with a new one and enqueues its delivery. The
+    /// attempts already counted stay counted.
     async fn resend_challenge(
         &self,
         id: Uuid,
@@ -87,13 +104,16 @@ pub trait AccountStore {
     async fn complete_reset(
         &self,
         challenge_id: Uuid,
-        seen_attempts: u32,
         password_hash: String,
         notice: NewJob,
         now: i64,
     ) -> Result<Uuid>;
     async fn login_failures(&self, key: &str) -> Result<FailureRecord>;
-    async fn set_login_failures(&self, key: &str, record: FailureRecord) -> Result<()>;
+    /// Replaces the failure record of `key` with `next` only if it still is
+    /// `seen` (compare and set): of concurrent attempts read at the same
+    /// count, exactly one is counted and the others must read again.
+    async fn bump_failures(&self, key: &str, seen: FailureRecord, next: FailureRecord)
+    -> Result<bool>;
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
 }
 
@@ -139,22 +159,27 @@ pub trait SessionStore {
 
 #[async_trait]
 pub trait IdentityStore {
-    /// Stores (or replaces) the identity data, marks it pending and enqueues the
-    /// registry check. Returns the new version; `Conflict("snils")` if the SNILS
-    /// belongs to another account.
+    /// Stores (or replaces) the identity data as a new version, marks it
+    /// pending, drops the account to the simplified level, voids letters and
+    /// signature challenges issued for the old version, and enqueues the
+    /// registry check. Returns the new version; `Conflict("identity.locked")`
+    /// for a confirmed account. Reserves no SNILS: only a verified identity does.
     async fn submit_identity(&self, identity: NewIdentity, now: i64) -> Result<i64>;
     async fn get_identity(&self, account_id: Uuid) -> Result<Option<IdentityRecord>>;
     /// Records a finished check of `version`, raises the account to the standard
-    /// level when verified, and enqueues the notice. `Stale` if the person has
+    /// level when verified (and to confirmed when a service centre's
+    /// confirmation waits for it), and enqueues the notice made for the final
+    /// outcome. A verified outcome becomes `Failed(HeldByAnother)` when another
+    /// account holds the same SNILS verified. `Stale` if the person has
     /// resubmitted meanwhile (the result of an old check must not win).
     async fn finish_identity_check(
         &self,
         account_id: Uuid,
         version: i64,
         outcome: Verification,
-        notice: NewJob,
+        notice: &(dyn Fn(Verification) -> NewJob + Send + Sync),
         now: i64,
-    ) -> Result<()>;
+    ) -> Result<Verification>;
 }
 
 #[async_trait]
@@ -236,11 +261,15 @@ pub trait StaffStore {
     async fn record_access(&self, access: DataAccess) -> Result<()>;
     /// The person's access log, newest first.
     async fn list_access(&self, person_id: Uuid) -> Result<Vec<DataAccess>>;
-    /// Raises a person to the confirmed level; audited with the staff member
-    /// and office, and the person is notified.
+    /// Raises a person to the confirmed level if `identity_version` is still
+    /// their current, verified identity (`domain::confirmation`, else
+    /// `Conflict(code)`), consuming the signature challenge `consume` in the
+    /// same transaction; audited with the staff member and office, notified.
     async fn confirm_identity(
         &self,
         person_id: Uuid,
+        identity_version: i64,
+        consume: Option<Uuid>,
         by: &StaffActor,
         method: &str,
         notice: NewJob,
@@ -292,15 +321,19 @@ pub trait LetterStore {
     async fn outbound_post(&self, limit: u32) -> Result<Vec<PostItem>>;
     /// Marks a letter handed to the post and forgets its text.
     async fn mark_posted(&self, letter_id: Uuid, now: i64) -> Result<()>;
-    async fn letter_wrong_code(&self, id: Uuid, seen_attempts: u32) -> Result<()>;
-    /// Uses the letter's code: the person becomes confirmed; audited, notified.
-    async fn confirm_by_letter(
+    /// Counts one attempt at the account's latest letter before its code is
+    /// compared; `None` when there is no usable letter (used, voided, burnt
+    /// after `max_attempts`, or expired at `now`).
+    async fn attempt_letter(
         &self,
-        id: Uuid,
-        seen_attempts: u32,
-        notice: NewJob,
+        account_id: Uuid,
+        max_attempts: u32,
         now: i64,
-    ) -> Result<()>;
+    ) -> Result<Option<Letter>>;
+    /// Uses the letter's code: the person becomes confirmed if the identity
+    /// version the letter was issued for is still current and verified
+    /// (`domain::confirmation`, else `Conflict(code)`); audited, notified.
+    async fn confirm_by_letter(&self, id: Uuid, notice: NewJob, now: i64) -> Result<()>;
 }
 
 #[async_trait]
@@ -322,7 +355,6 @@ pub trait ProfileStore {
     async fn set_contact(
         &self,
         challenge_id: Uuid,
-        seen_attempts: u32,
         kind: &str,
         value: &str,
         notice: NewJob,

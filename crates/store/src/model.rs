@@ -59,6 +59,8 @@ pub struct NewChallenge {
     pub channel: String,
     pub destination: String,
     pub code_hash: String,
+    /// The identity version a confirmation challenge was issued for.
+    pub identity_version: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +75,22 @@ pub struct Challenge {
     pub sends: u32,
     pub attempts: u32,
     pub consumed: bool,
+    pub identity_version: Option<i64>,
+}
+
+/// A challenge as it is right after one more attempt was counted on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeAttempt {
+    pub id: Uuid,
+    /// `None` for a decoy (a reset started for a login that does not exist).
+    pub account_id: Option<Uuid>,
+    pub purpose: String,
+    pub channel: String,
+    pub destination: String,
+    pub code_hash: String,
+    /// Attempts counted so far, this one included.
+    pub attempts: u32,
+    pub identity_version: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -194,6 +212,8 @@ pub struct IdentityRecord {
     pub failure_reason: Option<FailureReason>,
     pub submitted_at: i64,
     pub checked_at: Option<i64>,
+    /// A confirmation applied when this version is verified (service centre).
+    pub pending_confirmation: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -292,6 +312,9 @@ pub struct Letter {
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// The identity version the letter confirms; a resubmission voids it.
+    pub identity_version: i64,
+    pub voided_at: Option<i64>,
 }
 
 /// A printed letter waiting to be handed to the post.

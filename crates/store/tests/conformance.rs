@@ -51,6 +51,7 @@ fn challenge(account_id: Uuid) -> NewChallenge {
         channel: "sms".into(),
         destination: "+79161234567".into(),
         code_hash: "h1".into(),
+        identity_version: None,
     }
 }
 
@@ -76,19 +77,20 @@ async fn registration_and_contact_confirmation() {
 
         let c = s.get_challenge(ch_id).await.unwrap().unwrap();
         assert_eq!((c.sends, c.attempts, c.consumed), (1, 0, false));
-        s.challenge_wrong_code(ch_id, 0).await.unwrap();
-        // A stale attempt count (another request counted first) is refused.
-        assert!(matches!(
-            s.challenge_wrong_code(ch_id, 0).await,
-            Err(StoreError::Stale)
-        ));
+        let a = s.attempt_challenge(ch_id, "contact", None, 5, 0).await.unwrap().unwrap();
+        assert_eq!((a.attempts, a.account_id), (1, Some(id)));
+        // Another purpose, another owner or a code sent too long ago count nothing.
+        assert!(s.attempt_challenge(ch_id, "reset", None, 5, 0).await.unwrap().is_none());
+        assert!(s.attempt_challenge(ch_id, "contact", Some(Uuid::now_v7()), 5, 0).await.unwrap().is_none());
+        assert!(s.attempt_challenge(ch_id, "contact", None, 5, 2).await.unwrap().is_none());
         s.resend_challenge(ch_id, 1, "h2".into(), job(job_kind::DELIVER_CODE, 5), 5)
             .await
             .unwrap();
         let c = s.get_challenge(ch_id).await.unwrap().unwrap();
+        // A resend keeps the attempts counted: it is not a way to more guesses.
         assert_eq!(
             (c.sends, c.attempts, c.code_hash.as_str(), c.sent_at),
-            (2, 0, "h2", 5)
+            (2, 1, "h2", 5)
         );
         assert!(matches!(
             s.resend_challenge(ch_id, 1, "h3".into(), job("k", 6), 6)
@@ -96,11 +98,13 @@ async fn registration_and_contact_confirmation() {
             Err(StoreError::Stale)
         ));
 
-        s.confirm_challenge(ch_id, 0, 10).await.unwrap();
+        s.confirm_challenge(ch_id, 10).await.unwrap();
         assert!(matches!(
-            s.confirm_challenge(ch_id, 0, 11).await,
+            s.confirm_challenge(ch_id, 11).await,
             Err(StoreError::Stale)
         ));
+        // A consumed challenge counts no more attempts.
+        assert!(s.attempt_challenge(ch_id, "contact", None, 5, 0).await.unwrap().is_none());
         assert_eq!(
             s.get_account(id).await.unwrap().unwrap().status,
             AccountStatus::Active
@@ -191,16 +195,15 @@ async fn login_failures_are_counted_per_key() {
             failures: 3,
             last_failure_ms: 77,
         };
-        s.set_login_failures("k", r).await.unwrap();
-        s.set_login_failures(
-            "k",
-            FailureRecord {
-                failures: 4,
-                last_failure_ms: 78,
-            },
-        )
-        .await
-        .unwrap();
+        assert!(s.bump_failures("k", FailureRecord::default(), r).await.unwrap());
+        // Compare and set: a writer that read an old record loses.
+        assert!(!s.bump_failures("k", FailureRecord::default(), r).await.unwrap());
+        let four = FailureRecord {
+            failures: 4,
+            last_failure_ms: 78,
+        };
+        assert!(s.bump_failures("k", r, four).await.unwrap());
+        assert!(!s.bump_failures("k", r, four).await.unwrap());
         assert_eq!(s.login_failures("k").await.unwrap().failures, 4);
         assert_eq!(s.login_failures("other").await.unwrap().failures, 0);
         s.clear_login_failures("k").await.unwrap();
@@ -311,13 +314,13 @@ async fn sessions_expire_and_can_be_deleted() {
             .await
             .unwrap();
         assert_eq!(
-            s.complete_reset(reset_id, 0, "$argon2id$reset".into(), job("notice", 47), 47)
+            s.complete_reset(reset_id, "$argon2id$reset".into(), job("notice", 47), 47)
                 .await
                 .unwrap(),
             id
         );
         assert!(matches!(
-            s.complete_reset(reset_id, 0, "$argon2id$again".into(), job("notice", 48), 48)
+            s.complete_reset(reset_id, "$argon2id$again".into(), job("notice", 48), 48)
                 .await,
             Err(StoreError::Stale)
         ));
@@ -329,7 +332,7 @@ async fn sessions_expire_and_can_be_deleted() {
             .await
             .unwrap();
         assert!(matches!(
-            s.complete_reset(contact_id, 0, "$argon2id$x".into(), job("notice", 51), 51)
+            s.complete_reset(contact_id, "$argon2id$x".into(), job("notice", 51), 51)
                 .await,
             Err(StoreError::Stale)
         ));
@@ -375,10 +378,10 @@ async fn identity_check_versions_and_levels() {
         assert_eq!(s.submit_identity(identity(id, "L1"), 4).await.unwrap(), 2);
         let failed = Verification::Failed(FailureReason::PassportInvalid);
         assert!(matches!(
-            s.finish_identity_check(id, 1, failed, job("n", 5), 5).await,
+            s.finish_identity_check(id, 1, failed, &|_| job("n", 5), 5).await,
             Err(StoreError::Stale)
         ));
-        s.finish_identity_check(id, 2, Verification::Verified, job("n", 5), 5)
+        s.finish_identity_check(id, 2, Verification::Verified, &|_| job("n", 5), 5)
             .await
             .unwrap();
         let rec = s.get_identity(id).await.unwrap().unwrap();
@@ -398,16 +401,22 @@ async fn identity_check_versions_and_levels() {
             .unwrap();
         assert_eq!(auth.id, id);
 
-        // Another account cannot take the same SNILS.
+        // Another account may submit the same SNILS (an unverified one
+        // reserves nothing), but its check cannot take it from the holder.
         let mut b = account(None, Some("b@example.ru"));
         b.status = AccountStatus::Active;
         let b_id = b.id;
         s.create_account(b, None, 6).await.unwrap();
-        assert!(matches!(
-            s.submit_identity(identity(b_id, "L1"), 7).await,
-            Err(StoreError::Conflict("snils"))
-        ));
-        assert!(s.get_identity(b_id).await.unwrap().is_none());
+        assert_eq!(s.submit_identity(identity(b_id, "L1"), 7).await.unwrap(), 1);
+        let got = s
+            .finish_identity_check(b_id, 1, Verification::Verified, &|_| job("n", 7), 7)
+            .await
+            .unwrap();
+        assert_eq!(got, Verification::Failed(FailureReason::HeldByAnother));
+        assert_eq!(
+            s.get_account(b_id).await.unwrap().unwrap().level,
+            AssuranceLevel::Simplified
+        );
 
         // New data drops the level until checked again; a failure is recorded with its reason.
         assert_eq!(s.submit_identity(identity(id, "L1"), 8).await.unwrap(), 3);
@@ -415,7 +424,7 @@ async fn identity_check_versions_and_levels() {
             s.get_account(id).await.unwrap().unwrap().level,
             AssuranceLevel::Simplified
         );
-        s.finish_identity_check(id, 3, failed, job("n", 9), 9)
+        s.finish_identity_check(id, 3, failed, &|_| job("n", 9), 9)
             .await
             .unwrap();
         let rec = s.get_identity(id).await.unwrap().unwrap();
@@ -776,7 +785,16 @@ async fn staff_second_factor_access_log_and_confirmation() {
             (log.len(), log[0].purpose.as_str()),
             (1, "identity_confirmation")
         );
-        s.confirm_identity(pid, &by, "service_centre", job("n", 11), 11)
+        // Not verified: nothing to confirm.
+        assert!(matches!(
+            s.confirm_identity(pid, 1, None, &by, "service_centre", job("n", 11), 11).await,
+            Err(StoreError::Conflict("confirmation.not_standard"))
+        ));
+        s.submit_identity(identity(pid, "LP"), 11).await.unwrap();
+        s.finish_identity_check(pid, 1, Verification::Verified, &|_| job("n", 11), 11)
+            .await
+            .unwrap();
+        s.confirm_identity(pid, 1, None, &by, "service_centre", job("n", 11), 11)
             .await
             .unwrap();
         assert_eq!(
@@ -785,8 +803,8 @@ async fn staff_second_factor_access_log_and_confirmation() {
         );
         // Staff accounts are not people to confirm.
         assert!(matches!(
-            s.confirm_identity(op, &by, "x", job("n", 12), 12).await,
-            Err(StoreError::NotFound)
+            s.confirm_identity(op, 1, None, &by, "x", job("n", 12), 12).await,
+            Err(StoreError::Conflict("confirmation.not_applicant"))
         ));
 
         let staff = s.list_staff().await.unwrap();
@@ -805,7 +823,7 @@ async fn staff_second_factor_access_log_and_confirmation() {
         ));
 
         let filter = AuditFilter {
-            action_prefix: Some("identity.".into()),
+            action_prefix: Some("identity.conf".into()),
             ..AuditFilter::default()
         };
         let found = s.search_audit(&filter, 10).await.unwrap();
@@ -862,7 +880,13 @@ async fn letters_one_a_month_printed_posted_and_used_once() {
             created_at: at,
             expires_at: at + 1000,
             used_at: None,
+            identity_version: 1,
+            voided_at: None,
         };
+        s.submit_identity(identity(id, "LL"), 5).await.unwrap();
+        s.finish_identity_check(id, 1, Verification::Verified, &|_| job("n", 5), 5)
+            .await
+            .unwrap();
         let first = Uuid::now_v7();
         s.request_letter(letter(first, 10), job("print", 10), 10 - 100, 10)
             .await
@@ -892,16 +916,19 @@ async fn letters_one_a_month_printed_posted_and_used_once() {
         s.mark_posted(second, 202).await.unwrap();
         assert!(s.outbound_post(10).await.unwrap().is_empty());
 
-        s.letter_wrong_code(second, 0).await.unwrap();
-        assert!(matches!(
-            s.letter_wrong_code(second, 0).await,
-            Err(StoreError::Stale)
-        ));
-        s.confirm_by_letter(second, 1, job("n", 203), 203)
+        // Attempts are counted up to the limit and no further.
+        for n in 1..=2 {
+            let l = s.attempt_letter(id, 2, 202).await.unwrap().unwrap();
+            assert_eq!((l.id, l.attempts), (second, n));
+        }
+        assert!(s.attempt_letter(id, 2, 202).await.unwrap().is_none());
+        // Expired at `now`: no attempt counted.
+        assert!(s.attempt_letter(id, 5, 200 + 1001).await.unwrap().is_none());
+        s.confirm_by_letter(second, job("n", 203), 203)
             .await
             .unwrap();
         assert!(matches!(
-            s.confirm_by_letter(second, 1, job("n", 204), 204).await,
+            s.confirm_by_letter(second, job("n", 204), 204).await,
             Err(StoreError::Stale)
         ));
         assert_eq!(
@@ -982,7 +1009,7 @@ async fn profile_addresses_preferences_contacts_and_centre_registration() {
         ch.destination = "new@example.ru".into();
         let ch_id = ch.id;
         s.start_challenge(ch, None, 6).await.unwrap();
-        s.set_contact(ch_id, 0, "email", "new@example.ru", job("n", 7), 7)
+        s.set_contact(ch_id, "email", "new@example.ru", job("n", 7), 7)
             .await
             .unwrap();
         assert_eq!(
@@ -990,7 +1017,7 @@ async fn profile_addresses_preferences_contacts_and_centre_registration() {
             Some("new@example.ru")
         );
         assert!(matches!(
-            s.set_contact(ch_id, 0, "email", "x@example.ru", job("n", 8), 8)
+            s.set_contact(ch_id, "email", "x@example.ru", job("n", 8), 8)
                 .await,
             Err(StoreError::Stale)
         ));
@@ -1017,22 +1044,30 @@ async fn profile_addresses_preferences_contacts_and_centre_registration() {
         )
         .await
         .unwrap();
+        // Confirmed only when the registries verify what the operator saw.
         assert_eq!(
             s.get_account(pid).await.unwrap().unwrap().level,
-            AssuranceLevel::Confirmed
+            AssuranceLevel::Simplified
         );
         assert_eq!(
             s.get_identity(pid).await.unwrap().unwrap().state,
             VerificationState::Pending
         );
-        // The same SNILS again fails whole: no account is left behind.
-        let mut again = account(Some("+79169998866"), None);
+        s.finish_identity_check(pid, 1, Verification::Verified, &|_| job("n", 10), 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get_account(pid).await.unwrap().unwrap().level,
+            AssuranceLevel::Confirmed
+        );
+        // The same phone again fails whole: no account is left behind.
+        let mut again = account(Some("+79169998877"), None);
         again.status = AccountStatus::Active;
         let again_id = again.id;
         let err = s
             .register_at_centre(
                 again,
-                identity(again_id, "LX"),
+                identity(again_id, "LY"),
                 challenge(again_id),
                 job("d", 10),
                 &by,
@@ -1040,7 +1075,7 @@ async fn profile_addresses_preferences_contacts_and_centre_registration() {
             )
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::Conflict("snils")), "{err:?}");
+        assert!(matches!(err, StoreError::Conflict("phone")), "{err:?}");
         assert!(s.get_account(again_id).await.unwrap().is_none());
     })
     .await;
@@ -1118,6 +1153,115 @@ async fn code_factor_offices_and_staff_audit() {
             .await
             .unwrap();
         assert_eq!(saved.len(), 1);
+    })
+    .await;
+}
+
+/// Issue 14 (1): a confirmation is bound to the identity version it was issued
+/// for; resubmitting voids letters and signature challenges.
+#[tokio::test]
+async fn a_resubmitted_identity_voids_confirmations_issued_for_the_old_one() {
+    each_backend(|s| async move {
+        let mut a = account(None, Some("v@example.ru"));
+        a.status = AccountStatus::Active;
+        let id = a.id;
+        s.create_account(a, None, 1).await.unwrap();
+        s.submit_identity(identity(id, "LA"), 2).await.unwrap();
+        s.finish_identity_check(id, 1, Verification::Verified, &|_| job("n", 2), 2)
+            .await
+            .unwrap();
+        let lid = Uuid::now_v7();
+        let letter = Letter {
+            id: lid,
+            account_id: id,
+            address: "119021".into(),
+            code_hash: "h".into(),
+            attempts: 0,
+            created_at: 3,
+            expires_at: 100_000,
+            used_at: None,
+            identity_version: 1,
+            voided_at: None,
+        };
+        s.request_letter(letter, job("print", 3), 0, 3).await.unwrap();
+        let mut qes = challenge(id);
+        qes.purpose = "qes".into();
+        qes.identity_version = Some(1);
+        let qes_id = qes.id;
+        s.start_challenge(qes, None, 3).await.unwrap();
+
+        // Resubmitted as somebody else, even verified: the old letter is void.
+        assert_eq!(s.submit_identity(identity(id, "LB"), 4).await.unwrap(), 2);
+        assert_eq!(s.get_letter(lid).await.unwrap().unwrap().voided_at, Some(4));
+        assert!(s.get_challenge(qes_id).await.unwrap().unwrap().consumed);
+        assert!(s.attempt_letter(id, 5, 5).await.unwrap().is_none());
+        assert!(matches!(
+            s.confirm_by_letter(lid, job("n", 5), 5).await,
+            Err(StoreError::Stale)
+        ));
+        s.finish_identity_check(id, 2, Verification::Verified, &|_| job("n", 6), 6)
+            .await
+            .unwrap();
+        let by = StaffActor {
+            id,
+            role: Role::Applicant,
+            office_id: None,
+        };
+        // A confirmation bound to version 1 cannot raise version 2.
+        assert!(matches!(
+            s.confirm_identity(id, 1, None, &by, "x", job("n", 7), 7).await,
+            Err(StoreError::Conflict("confirmation.identity_changed"))
+        ));
+        assert_eq!(
+            s.get_account(id).await.unwrap().unwrap().level,
+            AssuranceLevel::Standard
+        );
+    })
+    .await;
+}
+
+/// Issue 14 (2): of many concurrent guesses at one challenge, no more than
+/// the limit are counted (and so judged).
+#[tokio::test]
+async fn concurrent_attempts_never_pass_the_limit() {
+    each_backend(|s| async move {
+        let a = account(Some("+79160000001"), None);
+        let id = a.id;
+        let ch = challenge(id);
+        let ch_id = ch.id;
+        s.register_account(a, ch, job("d", 1), 1).await.unwrap();
+        let tries = (0..60).map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.attempt_challenge(ch_id, "contact", None, 5, 0).await })
+        });
+        let mut counted = Vec::new();
+        for t in tries {
+            if let Some(a) = t.await.unwrap().unwrap() {
+                counted.push(a.attempts);
+            }
+        }
+        counted.sort_unstable();
+        assert_eq!(counted, vec![1, 2, 3, 4, 5]);
+
+        // Compare-and-set failure counters: of 40 writers that read the same
+        // record, exactly one is counted.
+        let wins = (0..40).map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let next = FailureRecord {
+                    failures: 1,
+                    last_failure_ms: 9,
+                };
+                s.bump_failures("race", FailureRecord::default(), next).await
+            })
+        });
+        let mut won = 0;
+        for w in wins {
+            if w.await.unwrap().unwrap() {
+                won += 1;
+            }
+        }
+        assert_eq!(won, 1);
     })
     .await;
 }

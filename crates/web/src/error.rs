@@ -71,6 +71,10 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::not_found(),
+            // A refused rule with its own stable code (`domain::confirmation`).
+            StoreError::Conflict(code) if code.contains('.') => {
+                Self::new(StatusCode::CONFLICT, code)
+            }
             StoreError::Conflict(field) => {
                 let code = match field {
                     "phone" => "phone.taken",

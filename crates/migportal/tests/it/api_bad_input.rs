@@ -46,8 +46,9 @@ async fn broken_requests_get_specific_problems() {
 
         let (s, b) = app.post("/accounts/confirmations/not-a-uuid", json!({"code": "123456"})).await;
         assert_eq!((s, b["code"].as_str()), (404, Some("not_found")));
+        // An unknown challenge answers like a dead code.
         let (s, b) = app.post("/accounts/confirmations/01939a4e-0000-7000-8000-000000000000", json!({"code": "123456"})).await;
-        assert_eq!((s, b["code"].as_str()), (404, Some("not_found")));
+        assert_eq!((s, b["errors"][0]["code"].as_str()), (422, Some("otp.no_longer_valid")));
         let (s, b) = app.post("/nowhere", json!({})).await;
         assert_eq!((s, b["code"].as_str()), (404, Some("not_found")));
         let res = app.client.get(format!("{}/accounts", app.api)).send().await.unwrap();

@@ -45,7 +45,8 @@ async fn citizen_is_verified_and_may_log_in_by_snils() {
         let (_, me2) = app.with_token(Method::GET, "/me", &by_snils, None).await;
         assert_eq!(me2["id"], me["id"]);
 
-        // Nobody else may claim the same SNILS.
+        // Nobody else may take the same SNILS, and the refusal names nobody:
+        // the submission is accepted, the check sends them to a service centre.
         let other = app.applicant("+79160001111", "Иванов", "Иван", None).await;
         let (status, body) = app
             .with_token(
@@ -55,11 +56,15 @@ async fn citizen_is_verified_and_may_log_in_by_snils() {
                 Some(citizen_identity()),
             )
             .await;
+        assert_eq!(status, 202, "{body}");
+        let settled = app.identity_settled(&other).await;
         assert_eq!(
-            (status, body["errors"][0]["code"].as_str()),
-            (409, Some("snils.taken")),
-            "{body}"
+            (settled["state"].as_str(), settled["failure"]["code"].as_str()),
+            (Some("failed"), Some("held_by_another")),
+            "{settled}"
         );
+        let (_, me_other) = app.with_token(Method::GET, "/me", &other, None).await;
+        assert_eq!(me_other["level"], "simplified");
         app.stop().await;
     })
     .await;

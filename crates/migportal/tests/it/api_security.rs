@@ -198,7 +198,7 @@ async fn password_reset_through_the_proven_phone() {
             .await;
         assert_eq!(
             (status, body["errors"][0]["code"].as_str()),
-            (422, Some("otp.already_used"))
+            (422, Some("otp.no_longer_valid"))
         );
         assert_eq!(
             app.with_token(Method::GET, "/me", &old, None).await.0,
@@ -213,7 +213,7 @@ async fn password_reset_through_the_proven_phone() {
                 json!({"code": "123456", "new_password": "Novyj-Parol-Zakhara-9"}),
             )
             .await;
-        assert_eq!(status, 404);
+        assert_eq!(status, 422);
         app.stop().await;
     })
     .await;

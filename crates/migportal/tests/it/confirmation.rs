@@ -190,7 +190,7 @@ async fn registered_letter_code_confirms_once_and_letters_are_monthly() {
         let (_, me) = app.with_token(Method::GET, "/me", &token, None).await;
         assert_eq!(me["level"], "confirmed");
         let (status, body) = app.with_token(Method::POST, "/me/confirmation/letter/code", &token, Some(json!({"code": code}))).await;
-        assert_eq!((status, body["errors"][0]["code"].as_str()), (422, Some("otp.already_used")));
+        assert_eq!((status, body["errors"][0]["code"].as_str()), (422, Some("otp.no_longer_valid")));
         app.stop().await;
     })
     .await;
@@ -253,9 +253,10 @@ async fn letter_codes_expire_and_burn_after_five_tries_and_export_hands_letters_
             Some(json!({"code": code})),
         )
         .await;
+    // The right code on a burnt letter answers like any dead code.
     assert_eq!(
         (status, body["errors"][0]["code"].as_str()),
-        (429, Some("otp.too_many_attempts"))
+        (422, Some("otp.no_longer_valid"))
     );
     // And a letter older than 90 days is expired.
     sql(

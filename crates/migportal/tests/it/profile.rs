@@ -108,7 +108,7 @@ async fn profile_addresses_preferences_and_a_second_contact() {
                 Method::POST,
                 "/me/profile/contacts",
                 &token,
-                Some(json!({"contact": "pavel@example.org"})),
+                Some(json!({"contact": "pavel@example.org", "password": "Zelenyj-Slon-1985"})),
             )
             .await;
         assert_eq!(status, 202, "{body}");
@@ -139,7 +139,7 @@ async fn profile_addresses_preferences_and_a_second_contact() {
                 Method::POST,
                 "/me/profile/contacts",
                 &token,
-                Some(json!({"contact": "applicant@demo.migportal.ru"})),
+                Some(json!({"contact": "applicant@demo.migportal.ru", "password": "Zelenyj-Slon-1985"})),
             )
             .await;
         let ch2 = body["challenge_id"].as_str().unwrap().to_owned();

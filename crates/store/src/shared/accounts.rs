@@ -33,6 +33,7 @@ macro_rules! impl_account_store {
                 .bind(challenge.destination)
                 .bind(challenge.code_hash)
                 .bind(now)
+                .bind(challenge.identity_version)
                 .execute(&mut *tx)
                 .await?;
                 $crate::shared::enqueue!(tx, deliver, now);
@@ -119,7 +120,8 @@ macro_rules! impl_account_store {
                 use sqlx::Row;
                 let row = sqlx::query(
                     "SELECT id, account_id, purpose, channel, destination, code_hash, sent_at, \
-                     sends, attempts, consumed FROM otp_challenges WHERE id = $1",
+                     sends, attempts, consumed, identity_version FROM otp_challenges \
+                     WHERE id = $1 AND account_id IS NOT NULL",
                 )
                 .bind(id)
                 .fetch_optional(&self.pool)
@@ -136,39 +138,59 @@ macro_rules! impl_account_store {
                     sends: $crate::shared::count(r.try_get("sends")?),
                     attempts: $crate::shared::count(r.try_get("attempts")?),
                     consumed: r.try_get("consumed")?,
+                    identity_version: r.try_get("identity_version")?,
                 }))
             }
 
-            async fn challenge_wrong_code(
+            async fn attempt_challenge(
                 &self,
                 id: uuid::Uuid,
-                seen_attempts: u32,
-            ) -> $crate::Result<()> {
-                let done = sqlx::query(
+                purpose: &str,
+                owner: Option<uuid::Uuid>,
+                max_attempts: u32,
+                sent_after: i64,
+            ) -> $crate::Result<Option<$crate::ChallengeAttempt>> {
+                use sqlx::Row;
+                // Counted in the statement that checks the limit: the row lock
+                // orders concurrent guesses, and the guard re-reads the count.
+                let row = sqlx::query(
                     "UPDATE otp_challenges SET attempts = attempts + 1 \
-                     WHERE id = $1 AND attempts = $2 AND consumed = FALSE",
+                     WHERE id = $1 AND purpose = $2 AND ($3 IS NULL OR account_id = $3) \
+                     AND consumed = FALSE AND attempts < $4 AND sent_at >= $5 \
+                     RETURNING id, account_id, purpose, channel, destination, code_hash, attempts, identity_version",
                 )
                 .bind(id)
-                .bind(i64::from(seen_attempts))
-                .execute(&self.pool)
+                .bind(purpose)
+                .bind(owner)
+                .bind(i64::from(max_attempts))
+                .bind(sent_after)
+                .fetch_optional(&self.pool)
                 .await?;
-                if done.rows_affected() == 1 { Ok(()) } else { Err($crate::StoreError::Stale) }
+                let Some(r) = row else { return Ok(None) };
+                Ok(Some($crate::ChallengeAttempt {
+                    id: r.try_get("id")?,
+                    account_id: r.try_get("account_id")?,
+                    purpose: r.try_get("purpose")?,
+                    channel: r.try_get("channel")?,
+                    destination: r.try_get("destination")?,
+                    code_hash: r.try_get("code_hash")?,
+                    attempts: $crate::shared::count(r.try_get("attempts")?),
+                    identity_version: r.try_get("identity_version")?,
+                }))
             }
 
             async fn confirm_challenge(
                 &self,
                 id: uuid::Uuid,
-                seen_attempts: u32,
                 now: i64,
             ) -> $crate::Result<()> {
                 use sqlx::Row;
                 let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
                     "UPDATE otp_challenges SET consumed = TRUE \
-                     WHERE id = $1 AND attempts = $2 AND consumed = FALSE RETURNING account_id, purpose",
+                     WHERE id = $1 AND consumed = FALSE AND account_id IS NOT NULL RETURNING account_id, purpose",
                 )
                 .bind(id)
-                .bind(i64::from(seen_attempts))
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else { return Err($crate::StoreError::Stale) };
@@ -190,6 +212,28 @@ macro_rules! impl_account_store {
                 Ok(())
             }
 
+            async fn start_decoy_challenge(
+                &self,
+                id: uuid::Uuid,
+                purpose: &str,
+                now: i64,
+            ) -> $crate::Result<()> {
+                // A random hash that no code can match.
+                let hash = uuid::Uuid::new_v4().simple().to_string();
+                sqlx::query(
+                    "INSERT INTO otp_challenges (id, account_id, purpose, channel, destination, \
+                     code_hash, sent_at, sends, attempts, consumed, created_at, identity_version) \
+                     VALUES ($1, NULL, $2, 'sms', '', $3, $4, 1, 0, FALSE, $4, NULL)",
+                )
+                .bind(id)
+                .bind(purpose)
+                .bind(hash)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
             async fn resend_challenge(
                 &self,
                 id: uuid::Uuid,
@@ -200,8 +244,8 @@ macro_rules! impl_account_store {
             ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
-                    "UPDATE otp_challenges SET code_hash = $3, sends = sends + 1, attempts = 0, \
-                     sent_at = $4 WHERE id = $1 AND sends = $2 AND consumed = FALSE",
+                    "UPDATE otp_challenges SET code_hash = $3, sends = sends + 1, \
+                     sent_at = $4 WHERE id = $1 AND sends = $2 AND consumed = FALSE AND account_id IS NOT NULL",
                 )
                 .bind(id)
                 .bind(i64::from(seen_sends))
@@ -261,6 +305,7 @@ macro_rules! impl_account_store {
                 .bind(challenge.destination)
                 .bind(challenge.code_hash)
                 .bind(now)
+                .bind(challenge.identity_version)
                 .execute(&mut *tx)
                 .await?;
                 if let Some(job) = deliver {
@@ -273,7 +318,6 @@ macro_rules! impl_account_store {
             async fn complete_reset(
                 &self,
                 challenge_id: uuid::Uuid,
-                seen_attempts: u32,
                 password_hash: String,
                 notice: $crate::NewJob,
                 now: i64,
@@ -281,11 +325,10 @@ macro_rules! impl_account_store {
                 use sqlx::Row;
                 let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
-                    "UPDATE otp_challenges SET consumed = TRUE WHERE id = $1 AND attempts = $2 \
-                     AND consumed = FALSE AND purpose = 'reset' RETURNING account_id",
+                    "UPDATE otp_challenges SET consumed = TRUE WHERE id = $1 \
+                     AND consumed = FALSE AND purpose = 'reset' AND account_id IS NOT NULL RETURNING account_id",
                 )
                 .bind(challenge_id)
-                .bind(i64::from(seen_attempts))
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else { return Err($crate::StoreError::Stale) };
@@ -326,22 +369,28 @@ macro_rules! impl_account_store {
                 })
             }
 
-            async fn set_login_failures(
+            async fn bump_failures(
                 &self,
                 key: &str,
-                record: domain::throttle::FailureRecord,
-            ) -> $crate::Result<()> {
-                sqlx::query(
+                seen: domain::throttle::FailureRecord,
+                next: domain::throttle::FailureRecord,
+            ) -> $crate::Result<bool> {
+                // A missing row reads as (0, 0); a row someone inserted meanwhile
+                // has failures >= 1, so the guard refuses it as well.
+                let done = sqlx::query(
                     "INSERT INTO login_failures (login_key, failures, last_failure_at) \
                      VALUES ($1, $2, $3) ON CONFLICT (login_key) \
-                     DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at",
+                     DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at \
+                     WHERE login_failures.failures = $4 AND login_failures.last_failure_at = $5",
                 )
                 .bind(key)
-                .bind(i64::from(record.failures))
-                .bind(record.last_failure_ms)
+                .bind(i64::from(next.failures))
+                .bind(next.last_failure_ms)
+                .bind(i64::from(seen.failures))
+                .bind(seen.last_failure_ms)
                 .execute(&self.pool)
                 .await?;
-                Ok(())
+                Ok(done.rows_affected() == 1)
             }
 
             async fn clear_login_failures(&self, key: &str) -> $crate::Result<()> {

@@ -10,6 +10,12 @@ macro_rules! impl_identity_store {
                 use sqlx::Row;
                 let mut tx = self.begin_write().await?;
                 let account_id = identity.account_id;
+                let (level, _) = $crate::shared::lock_account!(tx, account_id, now);
+                // A confirmed person's data is locked: it was proven in person
+                // (or by signature) and changes only through the office.
+                if level == domain::account::AssuranceLevel::Confirmed {
+                    return Err($crate::StoreError::Conflict("identity.locked"));
+                }
                 let previous: Option<i64> =
                     sqlx::query("SELECT version FROM identities WHERE account_id = $1")
                         .bind(account_id)
@@ -21,9 +27,9 @@ macro_rules! impl_identity_store {
                 let sql = if previous.is_some() {
                     "UPDATE identities SET version = $2, document_kind = $3, snils_lookup = $4, \
                      key_id = $5, sealed = $6, masked = $7, state = 'pending', failure_reason = NULL, \
-                     submitted_at = $8, checked_at = NULL WHERE account_id = $1"
+                     submitted_at = $8, checked_at = NULL, pending_confirmation = $9 WHERE account_id = $1"
                 } else {
-$crate::shared::INSERT_IDENTITY
+                    $crate::shared::INSERT_IDENTITY
                 };
                 sqlx::query(sql)
                     .bind(account_id)
@@ -34,14 +40,15 @@ $crate::shared::INSERT_IDENTITY
                     .bind(identity.sealed)
                     .bind(identity.masked)
                     .bind(now)
+                    .bind(None::<String>)
                     .execute(&mut *tx)
                     .await
                     .map_err($crate::StoreError::from_insert)?;
-                // The name follows the documents; unverified data no longer
-                // supports the standard level.
+                // The name follows the documents; unverified data supports no
+                // more than the simplified level.
                 sqlx::query(
                     "UPDATE accounts SET surname = $3, given_name = $4, patronymic = $5, updated_at = $2, \
-                     level = CASE WHEN level = 'standard' THEN 'simplified' ELSE level END WHERE id = $1",
+                     level = 'simplified' WHERE id = $1",
                 )
                 .bind(account_id)
                 .bind(now)
@@ -50,13 +57,29 @@ $crate::shared::INSERT_IDENTITY
                 .bind(identity.patronymic)
                 .execute(&mut *tx)
                 .await?;
+                // Confirmations issued for the old version are void (domain::confirmation).
+                let letters = sqlx::query(
+                    "UPDATE letters SET voided_at = $2 WHERE account_id = $1 AND used_at IS NULL AND voided_at IS NULL",
+                )
+                .bind(account_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let challenges = sqlx::query(
+                    "UPDATE otp_challenges SET consumed = TRUE WHERE account_id = $1 AND purpose = 'qes' AND consumed = FALSE",
+                )
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
                 let payload = serde_json::json!({ "account_id": account_id, "version": version });
                 let job = $crate::NewJob::now($crate::job_kind::VERIFY_IDENTITY, payload.to_string(), now)
                     .dedup(format!("verify:{account_id}:{version}"))
                     // A registry outage must never lose the check: retry for days.
                     .max_attempts(10_000);
                 $crate::shared::enqueue!(tx, job, now);
-                let details = format!("version={version}");
+                let details = format!("version={version} voided_letters={letters} voided_challenges={challenges}");
                 $crate::shared::audit!(tx, now, Some(account_id), "identity.submitted", Some(account_id), details);
                 tx.commit().await?;
                 Ok(version)
@@ -69,7 +92,8 @@ $crate::shared::INSERT_IDENTITY
                 use sqlx::Row;
                 let row = sqlx::query(
                     "SELECT account_id, version, document_kind, snils_lookup, key_id, sealed, masked, \
-                     state, failure_reason, submitted_at, checked_at FROM identities WHERE account_id = $1",
+                     state, failure_reason, submitted_at, checked_at, pending_confirmation \
+                     FROM identities WHERE account_id = $1",
                 )
                 .bind(account_id)
                 .fetch_optional(&self.pool)
@@ -96,6 +120,7 @@ $crate::shared::INSERT_IDENTITY
                     },
                     submitted_at: r.try_get("submitted_at")?,
                     checked_at: r.try_get("checked_at")?,
+                    pending_confirmation: r.try_get("pending_confirmation")?,
                 }))
             }
 
@@ -104,18 +129,49 @@ $crate::shared::INSERT_IDENTITY
                 account_id: uuid::Uuid,
                 version: i64,
                 outcome: domain::account::Verification,
-                notice: $crate::NewJob,
+                notice: &(dyn Fn(domain::account::Verification) -> $crate::NewJob + Send + Sync),
                 now: i64,
-            ) -> $crate::Result<()> {
-                use domain::account::Verification;
+            ) -> $crate::Result<domain::account::Verification> {
+                use domain::account::{FailureReason, Verification};
+                use sqlx::Row;
+                let mut tx = self.begin_write().await?;
+                $crate::shared::lock_account!(tx, account_id, now);
+                let row = sqlx::query(
+                    "SELECT snils_lookup, pending_confirmation FROM identities \
+                     WHERE account_id = $1 AND version = $2 AND state = 'pending'",
+                )
+                .bind(account_id)
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+                // The person resubmitted meanwhile: the result of an old check must not win.
+                let Some(row) = row else { return Err($crate::StoreError::Stale) };
+                let lookup: String = row.try_get("snils_lookup")?;
+                let pending_confirmation: Option<String> = row.try_get("pending_confirmation")?;
+                let mut outcome = outcome;
+                let mut holder: Option<uuid::Uuid> = None;
+                if outcome == Verification::Verified {
+                    // Only a verified identity holds its key; the first verified keeps it.
+                    holder = sqlx::query(
+                        "SELECT account_id FROM identities WHERE snils_lookup = $1 AND state = 'verified' AND account_id <> $2",
+                    )
+                    .bind(&lookup)
+                    .bind(account_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get("account_id"))
+                    .transpose()?;
+                    if holder.is_some() {
+                        outcome = Verification::Failed(FailureReason::HeldByAnother);
+                    }
+                }
                 let (state, reason) = match outcome {
                     Verification::Verified => ("verified", None),
                     Verification::Failed(r) => ("failed", Some(r.code())),
                 };
-                let mut tx = self.begin_write().await?;
-                let done = sqlx::query(
-                    "UPDATE identities SET state = $3, failure_reason = $4, checked_at = $5 \
-                     WHERE account_id = $1 AND version = $2 AND state = 'pending'",
+                sqlx::query(
+                    "UPDATE identities SET state = $3, failure_reason = $4, checked_at = $5, pending_confirmation = NULL \
+                     WHERE account_id = $1 AND version = $2",
                 )
                 .bind(account_id)
                 .bind(version)
@@ -123,10 +179,8 @@ $crate::shared::INSERT_IDENTITY
                 .bind(reason)
                 .bind(now)
                 .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() != 1 {
-                    return Err($crate::StoreError::Stale);
-                }
+                .await
+                .map_err($crate::StoreError::from_insert)?;
                 if state == "verified" {
                     sqlx::query(
                         "UPDATE accounts SET level = 'standard', updated_at = $2 \
@@ -137,11 +191,19 @@ $crate::shared::INSERT_IDENTITY
                     .execute(&mut *tx)
                     .await?;
                 }
-                $crate::shared::enqueue!(tx, notice, now);
-                let details = format!("version={version} result={}", reason.unwrap_or(state));
+                $crate::shared::enqueue!(tx, notice(outcome), now);
+                let mut details = format!("version={version} result={}", reason.unwrap_or(state));
+                if let Some(other) = holder {
+                    // For the service centre, never for the person.
+                    details.push_str(&format!(" held_by={other}"));
+                }
                 $crate::shared::audit!(tx, now, None::<uuid::Uuid>, "identity.checked", Some(account_id), details);
+                if let (Some(method), "verified") = (pending_confirmation, state) {
+                    $crate::shared::raise_to_confirmed!(tx, account_id, version, now);
+                    $crate::shared::audit!(tx, now, None::<uuid::Uuid>, "identity.confirmed", Some(account_id), method);
+                }
                 tx.commit().await?;
-                Ok(())
+                Ok(outcome)
             }
         }
     };

@@ -9,6 +9,8 @@ macro_rules! letter_from_row {
             created_at: $r.try_get("created_at")?,
             expires_at: $r.try_get("expires_at")?,
             used_at: $r.try_get("used_at")?,
+            identity_version: $r.try_get("identity_version")?,
+            voided_at: $r.try_get("voided_at")?,
         }
     };
 }
@@ -21,8 +23,9 @@ macro_rules! impl_letter_store {
             async fn request_letter(&self, l: $crate::Letter, print: $crate::NewJob, not_since: i64, now: i64) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
-                    "INSERT INTO letters (id, account_id, address, code_hash, attempts, created_at, expires_at, used_at) \
-                     SELECT $1, $2, $3, $4, 0, $5, $6, NULL WHERE NOT EXISTS \
+                    "INSERT INTO letters (id, account_id, address, code_hash, attempts, created_at, expires_at, used_at, \
+                     identity_version, voided_at) \
+                     SELECT $1, $2, $3, $4, 0, $5, $6, NULL, $8, NULL WHERE NOT EXISTS \
                      (SELECT 1 FROM letters WHERE account_id = $2 AND created_at > $7)",
                 )
                 .bind(l.id)
@@ -32,6 +35,7 @@ macro_rules! impl_letter_store {
                 .bind(l.created_at)
                 .bind(l.expires_at)
                 .bind(not_since)
+                .bind(l.identity_version)
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() != 1 {
@@ -46,7 +50,7 @@ macro_rules! impl_letter_store {
             async fn last_letter(&self, account_id: uuid::Uuid) -> $crate::Result<Option<$crate::Letter>> {
                 use sqlx::Row;
                 let row = sqlx::query(
-                    "SELECT id, account_id, address, code_hash, attempts, created_at, expires_at, used_at FROM letters \
+                    "SELECT id, account_id, address, code_hash, attempts, created_at, expires_at, used_at, identity_version, voided_at FROM letters \
                      WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
                 )
                 .bind(account_id)
@@ -61,7 +65,7 @@ macro_rules! impl_letter_store {
             async fn get_letter(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::Letter>> {
                 use sqlx::Row;
                 let row = sqlx::query(
-                    "SELECT id, account_id, address, code_hash, attempts, created_at, expires_at, used_at FROM letters WHERE id = $1",
+                    "SELECT id, account_id, address, code_hash, attempts, created_at, expires_at, used_at, identity_version, voided_at FROM letters WHERE id = $1",
                 )
                 .bind(id)
                 .fetch_optional(&self.pool)
@@ -121,35 +125,44 @@ macro_rules! impl_letter_store {
                 Ok(())
             }
 
-            async fn letter_wrong_code(&self, id: uuid::Uuid, seen_attempts: u32) -> $crate::Result<()> {
-                let done = sqlx::query("UPDATE letters SET attempts = attempts + 1 WHERE id = $1 AND attempts = $2 AND used_at IS NULL")
-                    .bind(id)
-                    .bind(i64::from(seen_attempts))
-                    .execute(&self.pool)
-                    .await?;
-                if done.rows_affected() == 1 { Ok(()) } else { Err($crate::StoreError::Stale) }
+            async fn attempt_letter(&self, account_id: uuid::Uuid, max_attempts: u32, now: i64) -> $crate::Result<Option<$crate::Letter>> {
+                use sqlx::Row;
+                // Counted before the code is compared, in the statement that checks the limit.
+                let row = sqlx::query(
+                    "UPDATE letters SET attempts = attempts + 1 WHERE id = \
+                     (SELECT id FROM letters WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1) \
+                     AND used_at IS NULL AND voided_at IS NULL AND attempts < $2 AND expires_at >= $3 \
+                     RETURNING id, account_id, address, code_hash, attempts, created_at, expires_at, used_at, \
+                     identity_version, voided_at",
+                )
+                .bind(account_id)
+                .bind(i64::from(max_attempts))
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(match row {
+                    Some(r) => Some($crate::shared::letter_from_row!(r)),
+                    None => None,
+                })
             }
 
-            async fn confirm_by_letter(&self, id: uuid::Uuid, seen_attempts: u32, notice: $crate::NewJob, now: i64) -> $crate::Result<()> {
+            async fn confirm_by_letter(&self, id: uuid::Uuid, notice: $crate::NewJob, now: i64) -> $crate::Result<()> {
                 use sqlx::Row;
                 let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
-                    "UPDATE letters SET used_at = $3 WHERE id = $1 AND attempts = $2 AND used_at IS NULL RETURNING account_id",
+                    "UPDATE letters SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND voided_at IS NULL \
+                     RETURNING account_id, identity_version",
                 )
                 .bind(id)
-                .bind(i64::from(seen_attempts))
                 .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else { return Err($crate::StoreError::Stale) };
                 let account_id: uuid::Uuid = row.try_get("account_id")?;
-                sqlx::query("UPDATE accounts SET level = 'confirmed', updated_at = $2 WHERE id = $1")
-                    .bind(account_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                let version: i64 = row.try_get("identity_version")?;
+                $crate::shared::raise_to_confirmed!(tx, account_id, version, now);
                 $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(tx, now, Some(account_id), "identity.confirmed", Some(account_id), "method=registered_letter");
+                $crate::shared::audit!(tx, now, Some(account_id), "identity.confirmed", Some(account_id), format!("method=registered_letter version={version}"));
                 tx.commit().await?;
                 Ok(())
             }

@@ -27,11 +27,12 @@ pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, seq, at, ac
      action, subject_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 pub(crate) const INSERT_IDENTITY: &str = "INSERT INTO identities (account_id, version, document_kind, snils_lookup, key_id, \
-     sealed, masked, state, failure_reason, submitted_at, checked_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', NULL, $8, NULL)";
+     sealed, masked, state, failure_reason, submitted_at, checked_at, pending_confirmation) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', NULL, $8, NULL, $9)";
 
 pub(crate) const INSERT_CHALLENGE: &str = "INSERT INTO otp_challenges (id, account_id, purpose, channel, destination, \
-     code_hash, sent_at, sends, attempts, consumed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, FALSE, $7)";
+     code_hash, sent_at, sends, attempts, consumed, created_at, identity_version) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, FALSE, $7, $8)";
 
 pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, payload, dedup_key, run_at, attempts, max_attempts, created_at) \
      VALUES ($1, $2, $3, $4, $5, 0, $6, $7) ON CONFLICT (dedup_key) DO NOTHING";
@@ -94,6 +95,66 @@ macro_rules! audit {
     }};
 }
 pub(crate) use audit;
+
+/// Locks the account row inside the caller's transaction and returns its level
+/// and role. Every transaction that changes the identity or the level starts
+/// here, so a resubmission, a finished check and a confirmation of one account
+/// are serialised and each sees what the others committed.
+macro_rules! lock_account {
+    ($tx:expr, $account:expr, $now:expr) => {{
+        use sqlx::Row;
+        let row = sqlx::query("UPDATE accounts SET updated_at = $2 WHERE id = $1 RETURNING level, role")
+            .bind($account)
+            .bind($now)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let Some(row) = row else { return Err($crate::StoreError::NotFound) };
+        (
+            $crate::shared::level(row.try_get("level")?)?,
+            $crate::shared::role(row.try_get("role")?)?,
+        )
+    }};
+}
+pub(crate) use lock_account;
+
+/// Raises an account to `confirmed` inside the caller's transaction, by the
+/// rule of `domain::confirmation`: only while `version` is the current,
+/// verified identity. A refusal is `Conflict(code)` and the caller's
+/// transaction is dropped (rolled back).
+macro_rules! raise_to_confirmed {
+    ($tx:expr, $account:expr, $version:expr, $now:expr) => {{
+        use sqlx::Row;
+        let (level, role) = $crate::shared::lock_account!($tx, $account, $now);
+        let current = sqlx::query("SELECT version, state FROM identities WHERE account_id = $1")
+            .bind($account)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let current = match current {
+            None => None,
+            Some(r) => {
+                let state: String = r.try_get("state")?;
+                Some(domain::confirmation::CurrentIdentity {
+                    version: r.try_get("version")?,
+                    state: domain::account::VerificationState::parse(&state)
+                        .ok_or_else(|| $crate::StoreError::Corrupt(format!("state {state}")))?,
+                })
+            }
+        };
+        if let Err(refusal) = domain::confirmation::may_confirm(
+            $version,
+            level,
+            role == domain::account::Role::Applicant,
+            current,
+        ) {
+            return Err($crate::StoreError::Conflict(refusal.code()));
+        }
+        sqlx::query("UPDATE accounts SET level = 'confirmed' WHERE id = $1")
+            .bind($account)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+pub(crate) use raise_to_confirmed;
 
 /// Enqueues an outbox job inside the caller's transaction.
 macro_rules! enqueue {

@@ -95,7 +95,6 @@ macro_rules! impl_profile_store {
             async fn set_contact(
                 &self,
                 challenge_id: uuid::Uuid,
-                seen_attempts: u32,
                 kind: &str,
                 value: &str,
                 notice: $crate::NewJob,
@@ -109,11 +108,10 @@ macro_rules! impl_profile_store {
                 };
                 let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
-                    "UPDATE otp_challenges SET consumed = TRUE WHERE id = $1 AND attempts = $2 AND consumed = FALSE \
-                     AND purpose = 'add_contact' RETURNING account_id",
+                    "UPDATE otp_challenges SET consumed = TRUE WHERE id = $1 AND consumed = FALSE \
+                     AND purpose = 'add_contact' AND account_id IS NOT NULL RETURNING account_id",
                 )
                 .bind(challenge_id)
-                .bind(i64::from(seen_attempts))
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else { return Err($crate::StoreError::Stale) };
@@ -142,7 +140,16 @@ macro_rules! impl_profile_store {
             ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
                 let id = a.id;
+                // Confirmed only once the registries verify the data the operator
+                // saw (domain::confirmation): until then the account is simplified.
+                let mut a = a;
+                a.level = domain::account::AssuranceLevel::Simplified;
                 insert_account(&mut tx, a, now).await?;
+                let method = format!(
+                    "method=service_centre_registration staff={} office={}",
+                    by.id,
+                    by.office_id.map(|o| o.to_string()).unwrap_or_default()
+                );
                 sqlx::query($crate::shared::INSERT_IDENTITY)
                     .bind(id)
                     .bind(1i64)
@@ -152,6 +159,7 @@ macro_rules! impl_profile_store {
                     .bind(identity.sealed)
                     .bind(identity.masked)
                     .bind(now)
+                    .bind(Some(method))
                     .execute(&mut *tx)
                     .await
                     .map_err($crate::StoreError::from_insert)?;
@@ -168,10 +176,11 @@ macro_rules! impl_profile_store {
                 .bind(first_login.destination)
                 .bind(first_login.code_hash)
                 .bind(now)
+                .bind(first_login.identity_version)
                 .execute(&mut *tx)
                 .await?;
                 $crate::shared::enqueue!(tx, deliver, now);
-                $crate::shared::audit!(tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "identity.confirmed", Some(id), "method=service_centre_registration");
+                $crate::shared::audit!(tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "identity.registered_at_centre", Some(id), "confirmed when the registries verify");
                 tx.commit().await?;
                 Ok(())
             }

@@ -205,22 +205,29 @@ macro_rules! impl_staff_store {
             async fn confirm_identity(
                 &self,
                 person_id: uuid::Uuid,
+                identity_version: i64,
+                consume: Option<uuid::Uuid>,
                 by: &$crate::StaffActor,
                 method: &str,
                 notice: $crate::NewJob,
                 now: i64,
             ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
-                let done = sqlx::query("UPDATE accounts SET level = 'confirmed', updated_at = $2 WHERE id = $1 AND role = 'applicant'")
+                if let Some(challenge) = consume {
+                    let done = sqlx::query(
+                        "UPDATE otp_challenges SET consumed = TRUE WHERE id = $1 AND account_id = $2 AND consumed = FALSE",
+                    )
+                    .bind(challenge)
                     .bind(person_id)
-                    .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                if done.rows_affected() != 1 {
-                    return Err($crate::StoreError::NotFound);
+                    if done.rows_affected() != 1 {
+                        return Err($crate::StoreError::Stale);
+                    }
                 }
+                $crate::shared::raise_to_confirmed!(tx, person_id, identity_version, now);
                 $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "identity.confirmed", Some(person_id), format!("method={method}"));
+                $crate::shared::audit!(tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "identity.confirmed", Some(person_id), format!("method={method} version={identity_version}"));
                 tx.commit().await?;
                 Ok(())
             }

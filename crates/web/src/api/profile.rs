@@ -43,6 +43,12 @@ pub async fn put_notifications(
 #[serde(deny_unknown_fields)]
 pub struct ContactBody {
     contact: String,
+    /// The current password: a session alone may not change a login contact.
+    #[serde(default)]
+    password: String,
+    /// The authenticator or recovery code, when a TOTP factor is on.
+    #[serde(default)]
+    second_factor: Option<String>,
 }
 
 pub async fn add_contact(
@@ -51,10 +57,15 @@ pub async fn add_contact(
     actor: Actor,
     ApiJson(b): ApiJson<ContactBody>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
+    let change = profile::ContactChange {
+        value: b.contact,
+        password: b.password,
+        second_factor: b.second_factor,
+    };
     let id = profile::start_add_contact(
         &state,
         &actor,
-        &b.contact,
+        &change,
         crate::pages::request_lang(&headers),
     )
     .await?;

@@ -181,14 +181,30 @@ async fn login_at(
             destination,
             enrolment,
             ..
-        }) => second_factor_page(
-            &ctx,
-            challenge_id,
-            enrolment,
-            destination,
-            None,
-            StatusCode::OK,
-        ),
+        }) => {
+            let mut res = second_factor_page(
+                &ctx,
+                challenge_id,
+                enrolment,
+                destination,
+                None,
+                StatusCode::OK,
+            );
+            // Only this browser may see a pending enrolment again.
+            let binding = crate::service::second_factor::enrolment_binding(&state, challenge_id);
+            let secure = if state.config.secure_cookies() {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{ENROLMENT_COOKIE}={binding}; Path=/login/second-factor; HttpOnly; SameSite=Strict{secure}"
+            );
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
         Err(err) => redisplay(&ctx, staff, &values, &err),
     }
 }
@@ -296,8 +312,17 @@ pub async fn second_factor_submit(
             res
         }
         Err(err) => {
-            // A pending enrolment is shown again so the person can finish it.
-            let enrolment = pending_enrolment(&state, id).await;
+            // A pending enrolment is shown again so the person can finish it,
+            // but only to the browser that typed the password.
+            let binding = cookie_value(&headers, ENROLMENT_COOKIE);
+            let enrolment = crate::service::second_factor::pending_enrolment(
+                &state,
+                id,
+                binding.as_deref(),
+            )
+            .await
+            .ok()
+            .flatten();
             let destination = state
                 .store
                 .get_challenge(id)
@@ -310,23 +335,17 @@ pub async fn second_factor_submit(
     }
 }
 
-async fn pending_enrolment(state: &AppState, challenge: Uuid) -> Option<Enrolment> {
-    let ch = state.store.get_challenge(challenge).await.ok()??;
-    let record = state.store.get_totp(ch.account_id).await.ok()??;
-    if record.enabled {
-        return None;
-    }
-    let secret = state
-        .vault
-        .open(&record.key_id, &record.sealed_secret)
-        .ok()?;
-    let b32 = domain::totp::base32_encode(&secret);
-    let account = state.store.get_account(ch.account_id).await.ok()??;
-    let label = account.email.unwrap_or_default();
-    Some(Enrolment {
-        otpauth_uri: domain::totp::otpauth_uri("migportal", &label, &b32),
-        secret: b32,
-    })
+const ENROLMENT_COOKIE: &str = "mp_2fa";
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {

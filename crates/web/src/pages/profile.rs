@@ -124,7 +124,11 @@ async fn page(
         method: "post",
         action: "/account/profile/contacts".into(),
         legend: l.t("profile-add-contact"),
-        inputs: vec![field("contact", l.t("field-contact"), String::new())],
+        inputs: vec![
+            field("contact", l.t("field-contact"), String::new()),
+            field("password", l.t("field-current-password"), String::new()),
+            field("second_factor", l.t("field-second-factor-if-on"), String::new()),
+        ],
         submit: l.t("reset-submit"),
     });
     ctx.render(err.map_or(StatusCode::OK, |e| e.status), &page)
@@ -217,12 +221,12 @@ pub async fn add_contact(State(state): State<AppState>, ctx: Ctx, body: Bytes) -
     };
     let v = parse_form(&body);
     let result = if ctx.form_token_ok(&v) {
-        profile::start_add_contact(
-            &state,
-            actor,
-            v.get("contact").map_or("", String::as_str),
-            ctx.lang,
-        )
+        let change = profile::ContactChange {
+            value: v.get("contact").cloned().unwrap_or_default(),
+            password: v.get("password").cloned().unwrap_or_default(),
+            second_factor: v.get("second_factor").cloned().filter(|c| !c.trim().is_empty()),
+        };
+        profile::start_add_contact(&state, actor, &change, ctx.lang)
         .await
     } else {
         Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))

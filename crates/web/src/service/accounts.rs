@@ -10,7 +10,8 @@ use base64::Engine;
 use domain::account::{AccountStatus, AssuranceLevel, Role};
 use domain::identifiers::Snils;
 use domain::identity::FieldError;
-use domain::otp::{OtpState, OtpVerdict, code_from_random, normalise_code};
+use domain::otp::{OtpState, code_from_random};
+use domain::throttle::LoginThrottlePolicy;
 use domain::person::{Email, FullName, Phone, check_password};
 use serde::{Deserialize, Serialize};
 use store::{LoginLookup, NewAccount, NewChallenge, NewJob, SessionKind, job_kind};
@@ -168,6 +169,7 @@ pub async fn register(
                 channel: channel.into(),
                 destination: masked.clone(),
                 code_hash: tokens::code_hash(challenge_id, &code),
+                identity_version: None,
             },
             deliver,
             now,
@@ -185,15 +187,7 @@ pub async fn register(
 /// there lately (held in the database, so across instances).
 pub(crate) async fn count_send(state: &AppState, destination: &str) -> Result<(), AppError> {
     let key = format!("send:{destination}");
-    let now = state.now();
-    let record = state.store.login_failures(&key).await?;
-    if let Err(wait) = state.sends.check(&record, now) {
-        return Err(AppError::throttled("otp.send_wait", wait));
-    }
-    state
-        .store
-        .set_login_failures(&key, state.sends.record_failure(&record, now))
-        .await?;
+    super::attempts::take(state, &key, &state.sends, "otp.send_wait").await?;
     Ok(())
 }
 
@@ -277,72 +271,23 @@ pub async fn challenge_destination(state: &AppState, id: Uuid) -> Result<String,
     Ok(ch.destination)
 }
 
-/// Judges a typed code against a challenge of `purpose`, counting a wrong
-/// entry. `Ok` carries the attempts seen, for the caller's conditional update.
-pub(crate) async fn check_code(
-    state: &AppState,
-    challenge_id: Uuid,
-    purpose: &str,
-    code: &str,
-) -> Result<u32, AppError> {
-    let Some(code) = normalise_code(code) else {
-        return Err(AppError::field("code", "otp.format"));
-    };
-    let ch = state
-        .store
-        .get_challenge(challenge_id)
-        .await?
-        .filter(|c| c.purpose == purpose)
-        .ok_or_else(AppError::not_found)?;
-    let st = OtpState {
-        sent_at_ms: ch.sent_at,
-        sends: ch.sends,
-        attempts: ch.attempts,
-        consumed: ch.consumed,
-    };
-    let matches = tokens::same(&tokens::code_hash(challenge_id, &code), &ch.code_hash);
-    let verdict = state.otp.judge(&st, state.now(), matches);
-    if verdict == OtpVerdict::Accepted {
-        return Ok(ch.attempts);
-    }
-    if !matches
-        && matches!(
-            verdict,
-            OtpVerdict::Wrong { .. } | OtpVerdict::TooManyAttempts
-        )
-    {
-        match state
-            .store
-            .challenge_wrong_code(challenge_id, ch.attempts)
-            .await
-        {
-            Ok(()) | Err(store::StoreError::Stale) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let mut err = AppError::field("code", verdict.code());
-    match verdict {
-        OtpVerdict::Wrong { attempts_left } => err = err.arg("attempts", attempts_left),
-        OtpVerdict::TooManyAttempts => err.status = StatusCode::TOO_MANY_REQUESTS,
-        _ => {}
-    }
-    Err(err)
-}
-
 pub async fn confirm(state: &AppState, challenge_id: Uuid, code: &str) -> Result<(), AppError> {
-    let seen = check_code(state, challenge_id, "contact", code).await?;
+    super::attempts::code(state, challenge_id, "contact", None, code).await?;
     match state
         .store
-        .confirm_challenge(challenge_id, seen, state.now())
+        .confirm_challenge(challenge_id, state.now())
         .await
     {
         Ok(()) => Ok(()),
-        // Someone used or burnt it a moment ago.
-        Err(store::StoreError::Stale) => Err(AppError::field("code", "otp.already_used")),
+        // Someone used it a moment ago: the same answer as any dead code.
+        Err(store::StoreError::Stale) => Err(super::attempts::refused(state, None)),
         Err(e) => Err(e.into()),
     }
 }
 
+/// Sends a new code for a challenge, to where its first code went. Only codes
+/// that prove a contact or reset a password can be sent again: a second
+/// factor is asked for anew by logging in, so a resend can never move it.
 pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<(), AppError> {
     let ch = state
         .store
@@ -366,17 +311,30 @@ pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<
             ));
         }
     }
-    // The full address is not kept on the challenge: it comes from the account.
-    let account = state
-        .store
-        .get_account(ch.account_id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let to = match ch.channel.as_str() {
-        "sms" => account.phone,
-        _ => account.email,
-    }
-    .ok_or_else(|| AppError::internal("challenge without a contact"))?;
+    let to = match ch.purpose.as_str() {
+        // The address being proven is kept on its own challenge.
+        "add_contact" => ch.destination.clone(),
+        // Otherwise the full address is not kept on the challenge: it is the
+        // account's proven contact of the challenge's channel.
+        "contact" | "reset" => {
+            let account = state
+                .store
+                .get_account(ch.account_id)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            match ch.channel.as_str() {
+                "sms" => account.phone,
+                _ => account.email,
+            }
+            .ok_or_else(|| AppError::internal("challenge without a contact"))?
+        }
+        _ => {
+            return Err(AppError::new(
+                StatusCode::CONFLICT,
+                "otp.resend_not_allowed",
+            ));
+        }
+    };
     let code = code_from_random(rand::random());
     let job = delivery_job(state, challenge_id, &ch.channel, &to, &code, lang, now).await?;
     match state
@@ -483,11 +441,8 @@ pub async fn login(
         return Err(AppError::field("login", "login.format"));
     };
     let key = key.clone();
-    let now = state.now();
-    let record = state.store.login_failures(&key).await?;
-    if let Err(wait) = state.throttle.check(&record, now) {
-        return Err(AppError::throttled("throttled", wait));
-    }
+    // Counted as a failure before the password is compared; a success clears it.
+    super::attempts::take(state, &key, &state.throttle, "throttled").await?;
     let mut found = None;
     for (_, lookup) in &candidates {
         if let Some(a) = state.store.find_auth(lookup).await? {
@@ -503,12 +458,7 @@ pub async fn login(
     .await;
     let account = match (ok, found) {
         (true, Some(a)) => a,
-        _ => {
-            let now = state.now();
-            let next = state.throttle.record_failure(&record, now);
-            state.store.set_login_failures(&key, next).await?;
-            return Err(AppError::new(StatusCode::UNAUTHORIZED, "bad_credentials"));
-        }
+        _ => return Err(AppError::new(StatusCode::UNAUTHORIZED, "bad_credentials")),
     };
     match account.status {
         AccountStatus::Active => {}
@@ -543,6 +493,13 @@ pub async fn login(
             expires_at,
             account_id: account.id,
         }));
+    }
+    // The password does not reset the second factor's count: a locked
+    // factor stays locked however many times the password is typed.
+    let factor_key = second_factor_key(account.id);
+    let record = state.store.login_failures(&factor_key).await?;
+    if let Err(wait) = SECOND_FACTOR.check(&record, state.now()) {
+        return Err(AppError::throttled("second_factor.locked", wait));
     }
     let full = state
         .store
@@ -596,6 +553,7 @@ pub async fn login(
                 channel: method.into(),
                 destination: destination.clone().unwrap_or_default(),
                 code_hash,
+                identity_version: None,
             },
             deliver,
             now,
@@ -607,6 +565,12 @@ pub async fn login(
         destination,
         enrolment,
     })
+}
+
+const SECOND_FACTOR: LoginThrottlePolicy = LoginThrottlePolicy::second_factor();
+
+fn second_factor_key(account_id: Uuid) -> String {
+    format!("2fa:{account_id}")
 }
 
 /// The second step of a login: a TOTP or recovery code for the challenge.
@@ -621,68 +585,47 @@ pub async fn second_factor(
     if code.trim().is_empty() {
         return Err(AppError::field("code", "field.required"));
     }
-    let ch = state
-        .store
-        .get_challenge(challenge_id)
-        .await?
-        .filter(|c| c.purpose == "login_2fa")
-        .ok_or_else(AppError::not_found)?;
-    let st = OtpState {
-        sent_at_ms: ch.sent_at,
-        sends: ch.sends,
-        attempts: ch.attempts,
-        consumed: ch.consumed,
+    // Counted on the challenge and on the account before the code is looked at.
+    let ch = super::attempts::challenge(state, challenge_id, "login_2fa", None).await?;
+    let account_id = ch
+        .account_id
+        .ok_or_else(|| super::attempts::refused(state, None))?;
+    let factor_key = second_factor_key(account_id);
+    let after =
+        super::attempts::take(state, &factor_key, &SECOND_FACTOR, "second_factor.locked").await?;
+    let checked =
+        super::second_factor::check(state, account_id, code, Some((ch.id, &ch.code_hash))).await?;
+    let recovery_codes = match checked {
+        super::second_factor::Checked::Ok { recovery_codes } => recovery_codes,
+        super::second_factor::Checked::Wrong => {
+            if SECOND_FACTOR.just_locked(&after) {
+                let now = state.now();
+                let notice = super::notice::job(
+                    account_id,
+                    "msg-second-factor-subject",
+                    "msg-second-factor-locked",
+                    vec![("time".into(), super::moscow_time(now))],
+                    format!("2fa-locked:{account_id}:{}", after.last_failure_ms),
+                    now,
+                );
+                state.store.enqueue(notice, now).await?;
+            }
+            return Err(super::attempts::refused(state, Some(ch.attempts)));
+        }
     };
     let now = state.now();
-    // Expiry, attempts and reuse are judged before the code is even looked at.
-    match state.otp.judge(&st, now, true) {
-        OtpVerdict::Accepted => {}
-        verdict => {
-            let mut err = AppError::field("code", verdict.code());
-            if verdict == OtpVerdict::TooManyAttempts {
-                err.status = StatusCode::TOO_MANY_REQUESTS;
-            }
-            return Err(err);
-        }
-    }
-    let recovery_codes =
-        match super::second_factor::check(state, ch.account_id, code, Some((ch.id, &ch.code_hash)))
-            .await?
-        {
-            super::second_factor::Checked::Ok { recovery_codes } => recovery_codes,
-            super::second_factor::Checked::Wrong => {
-                match state
-                    .store
-                    .challenge_wrong_code(challenge_id, ch.attempts)
-                    .await
-                {
-                    Ok(()) | Err(store::StoreError::Stale) => {}
-                    Err(e) => return Err(e.into()),
-                }
-                let verdict = state.otp.judge(&st, now, false);
-                let mut err = AppError::field("code", verdict.code());
-                match verdict {
-                    OtpVerdict::Wrong { attempts_left } => err = err.arg("attempts", attempts_left),
-                    _ => err.status = StatusCode::TOO_MANY_REQUESTS,
-                }
-                return Err(err);
-            }
-        };
-    match state
-        .store
-        .confirm_challenge(challenge_id, ch.attempts, now)
-        .await
-    {
+    match state.store.confirm_challenge(challenge_id, now).await {
         Ok(()) => {}
-        Err(store::StoreError::Stale) => return Err(AppError::field("code", "otp.already_used")),
+        Err(store::StoreError::Stale) => return Err(super::attempts::refused(state, None)),
         Err(e) => return Err(e.into()),
     }
-    let (token, expires_at) = session::start(state, ch.account_id, kind, user_agent).await?;
+    state.store.clear_login_failures(&factor_key).await?;
+    let (token, expires_at) = session::start(state, account_id, kind, user_agent).await?;
     Ok((
         LoggedIn {
             token,
             expires_at,
-            account_id: ch.account_id,
+            account_id,
         },
         recovery_codes,
     ))

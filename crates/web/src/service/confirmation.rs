@@ -17,8 +17,12 @@ use serde::{Deserialize, Serialize};
 use store::{Letter, NewChallenge, NewJob, StaffActor, job_kind};
 use uuid::Uuid;
 
-/// Both ways need data already verified against the registries.
-async fn verified_identity(state: &AppState, actor: &Actor) -> Result<IdentityData, AppError> {
+/// Both ways need data already verified against the registries; the version
+/// returned is what a confirmation is bound to (`domain::confirmation`).
+async fn verified_identity(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<(IdentityData, i64), AppError> {
     if actor.account.level == AssuranceLevel::Confirmed {
         return Err(AppError::new(
             StatusCode::CONFLICT,
@@ -35,7 +39,8 @@ async fn verified_identity(state: &AppState, actor: &Actor) -> Result<IdentityDa
         .vault
         .open(&rec.key_id, &rec.sealed)
         .map_err(AppError::internal)?;
-    serde_json::from_slice(&plain).map_err(AppError::internal)
+    let data = serde_json::from_slice(&plain).map_err(AppError::internal)?;
+    Ok((data, rec.version))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -56,7 +61,7 @@ pub async fn signature_challenge(
             "qes.not_configured",
         ));
     }
-    verified_identity(state, actor).await?;
+    let (_, version) = verified_identity(state, actor).await?;
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let challenge = base64::engine::general_purpose::STANDARD.encode(bytes);
@@ -73,6 +78,7 @@ pub async fn signature_challenge(
                 destination: String::new(),
                 // The challenge is not a secret; it is stored as is.
                 code_hash: challenge.clone(),
+                identity_version: Some(version),
             },
             None,
             now,
@@ -111,24 +117,15 @@ pub async fn confirm_by_signature(
             "qes.not_configured",
         ));
     };
-    let data = verified_identity(state, actor).await?;
-    let ch = state
-        .store
-        .get_challenge(challenge_id)
-        .await?
-        .filter(|c| c.purpose == "qes" && c.account_id == actor.account.id)
-        .ok_or_else(AppError::not_found)?;
-    let st = domain::otp::OtpState {
-        sent_at_ms: ch.sent_at,
-        sends: ch.sends,
-        attempts: ch.attempts,
-        consumed: ch.consumed,
-    };
+    let (data, _) = verified_identity(state, actor).await?;
+    // Counted before the signature is checked; only the owner's live challenge.
+    let ch = super::attempts::challenge(state, challenge_id, "qes", Some(actor.account.id))
+        .await
+        .map_err(|_| AppError::field("challenge_id", "otp.no_longer_valid"))?;
+    let version = ch
+        .identity_version
+        .ok_or_else(|| AppError::field("challenge_id", "otp.no_longer_valid"))?;
     let now = state.now();
-    let verdict = state.otp.judge(&st, now, true);
-    if verdict != domain::otp::OtpVerdict::Accepted {
-        return Err(AppError::field("challenge_id", verdict.code()));
-    }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(&ch.code_hash)
         .map_err(AppError::internal)?;
@@ -164,31 +161,7 @@ pub async fn confirm_by_signature(
             }
         }
     };
-    let signer = match result {
-        Ok(s) => s,
-        Err(e) => {
-            match state
-                .store
-                .challenge_wrong_code(challenge_id, ch.attempts)
-                .await
-            {
-                Ok(()) | Err(store::StoreError::Stale) => {}
-                Err(err) => return Err(err.into()),
-            }
-            return Err(e);
-        }
-    };
-    match state
-        .store
-        .confirm_challenge(challenge_id, ch.attempts, now)
-        .await
-    {
-        Ok(()) => {}
-        Err(store::StoreError::Stale) => {
-            return Err(AppError::field("challenge_id", "otp.already_used"));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    let signer = result?;
     let me = StaffActor {
         id: actor.account.id,
         role: actor.account.role,
@@ -206,6 +179,8 @@ pub async fn confirm_by_signature(
         .store
         .confirm_identity(
             actor.account.id,
+            version,
+            Some(challenge_id),
             &me,
             &format!(
                 "qualified_signature serial={} issuer={}",
@@ -236,6 +211,8 @@ pub struct LetterView {
     pub expires_at: i64,
     pub next_letter_from: i64,
     pub used: bool,
+    /// The identity data changed after the letter was ordered: its code no longer works.
+    pub voided: bool,
 }
 
 fn view(state: &AppState, l: &Letter) -> LetterView {
@@ -246,6 +223,7 @@ fn view(state: &AppState, l: &Letter) -> LetterView {
         expires_at: l.expires_at,
         next_letter_from: l.created_at + state.letters.resend_after_ms,
         used: l.used_at.is_some(),
+        voided: l.voided_at.is_some(),
     }
 }
 
@@ -264,7 +242,7 @@ pub async fn request_letter(
                 .collect(),
         )
     })?;
-    verified_identity(state, actor).await?;
+    let (_, version) = verified_identity(state, actor).await?;
     let now = state.now();
     let last = state.store.last_letter(actor.account.id).await?;
     if let Err(from) = state
@@ -299,6 +277,8 @@ pub async fn request_letter(
         created_at: now,
         expires_at: now + state.letters.code_ttl_ms,
         used_at: None,
+        identity_version: version,
+        voided_at: None,
     };
     match state
         .store
@@ -342,37 +322,17 @@ pub async fn enter_letter_code(
     let Some(code) = normalise_letter_code(code) else {
         return Err(AppError::field("code", "letter.code_format"));
     };
-    let letter = state
-        .store
-        .last_letter(actor.account.id)
-        .await?
-        .ok_or_else(|| AppError::field("code", "letter.none"))?;
     let now = state.now();
-    if letter.used_at.is_some() {
-        return Err(AppError::field("code", "otp.already_used"));
-    }
-    if now > letter.expires_at {
-        return Err(AppError::field("code", "letter.expired"));
-    }
-    if letter.attempts >= state.letters.max_attempts {
-        let mut e = AppError::field("code", "otp.too_many_attempts");
-        e.status = StatusCode::TOO_MANY_REQUESTS;
-        return Err(e);
-    }
+    // Counted before the code is compared, in the statement that checks the limit.
+    let Some(letter) = state
+        .store
+        .attempt_letter(actor.account.id, state.letters.max_attempts, now)
+        .await?
+    else {
+        return Err(dead_letter(state, actor, now).await?);
+    };
     if !tokens::same(&tokens::code_hash(letter.id, &code), &letter.code_hash) {
-        match state
-            .store
-            .letter_wrong_code(letter.id, letter.attempts)
-            .await
-        {
-            Ok(()) | Err(store::StoreError::Stale) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let left = state
-            .letters
-            .max_attempts
-            .saturating_sub(letter.attempts + 1);
-        return Err(AppError::field("code", "otp.wrong").arg("attempts", left));
+        return Err(letter_refused(state, letter.attempts));
     }
     let n = notice::job(
         actor.account.id,
@@ -382,15 +342,37 @@ pub async fn enter_letter_code(
         format!("confirmed:{}", actor.account.id),
         now,
     );
-    match state
-        .store
-        .confirm_by_letter(letter.id, letter.attempts, n, now)
-        .await
-    {
+    match state.store.confirm_by_letter(letter.id, n, now).await {
         Ok(()) => Ok(()),
-        Err(store::StoreError::Stale) => Err(AppError::field("code", "otp.already_used")),
+        Err(store::StoreError::Stale) => Err(AppError::field("code", "otp.no_longer_valid")),
         Err(e) => Err(e.into()),
     }
+}
+
+fn letter_refused(state: &AppState, used: u32) -> AppError {
+    let max = state.letters.max_attempts;
+    if used < max {
+        AppError::field("code", "otp.wrong").arg("attempts", max - used)
+    } else {
+        let mut e = AppError::field("code", "otp.too_many_attempts");
+        e.status = StatusCode::TOO_MANY_REQUESTS;
+        e
+    }
+}
+
+/// Why no letter took the code. The letter's own state is the person's to
+/// know (it is their account), but a used or burnt letter answers the same.
+async fn dead_letter(state: &AppState, actor: &Actor, now: i64) -> Result<AppError, AppError> {
+    let Some(last) = state.store.last_letter(actor.account.id).await? else {
+        return Ok(AppError::field("code", "letter.none"));
+    };
+    Ok(if last.voided_at.is_some() {
+        AppError::new(StatusCode::CONFLICT, "confirmation.identity_changed")
+    } else if last.used_at.is_none() && now > last.expires_at {
+        AppError::field("code", "letter.expired")
+    } else {
+        AppError::field("code", "otp.no_longer_valid")
+    })
 }
 
 /// The text of a letter as printed and posted.

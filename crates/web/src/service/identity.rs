@@ -10,6 +10,7 @@ use serde::Serialize;
 use store::NewIdentity;
 
 pub async fn submit(state: &AppState, actor: &Actor, form: IdentityForm) -> Result<i64, AppError> {
+    // Checked again by the store under the account's row lock.
     if actor.account.level == AssuranceLevel::Confirmed {
         return Err(AppError::new(StatusCode::CONFLICT, "identity.locked"));
     }
@@ -34,7 +35,6 @@ pub async fn submit(state: &AppState, actor: &Actor, form: IdentityForm) -> Resu
     };
     let json = serde_json::to_vec(&data).map_err(AppError::internal)?;
     let sealed = state.vault.seal(&json).map_err(AppError::internal)?;
-    let foreign_without_snils = data.snils.is_none();
     let version = state
         .store
         .submit_identity(
@@ -51,16 +51,7 @@ pub async fn submit(state: &AppState, actor: &Actor, form: IdentityForm) -> Resu
             },
             now,
         )
-        .await
-        .map_err(|e| match e {
-            // The lookup key of a foreign national without SNILS is the passport.
-            store::StoreError::Conflict("snils") if foreign_without_snils => {
-                let mut err = AppError::field("foreign_passport", "foreign_passport.taken");
-                err.status = StatusCode::CONFLICT;
-                err
-            }
-            other => other.into(),
-        })?;
+        .await?;
     Ok(version)
 }
 

@@ -3,6 +3,7 @@
 //! results or an `AppError` with a stable code.
 
 pub mod accounts;
+pub(crate) mod attempts;
 pub mod confirmation;
 pub mod identity;
 pub mod notice;

@@ -19,6 +19,10 @@ pub struct Notice {
     /// Set when the notice was fanned out to one channel.
     #[serde(default)]
     pub channel: Option<String>,
+    /// An address to use instead of the account's own (the contact a change
+    /// just replaced, which must still hear of it).
+    #[serde(default)]
+    pub to: Option<String>,
 }
 
 fn default_kind() -> String {
@@ -50,6 +54,34 @@ pub fn job(
         lang: crate::i18n::Lang::Ru.code().into(),
         kind: kind_of(subject_key).into(),
         channel: None,
+        to: None,
+    };
+    let payload = serde_json::to_string(&n).unwrap_or_default();
+    NewJob::now(job_kind::NOTIFY, payload, now).dedup(dedup)
+}
+
+/// A notice to one address on one channel, whatever the account's contacts
+/// are by the time it is sent.
+#[allow(clippy::too_many_arguments)]
+pub fn direct(
+    account_id: Uuid,
+    channel: &str,
+    to: &str,
+    subject_key: &str,
+    body_key: &str,
+    args: Vec<(String, String)>,
+    dedup: String,
+    now: i64,
+) -> NewJob {
+    let n = Notice {
+        account_id,
+        subject_key: subject_key.into(),
+        body_key: body_key.into(),
+        args,
+        lang: crate::i18n::Lang::Ru.code().into(),
+        kind: "security".into(),
+        channel: Some(channel.into()),
+        to: Some(to.into()),
     };
     let payload = serde_json::to_string(&n).unwrap_or_default();
     NewJob::now(job_kind::NOTIFY, payload, now).dedup(dedup)

@@ -2,7 +2,7 @@
 //! person's name, documents (masked), addresses, contacts and how they want
 //! to be notified.
 
-use super::accounts::{check_code, delivery_job};
+use super::accounts::delivery_job;
 use super::notice;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -225,13 +225,46 @@ pub async fn save_notifications(
     Ok(())
 }
 
-/// Sends a code to a new phone or e-mail; it becomes the account's after the code.
+/// What a person gives to change the phone or e-mail they log in with.
+#[derive(Debug, Clone, Default)]
+pub struct ContactChange {
+    pub value: String,
+    /// The current password: a session alone may not replace a login contact.
+    pub password: String,
+    /// The authenticator (or recovery) code, when a TOTP factor is enabled.
+    pub second_factor: Option<String>,
+}
+
+/// Sends a code to a new phone or e-mail; it becomes the account's after the
+/// code. Needs the password, and the authenticator code where one is enabled.
 pub async fn start_add_contact(
     state: &AppState,
     actor: &Actor,
-    value: &str,
+    change: &ContactChange,
     lang: Lang,
 ) -> Result<Uuid, AppError> {
+    let value = change.value.as_str();
+    if change.password.is_empty() {
+        return Err(AppError::field("password", "field.required"));
+    }
+    if !super::security::password_matches(state, &actor.account, &change.password).await? {
+        return Err(AppError::field("password", "password.current_wrong"));
+    }
+    if super::second_factor::method(state, actor.account.id).await?.as_deref() == Some("totp") {
+        let code = change.second_factor.as_deref().unwrap_or("").trim();
+        if code.is_empty() {
+            return Err(AppError::field("second_factor", "second_factor.required"));
+        }
+        let key = format!("2fa:{}", actor.account.id);
+        let policy = domain::throttle::LoginThrottlePolicy::second_factor();
+        super::attempts::take(state, &key, &policy, "second_factor.locked").await?;
+        match super::second_factor::check(state, actor.account.id, code, None).await? {
+            super::second_factor::Checked::Ok { .. } => state.store.clear_login_failures(&key).await?,
+            super::second_factor::Checked::Wrong => {
+                return Err(AppError::field("second_factor", "otp.wrong_factor"));
+            }
+        }
+    }
     let (channel, canonical) = if value.contains('@') {
         (
             "email",
@@ -264,6 +297,7 @@ pub async fn start_add_contact(
                 // The value being proven is kept on its own challenge.
                 destination: canonical,
                 code_hash: tokens::code_hash(id, &code),
+                identity_version: None,
             },
             Some(deliver),
             now,
@@ -278,13 +312,9 @@ pub async fn confirm_add_contact(
     challenge_id: Uuid,
     code: &str,
 ) -> Result<(), AppError> {
-    let ch = state
-        .store
-        .get_challenge(challenge_id)
-        .await?
-        .filter(|c| c.account_id == actor.account.id && c.purpose == "add_contact")
-        .ok_or_else(AppError::not_found)?;
-    let seen = check_code(state, challenge_id, "add_contact", code).await?;
+    let ch =
+        super::attempts::code(state, challenge_id, "add_contact", Some(actor.account.id), code)
+            .await?;
     let kind = if ch.channel == "sms" {
         "phone"
     } else {
@@ -299,13 +329,37 @@ pub async fn confirm_add_contact(
         format!("contact:{challenge_id}"),
         now,
     );
+    // The contact being replaced is told directly: after the change the
+    // account's notices no longer reach it.
+    let old = match kind {
+        "phone" => actor.account.phone.clone().map(|p| ("sms", p)),
+        _ => actor.account.email.clone().map(|e| ("email", e)),
+    };
+    let old_notice = match old {
+        Some((channel, to)) if to != ch.destination => Some(notice::direct(
+            actor.account.id,
+            channel,
+            &to,
+            "msg-profile-subject",
+            "msg-contact-replaced",
+            vec![("time".into(), super::moscow_time(now))],
+            format!("contact-old:{challenge_id}"),
+            now,
+        )),
+        _ => None,
+    };
     match state
         .store
-        .set_contact(challenge_id, seen, kind, &ch.destination, job, now)
+        .set_contact(challenge_id, kind, &ch.destination, job, now)
         .await
     {
-        Ok(()) => Ok(()),
-        Err(store::StoreError::Stale) => Err(AppError::field("code", "otp.already_used")),
+        Ok(()) => {
+            if let Some(n) = old_notice {
+                state.store.enqueue(n, now).await?;
+            }
+            Ok(())
+        }
+        Err(store::StoreError::Stale) => Err(super::attempts::refused(state, None)),
         Err(store::StoreError::Conflict(_)) => {
             let mut e = AppError::field(
                 "contact",

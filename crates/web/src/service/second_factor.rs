@@ -224,6 +224,57 @@ pub async fn enabled(state: &AppState, account_id: Uuid) -> Result<bool, AppErro
     Ok(method(state, account_id).await?.is_some())
 }
 
+/// The value that binds a login's second-factor step to the browser that
+/// typed the password (a cookie on the page): keyed by the server, so a
+/// challenge id alone never shows anything.
+pub fn enrolment_binding(state: &AppState, challenge: Uuid) -> String {
+    state.vault.lookup("2fa-enrolment", &challenge.to_string())
+}
+
+/// The not-yet-enabled secret again (after a mistyped first code), only for
+/// a live login challenge presented with its binding: right purpose, not
+/// used, not burnt, not expired, and the owner's browser.
+pub async fn pending_enrolment(
+    state: &AppState,
+    challenge: Uuid,
+    binding: Option<&str>,
+) -> Result<Option<Enrolment>, AppError> {
+    let Some(binding) = binding else {
+        return Ok(None);
+    };
+    if !crate::security::tokens::same(binding, &enrolment_binding(state, challenge)) {
+        return Ok(None);
+    }
+    let Some(ch) = state.store.get_challenge(challenge).await? else {
+        return Ok(None);
+    };
+    let live = ch.purpose == "login_2fa"
+        && !ch.consumed
+        && ch.attempts < state.otp.max_attempts
+        && state.now() - ch.sent_at <= state.otp.ttl_ms;
+    if !live {
+        return Ok(None);
+    }
+    let Some(record) = state.store.get_totp(ch.account_id).await? else {
+        return Ok(None);
+    };
+    if record.enabled || record.method != "totp" {
+        return Ok(None);
+    }
+    let secret = secret_of(state, &record).await?;
+    let b32 = totp::base32_encode(&secret);
+    let label = state
+        .store
+        .get_account(ch.account_id)
+        .await?
+        .and_then(|a| a.email.or(a.phone))
+        .unwrap_or_default();
+    Ok(Some(Enrolment {
+        otpauth_uri: totp::otpauth_uri("migportal", &label, &b32),
+        secret: b32,
+    }))
+}
+
 /// The code of now for a secret, for tests and the demo only.
 pub fn current_code(secret_b32: &str, now_ms: i64) -> Option<String> {
     totp::base32_decode(secret_b32).map(|s| totp::code_at(&s, totp::step_of(now_ms)))

@@ -1,7 +1,7 @@
 //! Account security (SPEC §2): active sessions, logging out everywhere,
 //! password change, and password reset through the proven contact.
 
-use super::accounts::{check_code, delivery_job, lookups};
+use super::accounts::{delivery_job, lookups};
 use super::notice;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -117,8 +117,17 @@ pub async fn password_matches(
         .find_auth(&lookup)
         .await?
         .map(|r| r.password_hash);
-    Ok(!typed.is_empty()
-        && password::verify(typed.to_owned(), stored, state.config.password_cost).await)
+    if typed.is_empty() {
+        return Ok(false);
+    }
+    // A session is not a licence to guess the password: counted like a login.
+    let key = format!("password:{}", account.id);
+    super::attempts::take(state, &key, &state.throttle, "throttled").await?;
+    let ok = password::verify(typed.to_owned(), stored, state.config.password_cost).await;
+    if ok {
+        state.store.clear_login_failures(&key).await?;
+    }
+    Ok(ok)
 }
 
 /// Changes the password after checking the current one; other sessions end.
@@ -188,16 +197,17 @@ pub async fn start_reset(
         return Err(AppError::field("login", "login.format"));
     };
     let key = format!("reset:{key}");
+    super::attempts::take(state, &key, &state.throttle, "throttled").await?;
     let now = state.now();
-    let record = state.store.login_failures(&key).await?;
-    if let Err(wait) = state.throttle.check(&record, now) {
-        return Err(AppError::throttled("throttled", wait));
-    }
-    state
-        .store
-        .set_login_failures(&key, state.throttle.record_failure(&record, now))
-        .await?;
     let challenge_id = Uuid::now_v7();
+    // Unknown logins get a decoy challenge that answers exactly like a real one.
+    let decoy = || async {
+        state
+            .store
+            .start_decoy_challenge(challenge_id, "reset", now)
+            .await?;
+        Ok::<_, AppError>(ResetStarted { challenge_id })
+    };
     let mut found = None;
     for (_, lookup) in &candidates {
         if let Some(a) = state.store.find_auth(lookup).await? {
@@ -206,7 +216,7 @@ pub async fn start_reset(
         }
     }
     let Some(account_id) = found else {
-        return Ok(ResetStarted { challenge_id });
+        return decoy().await;
     };
     let account = state
         .store
@@ -228,7 +238,7 @@ pub async fn start_reset(
                 .map(|e| e.masked())
                 .unwrap_or_default(),
         ),
-        (None, None) => return Ok(ResetStarted { challenge_id }),
+        (None, None) => return decoy().await,
     };
     let code = code_from_random(rand::random());
     let deliver = delivery_job(state, challenge_id, channel, &to, &code, lang, now).await?;
@@ -242,6 +252,7 @@ pub async fn start_reset(
                 channel: channel.into(),
                 destination: masked,
                 code_hash: tokens::code_hash(challenge_id, &code),
+                identity_version: None,
             },
             Some(deliver),
             now,
@@ -263,17 +274,14 @@ pub async fn complete_reset(
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
     }
-    let seen = check_code(state, challenge_id, "reset", code).await?;
+    let ch = super::attempts::code(state, challenge_id, "reset", None, code).await?;
+    let account_id = ch
+        .account_id
+        .ok_or_else(|| super::attempts::refused(state, None))?;
     let hash = password::hash(new.to_owned(), state.config.password_cost)
         .await
         .map_err(AppError::internal)?;
     let now = state.now();
-    let account_id = state
-        .store
-        .get_challenge(challenge_id)
-        .await?
-        .map(|c| c.account_id)
-        .ok_or_else(AppError::not_found)?;
     let job = notice::job(
         account_id,
         "msg-password-subject",
@@ -284,11 +292,11 @@ pub async fn complete_reset(
     );
     match state
         .store
-        .complete_reset(challenge_id, seen, hash, job, now)
+        .complete_reset(challenge_id, hash, job, now)
         .await
     {
         Ok(_) => Ok(()),
-        Err(store::StoreError::Stale) => Err(AppError::field("code", "otp.already_used")),
+        Err(store::StoreError::Stale) => Err(super::attempts::refused(state, None)),
         Err(e) => Err(e.into()),
     }
 }

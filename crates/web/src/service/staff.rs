@@ -588,7 +588,15 @@ pub async fn confirm_person(
     );
     state
         .store
-        .confirm_identity(person, &who, "service_centre", notice, now)
+        .confirm_identity(
+            person,
+            identity.version,
+            None,
+            &who,
+            "service_centre",
+            notice,
+            now,
+        )
         .await?;
     Ok(())
 }
@@ -822,7 +830,8 @@ pub async fn register_person(
                 email,
                 password_hash: password,
                 status: AccountStatus::Active,
-                level: domain::account::AssuranceLevel::Confirmed,
+                // Confirmed when the registries verify what the operator saw.
+                level: domain::account::AssuranceLevel::Simplified,
                 role: Role::Applicant,
                 office_id: None,
             },
@@ -844,6 +853,7 @@ pub async fn register_person(
                 channel: channel.into(),
                 destination: masked,
                 code_hash: crate::security::tokens::code_hash(first_login, &code),
+                identity_version: None,
             },
             deliver,
             &who,
