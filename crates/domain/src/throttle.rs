@@ -61,10 +61,11 @@ impl LoginThrottlePolicy {
         }
     }
 
-    /// Whether the failure that produced `after` is the one that locks the key
-    /// (to tell the person once, not at every refused try).
+    /// Whether the failure that produced `after` is the one that first makes
+    /// the key wait, or the one that locks it (to tell the person once each,
+    /// not at every refused try).
     pub fn just_locked(&self, after: &FailureRecord) -> bool {
-        after.failures == self.lockout_after
+        after.failures == self.free_failures + 1 || after.failures == self.lockout_after
     }
 }
 

@@ -19,7 +19,7 @@ fn spec(snils: &str, surname: &str, not_after: i64) -> qes::PersonalSpec {
     }
 }
 
-async fn verified_person(app: &TestApp) -> String {
+pub(crate) async fn verified_person(app: &TestApp) -> String {
     let token = app
         .applicant("+79161234567", "Иванов", "Иван", Some("Иванович"))
         .await;
@@ -140,7 +140,7 @@ async fn qualified_signature_confirms_only_a_genuine_certificate_of_this_person(
 }
 
 /// Reads the printed letter from the outbound post, as the post office would.
-async fn printed_code(app: &TestApp) -> String {
+pub(crate) async fn printed_code(app: &TestApp) -> String {
     let vault = store::vault::Vault::new("k1", KEY).unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {

@@ -3,13 +3,13 @@
 use crate::support::*;
 use std::time::{Duration, Instant};
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = html.find(marker).expect("a csrf field") + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 
-async fn page(app: &TestApp, path: &str) -> (u16, String) {
+pub(crate) async fn page(app: &TestApp, path: &str) -> (u16, String) {
     let res = app
         .client
         .get(format!("{}{path}", app.url))
@@ -19,7 +19,7 @@ async fn page(app: &TestApp, path: &str) -> (u16, String) {
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-async fn submit(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn submit(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
     app.client
         .post(format!("{}{path}", app.url))
         .header("origin", app.url.clone())

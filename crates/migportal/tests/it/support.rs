@@ -127,6 +127,15 @@ impl TestApp {
         }
     }
 
+    /// A fresh browser-like client (own cookies, no redirects).
+    pub fn client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    }
+
     /// The `nth` code (0-based) sent by SMS to `phone` (E.164), waiting for the
     /// worker; notices without a code are skipped.
     pub async fn sms_code(&self, phone: &str, nth: usize) -> String {

@@ -294,6 +294,12 @@ pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<
         .get_challenge(challenge_id)
         .await?
         .ok_or_else(AppError::not_found)?;
+    if !matches!(ch.purpose.as_str(), "contact" | "reset" | "add_contact") {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "otp.resend_not_allowed",
+        ));
+    }
     let st = OtpState {
         sent_at_ms: ch.sent_at,
         sends: ch.sends,
@@ -605,7 +611,7 @@ pub async fn second_factor(
                     "msg-second-factor-subject",
                     "msg-second-factor-locked",
                     vec![("time".into(), super::moscow_time(now))],
-                    format!("2fa-locked:{account_id}:{}", after.last_failure_ms),
+                    format!("2fa-locked:{account_id}:{}:{}", after.failures, after.last_failure_ms),
                     now,
                 );
                 state.store.enqueue(notice, now).await?;

@@ -1,0 +1,354 @@
+//! Issue 14: each defect of the identity review, performed as an attack
+//! against the real server on every backend. Races are real concurrent
+//! requests.
+
+use crate::confirmation::{printed_code, verified_person};
+use crate::support::*;
+use futures_util::future::join_all;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "Zelenyj-Slon-1985";
+
+fn code_of(body: &Value) -> String {
+    body["errors"][0]["code"]
+        .as_str()
+        .or(body["code"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Critical 1: a letter ordered as A does not confirm B after a resubmission.
+#[tokio::test]
+async fn a_letter_code_never_confirms_a_resubmitted_identity() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let token = verified_person(&app).await;
+        let address = json!({"postcode": "119021", "region": "г. Москва", "city": "Москва", "street": "ул. Тимура Фрунзе", "house": "11"});
+        let (status, body) = app
+            .with_token(Method::POST, "/me/confirmation/letter", &token, Some(address))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let code = printed_code(&app).await;
+
+        // Resubmit as somebody else (unknown to the registry: the check fails).
+        let mut other = citizen_identity();
+        other["surname"] = json!("Сидоров");
+        other["snils"] = json!("112-233-445 95");
+        other["passport"] = json!("45 11 654321");
+        let (status, body) = app
+            .with_token(Method::PUT, "/me/identity", &token, Some(other))
+            .await;
+        assert_eq!(status, 202, "{body}");
+        assert_eq!(app.identity_settled(&token).await["state"], "failed");
+
+        let (status, body) = app
+            .with_token(
+                Method::POST,
+                "/me/confirmation/letter/code",
+                &token,
+                Some(json!({ "code": code })),
+            )
+            .await;
+        assert_eq!(
+            (status, code_of(&body).as_str()),
+            (409, "confirmation.identity_changed"),
+            "{body}"
+        );
+        let (_, me) = app.with_token(Method::GET, "/me", &token, None).await;
+        assert_eq!(
+            (me["level"].as_str(), me["surname"].as_str()),
+            (Some("simplified"), Some("Сидоров"))
+        );
+        let (_, letter) = app
+            .with_token(Method::GET, "/me/confirmation/letter", &token, None)
+            .await;
+        assert_eq!(letter["letter"]["voided"], true, "{letter}");
+        app.stop().await;
+    })
+    .await;
+}
+
+/// High 2: 150 concurrent wrong codes at one reset challenge are judged no
+/// more than five times, and the right code afterwards answers like a wrong one.
+#[tokio::test]
+async fn concurrent_guesses_at_a_reset_code_are_judged_five_times() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let phone = "+79165550001";
+        let _ = app.applicant(phone, "Громов", "Пётр", None).await;
+        let (status, body) = app.post("/password-resets", json!({"login": phone})).await;
+        assert_eq!(status, 202, "{body}");
+        let id = body["challenge_id"].as_str().unwrap().to_owned();
+        let code = app.sms_code(phone, 1).await;
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let path = format!("/password-resets/{id}");
+        let guesses = (0..150).map(|_| {
+            app.post(&path, json!({"code": wrong, "new_password": "Vzlomannyj-Parol-77"}))
+        });
+        let answers = join_all(guesses).await;
+        let judged = answers
+            .iter()
+            .filter(|(_, b)| matches!(code_of(b).as_str(), "otp.wrong" | "otp.too_many_attempts"))
+            .count();
+        assert_eq!(judged, 5, "{answers:?}");
+        assert!(answers.iter().all(|(s, _)| *s != 204));
+        let (status, body) = app
+            .post(&path, json!({"code": code, "new_password": "Vzlomannyj-Parol-77"}))
+            .await;
+        assert_eq!((status, code_of(&body).as_str()), (422, "otp.no_longer_valid"));
+        // The password did not change.
+        let _ = app.login(phone, PASSWORD).await;
+        app.stop().await;
+    })
+    .await;
+}
+
+/// High 2: 30 simultaneous wrong passwords: the slowdown after three holds.
+#[tokio::test]
+async fn concurrent_wrong_passwords_meet_the_slowdown() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let phone = "+79165550002";
+        let _ = app.applicant(phone, "Громов", "Пётр", None).await;
+        let tries = (0..30).map(|_| {
+            app.post("/sessions", json!({"login": phone, "password": "Nevernyj-Parol-1"}))
+        });
+        let answers = join_all(tries).await;
+        let judged = answers.iter().filter(|(s, _)| *s == 401).count();
+        let throttled = answers.iter().filter(|(s, _)| *s == 429).count();
+        assert!(judged <= 4, "{judged} judged: {answers:?}");
+        assert_eq!(judged + throttled, 30);
+        app.stop().await;
+    })
+    .await;
+}
+
+/// High 3: a challenge id alone (here a reset's) never shows a staff
+/// member's pending TOTP secret; only the browser that typed the password.
+#[tokio::test]
+async fn a_pending_totp_secret_is_shown_only_to_its_own_login() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let login = "officer@demo.migportal.ru";
+        // The real officer's browser typed the password: an enrolment is pending.
+        let (_, html) = crate::pages::page(&app, "/staff/login").await;
+        let csrf = crate::pages::csrf_of(&html);
+        let res = crate::pages::submit(
+            &app,
+            "/staff/login",
+            &[("csrf", &csrf), ("login", login), ("password", "Demo-Officer-2026")],
+        )
+        .await;
+        let html = res.text().await.unwrap();
+        let secret = html.split("secret=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+        let login_challenge = html
+            .split("action=\"/login/second-factor/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+
+        // An outsider: a fresh browser, with a reset challenge and with the login one.
+        let (_, body) = app.post("/password-resets", json!({"login": login})).await;
+        let reset = body["challenge_id"].as_str().unwrap().to_owned();
+        let outsider = TestApp::client();
+        for id in [&reset, &login_challenge] {
+            let (_, html) = {
+                let res = outsider.get(format!("{}/login", app.url)).send().await.unwrap();
+                (res.status().as_u16(), res.text().await.unwrap())
+            };
+            let csrf = crate::pages::csrf_of(&html);
+            let res = outsider
+                .post(format!("{}/login/second-factor/{id}", app.url))
+                .form(&[("csrf", csrf.as_str()), ("code", "123456")])
+                .send()
+                .await
+                .unwrap();
+            let text = res.text().await.unwrap();
+            assert!(!text.contains(&secret), "secret shown for {id}");
+        }
+        app.stop().await;
+    })
+    .await;
+}
+
+/// High 4: the staff second factor cannot be brute-forced by logging in
+/// again and again; the count is per account, the person is told, and a
+/// second-factor challenge cannot be resent.
+#[tokio::test]
+async fn second_factor_failures_lock_across_challenges() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let login = "operator@demo.migportal.ru";
+        let password = "Demo-Operator-2026";
+        let (_token, _) = crate::staff::staff_token(&app, login, password).await;
+        let mut locked = false;
+        for round in 0..3 {
+            let (status, body) = app
+                .post("/staff/sessions", json!({"login": login, "password": password}))
+                .await;
+            if status == 429 {
+                assert_eq!(code_of(&body), "second_factor.locked", "{body}");
+                locked = true;
+                break;
+            }
+            assert_eq!(status, 202, "round {round}: {body}");
+            let ch = body["challenge_id"].as_str().unwrap().to_owned();
+            let (status, body) = app
+                .post(&format!("/accounts/confirmations/{ch}/resend"), json!({}))
+                .await;
+            assert_eq!((status, code_of(&body).as_str()), (409, "otp.resend_not_allowed"));
+            // Concurrent guesses, more than one challenge allows.
+            let path = format!("/sessions/second-factor/{ch}");
+            let guesses = (0..20)
+                .map(|i| app.post(&path, json!({"code": format!("{:06}", 100_000 + i)})));
+            let answers = join_all(guesses).await;
+            assert!(answers.iter().all(|(s, _)| *s != 201));
+        }
+        assert!(locked, "ten wrong codes lock the factor");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let msgs = app.running.store.list_demo_messages(50).await.unwrap();
+            if msgs.iter().any(|m| m.destination == login && m.body.contains("неверных кодов второго фактора")) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the person was not told: {msgs:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        app.stop().await;
+    })
+    .await;
+}
+
+/// Medium 5 and 6: a new contact is proven only by a code sent to it (also
+/// when resent), needs the password, and the replaced contact is told.
+#[tokio::test]
+async fn a_login_contact_changes_only_with_the_password_and_its_own_code() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let phone = "+79165550003";
+        let stranger = "+79165550099";
+        let token = app.applicant(phone, "Громов", "Пётр", None).await;
+        // A session alone is not enough.
+        let (status, body) = app
+            .with_token(Method::POST, "/me/profile/contacts", &token, Some(json!({"contact": stranger})))
+            .await;
+        assert_eq!((status, code_of(&body).as_str()), (422, "field.required"), "{body}");
+        let (status, body) = app
+            .with_token(
+                Method::POST,
+                "/me/profile/contacts",
+                &token,
+                Some(json!({"contact": stranger, "password": "Nevernyj-Parol-1"})),
+            )
+            .await;
+        assert_eq!((status, code_of(&body).as_str()), (422, "password.current_wrong"), "{body}");
+        let (status, body) = app
+            .with_token(
+                Method::POST,
+                "/me/profile/contacts",
+                &token,
+                Some(json!({"contact": stranger, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let ch = body["challenge_id"].as_str().unwrap().to_owned();
+        let _first = app.sms_code(stranger, 0).await;
+        // A resend goes to the address being proven, never to the account's own.
+        sql(&app.db.url, "UPDATE otp_challenges SET sent_at = sent_at - 120000").await;
+        let (status, body) = app
+            .post(&format!("/accounts/confirmations/{ch}/resend"), json!({}))
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let second = app.sms_code(stranger, 1).await;
+        let to_own: Vec<String> = app
+            .sms
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m["to"] == phone)
+            .filter_map(|m| m["text"].as_str().map(code_in))
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(to_own.len(), 1, "only the registration code went to the own phone");
+        let (status, body) = app
+            .with_token(
+                Method::POST,
+                &format!("/me/profile/contacts/{ch}"),
+                &token,
+                Some(json!({"code": second})),
+            )
+            .await;
+        assert_eq!(status, 204, "{body}");
+        // The replaced phone hears of it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let told = app
+                .sms
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|m| m["to"] == phone && m["text"].as_str().is_some_and(|t| t.contains("заменён")));
+            if told {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the old phone was not told");
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        app.stop().await;
+    })
+    .await;
+}
+
+/// Medium 7: a failed identity holds no SNILS, so the real owner verifies.
+#[tokio::test]
+async fn an_unverified_identity_cannot_squat_a_snils() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let squatter = app.applicant("+79165550004", "Хитров", "Олег", None).await;
+        let mut wrong = citizen_identity();
+        wrong["surname"] = json!("Хитров");
+        let (status, _) = app
+            .with_token(Method::PUT, "/me/identity", &squatter, Some(wrong))
+            .await;
+        assert_eq!(status, 202);
+        assert_eq!(app.identity_settled(&squatter).await["state"], "failed");
+        let owner = app.applicant("+79161234567", "Иванов", "Иван", Some("Иванович")).await;
+        let (status, body) = app
+            .with_token(Method::PUT, "/me/identity", &owner, Some(citizen_identity()))
+            .await;
+        assert_eq!(status, 202, "{body}");
+        assert_eq!(app.identity_settled(&owner).await["state"], "verified");
+        app.stop().await;
+    })
+    .await;
+}
+
+/// Low 13: a reset for an unknown login answers exactly like a real one.
+#[tokio::test]
+async fn a_reset_reveals_nothing_about_the_login() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let phone = "+79165550005";
+        let _ = app.applicant(phone, "Громов", "Пётр", None).await;
+        let mut answers = Vec::new();
+        for login in [phone, "+79165550077"] {
+            let (status, body) = app.post("/password-resets", json!({"login": login})).await;
+            assert_eq!(status, 202);
+            let id = body["challenge_id"].as_str().unwrap().to_owned();
+            let (status, body) = app
+                .post(
+                    &format!("/password-resets/{id}"),
+                    json!({"code": "000001", "new_password": "Novyj-Parol-Zakhara-9"}),
+                )
+                .await;
+            answers.push((status, body["errors"][0].clone()));
+        }
+        assert_eq!(answers[0], answers[1]);
+        app.stop().await;
+    })
+    .await;
+}
