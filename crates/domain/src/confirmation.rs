@@ -87,7 +87,12 @@ mod tests {
 
     #[test]
     fn the_verified_version_it_was_issued_for_confirms() {
-        let ok = may_confirm(3, AssuranceLevel::Standard, true, id(3, VerificationState::Verified));
+        let ok = may_confirm(
+            3,
+            AssuranceLevel::Standard,
+            true,
+            id(3, VerificationState::Verified),
+        );
         assert_eq!(ok, Ok(()));
     }
 
@@ -113,11 +118,21 @@ mod tests {
             Err(ConfirmRefusal::NotVerified)
         );
         assert_eq!(
-            may_confirm(1, AssuranceLevel::Simplified, true, id(1, VerificationState::Failed)),
+            may_confirm(
+                1,
+                AssuranceLevel::Simplified,
+                true,
+                id(1, VerificationState::Failed)
+            ),
             Err(ConfirmRefusal::NotVerified)
         );
         assert_eq!(
-            may_confirm(1, AssuranceLevel::Standard, false, id(1, VerificationState::Verified)),
+            may_confirm(
+                1,
+                AssuranceLevel::Standard,
+                false,
+                id(1, VerificationState::Verified)
+            ),
             Err(ConfirmRefusal::NotApplicant)
         );
     }

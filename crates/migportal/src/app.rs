@@ -239,17 +239,13 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
     let trust = trust_store(&config)?;
     let state = AppState::new(store.clone(), vault, web_config, options.clock, trust);
     let router = web::router(state);
-    let mut rx = stop_rx;
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = rx.wait_for(|s| *s).await;
-        })
-        .await
-    });
+    let limits = crate::http_server::ServerLimits {
+        header_read_timeout: std::time::Duration::from_secs(
+            config.header_read_timeout_seconds.max(1),
+        ),
+        shutdown_deadline: std::time::Duration::from_secs(config.shutdown_deadline_seconds),
+    };
+    let server = tokio::spawn(crate::http_server::serve(listener, router, limits, stop_rx));
     Ok(Running {
         addr,
         store,

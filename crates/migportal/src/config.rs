@@ -36,6 +36,10 @@ pub struct Config {
     pub letter_code_days: u32,
     /// Lease of a claimed job in seconds: after it, another instance may take it over.
     pub job_lease_seconds: i64,
+    /// A client must send a request's whole head within this many seconds.
+    pub header_read_timeout_seconds: u64,
+    /// After SIGTERM, requests in flight get this many seconds to finish.
+    pub shutdown_deadline_seconds: u64,
 }
 
 #[derive(Clone, Deserialize, Default)]
@@ -95,6 +99,8 @@ impl Default for Config {
             qes_trust_file: None,
             letter_code_days: 90,
             job_lease_seconds: 60,
+            header_read_timeout_seconds: 10,
+            shutdown_deadline_seconds: 20,
         }
     }
 }
@@ -154,13 +160,25 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| ConfigError::Read(path.display().to_string(), e))?;
-                toml::from_str(&text)
-                    .map_err(|e| ConfigError::Parse(path.display().to_string(), e.to_string()))?
+                Self::from_file_text(&text)
+                    .map_err(|e| ConfigError::Parse(path.display().to_string(), e))?
             }
             None => Config::default(),
         };
         config.apply_env(|k| std::env::var(k).ok())?;
         config.validate()?;
+        Ok(config)
+    }
+
+    /// A configuration file. Demo mode (published passwords, the demo CA and
+    /// mailbox) only when the file asks for it: a production file that
+    /// forgets `demo = false` must not become a demo.
+    pub fn from_file_text(text: &str) -> Result<Self, String> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        if !table.contains_key("demo") {
+            config.demo = false;
+        }
         Ok(config)
     }
 
@@ -281,6 +299,14 @@ mod tests {
         );
         let shown = format!("{c:?}");
         assert!(!shown.contains("secret"), "{shown}");
+    }
+
+    #[test]
+    fn a_configuration_file_is_no_demo_unless_it_says_so() {
+        let c = Config::from_file_text("listen = \"0.0.0.0:80\"").unwrap();
+        assert!(!c.demo);
+        let c = Config::from_file_text("demo = true").unwrap();
+        assert!(c.demo);
     }
 
     #[test]

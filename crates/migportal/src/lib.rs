@@ -4,6 +4,7 @@
 pub mod app;
 pub mod config;
 pub mod demo;
+mod http_server;
 pub mod jobs;
 
 pub use app::{Running, StartOptions, start};

@@ -226,14 +226,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(config = ?config, "starting");
     let vault = app::vault(&config)?;
     let demo = config.demo;
+    if demo {
+        tracing::warn!(
+            "DEMO MODE: published demo passwords, the demo CA and the demo mailbox are on; \
+             never use this for real people (set demo = false in a configuration file)"
+        );
+    }
     let running = migportal::start(config, vault, StartOptions::default()).await?;
     println!();
     println!("  migportal is serving at {}", running.url());
     if demo {
+        println!("  ************************************************************");
+        println!("  DEMO MODE: demo data with published passwords, a demo CA, and");
         println!(
-            "  DEMO MODE: messages are not sent; read them at {}/demo/mailbox",
+            "  no messages sent (read them at {}/demo/mailbox).",
             running.url()
         );
+        println!("  Never use demo mode for real people.");
+        println!("  ************************************************************");
         print_demo_logins();
     }
     println!();

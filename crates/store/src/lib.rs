@@ -112,8 +112,12 @@ pub trait AccountStore {
     /// Replaces the failure record of `key` with `next` only if it still is
     /// `seen` (compare and set): of concurrent attempts read at the same
     /// count, exactly one is counted and the others must read again.
-    async fn bump_failures(&self, key: &str, seen: FailureRecord, next: FailureRecord)
-    -> Result<bool>;
+    async fn bump_failures(
+        &self,
+        key: &str,
+        seen: FailureRecord,
+        next: FailureRecord,
+    ) -> Result<bool>;
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
 }
 
@@ -265,6 +269,7 @@ pub trait StaffStore {
     /// their current, verified identity (`domain::confirmation`, else
     /// `Conflict(code)`), consuming the signature challenge `consume` in the
     /// same transaction; audited with the staff member and office, notified.
+    #[allow(clippy::too_many_arguments)]
     async fn confirm_identity(
         &self,
         person_id: Uuid,

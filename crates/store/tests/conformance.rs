@@ -77,12 +77,31 @@ async fn registration_and_contact_confirmation() {
 
         let c = s.get_challenge(ch_id).await.unwrap().unwrap();
         assert_eq!((c.sends, c.attempts, c.consumed), (1, 0, false));
-        let a = s.attempt_challenge(ch_id, "contact", None, 5, 0).await.unwrap().unwrap();
+        let a = s
+            .attempt_challenge(ch_id, "contact", None, 5, 0)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((a.attempts, a.account_id), (1, Some(id)));
         // Another purpose, another owner or a code sent too long ago count nothing.
-        assert!(s.attempt_challenge(ch_id, "reset", None, 5, 0).await.unwrap().is_none());
-        assert!(s.attempt_challenge(ch_id, "contact", Some(Uuid::now_v7()), 5, 0).await.unwrap().is_none());
-        assert!(s.attempt_challenge(ch_id, "contact", None, 5, 2).await.unwrap().is_none());
+        assert!(
+            s.attempt_challenge(ch_id, "reset", None, 5, 0)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.attempt_challenge(ch_id, "contact", Some(Uuid::now_v7()), 5, 0)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.attempt_challenge(ch_id, "contact", None, 5, 2)
+                .await
+                .unwrap()
+                .is_none()
+        );
         s.resend_challenge(ch_id, 1, "h2".into(), job(job_kind::DELIVER_CODE, 5), 5)
             .await
             .unwrap();
@@ -104,7 +123,12 @@ async fn registration_and_contact_confirmation() {
             Err(StoreError::Stale)
         ));
         // A consumed challenge counts no more attempts.
-        assert!(s.attempt_challenge(ch_id, "contact", None, 5, 0).await.unwrap().is_none());
+        assert!(
+            s.attempt_challenge(ch_id, "contact", None, 5, 0)
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(
             s.get_account(id).await.unwrap().unwrap().status,
             AccountStatus::Active
@@ -195,9 +219,17 @@ async fn login_failures_are_counted_per_key() {
             failures: 3,
             last_failure_ms: 77,
         };
-        assert!(s.bump_failures("k", FailureRecord::default(), r).await.unwrap());
+        assert!(
+            s.bump_failures("k", FailureRecord::default(), r)
+                .await
+                .unwrap()
+        );
         // Compare and set: a writer that read an old record loses.
-        assert!(!s.bump_failures("k", FailureRecord::default(), r).await.unwrap());
+        assert!(
+            !s.bump_failures("k", FailureRecord::default(), r)
+                .await
+                .unwrap()
+        );
         let four = FailureRecord {
             failures: 4,
             last_failure_ms: 78,
@@ -378,7 +410,8 @@ async fn identity_check_versions_and_levels() {
         assert_eq!(s.submit_identity(identity(id, "L1"), 4).await.unwrap(), 2);
         let failed = Verification::Failed(FailureReason::PassportInvalid);
         assert!(matches!(
-            s.finish_identity_check(id, 1, failed, &|_| job("n", 5), 5).await,
+            s.finish_identity_check(id, 1, failed, &|_| job("n", 5), 5)
+                .await,
             Err(StoreError::Stale)
         ));
         s.finish_identity_check(id, 2, Verification::Verified, &|_| job("n", 5), 5)
@@ -787,7 +820,8 @@ async fn staff_second_factor_access_log_and_confirmation() {
         );
         // Not verified: nothing to confirm.
         assert!(matches!(
-            s.confirm_identity(pid, 1, None, &by, "service_centre", job("n", 11), 11).await,
+            s.confirm_identity(pid, 1, None, &by, "service_centre", job("n", 11), 11)
+                .await,
             Err(StoreError::Conflict("confirmation.not_standard"))
         ));
         s.submit_identity(identity(pid, "LP"), 11).await.unwrap();
@@ -803,7 +837,8 @@ async fn staff_second_factor_access_log_and_confirmation() {
         );
         // Staff accounts are not people to confirm.
         assert!(matches!(
-            s.confirm_identity(op, 1, None, &by, "x", job("n", 12), 12).await,
+            s.confirm_identity(op, 1, None, &by, "x", job("n", 12), 12)
+                .await,
             Err(StoreError::Conflict("confirmation.not_applicant"))
         ));
 
@@ -1183,7 +1218,9 @@ async fn a_resubmitted_identity_voids_confirmations_issued_for_the_old_one() {
             identity_version: 1,
             voided_at: None,
         };
-        s.request_letter(letter, job("print", 3), 0, 3).await.unwrap();
+        s.request_letter(letter, job("print", 3), 0, 3)
+            .await
+            .unwrap();
         let mut qes = challenge(id);
         qes.purpose = "qes".into();
         qes.identity_version = Some(1);
@@ -1209,7 +1246,8 @@ async fn a_resubmitted_identity_voids_confirmations_issued_for_the_old_one() {
         };
         // A confirmation bound to version 1 cannot raise version 2.
         assert!(matches!(
-            s.confirm_identity(id, 1, None, &by, "x", job("n", 7), 7).await,
+            s.confirm_identity(id, 1, None, &by, "x", job("n", 7), 7)
+                .await,
             Err(StoreError::Conflict("confirmation.identity_changed"))
         ));
         assert_eq!(
@@ -1252,7 +1290,8 @@ async fn concurrent_attempts_never_pass_the_limit() {
                     failures: 1,
                     last_failure_ms: 9,
                 };
-                s.bump_failures("race", FailureRecord::default(), next).await
+                s.bump_failures("race", FailureRecord::default(), next)
+                    .await
             })
         });
         let mut won = 0;

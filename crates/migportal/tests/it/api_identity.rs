@@ -59,7 +59,10 @@ async fn citizen_is_verified_and_may_log_in_by_snils() {
         assert_eq!(status, 202, "{body}");
         let settled = app.identity_settled(&other).await;
         assert_eq!(
-            (settled["state"].as_str(), settled["failure"]["code"].as_str()),
+            (
+                settled["state"].as_str(),
+                settled["failure"]["code"].as_str()
+            ),
             (Some("failed"), Some("held_by_another")),
             "{settled}"
         );

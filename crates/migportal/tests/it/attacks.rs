@@ -84,7 +84,10 @@ async fn concurrent_guesses_at_a_reset_code_are_judged_five_times() {
         let wrong = if code == "000000" { "111111" } else { "000000" };
         let path = format!("/password-resets/{id}");
         let guesses = (0..150).map(|_| {
-            app.post(&path, json!({"code": wrong, "new_password": "Vzlomannyj-Parol-77"}))
+            app.post(
+                &path,
+                json!({"code": wrong, "new_password": "Vzlomannyj-Parol-77"}),
+            )
         });
         let answers = join_all(guesses).await;
         let judged = answers
@@ -94,9 +97,15 @@ async fn concurrent_guesses_at_a_reset_code_are_judged_five_times() {
         assert_eq!(judged, 5, "{answers:?}");
         assert!(answers.iter().all(|(s, _)| *s != 204));
         let (status, body) = app
-            .post(&path, json!({"code": code, "new_password": "Vzlomannyj-Parol-77"}))
+            .post(
+                &path,
+                json!({"code": code, "new_password": "Vzlomannyj-Parol-77"}),
+            )
             .await;
-        assert_eq!((status, code_of(&body).as_str()), (422, "otp.no_longer_valid"));
+        assert_eq!(
+            (status, code_of(&body).as_str()),
+            (422, "otp.no_longer_valid")
+        );
         // The password did not change.
         let _ = app.login(phone, PASSWORD).await;
         app.stop().await;
@@ -112,7 +121,10 @@ async fn concurrent_wrong_passwords_meet_the_slowdown() {
         let phone = "+79165550002";
         let _ = app.applicant(phone, "Громов", "Пётр", None).await;
         let tries = (0..30).map(|_| {
-            app.post("/sessions", json!({"login": phone, "password": "Nevernyj-Parol-1"}))
+            app.post(
+                "/sessions",
+                json!({"login": phone, "password": "Nevernyj-Parol-1"}),
+            )
         });
         let answers = join_all(tries).await;
         let judged = answers.iter().filter(|(s, _)| *s == 401).count();
@@ -137,11 +149,22 @@ async fn a_pending_totp_secret_is_shown_only_to_its_own_login() {
         let res = crate::pages::submit(
             &app,
             "/staff/login",
-            &[("csrf", &csrf), ("login", login), ("password", "Demo-Officer-2026")],
+            &[
+                ("csrf", &csrf),
+                ("login", login),
+                ("password", "Demo-Officer-2026"),
+            ],
         )
         .await;
         let html = res.text().await.unwrap();
-        let secret = html.split("secret=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+        let secret = html
+            .split("secret=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
         let login_challenge = html
             .split("action=\"/login/second-factor/")
             .nth(1)
@@ -157,7 +180,11 @@ async fn a_pending_totp_secret_is_shown_only_to_its_own_login() {
         let outsider = TestApp::client();
         for id in [&reset, &login_challenge] {
             let (_, html) = {
-                let res = outsider.get(format!("{}/login", app.url)).send().await.unwrap();
+                let res = outsider
+                    .get(format!("{}/login", app.url))
+                    .send()
+                    .await
+                    .unwrap();
                 (res.status().as_u16(), res.text().await.unwrap())
             };
             let csrf = crate::pages::csrf_of(&html);
@@ -188,7 +215,10 @@ async fn second_factor_failures_lock_across_challenges() {
         let mut locked = false;
         for round in 0..3 {
             let (status, body) = app
-                .post("/staff/sessions", json!({"login": login, "password": password}))
+                .post(
+                    "/staff/sessions",
+                    json!({"login": login, "password": password}),
+                )
                 .await;
             if status == 429 {
                 assert_eq!(code_of(&body), "second_factor.locked", "{body}");
@@ -200,11 +230,14 @@ async fn second_factor_failures_lock_across_challenges() {
             let (status, body) = app
                 .post(&format!("/accounts/confirmations/{ch}/resend"), json!({}))
                 .await;
-            assert_eq!((status, code_of(&body).as_str()), (409, "otp.resend_not_allowed"));
+            assert_eq!(
+                (status, code_of(&body).as_str()),
+                (409, "otp.resend_not_allowed")
+            );
             // Concurrent guesses, more than one challenge allows.
             let path = format!("/sessions/second-factor/{ch}");
-            let guesses = (0..20)
-                .map(|i| app.post(&path, json!({"code": format!("{:06}", 100_000 + i)})));
+            let guesses =
+                (0..20).map(|i| app.post(&path, json!({"code": format!("{:06}", 100_000 + i)})));
             let answers = join_all(guesses).await;
             assert!(answers.iter().all(|(s, _)| *s != 201));
         }
@@ -212,10 +245,15 @@ async fn second_factor_failures_lock_across_challenges() {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             let msgs = app.running.store.list_demo_messages(50).await.unwrap();
-            if msgs.iter().any(|m| m.destination == login && m.body.contains("неверных кодов второго фактора")) {
+            if msgs.iter().any(|m| {
+                m.destination == login && m.body.contains("неверных кодов второго фактора")
+            }) {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "the person was not told: {msgs:?}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the person was not told: {msgs:?}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(30)).await;
         }
         app.stop().await;
@@ -234,9 +272,18 @@ async fn a_login_contact_changes_only_with_the_password_and_its_own_code() {
         let token = app.applicant(phone, "Громов", "Пётр", None).await;
         // A session alone is not enough.
         let (status, body) = app
-            .with_token(Method::POST, "/me/profile/contacts", &token, Some(json!({"contact": stranger})))
+            .with_token(
+                Method::POST,
+                "/me/profile/contacts",
+                &token,
+                Some(json!({"contact": stranger})),
+            )
             .await;
-        assert_eq!((status, code_of(&body).as_str()), (422, "field.required"), "{body}");
+        assert_eq!(
+            (status, code_of(&body).as_str()),
+            (422, "field.required"),
+            "{body}"
+        );
         let (status, body) = app
             .with_token(
                 Method::POST,
@@ -245,7 +292,11 @@ async fn a_login_contact_changes_only_with_the_password_and_its_own_code() {
                 Some(json!({"contact": stranger, "password": "Nevernyj-Parol-1"})),
             )
             .await;
-        assert_eq!((status, code_of(&body).as_str()), (422, "password.current_wrong"), "{body}");
+        assert_eq!(
+            (status, code_of(&body).as_str()),
+            (422, "password.current_wrong"),
+            "{body}"
+        );
         let (status, body) = app
             .with_token(
                 Method::POST,
@@ -258,7 +309,11 @@ async fn a_login_contact_changes_only_with_the_password_and_its_own_code() {
         let ch = body["challenge_id"].as_str().unwrap().to_owned();
         let _first = app.sms_code(stranger, 0).await;
         // A resend goes to the address being proven, never to the account's own.
-        sql(&app.db.url, "UPDATE otp_challenges SET sent_at = sent_at - 120000").await;
+        sql(
+            &app.db.url,
+            "UPDATE otp_challenges SET sent_at = sent_at - 120000",
+        )
+        .await;
         let (status, body) = app
             .post(&format!("/accounts/confirmations/{ch}/resend"), json!({}))
             .await;
@@ -273,7 +328,11 @@ async fn a_login_contact_changes_only_with_the_password_and_its_own_code() {
             .filter_map(|m| m["text"].as_str().map(code_in))
             .filter(|c| !c.is_empty())
             .collect();
-        assert_eq!(to_own.len(), 1, "only the registration code went to the own phone");
+        assert_eq!(
+            to_own.len(),
+            1,
+            "only the registration code went to the own phone"
+        );
         let (status, body) = app
             .with_token(
                 Method::POST,
@@ -286,16 +345,16 @@ async fn a_login_contact_changes_only_with_the_password_and_its_own_code() {
         // The replaced phone hears of it.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
-            let told = app
-                .sms
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|m| m["to"] == phone && m["text"].as_str().is_some_and(|t| t.contains("заменён")));
+            let told = app.sms.lock().unwrap().iter().any(|m| {
+                m["to"] == phone && m["text"].as_str().is_some_and(|t| t.contains("заменён"))
+            });
             if told {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "the old phone was not told");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the old phone was not told"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(30)).await;
         }
         app.stop().await;
@@ -316,9 +375,16 @@ async fn an_unverified_identity_cannot_squat_a_snils() {
             .await;
         assert_eq!(status, 202);
         assert_eq!(app.identity_settled(&squatter).await["state"], "failed");
-        let owner = app.applicant("+79161234567", "Иванов", "Иван", Some("Иванович")).await;
+        let owner = app
+            .applicant("+79161234567", "Иванов", "Иван", Some("Иванович"))
+            .await;
         let (status, body) = app
-            .with_token(Method::PUT, "/me/identity", &owner, Some(citizen_identity()))
+            .with_token(
+                Method::PUT,
+                "/me/identity",
+                &owner,
+                Some(citizen_identity()),
+            )
             .await;
         assert_eq!(status, 202, "{body}");
         assert_eq!(app.identity_settled(&owner).await["state"], "verified");
@@ -351,4 +417,86 @@ async fn a_reset_reveals_nothing_about_the_login() {
         app.stop().await;
     })
     .await;
+}
+
+/// Medium 9: invented methods do not grow the metrics.
+#[tokio::test]
+async fn invented_methods_are_one_metrics_label() {
+    let app = TestApp::spawn("sqlite").await;
+    for i in 0..50 {
+        let m = reqwest::Method::from_bytes(format!("FOO{i}").as_bytes()).unwrap();
+        let _ = app
+            .client
+            .request(m, format!("{}/healthz", app.url))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("FOO"), "{text}");
+    assert!(text.contains("method=\"other\""), "{text}");
+    app.stop().await;
+}
+
+/// Medium 12: a half-sent request head is cut off, and a stop does not wait
+/// for such a client.
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_do_not_hold_the_shutdown() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn("sqlite").await;
+    let addr = app.url.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    // The server closes the connection (with or without a 408) by itself.
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        slow.read_to_end(&mut buf),
+    )
+    .await;
+    assert!(read.is_ok(), "the half-sent head was not cut off");
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(10), app.stop()).await;
+    assert!(stopped.is_ok(), "the stop waited on a slow client");
+}
+
+/// Low 14: the language switch returns only to a plain local path.
+#[tokio::test]
+async fn the_language_switch_is_no_open_redirect() {
+    let app = TestApp::spawn("sqlite").await;
+    for back in [
+        "/%09/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "/%0d%0aSet-Cookie:x",
+    ] {
+        let res = app
+            .client
+            .get(format!("{}/lang/en", app.url))
+            .query(&[("back", back)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["location"], "/", "{back}");
+    }
+    let res = app
+        .client
+        .get(format!("{}/lang/en?back=/account/profile", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/account/profile");
+    app.stop().await;
 }

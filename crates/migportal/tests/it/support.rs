@@ -78,6 +78,9 @@ pub fn config(db_url: &str, registry_url: &str, sms_url: &str, demo: bool) -> Co
             url: sms_url.into(),
             token: "sms-token".into(),
         }),
+        // Short, so the slow-client tests finish quickly.
+        header_read_timeout_seconds: 1,
+        shutdown_deadline_seconds: 2,
         // Cheap hashing: the suite logs in many times.
         password: Some(PasswordConfig {
             memory_kib: 256,

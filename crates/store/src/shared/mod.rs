@@ -103,12 +103,15 @@ pub(crate) use audit;
 macro_rules! lock_account {
     ($tx:expr, $account:expr, $now:expr) => {{
         use sqlx::Row;
-        let row = sqlx::query("UPDATE accounts SET updated_at = $2 WHERE id = $1 RETURNING level, role")
-            .bind($account)
-            .bind($now)
-            .fetch_optional(&mut *$tx)
-            .await?;
-        let Some(row) = row else { return Err($crate::StoreError::NotFound) };
+        let row =
+            sqlx::query("UPDATE accounts SET updated_at = $2 WHERE id = $1 RETURNING level, role")
+                .bind($account)
+                .bind($now)
+                .fetch_optional(&mut *$tx)
+                .await?;
+        let Some(row) = row else {
+            return Err($crate::StoreError::NotFound);
+        };
         (
             $crate::shared::level(row.try_get("level")?)?,
             $crate::shared::role(row.try_get("role")?)?,

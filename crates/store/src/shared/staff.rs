@@ -202,6 +202,7 @@ macro_rules! impl_staff_store {
                     .collect()
             }
 
+            #[allow(clippy::too_many_arguments)]
             async fn confirm_identity(
                 &self,
                 person_id: uuid::Uuid,

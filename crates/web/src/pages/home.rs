@@ -35,16 +35,31 @@ pub async fn index(ctx: Ctx) -> Response {
     ctx.render(StatusCode::OK, &page)
 }
 
+/// A same-origin path: starts with one `/`, and holds only the characters
+/// of our own paths and queries (no control characters, spaces or
+/// backslashes, which browsers may read as `//host`).
+pub(crate) fn local_path(back: &str) -> bool {
+    back.starts_with('/')
+        && !back.starts_with("//")
+        && back.len() <= 512
+        && back
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.~?=&%+".contains(&b))
+        && !back.contains("%0")
+        && !back.to_ascii_lowercase().contains("%2f%2f")
+        && !back.to_ascii_lowercase().contains("%5c")
+}
+
 /// Sets the language cookie and returns to the page the person was on.
 pub async fn switch_lang(
     Path(code): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = Lang::parse(&code).unwrap_or_default();
-    // Only local paths: never an open redirect.
+    // Only a plain local path: never an open redirect.
     let back = q
         .get("back")
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .filter(|b| local_path(b))
         .map_or("/", String::as_str);
     let mut res = super::see_other(back);
     let cookie = format!(

@@ -315,14 +315,11 @@ pub async fn second_factor_submit(
             // A pending enrolment is shown again so the person can finish it,
             // but only to the browser that typed the password.
             let binding = cookie_value(&headers, ENROLMENT_COOKIE);
-            let enrolment = crate::service::second_factor::pending_enrolment(
-                &state,
-                id,
-                binding.as_deref(),
-            )
-            .await
-            .ok()
-            .flatten();
+            let enrolment =
+                crate::service::second_factor::pending_enrolment(&state, id, binding.as_deref())
+                    .await
+                    .ok()
+                    .flatten();
             let destination = state
                 .store
                 .get_challenge(id)

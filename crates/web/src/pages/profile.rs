@@ -127,7 +127,11 @@ async fn page(
         inputs: vec![
             field("contact", l.t("field-contact"), String::new()),
             field("password", l.t("field-current-password"), String::new()),
-            field("second_factor", l.t("field-second-factor-if-on"), String::new()),
+            field(
+                "second_factor",
+                l.t("field-second-factor-if-on"),
+                String::new(),
+            ),
         ],
         submit: l.t("reset-submit"),
     });
@@ -224,10 +228,12 @@ pub async fn add_contact(State(state): State<AppState>, ctx: Ctx, body: Bytes) -
         let change = profile::ContactChange {
             value: v.get("contact").cloned().unwrap_or_default(),
             password: v.get("password").cloned().unwrap_or_default(),
-            second_factor: v.get("second_factor").cloned().filter(|c| !c.trim().is_empty()),
+            second_factor: v
+                .get("second_factor")
+                .cloned()
+                .filter(|c| !c.trim().is_empty()),
         };
-        profile::start_add_contact(&state, actor, &change, ctx.lang)
-        .await
+        profile::start_add_contact(&state, actor, &change, ctx.lang).await
     } else {
         Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
     };

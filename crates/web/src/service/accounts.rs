@@ -11,8 +11,8 @@ use domain::account::{AccountStatus, AssuranceLevel, Role};
 use domain::identifiers::Snils;
 use domain::identity::FieldError;
 use domain::otp::{OtpState, code_from_random};
-use domain::throttle::LoginThrottlePolicy;
 use domain::person::{Email, FullName, Phone, check_password};
+use domain::throttle::LoginThrottlePolicy;
 use serde::{Deserialize, Serialize};
 use store::{LoginLookup, NewAccount, NewChallenge, NewJob, SessionKind, job_kind};
 use uuid::Uuid;
@@ -611,7 +611,10 @@ pub async fn second_factor(
                     "msg-second-factor-subject",
                     "msg-second-factor-locked",
                     vec![("time".into(), super::moscow_time(now))],
-                    format!("2fa-locked:{account_id}:{}:{}", after.failures, after.last_failure_ms),
+                    format!(
+                        "2fa-locked:{account_id}:{}:{}",
+                        after.failures, after.last_failure_ms
+                    ),
                     now,
                 );
                 state.store.enqueue(notice, now).await?;

@@ -250,7 +250,11 @@ pub async fn start_add_contact(
     if !super::security::password_matches(state, &actor.account, &change.password).await? {
         return Err(AppError::field("password", "password.current_wrong"));
     }
-    if super::second_factor::method(state, actor.account.id).await?.as_deref() == Some("totp") {
+    if super::second_factor::method(state, actor.account.id)
+        .await?
+        .as_deref()
+        == Some("totp")
+    {
         let code = change.second_factor.as_deref().unwrap_or("").trim();
         if code.is_empty() {
             return Err(AppError::field("second_factor", "second_factor.required"));
@@ -259,7 +263,9 @@ pub async fn start_add_contact(
         let policy = domain::throttle::LoginThrottlePolicy::second_factor();
         super::attempts::take(state, &key, &policy, "second_factor.locked").await?;
         match super::second_factor::check(state, actor.account.id, code, None).await? {
-            super::second_factor::Checked::Ok { .. } => state.store.clear_login_failures(&key).await?,
+            super::second_factor::Checked::Ok { .. } => {
+                state.store.clear_login_failures(&key).await?
+            }
             super::second_factor::Checked::Wrong => {
                 return Err(AppError::field("second_factor", "otp.wrong_factor"));
             }
@@ -312,9 +318,14 @@ pub async fn confirm_add_contact(
     challenge_id: Uuid,
     code: &str,
 ) -> Result<(), AppError> {
-    let ch =
-        super::attempts::code(state, challenge_id, "add_contact", Some(actor.account.id), code)
-            .await?;
+    let ch = super::attempts::code(
+        state,
+        challenge_id,
+        "add_contact",
+        Some(actor.account.id),
+        code,
+    )
+    .await?;
     let kind = if ch.channel == "sms" {
         "phone"
     } else {

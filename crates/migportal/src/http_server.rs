@@ -1,0 +1,75 @@
+//! The HTTP server loop: axum's router on hyper with the limits `axum::serve`
+//! does not offer — a deadline for a request's head (a client that sends
+//! half a header line and waits holds nothing for long) and a deadline for
+//! the graceful shutdown (connections still open when it passes are closed).
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::Service;
+
+/// Limits of the connection handling (configurable, see `Config`).
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    pub header_read_timeout: Duration,
+    pub shutdown_deadline: Duration,
+}
+
+/// Serves until `stop` turns true, then lets requests in flight finish for
+/// at most `shutdown_deadline`.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ServerLimits,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let mut make = router.into_make_service_with_connect_info::<SocketAddr>();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    let stopped = async move {
+        let _ = stop.wait_for(|s| *s).await.map(|_| ());
+    };
+    tokio::pin!(stopped);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Too many open files and the like: wait a little, go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stopped => break,
+        };
+        let Ok(service) = make.call(peer).await;
+        let hyper_service = hyper_util::service::TowerToHyperService::new(service);
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_deadline, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown deadline passed; closing the connections left open");
+    }
+    Ok(())
+}
