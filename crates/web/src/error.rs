@@ -91,6 +91,19 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<crate::security::password::HashError> for AppError {
+    fn from(e: crate::security::password::HashError) -> Self {
+        match e {
+            crate::security::password::HashError::Busy => {
+                let mut err = Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy");
+                err.retry_after_secs = Some(1);
+                err
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         // The body is written by `localize_problems`, which knows the language.

@@ -145,6 +145,7 @@ err-account-blocked = The account is blocked. Contact a service centre.
 err-throttled = Too many failed attempts. Try again in { $seconds } s.
 err-csrf = The form is out of date or was sent from another site. Reload the page and send it again.
 err-internal = Internal error. Try again later — your data is not lost.
+err-busy = The service is busy right now. Try again in a few seconds — nothing is lost.
 err-unavailable = The service is temporarily unavailable
 err-identity-locked = Your identity is already confirmed. Documents can be changed at a service centre.
 

@@ -122,9 +122,7 @@ pub async fn register(
         return Err(AppError::invalid(errors));
     };
 
-    let password_hash = password::hash(input.password, state.config.password_cost)
-        .await
-        .map_err(AppError::internal)?;
+    let password_hash = password::hash(input.password, state.config.password_cost).await?;
     let account_id = Uuid::now_v7();
     let challenge_id = Uuid::now_v7();
     let (phone, email, channel, to, masked) = match &contact {
@@ -461,7 +459,7 @@ pub async fn login(
         found.as_ref().map(|a| a.password_hash.clone()),
         state.config.password_cost,
     )
-    .await;
+    .await?;
     let account = match (ok, found) {
         (true, Some(a)) => a,
         _ => return Err(AppError::new(StatusCode::UNAUTHORIZED, "bad_credentials")),

@@ -123,7 +123,7 @@ pub async fn password_matches(
     // A session is not a licence to guess the password: counted like a login.
     let key = format!("password:{}", account.id);
     super::attempts::take(state, &key, &state.throttle, "throttled").await?;
-    let ok = password::verify(typed.to_owned(), stored, state.config.password_cost).await;
+    let ok = password::verify(typed.to_owned(), stored, state.config.password_cost).await?;
     if ok {
         state.store.clear_login_failures(&key).await?;
     }
@@ -158,9 +158,7 @@ pub async fn change_password(
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
     }
-    let hash = password::hash(new.to_owned(), state.config.password_cost)
-        .await
-        .map_err(AppError::internal)?;
+    let hash = password::hash(new.to_owned(), state.config.password_cost).await?;
     let now = state.now();
     let job = notice::job(
         a.id,
@@ -278,9 +276,7 @@ pub async fn complete_reset(
     let account_id = ch
         .account_id
         .ok_or_else(|| super::attempts::refused(state, None))?;
-    let hash = password::hash(new.to_owned(), state.config.password_cost)
-        .await
-        .map_err(AppError::internal)?;
+    let hash = password::hash(new.to_owned(), state.config.password_cost).await?;
     let now = state.now();
     let job = notice::job(
         account_id,

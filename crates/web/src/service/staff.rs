@@ -336,8 +336,7 @@ pub async fn create_staff(
         crate::security::tokens::new_token(),
         state.config.password_cost,
     )
-    .await
-    .map_err(AppError::internal)?;
+    .await?;
     let id = Uuid::now_v7();
     state
         .store
@@ -806,8 +805,7 @@ pub async fn register_person(
         crate::security::tokens::new_token(),
         state.config.password_cost,
     )
-    .await
-    .map_err(AppError::internal)?;
+    .await?;
     let id = Uuid::now_v7();
     let first_login = Uuid::now_v7();
     let code = domain::otp::code_from_random(rand::random());
