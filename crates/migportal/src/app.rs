@@ -105,13 +105,21 @@ fn demo_key() -> anyhow::Result<String> {
 }
 
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    store::connect(&config.database_url, config.migrate_on_start)
+    let audit_key = vault(config)?.audit_key();
+    store::connect(&config.database_url, config.migrate_on_start, audit_key)
         .await
         .with_context(|| "cannot open the database (check database_url)")
 }
 
 pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyhow::Result<Running> {
-    let store = open_store(&config).await?;
+    let vault_audit_key = vault.audit_key();
+    let store = store::connect(
+        &config.database_url,
+        config.migrate_on_start,
+        vault_audit_key.clone(),
+    )
+    .await
+    .with_context(|| "cannot open the database (check database_url)")?;
     let cost = password_cost(&config);
     let now = (options.clock)();
     if config.demo {
@@ -239,6 +247,16 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
     let trust = trust_store(&config)?;
     let state = AppState::new(store.clone(), vault, web_config, options.clock, trust);
     let router = web::router(state);
+    if !config.audit_checkpoint_file.trim().is_empty() {
+        background.push(crate::checkpoints::spawn(
+            store.clone(),
+            vault_audit_key.clone(),
+            config.audit_checkpoint_file.clone().into(),
+            std::time::Duration::from_secs(config.audit_checkpoint_minutes.max(1) * 60),
+            options.clock,
+            stop_rx.clone(),
+        ));
+    }
     let limits = crate::http_server::ServerLimits {
         header_read_timeout: std::time::Duration::from_secs(
             config.header_read_timeout_seconds.max(1),

@@ -40,6 +40,11 @@ pub struct Config {
     pub header_read_timeout_seconds: u64,
     /// After SIGTERM, requests in flight get this many seconds to finish.
     pub shutdown_deadline_seconds: u64,
+    /// Where signed checkpoints of the audit chain are appended (outside the
+    /// database; ship this file elsewhere). Empty: none are written.
+    pub audit_checkpoint_file: String,
+    /// Minutes between two checkpoints.
+    pub audit_checkpoint_minutes: u64,
 }
 
 #[derive(Clone, Deserialize, Default)]
@@ -101,6 +106,8 @@ impl Default for Config {
             job_lease_seconds: 60,
             header_read_timeout_seconds: 10,
             shutdown_deadline_seconds: 20,
+            audit_checkpoint_file: "data/audit-checkpoints.jsonl".into(),
+            audit_checkpoint_minutes: 10,
         }
     }
 }
@@ -228,6 +235,9 @@ impl Config {
         }
         if let (Some(url), Some(token)) = (get("MIGPORTAL_SMS_URL"), get("MIGPORTAL_SMS_TOKEN")) {
             self.sms = Some(SmsConfig { url, token });
+        }
+        if let Some(v) = get("MIGPORTAL_AUDIT_CHECKPOINT_FILE") {
+            self.audit_checkpoint_file = v;
         }
         if let Some(v) = get("MIGPORTAL_QES_TRUST_FILE") {
             self.qes_trust_file = Some(v);

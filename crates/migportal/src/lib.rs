@@ -2,6 +2,7 @@
 //! and by the integration tests, which start the real server in-process.
 
 pub mod app;
+pub mod checkpoints;
 pub mod config;
 pub mod demo;
 mod http_server;

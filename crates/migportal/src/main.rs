@@ -184,9 +184,16 @@ async fn main() -> anyhow::Result<()> {
             command: AuditCommand::Verify,
         } => {
             let store = app::open_store(&config).await?;
-            match store::audit::verify_all(store.as_ref()).await? {
+            let key = app::vault(&config)?.audit_key();
+            let path = std::path::Path::new(&config.audit_checkpoint_file);
+            let checkpoints = migportal::checkpoints::read(path)?;
+            match store::audit::verify_all(store.as_ref(), &key, &checkpoints).await? {
                 Ok(n) => {
-                    println!("audit log intact: {n} entries");
+                    println!(
+                        "audit log intact: {n} entries; {} signed checkpoints of {} agree",
+                        checkpoints.len(),
+                        path.display()
+                    );
                     Ok(())
                 }
                 Err(b) => {

@@ -1,16 +1,49 @@
-//! The audit log's hash chain. Each entry's hash is SHA-256 over its fields
-//! (length-prefixed, so no two different entries serialise alike) and the
-//! previous entry's hash; editing, deleting or reordering any entry breaks
-//! every hash after it.
+//! The audit log's hash chain. Each entry's hash is an HMAC-SHA-256, keyed
+//! with a secret that is not in the database (derived from the vault key),
+//! over its fields (length-prefixed, so no two different entries serialise
+//! alike) and the previous entry's hash: editing, deleting or reordering any
+//! entry breaks every hash after it, and someone who can only write the
+//! database cannot compute a new one. Signed checkpoints (`Checkpoint`),
+//! written to a file outside the database, catch a log cut short.
 
 use crate::AuditEvent;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+/// The secret that keys the chain and signs checkpoints.
+#[derive(Clone)]
+pub struct AuditKey([u8; 32]);
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(…)")
+    }
+}
+
+impl AuditKey {
+    /// Derives the key from a secret kept outside the database.
+    pub fn derive(secret: &[u8]) -> Self {
+        Self(
+            Sha256::new()
+                .chain_update(b"migportal audit chain v1")
+                .chain_update(secret)
+                .finalize()
+                .into(),
+        )
+    }
+
+    /// HMAC takes keys of any length, so this is always `Some`; were it not,
+    /// the empty hash would make every check fail, never pass.
+    fn mac(&self) -> Option<Hmac<Sha256>> {
+        <Hmac<Sha256> as Mac>::new_from_slice(&self.0).ok()
+    }
+}
 
 /// The hash the chain starts from.
 pub const GENESIS: &str = "genesis";
 
-fn field(h: &mut Sha256, v: &str) {
+fn field(h: &mut Hmac<Sha256>, v: &str) {
     h.update(v.len().to_string().as_bytes());
     h.update(b":");
     h.update(v.as_bytes());
@@ -21,8 +54,10 @@ fn opt(v: Option<Uuid>) -> String {
     v.map(|u| u.to_string()).unwrap_or_default()
 }
 
-pub fn entry_hash(prev_hash: &str, e: &AuditEvent) -> String {
-    let mut h = Sha256::new();
+pub fn entry_hash(key: &AuditKey, prev_hash: &str, e: &AuditEvent) -> String {
+    let Some(mut h) = key.mac() else {
+        return String::new();
+    };
     field(&mut h, prev_hash);
     field(&mut h, &e.id.to_string());
     field(&mut h, &e.seq.to_string());
@@ -33,7 +68,51 @@ pub fn entry_hash(prev_hash: &str, e: &AuditEvent) -> String {
     field(&mut h, &e.action);
     field(&mut h, &opt(e.subject_id));
     field(&mut h, &e.details);
-    hex::encode(h.finalize())
+    hex::encode(h.finalize().into_bytes())
+}
+
+/// A signed statement "the log had `seq` entries, the last hashing to
+/// `hash`, at `at`", written outside the database. A log that no longer
+/// reaches a checkpoint, or reaches it with another hash, was altered.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    pub at: i64,
+    pub mac: String,
+}
+
+impl Checkpoint {
+    fn mac_of(key: &AuditKey, seq: i64, hash: &str, at: i64) -> String {
+        let Some(mut h) = key.mac() else {
+            return String::new();
+        };
+        field(&mut h, "checkpoint");
+        field(&mut h, &seq.to_string());
+        field(&mut h, hash);
+        field(&mut h, &at.to_string());
+        hex::encode(h.finalize().into_bytes())
+    }
+
+    pub fn sign(key: &AuditKey, seq: i64, hash: &str, at: i64) -> Self {
+        Self {
+            seq,
+            hash: hash.to_owned(),
+            at,
+            mac: Self::mac_of(key, seq, hash, at),
+        }
+    }
+
+    pub fn is_genuine(&self, key: &AuditKey) -> bool {
+        let expected = Self::mac_of(key, self.seq, &self.hash, self.at);
+        !expected.is_empty()
+            && expected.len() == self.mac.len()
+            && expected
+                .bytes()
+                .zip(self.mac.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
 }
 
 /// Where the chain is broken, and how.
@@ -46,7 +125,11 @@ pub struct Broken {
 
 /// Checks entries in `seq` order, continuing from (`seq`, `hash`) of the
 /// entry before them. Returns the new tip, or the first broken entry.
-pub fn verify_run(mut tip: (i64, String), entries: &[AuditEvent]) -> Result<(i64, String), Broken> {
+pub fn verify_run(
+    key: &AuditKey,
+    mut tip: (i64, String),
+    entries: &[AuditEvent],
+) -> Result<(i64, String), Broken> {
     for e in entries {
         if e.seq != tip.0 + 1 {
             return Err(Broken {
@@ -62,7 +145,7 @@ pub fn verify_run(mut tip: (i64, String), entries: &[AuditEvent]) -> Result<(i64
                 reason: "does not link to the previous entry",
             });
         }
-        if entry_hash(&e.prev_hash, e) != e.hash {
+        if entry_hash(key, &e.prev_hash, e) != e.hash {
             return Err(Broken {
                 seq: e.seq,
                 id: Some(e.id),
@@ -74,21 +157,58 @@ pub fn verify_run(mut tip: (i64, String), entries: &[AuditEvent]) -> Result<(i64
     Ok(tip)
 }
 
-/// Walks the whole log in pages and checks it against the stored tip.
+/// Walks the whole log in pages and checks it against the stored tip and
+/// the checkpoints kept outside the database.
 /// `Ok(Ok(n))`: n entries, all intact; `Ok(Err(b))`: the first break.
 pub async fn verify_all<S: crate::AuditStore + ?Sized>(
     store: &S,
+    key: &AuditKey,
+    checkpoints: &[Checkpoint],
 ) -> crate::Result<Result<i64, Broken>> {
+    for c in checkpoints {
+        if !c.is_genuine(key) {
+            return Ok(Err(Broken {
+                seq: c.seq,
+                id: None,
+                reason: "a checkpoint is not genuine (wrong key or edited)",
+            }));
+        }
+    }
     let (head_seq, head_hash) = store.audit_head().await?;
     let mut tip = (0, GENESIS.to_owned());
+    let mut seen: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    let wanted: std::collections::HashSet<i64> = checkpoints.iter().map(|c| c.seq).collect();
     loop {
         let page = store.audit_page(tip.0, 1000).await?;
         if page.is_empty() {
             break;
         }
-        match verify_run(tip, &page) {
+        match verify_run(key, tip, &page) {
             Ok(t) => tip = t,
             Err(b) => return Ok(Err(b)),
+        }
+        for e in page.iter().filter(|e| wanted.contains(&e.seq)) {
+            seen.insert(e.seq, e.hash.clone());
+        }
+    }
+    for c in checkpoints {
+        match seen.get(&c.seq) {
+            Some(h) if *h == c.hash => {}
+            Some(_) => {
+                return Ok(Err(Broken {
+                    seq: c.seq,
+                    id: None,
+                    reason: "differs from a signed checkpoint",
+                }));
+            }
+            None if c.seq == 0 => {}
+            None => {
+                return Ok(Err(Broken {
+                    seq: tip.0 + 1,
+                    id: None,
+                    reason: "entries after this point were removed (a checkpoint is beyond the log)",
+                }));
+            }
         }
     }
     if tip.0 != head_seq || tip.1 != head_hash {
@@ -105,6 +225,10 @@ pub async fn verify_all<S: crate::AuditStore + ?Sized>(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn key() -> AuditKey {
+        AuditKey::derive(b"test")
+    }
 
     fn chain(n: i64) -> Vec<AuditEvent> {
         let mut prev = GENESIS.to_owned();
@@ -123,7 +247,7 @@ mod tests {
                     prev_hash: prev.clone(),
                     hash: String::new(),
                 };
-                e.hash = entry_hash(&prev, &e);
+                e.hash = entry_hash(&key(), &prev, &e);
                 prev = e.hash.clone();
                 e
             })
@@ -133,17 +257,27 @@ mod tests {
     #[test]
     fn intact_chain_verifies_and_edits_are_found() {
         let c = chain(5);
-        assert_eq!(verify_run((0, GENESIS.into()), &c).unwrap().0, 5);
+        assert_eq!(verify_run(&key(), (0, GENESIS.into()), &c).unwrap().0, 5);
         let mut edited = c.clone();
         edited[2].details = "d3 changed".into();
-        assert_eq!(verify_run((0, GENESIS.into()), &edited).unwrap_err().seq, 3);
+        assert_eq!(
+            verify_run(&key(), (0, GENESIS.into()), &edited)
+                .unwrap_err()
+                .seq,
+            3
+        );
         let mut gap = c.clone();
         gap.remove(1);
-        assert_eq!(verify_run((0, GENESIS.into()), &gap).unwrap_err().seq, 2);
+        assert_eq!(
+            verify_run(&key(), (0, GENESIS.into()), &gap)
+                .unwrap_err()
+                .seq,
+            2
+        );
         let mut relinked = c;
         relinked[3].prev_hash = "x".into();
         assert_eq!(
-            verify_run((0, GENESIS.into()), &relinked)
+            verify_run(&key(), (0, GENESIS.into()), &relinked)
                 .unwrap_err()
                 .reason,
             "does not link to the previous entry"
@@ -158,6 +292,35 @@ mod tests {
         a.details = "c".into();
         b.action = "a".into();
         b.details = "bc".into();
-        assert_ne!(entry_hash(GENESIS, &a), entry_hash(GENESIS, &b));
+        assert_ne!(
+            entry_hash(&key(), GENESIS, &a),
+            entry_hash(&key(), GENESIS, &b)
+        );
+    }
+
+    #[test]
+    fn without_the_key_no_hash_can_be_recomputed() {
+        let c = chain(3);
+        let other = AuditKey::derive(b"guess");
+        // Recomputed with another key (or plain SHA-256): the chain says so.
+        let mut forged = c.clone();
+        forged[1].details = "rewritten".into();
+        forged[1].hash = entry_hash(&other, &forged[1].prev_hash, &forged[1]);
+        assert_eq!(
+            verify_run(&key(), (0, GENESIS.into()), &forged)
+                .unwrap_err()
+                .seq,
+            2
+        );
+    }
+
+    #[test]
+    fn checkpoints_are_signed() {
+        let cp = Checkpoint::sign(&key(), 5, "abc", 10);
+        assert!(cp.is_genuine(&key()));
+        assert!(!cp.is_genuine(&AuditKey::derive(b"other")));
+        let mut moved = cp;
+        moved.seq = 4;
+        assert!(!moved.is_genuine(&key()));
     }
 }

@@ -421,16 +421,21 @@ impl<T> Store for T where
 }
 
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and
-/// applies the embedded migrations when `migrate` is set.
-pub async fn connect(url: &str, migrate: bool) -> Result<Arc<dyn Store>> {
+/// applies the embedded migrations when `migrate` is set. `audit_key` keys
+/// the audit chain: it must come from outside the database (the vault key).
+pub async fn connect(
+    url: &str,
+    migrate: bool,
+    audit_key: audit::AuditKey,
+) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
-        let store = SqliteStore::connect(url).await?;
+        let store = SqliteStore::connect(url).await?.with_audit_key(audit_key);
         if migrate {
             store.migrate().await?;
         }
         Ok(Arc::new(store))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PgStore::connect(url).await?;
+        let store = PgStore::connect(url).await?.with_audit_key(audit_key);
         if migrate {
             store.migrate().await?;
         }

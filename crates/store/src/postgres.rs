@@ -9,6 +9,8 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// Keys the audit chain; never stored in the database.
+    pub(crate) audit_key: crate::audit::AuditKey,
 }
 
 impl crate::Backend for PgStore {
@@ -32,7 +34,16 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            audit_key: crate::audit::AuditKey::derive(b"unkeyed"),
+        })
+    }
+
+    /// Sets the secret that keys the audit chain (from outside the database).
+    pub fn with_audit_key(mut self, key: crate::audit::AuditKey) -> Self {
+        self.audit_key = key;
+        self
     }
 
     pub async fn migrate(&self) -> crate::Result<()> {

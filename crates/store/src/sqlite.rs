@@ -9,6 +9,8 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    /// Keys the audit chain; never stored in the database.
+    pub(crate) audit_key: crate::audit::AuditKey,
 }
 
 impl crate::Backend for SqliteStore {
@@ -44,7 +46,10 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            audit_key: crate::audit::AuditKey::derive(b"unkeyed"),
+        };
         // WAL is a property of the file: once set, every connection uses it.
         // Setting it again takes an exclusive lock, so only set it when needed.
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
@@ -65,6 +70,12 @@ impl SqliteStore {
             }
         }
         Ok(store)
+    }
+
+    /// Sets the secret that keys the audit chain (from outside the database).
+    pub fn with_audit_key(mut self, key: crate::audit::AuditKey) -> Self {
+        self.audit_key = key;
+        self
     }
 
     pub async fn migrate(&self) -> crate::Result<()> {

@@ -55,6 +55,11 @@ impl Vault {
         })
     }
 
+    /// The key of the audit chain, derived from the vault key (never stored).
+    pub fn audit_key(&self) -> crate::audit::AuditKey {
+        crate::audit::AuditKey::derive(&self.lookup_key)
+    }
+
     pub fn key_id(&self) -> &str {
         &self.key_id
     }

@@ -20,11 +20,15 @@ where
 {
     for backend in backends() {
         let db = TestDb::new(backend).await.expect("test database");
-        let store = connect(&db.url, true).await.expect("connect");
+        let store = connect(&db.url, true, test_key()).await.expect("connect");
         assert_eq!(store.backend(), backend);
         test(store).await;
         drop(db);
     }
+}
+
+fn test_key() -> audit::AuditKey {
+    audit::AuditKey::derive(b"conformance")
 }
 
 fn account(phone: Option<&str>, email: Option<&str>) -> NewAccount {
@@ -689,12 +693,15 @@ async fn migration_parity() {
     assert_eq!(lite_cols, pg_cols);
 }
 
-/// The audit log is a hash chain: editing, deleting or truncating is found.
+/// The audit log is a keyed hash chain, append-only in the database, with
+/// signed checkpoints outside it: editing, deleting (even with the hashes
+/// recomputed by someone without the key) or truncating is found.
 #[tokio::test]
 async fn audit_chain_detects_tampering() {
     for backend in backends() {
         let db = TestDb::new(backend).await.unwrap();
-        let s = connect(&db.url, true).await.unwrap();
+        let s = connect(&db.url, true, test_key()).await.unwrap();
+        let key = test_key();
         for i in 0..5 {
             let mut a = account(None, Some(&format!("a{i}@example.ru")));
             a.status = AccountStatus::Active;
@@ -713,49 +720,116 @@ async fn audit_chain_detects_tampering() {
         for t in tasks {
             t.await.unwrap();
         }
-        assert_eq!(audit::verify_all(s.as_ref()).await.unwrap(), Ok(15));
-        let tamper = |sql: &'static str| {
-            let url = db.url.clone();
-            async move { raw_sql(&url, sql).await }
-        };
-        tamper("UPDATE audit_events SET details = 'role=administrator' WHERE seq = 3").await;
-        let broken = audit::verify_all(s.as_ref()).await.unwrap().unwrap_err();
+        assert_eq!(
+            audit::verify_all(s.as_ref(), &key, &[]).await.unwrap(),
+            Ok(15)
+        );
+        // Checked with another key, the intact log is not intact.
+        assert!(
+            audit::verify_all(s.as_ref(), &audit::AuditKey::derive(b"other"), &[])
+                .await
+                .unwrap()
+                .is_err()
+        );
+
+        // The database refuses to change or delete entries.
+        assert!(
+            try_sql(
+                &db.url,
+                "UPDATE audit_events SET details = 'x' WHERE seq = 3"
+            )
+            .await
+            .is_err()
+        );
+        assert!(
+            try_sql(&db.url, "DELETE FROM audit_events WHERE seq = 15")
+                .await
+                .is_err()
+        );
+
+        // Someone who also drops the guard and recomputes the hash without
+        // the key (plain SHA-256, as the review did) is still found.
+        unguard(&db.url).await;
+        let h3 = "f".repeat(64);
+        raw_sql(&db.url, &format!("UPDATE audit_events SET details = 'role=administrator', hash = '{h3}' WHERE seq = 3")).await;
+        let broken = audit::verify_all(s.as_ref(), &key, &[])
+            .await
+            .unwrap()
+            .unwrap_err();
         assert_eq!(
             (broken.seq, broken.reason),
             (3, "content altered (hash mismatch)")
         );
 
+        // Truncation with the head row rewritten: only the checkpoints tell.
         let db2 = TestDb::new(backend).await.unwrap();
-        let s2 = connect(&db2.url, true).await.unwrap();
+        let s2 = connect(&db2.url, true, test_key()).await.unwrap();
         for i in 0..4 {
             s2.create_account(account(None, Some(&format!("b{i}@example.ru"))), None, i)
                 .await
                 .unwrap();
         }
-        raw_sql(&db2.url, "DELETE FROM audit_events WHERE seq = 2").await;
+        let (seq, hash) = s2.audit_head().await.unwrap();
+        let checkpoint = audit::Checkpoint::sign(&key, seq, &hash, 10);
+        let early = s2.audit_page(0, 2).await.unwrap();
+        unguard(&db2.url).await;
+        raw_sql(&db2.url, "DELETE FROM audit_events WHERE seq > 2").await;
+        raw_sql(
+            &db2.url,
+            &format!(
+                "UPDATE audit_head SET seq = 2, hash = '{}' WHERE id = 1",
+                early[1].hash
+            ),
+        )
+        .await;
         assert_eq!(
-            audit::verify_all(s2.as_ref())
-                .await
-                .unwrap()
-                .unwrap_err()
-                .seq,
-            2
+            audit::verify_all(s2.as_ref(), &key, &[]).await.unwrap(),
+            Ok(2)
         );
-        raw_sql(&db2.url, "DELETE FROM audit_events WHERE seq >= 2").await;
-        let cut = audit::verify_all(s2.as_ref()).await.unwrap().unwrap_err();
-        assert_eq!(cut.reason, "entries after this point were removed");
+        let cut = audit::verify_all(s2.as_ref(), &key, std::slice::from_ref(&checkpoint))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(cut.reason.contains("removed"), "{cut:?}");
+        // A forged checkpoint is refused as such.
+        let mut forged = checkpoint;
+        forged.seq = 2;
+        let bad = audit::verify_all(s2.as_ref(), &key, &[forged])
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(bad.reason.contains("not genuine"), "{bad:?}");
     }
 }
 
-async fn raw_sql(url: &str, sql: &'static str) {
+/// Drops the append-only guard, as someone with full database access could.
+async fn unguard(url: &str) {
+    if url.starts_with("sqlite") {
+        raw_sql(url, "DROP TRIGGER audit_events_no_update").await;
+        raw_sql(url, "DROP TRIGGER audit_events_no_delete").await;
+    } else {
+        raw_sql(url, "ALTER TABLE audit_events DISABLE TRIGGER USER").await;
+    }
+}
+
+async fn try_sql(url: &str, sql: &str) -> std::result::Result<(), sqlx::Error> {
     use sqlx::Connection;
     if url.starts_with("sqlite") {
-        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&mut c).await.unwrap();
+        let mut c = sqlx::SqliteConnection::connect(url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut c)
+            .await?;
     } else {
-        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&mut c).await.unwrap();
+        let mut c = sqlx::PgConnection::connect(url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut c)
+            .await?;
     }
+    Ok(())
+}
+
+async fn raw_sql(url: &str, sql: &str) {
+    try_sql(url, sql).await.unwrap();
 }
 
 #[tokio::test]
@@ -892,7 +966,10 @@ async fn staff_second_factor_access_log_and_confirmation() {
             .unwrap();
         assert!(older.iter().all(|e| e.seq < by_actor[1].seq));
         assert_eq!(
-            audit::verify_all(s.as_ref()).await.unwrap().map(|n| n > 5),
+            audit::verify_all(s.as_ref(), &test_key(), &[])
+                .await
+                .unwrap()
+                .map(|n| n > 5),
             Ok(true)
         );
     })

@@ -500,3 +500,60 @@ async fn the_language_switch_is_no_open_redirect() {
     assert_eq!(res.headers()["location"], "/account/profile");
     app.stop().await;
 }
+
+/// Medium 10: checkpoints outside the database, signed with the vault's key,
+/// catch a log cut short together with its head row.
+#[tokio::test]
+async fn signed_checkpoints_catch_a_truncated_audit_log() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let _ = app.applicant("+79165550006", "Громов", "Пётр", None).await;
+        let key = store::vault::Vault::new("k1", KEY).unwrap().audit_key();
+        let file = std::env::temp_dir().join(format!("cp-{}.jsonl", uuid::Uuid::new_v4()));
+        let mut last = None;
+        let store = app.running.store.clone();
+        migportal::checkpoints::write(store.as_ref(), &key, &file, &mut last, 1)
+            .await
+            .unwrap();
+        let cps = migportal::checkpoints::read(&file).unwrap();
+        assert_eq!(
+            store::audit::verify_all(store.as_ref(), &key, &cps)
+                .await
+                .unwrap()
+                .map(|n| n > 2),
+            Ok(true)
+        );
+        // Someone with the database drops the guard, cuts the log and rewrites the head.
+        let (seq, _) = store.audit_head().await.unwrap();
+        let page = store.audit_page(0, 1).await.unwrap();
+        if backend == "sqlite" {
+            sql(&app.db.url, "DROP TRIGGER audit_events_no_delete").await;
+        } else {
+            sql(&app.db.url, "ALTER TABLE audit_events DISABLE TRIGGER USER").await;
+        }
+        sql(&app.db.url, "DELETE FROM audit_events WHERE seq > 1").await;
+        sql(
+            &app.db.url,
+            &format!(
+                "UPDATE audit_head SET seq = 1, hash = '{}' WHERE id = 1",
+                page[0].hash
+            ),
+        )
+        .await;
+        assert!(seq > 1);
+        assert_eq!(
+            store::audit::verify_all(store.as_ref(), &key, &[])
+                .await
+                .unwrap(),
+            Ok(1)
+        );
+        let broken = store::audit::verify_all(store.as_ref(), &key, &cps)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(broken.reason.contains("removed"), "{broken:?}");
+        let _ = std::fs::remove_file(&file);
+        app.stop().await;
+    })
+    .await;
+}

@@ -79,6 +79,13 @@ pub fn config(db_url: &str, registry_url: &str, sms_url: &str, demo: bool) -> Co
             token: "sms-token".into(),
         }),
         // Short, so the slow-client tests finish quickly.
+        audit_checkpoint_file: std::env::temp_dir()
+            .join(format!(
+                "migportal-checkpoints-{}.jsonl",
+                uuid::Uuid::new_v4()
+            ))
+            .display()
+            .to_string(),
         header_read_timeout_seconds: 1,
         shutdown_deadline_seconds: 2,
         // Cheap hashing: the suite logs in many times.

@@ -36,7 +36,7 @@ pub async fn fresh_store(backend: &str) -> (TestDb, Arc<dyn Store>) {
     let db = TestDb::new(backend)
         .await
         .unwrap_or_else(|e| panic!("test database on {backend}: {e}"));
-    let store = store::connect(&db.url, true)
+    let store = store::connect(&db.url, true, store::audit::AuditKey::derive(b"test"))
         .await
         .unwrap_or_else(|e| panic!("connect to {backend}: {e}"));
     assert_eq!(store.backend(), backend);

@@ -37,7 +37,7 @@ macro_rules! impl_account_store {
                 .execute(&mut *tx)
                 .await?;
                 $crate::shared::enqueue!(tx, deliver, now);
-                $crate::shared::audit!(tx, now, Some(id), "account.registered", Some(id), "");
+                $crate::shared::audit!(self, tx, now, Some(id), "account.registered", Some(id), "");
                 tx.commit().await?;
                 Ok(())
             }
@@ -52,7 +52,7 @@ macro_rules! impl_account_store {
                 let id = account.id;
                 let details = format!("role={}", account.role.as_str());
                 insert_account(&mut tx, account, now).await?;
-                $crate::shared::audit!(tx, now, actor, "account.created", Some(id), details);
+                $crate::shared::audit!(self, tx, now, actor, "account.created", Some(id), details);
                 tx.commit().await?;
                 Ok(())
             }
@@ -207,7 +207,7 @@ macro_rules! impl_account_store {
                     .await?;
                 }
                 let action = format!("challenge.confirmed.{purpose}");
-                $crate::shared::audit!(tx, now, Some(account_id), action, Some(account_id), "");
+                $crate::shared::audit!(self, tx, now, Some(account_id), action, Some(account_id), "");
                 tx.commit().await?;
                 Ok(())
             }
@@ -285,7 +285,7 @@ macro_rules! impl_account_store {
                     .execute(&mut *tx)
                     .await?;
                 $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(tx, now, Some(account_id), "account.password_changed", Some(account_id), "");
+                $crate::shared::audit!(self, tx, now, Some(account_id), "account.password_changed", Some(account_id), "");
                 tx.commit().await?;
                 Ok(())
             }
@@ -344,7 +344,7 @@ macro_rules! impl_account_store {
                     .execute(&mut *tx)
                     .await?;
                 $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(tx, now, Some(account_id), "account.password_reset", Some(account_id), "");
+                $crate::shared::audit!(self, tx, now, Some(account_id), "account.password_reset", Some(account_id), "");
                 tx.commit().await?;
                 Ok(account_id)
             }

@@ -80,7 +80,7 @@ macro_rules! impl_identity_store {
                     .max_attempts(10_000);
                 $crate::shared::enqueue!(tx, job, now);
                 let details = format!("version={version} voided_letters={letters} voided_challenges={challenges}");
-                $crate::shared::audit!(tx, now, Some(account_id), "identity.submitted", Some(account_id), details);
+                $crate::shared::audit!(self, tx, now, Some(account_id), "identity.submitted", Some(account_id), details);
                 tx.commit().await?;
                 Ok(version)
             }
@@ -197,10 +197,10 @@ macro_rules! impl_identity_store {
                     // For the service centre, never for the person.
                     details.push_str(&format!(" held_by={other}"));
                 }
-                $crate::shared::audit!(tx, now, None::<uuid::Uuid>, "identity.checked", Some(account_id), details);
+                $crate::shared::audit!(self, tx, now, None::<uuid::Uuid>, "identity.checked", Some(account_id), details);
                 if let (Some(method), "verified") = (pending_confirmation, state) {
                     $crate::shared::raise_to_confirmed!(tx, account_id, version, now);
-                    $crate::shared::audit!(tx, now, None::<uuid::Uuid>, "identity.confirmed", Some(account_id), method);
+                    $crate::shared::audit!(self, tx, now, None::<uuid::Uuid>, "identity.confirmed", Some(account_id), method);
                 }
                 tx.commit().await?;
                 Ok(outcome)

@@ -42,7 +42,7 @@ macro_rules! impl_letter_store {
                     return Err($crate::StoreError::Stale);
                 }
                 $crate::shared::enqueue!(tx, print, now);
-                $crate::shared::audit!(tx, now, Some(l.account_id), "confirmation.letter_requested", Some(l.account_id), format!("letter={}", l.id));
+                $crate::shared::audit!(self, tx, now, Some(l.account_id), "confirmation.letter_requested", Some(l.account_id), format!("letter={}", l.id));
                 tx.commit().await?;
                 Ok(())
             }
@@ -120,7 +120,7 @@ macro_rules! impl_letter_store {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                $crate::shared::audit!(tx, now, None::<uuid::Uuid>, "confirmation.letter_posted", Some(letter_id), "");
+                $crate::shared::audit!(self, tx, now, None::<uuid::Uuid>, "confirmation.letter_posted", Some(letter_id), "");
                 tx.commit().await?;
                 Ok(())
             }
@@ -162,7 +162,7 @@ macro_rules! impl_letter_store {
                 let version: i64 = row.try_get("identity_version")?;
                 $crate::shared::raise_to_confirmed!(tx, account_id, version, now);
                 $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(tx, now, Some(account_id), "identity.confirmed", Some(account_id), format!("method=registered_letter version={version}"));
+                $crate::shared::audit!(self, tx, now, Some(account_id), "identity.confirmed", Some(account_id), format!("method=registered_letter version={version}"));
                 tx.commit().await?;
                 Ok(())
             }

@@ -41,8 +41,9 @@ pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, payload, dedup_
 /// previous one. Taking the `audit_head` row lock serialises appends, so the
 /// chain never forks even with several instances.
 macro_rules! audit {
-    ($tx:expr, $now:expr, $actor:expr, $action:expr, $subject:expr, $details:expr) => {
+    ($store:expr, $tx:expr, $now:expr, $actor:expr, $action:expr, $subject:expr, $details:expr) => {
         $crate::shared::audit!(
+            $store,
             $tx,
             $now,
             $actor,
@@ -53,7 +54,7 @@ macro_rules! audit {
             $details
         )
     };
-    ($tx:expr, $now:expr, $actor:expr, $role:expr, $office:expr, $action:expr, $subject:expr, $details:expr) => {{
+    ($store:expr, $tx:expr, $now:expr, $actor:expr, $role:expr, $office:expr, $action:expr, $subject:expr, $details:expr) => {{
         use sqlx::Row;
         let head =
             sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
@@ -73,7 +74,7 @@ macro_rules! audit {
             prev_hash: prev,
             hash: String::new(),
         };
-        event.hash = $crate::audit::entry_hash(&event.prev_hash, &event);
+        event.hash = $crate::audit::entry_hash(&$store.audit_key, &event.prev_hash, &event);
         sqlx::query($crate::shared::INSERT_AUDIT)
             .bind(event.id)
             .bind(event.seq)

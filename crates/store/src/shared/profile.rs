@@ -49,7 +49,7 @@ macro_rules! impl_profile_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                $crate::shared::audit!(tx, now, Some(account_id), action, Some(account_id), "");
+                $crate::shared::audit!(self, tx, now, Some(account_id), action, Some(account_id), "");
                 tx.commit().await?;
                 Ok(())
             }
@@ -87,7 +87,7 @@ macro_rules! impl_profile_store {
                     .await?;
                 }
                 $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(tx, now, Some(account_id), "profile.notifications_saved", Some(account_id), details);
+                $crate::shared::audit!(self, tx, now, Some(account_id), "profile.notifications_saved", Some(account_id), details);
                 tx.commit().await?;
                 Ok(())
             }
@@ -124,7 +124,7 @@ macro_rules! impl_profile_store {
                     .await
                     .map_err($crate::StoreError::from_insert)?;
                 $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(tx, now, Some(account_id), format!("profile.contact_set.{kind}"), Some(account_id), "");
+                $crate::shared::audit!(self, tx, now, Some(account_id), format!("profile.contact_set.{kind}"), Some(account_id), "");
                 tx.commit().await?;
                 Ok(())
             }
@@ -180,7 +180,7 @@ macro_rules! impl_profile_store {
                 .execute(&mut *tx)
                 .await?;
                 $crate::shared::enqueue!(tx, deliver, now);
-                $crate::shared::audit!(tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "identity.registered_at_centre", Some(id), "confirmed when the registries verify");
+                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "identity.registered_at_centre", Some(id), "confirmed when the registries verify");
                 tx.commit().await?;
                 Ok(())
             }

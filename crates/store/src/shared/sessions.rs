@@ -39,7 +39,7 @@ macro_rules! impl_session_store {
                     $crate::shared::enqueue!(tx, job, now);
                 }
                 let details = if new_device { "new_device" } else { "" };
-                $crate::shared::audit!(tx, now, Some(account_id), "session.started", Some(account_id), details);
+                $crate::shared::audit!(self, tx, now, Some(account_id), "session.started", Some(account_id), details);
                 tx.commit().await?;
                 Ok(new_device)
             }
@@ -90,7 +90,7 @@ macro_rules! impl_session_store {
                     .await?
                     .rows_affected();
                 $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(tx, now, Some(account_id), "sessions.ended_all", Some(account_id), format!("count={n}"));
+                $crate::shared::audit!(self, tx, now, Some(account_id), "sessions.ended_all", Some(account_id), format!("count={n}"));
                 tx.commit().await?;
                 Ok(n)
             }
@@ -148,7 +148,7 @@ macro_rules! impl_session_store {
                     .await?;
                 if let Some(r) = row {
                     let account_id: uuid::Uuid = r.try_get("account_id")?;
-                    $crate::shared::audit!(tx, now, Some(account_id), "session.ended", Some(account_id), "");
+                    $crate::shared::audit!(self, tx, now, Some(account_id), "session.ended", Some(account_id), "");
                 }
                 tx.commit().await?;
                 Ok(())

@@ -79,7 +79,7 @@ macro_rules! impl_staff_store {
                         .await?;
                 }
                 $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(tx, now, Some(account_id), "second_factor.enabled", Some(account_id), "totp");
+                $crate::shared::audit!(self, tx, now, Some(account_id), "second_factor.enabled", Some(account_id), "totp");
                 tx.commit().await?;
                 Ok(())
             }
@@ -115,7 +115,7 @@ macro_rules! impl_staff_store {
                         .await?;
                 }
                 $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(tx, now, Some(account_id), "second_factor.enabled", Some(account_id), "code");
+                $crate::shared::audit!(self, tx, now, Some(account_id), "second_factor.enabled", Some(account_id), "code");
                 tx.commit().await?;
                 Ok(())
             }
@@ -140,7 +140,7 @@ macro_rules! impl_staff_store {
                 if done.rows_affected() != 1 {
                     return Ok(false);
                 }
-                $crate::shared::audit!(tx, now, Some(account_id), "second_factor.recovery_code_used", Some(account_id), "");
+                $crate::shared::audit!(self, tx, now, Some(account_id), "second_factor.recovery_code_used", Some(account_id), "");
                 tx.commit().await?;
                 Ok(true)
             }
@@ -150,7 +150,7 @@ macro_rules! impl_staff_store {
                 sqlx::query("DELETE FROM second_factors WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
                 $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(tx, now, actor, "second_factor.disabled", Some(account_id), "");
+                $crate::shared::audit!(self, tx, now, actor, "second_factor.disabled", Some(account_id), "");
                 tx.commit().await?;
                 Ok(())
             }
@@ -172,7 +172,7 @@ macro_rules! impl_staff_store {
                 .bind(a.reference)
                 .execute(&mut *tx)
                 .await?;
-                $crate::shared::audit!(tx, a.at, Some(a.staff_id), Some(a.staff_role), a.office_id, "person.data_read", Some(a.person_id), details);
+                $crate::shared::audit!(self, tx, a.at, Some(a.staff_id), Some(a.staff_role), a.office_id, "person.data_read", Some(a.person_id), details);
                 tx.commit().await?;
                 Ok(())
             }
@@ -228,7 +228,7 @@ macro_rules! impl_staff_store {
                 }
                 $crate::shared::raise_to_confirmed!(tx, person_id, identity_version, now);
                 $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "identity.confirmed", Some(person_id), format!("method={method} version={identity_version}"));
+                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "identity.confirmed", Some(person_id), format!("method={method} version={identity_version}"));
                 tx.commit().await?;
                 Ok(())
             }
@@ -267,7 +267,7 @@ macro_rules! impl_staff_store {
                     sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(&mut *tx).await?;
                 }
                 let details = format!("role={} office={} status={}", role.as_str(), office_id.map(|o| o.to_string()).unwrap_or_default(), status.as_str());
-                $crate::shared::audit!(tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "staff.updated", Some(id), details);
+                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "staff.updated", Some(id), details);
                 tx.commit().await?;
                 Ok(())
             }
@@ -291,7 +291,7 @@ macro_rules! impl_staff_store {
                 .execute(&mut *tx)
                 .await
                 .map_err($crate::StoreError::from_insert)?;
-                $crate::shared::audit!(tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "office.saved", Some(o.id), details);
+                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "office.saved", Some(o.id), details);
                 tx.commit().await?;
                 Ok(())
             }
@@ -323,7 +323,7 @@ macro_rules! impl_staff_store {
                 now: i64,
             ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
-                $crate::shared::audit!(tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, action, subject, details);
+                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, action, subject, details);
                 tx.commit().await?;
                 Ok(())
             }
