@@ -240,6 +240,9 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
             .unwrap_or_else(|| format!("http://{addr}")),
         demo_mode: config.demo,
         session_idle_ms: config.session_idle_minutes * 60_000,
+        session_absolute_ms: config.session_absolute_hours * 3_600_000,
+        entrance_per_minute: config.entrance_per_minute,
+        entrance_burst: config.entrance_burst,
         password_cost: cost,
         letter_code_days: config.letter_code_days,
         ..WebConfig::default()

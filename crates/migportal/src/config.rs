@@ -45,6 +45,12 @@ pub struct Config {
     pub audit_checkpoint_file: String,
     /// Minutes between two checkpoints.
     pub audit_checkpoint_minutes: u64,
+    /// Entrance requests (sign-in, registration, codes, resets) one address
+    /// may make per minute, and in one burst.
+    pub entrance_per_minute: u32,
+    pub entrance_burst: u32,
+    /// A session ends after this many hours however active it is.
+    pub session_absolute_hours: i64,
 }
 
 #[derive(Clone, Deserialize, Default)]
@@ -108,6 +114,9 @@ impl Default for Config {
             shutdown_deadline_seconds: 20,
             audit_checkpoint_file: "data/audit-checkpoints.jsonl".into(),
             audit_checkpoint_minutes: 10,
+            entrance_per_minute: 30,
+            entrance_burst: 20,
+            session_absolute_hours: 12,
         }
     }
 }
@@ -236,6 +245,20 @@ impl Config {
         if let (Some(url), Some(token)) = (get("MIGPORTAL_SMS_URL"), get("MIGPORTAL_SMS_TOKEN")) {
             self.sms = Some(SmsConfig { url, token });
         }
+        for (name, slot) in [
+            (
+                "MIGPORTAL_ENTRANCE_PER_MINUTE",
+                &mut self.entrance_per_minute,
+            ),
+            ("MIGPORTAL_ENTRANCE_BURST", &mut self.entrance_burst),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| ConfigError::Env(name, "expected a number".into()))?;
+            }
+        }
         if let Some(v) = get("MIGPORTAL_AUDIT_CHECKPOINT_FILE") {
             self.audit_checkpoint_file = v;
         }
@@ -271,8 +294,14 @@ impl Config {
         if !self.demo && self.registries.is_none() {
             return bad("registries (url, token) are required outside demo mode".into());
         }
-        if self.session_idle_minutes < 1 || self.job_lease_seconds < 1 {
-            return bad("session_idle_minutes and job_lease_seconds must be positive".into());
+        if self.session_idle_minutes < 1
+            || self.job_lease_seconds < 1
+            || self.session_absolute_hours < 1
+        {
+            return bad(
+                "session_idle_minutes, session_absolute_hours and job_lease_seconds must be positive"
+                    .into(),
+            );
         }
         Ok(())
     }

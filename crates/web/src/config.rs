@@ -12,6 +12,12 @@ pub struct WebConfig {
     pub password_cost: PasswordCost,
     /// How long a registered letter's code stays valid.
     pub letter_code_days: u32,
+    /// Entrance requests (sign-in, registration, codes, resets) one address
+    /// may make per minute, and at once.
+    pub entrance_per_minute: u32,
+    pub entrance_burst: u32,
+    /// Absolute lifetime of a session, however active.
+    pub session_absolute_ms: i64,
 }
 
 /// Argon2id parameters. Production uses the OWASP-recommended defaults; tests
@@ -48,6 +54,9 @@ impl Default for WebConfig {
             max_body_bytes: 64 * 1024,
             password_cost: PasswordCost::default(),
             letter_code_days: 90,
+            entrance_per_minute: 30,
+            entrance_burst: 20,
+            session_absolute_ms: 12 * 60 * 60 * 1000,
         }
     }
 }

@@ -32,6 +32,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::entrance::limit,
+        ))
         .layer(axum::middleware::from_fn(security::csrf::same_origin_only))
         .layer(axum::middleware::from_fn(
             security::headers::security_headers,

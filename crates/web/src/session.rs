@@ -52,6 +52,11 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Act
     let Some(session) = state.store.find_session(&hash, now).await? else {
         return Ok(None);
     };
+    // However active, a session ends after its absolute lifetime.
+    let end = session.created_at + state.config.session_absolute_ms;
+    if now >= end {
+        return Ok(None);
+    }
     let Some(account) = state.store.get_account(session.account_id).await? else {
         return Ok(None);
     };
@@ -62,7 +67,7 @@ pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Act
     if now - session.last_seen_at > 60_000 {
         state
             .store
-            .touch_session(&hash, now, now + state.config.session_idle_ms)
+            .touch_session(&hash, now, (now + state.config.session_idle_ms).min(end))
             .await?;
     }
     Ok(Some(Actor {
@@ -81,7 +86,11 @@ pub async fn start(
 ) -> Result<(String, i64), AppError> {
     let token = new_token();
     let now = state.now();
-    let expires_at = now + state.config.session_idle_ms;
+    let expires_at = now
+        + state
+            .config
+            .session_idle_ms
+            .min(state.config.session_absolute_ms);
     let device: String = user_agent.chars().take(200).collect();
     let device_key = token_hash(&format!("device:{device}"));
     let notice = crate::service::notice::job(

@@ -24,6 +24,8 @@ pub struct Inner {
     /// Trusted certification authorities for qualified signatures, if configured.
     pub trust: Option<qes::TrustStore>,
     pub letters: domain::letter::LetterPolicy,
+    /// Per-address limits on the entrance routes.
+    pub entrance: crate::security::entrance::EntranceLimiter,
 }
 
 impl AppState {
@@ -38,7 +40,12 @@ impl AppState {
             code_ttl_ms: i64::from(config.letter_code_days.max(1)) * 24 * 60 * 60 * 1000,
             ..domain::letter::LetterPolicy::default()
         };
+        let entrance = crate::security::entrance::EntranceLimiter::new(
+            config.entrance_per_minute,
+            config.entrance_burst,
+        );
         Self(Arc::new(Inner {
+            entrance,
             store,
             vault,
             config,

@@ -557,3 +557,75 @@ async fn signed_checkpoints_catch_a_truncated_audit_log() {
     })
     .await;
 }
+
+/// Medium 8: one address trying many logins meets a per-address limit (on
+/// the pages and the API alike), with Retry-After.
+#[tokio::test]
+async fn one_address_is_limited_at_the_entrance() {
+    let app = TestApp::spawn_config("sqlite", false, |c| {
+        c.entrance_per_minute = 6;
+        c.entrance_burst = 5;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let (status, body) = app
+            .post(
+                "/sessions",
+                json!({"login": format!("+7916555{i:04}"), "password": "Nevernyj-Parol-1"}),
+            )
+            .await;
+        statuses.push((status, code_of(&body)));
+    }
+    assert!(statuses[..5].iter().all(|(s, _)| *s == 401), "{statuses:?}");
+    assert_eq!(statuses[7], (429, "rate_limited".to_owned()));
+    let res = app
+        .client
+        .post(format!(
+            "{}/api/v1/accounts",
+            app.api.trim_end_matches("/api/v1")
+        ))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    assert!(res.headers().get("retry-after").is_some());
+    // Reading is not the entrance.
+    let (status, _) = {
+        let res = app
+            .client
+            .get(format!("{}/login", app.url))
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), ())
+    };
+    assert_eq!(status, 200);
+    app.stop().await;
+}
+
+/// Low 15: a session ends after its absolute lifetime, however active.
+#[tokio::test]
+async fn sessions_have_an_absolute_lifetime() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let token = app.applicant("+79165550007", "Громов", "Пётр", None).await;
+        assert_eq!(
+            app.with_token(Method::GET, "/me", &token, None).await.0,
+            200
+        );
+        // Thirteen hours ago, kept alive since: still over the 12-hour limit.
+        sql(
+            &app.db.url,
+            "UPDATE sessions SET created_at = created_at - 46800000",
+        )
+        .await;
+        assert_eq!(
+            app.with_token(Method::GET, "/me", &token, None).await.0,
+            401
+        );
+        app.stop().await;
+    })
+    .await;
+}

@@ -38,6 +38,8 @@ fn spawn(db_url: &str, registry_url: &str, sms_url: &str) -> Instance {
         .env("MIGPORTAL_SMS_TOKEN", "t")
         .env("MIGPORTAL_JOB_LEASE_SECONDS", "8")
         .env("MIGPORTAL_AUDIT_CHECKPOINT_FILE", "")
+        .env("MIGPORTAL_ENTRANCE_PER_MINUTE", "1000000")
+        .env("MIGPORTAL_ENTRANCE_BURST", "1000000")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -143,6 +143,7 @@ err-bad-credentials = Wrong login or password
 err-account-not-confirmed = Your contact is not confirmed yet. Register again and we will send a new code.
 err-account-blocked = The account is blocked. Contact a service centre.
 err-throttled = Too many failed attempts. Try again in { $seconds } s.
+err-rate-limited = Too many requests from your address. Try again in { $seconds } s.
 err-csrf = The form is out of date or was sent from another site. Reload the page and send it again.
 err-internal = Internal error. Try again later — your data is not lost.
 err-busy = The service is busy right now. Try again in a few seconds — nothing is lost.
