@@ -629,3 +629,31 @@ async fn sessions_have_an_absolute_lifetime() {
     })
     .await;
 }
+
+/// Low 15: staff cannot rename themselves through the applicant identity route.
+#[tokio::test]
+async fn staff_cannot_rename_themselves_through_the_identity_route() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let (token, _) =
+            crate::staff::staff_token(&app, "officer@demo.migportal.ru", "Demo-Officer-2026").await;
+        let (_, before) = app.with_token(Method::GET, "/me", &token, None).await;
+        let (status, body) = app
+            .with_token(
+                Method::PUT,
+                "/me/identity",
+                &token,
+                Some(citizen_identity()),
+            )
+            .await;
+        assert_eq!(
+            (status, code_of(&body).as_str()),
+            (403, "identity.applicants_only"),
+            "{body}"
+        );
+        let (_, after) = app.with_token(Method::GET, "/me", &token, None).await;
+        assert_eq!(before["surname"], after["surname"]);
+        app.stop().await;
+    })
+    .await;
+}

@@ -362,12 +362,26 @@ async fn staff_back_office_in_the_browser() {
     let (status, html) = page(&app, "/staff").await;
     assert_eq!(status, 200);
     assert!(html.contains("Оператор центра обслуживания"));
+    // A search link writes nothing and finds nothing: searching is a POST.
     let (status, html) = page(&app, "/staff/operator?snils=112-233-445%2095").await;
     assert_eq!(status, 200);
+    assert!(!html.contains("error-summary"), "{html}");
+    let csrf = csrf_of(&html);
+    let res = submit(
+        &app,
+        "/staff/operator/find",
+        &[("csrf", &csrf), ("snils", "112-233-445 95")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
     assert!(
         html.contains("error-summary"),
         "nobody has this SNILS yet: {html}"
     );
+    // Without the form token, nothing is searched.
+    let res = submit(&app, "/staff/operator/find", &[("snils", "112-233-445 95")]).await;
+    assert_eq!(res.status().as_u16(), 403);
     // An operator is not an auditor.
     let (status, _) = page(&app, "/staff/audit").await;
     assert_eq!(status, 403);

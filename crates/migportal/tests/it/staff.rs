@@ -235,9 +235,9 @@ async fn authorisation_matrix() {
                 [401, 403, 403, 403, 403, 200, 403],
             ),
             (
-                Method::GET,
-                "/operator/people?snils=112-233-445%2095".into(),
-                None,
+                Method::POST,
+                "/operator/people/search".into(),
+                Some(json!({"snils": "112-233-445 95"})),
                 [401, 403, 403, 404, 403, 403, 403],
             ),
             (
@@ -310,10 +310,10 @@ async fn service_centre_confirms_and_the_person_sees_who_looked() {
 
         let (status, body) = app
             .with_token(
-                Method::GET,
-                "/operator/people?snils=11223344595",
+                Method::POST,
+                "/operator/people/search",
                 &operator,
-                None,
+                Some(json!({"snils": "11223344595"})),
             )
             .await;
         assert_eq!(status, 200, "{body}");
@@ -321,10 +321,10 @@ async fn service_centre_confirms_and_the_person_sees_who_looked() {
         let id = body["id"].as_str().unwrap().to_owned();
         let (status, _) = app
             .with_token(
-                Method::GET,
-                "/operator/people?phone=%2B79169999999",
+                Method::POST,
+                "/operator/people/search",
                 &operator,
-                None,
+                Some(json!({"phone": "+79169999999"})),
             )
             .await;
         assert_eq!(status, 404);

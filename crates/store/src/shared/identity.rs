@@ -10,7 +10,11 @@ macro_rules! impl_identity_store {
                 use sqlx::Row;
                 let mut tx = self.begin_write().await?;
                 let account_id = identity.account_id;
-                let (level, _) = $crate::shared::lock_account!(tx, account_id, now);
+                let (level, role) = $crate::shared::lock_account!(tx, account_id, now);
+                // Staff are named by administrators, not by identity documents.
+                if role != domain::account::Role::Applicant {
+                    return Err($crate::StoreError::Conflict("identity.applicants_only"));
+                }
                 // A confirmed person's data is locked: it was proven in person
                 // (or by signature) and changes only through the office.
                 if level == domain::account::AssuranceLevel::Confirmed {

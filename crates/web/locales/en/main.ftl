@@ -147,6 +147,7 @@ err-rate-limited = Too many requests from your address. Try again in { $seconds 
 err-csrf = The form is out of date or was sent from another site. Reload the page and send it again.
 err-internal = Internal error. Try again later — your data is not lost.
 err-busy = The service is busy right now. Try again in a few seconds — nothing is lost.
+err-identity-applicants-only = Only applicants enter identity documents. A staff member's name is changed by an administrator.
 err-unavailable = The service is temporarily unavailable
 err-identity-locked = Your identity is already confirmed. Documents can be changed at a service centre.
 
@@ -274,6 +275,7 @@ operator-person = Person found
 operator-confirm-lead = Check the passport against the person and type its series and number.
 operator-confirm = Confirm identity
 operator-confirmed = Identity confirmed.
+operator-held-by-another = This SNILS is already verified on another account, so this check did not complete. Ask the person which account is theirs; the conflict is in the audit log (identity.checked, held_by).
 audit-title = Audit log
 audit-lead = Read only. Each entry is linked to the previous one by its hash; check the chain with: migportal audit verify.
 field-action = Action starts with

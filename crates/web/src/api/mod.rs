@@ -92,10 +92,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/staff/{id}", put(staff::update_staff))
         .route("/audit", get(staff::audit))
-        .route(
-            "/operator/people",
-            get(staff::find_person).post(profile::register_person),
-        )
+        .route("/operator/people", post(profile::register_person))
+        .route("/operator/people/search", post(staff::find_person))
         .route(
             "/operator/people/{id}/confirmation",
             post(staff::confirm_person),

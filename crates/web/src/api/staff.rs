@@ -6,7 +6,7 @@ use crate::service::staff::{self, ConfirmInput, NewStaffInput, OfficeInput, Staf
 use crate::session::Actor;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -98,10 +98,12 @@ pub struct FindQuery {
     phone: Option<String>,
 }
 
+/// A POST, not a GET: every look-up writes the person's access log, so it
+/// must never be triggered by a link or a cross-site request.
 pub async fn find_person(
     State(state): State<AppState>,
     s: Staff,
-    Query(q): Query<FindQuery>,
+    ApiJson(q): ApiJson<FindQuery>,
 ) -> Result<Json<Value>, AppError> {
     let card = staff::find_person(&state, &s, q.snils.as_deref(), q.phone.as_deref()).await?;
     Ok(Json(json!(card)))

@@ -87,6 +87,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/staff", get(staff::home))
         .route("/staff/operator", get(staff::operator))
+        .route("/staff/operator/find", post(staff::operator_find))
         .route(
             "/staff/operator/{id}/confirm",
             post(staff::operator_confirm),

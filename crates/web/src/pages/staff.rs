@@ -151,6 +151,28 @@ pub async fn operator(
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    // Notices only: a search is a POST (it writes the person's access log).
+    let q: HashMap<String, String> = q
+        .into_iter()
+        .filter(|(k, _)| k == "registered" || k == "confirmed")
+        .collect();
+    operator_page(state, ctx, q).await
+}
+
+/// The operator's search: a POST with the form token, never a link.
+pub async fn operator_find(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let values = parse_form(&body);
+    if !ctx.form_token_ok(&values) {
+        return page_error(&ctx, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+    }
+    let q = values
+        .into_iter()
+        .filter(|(k, _)| k == "snils" || k == "phone")
+        .collect();
+    operator_page(state, ctx, q).await
+}
+
+async fn operator_page(state: AppState, ctx: Ctx, q: HashMap<String, String>) -> Response {
     let s = match staff_of(&ctx) {
         Ok(s) => s,
         Err(r) => return *r,
@@ -160,8 +182,8 @@ pub async fn operator(
     page.paragraphs = vec![l.t("operator-lead")];
     page.forms.push(SmallForm {
         id: "find",
-        method: "get",
-        action: "/staff/operator".into(),
+        method: "post",
+        action: "/staff/operator/find".into(),
         legend: String::new(),
         inputs: vec![
             input(&ctx, "snils", "field-snils", &q),
@@ -203,6 +225,9 @@ pub async fn operator(
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" ");
+                if card.failure_reason == Some(domain::account::FailureReason::HeldByAnother) {
+                    page.paragraphs.push(l.t("operator-held-by-another"));
+                }
                 page.rows = vec![vec![
                     name,
                     l.t(&format!("level-{}", card.level.as_str())),

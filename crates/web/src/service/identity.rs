@@ -10,7 +10,13 @@ use serde::Serialize;
 use store::NewIdentity;
 
 pub async fn submit(state: &AppState, actor: &Actor, form: IdentityForm) -> Result<i64, AppError> {
-    // Checked again by the store under the account's row lock.
+    // Both checked again by the store under the account's row lock.
+    if actor.account.role.is_staff() {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "identity.applicants_only",
+        ));
+    }
     if actor.account.level == AssuranceLevel::Confirmed {
         return Err(AppError::new(StatusCode::CONFLICT, "identity.locked"));
     }

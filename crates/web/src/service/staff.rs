@@ -451,6 +451,9 @@ pub struct PersonCard {
     pub patronymic: Option<String>,
     pub level: domain::account::AssuranceLevel,
     pub identity_state: domain::account::VerificationState,
+    /// Why the check failed; `held_by_another` (the SNILS is verified on
+    /// another account) is shown to the centre, never to the person as such.
+    pub failure_reason: Option<domain::account::FailureReason>,
     /// Masked numbers only.
     pub documents: Option<String>,
     /// The confirmation request this look-up belongs to (recorded in the person's access log).
@@ -894,6 +897,7 @@ async fn read_person(
             .map_or(domain::account::VerificationState::NotSubmitted, |i| {
                 i.state
             }),
+        failure_reason: identity.as_ref().and_then(|i| i.failure_reason),
         documents: identity.map(|i| i.masked),
         request: reference,
     })
