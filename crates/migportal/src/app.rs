@@ -85,7 +85,23 @@ pub fn vault(config: &Config) -> anyhow::Result<Vault> {
         None if config.demo => demo_key()?,
         None => anyhow::bail!("vault.key is required outside demo mode"),
     };
-    Vault::new(&config.vault.key_id, &key).context("vault.key")
+    let mut vault = Vault::new(&config.vault.key_id, &key).context("vault.key")?;
+    for other in &config.vault.other_keys {
+        vault = vault
+            .with_other_key(&other.key_id, &other.key)
+            .with_context(|| format!("vault.other_keys {}", other.key_id))?;
+    }
+    if let Some(id) = config
+        .vault
+        .seal_with
+        .as_deref()
+        .filter(|id| *id != config.vault.key_id)
+    {
+        vault = vault
+            .sealing_with(id)
+            .with_context(|| format!("vault.seal_with {id}: not among vault.other_keys"))?;
+    }
+    Ok(vault)
 }
 
 fn demo_key() -> anyhow::Result<String> {

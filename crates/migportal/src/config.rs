@@ -57,8 +57,27 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct VaultConfig {
     pub key_id: String,
-    /// 64 hex digits. In demo mode a key is created in ./data/vault.key when absent.
+    /// 64 hex digits. In demo mode a key is created in ./data/vault.key when
+    /// absent. It also derives the lookup hashes and the audit chain's key,
+    /// so it stays configured for the life of the database.
     pub key: Option<String>,
+    /// Other keys values may be sealed under (key rotation).
+    pub other_keys: Vec<OtherKey>,
+    /// The key id new values are sealed under (default: `key_id`).
+    pub seal_with: Option<String>,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherKey {
+    pub key_id: String,
+    pub key: String,
+}
+
+impl std::fmt::Debug for OtherKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OtherKey {{ key_id: {:?}, key: *** }}", self.key_id)
+    }
 }
 
 #[derive(Clone, Deserialize)]
@@ -101,6 +120,8 @@ impl Default for Config {
             vault: VaultConfig {
                 key_id: "k1".into(),
                 key: None,
+                other_keys: Vec::new(),
+                seal_with: None,
             },
             smtp: None,
             sms: None,

@@ -24,13 +24,18 @@ fn temporary(e: impl std::fmt::Display) -> JobError {
 }
 
 /// A code that travelled sealed (base64) in a job payload.
-fn open_code(vault: &Vault, key_id: &str, sealed_b64: &str) -> Result<String, JobError> {
+fn open_code(
+    vault: &Vault,
+    key_id: &str,
+    place: &str,
+    sealed_b64: &str,
+) -> Result<String, JobError> {
     let permanent = |e: String| JobError::Permanent(e);
     let sealed = base64::engine::general_purpose::STANDARD
         .decode(sealed_b64)
         .map_err(|e| permanent(e.to_string()))?;
     let code = vault
-        .open(key_id, &sealed)
+        .open(key_id, place, &sealed)
         .map_err(|e| permanent(e.to_string()))?;
     String::from_utf8(code).map_err(|e| permanent(e.to_string()))
 }
@@ -81,9 +86,12 @@ impl JobHandler for DeliverCode {
         else {
             return Ok(());
         };
-        let code = open_code(&self.vault, &p.key_id, &p.sealed_code)?;
+        let place = store::vault::place::code_delivery(p.challenge_id);
+        let code = open_code(&self.vault, &p.key_id, &place, &p.sealed_code)?;
         // A used challenge or a code replaced by a resend: nothing to deliver.
-        if ch.consumed || web::security::tokens::code_hash(ch.id, &code) != ch.code_hash {
+        if ch.consumed
+            || web::security::tokens::code_hash(&self.vault, ch.id, &code) != ch.code_hash
+        {
             return Ok(());
         }
         let lang = Lang::parse(&p.lang).unwrap_or_default();
@@ -312,7 +320,11 @@ impl JobHandler for VerifyIdentity {
         }
         let plain = self
             .vault
-            .open(&rec.key_id, &rec.sealed)
+            .open(
+                &rec.key_id,
+                &store::vault::place::identity(rec.account_id),
+                &rec.sealed,
+            )
             .map_err(|e| JobError::Permanent(e.to_string()))?;
         let data: IdentityData =
             serde_json::from_slice(&plain).map_err(|e| JobError::Permanent(e.to_string()))?;
@@ -400,11 +412,12 @@ impl JobHandler for PrintLetter {
         else {
             return Ok(());
         };
-        let code = open_code(&self.vault, &p.key_id, &p.sealed_code)?;
+        let place = store::vault::place::letter_code(p.letter_id);
+        let code = open_code(&self.vault, &p.key_id, &place, &p.sealed_code)?;
         let text = web::service::confirmation::letter_text(&letter.address, &code);
         let body = self
             .vault
-            .seal(text.as_bytes())
+            .seal(&store::vault::place::post_body(letter.id), text.as_bytes())
             .map_err(|e| JobError::Permanent(e.to_string()))?;
         self.store
             .queue_for_post(store::PostItem {

@@ -390,7 +390,11 @@ async fn export_letters(config: &Config, out: &std::path::Path) -> anyhow::Resul
         }
         for item in batch {
             let text = vault
-                .open(&item.key_id, &item.sealed_body)
+                .open(
+                    &item.key_id,
+                    &store::vault::place::post_body(item.letter_id),
+                    &item.sealed_body,
+                )
                 .map_err(|e| anyhow::anyhow!("letter {}: {e}", item.letter_id))?;
             std::fs::write(out.join(format!("{}.txt", item.letter_id)), text)?;
             store

@@ -146,8 +146,16 @@ pub(crate) async fn printed_code(app: &TestApp) -> String {
     loop {
         let queue = app.running.store.outbound_post(10).await.unwrap();
         if let Some(item) = queue.first() {
-            let text =
-                String::from_utf8(vault.open(&item.key_id, &item.sealed_body).unwrap()).unwrap();
+            let text = String::from_utf8(
+                vault
+                    .open(
+                        &item.key_id,
+                        &store::vault::place::post_body(item.letter_id),
+                        &item.sealed_body,
+                    )
+                    .unwrap(),
+            )
+            .unwrap();
             assert!(text.contains("119021, г. Москва"), "{text}");
             return text
                 .lines()

@@ -68,6 +68,7 @@ pub fn config(db_url: &str, registry_url: &str, sms_url: &str, demo: bool) -> Co
         vault: migportal::config::VaultConfig {
             key_id: "k1".into(),
             key: Some(KEY.into()),
+            ..Default::default()
         },
         registries: Some(RegistriesConfig {
             url: registry_url.into(),

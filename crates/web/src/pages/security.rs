@@ -416,7 +416,10 @@ pub async fn second_factor_totp_confirm(
                 .flatten()
                 .filter(|r| !r.enabled);
             let secret = pending
-                .and_then(|r| state.vault.open(&r.key_id, &r.sealed_secret).ok())
+                .and_then(|r| {
+                    let place = store::vault::place::totp_secret(actor.account.id);
+                    state.vault.open(&r.key_id, &place, &r.sealed_secret).ok()
+                })
                 .map(|s| domain::totp::base32_encode(&s));
             match secret {
                 Some(b32) => {

@@ -166,7 +166,7 @@ pub async fn register(
                 purpose: "contact".into(),
                 channel: channel.into(),
                 destination: masked.clone(),
-                code_hash: tokens::code_hash(challenge_id, &code),
+                code_hash: tokens::code_hash(&state.vault, challenge_id, &code),
                 identity_version: None,
             },
             deliver,
@@ -243,7 +243,10 @@ fn code_job(
 ) -> Result<NewJob, AppError> {
     let sealed = state
         .vault
-        .seal(code.as_bytes())
+        .seal(
+            &store::vault::place::code_delivery(challenge_id),
+            code.as_bytes(),
+        )
         .map_err(AppError::internal)?;
     let payload = CodeDelivery {
         challenge_id,
@@ -346,7 +349,7 @@ pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<
         .resend_challenge(
             challenge_id,
             ch.sends,
-            tokens::code_hash(challenge_id, &code),
+            tokens::code_hash(&state.vault, challenge_id, &code),
             job,
             now,
         )
@@ -533,7 +536,7 @@ pub async fn login(
             (
                 "code",
                 None,
-                tokens::code_hash(challenge_id, &code),
+                tokens::code_hash(&state.vault, challenge_id, &code),
                 Some(masked),
                 Some(job),
             )

@@ -69,7 +69,9 @@ pub(crate) async fn code(
         return Err(AppError::field("code", "otp.format"));
     };
     let ch = challenge(state, id, purpose, owner).await?;
-    if ch.account_id.is_some() && tokens::same(&tokens::code_hash(id, &typed), &ch.code_hash) {
+    if ch.account_id.is_some()
+        && tokens::same(&tokens::code_hash(&state.vault, id, &typed), &ch.code_hash)
+    {
         Ok(ch)
     } else {
         Err(refused(state, Some(ch.attempts)))

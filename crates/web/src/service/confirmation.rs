@@ -37,7 +37,11 @@ async fn verified_identity(
         .ok_or_else(|| AppError::new(StatusCode::CONFLICT, "confirmation.not_standard"))?;
     let plain = state
         .vault
-        .open(&rec.key_id, &rec.sealed)
+        .open(
+            &rec.key_id,
+            &store::vault::place::identity(rec.account_id),
+            &rec.sealed,
+        )
         .map_err(AppError::internal)?;
     let data = serde_json::from_slice(&plain).map_err(AppError::internal)?;
     Ok((data, rec.version))
@@ -255,7 +259,7 @@ pub async fn request_letter(
     let code = letter_code_from_random(rand::random(), rand::random());
     let sealed = state
         .vault
-        .seal(code.as_bytes())
+        .seal(&store::vault::place::letter_code(id), code.as_bytes())
         .map_err(AppError::internal)?;
     let payload = LetterPrint {
         letter_id: id,
@@ -272,7 +276,7 @@ pub async fn request_letter(
         id,
         account_id: actor.account.id,
         address,
-        code_hash: tokens::code_hash(id, &code),
+        code_hash: tokens::code_hash(&state.vault, id, &code),
         attempts: 0,
         created_at: now,
         expires_at: now + state.letters.code_ttl_ms,
@@ -331,7 +335,10 @@ pub async fn enter_letter_code(
     else {
         return Err(dead_letter(state, actor, now).await?);
     };
-    if !tokens::same(&tokens::code_hash(letter.id, &code), &letter.code_hash) {
+    if !tokens::same(
+        &tokens::code_hash(&state.vault, letter.id, &code),
+        &letter.code_hash,
+    ) {
         return Err(letter_refused(state, letter.attempts));
     }
     let n = notice::job(

@@ -40,7 +40,10 @@ pub async fn submit(state: &AppState, actor: &Actor, form: IdentityForm) -> Resu
         }
     };
     let json = serde_json::to_vec(&data).map_err(AppError::internal)?;
-    let sealed = state.vault.seal(&json).map_err(AppError::internal)?;
+    let sealed = state
+        .vault
+        .seal(&store::vault::place::identity(actor.account.id), &json)
+        .map_err(AppError::internal)?;
     let version = state
         .store
         .submit_identity(
@@ -111,7 +114,11 @@ pub async fn current_form(state: &AppState, actor: &Actor) -> Result<IdentityFor
     };
     let plain = state
         .vault
-        .open(&r.key_id, &r.sealed)
+        .open(
+            &r.key_id,
+            &store::vault::place::identity(r.account_id),
+            &r.sealed,
+        )
         .map_err(AppError::internal)?;
     let data: domain::identity::IdentityData =
         serde_json::from_slice(&plain).map_err(AppError::internal)?;

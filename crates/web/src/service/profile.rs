@@ -302,7 +302,7 @@ pub async fn start_add_contact(
                 channel: channel.into(),
                 // The value being proven is kept on its own challenge.
                 destination: canonical,
-                code_hash: tokens::code_hash(id, &code),
+                code_hash: tokens::code_hash(&state.vault, id, &code),
                 identity_version: None,
             },
             Some(deliver),

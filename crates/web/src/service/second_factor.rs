@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use domain::totp;
 use rand::RngCore;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use store::Account;
 use uuid::Uuid;
 
@@ -22,7 +21,10 @@ pub struct Enrolment {
 pub async fn enrol_start(state: &AppState, account: &Account) -> Result<Enrolment, AppError> {
     let mut secret = [0u8; 20];
     rand::thread_rng().fill_bytes(&mut secret);
-    let sealed = state.vault.seal(&secret).map_err(AppError::internal)?;
+    let sealed = state
+        .vault
+        .seal(&store::vault::place::totp_secret(account.id), &secret)
+        .map_err(AppError::internal)?;
     match state
         .store
         .set_totp_pending(account.id, state.vault.key_id(), sealed, state.now())
@@ -49,18 +51,17 @@ pub async fn enrol_start(state: &AppState, account: &Account) -> Result<Enrolmen
     })
 }
 
-fn recovery_hash(account_id: Uuid, code: &str) -> String {
+/// A recovery code as stored: an HMAC with the server's key (not in the
+/// database), bound to the account.
+fn recovery_hash(state: &AppState, account_id: Uuid, code: &str) -> String {
     let normal: String = code
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>()
         .to_ascii_lowercase();
-    hex::encode(
-        Sha256::new()
-            .chain_update(account_id.as_bytes())
-            .chain_update(normal.as_bytes())
-            .finalize(),
-    )
+    state
+        .vault
+        .lookup("recovery", &format!("{account_id}:{normal}"))
 }
 
 fn new_recovery_codes() -> Vec<String> {
@@ -81,10 +82,18 @@ fn new_recovery_codes() -> Vec<String> {
         .collect()
 }
 
-async fn secret_of(state: &AppState, record: &store::TotpRecord) -> Result<Vec<u8>, AppError> {
+async fn secret_of(
+    state: &AppState,
+    account_id: Uuid,
+    record: &store::TotpRecord,
+) -> Result<Vec<u8>, AppError> {
     state
         .vault
-        .open(&record.key_id, &record.sealed_secret)
+        .open(
+            &record.key_id,
+            &store::vault::place::totp_secret(account_id),
+            &record.sealed_secret,
+        )
         .map_err(AppError::internal)
 }
 
@@ -112,7 +121,10 @@ pub async fn check(
     let now = state.now();
     if record.method == "code" {
         if let (Some((id, hash)), Some(typed)) = (challenge, domain::otp::normalise_code(code))
-            && crate::security::tokens::same(&crate::security::tokens::code_hash(id, &typed), hash)
+            && crate::security::tokens::same(
+                &crate::security::tokens::code_hash(&state.vault, id, &typed),
+                hash,
+            )
         {
             return Ok(Checked::Ok {
                 recovery_codes: None,
@@ -120,13 +132,16 @@ pub async fn check(
         }
         return recovery(state, account_id, code, now).await;
     }
-    let secret = secret_of(state, &record).await?;
+    let secret = secret_of(state, account_id, &record).await?;
     if !record.enabled {
         let Some(step) = totp::verify(&secret, code, now, 0) else {
             return Ok(Checked::Wrong);
         };
         let codes = new_recovery_codes();
-        let hashes = codes.iter().map(|c| recovery_hash(account_id, c)).collect();
+        let hashes = codes
+            .iter()
+            .map(|c| recovery_hash(state, account_id, c))
+            .collect();
         let notice = super::notice::job(
             account_id,
             "msg-second-factor-subject",
@@ -168,7 +183,7 @@ async fn recovery(
     if code.trim().len() >= 8
         && state
             .store
-            .use_recovery_code(account_id, &recovery_hash(account_id, code), now)
+            .use_recovery_code(account_id, &recovery_hash(state, account_id, code), now)
             .await?
     {
         return Ok(Checked::Ok {
@@ -185,7 +200,10 @@ pub async fn enable_code(state: &AppState, account: &Account) -> Result<Vec<Stri
         return Err(AppError::new(StatusCode::CONFLICT, "contact.required"));
     }
     let codes = new_recovery_codes();
-    let hashes = codes.iter().map(|c| recovery_hash(account.id, c)).collect();
+    let hashes = codes
+        .iter()
+        .map(|c| recovery_hash(state, account.id, c))
+        .collect();
     let now = state.now();
     let notice = super::notice::job(
         account.id,
@@ -261,7 +279,7 @@ pub async fn pending_enrolment(
     if record.enabled || record.method != "totp" {
         return Ok(None);
     }
-    let secret = secret_of(state, &record).await?;
+    let secret = secret_of(state, ch.account_id, &record).await?;
     let b32 = totp::base32_encode(&secret);
     let label = state
         .store

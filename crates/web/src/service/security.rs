@@ -249,7 +249,7 @@ pub async fn start_reset(
                 purpose: "reset".into(),
                 channel: channel.into(),
                 destination: masked,
-                code_hash: tokens::code_hash(challenge_id, &code),
+                code_hash: tokens::code_hash(&state.vault, challenge_id, &code),
                 identity_version: None,
             },
             Some(deliver),

@@ -550,7 +550,11 @@ pub async fn confirm_person(
     };
     let plain = state
         .vault
-        .open(&identity.key_id, &identity.sealed)
+        .open(
+            &identity.key_id,
+            &store::vault::place::identity(identity.account_id),
+            &identity.sealed,
+        )
         .map_err(AppError::internal)?;
     let data: IdentityData = serde_json::from_slice(&plain).map_err(AppError::internal)?;
     let typed: String = input
@@ -800,16 +804,19 @@ pub async fn register_person(
             return Err(AppError::field("snils", "snils.required"));
         }
     };
+    let id = Uuid::now_v7();
     let sealed = state
         .vault
-        .seal(&serde_json::to_vec(&data).map_err(AppError::internal)?)
+        .seal(
+            &store::vault::place::identity(id),
+            &serde_json::to_vec(&data).map_err(AppError::internal)?,
+        )
         .map_err(AppError::internal)?;
     let password = crate::security::password::hash(
         crate::security::tokens::new_token(),
         state.config.password_cost,
     )
     .await?;
-    let id = Uuid::now_v7();
     let first_login = Uuid::now_v7();
     let code = domain::otp::code_from_random(rand::random());
     let deliver =
@@ -853,7 +860,7 @@ pub async fn register_person(
                 purpose: "reset".into(),
                 channel: channel.into(),
                 destination: masked,
-                code_hash: crate::security::tokens::code_hash(first_login, &code),
+                code_hash: crate::security::tokens::code_hash(&state.vault, first_login, &code),
                 identity_version: None,
             },
             deliver,
