@@ -197,6 +197,10 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
             WorkerConfig {
                 lease_ms: config.job_lease_seconds * 1000,
                 idle_poll: options.worker_poll,
+                // Stopped before the lease ends, so no other worker runs it twice.
+                time_limit: std::time::Duration::from_millis(
+                    u64::try_from(config.job_lease_seconds * 750).unwrap_or(45_000),
+                ),
                 ..WorkerConfig::default()
             },
             options.clock,

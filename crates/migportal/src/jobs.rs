@@ -385,6 +385,22 @@ impl JobHandler for PurgeSessions {
             .await
             .map_err(temporary)?;
         tracing::info!(removed = n, "expired sessions purged");
+        const DAY: i64 = 24 * 60 * 60 * 1000;
+        let stale = self
+            .store
+            .purge_stale(store::PurgeBefore {
+                // Codes live minutes; a day is far beyond any of them.
+                challenges: now - DAY,
+                finished_jobs: now - 7 * DAY,
+                // The longest forgetting period of a counter is a day.
+                failures: now - 2 * DAY,
+            })
+            .await
+            .map_err(temporary)?;
+        tracing::info!(
+            removed = stale,
+            "stale challenges, jobs and counters purged"
+        );
         self.store
             .enqueue(purge_job(now), now)
             .await

@@ -32,6 +32,9 @@ pub struct WorkerConfig {
     pub idle_poll: Duration,
     /// Jobs run at once by this process.
     pub concurrency: usize,
+    /// A job running longer is stopped and retried later; keep it below
+    /// `lease_ms`, so no other worker takes the job over while it runs.
+    pub time_limit: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -41,6 +44,7 @@ impl Default for WorkerConfig {
             lease_ms: 60_000,
             idle_poll: Duration::from_millis(500),
             concurrency: 4,
+            time_limit: Duration::from_secs(45),
         }
     }
 }
@@ -123,7 +127,7 @@ impl Worker {
             }
         };
         let outcome = match self.handlers.get(&job.kind) {
-            Some(h) => h.handle(&job).await,
+            Some(h) => self.run_handler(h.clone(), &job).await,
             None => Err(JobError::Permanent(format!("no handler for {}", job.kind))),
         };
         let now = (self.clock)();
@@ -154,6 +158,29 @@ impl Worker {
             Err(e) => tracing::error!(job = %job.id, error = %e, "cannot record job outcome"),
         }
         true
+    }
+}
+
+impl Worker {
+    /// Runs a handler in its own task with a time limit: a handler that
+    /// panics or hangs fails its job (to be retried), never the worker.
+    async fn run_handler(&self, handler: Arc<dyn JobHandler>, job: &Job) -> Result<(), JobError> {
+        let owned = job.clone();
+        let mut task = tokio::spawn(async move { handler.handle(&owned).await });
+        match tokio::time::timeout(self.config.time_limit, &mut task).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(e)) => {
+                tracing::error!(kind = %job.kind, job = %job.id, error = %e, "job handler panicked");
+                Err(JobError::Temporary(format!("handler panicked: {e}")))
+            }
+            Err(_) => {
+                task.abort();
+                Err(JobError::Temporary(format!(
+                    "handler ran past its time limit of {} s",
+                    self.config.time_limit.as_secs()
+                )))
+            }
+        }
     }
 }
 

@@ -316,6 +316,8 @@ enum Mode {
     FailOnceTemporarily,
     AlwaysTemporary,
     Permanent,
+    Panic,
+    Hang,
 }
 
 /// Records every call (job id, attempts, payload) and answers by `mode`.
@@ -371,6 +373,11 @@ impl JobHandler for Recorder {
             Mode::FailOnceTemporarily => Ok(()),
             Mode::AlwaysTemporary => Err(JobError::Temporary("still down".into())),
             Mode::Permanent => Err(JobError::Permanent("recipient rejected".into())),
+            Mode::Panic => panic!("a bug in a handler"),
+            Mode::Hang => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Ok(())
+            }
         }
     }
 }
@@ -401,6 +408,8 @@ manual_clock!(permanent_clock);
 manual_clock!(unhandled_clock);
 manual_clock!(lease_clock);
 manual_clock!(order_clock);
+manual_clock!(panic_clock);
+manual_clock!(dead_lease_clock);
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -410,6 +419,7 @@ fn config(worker_id: &str, concurrency: usize, idle_poll: Duration) -> WorkerCon
         lease_ms: 60_000,
         idle_poll,
         concurrency,
+        time_limit: Duration::from_millis(500),
     }
 }
 
@@ -809,4 +819,66 @@ async fn worker_with_a_dropped_shutdown_sender_keeps_polling_without_spinning() 
         "{claims} claims in 500 ms: the idle lane spins"
     );
     running.abort();
+}
+
+/// A handler that panics or hangs fails its job (retried later); the worker
+/// lives on and runs the next job.
+#[tokio::test]
+async fn a_panicking_or_hanging_handler_fails_its_job_not_the_worker() {
+    for backend in backends() {
+        let (_db, store) = fresh_store(backend).await;
+        panic_clock::set(T0);
+        for (kind, n) in [("panics", 1), ("hangs", 2), (KIND, 3)] {
+            store
+                .enqueue(NewJob::now(kind, payload(n), T0), T0)
+                .await
+                .expect("enqueue");
+        }
+        let ok = Recorder::new(Mode::Succeed);
+        let worker = Worker::new(
+            store.clone(),
+            config("w", 1, Duration::from_millis(20)),
+            panic_clock::now,
+        )
+        .handle("panics", Recorder::new(Mode::Panic))
+        .handle("hangs", Recorder::new(Mode::Hang))
+        .handle(KIND, ok.clone());
+        for _ in 0..3 {
+            assert!(worker.run_one("w-0").await, "{backend}");
+        }
+        assert_eq!(ok.calls().len(), 1, "{backend}: the next job still ran");
+        assert_eq!(
+            store.job_stats().await.expect("stats"),
+            JobStats {
+                pending: 2,
+                done: 1,
+                dead: 0
+            },
+            "{backend}: both failures wait for a retry"
+        );
+    }
+}
+
+/// A job whose worker died on its last attempt is not claimed again.
+#[tokio::test]
+async fn a_job_past_its_attempts_is_not_claimed_again() {
+    for backend in backends() {
+        let (_db, store) = fresh_store(backend).await;
+        dead_lease_clock::set(T0);
+        store
+            .enqueue(NewJob::now(KIND, payload(1), T0).max_attempts(1), T0)
+            .await
+            .expect("enqueue");
+        let first = store
+            .claim_job("crashed-0", T0, 1_000)
+            .await
+            .expect("claim");
+        assert!(first.is_some(), "{backend}");
+        // The lease ran out; the one attempt it had is spent.
+        let again = store
+            .claim_job("w-0", T0 + 5_000, 1_000)
+            .await
+            .expect("claim");
+        assert!(again.is_none(), "{backend}: claimed past max_attempts");
+    }
 }

@@ -159,6 +159,9 @@ pub trait SessionStore {
     /// Ends one session (logout); audited.
     async fn delete_session(&self, token_hash: &str, now: i64) -> Result<()>;
     async fn purge_expired_sessions(&self, now: i64) -> Result<u64>;
+    /// Removes what no rule needs any more: challenges, finished jobs and
+    /// failure counters older than the given moments; returns how many rows.
+    async fn purge_stale(&self, before: PurgeBefore) -> Result<u64>;
 }
 
 #[async_trait]

@@ -127,6 +127,14 @@ impl NewJob {
     }
 }
 
+/// Moments before which records are no longer needed (unix ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeBefore {
+    pub challenges: i64,
+    pub finished_jobs: i64,
+    pub failures: i64,
+}
+
 /// A job claimed by one worker until `locked_until`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {

@@ -23,8 +23,8 @@ impl PgStore {
     /// SKIP LOCKED lets instances claim different jobs without waiting on each other.
     pub(crate) const CLAIM_JOB_SQL: &'static str = "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
          WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
-         AND (locked_until IS NULL OR locked_until < $3) ORDER BY run_at, id LIMIT 1 \
-         FOR UPDATE SKIP LOCKED) \
+         AND (locked_until IS NULL OR locked_until < $3) AND attempts < max_attempts \
+         ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
          RETURNING id, kind, payload, attempts, max_attempts";
 
     pub async fn connect(url: &str) -> crate::Result<Self> {

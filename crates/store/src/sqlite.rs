@@ -23,7 +23,8 @@ impl SqliteStore {
     /// No SKIP LOCKED here: `BEGIN IMMEDIATE` already serialises writers.
     pub(crate) const CLAIM_JOB_SQL: &'static str = "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
          WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
-         AND (locked_until IS NULL OR locked_until < $3) ORDER BY run_at, id LIMIT 1) \
+         AND (locked_until IS NULL OR locked_until < $3) AND attempts < max_attempts \
+         ORDER BY run_at, id LIMIT 1) \
          RETURNING id, kind, payload, attempts, max_attempts";
 
     /// Opens (creating if missing, with its directory) the database file.

@@ -1381,3 +1381,54 @@ async fn concurrent_attempts_never_pass_the_limit() {
     })
     .await;
 }
+
+/// Issue 14 (15): expired challenges, finished jobs and old counters are purged.
+#[tokio::test]
+async fn stale_records_are_purged() {
+    each_backend(|s| async move {
+        let a = account(Some("+79160000009"), None);
+        let ch = challenge(a.id);
+        let old_ch = ch.id;
+        s.register_account(a, ch, job("d", 1), 1).await.unwrap();
+        let fresh = Uuid::now_v7();
+        s.start_decoy_challenge(fresh, "reset", 50).await.unwrap();
+        let claimed = s.claim_job("w", 1, 1000).await.unwrap().unwrap();
+        assert!(s.complete_job(claimed.id, "w", 2).await.unwrap());
+        s.enqueue(job("later", 40), 40).await.unwrap();
+        let one = FailureRecord {
+            failures: 1,
+            last_failure_ms: 3,
+        };
+        s.bump_failures("old", FailureRecord::default(), one)
+            .await
+            .unwrap();
+        let recent = FailureRecord {
+            failures: 1,
+            last_failure_ms: 60,
+        };
+        s.bump_failures("new", FailureRecord::default(), recent)
+            .await
+            .unwrap();
+
+        let n = s
+            .purge_stale(PurgeBefore {
+                challenges: 10,
+                finished_jobs: 10,
+                failures: 10,
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 3);
+        assert!(s.get_challenge(old_ch).await.unwrap().is_none());
+        assert!(
+            s.attempt_challenge(fresh, "reset", None, 5, 0)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(s.job_stats().await.unwrap().pending, 1);
+        assert_eq!(s.login_failures("old").await.unwrap().failures, 0);
+        assert_eq!(s.login_failures("new").await.unwrap().failures, 1);
+    })
+    .await;
+}

@@ -161,6 +161,18 @@ macro_rules! impl_session_store {
                     .await?;
                 Ok(done.rows_affected())
             }
+
+            async fn purge_stale(&self, before: $crate::PurgeBefore) -> $crate::Result<u64> {
+                let mut n = 0;
+                for (sql, at) in [
+                    ("DELETE FROM otp_challenges WHERE created_at < $1", before.challenges),
+                    ("DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1", before.finished_jobs),
+                    ("DELETE FROM login_failures WHERE last_failure_at < $1", before.failures),
+                ] {
+                    n += sqlx::query(sql).bind(at).execute(&self.pool).await?.rows_affected();
+                }
+                Ok(n)
+            }
         }
     };
 }
