@@ -315,6 +315,25 @@ impl Config {
         if !self.demo && self.registries.is_none() {
             return bad("registries (url, token) are required outside demo mode".into());
         }
+        // Identity data and codes never travel in clear, except to this very
+        // machine (a sidecar, the test doubles) or in the demo.
+        let endpoints = [
+            (
+                "registries.url",
+                self.registries.as_ref().map(|r| r.url.as_str()),
+            ),
+            ("sms.url", self.sms.as_ref().map(|s| s.url.as_str())),
+        ];
+        for (name, url) in endpoints {
+            if let Some(url) = url
+                && !self.demo
+                && !protected_endpoint(url)
+            {
+                return bad(format!(
+                    "{name} must be https:// (plain http:// only to this machine: 127.0.0.1, ::1, localhost)"
+                ));
+            }
+        }
         if self.session_idle_minutes < 1
             || self.job_lease_seconds < 1
             || self.session_absolute_hours < 1
@@ -328,10 +347,65 @@ impl Config {
     }
 }
 
+/// `https://…`, or `http://` to the loopback interface only.
+fn protected_endpoint(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // No user info: `http://127.0.0.1@evil.example` is not loopback.
+    if authority.contains('@') {
+        return false;
+    }
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    matches!(host, "127.0.0.1" | "::1" | "localhost")
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registries_and_sms_need_https_except_on_this_machine() {
+        for ok in [
+            "https://registries.example",
+            "http://127.0.0.1:9000",
+            "http://localhost/x",
+            "http://[::1]:80",
+        ] {
+            assert!(protected_endpoint(ok), "{ok}");
+        }
+        for bad in [
+            "http://registries.example",
+            "http://127.0.0.1@evil.example",
+            "http://127.0.0.1.evil.example",
+            "ftp://x",
+            "registries.example",
+        ] {
+            assert!(!protected_endpoint(bad), "{bad}");
+        }
+        let mut c = Config {
+            demo: false,
+            registries: Some(RegistriesConfig {
+                url: "http://registries.example".into(),
+                token: "t".into(),
+                timeout_ms: 100,
+            }),
+            ..Config::default()
+        };
+        c.vault.key = Some("00".repeat(32));
+        assert!(c.validate().is_err());
+        c.demo = true;
+        assert!(c.validate().is_ok(), "the demo may use anything");
+    }
 
     #[test]
     fn defaults_are_a_demo_on_sqlite() {
