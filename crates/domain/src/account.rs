@@ -218,6 +218,15 @@ impl FailureReason {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.code() == s)
     }
+
+    /// The code the person is shown. A SNILS held by another account is not
+    /// named as such: the person is only sent to a service centre.
+    pub const fn public_code(self) -> &'static str {
+        match self {
+            Self::HeldByAnother => "needs_service_centre",
+            other => other.code(),
+        }
+    }
 }
 
 /// Combines the registries' answers into one verdict. The document is checked

@@ -200,7 +200,12 @@ impl Config {
                 Self::from_file_text(&text)
                     .map_err(|e| ConfigError::Parse(path.display().to_string(), e))?
             }
-            None => Config::default(),
+            // No file: a demo only when nothing is configured at all; a
+            // deployment configured by environment alone is no demo.
+            None => Config {
+                demo: !CONFIG_ENV.iter().any(|k| std::env::var_os(k).is_some()),
+                ..Config::default()
+            },
         };
         config.apply_env(|k| std::env::var(k).ok())?;
         config.validate()?;
@@ -346,6 +351,27 @@ impl Config {
         Ok(())
     }
 }
+
+/// The variables that configure a deployment (besides `MIGPORTAL_DEMO`).
+const CONFIG_ENV: &[&str] = &[
+    "MIGPORTAL_LISTEN",
+    "MIGPORTAL_PUBLIC_URL",
+    "MIGPORTAL_DATABASE_URL",
+    "MIGPORTAL_MIGRATE_ON_START",
+    "MIGPORTAL_LOG_FORMAT",
+    "MIGPORTAL_RUN_WORKER",
+    "MIGPORTAL_VAULT_KEY",
+    "MIGPORTAL_VAULT_KEY_ID",
+    "MIGPORTAL_REGISTRIES_URL",
+    "MIGPORTAL_REGISTRIES_TOKEN",
+    "MIGPORTAL_SMS_URL",
+    "MIGPORTAL_SMS_TOKEN",
+    "MIGPORTAL_AUDIT_CHECKPOINT_FILE",
+    "MIGPORTAL_QES_TRUST_FILE",
+    "MIGPORTAL_JOB_LEASE_SECONDS",
+    "MIGPORTAL_ENTRANCE_PER_MINUTE",
+    "MIGPORTAL_ENTRANCE_BURST",
+];
 
 /// `https://…`, or `http://` to the loopback interface only.
 fn protected_endpoint(url: &str) -> bool {

@@ -4,8 +4,8 @@
 //! the graceful shutdown (connections still open when it passes are closed).
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -29,9 +29,10 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let mut make = router.into_make_service_with_connect_info::<SocketAddr>();
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only (TLS and HTTP/2 end at the proxy in front): the version
+    // sniffing of an "auto" server would wait for a silent client unbounded.
+    let mut builder = Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     let graceful = GracefulShutdown::new();
@@ -54,9 +55,7 @@ pub async fn serve(
         };
         let Ok(service) = make.call(peer).await;
         let hyper_service = hyper_util::service::TowerToHyperService::new(service);
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), hyper_service)
-            .into_owned();
+        let conn = builder.serve_connection(TokioIo::new(stream), hyper_service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

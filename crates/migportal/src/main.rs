@@ -187,6 +187,12 @@ async fn main() -> anyhow::Result<()> {
             let key = app::vault(&config)?.audit_key();
             let path = std::path::Path::new(&config.audit_checkpoint_file);
             let checkpoints = migportal::checkpoints::read(path)?;
+            if checkpoints.is_empty() {
+                println!(
+                    "WARNING: no signed checkpoints in {}: a log cut short at its end cannot be told from an intact one",
+                    path.display()
+                );
+            }
             match store::audit::verify_all(store.as_ref(), &key, &checkpoints).await? {
                 Ok(n) => {
                     println!(

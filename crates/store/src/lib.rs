@@ -72,14 +72,17 @@ pub trait AccountStore {
     /// A challenge that belongs to no account (a reset for an unknown login),
     /// so that it answers exactly like a real one.
     async fn start_decoy_challenge(&self, id: Uuid, purpose: &str, now: i64) -> Result<()>;
-    /// Replaces the code with a new one and enqueues its delivery. The
-    /// attempts already counted stay counted.
+    /// A decoy challenge (its `account_id` is nil), so that its resend
+    /// answers exactly like a real one's.
+    async fn get_decoy(&self, id: Uuid) -> Result<Option<Challenge>>;
+    /// Replaces the code with a new one and enqueues its delivery (none for a
+    /// decoy or a send held back). The attempts already counted stay counted.
     async fn resend_challenge(
         &self,
         id: Uuid,
         seen_sends: u32,
         code_hash: String,
-        deliver: NewJob,
+        deliver: Option<NewJob>,
         now: i64,
     ) -> Result<()>;
     /// Replaces the password hash, ends every session but `keep` (the one

@@ -106,9 +106,15 @@ async fn registration_and_contact_confirmation() {
                 .unwrap()
                 .is_none()
         );
-        s.resend_challenge(ch_id, 1, "h2".into(), job(job_kind::DELIVER_CODE, 5), 5)
-            .await
-            .unwrap();
+        s.resend_challenge(
+            ch_id,
+            1,
+            "h2".into(),
+            Some(job(job_kind::DELIVER_CODE, 5)),
+            5,
+        )
+        .await
+        .unwrap();
         let c = s.get_challenge(ch_id).await.unwrap().unwrap();
         // A resend keeps the attempts counted: it is not a way to more guesses.
         assert_eq!(
@@ -116,7 +122,7 @@ async fn registration_and_contact_confirmation() {
             (2, 1, "h2", 5)
         );
         assert!(matches!(
-            s.resend_challenge(ch_id, 1, "h3".into(), job("k", 6), 6)
+            s.resend_challenge(ch_id, 1, "h3".into(), Some(job("k", 6)), 6)
                 .await,
             Err(StoreError::Stale)
         ));

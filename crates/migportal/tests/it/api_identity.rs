@@ -63,7 +63,7 @@ async fn citizen_is_verified_and_may_log_in_by_snils() {
                 settled["state"].as_str(),
                 settled["failure"]["code"].as_str()
             ),
-            (Some("failed"), Some("held_by_another")),
+            (Some("failed"), Some("needs_service_centre")),
             "{settled}"
         );
         let (_, me_other) = app.with_token(Method::GET, "/me", &other, None).await;

@@ -225,6 +225,8 @@ async fn letter_codes_expire_and_burn_after_five_tries_and_export_hands_letters_
         .env("MIGPORTAL_DATABASE_URL", &app.db.url)
         .env("MIGPORTAL_MIGRATE_ON_START", "false")
         .env("MIGPORTAL_VAULT_KEY", KEY)
+        // A tool run against the demo database (no registries configured).
+        .env("MIGPORTAL_DEMO", "true")
         .env("RUST_LOG", "error")
         .output()
         .unwrap();

@@ -360,6 +360,7 @@ async fn audit_verify_names_the_altered_entry() {
                 .env("MIGPORTAL_DATABASE_URL", &app.db.url)
                 .env("MIGPORTAL_VAULT_KEY", KEY)
                 .env("MIGPORTAL_VAULT_KEY_ID", "k1")
+                .env("MIGPORTAL_DEMO", "true")
                 .env("MIGPORTAL_AUDIT_CHECKPOINT_FILE", &checkpoints)
                 .env("MIGPORTAL_MIGRATE_ON_START", "false")
                 .env("RUST_LOG", "error")

@@ -239,13 +239,13 @@ macro_rules! impl_account_store {
                 id: uuid::Uuid,
                 seen_sends: u32,
                 code_hash: String,
-                deliver: $crate::NewJob,
+                deliver: Option<$crate::NewJob>,
                 now: i64,
             ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "UPDATE otp_challenges SET code_hash = $3, sends = sends + 1, \
-                     sent_at = $4 WHERE id = $1 AND sends = $2 AND consumed = FALSE AND account_id IS NOT NULL",
+                     sent_at = $4 WHERE id = $1 AND sends = $2 AND consumed = FALSE",
                 )
                 .bind(id)
                 .bind(i64::from(seen_sends))
@@ -256,9 +256,39 @@ macro_rules! impl_account_store {
                 if done.rows_affected() != 1 {
                     return Err($crate::StoreError::Stale);
                 }
-                $crate::shared::enqueue!(tx, deliver, now);
+                if let Some(deliver) = deliver {
+                    $crate::shared::enqueue!(tx, deliver, now);
+                }
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn get_decoy(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::Challenge>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT id, purpose, channel, destination, code_hash, sent_at, sends, attempts, consumed \
+                     FROM otp_challenges WHERE id = $1 AND account_id IS NULL",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                Ok(Some($crate::Challenge {
+                    id: r.try_get("id")?,
+                    account_id: uuid::Uuid::nil(),
+                    purpose: r.try_get("purpose")?,
+                    channel: r.try_get("channel")?,
+                    destination: r.try_get("destination")?,
+                    code_hash: r.try_get("code_hash")?,
+                    sent_at: r.try_get("sent_at")?,
+                    sends: $crate::shared::count(r.try_get("sends")?),
+                    attempts: $crate::shared::count(r.try_get("attempts")?),
+                    consumed: r.try_get("consumed")?,
+                    identity_version: None,
+                }))
             }
 
             async fn change_password(

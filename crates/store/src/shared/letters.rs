@@ -149,6 +149,15 @@ macro_rules! impl_letter_store {
             async fn confirm_by_letter(&self, id: uuid::Uuid, notice: $crate::NewJob, now: i64) -> $crate::Result<()> {
                 use sqlx::Row;
                 let mut tx = self.begin_write().await?;
+                // The account row first, as every identity change does: one lock order, no deadlock.
+                let owner: Option<uuid::Uuid> = sqlx::query("SELECT account_id FROM letters WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get("account_id"))
+                    .transpose()?;
+                let Some(owner) = owner else { return Err($crate::StoreError::Stale) };
+                $crate::shared::lock_account!(tx, owner, now);
                 let row = sqlx::query(
                     "UPDATE letters SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND voided_at IS NULL \
                      RETURNING account_id, identity_version",

@@ -214,6 +214,8 @@ macro_rules! impl_staff_store {
                 now: i64,
             ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
+                // The account row first, as every identity change does: one lock order, no deadlock.
+                $crate::shared::lock_account!(tx, person_id, now);
                 if let Some(challenge) = consume {
                     let done = sqlx::query(
                         "UPDATE otp_challenges SET consumed = TRUE WHERE id = $1 AND account_id = $2 AND consumed = FALSE",

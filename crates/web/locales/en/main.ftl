@@ -115,7 +115,7 @@ reason-foreign_document_invalid = The foreign document is recorded as invalid. E
 reason-foreign_document_mismatch = The document data does not match your name, date of birth or migration card. Enter everything exactly as in your documents.
 reason-inn_not_found = The INN was not found at the Tax Service. Check the number or leave it empty — INN is optional.
 reason-inn_mismatch = The INN belongs to someone else. Check the number or leave it empty — INN is optional.
-reason-held_by_another = The check could not be completed. Please visit a service centre with your passport and SNILS: an operator will check your data and help.
+reason-needs_service_centre = The check could not be completed. Please visit a service centre with your passport and SNILS: an operator will check your data and help.
 
 ## Demo mailbox
 mailbox-title = Demo mailbox

@@ -47,8 +47,8 @@ fn identity_json(v: &IdentityView, lang: crate::i18n::Lang) -> Value {
     });
     if let Some(r) = v.failure_reason {
         out["failure"] = json!({
-            "code": r.code(),
-            "message": lang.t(&format!("reason-{}", r.code())),
+            "code": r.public_code(),
+            "message": lang.t(&format!("reason-{}", r.public_code())),
         });
     }
     out

@@ -86,7 +86,7 @@ pub async fn overview(
         ),
         failure: view
             .failure_reason
-            .map(|r| l.t(&format!("reason-{}", r.code()))),
+            .map(|r| l.t(&format!("reason-{}", r.public_code()))),
         identity_link: link.map(|k| l.t(k)),
         confirm_link,
     };

@@ -241,6 +241,7 @@ pub async fn signature_submit(
                 .await
                 .ok()
                 .flatten()
+                .filter(|c| c.purpose == "qes" && c.account_id == actor.account.id)
                 .map(|c| c.code_hash)
                 .unwrap_or_default();
             signature_form(&ctx, &raw, &challenge, Some(&e))

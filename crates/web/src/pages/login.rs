@@ -326,6 +326,8 @@ pub async fn second_factor_submit(
                 .await
                 .ok()
                 .flatten()
+                // Only a login's own masked destination; never another challenge's.
+                .filter(|c| c.purpose == "login_2fa")
                 .map(|c| c.destination);
             second_factor_page(&ctx, id, enrolment, destination, Some(&err), err.status)
         }

@@ -44,6 +44,19 @@ fn is_entrance(method: &Method, path: &str) -> bool {
 #[derive(Clone)]
 pub struct EntranceLimiter {
     limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Checks since the last sweep of idle addresses.
+    checks: Arc<std::sync::atomic::AtomicU32>,
+}
+
+/// One IPv6 subscriber gets a whole /64: limited as one address.
+fn subscriber(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+    }
 }
 
 impl EntranceLimiter {
@@ -54,15 +67,26 @@ impl EntranceLimiter {
             limiter: Arc::new(governor::RateLimiter::keyed(
                 Quota::per_minute(per_minute).allow_burst(burst),
             )),
+            checks: Arc::new(std::sync::atomic::AtomicU32::new(0)),
         }
     }
 
     /// `Err(ms)` to wait when `ip` has used its allowance.
     fn check(&self, ip: IpAddr) -> Result<(), i64> {
-        self.limiter.check_key(&ip).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)
-        })
+        // Now and then forget the addresses whose allowance is whole again,
+        // so the table cannot grow without bound.
+        let n = self
+            .checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % 4096 == 4095 || self.limiter.len() > 100_000 {
+            self.forget_idle();
+        }
+        self.limiter
+            .check_key(&subscriber(ip))
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)
+            })
     }
 
     /// Forgets addresses that have their whole allowance back.
@@ -91,6 +115,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -119,5 +144,20 @@ mod tests {
             l.check([10, 0, 0, 2].into()).is_ok(),
             "another address is not affected"
         );
+    }
+
+    #[test]
+    fn an_ipv6_subscriber_is_one_address_and_idle_ones_are_forgotten() {
+        let l = EntranceLimiter::new(60_000, 1);
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert!(l.check(a).is_ok());
+        assert!(l.check(b).is_err(), "the same /64");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        for i in 0..5000u32 {
+            let _ = l.check(IpAddr::V4(std::net::Ipv4Addr::from(0x0b00_0000 + i)));
+        }
+        // Swept at least once (a burst of one refills in a millisecond).
+        assert!(l.limiter.len() < 5000, "{}", l.limiter.len());
     }
 }

@@ -263,11 +263,15 @@ fn code_job(
 }
 
 /// Public facts about a challenge, for the confirmation page.
+/// The masked phone or e-mail a registration code went to, for its page.
+/// Only registration challenges: a reset's page must not tell a real
+/// account from a decoy, and an added contact is kept unmasked.
 pub async fn challenge_destination(state: &AppState, id: Uuid) -> Result<String, AppError> {
     let ch = state
         .store
         .get_challenge(id)
         .await?
+        .filter(|c| c.purpose == "contact")
         .ok_or_else(AppError::not_found)?;
     Ok(ch.destination)
 }
@@ -290,11 +294,19 @@ pub async fn confirm(state: &AppState, challenge_id: Uuid, code: &str) -> Result
 /// that prove a contact or reset a password can be sent again: a second
 /// factor is asked for anew by logging in, so a resend can never move it.
 pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<(), AppError> {
-    let ch = state
-        .store
-        .get_challenge(challenge_id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    // A reset for an unknown login made a decoy: it is resent (to nobody)
+    // exactly as a real challenge would be, so the answers tell nothing.
+    let (ch, decoy) = match state.store.get_challenge(challenge_id).await? {
+        Some(ch) => (ch, false),
+        None => (
+            state
+                .store
+                .get_decoy(challenge_id)
+                .await?
+                .ok_or_else(AppError::not_found)?,
+            true,
+        ),
+    };
     if !matches!(ch.purpose.as_str(), "contact" | "reset" | "add_contact") {
         return Err(AppError::new(
             StatusCode::CONFLICT,
@@ -318,32 +330,36 @@ pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<
             ));
         }
     }
-    let to = match ch.purpose.as_str() {
-        // The address being proven is kept on its own challenge.
-        "add_contact" => ch.destination.clone(),
-        // Otherwise the full address is not kept on the challenge: it is the
-        // account's proven contact of the challenge's channel.
-        "contact" | "reset" => {
-            let account = state
-                .store
-                .get_account(ch.account_id)
-                .await?
-                .ok_or_else(AppError::not_found)?;
-            match ch.channel.as_str() {
-                "sms" => account.phone,
-                _ => account.email,
+    let code = code_from_random(rand::random());
+    let job = if decoy {
+        None
+    } else {
+        let to = match ch.purpose.as_str() {
+            // The address being proven is kept on its own challenge.
+            "add_contact" => ch.destination.clone(),
+            // Otherwise the full address is not kept on the challenge: it is
+            // the account's proven contact of the challenge's channel.
+            _ => {
+                let account = state
+                    .store
+                    .get_account(ch.account_id)
+                    .await?
+                    .ok_or_else(AppError::not_found)?;
+                match ch.channel.as_str() {
+                    "sms" => account.phone,
+                    _ => account.email,
+                }
+                .ok_or_else(|| AppError::internal("challenge without a contact"))?
             }
-            .ok_or_else(|| AppError::internal("challenge without a contact"))?
-        }
-        _ => {
-            return Err(AppError::new(
-                StatusCode::CONFLICT,
-                "otp.resend_not_allowed",
-            ));
+        };
+        match delivery_job(state, challenge_id, &ch.channel, &to, &code, lang, now).await {
+            Ok(job) => Some(job),
+            // A reset must not tell a real login (whose phone had many codes
+            // lately) from an unknown one: the code is held back silently.
+            Err(e) if ch.purpose == "reset" && e.code == "otp.send_wait" => None,
+            Err(e) => return Err(e),
         }
     };
-    let code = code_from_random(rand::random());
-    let job = delivery_job(state, challenge_id, &ch.channel, &to, &code, lang, now).await?;
     match state
         .store
         .resend_challenge(
@@ -600,8 +616,13 @@ pub async fn second_factor(
     let factor_key = second_factor_key(account_id);
     let after =
         super::attempts::take(state, &factor_key, &SECOND_FACTOR, "second_factor.locked").await?;
-    let checked =
-        super::second_factor::check(state, account_id, code, Some((ch.id, &ch.code_hash))).await?;
+    let checked = super::second_factor::check_uncounted(
+        state,
+        account_id,
+        code,
+        Some((ch.id, &ch.code_hash)),
+    )
+    .await?;
     let recovery_codes = match checked {
         super::second_factor::Checked::Ok { recovery_codes } => recovery_codes,
         super::second_factor::Checked::Wrong => {

@@ -259,13 +259,9 @@ pub async fn start_add_contact(
         if code.is_empty() {
             return Err(AppError::field("second_factor", "second_factor.required"));
         }
-        let key = format!("2fa:{}", actor.account.id);
-        let policy = domain::throttle::LoginThrottlePolicy::second_factor();
-        super::attempts::take(state, &key, &policy, "second_factor.locked").await?;
+        // Counted per account inside `check`.
         match super::second_factor::check(state, actor.account.id, code, None).await? {
-            super::second_factor::Checked::Ok { .. } => {
-                state.store.clear_login_failures(&key).await?
-            }
+            super::second_factor::Checked::Ok { .. } => {}
             super::second_factor::Checked::Wrong => {
                 return Err(AppError::field("second_factor", "otp.wrong_factor"));
             }

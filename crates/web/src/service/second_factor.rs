@@ -107,9 +107,29 @@ pub enum Checked {
     Wrong,
 }
 
-/// Checks a TOTP code (finishing a pending enrolment), the code sent for a
-/// login `challenge` (method "code"), or a recovery code.
+/// Checks a code from a signed-in person (turning the factor off, finishing
+/// an enrolment, confirming a contact change), counted per account before it
+/// is compared, like the login's second step: a session is no licence to guess.
 pub async fn check(
+    state: &AppState,
+    account_id: Uuid,
+    code: &str,
+    challenge: Option<(Uuid, &str)>,
+) -> Result<Checked, AppError> {
+    let key = format!("2fa:{account_id}");
+    let policy = domain::throttle::LoginThrottlePolicy::second_factor();
+    super::attempts::take(state, &key, &policy, "second_factor.locked").await?;
+    let checked = check_uncounted(state, account_id, code, challenge).await?;
+    if matches!(checked, Checked::Ok { .. }) {
+        state.store.clear_login_failures(&key).await?;
+    }
+    Ok(checked)
+}
+
+/// Checks a TOTP code (finishing a pending enrolment), the code sent for a
+/// login `challenge` (method "code"), or a recovery code. The caller has
+/// counted the attempt.
+pub(crate) async fn check_uncounted(
     state: &AppState,
     account_id: Uuid,
     code: &str,
