@@ -389,6 +389,7 @@ impl JobHandler for PurgeSessions {
         let stale = self
             .store
             .purge_stale(store::PurgeBefore {
+                now,
                 // Codes live minutes; a day is far beyond any of them.
                 challenges: now - DAY,
                 finished_jobs: now - 7 * DAY,

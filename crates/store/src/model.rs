@@ -130,6 +130,9 @@ impl NewJob {
 /// Moments before which records are no longer needed (unix ms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PurgeBefore {
+    /// Now: a job whose worker died on its last attempt, its lease over, is
+    /// recorded dead (it is never claimed again).
+    pub now: i64,
     pub challenges: i64,
     pub finished_jobs: i64,
     pub failures: i64,

@@ -1418,6 +1418,7 @@ async fn stale_records_are_purged() {
 
         let n = s
             .purge_stale(PurgeBefore {
+                now: 100,
                 challenges: 10,
                 finished_jobs: 10,
                 failures: 10,
@@ -1426,6 +1427,24 @@ async fn stale_records_are_purged() {
             .unwrap();
         assert_eq!(n, 3);
         assert!(s.get_challenge(old_ch).await.unwrap().is_none());
+        // A job whose worker died on its last attempt is recorded dead.
+        s.enqueue(job("last", 60).max_attempts(1), 60)
+            .await
+            .unwrap();
+        // The other due job holds its lease; "last" is claimed, and the worker dies.
+        let other = s.claim_job("alive", 60, 1_000).await.unwrap().unwrap();
+        assert_eq!(other.kind, "later");
+        let last = s.claim_job("crashed", 60, 1).await.unwrap().unwrap();
+        assert_eq!(last.kind, "last");
+        s.purge_stale(PurgeBefore {
+            now: 100,
+            challenges: 0,
+            finished_jobs: 0,
+            failures: 0,
+        })
+        .await
+        .unwrap();
+        assert_eq!(s.job_stats().await.unwrap().dead, 1);
         assert!(
             s.attempt_challenge(fresh, "reset", None, 5, 0)
                 .await

@@ -240,6 +240,14 @@ async fn second_factor_failures_lock_across_challenges() {
                 (0..20).map(|i| app.post(&path, json!({"code": format!("{:06}", 100_000 + i)})));
             let answers = join_all(guesses).await;
             assert!(answers.iter().all(|(s, _)| *s != 201));
+            // However many arrive at once, one challenge judges at most five.
+            let judged = answers
+                .iter()
+                .filter(|(_, b)| {
+                    matches!(code_of(b).as_str(), "otp.wrong" | "otp.too_many_attempts")
+                })
+                .count();
+            assert!(judged <= 5, "{judged} judged: {answers:?}");
         }
         assert!(locked, "ten wrong codes lock the factor");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -720,4 +728,68 @@ async fn stored_code_hashes_cannot_be_reversed_offline() {
         ch.code_hash
     );
     app.stop().await;
+}
+
+/// Medium 6: with a second factor by SMS on, changing the login phone also
+/// needs a recovery code (a code would go to the very phone being replaced).
+#[tokio::test]
+async fn a_login_contact_change_needs_the_second_factor_too() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let token = app.applicant("+79165550010", "Громов", "Пётр", None).await;
+        let (status, body) = app
+            .with_token(
+                Method::POST,
+                "/me/second-factor/code",
+                &token,
+                Some(json!({})),
+            )
+            .await;
+        assert!(status < 300, "{status} {body}");
+        let recovery = body["recovery_codes"][0].as_str().unwrap().to_owned();
+        let change = |extra: Value| {
+            let mut b = json!({"contact": "+79165550011", "password": PASSWORD});
+            if let (Some(b), Some(e)) = (b.as_object_mut(), extra.as_object()) {
+                b.extend(e.clone());
+            }
+            b
+        };
+        let (status, body) = app
+            .with_token(
+                Method::POST,
+                "/me/profile/contacts",
+                &token,
+                Some(change(json!({}))),
+            )
+            .await;
+        assert_eq!(
+            (status, code_of(&body).as_str()),
+            (422, "second_factor.required"),
+            "{body}"
+        );
+        let (status, body) = app
+            .with_token(
+                Method::POST,
+                "/me/profile/contacts",
+                &token,
+                Some(change(json!({"second_factor": "aaaa-bbbb"}))),
+            )
+            .await;
+        assert_eq!(
+            (status, code_of(&body).as_str()),
+            (422, "otp.wrong_factor"),
+            "{body}"
+        );
+        let (status, body) = app
+            .with_token(
+                Method::POST,
+                "/me/profile/contacts",
+                &token,
+                Some(change(json!({"second_factor": recovery}))),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        app.stop().await;
+    })
+    .await;
 }

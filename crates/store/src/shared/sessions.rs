@@ -163,7 +163,15 @@ macro_rules! impl_session_store {
             }
 
             async fn purge_stale(&self, before: $crate::PurgeBefore) -> $crate::Result<u64> {
-                let mut n = 0;
+                let mut n = sqlx::query(
+                    "UPDATE jobs SET done_at = $1, outcome = 'dead', last_error = 'abandoned on its last attempt', \
+                     locked_by = NULL, locked_until = NULL \
+                     WHERE done_at IS NULL AND attempts >= max_attempts AND locked_until < $1",
+                )
+                .bind(before.now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
                 for (sql, at) in [
                     ("DELETE FROM otp_challenges WHERE created_at < $1", before.challenges),
                     ("DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1", before.finished_jobs),

@@ -231,7 +231,7 @@ pub struct ContactChange {
     pub value: String,
     /// The current password: a session alone may not replace a login contact.
     pub password: String,
-    /// The authenticator (or recovery) code, when a TOTP factor is enabled.
+    /// The authenticator or recovery code, when a second factor is on.
     pub second_factor: Option<String>,
 }
 
@@ -250,10 +250,12 @@ pub async fn start_add_contact(
     if !super::security::password_matches(state, &actor.account, &change.password).await? {
         return Err(AppError::field("password", "password.current_wrong"));
     }
+    // With a second factor on, also its code: the authenticator's (or a
+    // recovery code); for codes by SMS/e-mail a recovery code, since that
+    // code would go to the very contact being replaced.
     if super::second_factor::method(state, actor.account.id)
         .await?
-        .as_deref()
-        == Some("totp")
+        .is_some()
     {
         let code = change.second_factor.as_deref().unwrap_or("").trim();
         if code.is_empty() {
