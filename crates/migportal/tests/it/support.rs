@@ -287,6 +287,19 @@ pub fn code_in(text: &str) -> String {
         .to_owned()
 }
 
+/// Waits (up to 10 s) until `done` holds, else fails saying `what`.
+pub async fn eventually<F, Fut>(what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done().await {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
 /// Runs a test body on every configured backend.
 pub async fn each_backend<F, Fut>(test: F)
 where

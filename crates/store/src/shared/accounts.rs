@@ -1,3 +1,23 @@
+/// A challenge from a row of `otp_challenges`, owned by `account_id`.
+macro_rules! challenge_from_row {
+    ($r:expr, $account_id:expr) => {
+        $crate::Challenge {
+            id: $r.try_get("id")?,
+            account_id: $account_id,
+            purpose: $r.try_get("purpose")?,
+            channel: $r.try_get("channel")?,
+            destination: $r.try_get("destination")?,
+            code_hash: $r.try_get("code_hash")?,
+            sent_at: $r.try_get("sent_at")?,
+            sends: $crate::shared::count($r.try_get("sends")?),
+            attempts: $crate::shared::count($r.try_get("attempts")?),
+            consumed: $r.try_get("consumed")?,
+            identity_version: $r.try_get("identity_version")?,
+        }
+    };
+}
+pub(crate) use challenge_from_row;
+
 macro_rules! impl_account_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -127,19 +147,8 @@ macro_rules! impl_account_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some(r) = row else { return Ok(None) };
-                Ok(Some($crate::Challenge {
-                    id: r.try_get("id")?,
-                    account_id: r.try_get("account_id")?,
-                    purpose: r.try_get("purpose")?,
-                    channel: r.try_get("channel")?,
-                    destination: r.try_get("destination")?,
-                    code_hash: r.try_get("code_hash")?,
-                    sent_at: r.try_get("sent_at")?,
-                    sends: $crate::shared::count(r.try_get("sends")?),
-                    attempts: $crate::shared::count(r.try_get("attempts")?),
-                    consumed: r.try_get("consumed")?,
-                    identity_version: r.try_get("identity_version")?,
-                }))
+                let account_id = r.try_get("account_id")?;
+                Ok(Some($crate::shared::challenge_from_row!(r, account_id)))
             }
 
             async fn attempt_challenge(
@@ -269,26 +278,14 @@ macro_rules! impl_account_store {
             ) -> $crate::Result<Option<$crate::Challenge>> {
                 use sqlx::Row;
                 let row = sqlx::query(
-                    "SELECT id, purpose, channel, destination, code_hash, sent_at, sends, attempts, consumed \
-                     FROM otp_challenges WHERE id = $1 AND account_id IS NULL",
+                    "SELECT id, purpose, channel, destination, code_hash, sent_at, sends, attempts, consumed, \
+                     identity_version FROM otp_challenges WHERE id = $1 AND account_id IS NULL",
                 )
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some(r) = row else { return Ok(None) };
-                Ok(Some($crate::Challenge {
-                    id: r.try_get("id")?,
-                    account_id: uuid::Uuid::nil(),
-                    purpose: r.try_get("purpose")?,
-                    channel: r.try_get("channel")?,
-                    destination: r.try_get("destination")?,
-                    code_hash: r.try_get("code_hash")?,
-                    sent_at: r.try_get("sent_at")?,
-                    sends: $crate::shared::count(r.try_get("sends")?),
-                    attempts: $crate::shared::count(r.try_get("attempts")?),
-                    consumed: r.try_get("consumed")?,
-                    identity_version: None,
-                }))
+                Ok(Some($crate::shared::challenge_from_row!(r, uuid::Uuid::nil())))
             }
 
             async fn change_password(

@@ -11,7 +11,7 @@ mod profile;
 mod sessions;
 mod staff;
 
-pub(crate) use accounts::impl_account_store;
+pub(crate) use accounts::{challenge_from_row, impl_account_store};
 pub(crate) use identity::impl_identity_store;
 pub(crate) use jobs::impl_job_store;
 pub(crate) use letters::{impl_letter_store, letter_from_row};

@@ -337,14 +337,7 @@ pub async fn second_factor_submit(
 const ENROLMENT_COOKIE: &str = "mp_2fa";
 
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+    session::cookie(headers, name).map(str::to_owned)
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {

@@ -37,6 +37,29 @@ pub fn kind_of(subject_key: &str) -> &'static str {
     }
 }
 
+fn notice(
+    account_id: Uuid,
+    subject_key: &str,
+    body_key: &str,
+    args: Vec<(String, String)>,
+) -> Notice {
+    Notice {
+        account_id,
+        subject_key: subject_key.into(),
+        body_key: body_key.into(),
+        args,
+        lang: crate::i18n::Lang::Ru.code().into(),
+        kind: kind_of(subject_key).into(),
+        channel: None,
+        to: None,
+    }
+}
+
+fn notice_job(n: &Notice, dedup: String, now: i64) -> NewJob {
+    let payload = serde_json::to_string(n).unwrap_or_default();
+    NewJob::now(job_kind::NOTIFY, payload, now).dedup(dedup)
+}
+
 /// A notice job; `dedup` makes one event produce one notice, whatever retries happen.
 pub fn job(
     account_id: Uuid,
@@ -46,18 +69,7 @@ pub fn job(
     dedup: String,
     now: i64,
 ) -> NewJob {
-    let n = Notice {
-        account_id,
-        subject_key: subject_key.into(),
-        body_key: body_key.into(),
-        args,
-        lang: crate::i18n::Lang::Ru.code().into(),
-        kind: kind_of(subject_key).into(),
-        channel: None,
-        to: None,
-    };
-    let payload = serde_json::to_string(&n).unwrap_or_default();
-    NewJob::now(job_kind::NOTIFY, payload, now).dedup(dedup)
+    notice_job(&notice(account_id, subject_key, body_key, args), dedup, now)
 }
 
 /// A notice to one address on one channel, whatever the account's contacts
@@ -74,15 +86,10 @@ pub fn direct(
     now: i64,
 ) -> NewJob {
     let n = Notice {
-        account_id,
-        subject_key: subject_key.into(),
-        body_key: body_key.into(),
-        args,
-        lang: crate::i18n::Lang::Ru.code().into(),
         kind: "security".into(),
         channel: Some(channel.into()),
         to: Some(to.into()),
+        ..notice(account_id, subject_key, body_key, args)
     };
-    let payload = serde_json::to_string(&n).unwrap_or_default();
-    NewJob::now(job_kind::NOTIFY, payload, now).dedup(dedup)
+    notice_job(&n, dedup, now)
 }
