@@ -8,6 +8,7 @@ pub mod identifiers;
 pub mod identity;
 pub mod letter;
 pub mod otp;
+pub mod permission;
 pub mod person;
 pub mod throttle;
 pub mod totp;

@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use domain::account::{AccountStatus, Role};
 use domain::identifiers::{OfficeCode, Snils};
 use domain::identity::{DocumentData, FieldError, IdentityData};
+use domain::permission::Permission;
 use domain::person::{Email, FullName, Phone};
 use serde::{Deserialize, Serialize};
 use store::{Account, AuditEvent, AuditFilter, DataAccess, LoginLookup, Office, StaffActor};
@@ -42,20 +43,20 @@ impl Staff {
         }
     }
 
-    /// Lets only `roles` through; a refusal is audited and answered 403.
+    /// Lets through only a role the table of `domain::permission` grants
+    /// `permission`; a refusal is audited and answered 403.
     pub async fn require(
         &self,
         state: &AppState,
-        roles: &[Role],
-        what: &str,
+        permission: Permission,
     ) -> Result<StaffActor, AppError> {
         let who = self.who();
-        if roles.contains(&who.role) {
+        if domain::permission::may(who.role, permission) {
             return Ok(who);
         }
         state
             .store
-            .audit_staff(&who, "access.denied", None, what, state.now())
+            .audit_staff(&who, "access.denied", None, permission.code(), state.now())
             .await?;
         Err(AppError::new(StatusCode::FORBIDDEN, "forbidden"))
     }
@@ -181,9 +182,7 @@ pub async fn save_office(
     id: Option<Uuid>,
     input: &OfficeInput,
 ) -> Result<Office, AppError> {
-    let who = staff
-        .require(state, &[Role::Administrator], "offices.save")
-        .await?;
+    let who = staff.require(state, Permission::ManageOffices).await?;
     if let Some(id) = id
         && !state.store.list_offices().await?.iter().any(|o| o.id == id)
     {
@@ -207,18 +206,7 @@ pub async fn save_office(
 
 /// Offices: administrators see all; heads of office and officers their own.
 pub async fn offices(state: &AppState, staff: &Staff) -> Result<Vec<Office>, AppError> {
-    let who = staff
-        .require(
-            state,
-            &[
-                Role::Administrator,
-                Role::HeadOfOffice,
-                Role::Officer,
-                Role::Operator,
-            ],
-            "offices.list",
-        )
-        .await?;
+    let who = staff.require(state, Permission::ViewOffices).await?;
     let all = state.store.list_offices().await?;
     Ok(match who.role {
         Role::Administrator | Role::Operator => all,
@@ -257,9 +245,7 @@ impl From<&Account> for StaffView {
 }
 
 pub async fn list_staff(state: &AppState, staff: &Staff) -> Result<Vec<StaffView>, AppError> {
-    staff
-        .require(state, &[Role::Administrator], "staff.list")
-        .await?;
+    staff.require(state, Permission::ManageStaff).await?;
     Ok(state
         .store
         .list_staff()
@@ -316,9 +302,7 @@ pub async fn create_staff(
     staff: &Staff,
     input: &NewStaffInput,
 ) -> Result<StaffCreated, AppError> {
-    let who = staff
-        .require(state, &[Role::Administrator], "staff.create")
-        .await?;
+    let who = staff.require(state, Permission::ManageStaff).await?;
     let role = Role::parse(&input.role).map_err(|e| AppError::field("role", e.code))?;
     if !role.is_staff() {
         return Err(AppError::field("role", "role.not_staff"));
@@ -380,9 +364,7 @@ pub async fn update_staff(
     id: Uuid,
     change: &StaffChange,
 ) -> Result<(), AppError> {
-    let who = staff
-        .require(state, &[Role::Administrator], "staff.update")
-        .await?;
+    let who = staff.require(state, Permission::ManageStaff).await?;
     let role = Role::parse(&change.role).map_err(|e| AppError::field("role", e.code))?;
     if !role.is_staff() {
         return Err(AppError::field("role", "role.not_staff"));
@@ -420,7 +402,7 @@ pub async fn audit(
     staff: &Staff,
     q: &AuditQuery,
 ) -> Result<Vec<AuditEvent>, AppError> {
-    staff.require(state, &[Role::Auditor], "audit.read").await?;
+    staff.require(state, Permission::ReadAudit).await?;
     let id = |v: &Option<String>, field: &'static str| -> Result<Option<Uuid>, AppError> {
         match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(None),
@@ -468,9 +450,7 @@ pub async fn find_person(
     snils: Option<&str>,
     phone: Option<&str>,
 ) -> Result<PersonCard, AppError> {
-    let who = staff
-        .require(state, &[Role::Operator], "people.find")
-        .await?;
+    let who = staff.require(state, Permission::FindPeople).await?;
     let lookup = match (
         snils.map(str::trim).filter(|s| !s.is_empty()),
         phone.map(str::trim).filter(|s| !s.is_empty()),
@@ -527,9 +507,7 @@ pub async fn confirm_person(
     person: Uuid,
     input: &ConfirmInput,
 ) -> Result<(), AppError> {
-    let who = staff
-        .require(state, &[Role::Operator], "people.confirm")
-        .await?;
+    let who = staff.require(state, Permission::ConfirmIdentity).await?;
     let identity = state.store.get_identity(person).await?;
     let Some(identity) =
         identity.filter(|i| i.state == domain::account::VerificationState::Verified)
@@ -659,9 +637,7 @@ pub async fn office_person(
     staff: &Staff,
     person: Uuid,
 ) -> Result<PersonCard, AppError> {
-    let who = staff
-        .require(state, &[Role::Officer, Role::HeadOfOffice], "office.person")
-        .await?;
+    let who = staff.require(state, Permission::ViewOfficePeople).await?;
     let office = match who.office_id {
         Some(id) => state
             .store
@@ -740,9 +716,7 @@ pub async fn register_person(
     staff: &Staff,
     input: &CentreRegistration,
 ) -> Result<CentreRegistered, AppError> {
-    let who = staff
-        .require(state, &[Role::Operator], "people.register")
-        .await?;
+    let who = staff.require(state, Permission::RegisterPeople).await?;
     let now = state.now();
     let mut errors = Vec::new();
     let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
