@@ -7,9 +7,35 @@ use axum::response::{IntoResponse, Response};
 use domain::identity::FieldError;
 use store::StoreError;
 
+/// What kind of failure an error is; the web layer maps it to an HTTP
+/// status in one place ([`HttpStatus`]), the CLI and jobs to their own terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Input that breaks a rule; `fields` says which.
+    Invalid,
+    /// A request that could not be read at all (broken JSON).
+    Malformed,
+    TooLarge,
+    UnsupportedMedia,
+    MethodNotAllowed,
+    Timeout,
+    /// Nobody is signed in (or the session ended).
+    Unauthenticated,
+    /// Signed in, but not allowed.
+    Forbidden,
+    NotFound,
+    /// The state of things does not allow it now (already done, changed meanwhile).
+    Conflict,
+    /// Too many tries; `retry_after_secs` says when to come back, when known.
+    Throttled,
+    /// A part the portal needs is not there or is busy.
+    Unavailable,
+    Internal,
+}
+
 #[derive(Debug, Clone)]
 pub struct AppError {
-    pub status: StatusCode,
+    pub kind: ErrorKind,
     pub code: &'static str,
     pub fields: Vec<FieldError>,
     /// Values for the message's placeables.
@@ -18,9 +44,9 @@ pub struct AppError {
 }
 
 impl AppError {
-    pub fn new(status: StatusCode, code: &'static str) -> Self {
+    pub fn new(kind: ErrorKind, code: &'static str) -> Self {
         Self {
-            status,
+            kind,
             code,
             fields: Vec::new(),
             args: Vec::new(),
@@ -35,7 +61,7 @@ impl AppError {
 
     /// One or more fields are wrong; nothing was changed.
     pub fn invalid(fields: Vec<FieldError>) -> Self {
-        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        let mut e = Self::new(ErrorKind::Invalid, "validation_failed");
         e.fields = fields;
         e
     }
@@ -47,23 +73,23 @@ impl AppError {
     /// Too many tries: wait `ms` before the next one.
     pub fn throttled(code: &'static str, ms: i64) -> Self {
         let secs = u64::try_from((ms + 999) / 1000).unwrap_or(1).max(1);
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, code).arg("seconds", secs);
+        let mut e = Self::new(ErrorKind::Throttled, code).arg("seconds", secs);
         e.retry_after_secs = Some(secs);
         e
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found")
+        Self::new(ErrorKind::NotFound, "not_found")
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated")
+        Self::new(ErrorKind::Unauthenticated, "unauthenticated")
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         // The cause stays in the log; the person sees only the code.
         tracing::error!(error = %cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        Self::new(ErrorKind::Internal, "internal")
     }
 }
 
@@ -73,7 +99,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => Self::not_found(),
             // A refused rule with its own stable code (`domain::confirmation`).
             StoreError::Conflict(code) if code.contains('.') => {
-                Self::new(StatusCode::CONFLICT, code)
+                Self::new(ErrorKind::Conflict, code)
             }
             StoreError::Conflict(field) => {
                 let code = match field {
@@ -83,7 +109,7 @@ impl From<StoreError> for AppError {
                     _ => return Self::internal(format!("unexpected conflict on {field}")),
                 };
                 let mut err = Self::field(field, code);
-                err.status = StatusCode::CONFLICT;
+                err.kind = ErrorKind::Conflict;
                 err
             }
             other => Self::internal(other),
@@ -95,7 +121,7 @@ impl From<crate::security::password::HashError> for AppError {
     fn from(e: crate::security::password::HashError) -> Self {
         match e {
             crate::security::password::HashError::Busy => {
-                let mut err = Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy");
+                let mut err = Self::new(ErrorKind::Unavailable, "busy");
                 err.retry_after_secs = Some(1);
                 err
             }
@@ -104,10 +130,37 @@ impl From<crate::security::password::HashError> for AppError {
     }
 }
 
+/// The one place an error's kind becomes an HTTP status.
+pub trait HttpStatus {
+    fn status(&self) -> StatusCode;
+}
+
+impl HttpStatus for AppError {
+    fn status(&self) -> StatusCode {
+        match self.kind {
+            ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::Malformed => StatusCode::BAD_REQUEST,
+            ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            // A conflict that is about a field (a phone of another account)
+            // is still a conflict, not a validation failure.
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         // The body is written by `localize_problems`, which knows the language.
-        let mut res = self.status.into_response();
+        let mut res = self.status().into_response();
         res.extensions_mut().insert(self);
         res
     }

@@ -1,4 +1,4 @@
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
@@ -24,22 +24,22 @@ where
 
 fn reject(r: JsonRejection) -> AppError {
     match r {
-        JsonRejection::JsonSyntaxError(_) => AppError::new(StatusCode::BAD_REQUEST, "json.syntax"),
+        JsonRejection::JsonSyntaxError(_) => AppError::new(ErrorKind::Malformed, "json.syntax"),
         JsonRejection::JsonDataError(e) => {
             // serde names the field and what was expected; that is what the client needs.
             let detail = std::error::Error::source(&e)
                 .map(ToString::to_string)
                 .unwrap_or_else(|| e.body_text());
-            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "json.schema").arg("detail", detail)
+            AppError::new(ErrorKind::Invalid, "json.schema").arg("detail", detail)
         }
         JsonRejection::MissingJsonContentType(_) => {
-            AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "json.content_type")
+            AppError::new(ErrorKind::UnsupportedMedia, "json.content_type")
         }
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "body.too_large")
+            AppError::new(ErrorKind::TooLarge, "body.too_large")
         }
         other => {
-            AppError::new(StatusCode::BAD_REQUEST, "json.syntax").arg("detail", other.body_text())
+            AppError::new(ErrorKind::Malformed, "json.syntax").arg("detail", other.body_text())
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Turns an `AppError` left in a response into an RFC 9457 problem document in
 //! the request's language.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind, HttpStatus};
 use crate::i18n::{Lang, error_key};
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -15,10 +15,7 @@ pub async fn localize_problems(req: Request, next: Next) -> Response {
     let Some(err) = res.extensions_mut().remove::<AppError>() else {
         // Errors axum produced itself (e.g. a body over the size limit).
         if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return problem(
-                lang,
-                &AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "body.too_large"),
-            );
+            return problem(lang, &AppError::new(ErrorKind::TooLarge, "body.too_large"));
         }
         return res;
     };
@@ -41,7 +38,7 @@ pub fn problem(lang: Lang, err: &AppError) -> Response {
     let mut body = json!({
         "type": format!("/problems/{}", err.code),
         "title": title,
-        "status": err.status.as_u16(),
+        "status": err.status().as_u16(),
         "code": err.code,
     });
     if !errors.is_empty() {
@@ -50,7 +47,7 @@ pub fn problem(lang: Lang, err: &AppError) -> Response {
     if let Some(s) = err.retry_after_secs {
         body["retry_after"] = json!(s);
     }
-    let mut res = (err.status, body.to_string()).into_response();
+    let mut res = (err.status(), body.to_string()).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/problem+json"),
@@ -68,5 +65,5 @@ pub async fn not_found() -> AppError {
 }
 
 pub async fn method_not_allowed() -> AppError {
-    AppError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+    AppError::new(ErrorKind::MethodNotAllowed, "method_not_allowed")
 }

@@ -1,7 +1,7 @@
 //! An applicant's optional TOTP second factor.
 
 use super::ApiJson;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::service::second_factor::{self, Checked};
 use crate::session::Actor;
 use crate::state::AppState;
@@ -33,7 +33,7 @@ pub async fn finish(
 ) -> Result<Json<Value>, AppError> {
     if second_factor::enabled(&state, actor.account.id).await? {
         return Err(AppError::new(
-            StatusCode::CONFLICT,
+            ErrorKind::Conflict,
             "second_factor.already_enabled",
         ));
     }
@@ -78,7 +78,7 @@ pub async fn disable(
     }
     if actor.account.role.is_staff() {
         return Err(AppError::new(
-            StatusCode::FORBIDDEN,
+            ErrorKind::Forbidden,
             "second_factor.mandatory",
         ));
     }

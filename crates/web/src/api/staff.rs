@@ -1,7 +1,7 @@
 //! Back-office API: administration, audit, service-centre confirmation.
 
 use super::ApiJson;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::service::staff::{self, ConfirmInput, NewStaffInput, OfficeInput, Staff, StaffChange};
 use crate::session::Actor;
 use crate::state::AppState;
@@ -78,7 +78,7 @@ pub async fn audit(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, AppError> {
     let query: staff::AuditQuery = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
-        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, "query.invalid").arg("detail", e))?;
+        .map_err(|e| AppError::new(ErrorKind::Malformed, "query.invalid").arg("detail", e))?;
     let events = staff::audit(&state, &s, &query).await?;
     let next = events.last().map(|e| e.seq);
     let items: Vec<Value> = events

@@ -1,5 +1,5 @@
 use super::{Ctx, Field, FormPage, FormView, Section, parse_form, see_other};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind, HttpStatus};
 use crate::service::identity;
 use crate::state::AppState;
 use askama::Template;
@@ -218,7 +218,7 @@ pub async fn identity_submit(State(state): State<AppState>, ctx: Ctx, body: Byte
     let result = if ctx.form_token_ok(&values) {
         identity::submit(&state, actor, form).await
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(_) => see_other("/account?submitted=1"),
@@ -230,7 +230,7 @@ pub async fn identity_submit(State(state): State<AppState>, ctx: Ctx, body: Byte
                 chrome: ctx.chrome(ctx.lang.t("identity-title")),
                 form: view,
             };
-            ctx.render(err.status, &page)
+            ctx.render(err.status(), &page)
         }
     }
 }

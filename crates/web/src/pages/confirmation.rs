@@ -3,7 +3,7 @@
 
 use super::staff::{Input, SmallForm, TablePage, input};
 use super::{Ctx, Link, parse_form, see_other};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind, HttpStatus};
 use crate::service::{confirmation, moscow_time};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -45,7 +45,7 @@ async fn page(
     if let Some(e) = err {
         p.errors = ctx.error_items(e, &[]);
     }
-    let status = err.map_or(StatusCode::OK, |e| e.status);
+    let status = err.map_or(StatusCode::OK, |e| e.status());
     if actor.account.level == AssuranceLevel::Confirmed {
         p.paragraphs = vec![l.t("level-help-confirmed")];
         return ctx.render(status, &p);
@@ -138,7 +138,7 @@ pub async fn order_letter(State(state): State<AppState>, ctx: Ctx, body: Bytes) 
             .await
             .map(|_| ())
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(()) => see_other("/account/confirmation?letter=1"),
@@ -155,7 +155,7 @@ pub async fn letter_code(State(state): State<AppState>, ctx: Ctx, body: Bytes) -
         confirmation::enter_letter_code(&state, actor, v.get("code").map_or("", String::as_str))
             .await
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(()) => see_other("/account"),
@@ -171,7 +171,7 @@ pub async fn signature_start(State(state): State<AppState>, ctx: Ctx, body: Byte
         return page(
             &state,
             &ctx,
-            Some(&AppError::new(StatusCode::FORBIDDEN, "csrf")),
+            Some(&AppError::new(ErrorKind::Forbidden, "csrf")),
             &HashMap::new(),
             None,
         )
@@ -206,7 +206,7 @@ fn signature_form(ctx: &Ctx, id: &str, challenge: &str, err: Option<&AppError>) 
         ],
         submit: l.t("confirm-submit"),
     });
-    ctx.render(err.map_or(StatusCode::OK, |e| e.status), &p)
+    ctx.render(err.map_or(StatusCode::OK, |e| e.status()), &p)
 }
 
 pub async fn signature_submit(
@@ -229,7 +229,7 @@ pub async fn signature_submit(
     let result = if ctx.form_token_ok(&v) {
         confirmation::confirm_by_signature(&state, actor, id, &input).await
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(()) => see_other("/account"),

@@ -1,5 +1,5 @@
 use super::{Ctx, Field, FormPage, FormView, Link, Section, parse_form, see_other};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind, HttpStatus};
 use crate::service::accounts::{self, Entrance, LoginOutcome};
 use crate::service::second_factor::Enrolment;
 use crate::session::{self, user_agent};
@@ -100,7 +100,7 @@ fn redisplay(ctx: &Ctx, staff: bool, values: &HashMap<String, String>, err: &App
         chrome: ctx.chrome(title(ctx, staff)),
         form,
     };
-    let mut res = ctx.render(err.status, &page);
+    let mut res = ctx.render(err.status(), &page);
     if let Some(s) = err.retry_after_secs
         && let Ok(v) = HeaderValue::from_str(&s.to_string())
     {
@@ -147,7 +147,7 @@ async fn login_at(
             &ctx,
             staff,
             &values,
-            &AppError::new(StatusCode::FORBIDDEN, "csrf"),
+            &AppError::new(ErrorKind::Forbidden, "csrf"),
         );
     }
     let get = |k: &str| values.get(k).map_or("", String::as_str);
@@ -277,7 +277,7 @@ pub async fn second_factor_submit(
         )
         .await
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok((done, codes)) => {
@@ -329,7 +329,7 @@ pub async fn second_factor_submit(
                 // Only a login's own masked destination; never another challenge's.
                 .filter(|c| c.purpose == "login_2fa")
                 .map(|c| c.destination);
-            second_factor_page(&ctx, id, enrolment, destination, Some(&err), err.status)
+            second_factor_page(&ctx, id, enrolment, destination, Some(&err), err.status())
         }
     }
 }

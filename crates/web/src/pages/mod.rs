@@ -13,7 +13,7 @@ mod security;
 mod staff;
 mod view;
 
-use crate::error::AppError;
+use crate::error::{AppError, HttpStatus};
 use crate::i18n::{Lang, error_key};
 use crate::security::{csrf, tokens};
 use crate::session::{self, Actor};
@@ -280,9 +280,9 @@ pub struct MessagePage {
 
 /// A plain page for errors that have no form to return to.
 pub fn error_page(lang: Lang, err: &AppError) -> Response {
-    let (title, lead) = if err.status == StatusCode::NOT_FOUND {
+    let (title, lead) = if err.status() == StatusCode::NOT_FOUND {
         (lang.t("page-not-found"), lang.t("page-not-found-lead"))
-    } else if err.status.is_server_error() {
+    } else if err.status().is_server_error() {
         (lang.t("page-error"), lang.t("page-error-lead"))
     } else {
         (lang.t_args(&error_key(err.code), &err.args), String::new())
@@ -304,7 +304,7 @@ pub fn error_page(lang: Lang, err: &AppError) -> Response {
         }],
     };
     let html = page.render().unwrap_or_default();
-    (err.status, Html(html)).into_response()
+    (err.status(), Html(html)).into_response()
 }
 
 pub async fn not_found(headers: HeaderMap) -> Response {

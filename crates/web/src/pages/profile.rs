@@ -2,7 +2,7 @@
 
 use super::staff::{Input, SmallForm, TablePage};
 use super::{Ctx, Link, parse_form, see_other};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind, HttpStatus};
 use crate::service::profile::{self, AddressInput, CHANNELS, NOTICE_KINDS, PrefInput};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -135,7 +135,7 @@ async fn page(
         ],
         submit: l.t("reset-submit"),
     });
-    ctx.render(err.map_or(StatusCode::OK, |e| e.status), &page)
+    ctx.render(err.map_or(StatusCode::OK, |e| e.status()), &page)
 }
 
 /// Form field names are static: one per kind and channel.
@@ -184,7 +184,7 @@ pub async fn save_address(
     let result = if ctx.form_token_ok(&v) {
         profile::save_address(&state, actor, &kind, &input).await
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(()) => see_other("/account/profile?saved=1"),
@@ -211,7 +211,7 @@ pub async fn save_notifications(State(state): State<AppState>, ctx: Ctx, body: B
     let result = if ctx.form_token_ok(&v) {
         profile::save_notifications(&state, actor, &prefs).await
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(()) => see_other("/account/profile?saved=1"),
@@ -235,7 +235,7 @@ pub async fn add_contact(State(state): State<AppState>, ctx: Ctx, body: Bytes) -
         };
         profile::start_add_contact(&state, actor, &change, ctx.lang).await
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(id) => contact_code_page(&ctx, &id.to_string(), None),
@@ -263,7 +263,7 @@ fn contact_code_page(ctx: &Ctx, id: &str, err: Option<&AppError>) -> Response {
         inputs: vec![field("code", l.t("field-code"), String::new())],
         submit: l.t("confirm-submit"),
     });
-    ctx.render(err.map_or(StatusCode::OK, |e| e.status), &p)
+    ctx.render(err.map_or(StatusCode::OK, |e| e.status()), &p)
 }
 
 pub async fn confirm_contact(
@@ -283,7 +283,7 @@ pub async fn confirm_contact(
         profile::confirm_add_contact(&state, actor, id, v.get("code").map_or("", String::as_str))
             .await
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(()) => see_other("/account/profile?saved=1"),

@@ -1,5 +1,5 @@
 use super::{Ctx, Field, FormPage, FormView, Link, Secondary, Section, parse_form, see_other};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind, HttpStatus};
 use crate::service::accounts::{self, RegisterInput};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -58,13 +58,13 @@ fn redisplay(ctx: &Ctx, values: &HashMap<String, String>, err: &AppError) -> Res
         chrome: ctx.chrome(ctx.lang.t("register-title")),
         form,
     };
-    ctx.render(err.status, &page)
+    ctx.render(err.status(), &page)
 }
 
 pub async fn submit(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
     let values = parse_form(&body);
     if !ctx.form_token_ok(&values) {
-        return redisplay(&ctx, &values, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+        return redisplay(&ctx, &values, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
     let get = |k: &str| values.get(k).cloned().unwrap_or_default();
     let contact = get("contact");
@@ -128,7 +128,7 @@ async fn show_code_form(
         Some(e) => {
             form.errors = ctx.error_items(e, &[]);
             form.fill(&HashMap::new());
-            e.status
+            e.status()
         }
         None => StatusCode::OK,
     };
@@ -155,7 +155,7 @@ pub async fn code_submit(
 ) -> Response {
     let values = parse_form(&body);
     if !ctx.form_token_ok(&values) {
-        let err = AppError::new(StatusCode::FORBIDDEN, "csrf");
+        let err = AppError::new(ErrorKind::Forbidden, "csrf");
         return show_code_form(&state, &ctx, &raw, Some(&err), None).await;
     }
     let Ok(id) = Uuid::parse_str(&raw) else {
@@ -176,7 +176,7 @@ pub async fn resend(
 ) -> Response {
     let values = parse_form(&body);
     if !ctx.form_token_ok(&values) {
-        let err = AppError::new(StatusCode::FORBIDDEN, "csrf");
+        let err = AppError::new(ErrorKind::Forbidden, "csrf");
         return show_code_form(&state, &ctx, &raw, Some(&err), None).await;
     }
     let Ok(id) = Uuid::parse_str(&raw) else {

@@ -1,5 +1,5 @@
 use super::{Ctx, Field, FormPage, FormView, Link, Section, parse_form, see_other};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind, HttpStatus};
 use crate::service::{moscow_time, security};
 use crate::session;
 use crate::state::AppState;
@@ -79,7 +79,7 @@ pub async fn end_all(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Re
         return see_other("/login");
     };
     if !ctx.form_token_ok(&parse_form(&body)) {
-        return super::error_page(ctx.lang, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+        return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
     if let Err(e) = security::end_all(&state, actor).await {
         return super::error_page(ctx.lang, &e);
@@ -152,7 +152,7 @@ pub async fn password_submit(State(state): State<AppState>, ctx: Ctx, body: Byte
         )
         .await
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(()) => see_other("/account/security?password=1"),
@@ -164,7 +164,7 @@ pub async fn password_submit(State(state): State<AppState>, ctx: Ctx, body: Byte
                 chrome: ctx.chrome(ctx.lang.t("password-heading")),
                 form,
             };
-            ctx.render(err.status, &page)
+            ctx.render(err.status(), &page)
         }
     }
 }
@@ -208,7 +208,7 @@ pub async fn reset_submit(State(state): State<AppState>, ctx: Ctx, body: Bytes) 
         )
         .await
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(done) => see_other(&format!("/password-reset/{}", done.challenge_id)),
@@ -220,7 +220,7 @@ pub async fn reset_submit(State(state): State<AppState>, ctx: Ctx, body: Bytes) 
                 chrome: ctx.chrome(ctx.lang.t("reset-title")),
                 form,
             };
-            ctx.render(err.status, &page)
+            ctx.render(err.status(), &page)
         }
     }
 }
@@ -288,7 +288,7 @@ pub async fn reset_code_submit(
         )
         .await
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(()) => see_other("/login?reset=1"),
@@ -300,7 +300,7 @@ pub async fn reset_code_submit(
                 chrome: ctx.chrome(ctx.lang.t("reset-code-title")),
                 form,
             };
-            ctx.render(err.status, &page)
+            ctx.render(err.status(), &page)
         }
     }
 }
@@ -324,7 +324,7 @@ pub async fn second_factor_code(State(state): State<AppState>, ctx: Ctx, body: B
         return see_other("/login");
     };
     if !ctx.form_token_ok(&parse_form(&body)) {
-        return super::error_page(ctx.lang, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+        return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
     match crate::service::second_factor::enable_code(&state, &actor.account).await {
         Ok(codes) => recovery_page(&ctx, codes),
@@ -373,7 +373,7 @@ fn totp_form(
         chrome: ctx.chrome(l.t("second-factor-heading")),
         form,
     };
-    ctx.render(err.map_or(StatusCode::OK, |e| e.status), &page)
+    ctx.render(err.map_or(StatusCode::OK, |e| e.status()), &page)
 }
 
 pub async fn second_factor_totp(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
@@ -381,7 +381,7 @@ pub async fn second_factor_totp(State(state): State<AppState>, ctx: Ctx, body: B
         return see_other("/login");
     };
     if !ctx.form_token_ok(&parse_form(&body)) {
-        return super::error_page(ctx.lang, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+        return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
     match crate::service::second_factor::enrol_start(&state, &actor.account).await {
         Ok(e) => totp_form(&ctx, &e, None),
@@ -399,7 +399,7 @@ pub async fn second_factor_totp_confirm(
     };
     let v = parse_form(&body);
     if !ctx.form_token_ok(&v) {
-        return super::error_page(ctx.lang, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+        return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
     let code = v.get("code").map_or("", String::as_str);
     match crate::service::second_factor::check(&state, actor.account.id, code, None).await {
@@ -452,7 +452,7 @@ pub async fn second_factor_off(State(state): State<AppState>, ctx: Ctx, body: By
     };
     let v = parse_form(&body);
     if !ctx.form_token_ok(&v) {
-        return super::error_page(ctx.lang, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+        return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
     match crate::service::second_factor::disable_with_password(
         &state,

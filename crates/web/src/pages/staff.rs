@@ -1,7 +1,7 @@
 //! The back office in the browser: a workplace per role.
 
 use super::{Ctx, ErrorItem, Link, parse_form, see_other};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind, HttpStatus};
 use crate::service::{moscow_time, staff};
 use crate::state::AppState;
 use askama::Template;
@@ -83,7 +83,7 @@ fn staff_of(ctx: &Ctx) -> Result<staff::Staff, Box<Response>> {
         Some(a) if a.account.role.is_staff() => Ok(staff::Staff(a.clone())),
         Some(_) => Err(Box::new(super::error_page(
             ctx.lang,
-            &AppError::new(StatusCode::FORBIDDEN, "forbidden"),
+            &AppError::new(ErrorKind::Forbidden, "forbidden"),
         ))),
         None => Err(Box::new(see_other("/staff/login"))),
     }
@@ -163,7 +163,7 @@ pub async fn operator(
 pub async fn operator_find(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
     let values = parse_form(&body);
     if !ctx.form_token_ok(&values) {
-        return page_error(&ctx, &AppError::new(StatusCode::FORBIDDEN, "csrf"));
+        return page_error(&ctx, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
     let q = values
         .into_iter()
@@ -242,7 +242,7 @@ async fn operator_page(state: AppState, ctx: Ctx, q: HashMap<String, String>) ->
                     submit: l.t("operator-confirm"),
                 });
             }
-            Err(e) if e.status == StatusCode::FORBIDDEN => return page_error(&ctx, &e),
+            Err(e) if e.kind == ErrorKind::Forbidden => return page_error(&ctx, &e),
             Err(e) => page.errors = ctx.error_items(&e, &[]),
         }
     }
@@ -274,7 +274,7 @@ pub async fn operator_confirm(
         )
         .await
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(()) => see_other("/staff/operator?confirmed=1"),
@@ -289,7 +289,7 @@ pub async fn operator_confirm(
                     primary: false,
                 },
             );
-            ctx.render(e.status, &page)
+            ctx.render(e.status(), &page)
         }
     }
 }
@@ -378,7 +378,7 @@ pub async fn audit(
                 })
                 .collect();
         }
-        Err(e) if e.status == StatusCode::FORBIDDEN => return page_error(&ctx, &e),
+        Err(e) if e.kind == ErrorKind::Forbidden => return page_error(&ctx, &e),
         Err(e) => page.errors = ctx.error_items(&e, &[]),
     }
     ctx.render(StatusCode::OK, &page)
@@ -574,11 +574,11 @@ pub async fn admin_office(State(state): State<AppState>, ctx: Ctx, body: Bytes) 
             .await
             .map(|_| ())
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(()) => see_other("/staff/admin"),
-        Err(e) => admin_page(&state, &ctx, &s, ctx.error_items(&e, &[]), &v, e.status).await,
+        Err(e) => admin_page(&state, &ctx, &s, ctx.error_items(&e, &[]), &v, e.status()).await,
     }
 }
 
@@ -600,11 +600,11 @@ pub async fn admin_staff(State(state): State<AppState>, ctx: Ctx, body: Bytes) -
     let result = if ctx.form_token_ok(&v) {
         staff::create_staff(&state, &s, &input).await.map(|_| ())
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(()) => see_other("/staff/admin"),
-        Err(e) => admin_page(&state, &ctx, &s, ctx.error_items(&e, &[]), &v, e.status).await,
+        Err(e) => admin_page(&state, &ctx, &s, ctx.error_items(&e, &[]), &v, e.status()).await,
     }
 }
 
@@ -703,17 +703,17 @@ pub async fn operator_register(State(state): State<AppState>, ctx: Ctx, body: By
     let result = if ctx.form_token_ok(&v) {
         staff::register_person(&state, &s, &input).await.map(|_| ())
     } else {
-        Err(AppError::new(StatusCode::FORBIDDEN, "csrf"))
+        Err(AppError::new(ErrorKind::Forbidden, "csrf"))
     };
     match result {
         Ok(()) => see_other("/staff/operator?registered=1"),
-        Err(e) if e.status == StatusCode::FORBIDDEN => page_error(&ctx, &e),
+        Err(e) if e.kind == ErrorKind::Forbidden => page_error(&ctx, &e),
         Err(e) => {
             let l = ctx.lang;
             let mut page = TablePage::new(&ctx, l.t("operator-title"));
             page.errors = ctx.error_items(&e, &[]);
             page.forms.push(register_form(&ctx, &v));
-            ctx.render(e.status, &page)
+            ctx.render(e.status(), &page)
         }
     }
 }

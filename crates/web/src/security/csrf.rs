@@ -6,9 +6,9 @@
 //!
 //! Bearer-token API clients are not browsers and skip both.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use axum::extract::Request;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -24,7 +24,7 @@ pub async fn same_origin_only(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("Bearer "));
     if !bearer && !origin_ok(h) {
-        let err = AppError::new(StatusCode::FORBIDDEN, "csrf");
+        let err = AppError::new(ErrorKind::Forbidden, "csrf");
         let lang = crate::pages::request_lang(h);
         return if req.uri().path().starts_with("/api/") {
             crate::api::problem::problem(lang, &err)

@@ -1,11 +1,10 @@
 //! Registration, contact confirmation, login and logout (SPEC §2.1).
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::i18n::Lang;
 use crate::security::{password, tokens};
 use crate::session;
 use crate::state::AppState;
-use axum::http::StatusCode;
 use base64::Engine;
 use domain::account::{AccountStatus, AssuranceLevel, Role};
 use domain::identifiers::Snils;
@@ -308,10 +307,7 @@ pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<
         ),
     };
     if !matches!(ch.purpose.as_str(), "contact" | "reset" | "add_contact") {
-        return Err(AppError::new(
-            StatusCode::CONFLICT,
-            "otp.resend_not_allowed",
-        ));
+        return Err(AppError::new(ErrorKind::Conflict, "otp.resend_not_allowed"));
     }
     let st = OtpState {
         sent_at_ms: ch.sent_at,
@@ -324,10 +320,7 @@ pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<
         Ok(()) => {}
         Err(Some(wait)) => return Err(AppError::throttled("otp.resend_wait", wait)),
         Err(None) => {
-            return Err(AppError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "otp.resend_limit",
-            ));
+            return Err(AppError::new(ErrorKind::Throttled, "otp.resend_limit"));
         }
     }
     let code = code_from_random(rand::random());
@@ -481,29 +474,26 @@ pub async fn login(
     .await?;
     let account = match (ok, found) {
         (true, Some(a)) => a,
-        _ => return Err(AppError::new(StatusCode::UNAUTHORIZED, "bad_credentials")),
+        _ => return Err(AppError::new(ErrorKind::Unauthenticated, "bad_credentials")),
     };
     match account.status {
         AccountStatus::Active => {}
         AccountStatus::PendingContact => {
-            return Err(AppError::new(
-                StatusCode::FORBIDDEN,
-                "account.not_confirmed",
-            ));
+            return Err(AppError::new(ErrorKind::Forbidden, "account.not_confirmed"));
         }
         AccountStatus::Blocked => {
-            return Err(AppError::new(StatusCode::FORBIDDEN, "account.blocked"));
+            return Err(AppError::new(ErrorKind::Forbidden, "account.blocked"));
         }
     }
     match (entrance, account.role.is_staff()) {
         (Entrance::Public, true) => {
             return Err(AppError::new(
-                StatusCode::FORBIDDEN,
+                ErrorKind::Forbidden,
                 "account.staff_entrance",
             ));
         }
         (Entrance::Staff, false) => {
-            return Err(AppError::new(StatusCode::FORBIDDEN, "account.not_staff"));
+            return Err(AppError::new(ErrorKind::Forbidden, "account.not_staff"));
         }
         _ => {}
     }

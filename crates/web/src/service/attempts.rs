@@ -5,10 +5,9 @@
 //! no more times than the limit allows, and a consumed or burnt challenge
 //! answers exactly like any other code that no longer works.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::security::tokens;
 use crate::state::AppState;
-use axum::http::StatusCode;
 use domain::otp::normalise_code;
 use domain::throttle::{FailureRecord, LoginThrottlePolicy};
 use store::ChallengeAttempt;
@@ -48,7 +47,7 @@ pub(crate) fn refused(state: &AppState, attempts_used: Option<u32>) -> AppError 
         }
         Some(_) => {
             let mut e = AppError::field("code", "otp.too_many_attempts");
-            e.status = StatusCode::TOO_MANY_REQUESTS;
+            e.kind = ErrorKind::Throttled;
             e
         }
         None => AppError::field("code", "otp.no_longer_valid"),

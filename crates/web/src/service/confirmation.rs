@@ -3,11 +3,10 @@
 //! (The third way, a service centre, is in `staff.rs`.)
 
 use super::notice;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::security::tokens;
 use crate::session::Actor;
 use crate::state::AppState;
-use axum::http::StatusCode;
 use base64::Engine;
 use domain::account::{AssuranceLevel, VerificationState};
 use domain::identity::{FieldError, IdentityData};
@@ -25,7 +24,7 @@ async fn verified_identity(
 ) -> Result<(IdentityData, i64), AppError> {
     if actor.account.level == AssuranceLevel::Confirmed {
         return Err(AppError::new(
-            StatusCode::CONFLICT,
+            ErrorKind::Conflict,
             "confirmation.already_confirmed",
         ));
     }
@@ -34,7 +33,7 @@ async fn verified_identity(
         .get_identity(actor.account.id)
         .await?
         .filter(|r| r.state == VerificationState::Verified)
-        .ok_or_else(|| AppError::new(StatusCode::CONFLICT, "confirmation.not_standard"))?;
+        .ok_or_else(|| AppError::new(ErrorKind::Conflict, "confirmation.not_standard"))?;
     let plain = state
         .vault
         .open(
@@ -60,10 +59,7 @@ pub async fn signature_challenge(
     actor: &Actor,
 ) -> Result<SignatureChallenge, AppError> {
     if state.trust.is_none() {
-        return Err(AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "qes.not_configured",
-        ));
+        return Err(AppError::new(ErrorKind::Unavailable, "qes.not_configured"));
     }
     let (_, version) = verified_identity(state, actor).await?;
     let mut bytes = [0u8; 32];
@@ -116,10 +112,7 @@ pub async fn confirm_by_signature(
     input: &SignatureInput,
 ) -> Result<(), AppError> {
     let Some(trust) = &state.trust else {
-        return Err(AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "qes.not_configured",
-        ));
+        return Err(AppError::new(ErrorKind::Unavailable, "qes.not_configured"));
     };
     let (data, _) = verified_identity(state, actor).await?;
     // Counted before the signature is checked; only the owner's live challenge.
@@ -301,7 +294,7 @@ pub async fn request_letter(
 }
 
 fn too_soon(from: i64, now: i64) -> AppError {
-    let mut e = AppError::new(StatusCode::TOO_MANY_REQUESTS, "letter.too_soon")
+    let mut e = AppError::new(ErrorKind::Throttled, "letter.too_soon")
         .arg("date", super::moscow_time(from));
     e.retry_after_secs = Some(u64::try_from((from - now).max(0) / 1000).unwrap_or(0));
     e
@@ -362,7 +355,7 @@ fn letter_refused(state: &AppState, used: u32) -> AppError {
         AppError::field("code", "otp.wrong").arg("attempts", max - used)
     } else {
         let mut e = AppError::field("code", "otp.too_many_attempts");
-        e.status = StatusCode::TOO_MANY_REQUESTS;
+        e.kind = ErrorKind::Throttled;
         e
     }
 }
@@ -374,7 +367,7 @@ async fn dead_letter(state: &AppState, actor: &Actor, now: i64) -> Result<AppErr
         return Ok(AppError::field("code", "letter.none"));
     };
     Ok(if last.voided_at.is_some() {
-        AppError::new(StatusCode::CONFLICT, "confirmation.identity_changed")
+        AppError::new(ErrorKind::Conflict, "confirmation.identity_changed")
     } else if last.used_at.is_none() && now > last.expires_at {
         AppError::field("code", "letter.expired")
     } else {

@@ -1,9 +1,8 @@
 //! The standard level: identity data submitted, sealed, and checked by a job.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::session::Actor;
 use crate::state::AppState;
-use axum::http::StatusCode;
 use domain::account::{AssuranceLevel, FailureReason, VerificationState};
 use domain::identity::{DocumentData, IdentityForm};
 use serde::Serialize;
@@ -13,12 +12,12 @@ pub async fn submit(state: &AppState, actor: &Actor, form: IdentityForm) -> Resu
     // Both checked again by the store under the account's row lock.
     if actor.account.role.is_staff() {
         return Err(AppError::new(
-            StatusCode::FORBIDDEN,
+            ErrorKind::Forbidden,
             "identity.applicants_only",
         ));
     }
     if actor.account.level == AssuranceLevel::Confirmed {
-        return Err(AppError::new(StatusCode::CONFLICT, "identity.locked"));
+        return Err(AppError::new(ErrorKind::Conflict, "identity.locked"));
     }
     let now = state.now();
     let data = form

@@ -4,12 +4,11 @@
 
 use super::accounts::delivery_job;
 use super::notice;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::i18n::Lang;
 use crate::security::tokens;
 use crate::session::Actor;
 use crate::state::AppState;
-use axum::http::StatusCode;
 use domain::identity::FieldError;
 use domain::letter::PostalAddress;
 use domain::otp::code_from_random;
@@ -378,7 +377,7 @@ pub async fn confirm_add_contact(
                     "email.taken"
                 },
             );
-            e.status = StatusCode::CONFLICT;
+            e.kind = ErrorKind::Conflict;
             Err(e)
         }
         Err(e) => Err(e.into()),

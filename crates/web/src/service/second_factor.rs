@@ -1,9 +1,8 @@
 //! The TOTP second factor: enrolment (mandatory for staff, optional for
 //! applicants), checking a code or a recovery code.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
-use axum::http::StatusCode;
 use domain::totp;
 use rand::RngCore;
 use serde::Serialize;
@@ -33,7 +32,7 @@ pub async fn enrol_start(state: &AppState, account: &Account) -> Result<Enrolmen
         Ok(()) => {}
         Err(store::StoreError::Stale) => {
             return Err(AppError::new(
-                StatusCode::CONFLICT,
+                ErrorKind::Conflict,
                 "second_factor.already_enabled",
             ));
         }
@@ -217,7 +216,7 @@ async fn recovery(
 /// the recovery codes to show once.
 pub async fn enable_code(state: &AppState, account: &Account) -> Result<Vec<String>, AppError> {
     if account.phone.is_none() && account.email.is_none() {
-        return Err(AppError::new(StatusCode::CONFLICT, "contact.required"));
+        return Err(AppError::new(ErrorKind::Conflict, "contact.required"));
     }
     let codes = new_recovery_codes();
     let hashes = codes
@@ -240,7 +239,7 @@ pub async fn enable_code(state: &AppState, account: &Account) -> Result<Vec<Stri
     {
         Ok(()) => Ok(codes),
         Err(store::StoreError::Stale) => Err(AppError::new(
-            StatusCode::CONFLICT,
+            ErrorKind::Conflict,
             "second_factor.already_enabled",
         )),
         Err(e) => Err(e.into()),
@@ -326,7 +325,7 @@ pub async fn disable_with_password(
 ) -> Result<(), AppError> {
     if actor.account.role.is_staff() {
         return Err(AppError::new(
-            StatusCode::FORBIDDEN,
+            ErrorKind::Forbidden,
             "second_factor.mandatory",
         ));
     }

@@ -2,11 +2,10 @@
 //! administration of offices and staff, the auditors' view of the log, and
 //! identity confirmation at a service centre.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::session::{Actor, resolve};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use domain::account::{AccountStatus, Role};
 use domain::identifiers::{OfficeCode, Snils};
@@ -28,7 +27,7 @@ impl FromRequestParts<AppState> for Staff {
             .await?
             .ok_or_else(AppError::unauthenticated)?;
         if !actor.account.role.is_staff() {
-            return Err(AppError::new(StatusCode::FORBIDDEN, "forbidden"));
+            return Err(AppError::new(ErrorKind::Forbidden, "forbidden"));
         }
         Ok(Self(actor))
     }
@@ -58,7 +57,7 @@ impl Staff {
             .store
             .audit_staff(&who, "access.denied", None, permission.code(), state.now())
             .await?;
-        Err(AppError::new(StatusCode::FORBIDDEN, "forbidden"))
+        Err(AppError::new(ErrorKind::Forbidden, "forbidden"))
     }
 }
 
@@ -197,7 +196,7 @@ pub async fn save_office(
         Ok(()) => Ok(office),
         Err(store::StoreError::Conflict(_)) => {
             let mut e = AppError::field("code", "office.code_taken");
-            e.status = StatusCode::CONFLICT;
+            e.kind = ErrorKind::Conflict;
             Err(e)
         }
         Err(e) => Err(e.into()),
@@ -522,7 +521,7 @@ pub async fn confirm_person(
                 state.now(),
             )
             .await?;
-        let mut e = AppError::new(StatusCode::CONFLICT, "confirmation.not_standard");
+        let mut e = AppError::new(ErrorKind::Conflict, "confirmation.not_standard");
         e.fields = vec![];
         return Err(e);
     };
