@@ -109,7 +109,7 @@ pub async fn seed(store: &Arc<dyn Store>, cost: PasswordCost, now: i64) -> anyho
         store.upsert_office(office, hours, now).await?;
     }
     for (i, l) in LOGINS.iter().enumerate() {
-        let hash = web::security::password::hash(l.password.into(), cost)
+        let hash = app::credentials::password::hash(l.password.into(), cost)
             .await
             .map_err(anyhow::Error::msg)?;
         let (surname, given) = DEMO_NAMES[i];

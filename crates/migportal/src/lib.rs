@@ -1,12 +1,11 @@
 //! The migportal application: configuration and wiring, used by the binary
 //! and by the integration tests, which start the real server in-process.
 
-pub mod app;
 pub mod checkpoints;
 pub mod config;
 pub mod demo;
 mod http_server;
-pub mod jobs;
+pub mod wiring;
 
-pub use app::{Running, StartOptions, start};
 pub use config::Config;
+pub use wiring::{Running, StartOptions, start};

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use migportal::{Config, StartOptions, app, demo};
+use migportal::{Config, StartOptions, demo, wiring};
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -151,13 +151,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let mut c = config;
             c.migrate_on_start = true;
-            app::open_store(&c).await?;
+            wiring::open_store(&c).await?;
             println!("migrations applied");
             Ok(())
         }
         Command::SeedDemo => {
-            let store = app::open_store(&config).await?;
-            demo::seed(&store, app::password_cost(&config), web::system_clock()).await?;
+            let store = wiring::open_store(&config).await?;
+            demo::seed(&store, wiring::password_cost(&config), web::system_clock()).await?;
             print_demo_logins();
             Ok(())
         }
@@ -183,8 +183,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let store = app::open_store(&config).await?;
-            let key = app::vault(&config)?.audit_key();
+            let store = wiring::open_store(&config).await?;
+            let key = wiring::vault(&config)?.audit_key();
             let path = std::path::Path::new(&config.audit_checkpoint_file);
             let checkpoints = migportal::checkpoints::read(path)?;
             if checkpoints.is_empty() {
@@ -237,7 +237,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(config = ?config, "starting");
-    let vault = app::vault(&config)?;
+    let vault = wiring::vault(&config)?;
     let demo = config.demo;
     if demo {
         tracing::warn!(
@@ -293,7 +293,7 @@ async fn create_user(
         domain::person::Email::parse(email).map_err(|e| anyhow::anyhow!("--email: {}", e.code))?;
     let name = domain::person::FullName::parse(surname, given_name, patronymic)
         .map_err(|(field, e)| anyhow::anyhow!("--{field}: {}", e.code))?;
-    let store = app::open_store(config).await?;
+    let store = wiring::open_store(config).await?;
     let office_id = match (role.needs_office(), office) {
         (true, None) => anyhow::bail!("--office is required for {}", role.as_str()),
         (_, None) => None,
@@ -311,13 +311,13 @@ async fn create_user(
     std::io::stdin().lock().read_line(&mut line)?;
     let typed = line.trim_end_matches(['\r', '\n']).to_owned();
     let (password, generated) = if typed.is_empty() {
-        (web::security::tokens::new_token(), true)
+        (::app::credentials::tokens::new_token(), true)
     } else {
         domain::person::check_password(&typed, &[email.as_str(), surname, given_name])
             .map_err(|e| anyhow::anyhow!("password refused: {}", e.code))?;
         (typed, false)
     };
-    let hash = web::security::password::hash(password.clone(), app::password_cost(config))
+    let hash = ::app::credentials::password::hash(password.clone(), wiring::password_cost(config))
         .await
         .map_err(anyhow::Error::msg)?;
     store
@@ -385,8 +385,8 @@ async fn registry_sim(
 }
 
 async fn export_letters(config: &Config, out: &std::path::Path) -> anyhow::Result<()> {
-    let store = app::open_store(config).await?;
-    let vault = app::vault(config)?;
+    let store = wiring::open_store(config).await?;
+    let vault = wiring::vault(config)?;
     std::fs::create_dir_all(out)?;
     let mut n = 0;
     loop {
@@ -421,7 +421,7 @@ fn demo_cert(
 ) -> anyhow::Result<()> {
     let snils = domain::identifiers::Snils::parse(snils)
         .map_err(|e| anyhow::anyhow!("--snils: {}", e.code))?;
-    let ca = app::demo_ca()?;
+    let ca = wiring::demo_ca()?;
     let now = web::system_clock() / 1000;
     let cert = qes::issue_personal(
         &ca,

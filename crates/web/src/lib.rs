@@ -2,17 +2,14 @@
 //! programs, and the operations endpoints. See ARCHITECTURE.md for the flow.
 
 pub mod api;
-pub mod config;
 pub mod error;
-pub mod i18n;
 pub mod ops;
 pub mod pages;
 pub mod security;
-pub mod service;
 pub mod session;
 pub mod state;
 
-pub use config::{PasswordCost, WebConfig};
+pub use app::{PasswordCost, WebConfig};
 pub use state::{AppState, system_clock};
 
 use axum::Router;

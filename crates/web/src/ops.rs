@@ -108,7 +108,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     let start = Instant::now();
     let res = next.run(req).await;
-    state.metrics.observe(
+    state.metrics().observe(
         method,
         &route,
         res.status().as_u16(),
@@ -135,7 +135,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let jobs = state.store.job_stats().await.ok();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(jobs),
+        state.metrics().render(jobs),
     )
         .into_response()
 }

@@ -2,22 +2,23 @@
 //! (`Authorization: Bearer`). Both are rows in the `sessions` table, stored by
 //! the hash of their token, so every instance sees the same sessions.
 
-use crate::error::AppError;
-use crate::security::tokens::{new_token, token_hash};
+use crate::error::{AppError, HttpError};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use store::{Account, NewSession, SessionKind};
 
 pub const COOKIE: &str = "mp_session";
 
-/// An authenticated person.
+/// The signed-in person of a request (refused with 401 when nobody is).
 #[derive(Debug, Clone)]
-pub struct Actor {
-    pub account: Account,
-    pub token_hash: String,
-    pub csrf: String,
+pub struct Actor(pub app::session::Actor);
+
+impl std::ops::Deref for Actor {
+    type Target = app::session::Actor;
+    fn deref(&self) -> &app::session::Actor {
+        &self.0
+    }
 }
 
 /// The value of cookie `name`, if sent.
@@ -41,94 +42,18 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// Resolves the session of a request, extending its idle lifetime.
-pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Actor>, AppError> {
-    let token = match bearer(headers).or_else(|| cookie(headers, COOKIE)) {
-        Some(t) if !t.is_empty() && t.len() <= 128 => t,
-        _ => return Ok(None),
-    };
-    let hash = token_hash(token);
-    let now = state.now();
-    let Some(session) = state.store.find_session(&hash, now).await? else {
+/// Resolves the session of a request (cookie or bearer token).
+pub async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<app::session::Actor>, AppError> {
+    let Some(token) = bearer(headers).or_else(|| cookie(headers, COOKIE)) else {
         return Ok(None);
     };
-    // However active, a session ends after its absolute lifetime.
-    let end = session.created_at + state.config.session_absolute_ms;
-    if now >= end {
-        return Ok(None);
-    }
-    let Some(account) = state.store.get_account(session.account_id).await? else {
-        return Ok(None);
-    };
-    if account.status != domain::account::AccountStatus::Active {
-        return Ok(None);
-    }
-    // Write at most once a minute: a page view should not always be a write.
-    if now - session.last_seen_at > 60_000 {
-        state
-            .store
-            .touch_session(&hash, now, (now + state.config.session_idle_ms).min(end))
-            .await?;
-    }
-    Ok(Some(Actor {
-        account,
-        token_hash: hash,
-        csrf: session.csrf_token,
-    }))
+    app::session::resolve(state, token).await
 }
 
-/// Starts a session and returns its token (shown once, never stored).
-pub async fn start(
-    state: &AppState,
-    account_id: uuid::Uuid,
-    kind: SessionKind,
-    user_agent: &str,
-) -> Result<(String, i64), AppError> {
-    let token = new_token();
-    let now = state.now();
-    let expires_at = now
-        + state
-            .config
-            .session_idle_ms
-            .min(state.config.session_absolute_ms);
-    let device: String = user_agent.chars().take(200).collect();
-    let device_key = token_hash(&format!("device:{device}"));
-    let notice = crate::service::notice::job(
-        account_id,
-        "msg-new-device-subject",
-        "msg-new-device-body",
-        vec![
-            (
-                "device".into(),
-                if device.is_empty() {
-                    "—".into()
-                } else {
-                    device.clone()
-                },
-            ),
-            ("time".into(), crate::service::moscow_time(now)),
-        ],
-        format!("new-device:{account_id}:{device_key}"),
-        now,
-    );
-    state
-        .store
-        .create_session(
-            NewSession {
-                token_hash: token_hash(&token),
-                account_id,
-                kind,
-                csrf_token: new_token(),
-                user_agent: device,
-                expires_at,
-            },
-            &device_key,
-            Some(notice),
-            now,
-        )
-        .await?;
-    Ok((token, expires_at))
-}
+pub use app::session::start;
 
 pub fn user_agent(headers: &HeaderMap) -> &str {
     headers
@@ -151,22 +76,45 @@ pub fn session_cookie(state: &AppState, token: Option<&str>) -> String {
 }
 
 impl FromRequestParts<AppState> for Actor {
-    type Rejection = AppError;
+    type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        resolve(state, &parts.headers)
-            .await?
-            .ok_or_else(AppError::unauthenticated)
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        Ok(Self(
+            resolve(state, &parts.headers)
+                .await?
+                .ok_or_else(AppError::unauthenticated)?,
+        ))
     }
 }
 
 /// A session if there is one; pages work for both visitors and people signed in.
-pub struct MaybeActor(pub Option<Actor>);
+pub struct MaybeActor(pub Option<app::session::Actor>);
 
 impl FromRequestParts<AppState> for MaybeActor {
-    type Rejection = AppError;
+    type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
         Ok(Self(resolve(state, &parts.headers).await?))
+    }
+}
+
+/// A signed-in member of staff (any staff role); 401 or 403 otherwise.
+pub struct Staff(pub app::staff::Staff);
+
+impl std::ops::Deref for Staff {
+    type Target = app::staff::Staff;
+    fn deref(&self) -> &app::staff::Staff {
+        &self.0
+    }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        let actor = resolve(state, &parts.headers)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
+        Ok(Self(app::staff::Staff::of(actor)?))
     }
 }

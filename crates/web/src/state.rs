@@ -1,31 +1,25 @@
-use crate::config::WebConfig;
+//! What every handler can reach: the `app` portal (store, vault, settings,
+//! clock, policies) and the parts only the HTTP edge has.
+
 use crate::ops::Metrics;
-use domain::otp::OtpPolicy;
-use domain::throttle::LoginThrottlePolicy;
+use crate::security::entrance::EntranceLimiter;
+use app::{Portal, WebConfig};
 use std::sync::Arc;
 use store::Store;
 use store::vault::Vault;
 
-/// Everything a handler may use. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
+pub use app::system_clock;
 
-pub struct Inner {
-    pub store: Arc<dyn Store>,
-    pub vault: Vault,
-    pub config: WebConfig,
-    /// Unix milliseconds; injected so tests can move time.
-    pub clock: fn() -> i64,
-    pub metrics: Metrics,
-    pub otp: OtpPolicy,
-    pub throttle: LoginThrottlePolicy,
-    /// Codes sent to one destination (counted like failures, in the database).
-    pub sends: LoginThrottlePolicy,
-    /// Trusted certification authorities for qualified signatures, if configured.
-    pub trust: Option<qes::TrustStore>,
-    pub letters: domain::letter::LetterPolicy,
-    /// Per-address limits on the entrance routes.
-    pub entrance: crate::security::entrance::EntranceLimiter,
+/// Cheap to clone; dereferences to the [`Portal`] the use cases take.
+#[derive(Clone)]
+pub struct AppState {
+    portal: Portal,
+    edge: Arc<Edge>,
+}
+
+struct Edge {
+    metrics: Metrics,
+    entrance: EntranceLimiter,
 }
 
 impl AppState {
@@ -36,45 +30,28 @@ impl AppState {
         clock: fn() -> i64,
         trust: Option<qes::TrustStore>,
     ) -> Self {
-        let letters = domain::letter::LetterPolicy {
-            code_ttl_ms: i64::from(config.letter_code_days.max(1)) * 24 * 60 * 60 * 1000,
-            ..domain::letter::LetterPolicy::default()
-        };
-        let entrance = crate::security::entrance::EntranceLimiter::new(
-            config.entrance_per_minute,
-            config.entrance_burst,
-        );
-        Self(Arc::new(Inner {
-            entrance,
-            store,
-            vault,
-            config,
-            clock,
-            metrics: Metrics::default(),
-            otp: OtpPolicy::default(),
-            throttle: LoginThrottlePolicy::default(),
-            sends: LoginThrottlePolicy::code_sends(),
-            trust,
-            letters,
-        }))
+        let entrance = EntranceLimiter::new(config.entrance_per_minute, config.entrance_burst);
+        Self {
+            portal: Portal::new(store, vault, config, clock, trust),
+            edge: Arc::new(Edge {
+                metrics: Metrics::default(),
+                entrance,
+            }),
+        }
     }
 
-    pub fn now(&self) -> i64 {
-        (self.0.clock)()
+    pub fn metrics(&self) -> &Metrics {
+        &self.edge.metrics
+    }
+
+    pub fn entrance(&self) -> &EntranceLimiter {
+        &self.edge.entrance
     }
 }
 
 impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
+    type Target = Portal;
+    fn deref(&self) -> &Portal {
+        &self.portal
     }
-}
-
-/// The real clock.
-pub fn system_clock() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }

@@ -238,7 +238,7 @@ async fn an_applicant_may_turn_on_a_second_factor() {
             )
             .await;
         assert_eq!(status, 422);
-        let code = web::service::second_factor::current_code(&secret, web::system_clock()).unwrap();
+        let code = app::second_factor::current_code(&secret, web::system_clock()).unwrap();
         let (status, on) = app
             .with_token(
                 Method::PUT,

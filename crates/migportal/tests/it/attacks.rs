@@ -709,7 +709,7 @@ async fn stored_code_hashes_cannot_be_reversed_offline() {
     // The server, with its key, still knows the right code.
     let vault = store::vault::Vault::new("k1", KEY).unwrap();
     assert_eq!(
-        web::security::tokens::code_hash(&vault, id, &code),
+        app::credentials::tokens::code_hash(&vault, id, &code),
         ch.code_hash
     );
     app.stop().await;

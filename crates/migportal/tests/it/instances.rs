@@ -96,7 +96,7 @@ async fn applicant(
     given: &str,
     db: &std::sync::Arc<dyn store::Store>,
 ) -> String {
-    let hash = web::security::password::hash(
+    let hash = app::credentials::password::hash(
         "Zelenyj-Slon-1985".into(),
         web::PasswordCost {
             memory_kib: 256,

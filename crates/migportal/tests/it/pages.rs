@@ -76,7 +76,7 @@ async fn browser_staff_login(
         .next()
         .unwrap()
         .to_owned();
-    let code = web::service::second_factor::current_code(&secret, web::system_clock()).unwrap();
+    let code = app::second_factor::current_code(&secret, web::system_clock()).unwrap();
     let res = submit(
         app,
         &format!("/login/second-factor/{action}"),
@@ -560,7 +560,7 @@ async fn second_factor_from_the_security_page() {
     )
     .await;
     assert_eq!(res.status().as_u16(), 422);
-    let code = web::service::second_factor::current_code(&secret, web::system_clock()).unwrap();
+    let code = app::second_factor::current_code(&secret, web::system_clock()).unwrap();
     let res = submit(
         &app,
         "/account/second-factor/totp/confirm",

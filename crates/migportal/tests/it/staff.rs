@@ -22,7 +22,7 @@ pub async fn staff_token(app: &TestApp, email: &str, password: &str) -> (String,
     let secret = body["enrolment"]["secret"]
         .as_str()
         .expect("enrolment on first login");
-    let code = web::service::second_factor::current_code(secret, now_ms()).unwrap();
+    let code = app::second_factor::current_code(secret, now_ms()).unwrap();
     let challenge = body["challenge_id"].as_str().unwrap();
     let (status, body) = app
         .post(
@@ -106,7 +106,7 @@ async fn staff_sign_in_needs_the_back_office_and_a_second_factor() {
             (status, body["errors"][0]["code"].as_str()),
             (422, Some("otp.wrong"))
         );
-        let code = web::service::second_factor::current_code(
+        let code = app::second_factor::current_code(
             first["enrolment"]["secret"].as_str().unwrap(),
             now_ms(),
         )

@@ -1,8 +1,8 @@
 use super::ApiJson;
-use crate::error::AppError;
-use crate::service::accounts::{self, RegisterInput, Registered};
+use crate::error::{AppError, HttpError};
 use crate::session::{Actor, user_agent};
 use crate::state::AppState;
+use app::accounts::{self, RegisterInput, Registered};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -29,7 +29,7 @@ pub async fn register(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RegisterBody>,
-) -> Result<(StatusCode, Json<Registered>), AppError> {
+) -> Result<(StatusCode, Json<Registered>), HttpError> {
     let lang = crate::pages::request_lang(&headers);
     let input = RegisterInput {
         surname: body.surname,
@@ -54,7 +54,7 @@ pub async fn confirm(
     State(state): State<AppState>,
     Path(challenge_id): Path<String>,
     ApiJson(body): ApiJson<CodeBody>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, HttpError> {
     let id = parse_id(&challenge_id)?;
     accounts::confirm(&state, id, &body.code).await?;
     Ok(Json(json!({ "status": "active" })))
@@ -64,7 +64,7 @@ pub async fn resend(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(challenge_id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     let id = parse_id(&challenge_id)?;
     accounts::resend(&state, id, crate::pages::request_lang(&headers)).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "status": "sent" }))))
@@ -86,7 +86,7 @@ pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     login_at(&state, accounts::Entrance::Public, &headers, body).await
 }
 
@@ -94,7 +94,7 @@ pub async fn staff_login(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     login_at(&state, accounts::Entrance::Staff, &headers, body).await
 }
 
@@ -103,7 +103,7 @@ async fn login_at(
     entrance: accounts::Entrance,
     headers: &HeaderMap,
     body: LoginBody,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     let outcome = accounts::login(
         state,
         entrance,
@@ -152,7 +152,7 @@ pub async fn second_factor(
     headers: HeaderMap,
     Path(challenge_id): Path<String>,
     ApiJson(body): ApiJson<CodeBody>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     let id = parse_id(&challenge_id)?;
     let (done, codes) = accounts::second_factor(
         &state,
@@ -165,7 +165,7 @@ pub async fn second_factor(
     Ok((StatusCode::CREATED, Json(session_json(&done, codes))))
 }
 
-pub async fn logout(State(state): State<AppState>, actor: Actor) -> Result<StatusCode, AppError> {
+pub async fn logout(State(state): State<AppState>, actor: Actor) -> Result<StatusCode, HttpError> {
     accounts::logout(&state, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,8 @@
 use super::ApiJson;
-use crate::error::AppError;
-use crate::service::confirmation::{self, SignatureInput};
+use crate::error::{AppError, HttpError};
 use crate::session::Actor;
 use crate::state::AppState;
+use app::confirmation::{self, SignatureInput};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 pub async fn signature_challenge(
     State(state): State<AppState>,
     actor: Actor,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     let c = confirmation::signature_challenge(&state, &actor).await?;
     Ok((StatusCode::CREATED, Json(json!(c))))
 }
@@ -23,7 +23,7 @@ pub async fn signature(
     actor: Actor,
     Path(raw): Path<String>,
     ApiJson(b): ApiJson<SignatureInput>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, HttpError> {
     let id = uuid::Uuid::parse_str(&raw).map_err(|_| AppError::not_found())?;
     confirmation::confirm_by_signature(&state, &actor, id, &b).await?;
     Ok(Json(json!({ "level": "confirmed" })))
@@ -32,7 +32,7 @@ pub async fn signature(
 pub async fn letter_status(
     State(state): State<AppState>,
     actor: Actor,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, HttpError> {
     Ok(Json(
         json!({ "letter": confirmation::letter_status(&state, &actor).await? }),
     ))
@@ -42,7 +42,7 @@ pub async fn request_letter(
     State(state): State<AppState>,
     actor: Actor,
     ApiJson(b): ApiJson<PostalAddress>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     let v = confirmation::request_letter(&state, &actor, &b).await?;
     Ok((StatusCode::CREATED, Json(json!(v))))
 }
@@ -57,7 +57,7 @@ pub async fn letter_code(
     State(state): State<AppState>,
     actor: Actor,
     ApiJson(b): ApiJson<CodeBody>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, HttpError> {
     confirmation::enter_letter_code(&state, &actor, &b.code).await?;
     Ok(Json(json!({ "level": "confirmed" })))
 }

@@ -1,4 +1,4 @@
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, ErrorKind, HttpError};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
@@ -12,12 +12,12 @@ where
     T: DeserializeOwned,
     S: Send + Sync,
 {
-    type Rejection = AppError;
+    type Rejection = HttpError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, HttpError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(reject(rejection)),
+            Err(rejection) => Err(reject(rejection).into()),
         }
     }
 }

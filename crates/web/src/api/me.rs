@@ -1,8 +1,8 @@
 use super::ApiJson;
-use crate::error::AppError;
-use crate::service::identity::{self, IdentityView};
+use crate::error::HttpError;
 use crate::session::Actor;
 use crate::state::AppState;
+use app::identity::{self, IdentityView};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -28,7 +28,7 @@ pub async fn identity(
     State(state): State<AppState>,
     headers: HeaderMap,
     actor: Actor,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, HttpError> {
     let view = identity::view(&state, &actor).await?;
     Ok(Json(identity_json(
         &view,
@@ -36,7 +36,7 @@ pub async fn identity(
     )))
 }
 
-fn identity_json(v: &IdentityView, lang: crate::i18n::Lang) -> Value {
+fn identity_json(v: &IdentityView, lang: app::i18n::Lang) -> Value {
     let mut out = json!({
         "state": v.state,
         "version": v.version,
@@ -58,7 +58,7 @@ pub async fn submit_identity(
     State(state): State<AppState>,
     actor: Actor,
     ApiJson(form): ApiJson<IdentityForm>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     let version = identity::submit(&state, &actor, form).await?;
     Ok((
         StatusCode::ACCEPTED,

@@ -4,13 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::i18n::error_key;
+use app::i18n::error_key;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 const ROUTER_SOURCE: &str = include_str!("mod.rs");
-const EN: &str = include_str!("../../locales/en/main.ftl");
-const RU: &str = include_str!("../../locales/ru/main.ftl");
+const EN: &str = include_str!("../../../app/locales/en/main.ftl");
+const RU: &str = include_str!("../../../app/locales/ru/main.ftl");
 
 const METHODS: [&str; 8] = [
     "get", "post", "put", "delete", "patch", "head", "options", "trace",

@@ -1,8 +1,8 @@
 //! Turns an `AppError` left in a response into an RFC 9457 problem document in
 //! the request's language.
 
-use crate::error::{AppError, ErrorKind, HttpStatus};
-use crate::i18n::{Lang, error_key};
+use crate::error::{AppError, ErrorKind, HttpError, HttpStatus};
+use app::i18n::{Lang, error_key};
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -60,10 +60,10 @@ pub fn problem(lang: Lang, err: &AppError) -> Response {
     res
 }
 
-pub async fn not_found() -> AppError {
-    AppError::not_found()
+pub async fn not_found() -> HttpError {
+    AppError::not_found().into()
 }
 
-pub async fn method_not_allowed() -> AppError {
-    AppError::new(ErrorKind::MethodNotAllowed, "method_not_allowed")
+pub async fn method_not_allowed() -> HttpError {
+    AppError::new(ErrorKind::MethodNotAllowed, "method_not_allowed").into()
 }

@@ -1,16 +1,17 @@
 use super::ApiJson;
-use crate::error::AppError;
-use crate::service::profile::{self, AddressInput, PrefInput};
-use crate::service::staff::{self, CentreRegistration, Staff};
+use crate::error::{AppError, HttpError};
 use crate::session::Actor;
+use crate::session::Staff;
 use crate::state::AppState;
+use app::profile::{self, AddressInput, PrefInput};
+use app::staff::{self, CentreRegistration};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-pub async fn get(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
+pub async fn get(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, HttpError> {
     Ok(Json(json!(profile::profile(&state, &actor).await?)))
 }
 
@@ -19,7 +20,7 @@ pub async fn put_address(
     actor: Actor,
     Path(kind): Path<String>,
     ApiJson(b): ApiJson<AddressInput>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, HttpError> {
     profile::save_address(&state, &actor, &kind, &b).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -34,7 +35,7 @@ pub async fn put_notifications(
     State(state): State<AppState>,
     actor: Actor,
     ApiJson(b): ApiJson<PrefsBody>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, HttpError> {
     profile::save_notifications(&state, &actor, &b.notifications).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -56,7 +57,7 @@ pub async fn add_contact(
     headers: HeaderMap,
     actor: Actor,
     ApiJson(b): ApiJson<ContactBody>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     let change = profile::ContactChange {
         value: b.contact,
         password: b.password,
@@ -83,7 +84,7 @@ pub async fn confirm_contact(
     actor: Actor,
     Path(raw): Path<String>,
     ApiJson(b): ApiJson<CodeBody>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, HttpError> {
     let id = uuid::Uuid::parse_str(&raw).map_err(|_| AppError::not_found())?;
     profile::confirm_add_contact(&state, &actor, id, &b.code).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -93,7 +94,7 @@ pub async fn office_person(
     State(state): State<AppState>,
     s: Staff,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, HttpError> {
     let id = uuid::Uuid::parse_str(&raw).map_err(|_| AppError::not_found())?;
     Ok(Json(json!(staff::office_person(&state, &s, id).await?)))
 }
@@ -102,7 +103,7 @@ pub async fn register_person(
     State(state): State<AppState>,
     s: Staff,
     ApiJson(b): ApiJson<CentreRegistration>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     Ok((
         StatusCode::CREATED,
         Json(json!(staff::register_person(&state, &s, &b).await?)),

@@ -1,10 +1,10 @@
 //! An applicant's optional TOTP second factor.
 
 use super::ApiJson;
-use crate::error::{AppError, ErrorKind};
-use crate::service::second_factor::{self, Checked};
+use crate::error::{AppError, ErrorKind, HttpError};
 use crate::session::Actor;
 use crate::state::AppState;
+use app::second_factor::{self, Checked};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 pub async fn start(
     State(state): State<AppState>,
     actor: Actor,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     let e = second_factor::enrol_start(&state, &actor.account).await?;
     Ok((StatusCode::CREATED, Json(json!(e))))
 }
@@ -30,18 +30,17 @@ pub async fn finish(
     State(state): State<AppState>,
     actor: Actor,
     ApiJson(b): ApiJson<CodeBody>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, HttpError> {
     if second_factor::enabled(&state, actor.account.id).await? {
-        return Err(AppError::new(
-            ErrorKind::Conflict,
-            "second_factor.already_enabled",
-        ));
+        return Err(AppError::new(ErrorKind::Conflict, "second_factor.already_enabled").into());
     }
     match second_factor::check(&state, actor.account.id, &b.code, None).await? {
         Checked::Ok { recovery_codes } => Ok(Json(
             json!({ "enabled": true, "recovery_codes": recovery_codes }),
         )),
-        Checked::Wrong => Err(AppError::field("code", "otp.wrong").arg("attempts", "—")),
+        Checked::Wrong => Err(AppError::field("code", "otp.wrong")
+            .arg("attempts", "—")
+            .into()),
     }
 }
 
@@ -49,7 +48,7 @@ pub async fn finish(
 pub async fn enable_code(
     State(state): State<AppState>,
     actor: Actor,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     let codes = second_factor::enable_code(&state, &actor.account).await?;
     Ok((
         StatusCode::CREATED,
@@ -71,22 +70,21 @@ pub async fn disable(
     State(state): State<AppState>,
     actor: Actor,
     ApiJson(b): ApiJson<DisableBody>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, HttpError> {
     if !b.password.is_empty() {
         second_factor::disable_with_password(&state, &actor, &b.password).await?;
         return Ok(StatusCode::NO_CONTENT);
     }
     if actor.account.role.is_staff() {
-        return Err(AppError::new(
-            ErrorKind::Forbidden,
-            "second_factor.mandatory",
-        ));
+        return Err(AppError::new(ErrorKind::Forbidden, "second_factor.mandatory").into());
     }
     match second_factor::check(&state, actor.account.id, &b.code, None).await? {
         Checked::Ok { .. } => {
             second_factor::disable(&state, actor.account.id).await?;
             Ok(StatusCode::NO_CONTENT)
         }
-        Checked::Wrong => Err(AppError::field("code", "otp.wrong").arg("attempts", "—")),
+        Checked::Wrong => Err(AppError::field("code", "otp.wrong")
+            .arg("attempts", "—")
+            .into()),
     }
 }

@@ -1,10 +1,11 @@
 //! Back-office API: administration, audit, service-centre confirmation.
 
 use super::ApiJson;
-use crate::error::{AppError, ErrorKind};
-use crate::service::staff::{self, ConfirmInput, NewStaffInput, OfficeInput, Staff, StaffChange};
+use crate::error::{AppError, ErrorKind, HttpError};
 use crate::session::Actor;
+use crate::session::Staff;
 use crate::state::AppState;
+use app::staff::{self, ConfirmInput, NewStaffInput, OfficeInput, StaffChange};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -15,7 +16,7 @@ fn id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::not_found())
 }
 
-pub async fn offices(State(state): State<AppState>, s: Staff) -> Result<Json<Value>, AppError> {
+pub async fn offices(State(state): State<AppState>, s: Staff) -> Result<Json<Value>, HttpError> {
     Ok(Json(
         json!({ "offices": office_json(&staff::offices(&state, &s).await?) }),
     ))
@@ -32,7 +33,7 @@ pub async fn create_office(
     State(state): State<AppState>,
     s: Staff,
     ApiJson(b): ApiJson<OfficeInput>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     let o = staff::save_office(&state, &s, None, &b).await?;
     Ok((StatusCode::CREATED, Json(office_json(&[o])[0].clone())))
 }
@@ -42,12 +43,12 @@ pub async fn update_office(
     s: Staff,
     Path(raw): Path<String>,
     ApiJson(b): ApiJson<OfficeInput>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, HttpError> {
     let o = staff::save_office(&state, &s, Some(id(&raw)?), &b).await?;
     Ok(Json(office_json(&[o])[0].clone()))
 }
 
-pub async fn list_staff(State(state): State<AppState>, s: Staff) -> Result<Json<Value>, AppError> {
+pub async fn list_staff(State(state): State<AppState>, s: Staff) -> Result<Json<Value>, HttpError> {
     Ok(Json(
         json!({ "staff": staff::list_staff(&state, &s).await? }),
     ))
@@ -57,7 +58,7 @@ pub async fn create_staff(
     State(state): State<AppState>,
     s: Staff,
     ApiJson(b): ApiJson<NewStaffInput>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Value>), HttpError> {
     let done = staff::create_staff(&state, &s, &b).await?;
     Ok((StatusCode::CREATED, Json(json!(done))))
 }
@@ -67,7 +68,7 @@ pub async fn update_staff(
     s: Staff,
     Path(raw): Path<String>,
     ApiJson(b): ApiJson<StaffChange>,
-) -> Result<StatusCode, AppError> {
+) -> Result<StatusCode, HttpError> {
     staff::update_staff(&state, &s, id(&raw)?, &b).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -76,7 +77,7 @@ pub async fn audit(
     State(state): State<AppState>,
     s: Staff,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, HttpError> {
     let query: staff::AuditQuery = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
         .map_err(|e| AppError::new(ErrorKind::Malformed, "query.invalid").arg("detail", e))?;
     let events = staff::audit(&state, &s, &query).await?;
@@ -104,7 +105,7 @@ pub async fn find_person(
     State(state): State<AppState>,
     s: Staff,
     ApiJson(q): ApiJson<FindQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, HttpError> {
     let card = staff::find_person(&state, &s, q.snils.as_deref(), q.phone.as_deref()).await?;
     Ok(Json(json!(card)))
 }
@@ -114,7 +115,7 @@ pub async fn confirm_person(
     s: Staff,
     Path(raw): Path<String>,
     ApiJson(b): ApiJson<ConfirmInput>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, HttpError> {
     staff::confirm_person(&state, &s, id(&raw)?, &b).await?;
     Ok(Json(json!({ "level": "confirmed" })))
 }
@@ -122,7 +123,7 @@ pub async fn confirm_person(
 pub async fn my_access_log(
     State(state): State<AppState>,
     actor: Actor,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Value>, HttpError> {
     Ok(Json(
         json!({ "accesses": staff::my_access_log(&state, &actor).await? }),
     ))

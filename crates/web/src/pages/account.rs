@@ -1,7 +1,7 @@
 use super::{Ctx, Field, FormPage, FormView, Section, parse_form, see_other};
 use crate::error::{AppError, ErrorKind, HttpStatus};
-use crate::service::identity;
 use crate::state::AppState;
+use app::identity;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};

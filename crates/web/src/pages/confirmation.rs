@@ -4,8 +4,8 @@
 use super::staff::{Input, SmallForm, TablePage, input};
 use super::{Ctx, Link, parse_form, see_other};
 use crate::error::{AppError, ErrorKind, HttpStatus};
-use crate::service::{confirmation, moscow_time};
 use crate::state::AppState;
+use app::{confirmation, moscow_time};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

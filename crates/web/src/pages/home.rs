@@ -1,5 +1,5 @@
 use super::{Ctx, LANG_COOKIE, Link, MessagePage};
-use crate::i18n::Lang;
+use app::i18n::Lang;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

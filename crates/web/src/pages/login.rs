@@ -1,9 +1,9 @@
 use super::{Ctx, Field, FormPage, FormView, Link, Section, parse_form, see_other};
 use crate::error::{AppError, ErrorKind, HttpStatus};
-use crate::service::accounts::{self, Entrance, LoginOutcome};
-use crate::service::second_factor::Enrolment;
 use crate::session::{self, user_agent};
 use crate::state::AppState;
+use app::accounts::{self, Entrance, LoginOutcome};
+use app::second_factor::Enrolment;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -191,7 +191,7 @@ async fn login_at(
                 StatusCode::OK,
             );
             // Only this browser may see a pending enrolment again.
-            let binding = crate::service::second_factor::enrolment_binding(&state, challenge_id);
+            let binding = app::second_factor::enrolment_binding(&state, challenge_id);
             let secure = if state.config.secure_cookies() {
                 "; Secure"
             } else {
@@ -315,11 +315,10 @@ pub async fn second_factor_submit(
             // A pending enrolment is shown again so the person can finish it,
             // but only to the browser that typed the password.
             let binding = cookie_value(&headers, ENROLMENT_COOKIE);
-            let enrolment =
-                crate::service::second_factor::pending_enrolment(&state, id, binding.as_deref())
-                    .await
-                    .ok()
-                    .flatten();
+            let enrolment = app::second_factor::pending_enrolment(&state, id, binding.as_deref())
+                .await
+                .ok()
+                .flatten();
             let destination = state
                 .store
                 .get_challenge(id)

@@ -14,10 +14,11 @@ mod staff;
 mod view;
 
 use crate::error::{AppError, HttpStatus};
-use crate::i18n::{Lang, error_key};
-use crate::security::{csrf, tokens};
-use crate::session::{self, Actor};
+use crate::security::csrf;
+use crate::session;
 use crate::state::AppState;
+use app::credentials::tokens;
+use app::i18n::{Lang, error_key};
 use askama::Template;
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -150,7 +151,7 @@ pub fn request_lang(headers: &HeaderMap) -> Lang {
 /// What every page needs: language, who is signed in, the CSRF token.
 pub struct Ctx {
     pub lang: Lang,
-    pub actor: Option<Actor>,
+    pub actor: Option<app::session::Actor>,
     pub csrf: String,
     csrf_is_new: bool,
     pub path: String,

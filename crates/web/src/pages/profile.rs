@@ -3,8 +3,8 @@
 use super::staff::{Input, SmallForm, TablePage};
 use super::{Ctx, Link, parse_form, see_other};
 use crate::error::{AppError, ErrorKind, HttpStatus};
-use crate::service::profile::{self, AddressInput, CHANNELS, NOTICE_KINDS, PrefInput};
 use crate::state::AppState;
+use app::profile::{self, AddressInput, CHANNELS, NOTICE_KINDS, PrefInput};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

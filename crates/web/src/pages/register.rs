@@ -1,7 +1,7 @@
 use super::{Ctx, Field, FormPage, FormView, Link, Secondary, Section, parse_form, see_other};
 use crate::error::{AppError, ErrorKind, HttpStatus};
-use crate::service::accounts::{self, RegisterInput};
 use crate::state::AppState;
+use app::accounts::{self, RegisterInput};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -1,8 +1,8 @@
 use super::{Ctx, Field, FormPage, FormView, Link, Section, parse_form, see_other};
 use crate::error::{AppError, ErrorKind, HttpStatus};
-use crate::service::{moscow_time, security};
 use crate::session;
 use crate::state::AppState;
+use app::{moscow_time, security};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -53,7 +53,7 @@ pub async fn overview(
             last_seen: moscow_time(s.last_seen_at),
         })
         .collect();
-    let method = match crate::service::second_factor::method(&state, actor.account.id).await {
+    let method = match app::second_factor::method(&state, actor.account.id).await {
         Ok(m) => m,
         Err(e) => return super::error_page(ctx.lang, &e),
     };
@@ -326,7 +326,7 @@ pub async fn second_factor_code(State(state): State<AppState>, ctx: Ctx, body: B
     if !ctx.form_token_ok(&parse_form(&body)) {
         return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
-    match crate::service::second_factor::enable_code(&state, &actor.account).await {
+    match app::second_factor::enable_code(&state, &actor.account).await {
         Ok(codes) => recovery_page(&ctx, codes),
         Err(e) => super::error_page(ctx.lang, &e),
     }
@@ -334,7 +334,7 @@ pub async fn second_factor_code(State(state): State<AppState>, ctx: Ctx, body: B
 
 fn totp_form(
     ctx: &Ctx,
-    enrolment: &crate::service::second_factor::Enrolment,
+    enrolment: &app::second_factor::Enrolment,
     err: Option<&AppError>,
 ) -> Response {
     let l = ctx.lang;
@@ -383,7 +383,7 @@ pub async fn second_factor_totp(State(state): State<AppState>, ctx: Ctx, body: B
     if !ctx.form_token_ok(&parse_form(&body)) {
         return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
-    match crate::service::second_factor::enrol_start(&state, &actor.account).await {
+    match app::second_factor::enrol_start(&state, &actor.account).await {
         Ok(e) => totp_form(&ctx, &e, None),
         Err(e) => super::error_page(ctx.lang, &e),
     }
@@ -402,8 +402,8 @@ pub async fn second_factor_totp_confirm(
         return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
     let code = v.get("code").map_or("", String::as_str);
-    match crate::service::second_factor::check(&state, actor.account.id, code, None).await {
-        Ok(crate::service::second_factor::Checked::Ok {
+    match app::second_factor::check(&state, actor.account.id, code, None).await {
+        Ok(app::second_factor::Checked::Ok {
             recovery_codes: Some(codes),
         }) => recovery_page(&ctx, codes),
         Ok(_) => {
@@ -429,7 +429,7 @@ pub async fn second_factor_totp_confirm(
                         .clone()
                         .or_else(|| actor.account.phone.clone())
                         .unwrap_or_default();
-                    let e = crate::service::second_factor::Enrolment {
+                    let e = app::second_factor::Enrolment {
                         otpauth_uri: domain::totp::otpauth_uri("migportal", &label, &b32),
                         secret: b32,
                     };
@@ -454,7 +454,7 @@ pub async fn second_factor_off(State(state): State<AppState>, ctx: Ctx, body: By
     if !ctx.form_token_ok(&v) {
         return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
-    match crate::service::second_factor::disable_with_password(
+    match app::second_factor::disable_with_password(
         &state,
         actor,
         v.get("password").map_or("", String::as_str),

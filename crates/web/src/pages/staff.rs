@@ -2,8 +2,8 @@
 
 use super::{Ctx, ErrorItem, Link, parse_form, see_other};
 use crate::error::{AppError, ErrorKind, HttpStatus};
-use crate::service::{moscow_time, staff};
 use crate::state::AppState;
+use app::{moscow_time, staff};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};

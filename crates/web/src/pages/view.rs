@@ -1,6 +1,6 @@
 //! Data the templates draw.
 
-use crate::i18n::Lang;
+use app::i18n::Lang;
 
 pub struct Chrome {
     pub lang: Lang,

@@ -101,7 +101,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     if let (Some(ip), true) = (peer, is_entrance(req.method(), req.uri().path()))
-        && let Err(wait) = state.entrance.check(ip)
+        && let Err(wait) = state.entrance().check(ip)
     {
         let err = AppError::throttled("rate_limited", wait);
         let lang = crate::pages::request_lang(req.headers());

@@ -1,7 +1,6 @@
-//! Passwords, tokens, CSRF and response headers.
+//! CSRF, response headers and per-address limits (passwords and tokens are
+//! `app::credentials`).
 
 pub mod csrf;
 pub mod entrance;
 pub mod headers;
-pub mod password;
-pub mod tokens;

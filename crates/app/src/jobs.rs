@@ -2,6 +2,8 @@
 //! first and does nothing when the job is stale (a newer code was sent, the
 //! identity was resubmitted, the check already finished).
 
+use crate::accounts::CodeDelivery;
+use crate::i18n::Lang;
 use async_trait::async_trait;
 use base64::Engine;
 use domain::account::{DocumentKind, RegistryAnswer, Verification, decide};
@@ -16,8 +18,6 @@ use std::sync::Arc;
 use store::vault::Vault;
 use store::{Job, NewJob, Store, StoreError, job_kind};
 use uuid::Uuid;
-use web::i18n::Lang;
-use web::service::accounts::CodeDelivery;
 
 fn temporary(e: impl std::fmt::Display) -> JobError {
     JobError::Temporary(e.to_string())
@@ -90,7 +90,7 @@ impl JobHandler for DeliverCode {
         let code = open_code(&self.vault, &p.key_id, &place, &p.sealed_code)?;
         // A used challenge or a code replaced by a resend: nothing to deliver.
         if ch.consumed
-            || web::security::tokens::code_hash(&self.vault, ch.id, &code) != ch.code_hash
+            || crate::credentials::tokens::code_hash(&self.vault, ch.id, &code) != ch.code_hash
         {
             return Ok(());
         }
@@ -124,7 +124,7 @@ pub struct Notify {
 #[async_trait]
 impl JobHandler for Notify {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
-        let n: web::service::notice::Notice = payload(job)?;
+        let n: crate::notice::Notice = payload(job)?;
         let Some(account) = self
             .store
             .get_account(n.account_id)
@@ -154,7 +154,7 @@ impl JobHandler for Notify {
                 ("sms", account.phone.is_some()),
             ] {
                 if has && wanted(c) {
-                    let mut one = web::service::notice::Notice {
+                    let mut one = crate::notice::Notice {
                         channel: Some(c.to_owned()),
                         ..n.clone()
                     };
@@ -338,7 +338,7 @@ impl JobHandler for VerifyIdentity {
                 Verification::Verified => "msg-identity-verified",
                 Verification::Failed(_) => "msg-identity-failed",
             };
-            web::service::notice::job(
+            crate::notice::job(
                 account_id,
                 "msg-identity-subject",
                 body,
@@ -420,7 +420,7 @@ pub struct PrintLetter {
 #[async_trait]
 impl JobHandler for PrintLetter {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
-        let p: web::service::confirmation::LetterPrint = payload(job)?;
+        let p: crate::confirmation::LetterPrint = payload(job)?;
         let Some(letter) = self
             .store
             .get_letter(p.letter_id)
@@ -431,7 +431,7 @@ impl JobHandler for PrintLetter {
         };
         let place = store::vault::place::letter_code(p.letter_id);
         let code = open_code(&self.vault, &p.key_id, &place, &p.sealed_code)?;
-        let text = web::service::confirmation::letter_text(&letter.address, &code);
+        let text = crate::confirmation::letter_text(&letter.address, &code);
         let body = self
             .vault
             .seal(&store::vault::place::post_body(letter.id), text.as_bytes())

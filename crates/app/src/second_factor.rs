@@ -1,8 +1,8 @@
 //! The TOTP second factor: enrolment (mandatory for staff, optional for
 //! applicants), checking a code or a recovery code.
 
+use crate::Portal;
 use crate::error::{AppError, ErrorKind};
-use crate::state::AppState;
 use domain::totp;
 use rand::RngCore;
 use serde::Serialize;
@@ -17,7 +17,7 @@ pub struct Enrolment {
 }
 
 /// Creates a new pending secret for the account.
-pub async fn enrol_start(state: &AppState, account: &Account) -> Result<Enrolment, AppError> {
+pub async fn enrol_start(state: &Portal, account: &Account) -> Result<Enrolment, AppError> {
     let mut secret = [0u8; 20];
     rand::thread_rng().fill_bytes(&mut secret);
     let sealed = state
@@ -52,7 +52,7 @@ pub async fn enrol_start(state: &AppState, account: &Account) -> Result<Enrolmen
 
 /// A recovery code as stored: an HMAC with the server's key (not in the
 /// database), bound to the account.
-fn recovery_hash(state: &AppState, account_id: Uuid, code: &str) -> String {
+fn recovery_hash(state: &Portal, account_id: Uuid, code: &str) -> String {
     let normal: String = code
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -82,7 +82,7 @@ fn new_recovery_codes() -> Vec<String> {
 }
 
 async fn secret_of(
-    state: &AppState,
+    state: &Portal,
     account_id: Uuid,
     record: &store::TotpRecord,
 ) -> Result<Vec<u8>, AppError> {
@@ -110,7 +110,7 @@ pub enum Checked {
 /// an enrolment, confirming a contact change), counted per account before it
 /// is compared, like the login's second step: a session is no licence to guess.
 pub async fn check(
-    state: &AppState,
+    state: &Portal,
     account_id: Uuid,
     code: &str,
     challenge: Option<(Uuid, &str)>,
@@ -129,7 +129,7 @@ pub async fn check(
 /// login `challenge` (method "code"), or a recovery code. The caller has
 /// counted the attempt.
 pub(crate) async fn check_uncounted(
-    state: &AppState,
+    state: &Portal,
     account_id: Uuid,
     code: &str,
     challenge: Option<(Uuid, &str)>,
@@ -140,8 +140,8 @@ pub(crate) async fn check_uncounted(
     let now = state.now();
     if record.method == "code" {
         if let (Some((id, hash)), Some(typed)) = (challenge, domain::otp::normalise_code(code))
-            && crate::security::tokens::same(
-                &crate::security::tokens::code_hash(&state.vault, id, &typed),
+            && crate::credentials::tokens::same(
+                &crate::credentials::tokens::code_hash(&state.vault, id, &typed),
                 hash,
             )
         {
@@ -194,7 +194,7 @@ pub(crate) async fn check_uncounted(
 }
 
 async fn recovery(
-    state: &AppState,
+    state: &Portal,
     account_id: Uuid,
     code: &str,
     now: i64,
@@ -214,7 +214,7 @@ async fn recovery(
 
 /// Turns on one-time codes by SMS or e-mail as the second factor; answers
 /// the recovery codes to show once.
-pub async fn enable_code(state: &AppState, account: &Account) -> Result<Vec<String>, AppError> {
+pub async fn enable_code(state: &Portal, account: &Account) -> Result<Vec<String>, AppError> {
     if account.phone.is_none() && account.email.is_none() {
         return Err(AppError::new(ErrorKind::Conflict, "contact.required"));
     }
@@ -247,7 +247,7 @@ pub async fn enable_code(state: &AppState, account: &Account) -> Result<Vec<Stri
 }
 
 /// The enabled second factor's method ("totp" or "code"), if any.
-pub async fn method(state: &AppState, account_id: Uuid) -> Result<Option<String>, AppError> {
+pub async fn method(state: &Portal, account_id: Uuid) -> Result<Option<String>, AppError> {
     Ok(state
         .store
         .get_totp(account_id)
@@ -257,14 +257,14 @@ pub async fn method(state: &AppState, account_id: Uuid) -> Result<Option<String>
 }
 
 /// Whether the account has a working second factor.
-pub async fn enabled(state: &AppState, account_id: Uuid) -> Result<bool, AppError> {
+pub async fn enabled(state: &Portal, account_id: Uuid) -> Result<bool, AppError> {
     Ok(method(state, account_id).await?.is_some())
 }
 
 /// The value that binds a login's second-factor step to the browser that
 /// typed the password (a cookie on the page): keyed by the server, so a
 /// challenge id alone never shows anything.
-pub fn enrolment_binding(state: &AppState, challenge: Uuid) -> String {
+pub fn enrolment_binding(state: &Portal, challenge: Uuid) -> String {
     state.vault.lookup("2fa-enrolment", &challenge.to_string())
 }
 
@@ -272,14 +272,14 @@ pub fn enrolment_binding(state: &AppState, challenge: Uuid) -> String {
 /// a live login challenge presented with its binding: right purpose, not
 /// used, not burnt, not expired, and the owner's browser.
 pub async fn pending_enrolment(
-    state: &AppState,
+    state: &Portal,
     challenge: Uuid,
     binding: Option<&str>,
 ) -> Result<Option<Enrolment>, AppError> {
     let Some(binding) = binding else {
         return Ok(None);
     };
-    if !crate::security::tokens::same(binding, &enrolment_binding(state, challenge)) {
+    if !crate::credentials::tokens::same(binding, &enrolment_binding(state, challenge)) {
         return Ok(None);
     }
     let Some(ch) = state.store.get_challenge(challenge).await? else {
@@ -319,7 +319,7 @@ pub fn current_code(secret_b32: &str, now_ms: i64) -> Option<String> {
 
 /// Turns the second factor off after checking the password (staff cannot).
 pub async fn disable_with_password(
-    state: &AppState,
+    state: &Portal,
     actor: &crate::session::Actor,
     password: &str,
 ) -> Result<(), AppError> {
@@ -335,7 +335,7 @@ pub async fn disable_with_password(
     disable(state, actor.account.id).await
 }
 
-pub async fn disable(state: &AppState, id: Uuid) -> Result<(), AppError> {
+pub async fn disable(state: &Portal, id: Uuid) -> Result<(), AppError> {
     let now = state.now();
     let notice = super::notice::job(
         id,

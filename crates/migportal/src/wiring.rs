@@ -1,8 +1,8 @@
 //! Wiring: store, vault, senders, registries, worker and web server.
 
 use crate::config::Config;
-use crate::jobs::{self, Senders};
 use anyhow::Context;
+use app::jobs::{self, Senders};
 use notify::{DemoMailbox, Sender, SmsGateway, SmtpSender, Worker, WorkerConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -150,7 +150,7 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
             // Demo: a reference registry on loopback, a real HTTP service.
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let url = format!("http://{}", listener.local_addr()?);
-            let token = web::security::tokens::new_token();
+            let token = app::credentials::tokens::new_token();
             let sim = registries::sim::SimConfig {
                 token: token.clone(),
                 population: registries::sim::Population::demo(),

@@ -1,10 +1,10 @@
 //! Registration, contact confirmation, login and logout (SPEC §2.1).
 
+use crate::Portal;
+use crate::credentials::{password, tokens};
 use crate::error::{AppError, ErrorKind};
 use crate::i18n::Lang;
-use crate::security::{password, tokens};
 use crate::session;
-use crate::state::AppState;
 use base64::Engine;
 use domain::account::{AccountStatus, AssuranceLevel, Role};
 use domain::identifiers::Snils;
@@ -58,7 +58,7 @@ enum Contact {
 }
 
 pub async fn register(
-    state: &AppState,
+    state: &Portal,
     input: RegisterInput,
     lang: Lang,
 ) -> Result<Registered, AppError> {
@@ -182,7 +182,7 @@ pub async fn register(
 
 /// Counts one more code sent to `destination`, or refuses when too many went
 /// there lately (held in the database, so across instances).
-pub(crate) async fn count_send(state: &AppState, destination: &str) -> Result<(), AppError> {
+pub(crate) async fn count_send(state: &Portal, destination: &str) -> Result<(), AppError> {
     let key = format!("send:{destination}");
     super::attempts::take(state, &key, &state.sends, "otp.send_wait").await?;
     Ok(())
@@ -190,7 +190,7 @@ pub(crate) async fn count_send(state: &AppState, destination: &str) -> Result<()
 
 /// The job that delivers a code; every code sent is counted against its destination.
 pub(crate) async fn delivery_job(
-    state: &AppState,
+    state: &Portal,
     challenge_id: Uuid,
     channel: &str,
     to: &str,
@@ -205,7 +205,7 @@ pub(crate) async fn delivery_job(
 /// A code for someone registered at a service centre, with the page where
 /// they set their password.
 pub(crate) async fn first_login_job(
-    state: &AppState,
+    state: &Portal,
     challenge_id: Uuid,
     channel: &str,
     to: &str,
@@ -231,7 +231,7 @@ pub(crate) async fn first_login_job(
 
 #[allow(clippy::too_many_arguments)]
 fn code_job(
-    state: &AppState,
+    state: &Portal,
     challenge_id: Uuid,
     channel: &str,
     to: &str,
@@ -265,7 +265,7 @@ fn code_job(
 /// The masked phone or e-mail a registration code went to, for its page.
 /// Only registration challenges: a reset's page must not tell a real
 /// account from a decoy, and an added contact is kept unmasked.
-pub async fn challenge_destination(state: &AppState, id: Uuid) -> Result<String, AppError> {
+pub async fn challenge_destination(state: &Portal, id: Uuid) -> Result<String, AppError> {
     let ch = state
         .store
         .get_challenge(id)
@@ -275,7 +275,7 @@ pub async fn challenge_destination(state: &AppState, id: Uuid) -> Result<String,
     Ok(ch.destination)
 }
 
-pub async fn confirm(state: &AppState, challenge_id: Uuid, code: &str) -> Result<(), AppError> {
+pub async fn confirm(state: &Portal, challenge_id: Uuid, code: &str) -> Result<(), AppError> {
     super::attempts::code(state, challenge_id, "contact", None, code).await?;
     match state
         .store
@@ -292,7 +292,7 @@ pub async fn confirm(state: &AppState, challenge_id: Uuid, code: &str) -> Result
 /// Sends a new code for a challenge, to where its first code went. Only codes
 /// that prove a contact or reset a password can be sent again: a second
 /// factor is asked for anew by logging in, so a resend can never move it.
-pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<(), AppError> {
+pub async fn resend(state: &Portal, challenge_id: Uuid, lang: Lang) -> Result<(), AppError> {
     // A reset for an unknown login made a decoy: it is resent (to nobody)
     // exactly as a real challenge would be, so the answers tell nothing.
     let (ch, decoy) = match state.store.get_challenge(challenge_id).await? {
@@ -374,7 +374,7 @@ pub async fn resend(state: &AppState, challenge_id: Uuid, lang: Lang) -> Result<
 }
 
 /// The ways a typed login may name an account, most specific first.
-pub(crate) fn lookups(state: &AppState, login: &str) -> Vec<(String, LoginLookup)> {
+pub(crate) fn lookups(state: &Portal, login: &str) -> Vec<(String, LoginLookup)> {
     let login = login.trim();
     if login.contains('@') {
         return Email::parse(login)
@@ -429,7 +429,7 @@ pub enum LoginOutcome {
 }
 
 pub async fn login(
-    state: &AppState,
+    state: &Portal,
     entrance: Entrance,
     login: &str,
     password_typed: &str,
@@ -589,7 +589,7 @@ fn second_factor_key(account_id: Uuid) -> String {
 /// The second step of a login: a TOTP or recovery code for the challenge.
 /// Returns the session and, after an enrolment, the recovery codes to show once.
 pub async fn second_factor(
-    state: &AppState,
+    state: &Portal,
     challenge_id: Uuid,
     code: &str,
     kind: SessionKind,
@@ -652,7 +652,7 @@ pub async fn second_factor(
     ))
 }
 
-pub async fn logout(state: &AppState, actor: &session::Actor) -> Result<(), AppError> {
+pub async fn logout(state: &Portal, actor: &session::Actor) -> Result<(), AppError> {
     state
         .store
         .delete_session(&actor.token_hash, state.now())

@@ -1,16 +1,30 @@
-//! Use cases shared by the pages and the API, so both apply the same rules
-//! and never disagree. Each takes validated-or-raw input and returns domain
-//! results or an `AppError` with a stable code.
+//! The use cases of migportal. Every rule that decides something for a
+//! person or a member of staff runs here, once, for the pages, the API, the
+//! job worker and the command line alike. Nothing here knows about HTTP:
+//! errors carry a kind and a stable code ([`AppError`]), which each edge
+//! turns into its own terms (a status and a problem document, a re-rendered
+//! form, an exit code).
 
 pub mod accounts;
 pub(crate) mod attempts;
+pub mod config;
 pub mod confirmation;
+pub mod credentials;
+pub mod error;
+pub mod i18n;
 pub mod identity;
+pub mod jobs;
 pub mod notice;
 pub mod profile;
 pub mod second_factor;
 pub mod security;
+pub mod session;
 pub mod staff;
+pub mod state;
+
+pub use config::{PasswordCost, WebConfig};
+pub use error::{AppError, ErrorKind};
+pub use state::{Portal, system_clock};
 
 /// Today's date in Moscow time, for date rules (birth dates, issue dates).
 pub fn today(now_ms: i64) -> time::Date {

@@ -3,10 +3,10 @@
 //! (The third way, a service centre, is in `staff.rs`.)
 
 use super::notice;
+use crate::Portal;
+use crate::credentials::tokens;
 use crate::error::{AppError, ErrorKind};
-use crate::security::tokens;
 use crate::session::Actor;
-use crate::state::AppState;
 use base64::Engine;
 use domain::account::{AssuranceLevel, VerificationState};
 use domain::identity::{FieldError, IdentityData};
@@ -18,10 +18,7 @@ use uuid::Uuid;
 
 /// Both ways need data already verified against the registries; the version
 /// returned is what a confirmation is bound to (`domain::confirmation`).
-async fn verified_identity(
-    state: &AppState,
-    actor: &Actor,
-) -> Result<(IdentityData, i64), AppError> {
+async fn verified_identity(state: &Portal, actor: &Actor) -> Result<(IdentityData, i64), AppError> {
     if actor.account.level == AssuranceLevel::Confirmed {
         return Err(AppError::new(
             ErrorKind::Conflict,
@@ -55,7 +52,7 @@ pub struct SignatureChallenge {
 }
 
 pub async fn signature_challenge(
-    state: &AppState,
+    state: &Portal,
     actor: &Actor,
 ) -> Result<SignatureChallenge, AppError> {
     if state.trust.is_none() {
@@ -106,7 +103,7 @@ fn same_name(a: &str, b: &str) -> bool {
 }
 
 pub async fn confirm_by_signature(
-    state: &AppState,
+    state: &Portal,
     actor: &Actor,
     challenge_id: Uuid,
     input: &SignatureInput,
@@ -212,7 +209,7 @@ pub struct LetterView {
     pub voided: bool,
 }
 
-fn view(state: &AppState, l: &Letter) -> LetterView {
+fn view(state: &Portal, l: &Letter) -> LetterView {
     LetterView {
         letter_id: l.id,
         address: l.address.clone(),
@@ -225,7 +222,7 @@ fn view(state: &AppState, l: &Letter) -> LetterView {
 }
 
 pub async fn request_letter(
-    state: &AppState,
+    state: &Portal,
     actor: &Actor,
     address: &PostalAddress,
 ) -> Result<LetterView, AppError> {
@@ -300,10 +297,7 @@ fn too_soon(from: i64, now: i64) -> AppError {
     e
 }
 
-pub async fn letter_status(
-    state: &AppState,
-    actor: &Actor,
-) -> Result<Option<LetterView>, AppError> {
+pub async fn letter_status(state: &Portal, actor: &Actor) -> Result<Option<LetterView>, AppError> {
     Ok(state
         .store
         .last_letter(actor.account.id)
@@ -311,11 +305,7 @@ pub async fn letter_status(
         .map(|l| view(state, &l)))
 }
 
-pub async fn enter_letter_code(
-    state: &AppState,
-    actor: &Actor,
-    code: &str,
-) -> Result<(), AppError> {
+pub async fn enter_letter_code(state: &Portal, actor: &Actor, code: &str) -> Result<(), AppError> {
     let Some(code) = normalise_letter_code(code) else {
         return Err(AppError::field("code", "letter.code_format"));
     };
@@ -349,7 +339,7 @@ pub async fn enter_letter_code(
     }
 }
 
-fn letter_refused(state: &AppState, used: u32) -> AppError {
+fn letter_refused(state: &Portal, used: u32) -> AppError {
     let max = state.letters.max_attempts;
     if used < max {
         AppError::field("code", "otp.wrong").arg("attempts", max - used)
@@ -362,7 +352,7 @@ fn letter_refused(state: &AppState, used: u32) -> AppError {
 
 /// Why no letter took the code. The letter's own state is the person's to
 /// know (it is their account), but a used or burnt letter answers the same.
-async fn dead_letter(state: &AppState, actor: &Actor, now: i64) -> Result<AppError, AppError> {
+async fn dead_letter(state: &Portal, actor: &Actor, now: i64) -> Result<AppError, AppError> {
     let Some(last) = state.store.last_letter(actor.account.id).await? else {
         return Ok(AppError::field("code", "letter.none"));
     };

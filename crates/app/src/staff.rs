@@ -2,11 +2,9 @@
 //! administration of offices and staff, the auditors' view of the log, and
 //! identity confirmation at a service centre.
 
+use crate::Portal;
 use crate::error::{AppError, ErrorKind};
-use crate::session::{Actor, resolve};
-use crate::state::AppState;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
+use crate::session::Actor;
 use domain::account::{AccountStatus, Role};
 use domain::identifiers::{OfficeCode, Snils};
 use domain::identity::{DocumentData, FieldError, IdentityData};
@@ -19,21 +17,16 @@ use uuid::Uuid;
 /// A signed-in member of staff (any staff role).
 pub struct Staff(pub Actor);
 
-impl FromRequestParts<AppState> for Staff {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let actor = resolve(state, &parts.headers)
-            .await?
-            .ok_or_else(AppError::unauthenticated)?;
-        if !actor.account.role.is_staff() {
-            return Err(AppError::new(ErrorKind::Forbidden, "forbidden"));
-        }
-        Ok(Self(actor))
-    }
-}
-
 impl Staff {
+    /// A signed-in person acting as staff; anyone else is refused.
+    pub fn of(actor: Actor) -> Result<Self, AppError> {
+        if actor.account.role.is_staff() {
+            Ok(Self(actor))
+        } else {
+            Err(AppError::new(ErrorKind::Forbidden, "forbidden"))
+        }
+    }
+
     pub fn who(&self) -> StaffActor {
         StaffActor {
             id: self.0.account.id,
@@ -46,7 +39,7 @@ impl Staff {
     /// `permission`; a refusal is audited and answered 403.
     pub async fn require(
         &self,
-        state: &AppState,
+        state: &Portal,
         permission: Permission,
     ) -> Result<StaffActor, AppError> {
         let who = self.who();
@@ -176,7 +169,7 @@ impl OfficeInput {
 }
 
 pub async fn save_office(
-    state: &AppState,
+    state: &Portal,
     staff: &Staff,
     id: Option<Uuid>,
     input: &OfficeInput,
@@ -204,7 +197,7 @@ pub async fn save_office(
 }
 
 /// Offices: administrators see all; heads of office and officers their own.
-pub async fn offices(state: &AppState, staff: &Staff) -> Result<Vec<Office>, AppError> {
+pub async fn offices(state: &Portal, staff: &Staff) -> Result<Vec<Office>, AppError> {
     let who = staff.require(state, Permission::ViewOffices).await?;
     let all = state.store.list_offices().await?;
     Ok(match who.role {
@@ -243,7 +236,7 @@ impl From<&Account> for StaffView {
     }
 }
 
-pub async fn list_staff(state: &AppState, staff: &Staff) -> Result<Vec<StaffView>, AppError> {
+pub async fn list_staff(state: &Portal, staff: &Staff) -> Result<Vec<StaffView>, AppError> {
     staff.require(state, Permission::ManageStaff).await?;
     Ok(state
         .store
@@ -266,7 +259,7 @@ pub struct NewStaffInput {
 }
 
 async fn office_by_code(
-    state: &AppState,
+    state: &Portal,
     role: Role,
     code: Option<&str>,
 ) -> Result<Option<Uuid>, AppError> {
@@ -297,7 +290,7 @@ pub struct StaffCreated {
 }
 
 pub async fn create_staff(
-    state: &AppState,
+    state: &Portal,
     staff: &Staff,
     input: &NewStaffInput,
 ) -> Result<StaffCreated, AppError> {
@@ -315,8 +308,8 @@ pub async fn create_staff(
     .map_err(|(f, e)| AppError::field(f, e.code))?;
     let office_id = office_by_code(state, role, input.office_code.as_deref()).await?;
     // An unusable password until the person sets their own through the code.
-    let hash = crate::security::password::hash(
-        crate::security::tokens::new_token(),
+    let hash = crate::credentials::password::hash(
+        crate::credentials::tokens::new_token(),
         state.config.password_cost,
     )
     .await?;
@@ -358,7 +351,7 @@ pub struct StaffChange {
 }
 
 pub async fn update_staff(
-    state: &AppState,
+    state: &Portal,
     staff: &Staff,
     id: Uuid,
     change: &StaffChange,
@@ -397,7 +390,7 @@ pub struct AuditQuery {
 }
 
 pub async fn audit(
-    state: &AppState,
+    state: &Portal,
     staff: &Staff,
     q: &AuditQuery,
 ) -> Result<Vec<AuditEvent>, AppError> {
@@ -444,7 +437,7 @@ pub struct PersonCard {
 /// An operator finds a registered person by SNILS or phone. The read is
 /// recorded in the person's access log.
 pub async fn find_person(
-    state: &AppState,
+    state: &Portal,
     staff: &Staff,
     snils: Option<&str>,
     phone: Option<&str>,
@@ -501,7 +494,7 @@ pub struct ConfirmInput {
 /// The operator has seen the passport: the person becomes confirmed when the
 /// passport in hand is the one already verified against the registries.
 pub async fn confirm_person(
-    state: &AppState,
+    state: &Portal,
     staff: &Staff,
     person: Uuid,
     input: &ConfirmInput,
@@ -597,7 +590,7 @@ pub struct AccessView {
 }
 
 /// Every staff read of the person's data, newest first (SPEC §8).
-pub async fn my_access_log(state: &AppState, actor: &Actor) -> Result<Vec<AccessView>, AppError> {
+pub async fn my_access_log(state: &Portal, actor: &Actor) -> Result<Vec<AccessView>, AppError> {
     let entries = state.store.list_access(actor.account.id).await?;
     let offices = state.store.list_offices().await?;
     let mut out = Vec::with_capacity(entries.len());
@@ -632,7 +625,7 @@ pub async fn my_access_log(state: &AppState, actor: &Actor) -> Result<Vec<Access
 /// "not found", and the attempt is audited; an allowed read is recorded in
 /// the person's access log.
 pub async fn office_person(
-    state: &AppState,
+    state: &Portal,
     staff: &Staff,
     person: Uuid,
 ) -> Result<PersonCard, AppError> {
@@ -711,7 +704,7 @@ pub struct CentreRegistered {
 /// once (the passport was seen), the data is still checked with the
 /// registries, and the person receives a first-login code.
 pub async fn register_person(
-    state: &AppState,
+    state: &Portal,
     staff: &Staff,
     input: &CentreRegistration,
 ) -> Result<CentreRegistered, AppError> {
@@ -785,8 +778,8 @@ pub async fn register_person(
             &serde_json::to_vec(&data).map_err(AppError::internal)?,
         )
         .map_err(AppError::internal)?;
-    let password = crate::security::password::hash(
-        crate::security::tokens::new_token(),
+    let password = crate::credentials::password::hash(
+        crate::credentials::tokens::new_token(),
         state.config.password_cost,
     )
     .await?;
@@ -833,7 +826,7 @@ pub async fn register_person(
                 purpose: "reset".into(),
                 channel: channel.into(),
                 destination: masked,
-                code_hash: crate::security::tokens::code_hash(&state.vault, first_login, &code),
+                code_hash: crate::credentials::tokens::code_hash(&state.vault, first_login, &code),
                 identity_version: None,
             },
             deliver,
@@ -846,7 +839,7 @@ pub async fn register_person(
 
 /// Records a staff read of a person in their access log, then shows the card.
 async fn read_person(
-    state: &AppState,
+    state: &Portal,
     who: &StaffActor,
     account: Account,
     purpose: &str,

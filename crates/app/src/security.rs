@@ -3,11 +3,11 @@
 
 use super::accounts::{delivery_job, lookups};
 use super::notice;
+use crate::Portal;
+use crate::credentials::{password, tokens};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::security::{password, tokens};
 use crate::session::Actor;
-use crate::state::AppState;
 use domain::identity::FieldError;
 use domain::otp::code_from_random;
 use domain::person::check_password;
@@ -26,7 +26,7 @@ pub struct SessionView {
     pub last_seen_at: i64,
 }
 
-pub async fn sessions(state: &AppState, actor: &Actor) -> Result<Vec<SessionView>, AppError> {
+pub async fn sessions(state: &Portal, actor: &Actor) -> Result<Vec<SessionView>, AppError> {
     let list = state
         .store
         .list_sessions(actor.account.id, state.now())
@@ -45,7 +45,7 @@ pub async fn sessions(state: &AppState, actor: &Actor) -> Result<Vec<SessionView
 }
 
 /// Ends every session of the person, this one included.
-pub async fn end_all(state: &AppState, actor: &Actor) -> Result<u64, AppError> {
+pub async fn end_all(state: &Portal, actor: &Actor) -> Result<u64, AppError> {
     Ok(state
         .store
         .delete_account_sessions(
@@ -103,7 +103,7 @@ fn personal(actor_names: [&str; 2], contacts: [Option<&str>; 2]) -> Vec<String> 
 
 /// Whether `typed` is the account's password (checked like a login).
 pub async fn password_matches(
-    state: &AppState,
+    state: &Portal,
     account: &store::Account,
     typed: &str,
 ) -> Result<bool, AppError> {
@@ -132,7 +132,7 @@ pub async fn password_matches(
 
 /// Changes the password after checking the current one; other sessions end.
 pub async fn change_password(
-    state: &AppState,
+    state: &Portal,
     actor: &Actor,
     current: &str,
     new: &str,
@@ -183,7 +183,7 @@ pub struct ResetStarted {
 /// Sends a reset code to the contact the account proved. The answer is the
 /// same whether or not the login exists, so it reveals nothing.
 pub async fn start_reset(
-    state: &AppState,
+    state: &Portal,
     login: &str,
     lang: Lang,
 ) -> Result<ResetStarted, AppError> {
@@ -267,7 +267,7 @@ pub async fn start_reset(
 
 /// Sets a new password with the reset code; every session ends.
 pub async fn complete_reset(
-    state: &AppState,
+    state: &Portal,
     challenge_id: Uuid,
     code: &str,
     new: &str,

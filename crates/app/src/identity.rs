@@ -1,14 +1,14 @@
 //! The standard level: identity data submitted, sealed, and checked by a job.
 
+use crate::Portal;
 use crate::error::{AppError, ErrorKind};
 use crate::session::Actor;
-use crate::state::AppState;
 use domain::account::{AssuranceLevel, FailureReason, VerificationState};
 use domain::identity::{DocumentData, IdentityForm};
 use serde::Serialize;
 use store::NewIdentity;
 
-pub async fn submit(state: &AppState, actor: &Actor, form: IdentityForm) -> Result<i64, AppError> {
+pub async fn submit(state: &Portal, actor: &Actor, form: IdentityForm) -> Result<i64, AppError> {
     // Both checked again by the store under the account's row lock.
     if actor.account.role.is_staff() {
         return Err(AppError::new(
@@ -76,7 +76,7 @@ pub struct IdentityView {
     pub checked_at: Option<i64>,
 }
 
-pub async fn view(state: &AppState, actor: &Actor) -> Result<IdentityView, AppError> {
+pub async fn view(state: &Portal, actor: &Actor) -> Result<IdentityView, AppError> {
     Ok(match state.store.get_identity(actor.account.id).await? {
         None => IdentityView {
             state: VerificationState::NotSubmitted,
@@ -100,7 +100,7 @@ pub async fn view(state: &AppState, actor: &Actor) -> Result<IdentityView, AppEr
 }
 
 /// The stored data opened again, to pre-fill the correction form.
-pub async fn current_form(state: &AppState, actor: &Actor) -> Result<IdentityForm, AppError> {
+pub async fn current_form(state: &Portal, actor: &Actor) -> Result<IdentityForm, AppError> {
     let mut form = IdentityForm {
         citizenship: String::new(),
         surname: actor.account.surname.clone(),

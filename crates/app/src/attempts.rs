@@ -5,9 +5,9 @@
 //! no more times than the limit allows, and a consumed or burnt challenge
 //! answers exactly like any other code that no longer works.
 
+use crate::Portal;
+use crate::credentials::tokens;
 use crate::error::{AppError, ErrorKind};
-use crate::security::tokens;
-use crate::state::AppState;
 use domain::otp::normalise_code;
 use domain::throttle::{FailureRecord, LoginThrottlePolicy};
 use store::ChallengeAttempt;
@@ -17,7 +17,7 @@ use uuid::Uuid;
 /// set, so concurrent attempts read at the same count are counted one by one).
 /// Returns the record after this attempt; a success should clear the key.
 pub(crate) async fn take(
-    state: &AppState,
+    state: &Portal,
     key: &str,
     policy: &LoginThrottlePolicy,
     throttled_code: &'static str,
@@ -40,7 +40,7 @@ pub(crate) async fn take(
 /// What a code that does not work gets, whatever the reason: wrong, of a
 /// burnt, consumed, expired or unknown challenge. Only the count of attempts
 /// this very request made is told, never the state of the secret.
-pub(crate) fn refused(state: &AppState, attempts_used: Option<u32>) -> AppError {
+pub(crate) fn refused(state: &Portal, attempts_used: Option<u32>) -> AppError {
     match attempts_used {
         Some(used) if used < state.otp.max_attempts => {
             AppError::field("code", "otp.wrong").arg("attempts", state.otp.max_attempts - used)
@@ -58,7 +58,7 @@ pub(crate) fn refused(state: &AppState, attempts_used: Option<u32>) -> AppError 
 /// and compares the typed code. `Ok` is the challenge whose code matched,
 /// still to be consumed by the caller's transaction.
 pub(crate) async fn code(
-    state: &AppState,
+    state: &Portal,
     id: Uuid,
     purpose: &str,
     owner: Option<Uuid>,
@@ -79,7 +79,7 @@ pub(crate) async fn code(
 
 /// Counts an attempt at a live challenge, or refuses as for a dead code.
 pub(crate) async fn challenge(
-    state: &AppState,
+    state: &Portal,
     id: Uuid,
     purpose: &str,
     owner: Option<Uuid>,

@@ -4,11 +4,11 @@
 
 use super::accounts::delivery_job;
 use super::notice;
+use crate::Portal;
+use crate::credentials::tokens;
 use crate::error::{AppError, ErrorKind};
 use crate::i18n::Lang;
-use crate::security::tokens;
 use crate::session::Actor;
-use crate::state::AppState;
 use domain::identity::FieldError;
 use domain::letter::PostalAddress;
 use domain::otp::code_from_random;
@@ -60,7 +60,7 @@ pub struct ProfileView {
 }
 
 /// Every kind × channel, with the stored choice or the default (on).
-pub async fn prefs(state: &AppState, account_id: Uuid) -> Result<Vec<PrefView>, AppError> {
+pub async fn prefs(state: &Portal, account_id: Uuid) -> Result<Vec<PrefView>, AppError> {
     let stored = state.store.notification_prefs(account_id).await?;
     Ok(NOTICE_KINDS
         .iter()
@@ -76,7 +76,7 @@ pub async fn prefs(state: &AppState, account_id: Uuid) -> Result<Vec<PrefView>, 
         .collect())
 }
 
-pub async fn profile(state: &AppState, actor: &Actor) -> Result<ProfileView, AppError> {
+pub async fn profile(state: &Portal, actor: &Actor) -> Result<ProfileView, AppError> {
     let a = &actor.account;
     let documents = state.store.get_identity(a.id).await?.map(|i| i.masked);
     let addresses = state
@@ -121,7 +121,7 @@ pub struct AddressInput {
 }
 
 pub async fn save_address(
-    state: &AppState,
+    state: &Portal,
     actor: &Actor,
     kind: &str,
     input: &AddressInput,
@@ -187,7 +187,7 @@ pub struct PrefInput {
 }
 
 pub async fn save_notifications(
-    state: &AppState,
+    state: &Portal,
     actor: &Actor,
     input: &[PrefInput],
 ) -> Result<(), AppError> {
@@ -237,7 +237,7 @@ pub struct ContactChange {
 /// Sends a code to a new phone or e-mail; it becomes the account's after the
 /// code. Needs the password, and the authenticator code where one is enabled.
 pub async fn start_add_contact(
-    state: &AppState,
+    state: &Portal,
     actor: &Actor,
     change: &ContactChange,
     lang: Lang,
@@ -310,7 +310,7 @@ pub async fn start_add_contact(
 }
 
 pub async fn confirm_add_contact(
-    state: &AppState,
+    state: &Portal,
     actor: &Actor,
     challenge_id: Uuid,
     code: &str,

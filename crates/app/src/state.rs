@@ -1,0 +1,71 @@
+use crate::config::WebConfig;
+use domain::otp::OtpPolicy;
+use domain::throttle::LoginThrottlePolicy;
+use std::sync::Arc;
+use store::Store;
+use store::vault::Vault;
+
+/// Everything a use case may use: the store, the vault, the settings, the
+/// clock and the policies. Cheap to clone.
+#[derive(Clone)]
+pub struct Portal(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub vault: Vault,
+    pub config: WebConfig,
+    /// Unix milliseconds; injected so tests can move time.
+    pub clock: fn() -> i64,
+    pub otp: OtpPolicy,
+    pub throttle: LoginThrottlePolicy,
+    /// Codes sent to one destination (counted like failures, in the database).
+    pub sends: LoginThrottlePolicy,
+    /// Trusted certification authorities for qualified signatures, if configured.
+    pub trust: Option<qes::TrustStore>,
+    pub letters: domain::letter::LetterPolicy,
+}
+
+impl Portal {
+    pub fn new(
+        store: Arc<dyn Store>,
+        vault: Vault,
+        config: WebConfig,
+        clock: fn() -> i64,
+        trust: Option<qes::TrustStore>,
+    ) -> Self {
+        let letters = domain::letter::LetterPolicy {
+            code_ttl_ms: i64::from(config.letter_code_days.max(1)) * 24 * 60 * 60 * 1000,
+            ..domain::letter::LetterPolicy::default()
+        };
+        Self(Arc::new(Inner {
+            store,
+            vault,
+            config,
+            clock,
+            otp: OtpPolicy::default(),
+            throttle: LoginThrottlePolicy::default(),
+            sends: LoginThrottlePolicy::code_sends(),
+            trust,
+            letters,
+        }))
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.0.clock)()
+    }
+}
+
+impl std::ops::Deref for Portal {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The real clock.
+pub fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
