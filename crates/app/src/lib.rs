@@ -16,6 +16,7 @@ pub mod identity;
 pub mod jobs;
 pub mod notice;
 pub mod profile;
+pub mod queries;
 pub mod second_factor;
 pub mod security;
 pub mod session;

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use domain::account::{AssuranceLevel, VerificationState};
+use domain::account::AssuranceLevel;
 use domain::letter::PostalAddress;
 use std::collections::HashMap;
 
@@ -50,7 +50,9 @@ async fn page(
         p.paragraphs = vec![l.t("level-help-confirmed")];
         return ctx.render(status, &p);
     }
-    let verified = matches!(state.store.get_identity(actor.account.id).await, Ok(Some(i)) if i.state == VerificationState::Verified);
+    let verified = app::queries::identity_verified(state, actor)
+        .await
+        .unwrap_or(false);
     if !verified {
         p.paragraphs = vec![l.t("err-confirmation-not-standard")];
         p.links.insert(
@@ -235,14 +237,10 @@ pub async fn signature_submit(
         Ok(()) => see_other("/account"),
         Err(e) => {
             // The same request stays on screen so the person can sign it again.
-            let challenge = state
-                .store
-                .get_challenge(id)
+            let challenge = app::queries::signature_challenge_bytes(&state, actor, id)
                 .await
                 .ok()
                 .flatten()
-                .filter(|c| c.purpose == "qes" && c.account_id == actor.account.id)
-                .map(|c| c.code_hash)
                 .unwrap_or_default();
             signature_form(&ctx, &raw, &challenge, Some(&e))
         }

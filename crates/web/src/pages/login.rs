@@ -281,13 +281,9 @@ pub async fn second_factor_submit(
     };
     match result {
         Ok((done, codes)) => {
-            let staff = state
-                .store
-                .get_account(done.account_id)
+            let staff = app::queries::is_staff(&state, done.account_id)
                 .await
-                .ok()
-                .flatten()
-                .is_some_and(|a| a.role.is_staff());
+                .unwrap_or(false);
             let home = if staff { "/staff" } else { "/account" };
             let Some(codes) = codes else {
                 return signed_in(&state, &ctx, &done.token, home).await;
@@ -319,15 +315,10 @@ pub async fn second_factor_submit(
                 .await
                 .ok()
                 .flatten();
-            let destination = state
-                .store
-                .get_challenge(id)
+            let destination = app::queries::login_code_destination(&state, id)
                 .await
                 .ok()
-                .flatten()
-                // Only a login's own masked destination; never another challenge's.
-                .filter(|c| c.purpose == "login_2fa")
-                .map(|c| c.destination);
+                .flatten();
             second_factor_page(&ctx, id, enrolment, destination, Some(&err), err.status())
         }
     }

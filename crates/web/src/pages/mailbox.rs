@@ -26,9 +26,9 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Response {
     if !state.config.demo_mode {
         return super::error_page(ctx.lang, &AppError::not_found());
     }
-    let messages = match state.store.list_demo_messages(50).await {
+    let messages = match app::queries::demo_mailbox(&state, 50).await {
         Ok(m) => m,
-        Err(e) => return super::error_page(ctx.lang, &e.into()),
+        Err(e) => return super::error_page(ctx.lang, &e),
     };
     let fmt =
         time::macros::format_description!("[day].[month].[year] [hour]:[minute]:[second] UTC");

@@ -408,19 +408,10 @@ pub async fn second_factor_totp_confirm(
         }) => recovery_page(&ctx, codes),
         Ok(_) => {
             // Show the same pending secret again with the error.
-            let pending = state
-                .store
-                .get_totp(actor.account.id)
+            let secret = app::queries::pending_totp_secret(&state, actor)
                 .await
                 .ok()
-                .flatten()
-                .filter(|r| !r.enabled);
-            let secret = pending
-                .and_then(|r| {
-                    let place = store::vault::place::totp_secret(actor.account.id);
-                    state.vault.open(&r.key_id, &place, &r.sealed_secret).ok()
-                })
-                .map(|s| domain::totp::base32_encode(&s));
+                .flatten();
             match secret {
                 Some(b32) => {
                     let label = actor

@@ -101,12 +101,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
     let l = ctx.lang;
     let a = &s.0.account;
     let office = match a.office_id {
-        Some(id) => state
-            .store
-            .list_offices()
-            .await
-            .ok()
-            .and_then(|os| os.into_iter().find(|o| o.id == id).map(|o| o.name)),
+        Some(id) => app::queries::office_name(&state, id).await.ok().flatten(),
         None => None,
     };
     let mut page = TablePage::new(&ctx, l.t("staff-title"));
