@@ -1,11 +1,11 @@
 //! Demo data: offices with reception hours and one account per role, so a
 //! newcomer can look around at once. Seeding is idempotent.
 
+use app::PasswordCost;
 use domain::account::{AccountStatus, AssuranceLevel, Role};
 use std::sync::Arc;
 use store::{NewAccount, Office, OfficeHours, Store, StoreError};
 use uuid::Uuid;
-use web::PasswordCost;
 
 /// A demo login printed at start.
 pub struct DemoLogin {

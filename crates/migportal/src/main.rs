@@ -157,7 +157,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let store = wiring::open_store(&config).await?;
-            demo::seed(&store, wiring::password_cost(&config), web::system_clock()).await?;
+            demo::seed(
+                &store,
+                wiring::password_cost(&config),
+                ::app::system_clock(),
+            )
+            .await?;
             print_demo_logins();
             Ok(())
         }
@@ -336,7 +341,7 @@ async fn create_user(
                 office_id,
             },
             None,
-            web::system_clock(),
+            ::app::system_clock(),
         )
         .await
         .map_err(|e| match e {
@@ -404,7 +409,7 @@ async fn export_letters(config: &Config, out: &std::path::Path) -> anyhow::Resul
                 .map_err(|e| anyhow::anyhow!("letter {}: {e}", item.letter_id))?;
             std::fs::write(out.join(format!("{}.txt", item.letter_id)), text)?;
             store
-                .mark_posted(item.letter_id, web::system_clock())
+                .mark_posted(item.letter_id, ::app::system_clock())
                 .await?;
             n += 1;
         }
@@ -422,7 +427,7 @@ fn demo_cert(
     let snils = domain::identifiers::Snils::parse(snils)
         .map_err(|e| anyhow::anyhow!("--snils: {}", e.code))?;
     let ca = wiring::demo_ca()?;
-    let now = web::system_clock() / 1000;
+    let now = ::app::system_clock() / 1000;
     let cert = qes::issue_personal(
         &ca,
         &qes::PersonalSpec {

@@ -3,6 +3,7 @@
 use crate::config::Config;
 use anyhow::Context;
 use app::jobs::{self, Senders};
+use app::{PasswordCost, WebConfig};
 use notify::{DemoMailbox, Sender, SmsGateway, SmtpSender, Worker, WorkerConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,7 +12,6 @@ use store::vault::Vault;
 use store::{Store, job_kind};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use web::{AppState, PasswordCost, WebConfig};
 
 /// Knobs that tests set and operators do not.
 #[derive(Clone, Copy)]
@@ -23,7 +23,7 @@ pub struct StartOptions {
 impl Default for StartOptions {
     fn default() -> Self {
         Self {
-            clock: web::system_clock,
+            clock: app::system_clock,
             worker_poll: Duration::from_millis(500),
         }
     }
@@ -268,8 +268,7 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         ..WebConfig::default()
     };
     let trust = trust_store(&config)?;
-    let state = AppState::new(store.clone(), vault, web_config, options.clock, trust);
-    let router = web::router(state);
+    let router = web::portal_router(store.clone(), vault, web_config, options.clock, trust);
     if !config.audit_checkpoint_file.trim().is_empty() {
         background.push(crate::checkpoints::spawn(
             store.clone(),
@@ -324,7 +323,7 @@ pub fn demo_ca() -> anyhow::Result<qes::DemoCa> {
         return Ok(qes::DemoCa { cert_pem, key_pem });
     }
     std::fs::create_dir_all("data")?;
-    let now = web::system_clock() / 1000;
+    let now = app::system_clock() / 1000;
     let ca = qes::demo_ca(
         "Демонстрационный УЦ migportal",
         now - 86_400,

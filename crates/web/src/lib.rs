@@ -18,6 +18,17 @@ use axum::routing::get;
 use std::time::Duration;
 use tower_http::timeout::TimeoutLayer;
 
+/// The portal's HTTP interface over its store: the one entry the binary uses.
+pub fn portal_router(
+    store: std::sync::Arc<dyn store::Store>,
+    vault: store::vault::Vault,
+    config: WebConfig,
+    clock: fn() -> i64,
+    trust: Option<qes::TrustStore>,
+) -> Router {
+    router(AppState::new(store, vault, config, clock, trust))
+}
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
