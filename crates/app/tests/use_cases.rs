@@ -26,6 +26,7 @@ const T0: i64 = 1_800_000_000_000;
 /// One clock per test (tests run in parallel).
 macro_rules! clock {
     ($name:ident) => {
+        #[allow(dead_code)]
         mod $name {
             use super::*;
             pub static NOW: AtomicI64 = AtomicI64::new(T0);
