@@ -132,6 +132,17 @@ pub trait AuditStore {
     async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEvent>>;
     /// The tip of the chain: last sequence number and its hash.
     async fn audit_head(&self) -> Result<(i64, String)>;
+    /// The log for auditors, newest first, filtered.
+    async fn search_audit(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEvent>>;
+    /// Records a staff action that changes nothing (a refused attempt, a view).
+    async fn audit_staff(
+        &self,
+        by: &StaffActor,
+        action: &str,
+        subject: Option<Uuid>,
+        details: &str,
+        now: i64,
+    ) -> Result<()>;
 }
 
 #[async_trait]
@@ -190,6 +201,21 @@ pub trait IdentityStore {
         notice: &(dyn Fn(Verification) -> NewJob + Send + Sync),
         now: i64,
     ) -> Result<Verification>;
+    /// Raises a person to the confirmed level if `identity_version` is still
+    /// their current, verified identity (`domain::confirmation`, else
+    /// `Conflict(code)`), consuming the signature challenge `consume` in the
+    /// same transaction; audited with the staff member and office, notified.
+    #[allow(clippy::too_many_arguments)]
+    async fn confirm_identity(
+        &self,
+        person_id: Uuid,
+        identity_version: i64,
+        consume: Option<Uuid>,
+        by: &StaffActor,
+        method: &str,
+        notice: NewJob,
+        now: i64,
+    ) -> Result<()>;
 }
 
 #[async_trait]
@@ -224,10 +250,13 @@ pub trait MailboxStore {
 pub trait OfficeStore {
     async fn upsert_office(&self, office: Office, hours: Vec<OfficeHours>, now: i64) -> Result<()>;
     async fn list_offices(&self) -> Result<Vec<Office>>;
+    /// Creates or changes an office; audited.
+    async fn save_office(&self, office: Office, by: &StaffActor, now: i64) -> Result<()>;
 }
 
 #[async_trait]
-pub trait StaffStore {
+/// A person's second factor: the authenticator secret, codes, recovery codes.
+pub trait SecondFactorStore {
     /// Stores a new, not yet enabled TOTP secret (enrolment in progress).
     /// Refused (`Stale`) while an enabled one exists.
     async fn set_totp_pending(
@@ -267,25 +296,20 @@ pub trait StaffStore {
         notice: NewJob,
         now: i64,
     ) -> Result<()>;
+}
+
+#[async_trait]
+/// Staff reads of a person's data, shown to that person.
+pub trait AccessLogStore {
     /// Records a staff read of a person's data, with its audit entry.
     async fn record_access(&self, access: DataAccess) -> Result<()>;
     /// The person's access log, newest first.
     async fn list_access(&self, person_id: Uuid) -> Result<Vec<DataAccess>>;
-    /// Raises a person to the confirmed level if `identity_version` is still
-    /// their current, verified identity (`domain::confirmation`, else
-    /// `Conflict(code)`), consuming the signature challenge `consume` in the
-    /// same transaction; audited with the staff member and office, notified.
-    #[allow(clippy::too_many_arguments)]
-    async fn confirm_identity(
-        &self,
-        person_id: Uuid,
-        identity_version: i64,
-        consume: Option<Uuid>,
-        by: &StaffActor,
-        method: &str,
-        notice: NewJob,
-        now: i64,
-    ) -> Result<()>;
+}
+
+#[async_trait]
+/// Staff accounts, as administrators manage them.
+pub trait StaffAdminStore {
     /// Staff accounts (every role but applicant), by surname.
     async fn list_staff(&self) -> Result<Vec<Account>>;
     /// Changes a staff account's role, office and status; audited.
@@ -296,19 +320,6 @@ pub trait StaffStore {
         office_id: Option<Uuid>,
         status: domain::account::AccountStatus,
         by: &StaffActor,
-        now: i64,
-    ) -> Result<()>;
-    /// Creates or changes an office; audited.
-    async fn save_office(&self, office: Office, by: &StaffActor, now: i64) -> Result<()>;
-    /// The log for auditors, newest first, filtered.
-    async fn search_audit(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEvent>>;
-    /// Records a staff action that changes nothing (a refused attempt, a view).
-    async fn audit_staff(
-        &self,
-        by: &StaffActor,
-        action: &str,
-        subject: Option<Uuid>,
-        details: &str,
         now: i64,
     ) -> Result<()>;
 }
@@ -395,7 +406,9 @@ pub trait Health {
 pub trait Store:
     AccountStore
     + AuditStore
-    + StaffStore
+    + SecondFactorStore
+    + AccessLogStore
+    + StaffAdminStore
     + LetterStore
     + ProfileStore
     + SessionStore
@@ -412,7 +425,9 @@ pub trait Store:
 impl<T> Store for T where
     T: AccountStore
         + AuditStore
-        + StaffStore
+        + SecondFactorStore
+        + AccessLogStore
+        + StaffAdminStore
         + LetterStore
         + ProfileStore
         + SessionStore

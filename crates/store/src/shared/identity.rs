@@ -209,6 +209,39 @@ macro_rules! impl_identity_store {
                 tx.commit().await?;
                 Ok(outcome)
             }
+
+            #[allow(clippy::too_many_arguments)]
+            async fn confirm_identity(
+                &self,
+                person_id: uuid::Uuid,
+                identity_version: i64,
+                consume: Option<uuid::Uuid>,
+                by: &$crate::StaffActor,
+                method: &str,
+                notice: $crate::NewJob,
+                now: i64,
+            ) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                // The account row first, as every identity change does: one lock order, no deadlock.
+                $crate::shared::lock_account!(tx, person_id, now);
+                if let Some(challenge) = consume {
+                    let done = sqlx::query(
+                        "UPDATE otp_challenges SET consumed = TRUE WHERE id = $1 AND account_id = $2 AND consumed = FALSE",
+                    )
+                    .bind(challenge)
+                    .bind(person_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        return Err($crate::StoreError::Stale);
+                    }
+                }
+                $crate::shared::raise_to_confirmed!(tx, person_id, identity_version, now);
+                $crate::shared::enqueue!(tx, notice, now);
+                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "identity.confirmed", Some(person_id), format!("method={method} version={identity_version}"));
+                tx.commit().await?;
+                Ok(())
+            }
         }
     };
 }

@@ -105,6 +105,30 @@ macro_rules! impl_misc_stores {
                     })
                     .collect()
             }
+
+            async fn save_office(&self, o: $crate::Office, by: &$crate::StaffActor, now: i64) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                let details = format!("code={} territory={}", o.code, o.territory.join(","));
+                sqlx::query(
+                    "INSERT INTO offices (id, code, name, address, time_zone, territory, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
+                     code = excluded.code, name = excluded.name, address = excluded.address, \
+                     time_zone = excluded.time_zone, territory = excluded.territory",
+                )
+                .bind(o.id)
+                .bind(o.code)
+                .bind(o.name)
+                .bind(o.address)
+                .bind(o.time_zone)
+                .bind(o.territory.join(","))
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::StoreError::from_insert)?;
+                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "office.saved", Some(o.id), details);
+                tx.commit().await?;
+                Ok(())
+            }
         }
 
         #[async_trait::async_trait]
@@ -125,6 +149,38 @@ macro_rules! impl_misc_stores {
                 use sqlx::Row;
                 let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
                 Ok((r.try_get("seq")?, r.try_get("hash")?))
+            }
+
+            async fn search_audit(&self, f: &$crate::AuditFilter, limit: u32) -> $crate::Result<Vec<$crate::AuditEvent>> {
+                // Fixed text with optional filters: NULL parameters switch a condition off.
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "{} WHERE ($1 IS NULL OR seq < $1) AND ($2 IS NULL OR action LIKE $2 ESCAPE '!') \
+                     AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR subject_id = $4) ORDER BY seq DESC LIMIT $5",
+                    $crate::shared::SELECT_AUDIT
+                ));
+                let rows = sqlx::query(sql)
+                    .bind(f.before_seq)
+                    .bind(f.action_prefix.as_ref().map(|p| format!("{}%", p.replace('!', "!!").replace('%', "!%").replace('_', "!_"))))
+                    .bind(f.actor_id)
+                    .bind(f.subject_id)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map($crate::shared::audit_row).collect()
+            }
+
+            async fn audit_staff(
+                &self,
+                by: &$crate::StaffActor,
+                action: &str,
+                subject: Option<uuid::Uuid>,
+                details: &str,
+                now: i64,
+            ) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, action, subject, details);
+                tx.commit().await?;
+                Ok(())
             }
         }
 

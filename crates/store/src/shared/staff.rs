@@ -20,7 +20,7 @@ pub(crate) use account_from_row;
 macro_rules! impl_staff_store {
     ($store:ty) => {
         #[async_trait::async_trait]
-        impl $crate::StaffStore for $store {
+        impl $crate::SecondFactorStore for $store {
             async fn set_totp_pending(&self, account_id: uuid::Uuid, key_id: &str, sealed: Vec<u8>, now: i64) -> $crate::Result<()> {
                 let done = sqlx::query(
                     "INSERT INTO second_factors (account_id, method, key_id, sealed_secret, enabled, last_step, created_at) \
@@ -154,7 +154,10 @@ macro_rules! impl_staff_store {
                 tx.commit().await?;
                 Ok(())
             }
+        }
 
+        #[async_trait::async_trait]
+        impl $crate::AccessLogStore for $store {
             async fn record_access(&self, a: $crate::DataAccess) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
                 let details = format!("purpose={} reference={}", a.purpose, a.reference);
@@ -201,40 +204,10 @@ macro_rules! impl_staff_store {
                     })
                     .collect()
             }
+        }
 
-            #[allow(clippy::too_many_arguments)]
-            async fn confirm_identity(
-                &self,
-                person_id: uuid::Uuid,
-                identity_version: i64,
-                consume: Option<uuid::Uuid>,
-                by: &$crate::StaffActor,
-                method: &str,
-                notice: $crate::NewJob,
-                now: i64,
-            ) -> $crate::Result<()> {
-                let mut tx = self.begin_write().await?;
-                // The account row first, as every identity change does: one lock order, no deadlock.
-                $crate::shared::lock_account!(tx, person_id, now);
-                if let Some(challenge) = consume {
-                    let done = sqlx::query(
-                        "UPDATE otp_challenges SET consumed = TRUE WHERE id = $1 AND account_id = $2 AND consumed = FALSE",
-                    )
-                    .bind(challenge)
-                    .bind(person_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    if done.rows_affected() != 1 {
-                        return Err($crate::StoreError::Stale);
-                    }
-                }
-                $crate::shared::raise_to_confirmed!(tx, person_id, identity_version, now);
-                $crate::shared::enqueue!(tx, notice, now);
-                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "identity.confirmed", Some(person_id), format!("method={method} version={identity_version}"));
-                tx.commit().await?;
-                Ok(())
-            }
-
+        #[async_trait::async_trait]
+        impl $crate::StaffAdminStore for $store {
             async fn list_staff(&self) -> $crate::Result<Vec<$crate::Account>> {
                 use sqlx::Row;
                 let sql = sqlx::AssertSqlSafe(format!("{} WHERE role <> 'applicant' ORDER BY surname, given_name, id", $crate::shared::SELECT_ACCOUNT));
@@ -270,62 +243,6 @@ macro_rules! impl_staff_store {
                 }
                 let details = format!("role={} office={} status={}", role.as_str(), office_id.map(|o| o.to_string()).unwrap_or_default(), status.as_str());
                 $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "staff.updated", Some(id), details);
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn save_office(&self, o: $crate::Office, by: &$crate::StaffActor, now: i64) -> $crate::Result<()> {
-                let mut tx = self.begin_write().await?;
-                let details = format!("code={} territory={}", o.code, o.territory.join(","));
-                sqlx::query(
-                    "INSERT INTO offices (id, code, name, address, time_zone, territory, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
-                     code = excluded.code, name = excluded.name, address = excluded.address, \
-                     time_zone = excluded.time_zone, territory = excluded.territory",
-                )
-                .bind(o.id)
-                .bind(o.code)
-                .bind(o.name)
-                .bind(o.address)
-                .bind(o.time_zone)
-                .bind(o.territory.join(","))
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err($crate::StoreError::from_insert)?;
-                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "office.saved", Some(o.id), details);
-                tx.commit().await?;
-                Ok(())
-            }
-
-            async fn search_audit(&self, f: &$crate::AuditFilter, limit: u32) -> $crate::Result<Vec<$crate::AuditEvent>> {
-                // Fixed text with optional filters: NULL parameters switch a condition off.
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "{} WHERE ($1 IS NULL OR seq < $1) AND ($2 IS NULL OR action LIKE $2 ESCAPE '!') \
-                     AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR subject_id = $4) ORDER BY seq DESC LIMIT $5",
-                    $crate::shared::SELECT_AUDIT
-                ));
-                let rows = sqlx::query(sql)
-                    .bind(f.before_seq)
-                    .bind(f.action_prefix.as_ref().map(|p| format!("{}%", p.replace('!', "!!").replace('%', "!%").replace('_', "!_"))))
-                    .bind(f.actor_id)
-                    .bind(f.subject_id)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter().map($crate::shared::audit_row).collect()
-            }
-
-            async fn audit_staff(
-                &self,
-                by: &$crate::StaffActor,
-                action: &str,
-                subject: Option<uuid::Uuid>,
-                details: &str,
-                now: i64,
-            ) -> $crate::Result<()> {
-                let mut tx = self.begin_write().await?;
-                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, action, subject, details);
                 tx.commit().await?;
                 Ok(())
             }
