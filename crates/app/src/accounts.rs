@@ -9,6 +9,7 @@ use base64::Engine;
 use domain::account::{AccountStatus, AssuranceLevel, Role};
 use domain::identifiers::Snils;
 use domain::identity::FieldError;
+use domain::otp::{ChallengeChannel, Purpose};
 use domain::otp::{OtpState, code_from_random};
 use domain::person::{Email, FullName, Phone, check_password};
 use domain::throttle::LoginThrottlePolicy;
@@ -162,8 +163,8 @@ pub async fn register(
             NewChallenge {
                 id: challenge_id,
                 account_id,
-                purpose: "contact".into(),
-                channel: channel.into(),
+                purpose: Purpose::Contact,
+                channel: ChallengeChannel::delivery(channel),
                 destination: masked.clone(),
                 code_hash: tokens::code_hash(&state.vault, challenge_id, &code),
                 identity_version: None,
@@ -270,13 +271,13 @@ pub async fn challenge_destination(state: &Portal, id: Uuid) -> Result<String, A
         .store
         .get_challenge(id)
         .await?
-        .filter(|c| c.purpose == "contact")
+        .filter(|c| c.purpose == Purpose::Contact)
         .ok_or_else(AppError::not_found)?;
     Ok(ch.destination)
 }
 
 pub async fn confirm(state: &Portal, challenge_id: Uuid, code: &str) -> Result<(), AppError> {
-    super::attempts::code(state, challenge_id, "contact", None, code).await?;
+    super::attempts::code(state, challenge_id, Purpose::Contact, None, code).await?;
     match state
         .store
         .confirm_challenge(challenge_id, state.now())
@@ -306,7 +307,7 @@ pub async fn resend(state: &Portal, challenge_id: Uuid, lang: Lang) -> Result<()
             true,
         ),
     };
-    if !matches!(ch.purpose.as_str(), "contact" | "reset" | "add_contact") {
+    if !ch.purpose.resendable() {
         return Err(AppError::new(ErrorKind::Conflict, "otp.resend_not_allowed"));
     }
     let st = OtpState {
@@ -327,9 +328,9 @@ pub async fn resend(state: &Portal, challenge_id: Uuid, lang: Lang) -> Result<()
     let job = if decoy {
         None
     } else {
-        let to = match ch.purpose.as_str() {
+        let to = match ch.purpose {
             // The address being proven is kept on its own challenge.
-            "add_contact" => ch.destination.clone(),
+            Purpose::AddContact => ch.destination.clone(),
             // Otherwise the full address is not kept on the challenge: it is
             // the account's proven contact of the challenge's channel.
             _ => {
@@ -345,11 +346,21 @@ pub async fn resend(state: &Portal, challenge_id: Uuid, lang: Lang) -> Result<()
                 .ok_or_else(|| AppError::internal("challenge without a contact"))?
             }
         };
-        match delivery_job(state, challenge_id, &ch.channel, &to, &code, lang, now).await {
+        match delivery_job(
+            state,
+            challenge_id,
+            ch.channel.as_str(),
+            &to,
+            &code,
+            lang,
+            now,
+        )
+        .await
+        {
             Ok(job) => Some(job),
             // A reset must not tell a real login (whose phone had many codes
             // lately) from an unknown one: the code is held back silently.
-            Err(e) if ch.purpose == "reset" && e.code == "otp.send_wait" => None,
+            Err(e) if ch.purpose == Purpose::Reset && e.code == "otp.send_wait" => None,
             Err(e) => return Err(e),
         }
     };
@@ -562,8 +573,12 @@ pub async fn login(
             NewChallenge {
                 id: challenge_id,
                 account_id: account.id,
-                purpose: "login_2fa".into(),
-                channel: method.into(),
+                purpose: Purpose::LoginSecondFactor,
+                channel: if method == "code" {
+                    ChallengeChannel::Code
+                } else {
+                    ChallengeChannel::Totp
+                },
                 destination: destination.clone().unwrap_or_default(),
                 code_hash,
                 identity_version: None,
@@ -599,7 +614,8 @@ pub async fn second_factor(
         return Err(AppError::field("code", "field.required"));
     }
     // Counted on the challenge and on the account before the code is looked at.
-    let ch = super::attempts::challenge(state, challenge_id, "login_2fa", None).await?;
+    let ch =
+        super::attempts::challenge(state, challenge_id, Purpose::LoginSecondFactor, None).await?;
     let account_id = ch
         .account_id
         .ok_or_else(|| super::attempts::refused(state, None))?;

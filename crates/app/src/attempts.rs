@@ -8,7 +8,7 @@
 use crate::Portal;
 use crate::credentials::tokens;
 use crate::error::{AppError, ErrorKind};
-use domain::otp::normalise_code;
+use domain::otp::{Purpose, normalise_code};
 use domain::throttle::{FailureRecord, LoginThrottlePolicy};
 use store::ChallengeAttempt;
 use uuid::Uuid;
@@ -60,7 +60,7 @@ pub(crate) fn refused(state: &Portal, attempts_used: Option<u32>) -> AppError {
 pub(crate) async fn code(
     state: &Portal,
     id: Uuid,
-    purpose: &str,
+    purpose: Purpose,
     owner: Option<Uuid>,
     typed: &str,
 ) -> Result<ChallengeAttempt, AppError> {
@@ -81,7 +81,7 @@ pub(crate) async fn code(
 pub(crate) async fn challenge(
     state: &Portal,
     id: Uuid,
-    purpose: &str,
+    purpose: Purpose,
     owner: Option<Uuid>,
 ) -> Result<ChallengeAttempt, AppError> {
     let sent_after = state.now() - state.otp.ttl_ms;

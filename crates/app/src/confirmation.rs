@@ -11,6 +11,7 @@ use base64::Engine;
 use domain::account::{AssuranceLevel, VerificationState};
 use domain::identity::{FieldError, IdentityData};
 use domain::letter::{PostalAddress, letter_code_from_random, normalise_letter_code};
+use domain::otp::{ChallengeChannel, Purpose};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use store::{Letter, NewChallenge, NewJob, StaffActor, job_kind};
@@ -70,8 +71,8 @@ pub async fn signature_challenge(
             NewChallenge {
                 id,
                 account_id: actor.account.id,
-                purpose: "qes".into(),
-                channel: "signature".into(),
+                purpose: Purpose::Signature,
+                channel: ChallengeChannel::Signature,
                 destination: String::new(),
                 // The challenge is not a secret; it is stored as is.
                 code_hash: challenge.clone(),
@@ -113,9 +114,14 @@ pub async fn confirm_by_signature(
     };
     let (data, _) = verified_identity(state, actor).await?;
     // Counted before the signature is checked; only the owner's live challenge.
-    let ch = super::attempts::challenge(state, challenge_id, "qes", Some(actor.account.id))
-        .await
-        .map_err(|_| AppError::field("challenge_id", "otp.no_longer_valid"))?;
+    let ch = super::attempts::challenge(
+        state,
+        challenge_id,
+        Purpose::Signature,
+        Some(actor.account.id),
+    )
+    .await
+    .map_err(|_| AppError::field("challenge_id", "otp.no_longer_valid"))?;
     let version = ch
         .identity_version
         .ok_or_else(|| AppError::field("challenge_id", "otp.no_longer_valid"))?;

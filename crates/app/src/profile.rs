@@ -12,6 +12,7 @@ use crate::session::Actor;
 use domain::identity::FieldError;
 use domain::letter::PostalAddress;
 use domain::otp::code_from_random;
+use domain::otp::{ChallengeChannel, Purpose};
 use domain::person::{Email, Phone};
 use serde::{Deserialize, Serialize};
 use store::{Address, NewChallenge, NotificationPref};
@@ -295,8 +296,8 @@ pub async fn start_add_contact(
             NewChallenge {
                 id,
                 account_id: actor.account.id,
-                purpose: "add_contact".into(),
-                channel: channel.into(),
+                purpose: Purpose::AddContact,
+                channel: ChallengeChannel::delivery(channel),
                 // The value being proven is kept on its own challenge.
                 destination: canonical,
                 code_hash: tokens::code_hash(&state.vault, id, &code),
@@ -318,12 +319,12 @@ pub async fn confirm_add_contact(
     let ch = super::attempts::code(
         state,
         challenge_id,
-        "add_contact",
+        Purpose::AddContact,
         Some(actor.account.id),
         code,
     )
     .await?;
-    let kind = if ch.channel == "sms" {
+    let kind = if ch.channel == ChallengeChannel::Sms {
         "phone"
     } else {
         "email"

@@ -5,6 +5,7 @@ use crate::Portal;
 use crate::error::AppError;
 use crate::session::Actor;
 use domain::account::VerificationState;
+use domain::otp::Purpose;
 use store::{DemoMessage, JobStats};
 use uuid::Uuid;
 
@@ -62,7 +63,7 @@ pub async fn login_code_destination(
         .get_challenge(challenge)
         .await?
         // Only a login's own masked destination; never another challenge's.
-        .filter(|c| c.purpose == "login_2fa")
+        .filter(|c| c.purpose == Purpose::LoginSecondFactor)
         .map(|c| c.destination))
 }
 
@@ -76,7 +77,7 @@ pub async fn signature_challenge_bytes(
         .store
         .get_challenge(challenge)
         .await?
-        .filter(|c| c.purpose == "qes" && c.account_id == actor.account.id)
+        .filter(|c| c.purpose == Purpose::Signature && c.account_id == actor.account.id)
         .map(|c| c.code_hash))
 }
 

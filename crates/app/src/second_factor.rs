@@ -3,6 +3,7 @@
 
 use crate::Portal;
 use crate::error::{AppError, ErrorKind};
+use domain::otp::Purpose;
 use domain::totp;
 use rand::RngCore;
 use serde::Serialize;
@@ -285,7 +286,7 @@ pub async fn pending_enrolment(
     let Some(ch) = state.store.get_challenge(challenge).await? else {
         return Ok(None);
     };
-    let live = ch.purpose == "login_2fa"
+    let live = ch.purpose == Purpose::LoginSecondFactor
         && !ch.consumed
         && ch.attempts < state.otp.max_attempts
         && state.now() - ch.sent_at <= state.otp.ttl_ms;

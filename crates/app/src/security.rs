@@ -10,6 +10,7 @@ use crate::i18n::Lang;
 use crate::session::Actor;
 use domain::identity::FieldError;
 use domain::otp::code_from_random;
+use domain::otp::{ChallengeChannel, Purpose};
 use domain::person::check_password;
 use serde::Serialize;
 use store::{LoginLookup, NewChallenge};
@@ -202,7 +203,7 @@ pub async fn start_reset(
     let decoy = || async {
         state
             .store
-            .start_decoy_challenge(challenge_id, "reset", now)
+            .start_decoy_challenge(challenge_id, Purpose::Reset, now)
             .await?;
         Ok::<_, AppError>(ResetStarted { challenge_id })
     };
@@ -252,8 +253,8 @@ pub async fn start_reset(
             NewChallenge {
                 id: challenge_id,
                 account_id,
-                purpose: "reset".into(),
-                channel: channel.into(),
+                purpose: Purpose::Reset,
+                channel: ChallengeChannel::delivery(channel),
                 destination: masked,
                 code_hash: tokens::code_hash(&state.vault, challenge_id, &code),
                 identity_version: None,
@@ -278,7 +279,7 @@ pub async fn complete_reset(
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
     }
-    let ch = super::attempts::code(state, challenge_id, "reset", None, code).await?;
+    let ch = super::attempts::code(state, challenge_id, Purpose::Reset, None, code).await?;
     let account_id = ch
         .account_id
         .ok_or_else(|| super::attempts::refused(state, None))?;

@@ -8,6 +8,7 @@ use crate::session::Actor;
 use domain::account::{AccountStatus, Role};
 use domain::identifiers::{OfficeCode, Snils};
 use domain::identity::{DocumentData, FieldError, IdentityData};
+use domain::otp::{ChallengeChannel, Purpose};
 use domain::permission::Permission;
 use domain::person::{Email, FullName, Phone};
 use serde::{Deserialize, Serialize};
@@ -823,8 +824,8 @@ pub async fn register_person(
             store::NewChallenge {
                 id: first_login,
                 account_id: id,
-                purpose: "reset".into(),
-                channel: channel.into(),
+                purpose: Purpose::Reset,
+                channel: ChallengeChannel::delivery(channel),
                 destination: masked,
                 code_hash: crate::credentials::tokens::code_hash(&state.vault, first_login, &code),
                 identity_version: None,

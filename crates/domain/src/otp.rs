@@ -1,6 +1,100 @@
 //! One-time codes that prove a phone or e-mail (SPEC §2.1): 6 digits, short
 //! lifetime, limited attempts and resends. Time is passed in as unix milliseconds.
 
+/// What a challenge proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// The phone or e-mail given at registration.
+    Contact,
+    /// A password reset (and a first login after registration at a centre).
+    Reset,
+    /// A new phone or e-mail for an existing account.
+    AddContact,
+    /// The second step of a login.
+    LoginSecondFactor,
+    /// A qualified signature over random bytes (the confirmed level).
+    Signature,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 5] = [
+        Self::Contact,
+        Self::Reset,
+        Self::AddContact,
+        Self::LoginSecondFactor,
+        Self::Signature,
+    ];
+
+    /// As stored; never rename one.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Contact => "contact",
+            Self::Reset => "reset",
+            Self::AddContact => "add_contact",
+            Self::LoginSecondFactor => "login_2fa",
+            Self::Signature => "qes",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Whether a new code may be sent for it: only codes that prove a
+    /// contact or reset a password; a second factor is asked for anew by
+    /// logging in, so a resend can never move it.
+    pub const fn resendable(self) -> bool {
+        matches!(self, Self::Contact | Self::Reset | Self::AddContact)
+    }
+}
+
+/// How a challenge reaches the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChallengeChannel {
+    Sms,
+    Email,
+    /// An authenticator app (nothing is sent).
+    Totp,
+    /// A code by SMS or e-mail as the second factor.
+    Code,
+    /// Bytes to sign (nothing is sent).
+    Signature,
+}
+
+impl ChallengeChannel {
+    pub const ALL: [ChallengeChannel; 5] = [
+        Self::Sms,
+        Self::Email,
+        Self::Totp,
+        Self::Code,
+        Self::Signature,
+    ];
+
+    /// As stored; never rename one.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Email => "email",
+            Self::Totp => "totp",
+            Self::Code => "code",
+            Self::Signature => "signature",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The channel a code is delivered by: "sms", else e-mail.
+    pub fn delivery(name: &str) -> Self {
+        if name == "sms" {
+            Self::Sms
+        } else {
+            Self::Email
+        }
+    }
+}
+
 /// Limits of one code challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OtpPolicy {
@@ -167,6 +261,18 @@ mod tests {
         assert_eq!(p.may_resend(&s, p.resend_after_ms), Ok(()));
         s.sends = p.max_sends;
         assert_eq!(p.may_resend(&s, p.resend_after_ms * 10), Err(None));
+    }
+
+    #[test]
+    fn purposes_and_channels_round_trip() {
+        for p in Purpose::ALL {
+            assert_eq!(Purpose::parse(p.as_str()), Some(p));
+        }
+        for c in ChallengeChannel::ALL {
+            assert_eq!(ChallengeChannel::parse(c.as_str()), Some(c));
+        }
+        assert!(!Purpose::LoginSecondFactor.resendable());
+        assert!(Purpose::AddContact.resendable());
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub trait AccountStore {
     async fn attempt_challenge(
         &self,
         id: Uuid,
-        purpose: &str,
+        purpose: domain::otp::Purpose,
         owner: Option<Uuid>,
         max_attempts: u32,
         sent_after: i64,
@@ -71,7 +71,12 @@ pub trait AccountStore {
     async fn confirm_challenge(&self, id: Uuid, now: i64) -> Result<()>;
     /// A challenge that belongs to no account (a reset for an unknown login),
     /// so that it answers exactly like a real one.
-    async fn start_decoy_challenge(&self, id: Uuid, purpose: &str, now: i64) -> Result<()>;
+    async fn start_decoy_challenge(
+        &self,
+        id: Uuid,
+        purpose: domain::otp::Purpose,
+        now: i64,
+    ) -> Result<()>;
     /// A decoy challenge (its `account_id` is nil), so that its resend
     /// answers exactly like a real one's.
     async fn get_decoy(&self, id: Uuid) -> Result<Option<Challenge>>;

@@ -55,8 +55,8 @@ pub enum LoginLookup {
 pub struct NewChallenge {
     pub id: Uuid,
     pub account_id: Uuid,
-    pub purpose: String,
-    pub channel: String,
+    pub purpose: domain::otp::Purpose,
+    pub channel: domain::otp::ChallengeChannel,
     pub destination: String,
     pub code_hash: String,
     /// The identity version a confirmation challenge was issued for.
@@ -67,8 +67,8 @@ pub struct NewChallenge {
 pub struct Challenge {
     pub id: Uuid,
     pub account_id: Uuid,
-    pub purpose: String,
-    pub channel: String,
+    pub purpose: domain::otp::Purpose,
+    pub channel: domain::otp::ChallengeChannel,
     pub destination: String,
     pub code_hash: String,
     pub sent_at: i64,
@@ -84,8 +84,8 @@ pub struct ChallengeAttempt {
     pub id: Uuid,
     /// `None` for a decoy (a reset started for a login that does not exist).
     pub account_id: Option<Uuid>,
-    pub purpose: String,
-    pub channel: String,
+    pub purpose: domain::otp::Purpose,
+    pub channel: domain::otp::ChallengeChannel,
     pub destination: String,
     pub code_hash: String,
     /// Attempts counted so far, this one included.

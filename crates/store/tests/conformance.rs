@@ -6,6 +6,7 @@
 use domain::account::{
     AccountStatus, AssuranceLevel, FailureReason, Role, Verification, VerificationState,
 };
+use domain::otp::{ChallengeChannel, Purpose};
 use domain::throttle::FailureRecord;
 use std::sync::Arc;
 use store::audit;
@@ -51,8 +52,8 @@ fn challenge(account_id: Uuid) -> NewChallenge {
     NewChallenge {
         id: Uuid::now_v7(),
         account_id,
-        purpose: "contact".into(),
-        channel: "sms".into(),
+        purpose: Purpose::Contact,
+        channel: ChallengeChannel::Sms,
         destination: "+79161234567".into(),
         code_hash: "h1".into(),
         identity_version: None,
@@ -82,26 +83,26 @@ async fn registration_and_contact_confirmation() {
         let c = s.get_challenge(ch_id).await.unwrap().unwrap();
         assert_eq!((c.sends, c.attempts, c.consumed), (1, 0, false));
         let a = s
-            .attempt_challenge(ch_id, "contact", None, 5, 0)
+            .attempt_challenge(ch_id, Purpose::Contact, None, 5, 0)
             .await
             .unwrap()
             .unwrap();
         assert_eq!((a.attempts, a.account_id), (1, Some(id)));
         // Another purpose, another owner or a code sent too long ago count nothing.
         assert!(
-            s.attempt_challenge(ch_id, "reset", None, 5, 0)
+            s.attempt_challenge(ch_id, Purpose::Reset, None, 5, 0)
                 .await
                 .unwrap()
                 .is_none()
         );
         assert!(
-            s.attempt_challenge(ch_id, "contact", Some(Uuid::now_v7()), 5, 0)
+            s.attempt_challenge(ch_id, Purpose::Contact, Some(Uuid::now_v7()), 5, 0)
                 .await
                 .unwrap()
                 .is_none()
         );
         assert!(
-            s.attempt_challenge(ch_id, "contact", None, 5, 2)
+            s.attempt_challenge(ch_id, Purpose::Contact, None, 5, 2)
                 .await
                 .unwrap()
                 .is_none()
@@ -134,7 +135,7 @@ async fn registration_and_contact_confirmation() {
         ));
         // A consumed challenge counts no more attempts.
         assert!(
-            s.attempt_challenge(ch_id, "contact", None, 5, 0)
+            s.attempt_challenge(ch_id, Purpose::Contact, None, 5, 0)
                 .await
                 .unwrap()
                 .is_none()
@@ -350,7 +351,7 @@ async fn sessions_expire_and_can_be_deleted() {
 
         // A reset consumes its own kind of challenge only, and ends every session.
         let mut reset = challenge(id);
-        reset.purpose = "reset".into();
+        reset.purpose = Purpose::Reset;
         let reset_id = reset.id;
         s.start_challenge(reset, Some(job(job_kind::DELIVER_CODE, 46)), 46)
             .await
@@ -368,7 +369,7 @@ async fn sessions_expire_and_can_be_deleted() {
         ));
         assert!(s.list_sessions(id, 49).await.unwrap().is_empty());
         let mut contact = challenge(id);
-        contact.purpose = "contact".into();
+        contact.purpose = Purpose::Contact;
         let contact_id = contact.id;
         s.start_challenge(contact, Some(job(job_kind::DELIVER_CODE, 50)), 50)
             .await
@@ -1123,7 +1124,7 @@ async fn profile_addresses_preferences_contacts_and_centre_registration() {
         );
 
         let mut ch = challenge(id);
-        ch.purpose = "add_contact".into();
+        ch.purpose = Purpose::AddContact;
         ch.destination = "new@example.ru".into();
         let ch_id = ch.id;
         s.start_challenge(ch, None, 6).await.unwrap();
@@ -1151,7 +1152,7 @@ async fn profile_addresses_preferences_contacts_and_centre_registration() {
         person.level = AssuranceLevel::Confirmed;
         let pid = person.id;
         let mut first = challenge(pid);
-        first.purpose = "reset".into();
+        first.purpose = Purpose::Reset;
         s.register_at_centre(
             person,
             identity(pid, "LX"),
@@ -1305,7 +1306,7 @@ async fn a_resubmitted_identity_voids_confirmations_issued_for_the_old_one() {
             .await
             .unwrap();
         let mut qes = challenge(id);
-        qes.purpose = "qes".into();
+        qes.purpose = Purpose::Signature;
         qes.identity_version = Some(1);
         let qes_id = qes.id;
         s.start_challenge(qes, None, 3).await.unwrap();
@@ -1353,7 +1354,10 @@ async fn concurrent_attempts_never_pass_the_limit() {
         s.register_account(a, ch, job("d", 1), 1).await.unwrap();
         let tries = (0..60).map(|_| {
             let s = s.clone();
-            tokio::spawn(async move { s.attempt_challenge(ch_id, "contact", None, 5, 0).await })
+            tokio::spawn(async move {
+                s.attempt_challenge(ch_id, Purpose::Contact, None, 5, 0)
+                    .await
+            })
         });
         let mut counted = Vec::new();
         for t in tries {
@@ -1397,7 +1401,9 @@ async fn stale_records_are_purged() {
         let old_ch = ch.id;
         s.register_account(a, ch, job("d", 1), 1).await.unwrap();
         let fresh = Uuid::now_v7();
-        s.start_decoy_challenge(fresh, "reset", 50).await.unwrap();
+        s.start_decoy_challenge(fresh, Purpose::Reset, 50)
+            .await
+            .unwrap();
         let claimed = s.claim_job("w", 1, 1000).await.unwrap().unwrap();
         assert!(s.complete_job(claimed.id, "w", 2).await.unwrap());
         s.enqueue(job("later", 40), 40).await.unwrap();
@@ -1446,7 +1452,7 @@ async fn stale_records_are_purged() {
         .unwrap();
         assert_eq!(s.job_stats().await.unwrap().dead, 1);
         assert!(
-            s.attempt_challenge(fresh, "reset", None, 5, 0)
+            s.attempt_challenge(fresh, Purpose::Reset, None, 5, 0)
                 .await
                 .unwrap()
                 .is_some()

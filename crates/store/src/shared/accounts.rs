@@ -4,8 +4,8 @@ macro_rules! challenge_from_row {
         $crate::Challenge {
             id: $r.try_get("id")?,
             account_id: $account_id,
-            purpose: $r.try_get("purpose")?,
-            channel: $r.try_get("channel")?,
+            purpose: $crate::shared::purpose($r.try_get("purpose")?)?,
+            channel: $crate::shared::channel($r.try_get("channel")?)?,
             destination: $r.try_get("destination")?,
             code_hash: $r.try_get("code_hash")?,
             sent_at: $r.try_get("sent_at")?,
@@ -48,8 +48,8 @@ macro_rules! impl_account_store {
                 sqlx::query($crate::shared::INSERT_CHALLENGE)
                 .bind(challenge.id)
                 .bind(challenge.account_id)
-                .bind(challenge.purpose)
-                .bind(challenge.channel)
+                .bind(challenge.purpose.as_str())
+                .bind(challenge.channel.as_str())
                 .bind(challenge.destination)
                 .bind(challenge.code_hash)
                 .bind(now)
@@ -154,7 +154,7 @@ macro_rules! impl_account_store {
             async fn attempt_challenge(
                 &self,
                 id: uuid::Uuid,
-                purpose: &str,
+                purpose: domain::otp::Purpose,
                 owner: Option<uuid::Uuid>,
                 max_attempts: u32,
                 sent_after: i64,
@@ -169,7 +169,7 @@ macro_rules! impl_account_store {
                      RETURNING id, account_id, purpose, channel, destination, code_hash, attempts, identity_version",
                 )
                 .bind(id)
-                .bind(purpose)
+                .bind(purpose.as_str())
                 .bind(owner)
                 .bind(i64::from(max_attempts))
                 .bind(sent_after)
@@ -179,8 +179,8 @@ macro_rules! impl_account_store {
                 Ok(Some($crate::ChallengeAttempt {
                     id: r.try_get("id")?,
                     account_id: r.try_get("account_id")?,
-                    purpose: r.try_get("purpose")?,
-                    channel: r.try_get("channel")?,
+                    purpose: $crate::shared::purpose(r.try_get("purpose")?)?,
+                    channel: $crate::shared::channel(r.try_get("channel")?)?,
                     destination: r.try_get("destination")?,
                     code_hash: r.try_get("code_hash")?,
                     attempts: $crate::shared::count(r.try_get("attempts")?),
@@ -224,7 +224,7 @@ macro_rules! impl_account_store {
             async fn start_decoy_challenge(
                 &self,
                 id: uuid::Uuid,
-                purpose: &str,
+                purpose: domain::otp::Purpose,
                 now: i64,
             ) -> $crate::Result<()> {
                 // A random hash that no code can match.
@@ -235,7 +235,7 @@ macro_rules! impl_account_store {
                      VALUES ($1, NULL, $2, 'sms', '', $3, $4, 1, 0, FALSE, $4, NULL)",
                 )
                 .bind(id)
-                .bind(purpose)
+                .bind(purpose.as_str())
                 .bind(hash)
                 .bind(now)
                 .execute(&self.pool)
@@ -327,8 +327,8 @@ macro_rules! impl_account_store {
                 sqlx::query($crate::shared::INSERT_CHALLENGE)
                 .bind(challenge.id)
                 .bind(challenge.account_id)
-                .bind(challenge.purpose)
-                .bind(challenge.channel)
+                .bind(challenge.purpose.as_str())
+                .bind(challenge.channel.as_str())
                 .bind(challenge.destination)
                 .bind(challenge.code_hash)
                 .bind(now)

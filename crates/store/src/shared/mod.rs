@@ -213,6 +213,15 @@ pub(crate) fn level(s: &str) -> Result<AssuranceLevel, StoreError> {
     AssuranceLevel::parse(s).ok_or_else(|| StoreError::Corrupt(format!("level {s}")))
 }
 
+pub(crate) fn purpose(s: &str) -> Result<domain::otp::Purpose, StoreError> {
+    domain::otp::Purpose::parse(s).ok_or_else(|| StoreError::Corrupt(format!("purpose {s}")))
+}
+
+pub(crate) fn channel(s: &str) -> Result<domain::otp::ChallengeChannel, StoreError> {
+    domain::otp::ChallengeChannel::parse(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("channel {s}")))
+}
+
 pub(crate) fn role(s: &str) -> Result<Role, StoreError> {
     Role::parse(s).map_err(|_| StoreError::Corrupt(format!("role {s}")))
 }
