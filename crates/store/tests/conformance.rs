@@ -620,7 +620,8 @@ async fn mailbox_and_offices() {
             name: "ОВМ".into(),
             address: "Москва".into(),
             time_zone: "Europe/Moscow".into(),
-            territory: vec!["77".into(), "50-012".into()],
+            // Territory rows come back ordered by region code.
+            territory: vec!["50-012".into(), "77".into()],
         };
         let hours = vec![OfficeHours {
             weekday: 1,
@@ -632,7 +633,9 @@ async fn mailbox_and_offices() {
             .unwrap();
         let mut renamed = office.clone();
         renamed.name = "ОВМ ОМВД".into();
+        renamed.territory = vec!["77".into()];
         s.upsert_office(renamed.clone(), hours, 2).await.unwrap();
+        // The territory is replaced, not added to.
         assert_eq!(s.list_offices().await.unwrap(), vec![renamed]);
         s.ping().await.unwrap();
     })

@@ -51,22 +51,7 @@ macro_rules! impl_misc_stores {
                 now: i64,
             ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO offices (id, code, name, address, time_zone, territory, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $7, $6) ON CONFLICT (id) DO UPDATE SET \
-                     code = excluded.code, name = excluded.name, address = excluded.address, \
-                     time_zone = excluded.time_zone, territory = excluded.territory",
-                )
-                .bind(o.id)
-                .bind(o.code)
-                .bind(o.name)
-                .bind(o.address)
-                .bind(o.time_zone)
-                .bind(now)
-                .bind(o.territory.join(","))
-                .execute(&mut *tx)
-                .await
-                .map_err($crate::StoreError::from_insert)?;
+                $crate::shared::save_office!(tx, o, now);
                 sqlx::query("DELETE FROM office_hours WHERE office_id = $1")
                     .bind(o.id)
                     .execute(&mut *tx)
@@ -89,18 +74,35 @@ macro_rules! impl_misc_stores {
 
             async fn list_offices(&self) -> $crate::Result<Vec<$crate::Office>> {
                 use sqlx::Row;
-                let rows = sqlx::query("SELECT id, code, name, address, time_zone, territory FROM offices ORDER BY code")
+                let rows = sqlx::query("SELECT id, code, name, address, time_zone FROM offices ORDER BY code")
                     .fetch_all(&self.pool)
                     .await?;
+                let areas = sqlx::query(
+                    "SELECT office_id, region_code, district FROM office_territories ORDER BY region_code, district",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let mut territory: std::collections::HashMap<uuid::Uuid, Vec<String>> = std::collections::HashMap::new();
+                for a in areas {
+                    let office: uuid::Uuid = a.try_get("office_id")?;
+                    let region: String = a.try_get("region_code")?;
+                    let district: String = a.try_get("district")?;
+                    territory.entry(office).or_default().push(if district.is_empty() {
+                        region
+                    } else {
+                        format!("{region}-{district}")
+                    });
+                }
                 rows.into_iter()
                     .map(|r| {
+                        let id: uuid::Uuid = r.try_get("id")?;
                         Ok($crate::Office {
-                            id: r.try_get("id")?,
+                            id,
                             code: r.try_get("code")?,
                             name: r.try_get("name")?,
                             address: r.try_get("address")?,
                             time_zone: r.try_get("time_zone")?,
-                            territory: $crate::shared::territory(r.try_get("territory")?),
+                            territory: territory.remove(&id).unwrap_or_default(),
                         })
                     })
                     .collect()
@@ -109,22 +111,7 @@ macro_rules! impl_misc_stores {
             async fn save_office(&self, o: $crate::Office, by: &$crate::StaffActor, now: i64) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
                 let details = format!("code={} territory={}", o.code, o.territory.join(","));
-                sqlx::query(
-                    "INSERT INTO offices (id, code, name, address, time_zone, territory, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
-                     code = excluded.code, name = excluded.name, address = excluded.address, \
-                     time_zone = excluded.time_zone, territory = excluded.territory",
-                )
-                .bind(o.id)
-                .bind(o.code)
-                .bind(o.name)
-                .bind(o.address)
-                .bind(o.time_zone)
-                .bind(o.territory.join(","))
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err($crate::StoreError::from_insert)?;
+                $crate::shared::save_office!(tx, o, now);
                 $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "office.saved", Some(o.id), details);
                 tx.commit().await?;
                 Ok(())

@@ -231,13 +231,45 @@ pub(crate) fn count(v: i64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
 
-pub(crate) fn territory(s: String) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect()
+/// Inserts or changes an office and replaces its territory rows ("77" is a
+/// whole region, "50-012" a district of one), inside the caller's transaction.
+macro_rules! save_office {
+    ($tx:expr, $o:expr, $now:expr) => {{
+        let o: &$crate::Office = &$o;
+        sqlx::query(
+            "INSERT INTO offices (id, code, name, address, time_zone, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET \
+             code = excluded.code, name = excluded.name, address = excluded.address, \
+             time_zone = excluded.time_zone",
+        )
+        .bind(o.id)
+        .bind(o.code.clone())
+        .bind(o.name.clone())
+        .bind(o.address.clone())
+        .bind(o.time_zone.clone())
+        .bind($now)
+        .execute(&mut *$tx)
+        .await
+        .map_err($crate::StoreError::from_insert)?;
+        sqlx::query("DELETE FROM office_territories WHERE office_id = $1")
+            .bind(o.id)
+            .execute(&mut *$tx)
+            .await?;
+        for area in &o.territory {
+            let (region, district) = area.split_once('-').unwrap_or((area.as_str(), ""));
+            sqlx::query(
+                "INSERT INTO office_territories (office_id, region_code, district) VALUES ($1, $2, $3) \
+                 ON CONFLICT (office_id, region_code, district) DO NOTHING",
+            )
+            .bind(o.id)
+            .bind(region.trim())
+            .bind(district.trim())
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
 }
+pub(crate) use save_office;
 
 pub(crate) const SELECT_ACCOUNT: &str = "SELECT id, surname, given_name, patronymic, phone, email, status, level, \
      role, office_id, created_at FROM accounts";
