@@ -164,7 +164,8 @@ pub async fn register(
                 id: challenge_id,
                 account_id,
                 purpose: Purpose::Contact,
-                channel: ChallengeChannel::delivery(channel),
+                channel: ChallengeChannel::delivery(channel)
+                    .ok_or_else(|| AppError::internal("unknown delivery channel"))?,
                 destination: masked.clone(),
                 code_hash: tokens::code_hash(&state.vault, challenge_id, &code),
                 identity_version: None,

@@ -297,7 +297,8 @@ pub async fn start_add_contact(
                 id,
                 account_id: actor.account.id,
                 purpose: Purpose::AddContact,
-                channel: ChallengeChannel::delivery(channel),
+                channel: ChallengeChannel::delivery(channel)
+                    .ok_or_else(|| AppError::internal("unknown delivery channel"))?,
                 // The value being proven is kept on its own challenge.
                 destination: canonical,
                 code_hash: tokens::code_hash(&state.vault, id, &code),

@@ -19,8 +19,11 @@ pub async fn job_stats(state: &Portal) -> Result<JobStats, AppError> {
     Ok(state.store.job_stats().await?)
 }
 
-/// The demo mailbox, newest first (demo mode only; the caller checks).
+/// The demo mailbox, newest first; there is none outside demo mode.
 pub async fn demo_mailbox(state: &Portal, limit: u32) -> Result<Vec<DemoMessage>, AppError> {
+    if !state.config.demo_mode {
+        return Err(AppError::not_found());
+    }
     Ok(state.store.list_demo_messages(limit).await?)
 }
 
@@ -79,25 +82,4 @@ pub async fn signature_challenge_bytes(
         .await?
         .filter(|c| c.purpose == Purpose::Signature && c.account_id == actor.account.id)
         .map(|c| c.code_hash))
-}
-
-/// The person's authenticator secret being set up (Base32), to show again.
-pub async fn pending_totp_secret(
-    state: &Portal,
-    actor: &Actor,
-) -> Result<Option<String>, AppError> {
-    let Some(r) = state
-        .store
-        .get_totp(actor.account.id)
-        .await?
-        .filter(|r| !r.enabled && r.method == "totp")
-    else {
-        return Ok(None);
-    };
-    let place = store::vault::place::totp_secret(actor.account.id);
-    let secret = state
-        .vault
-        .open(&r.key_id, &place, &r.sealed_secret)
-        .map_err(AppError::internal)?;
-    Ok(Some(domain::totp::base32_encode(&secret)))
 }

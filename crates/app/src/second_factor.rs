@@ -336,7 +336,77 @@ pub async fn disable_with_password(
     disable(state, actor.account.id).await
 }
 
-pub async fn disable(state: &Portal, id: Uuid) -> Result<(), AppError> {
+/// Finishes an authenticator enrolment with its first code; answers the
+/// recovery codes to show once. Refused while a factor is already on (a
+/// recovery code typed here would otherwise be spent for nothing).
+pub async fn finish_enrolment(
+    state: &Portal,
+    actor: &crate::session::Actor,
+    code: &str,
+) -> Result<Vec<String>, AppError> {
+    let already = || AppError::new(ErrorKind::Conflict, "second_factor.already_enabled");
+    if enabled(state, actor.account.id).await? {
+        return Err(already());
+    }
+    match check(state, actor.account.id, code, None).await? {
+        Checked::Ok {
+            recovery_codes: Some(codes),
+        } => Ok(codes),
+        Checked::Ok {
+            recovery_codes: None,
+        } => Err(already()),
+        Checked::Wrong => Err(AppError::field("code", "otp.wrong").arg("attempts", "—")),
+    }
+}
+
+/// The authenticator secret being set up, to show again after a mistyped
+/// first code (the person's own, in their own session).
+pub async fn pending_enrolment_of(
+    state: &Portal,
+    actor: &crate::session::Actor,
+) -> Result<Option<Enrolment>, AppError> {
+    let Some(record) = state
+        .store
+        .get_totp(actor.account.id)
+        .await?
+        .filter(|r| !r.enabled && r.method == "totp")
+    else {
+        return Ok(None);
+    };
+    let secret = secret_of(state, actor.account.id, &record).await?;
+    let b32 = totp::base32_encode(&secret);
+    let label = actor
+        .account
+        .email
+        .clone()
+        .or_else(|| actor.account.phone.clone())
+        .unwrap_or_default();
+    Ok(Some(Enrolment {
+        otpauth_uri: totp::otpauth_uri("migportal", &label, &b32),
+        secret: b32,
+    }))
+}
+
+/// Turns the second factor off with a current or recovery code (counted);
+/// staff cannot turn theirs off.
+pub async fn disable_with_code(
+    state: &Portal,
+    actor: &crate::session::Actor,
+    code: &str,
+) -> Result<(), AppError> {
+    if actor.account.role.is_staff() {
+        return Err(AppError::new(
+            ErrorKind::Forbidden,
+            "second_factor.mandatory",
+        ));
+    }
+    match check(state, actor.account.id, code, None).await? {
+        Checked::Ok { .. } => disable(state, actor.account.id).await,
+        Checked::Wrong => Err(AppError::field("code", "otp.wrong").arg("attempts", "—")),
+    }
+}
+
+async fn disable(state: &Portal, id: Uuid) -> Result<(), AppError> {
     let now = state.now();
     let notice = super::notice::job(
         id,

@@ -254,7 +254,8 @@ pub async fn start_reset(
                 id: challenge_id,
                 account_id,
                 purpose: Purpose::Reset,
-                channel: ChallengeChannel::delivery(channel),
+                channel: ChallengeChannel::delivery(channel)
+                    .ok_or_else(|| AppError::internal("unknown delivery channel"))?,
                 destination: masked,
                 code_hash: tokens::code_hash(&state.vault, challenge_id, &code),
                 identity_version: None,

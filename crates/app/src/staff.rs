@@ -140,12 +140,15 @@ impl OfficeInput {
                 code: "time_zone.unknown",
             });
         }
-        let territory: Vec<String> = self
+        // One canonical order (as the store lists the rows), no repeats.
+        let mut territory: Vec<String> = self
             .territory
             .iter()
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
             .collect();
+        territory.sort();
+        territory.dedup();
         if territory.is_empty()
             || territory.len() > 500
             || !territory.iter().all(|t| territory_code_ok(t))
@@ -825,7 +828,8 @@ pub async fn register_person(
                 id: first_login,
                 account_id: id,
                 purpose: Purpose::Reset,
-                channel: ChallengeChannel::delivery(channel),
+                channel: ChallengeChannel::delivery(channel)
+                    .ok_or_else(|| AppError::internal("unknown delivery channel"))?,
                 destination: masked,
                 code_hash: crate::credentials::tokens::code_hash(&state.vault, first_login, &code),
                 identity_version: None,

@@ -44,6 +44,7 @@ clock!(login_clock);
 clock!(code_clock);
 clock!(identity_clock);
 clock!(letter_clock);
+clock!(lock_clock);
 
 async fn portal(backend: &str, clock: fn() -> i64) -> (TestDb, Portal) {
     let db = TestDb::new(backend).await.unwrap();
@@ -153,6 +154,48 @@ async fn failed_logins_slow_down_and_a_success_clears_them() {
         assert_eq!(
             login("Nevernyj-Parol-1").await.err().unwrap().code,
             "bad_credentials"
+        );
+    }
+}
+
+#[tokio::test]
+async fn ten_failed_logins_lock_the_login_for_a_quarter_of_an_hour() {
+    for backend in backends() {
+        let (_db, p) = portal(backend, lock_clock::now).await;
+        registered(&p, "+79161230006").await;
+        let login = |pw: &'static str| {
+            let p = p.clone();
+            async move {
+                accounts::login(
+                    &p,
+                    Entrance::Public,
+                    "+79161230006",
+                    pw,
+                    SessionKind::Bearer,
+                    "t",
+                )
+                .await
+            }
+        };
+        for _ in 0..10 {
+            // Each try after the longest slowdown, so each one is judged.
+            lock_clock::advance(61_000);
+            assert_eq!(
+                login("Nevernyj-Parol-1").await.err().unwrap().code,
+                "bad_credentials"
+            );
+        }
+        lock_clock::advance(61_000);
+        let e = login(PASSWORD).await.err().unwrap();
+        assert_eq!(
+            e.code, "throttled",
+            "{backend}: locked, even for the right password"
+        );
+        assert!(e.retry_after_secs.unwrap() > 10 * 60, "{backend}: {e:?}");
+        lock_clock::advance(15 * 60 * 1000);
+        assert!(
+            matches!(login(PASSWORD).await, Ok(LoginOutcome::Session(_))),
+            "{backend}"
         );
     }
 }

@@ -85,12 +85,12 @@ impl ChallengeChannel {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
-    /// The channel a code is delivered by: "sms", else e-mail.
-    pub fn delivery(name: &str) -> Self {
-        if name == "sms" {
-            Self::Sms
-        } else {
-            Self::Email
+    /// The channel a code is delivered by ("sms" or "email"); nothing else.
+    pub fn delivery(name: &str) -> Option<Self> {
+        match name {
+            "sms" => Some(Self::Sms),
+            "email" => Some(Self::Email),
+            _ => None,
         }
     }
 }

@@ -1,10 +1,10 @@
 //! An applicant's optional TOTP second factor.
 
 use super::ApiJson;
-use crate::error::{AppError, ErrorKind, HttpError};
+use crate::error::HttpError;
 use crate::session::Actor;
 use crate::state::AppState;
-use app::second_factor::{self, Checked};
+use app::second_factor;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -31,17 +31,8 @@ pub async fn finish(
     actor: Actor,
     ApiJson(b): ApiJson<CodeBody>,
 ) -> Result<Json<Value>, HttpError> {
-    if second_factor::enabled(&state, actor.account.id).await? {
-        return Err(AppError::new(ErrorKind::Conflict, "second_factor.already_enabled").into());
-    }
-    match second_factor::check(&state, actor.account.id, &b.code, None).await? {
-        Checked::Ok { recovery_codes } => Ok(Json(
-            json!({ "enabled": true, "recovery_codes": recovery_codes }),
-        )),
-        Checked::Wrong => Err(AppError::field("code", "otp.wrong")
-            .arg("attempts", "—")
-            .into()),
-    }
+    let codes = second_factor::finish_enrolment(&state, &actor, &b.code).await?;
+    Ok(Json(json!({ "enabled": true, "recovery_codes": codes })))
 }
 
 /// Turns on one-time codes by SMS / e-mail as the second factor.
@@ -71,20 +62,10 @@ pub async fn disable(
     actor: Actor,
     ApiJson(b): ApiJson<DisableBody>,
 ) -> Result<StatusCode, HttpError> {
-    if !b.password.is_empty() {
+    if b.password.is_empty() {
+        second_factor::disable_with_code(&state, &actor, &b.code).await?;
+    } else {
         second_factor::disable_with_password(&state, &actor, &b.password).await?;
-        return Ok(StatusCode::NO_CONTENT);
     }
-    if actor.account.role.is_staff() {
-        return Err(AppError::new(ErrorKind::Forbidden, "second_factor.mandatory").into());
-    }
-    match second_factor::check(&state, actor.account.id, &b.code, None).await? {
-        Checked::Ok { .. } => {
-            second_factor::disable(&state, actor.account.id).await?;
-            Ok(StatusCode::NO_CONTENT)
-        }
-        Checked::Wrong => Err(AppError::field("code", "otp.wrong")
-            .arg("attempts", "—")
-            .into()),
-    }
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -402,35 +402,13 @@ pub async fn second_factor_totp_confirm(
         return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
     let code = v.get("code").map_or("", String::as_str);
-    match app::second_factor::check(&state, actor.account.id, code, None).await {
-        Ok(app::second_factor::Checked::Ok {
-            recovery_codes: Some(codes),
-        }) => recovery_page(&ctx, codes),
-        Ok(_) => {
+    match app::second_factor::finish_enrolment(&state, actor, code).await {
+        Ok(codes) => recovery_page(&ctx, codes),
+        Err(err) if err.code == "validation_failed" => {
             // Show the same pending secret again with the error.
-            let secret = app::queries::pending_totp_secret(&state, actor)
-                .await
-                .ok()
-                .flatten();
-            match secret {
-                Some(b32) => {
-                    let label = actor
-                        .account
-                        .email
-                        .clone()
-                        .or_else(|| actor.account.phone.clone())
-                        .unwrap_or_default();
-                    let e = app::second_factor::Enrolment {
-                        otpauth_uri: domain::totp::otpauth_uri("migportal", &label, &b32),
-                        secret: b32,
-                    };
-                    totp_form(
-                        &ctx,
-                        &e,
-                        Some(&AppError::field("code", "otp.wrong").arg("attempts", "—")),
-                    )
-                }
-                None => see_other("/account/security"),
+            match app::second_factor::pending_enrolment_of(&state, actor).await {
+                Ok(Some(e)) => totp_form(&ctx, &e, Some(&err)),
+                _ => see_other("/account/security"),
             }
         }
         Err(e) => super::error_page(ctx.lang, &e),

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use domain::account::Role;
+use domain::permission::Permission;
 use std::collections::HashMap;
 
 pub struct Input {
@@ -80,11 +80,9 @@ pub(super) fn input(
 /// The staff member, or the way to the staff entrance.
 fn staff_of(ctx: &Ctx) -> Result<staff::Staff, Box<Response>> {
     match &ctx.actor {
-        Some(a) if a.account.role.is_staff() => Ok(staff::Staff(a.clone())),
-        Some(_) => Err(Box::new(super::error_page(
-            ctx.lang,
-            &AppError::new(ErrorKind::Forbidden, "forbidden"),
-        ))),
+        Some(a) => {
+            staff::Staff::of(a.clone()).map_err(|e| Box::new(super::error_page(ctx.lang, &e)))
+        }
         None => Err(Box::new(see_other("/staff/login"))),
     }
 }
@@ -117,27 +115,32 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
             office.unwrap_or_else(|| l.t("staff-no-office"))
         ),
     ];
-    page.links = match a.role {
-        Role::Administrator => vec![Link {
-            href: "/staff/admin".into(),
-            text: l.t("staff-section-admin"),
+    // The sections this role may use, as the permission table says.
+    let sections = [
+        (
+            Permission::ManageStaff,
+            "/staff/admin",
+            "staff-section-admin",
+        ),
+        (Permission::ReadAudit, "/staff/audit", "staff-section-audit"),
+        (
+            Permission::FindPeople,
+            "/staff/operator",
+            "staff-section-operator",
+        ),
+    ];
+    page.links = sections
+        .iter()
+        .filter(|(p, _, _)| domain::permission::may(a.role, *p))
+        .map(|(_, href, key)| Link {
+            href: (*href).into(),
+            text: l.t(key),
             primary: true,
-        }],
-        Role::Auditor => vec![Link {
-            href: "/staff/audit".into(),
-            text: l.t("staff-section-audit"),
-            primary: true,
-        }],
-        Role::Operator => vec![Link {
-            href: "/staff/operator".into(),
-            text: l.t("staff-section-operator"),
-            primary: true,
-        }],
-        _ => {
-            page.paragraphs.push(l.t("staff-section-officer"));
-            Vec::new()
-        }
-    };
+        })
+        .collect();
+    if domain::permission::may(a.role, Permission::ViewOfficePeople) {
+        page.paragraphs.push(l.t("staff-section-officer"));
+    }
     ctx.render(StatusCode::OK, &page)
 }
 
