@@ -13,6 +13,7 @@ use domain::otp::{ChallengeChannel, Purpose};
 use domain::otp::{OtpState, code_from_random};
 use domain::person::{Email, FullName, Phone, check_password};
 use domain::throttle::LoginThrottlePolicy;
+use domain::totp::FactorMethod;
 use serde::{Deserialize, Serialize};
 use store::{LoginLookup, NewAccount, NewChallenge, NewJob, SessionKind, job_kind};
 use uuid::Uuid;
@@ -433,8 +434,8 @@ pub enum LoginOutcome {
     /// without one yet, the enrolment to set it up first.
     SecondFactor {
         challenge_id: Uuid,
-        /// "totp", or "code" when a code was sent to `destination`.
-        method: &'static str,
+        /// An authenticator code, or a code sent to `destination`.
+        method: FactorMethod,
         destination: Option<String>,
         enrolment: Option<super::second_factor::Enrolment>,
     },
@@ -534,8 +535,8 @@ pub async fn login(
     let challenge_id = Uuid::now_v7();
     let now = state.now();
     // Staff must have a TOTP factor: set it up now if they have none.
-    let (method, enrolment, code_hash, destination, deliver) = match method.as_deref() {
-        Some("code") => {
+    let (method, enrolment, code_hash, destination, deliver) = match method {
+        Some(FactorMethod::Code) => {
             let code = code_from_random(rand::random());
             let (channel, to, masked) = match (&full.phone, &full.email) {
                 (Some(p), _) => (
@@ -552,16 +553,16 @@ pub async fn login(
             };
             let job = delivery_job(state, challenge_id, channel, &to, &code, Lang::Ru, now).await?;
             (
-                "code",
+                FactorMethod::Code,
                 None,
                 tokens::code_hash(&state.vault, challenge_id, &code),
                 Some(masked),
                 Some(job),
             )
         }
-        Some(_) => ("totp", None, String::new(), None, None),
+        Some(FactorMethod::Totp) => (FactorMethod::Totp, None, String::new(), None, None),
         None => (
-            "totp",
+            FactorMethod::Totp,
             Some(super::second_factor::enrol_start(state, &full).await?),
             String::new(),
             None,
@@ -575,7 +576,7 @@ pub async fn login(
                 id: challenge_id,
                 account_id: account.id,
                 purpose: Purpose::LoginSecondFactor,
-                channel: if method == "code" {
+                channel: if method == FactorMethod::Code {
                     ChallengeChannel::Code
                 } else {
                     ChallengeChannel::Totp

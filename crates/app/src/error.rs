@@ -11,12 +11,9 @@ use store::StoreError;
 pub enum ErrorKind {
     /// Input that breaks a rule; `fields` says which.
     Invalid,
-    /// A request that could not be read at all (broken JSON).
+    /// A request that could not be read at all (broken JSON, a body too
+    /// large or of another type): the code says which.
     Malformed,
-    TooLarge,
-    UnsupportedMedia,
-    MethodNotAllowed,
-    Timeout,
     /// Nobody is signed in (or the session ended).
     Unauthenticated,
     /// Signed in, but not allowed.

@@ -23,7 +23,7 @@ pub mod session;
 pub mod staff;
 pub mod state;
 
-pub use config::{PasswordCost, WebConfig};
+pub use config::{PasswordCost, Settings};
 pub use error::{AppError, ErrorKind};
 pub use state::{Portal, system_clock};
 

@@ -4,7 +4,7 @@
 use crate::Portal;
 use crate::error::{AppError, ErrorKind};
 use domain::otp::Purpose;
-use domain::totp;
+use domain::totp::{self, FactorMethod};
 use rand::RngCore;
 use serde::Serialize;
 use store::Account;
@@ -139,7 +139,7 @@ pub(crate) async fn check_uncounted(
         return Ok(Checked::Wrong);
     };
     let now = state.now();
-    if record.method == "code" {
+    if record.method == FactorMethod::Code {
         if let (Some((id, hash)), Some(typed)) = (challenge, domain::otp::normalise_code(code))
             && crate::credentials::tokens::same(
                 &crate::credentials::tokens::code_hash(&state.vault, id, &typed),
@@ -247,8 +247,8 @@ pub async fn enable_code(state: &Portal, account: &Account) -> Result<Vec<String
     }
 }
 
-/// The enabled second factor's method ("totp" or "code"), if any.
-pub async fn method(state: &Portal, account_id: Uuid) -> Result<Option<String>, AppError> {
+/// The enabled second factor's method, if any.
+pub async fn method(state: &Portal, account_id: Uuid) -> Result<Option<FactorMethod>, AppError> {
     Ok(state
         .store
         .get_totp(account_id)
@@ -296,7 +296,7 @@ pub async fn pending_enrolment(
     let Some(record) = state.store.get_totp(ch.account_id).await? else {
         return Ok(None);
     };
-    if record.enabled || record.method != "totp" {
+    if record.enabled || record.method != FactorMethod::Totp {
         return Ok(None);
     }
     let secret = secret_of(state, ch.account_id, &record).await?;
@@ -369,7 +369,7 @@ pub async fn pending_enrolment_of(
         .store
         .get_totp(actor.account.id)
         .await?
-        .filter(|r| !r.enabled && r.method == "totp")
+        .filter(|r| !r.enabled && r.method == FactorMethod::Totp)
     else {
         return Ok(None);
     };

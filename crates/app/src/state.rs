@@ -1,4 +1,4 @@
-use crate::config::WebConfig;
+use crate::config::Settings;
 use domain::otp::OtpPolicy;
 use domain::throttle::LoginThrottlePolicy;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ pub struct Portal(Arc<Inner>);
 pub struct Inner {
     pub store: Arc<dyn Store>,
     pub vault: Vault,
-    pub config: WebConfig,
+    pub config: Settings,
     /// Unix milliseconds; injected so tests can move time.
     pub clock: fn() -> i64,
     pub otp: OtpPolicy,
@@ -29,7 +29,7 @@ impl Portal {
     pub fn new(
         store: Arc<dyn Store>,
         vault: Vault,
-        config: WebConfig,
+        config: Settings,
         clock: fn() -> i64,
         trust: Option<qes::TrustStore>,
     ) -> Self {

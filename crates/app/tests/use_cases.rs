@@ -8,7 +8,7 @@
 use app::accounts::{self, Entrance, LoginOutcome, RegisterInput};
 use app::i18n::Lang;
 use app::session::Actor;
-use app::{ErrorKind, PasswordCost, Portal, WebConfig};
+use app::{ErrorKind, PasswordCost, Portal, Settings};
 use base64::Engine;
 use domain::account::{AssuranceLevel, Verification};
 use domain::identity::IdentityForm;
@@ -52,13 +52,13 @@ async fn portal(backend: &str, clock: fn() -> i64) -> (TestDb, Portal) {
     let store: Arc<dyn Store> = store::connect(&db.url, true, vault.audit_key())
         .await
         .unwrap();
-    let config = WebConfig {
+    let config = Settings {
         password_cost: PasswordCost {
             memory_kib: 256,
             iterations: 1,
             parallelism: 1,
         },
-        ..WebConfig::default()
+        ..Settings::default()
     };
     (db, Portal::new(store, vault, config, clock, None))
 }

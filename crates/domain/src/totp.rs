@@ -107,6 +107,31 @@ pub fn otpauth_uri(issuer: &str, account: &str, secret_b32: &str) -> String {
     )
 }
 
+/// The kind of a person's second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FactorMethod {
+    /// An authenticator app (RFC 6238).
+    Totp,
+    /// A one-time code sent to the proven phone or e-mail.
+    Code,
+}
+
+impl FactorMethod {
+    /// As stored and shown in the API; never rename one.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Code => "code",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Totp, Self::Code]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -3,7 +3,7 @@
 use crate::config::Config;
 use anyhow::Context;
 use app::jobs::{self, Senders};
-use app::{PasswordCost, WebConfig};
+use app::{PasswordCost, Settings};
 use notify::{DemoMailbox, Sender, SmsGateway, SmtpSender, Worker, WorkerConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -253,7 +253,7 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let web_config = WebConfig {
+    let settings = Settings {
         public_url: config
             .public_url
             .clone()
@@ -261,14 +261,16 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         demo_mode: config.demo,
         session_idle_ms: config.session_idle_minutes * 60_000,
         session_absolute_ms: config.session_absolute_hours * 3_600_000,
-        entrance_per_minute: config.entrance_per_minute,
-        entrance_burst: config.entrance_burst,
         password_cost: cost,
         letter_code_days: config.letter_code_days,
-        ..WebConfig::default()
+    };
+    let limits = web::HttpLimits {
+        entrance_per_minute: config.entrance_per_minute,
+        entrance_burst: config.entrance_burst,
+        ..web::HttpLimits::default()
     };
     let trust = trust_store(&config)?;
-    let router = web::portal_router(store.clone(), vault, web_config, options.clock, trust);
+    let router = web::portal_router(store.clone(), vault, settings, limits, options.clock, trust);
     if !config.audit_checkpoint_file.trim().is_empty() {
         background.push(crate::checkpoints::spawn(
             store.clone(),

@@ -281,8 +281,7 @@ pub struct StaffActor {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TotpRecord {
-    /// "totp" or "code".
-    pub method: String,
+    pub method: domain::totp::FactorMethod,
     pub key_id: String,
     pub sealed_secret: Vec<u8>,
     pub enabled: bool,

@@ -1213,7 +1213,10 @@ async fn code_factor_offices_and_staff_audit() {
         s.enable_code_factor(id, vec!["r".into()], job("n", 2), 2)
             .await
             .unwrap();
-        assert_eq!(s.get_totp(id).await.unwrap().unwrap().method, "code");
+        assert_eq!(
+            s.get_totp(id).await.unwrap().unwrap().method,
+            domain::totp::FactorMethod::Code
+        );
         assert!(matches!(
             s.enable_code_factor(id, vec![], job("n", 3), 3).await,
             Err(StoreError::Stale)

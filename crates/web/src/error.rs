@@ -16,11 +16,13 @@ impl HttpStatus for AppError {
     fn status(&self) -> StatusCode {
         match self.kind {
             ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorKind::Malformed => StatusCode::BAD_REQUEST,
-            ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorKind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorKind::Timeout => StatusCode::REQUEST_TIMEOUT,
+            // What made a request unreadable is HTTP's business: told by the code.
+            ErrorKind::Malformed => match self.code {
+                "body.too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+                "json.content_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
+                _ => StatusCode::BAD_REQUEST,
+            },
             ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,

@@ -9,7 +9,8 @@ pub mod security;
 pub mod session;
 pub mod state;
 
-pub use app::{PasswordCost, WebConfig};
+pub use app::{PasswordCost, Settings};
+pub use state::HttpLimits;
 pub use state::{AppState, system_clock};
 
 use axum::Router;
@@ -22,16 +23,17 @@ use tower_http::timeout::TimeoutLayer;
 pub fn portal_router(
     store: std::sync::Arc<dyn store::Store>,
     vault: store::vault::Vault,
-    config: WebConfig,
+    settings: Settings,
+    limits: HttpLimits,
     clock: fn() -> i64,
     trust: Option<qes::TrustStore>,
 ) -> Router {
-    router(AppState::new(store, vault, config, clock, trust))
+    router(AppState::new(store, vault, settings, limits, clock, trust))
 }
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
-    let limit = state.config.max_body_bytes;
+    let limit = state.limits().max_body_bytes;
     let api = api::router().layer(axum::middleware::from_fn(api::problem::localize_problems));
     Router::new()
         .merge(pages::router())

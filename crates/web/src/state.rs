@@ -3,7 +3,7 @@
 
 use crate::ops::Metrics;
 use crate::security::entrance::EntranceLimiter;
-use app::{Portal, WebConfig};
+use app::{Portal, Settings};
 use std::sync::Arc;
 use store::Store;
 use store::vault::Vault;
@@ -20,24 +20,52 @@ pub struct AppState {
 struct Edge {
     metrics: Metrics,
     entrance: EntranceLimiter,
+    limits: HttpLimits,
+}
+
+/// Limits of the HTTP edge, built by the binary from its configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Entrance requests (sign-in, registration, codes, resets) one address
+    /// may make per minute, and at once.
+    pub entrance_per_minute: u32,
+    pub entrance_burst: u32,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024,
+            entrance_per_minute: 30,
+            entrance_burst: 20,
+        }
+    }
 }
 
 impl AppState {
     pub fn new(
         store: Arc<dyn Store>,
         vault: Vault,
-        config: WebConfig,
+        settings: Settings,
+        limits: HttpLimits,
         clock: fn() -> i64,
         trust: Option<qes::TrustStore>,
     ) -> Self {
-        let entrance = EntranceLimiter::new(config.entrance_per_minute, config.entrance_burst);
+        let entrance = EntranceLimiter::new(limits.entrance_per_minute, limits.entrance_burst);
         Self {
-            portal: Portal::new(store, vault, config, clock, trust),
+            portal: Portal::new(store, vault, settings, clock, trust),
             edge: Arc::new(Edge {
                 metrics: Metrics::default(),
                 entrance,
+                limits,
             }),
         }
+    }
+
+    pub fn limits(&self) -> &HttpLimits {
+        &self.edge.limits
     }
 
     pub fn metrics(&self) -> &Metrics {

@@ -45,7 +45,11 @@ macro_rules! impl_staff_store {
                     .await?;
                 let Some(r) = row else { return Ok(None) };
                 Ok(Some($crate::TotpRecord {
-                    method: r.try_get("method")?,
+                    method: {
+                        let m: String = r.try_get("method")?;
+                        domain::totp::FactorMethod::parse(&m)
+                            .ok_or_else(|| $crate::StoreError::Corrupt(format!("second factor method {m}")))?
+                    },
                     key_id: r.try_get("key_id")?,
                     sealed_secret: r.try_get("sealed_secret")?,
                     enabled: r.try_get("enabled")?,

@@ -125,7 +125,7 @@ async fn login_at(
         } => (
             StatusCode::ACCEPTED,
             Json(json!({
-                "second_factor": method,
+                "second_factor": method.as_str(),
                 "challenge_id": challenge_id,
                 "destination": destination,
                 "enrolment": enrolment,

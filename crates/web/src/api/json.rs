@@ -33,10 +33,10 @@ fn reject(r: JsonRejection) -> AppError {
             AppError::new(ErrorKind::Invalid, "json.schema").arg("detail", detail)
         }
         JsonRejection::MissingJsonContentType(_) => {
-            AppError::new(ErrorKind::UnsupportedMedia, "json.content_type")
+            AppError::new(ErrorKind::Malformed, "json.content_type")
         }
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::new(ErrorKind::TooLarge, "body.too_large")
+            AppError::new(ErrorKind::Malformed, "body.too_large")
         }
         other => {
             AppError::new(ErrorKind::Malformed, "json.syntax").arg("detail", other.body_text())

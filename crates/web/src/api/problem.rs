@@ -15,7 +15,7 @@ pub async fn localize_problems(req: Request, next: Next) -> Response {
     let Some(err) = res.extensions_mut().remove::<AppError>() else {
         // Errors axum produced itself (e.g. a body over the size limit).
         if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return problem(lang, &AppError::new(ErrorKind::TooLarge, "body.too_large"));
+            return problem(lang, &AppError::new(ErrorKind::Malformed, "body.too_large"));
         }
         return res;
     };
@@ -65,5 +65,5 @@ pub async fn not_found() -> HttpError {
 }
 
 pub async fn method_not_allowed() -> HttpError {
-    AppError::new(ErrorKind::MethodNotAllowed, "method_not_allowed").into()
+    AppError::new(ErrorKind::Malformed, "method_not_allowed").into()
 }

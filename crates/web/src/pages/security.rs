@@ -68,7 +68,7 @@ pub async fn overview(
         chrome: ctx.chrome(l.t("security-title")),
         notice,
         sessions,
-        second_factor: method.map(|m| l.t(&format!("second-factor-is-{m}"))),
+        second_factor: method.map(|m| l.t(&format!("second-factor-is-{}", m.as_str()))),
         staff: actor.account.role.is_staff(),
     };
     ctx.render(StatusCode::OK, &page)
