@@ -204,8 +204,8 @@ macro_rules! impl_account_store {
                 .await?;
                 let Some(row) = row else { return Err($crate::StoreError::Stale) };
                 let account_id: uuid::Uuid = row.try_get("account_id")?;
-                let purpose: String = row.try_get("purpose")?;
-                if purpose == "contact" {
+                let purpose = $crate::shared::purpose(row.try_get("purpose")?)?;
+                if purpose == domain::otp::Purpose::Contact {
                     sqlx::query(
                         "UPDATE accounts SET status = 'active', updated_at = $2 \
                          WHERE id = $1 AND status = 'pending_contact'",
@@ -215,7 +215,7 @@ macro_rules! impl_account_store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                let action = format!("challenge.confirmed.{purpose}");
+                let action = format!("challenge.confirmed.{}", purpose.as_str());
                 $crate::shared::audit!(self, tx, now, Some(account_id), action, Some(account_id), "");
                 tx.commit().await?;
                 Ok(())
