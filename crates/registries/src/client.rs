@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use reqwest::{StatusCode, Url};
+use reqwest::Url;
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::wire::{
@@ -158,7 +158,8 @@ impl RegistryClient {
             .map(|e| e.error.chars().take(64).collect::<String>())
             .unwrap_or_else(|_| "-".into());
         let msg = format!("{endpoint}: HTTP {status} ({code})");
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        // 429 Too Many Requests, like a 5xx, says: try again later.
+        if status.is_server_error() || status.as_u16() == 429 {
             Err(RegistryError::Unavailable(msg))
         } else if status.is_client_error() || status.is_redirection() {
             Err(RegistryError::Rejected(msg))
