@@ -4,6 +4,7 @@
 pub mod account;
 pub mod confirmation;
 pub mod error;
+pub mod form;
 pub mod identifiers;
 pub mod identity;
 pub mod letter;

@@ -1,0 +1,20 @@
+//! The form engine (SPEC §3): a service's form is data — sections of fields
+//! with kinds, conditions and constraints — and this module interprets it.
+//! Validation reports every problem at once, each with a stable code and a
+//! JSON Pointer into the submitted payload (`/previous_names/1/surname`),
+//! so the pages and the API can say exactly what to fix where.
+//!
+//! Pure: the caller passes today's date; nothing here reads a clock or a
+//! file. Service definitions are deserialised into these types by `app`.
+
+mod model;
+mod validate;
+
+pub use model::{
+    ChoiceOption, Condition, DateRule, Field, FieldKind, FormDef, Script, Section, Text,
+};
+pub use validate::{Problem, validate};
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;

@@ -1,0 +1,186 @@
+//! What a form is made of. Deserialisable, so service definitions can be
+//! data files; unknown keys are refused so a typo in a definition is found
+//! when it is loaded, not when a person meets it.
+
+use serde::Deserialize;
+
+/// A text in both languages of the portal.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    pub ru: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormDef {
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub id: String,
+    pub title: Text,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// The key of the value in the payload (unique within its level).
+    pub id: String,
+    pub label: Text,
+    #[serde(default)]
+    pub help: Option<Text>,
+    pub kind: FieldKind,
+    /// Must be given (when shown).
+    #[serde(default)]
+    pub required: bool,
+    /// Shown (and so accepted) only when this holds.
+    #[serde(default)]
+    pub show_when: Option<Condition>,
+    /// Required only when this holds.
+    #[serde(default)]
+    pub require_when: Option<Condition>,
+}
+
+/// Letters a text may be written in, as the real forms demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Script {
+    /// Russian letters, spaces, hyphens, apostrophes and dots.
+    Cyrillic,
+    /// Latin letters, spaces, hyphens, apostrophes and dots.
+    Latin,
+    /// Digits only.
+    Digits,
+}
+
+/// A date's limits, relative to today or to another field of the same level.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum DateRule {
+    NotFuture,
+    NotPast,
+    /// No earlier than this many years before today.
+    WithinYears(u16),
+    /// No earlier than the date in the named sibling field.
+    NotBefore(String),
+    /// The person born on this date is at least this old today.
+    MinAge(u16),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "type")]
+pub enum FieldKind {
+    Text {
+        #[serde(default)]
+        min: Option<usize>,
+        max: usize,
+        #[serde(default)]
+        script: Option<Script>,
+    },
+    Date {
+        #[serde(default)]
+        rules: Vec<DateRule>,
+    },
+    Choice {
+        options: Vec<ChoiceOption>,
+    },
+    Boolean,
+    /// A repeating group (previous names, places of work): each item is an
+    /// object of `fields`.
+    Group {
+        fields: Vec<Field>,
+        #[serde(default)]
+        min: usize,
+        max: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    pub value: String,
+    pub label: Text,
+}
+
+/// When a field is shown or required: a sibling's value.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Condition {
+    /// The sibling field is `true`.
+    IsTrue(String),
+    /// The sibling field equals one of the values.
+    OneOf { field: String, values: Vec<String> },
+}
+
+impl FormDef {
+    /// Mistakes in a definition itself (duplicate ids, a condition naming a
+    /// field that is not its sibling, a group whose maximum is below its
+    /// minimum, a choice without options): checked when definitions load.
+    pub fn check(&self) -> Vec<String> {
+        let all: Vec<&Field> = self.sections.iter().flat_map(|s| &s.fields).collect();
+        let mut out = Vec::new();
+        check_level("", &all, &mut out);
+        out
+    }
+}
+
+fn check_level(at: &str, fields: &[&Field], out: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    for f in fields {
+        let here = format!("{at}/{}", f.id);
+        if f.id.is_empty()
+            || !f
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            out.push(format!("{here}: an id is lower-case letters, digits and _"));
+        }
+        if !seen.insert(f.id.as_str()) {
+            out.push(format!("{here}: the id is used twice"));
+        }
+        for c in [&f.show_when, &f.require_when].into_iter().flatten() {
+            let target = match c {
+                Condition::IsTrue(t) => t,
+                Condition::OneOf { field, .. } => field,
+            };
+            if !fields.iter().any(|s| &s.id == target) {
+                out.push(format!(
+                    "{here}: the condition names {target}, not a field beside it"
+                ));
+            }
+        }
+        match &f.kind {
+            FieldKind::Text { min, max, .. } if *max == 0 || min.is_some_and(|m| m > *max) => {
+                out.push(format!("{here}: text limits are impossible"));
+            }
+            FieldKind::Choice { options } if options.is_empty() => {
+                out.push(format!("{here}: a choice without options"));
+            }
+            FieldKind::Group { fields, min, max } => {
+                if max < min || *max == 0 {
+                    out.push(format!("{here}: group limits are impossible"));
+                }
+                let inner: Vec<&Field> = fields.iter().collect();
+                check_level(&format!("{here}/*"), &inner, out);
+            }
+            FieldKind::Date { rules } => {
+                for r in rules {
+                    if let DateRule::NotBefore(other) = r
+                        && !fields.iter().any(|s| &s.id == other)
+                    {
+                        out.push(format!(
+                            "{here}: not_before names {other}, not a field beside it"
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
