@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub(crate) mod attempts;
+pub mod catalogue;
 pub mod config;
 pub mod confirmation;
 pub mod credentials;

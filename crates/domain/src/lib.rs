@@ -2,6 +2,7 @@
 //! the current time and random values so every rule is deterministic and testable.
 
 pub mod account;
+pub mod catalogue;
 pub mod confirmation;
 pub mod error;
 pub mod form;

@@ -128,6 +128,12 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyhow::Result<Running> {
+    // A broken service definition stops the start, naming its file and line.
+    let catalogue = app::catalogue::Catalogue::builtin()?;
+    tracing::info!(
+        services = catalogue.services().len(),
+        "service catalogue checked"
+    );
     let vault_audit_key = vault.audit_key();
     let store = store::connect(
         &config.database_url,

@@ -1,0 +1,118 @@
+//! A migration service as data (SPEC §3): who may apply, at which level,
+//! its form, fee key, stages and visits, legal time, what to bring and what
+//! the person gets. Definitions are files (`app/services/*.toml`) that `app`
+//! reads and checks at start; this module holds their shape and the rules
+//! a definition must keep.
+
+use crate::account::AssuranceLevel;
+use crate::form::{FormDef, Text};
+use serde::Deserialize;
+
+/// Who may apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applicant {
+    Citizen,
+    ForeignNational,
+}
+
+/// The least level of a service, as written in a definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeastLevel {
+    Standard,
+    Confirmed,
+}
+
+impl LeastLevel {
+    pub const fn level(self) -> AssuranceLevel {
+        match self {
+            Self::Standard => AssuranceLevel::Standard,
+            Self::Confirmed => AssuranceLevel::Confirmed,
+        }
+    }
+}
+
+/// A legal processing time and when it applies.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessingTime {
+    /// Days (working days when `working_days`).
+    pub days: u16,
+    #[serde(default)]
+    pub working_days: bool,
+    /// When this variant applies (e.g. "at the place of residence").
+    pub when: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDef {
+    /// As in SPEC §3 (`passport-foreign-biometric`, …).
+    pub code: String,
+    pub name: Text,
+    pub description: Text,
+    pub applicants: Vec<Applicant>,
+    /// Adults only (an application for a child is made by a parent).
+    #[serde(default)]
+    pub adults_only: bool,
+    /// A parent may apply for a child.
+    #[serde(default)]
+    pub for_child: bool,
+    pub least_level: LeastLevel,
+    /// The key of the fee schedule; none for a free service.
+    #[serde(default)]
+    pub fee_key: Option<String>,
+    /// Visits to the office the service needs.
+    pub visits: u8,
+    pub processing: Vec<ProcessingTime>,
+    /// Originals to bring to the office.
+    #[serde(default)]
+    pub originals: Vec<Text>,
+    pub result: Text,
+    pub form: FormDef,
+}
+
+/// The codes of SPEC §3, the only ones a definition may have.
+pub const SERVICE_CODES: [&str; 10] = [
+    "passport-internal",
+    "passport-foreign-old",
+    "passport-foreign-biometric",
+    "registration-residence",
+    "registration-stay",
+    "deregistration",
+    "address-reference",
+    "invitation-foreigner",
+    "temporary-residence-permit",
+    "residence-permit",
+];
+
+impl ServiceDef {
+    /// Mistakes in a definition, each a sentence naming where.
+    pub fn check(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !SERVICE_CODES.contains(&self.code.as_str()) {
+            out.push(format!("code {:?} is not a service of SPEC §3", self.code));
+        }
+        if self.applicants.is_empty() {
+            out.push("applicants: nobody may apply".into());
+        }
+        if self.processing.is_empty() || self.processing.iter().any(|p| p.days == 0) {
+            out.push("processing: a legal time of at least one day is needed".into());
+        }
+        if self.for_child && self.adults_only {
+            out.push("for_child and adults_only contradict each other".into());
+        }
+        // Every application needs the confirmed level; only a reference may do with standard.
+        if self.least_level == LeastLevel::Standard && self.code != "address-reference" {
+            out.push("least_level: every application needs `confirmed`".into());
+        }
+        for t in [&self.name, &self.description, &self.result] {
+            if t.ru.trim().is_empty() || t.en.trim().is_empty() {
+                out.push("a text is empty in ru or en".into());
+            }
+        }
+        out.extend(self.form.check().into_iter().map(|e| format!("form{e}")));
+        out
+    }
+}
