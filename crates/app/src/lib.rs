@@ -20,6 +20,7 @@ pub mod profile;
 pub mod queries;
 pub mod second_factor;
 pub mod security;
+pub mod services;
 pub mod session;
 pub mod staff;
 pub mod state;

@@ -23,6 +23,8 @@ pub struct Inner {
     /// Trusted certification authorities for qualified signatures, if configured.
     pub trust: Option<qes::TrustStore>,
     pub letters: domain::letter::LetterPolicy,
+    /// The migration services, checked at start.
+    pub catalogue: crate::catalogue::Catalogue,
 }
 
 impl Portal {
@@ -32,6 +34,7 @@ impl Portal {
         config: Settings,
         clock: fn() -> i64,
         trust: Option<qes::TrustStore>,
+        catalogue: crate::catalogue::Catalogue,
     ) -> Self {
         let letters = domain::letter::LetterPolicy {
             code_ttl_ms: i64::from(config.letter_code_days.max(1)) * 24 * 60 * 60 * 1000,
@@ -47,6 +50,7 @@ impl Portal {
             sends: LoginThrottlePolicy::code_sends(),
             trust,
             letters,
+            catalogue,
         }))
     }
 

@@ -60,7 +60,11 @@ async fn portal(backend: &str, clock: fn() -> i64) -> (TestDb, Portal) {
         },
         ..Settings::default()
     };
-    (db, Portal::new(store, vault, config, clock, None))
+    let catalogue = app::catalogue::Catalogue::builtin().unwrap();
+    (
+        db,
+        Portal::new(store, vault, config, clock, None, catalogue),
+    )
 }
 
 /// The code of the newest delivery job, opened as the worker would.

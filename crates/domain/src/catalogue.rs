@@ -6,10 +6,10 @@
 
 use crate::account::AssuranceLevel;
 use crate::form::{FormDef, Text};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Who may apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Applicant {
     Citizen,
@@ -17,7 +17,7 @@ pub enum Applicant {
 }
 
 /// The least level of a service, as written in a definition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LeastLevel {
     Standard,
@@ -34,7 +34,7 @@ impl LeastLevel {
 }
 
 /// A legal processing time and when it applies.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProcessingTime {
     /// Days (working days when `working_days`).
@@ -45,7 +45,7 @@ pub struct ProcessingTime {
     pub when: Text,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceDef {
     /// As in SPEC §3 (`passport-foreign-biometric`, …).

@@ -276,7 +276,15 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         ..web::HttpLimits::default()
     };
     let trust = trust_store(&config)?;
-    let router = web::portal_router(store.clone(), vault, settings, limits, options.clock, trust);
+    let router = web::portal_router(
+        store.clone(),
+        vault,
+        settings,
+        limits,
+        options.clock,
+        trust,
+        catalogue,
+    );
     if !config.audit_checkpoint_file.trim().is_empty() {
         background.push(crate::checkpoints::spawn(
             store.clone(),

@@ -27,8 +27,11 @@ pub fn portal_router(
     limits: HttpLimits,
     clock: fn() -> i64,
     trust: Option<qes::TrustStore>,
+    catalogue: app::catalogue::Catalogue,
 ) -> Router {
-    router(AppState::new(store, vault, settings, limits, clock, trust))
+    router(AppState::new(
+        store, vault, settings, limits, clock, trust, catalogue,
+    ))
 }
 
 /// The whole application router.

@@ -52,10 +52,11 @@ impl AppState {
         limits: HttpLimits,
         clock: fn() -> i64,
         trust: Option<qes::TrustStore>,
+        catalogue: app::catalogue::Catalogue,
     ) -> Self {
         let entrance = EntranceLimiter::new(limits.entrance_per_minute, limits.entrance_burst);
         Self {
-            portal: Portal::new(store, vault, settings, clock, trust),
+            portal: Portal::new(store, vault, settings, clock, trust, catalogue),
             edge: Arc::new(Edge {
                 metrics: Metrics::default(),
                 entrance,

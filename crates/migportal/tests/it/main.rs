@@ -9,6 +9,7 @@ mod api_bad_input;
 mod api_identity;
 mod api_security;
 mod attacks;
+mod catalogue;
 mod confirmation;
 mod instances;
 mod ops;

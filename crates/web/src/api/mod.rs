@@ -9,6 +9,7 @@ pub mod problem;
 mod profile;
 mod second_factor;
 mod security;
+mod services;
 mod staff;
 
 #[cfg(test)]
@@ -98,6 +99,8 @@ pub fn router() -> Router<AppState> {
             "/operator/people/{id}/confirmation",
             post(staff::confirm_person),
         )
+        .route("/services", get(services::list))
+        .route("/services/{code}", get(services::get))
         .route("/password-resets", post(security::start_reset))
         .route(
             "/password-resets/{challenge_id}",

@@ -1,0 +1,17 @@
+//! The catalogue as people and programs read it (SPEC §3): who may apply,
+//! the level, the visits, the legal time and what to bring — before they
+//! start — and a service's whole definition with its form.
+
+use crate::Portal;
+use crate::error::AppError;
+use domain::catalogue::ServiceDef;
+
+/// Every service, in catalogue order.
+pub fn list(state: &Portal) -> &[ServiceDef] {
+    state.catalogue.services()
+}
+
+/// One service by its SPEC §3 code.
+pub fn get<'a>(state: &'a Portal, code: &str) -> Result<&'a ServiceDef, AppError> {
+    state.catalogue.get(code).ok_or_else(AppError::not_found)
+}

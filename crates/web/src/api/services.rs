@@ -1,0 +1,31 @@
+//! The service catalogue (public: anyone may read what the services are).
+
+use crate::error::HttpError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+/// Every service, without its form.
+pub async fn list(State(state): State<AppState>) -> Json<Value> {
+    let services: Vec<Value> = app::services::list(&state)
+        .iter()
+        .map(|s| {
+            json!({
+                "code": s.code, "name": s.name, "description": s.description,
+                "applicants": s.applicants, "for_child": s.for_child,
+                "least_level": s.least_level, "fee_key": s.fee_key, "visits": s.visits,
+                "processing": s.processing, "originals": s.originals, "result": s.result,
+            })
+        })
+        .collect();
+    Json(json!({ "services": services }))
+}
+
+/// One service with its form.
+pub async fn get(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, HttpError> {
+    Ok(Json(json!(app::services::get(&state, &code)?)))
+}
