@@ -8,6 +8,28 @@ use domain::identity::{DocumentData, IdentityForm};
 use serde::Serialize;
 use store::NewIdentity;
 
+/// One person, one account: the lookup key of identity data is its SNILS,
+/// or (a foreign national without SNILS) the foreign document.
+pub(crate) fn lookup_key(
+    state: &Portal,
+    data: &domain::identity::IdentityData,
+) -> Result<String, AppError> {
+    match (&data.snils, &data.document) {
+        (Some(snils), _) => Ok(state.vault.lookup("snils", snils)),
+        (
+            None,
+            DocumentData::ForeignPassport {
+                number, country, ..
+            },
+        ) => Ok(state
+            .vault
+            .lookup("foreign_passport", &format!("{country}:{number}"))),
+        (None, DocumentData::RussianPassport { .. }) => {
+            Err(AppError::field("snils", "snils.required"))
+        }
+    }
+}
+
 pub async fn submit(state: &Portal, actor: &Actor, form: IdentityForm) -> Result<i64, AppError> {
     // Both checked again by the store under the account's row lock.
     if actor.account.role.is_staff() {
@@ -23,21 +45,7 @@ pub async fn submit(state: &Portal, actor: &Actor, form: IdentityForm) -> Result
     let data = form
         .validate(super::today(now))
         .map_err(AppError::invalid)?;
-    // One person, one account: the lookup key is the SNILS, or the foreign document.
-    let lookup = match (&data.snils, &data.document) {
-        (Some(snils), _) => state.vault.lookup("snils", snils),
-        (
-            None,
-            DocumentData::ForeignPassport {
-                number, country, ..
-            },
-        ) => state
-            .vault
-            .lookup("foreign_passport", &format!("{country}:{number}")),
-        (None, DocumentData::RussianPassport { .. }) => {
-            return Err(AppError::field("snils", "snils.required"));
-        }
-    };
+    let lookup = lookup_key(state, &data)?;
     let json = serde_json::to_vec(&data).map_err(AppError::internal)?;
     let sealed = state
         .vault

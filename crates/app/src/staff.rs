@@ -760,20 +760,7 @@ pub async fn register_person(
     let (Some((channel, to, masked)), Some(data), true) = (contact, data, errors.is_empty()) else {
         return Err(AppError::invalid(errors));
     };
-    let lookup = match (&data.snils, &data.document) {
-        (Some(s), _) => state.vault.lookup("snils", s),
-        (
-            None,
-            DocumentData::ForeignPassport {
-                number, country, ..
-            },
-        ) => state
-            .vault
-            .lookup("foreign_passport", &format!("{country}:{number}")),
-        (None, DocumentData::RussianPassport { .. }) => {
-            return Err(AppError::field("snils", "snils.required"));
-        }
-    };
+    let lookup = super::identity::lookup_key(state, &data)?;
     let id = Uuid::now_v7();
     let sealed = state
         .vault
