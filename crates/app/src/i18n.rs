@@ -124,6 +124,16 @@ mod tests {
         assert_eq!(error_key("password.too_common"), "err-password-too-common");
     }
 
+    /// Every problem the form engine can report has a message in both languages.
+    #[test]
+    fn every_form_code_has_messages() {
+        for code in domain::form::CODES {
+            for lang in [Lang::Ru, Lang::En] {
+                assert!(lang.has(&error_key(code)), "{lang:?} lacks {code}");
+            }
+        }
+    }
+
     /// Every key in one catalogue exists in the other.
     #[test]
     fn catalogues_have_the_same_keys() {

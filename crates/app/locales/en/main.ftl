@@ -419,3 +419,20 @@ staff-status = Status
 access-when = When
 access-who = Who
 access-why = Why
+
+## Form engine (domain::form)
+err-field-unknown = There is no such field in the application: remove it.
+err-value-type = The value is of the wrong kind: fill the field as the form suggests.
+err-text-too-short = Too short: check that everything is given.
+err-text-invalid-chars = The text has characters that are not allowed: type it again.
+err-text-cyrillic-required = Write in Russian letters, as in the document.
+err-text-latin-required = Write in Latin letters, as in the document.
+err-text-digits-only = Digits only here.
+err-date-past = The date has passed: give a future date.
+err-date-before-other = This date is earlier than it can be: check the dates in order.
+err-age-too-young = This service is not yet available at this age.
+err-age-too-old = The age is above what this service allows: check the date of birth.
+err-choice-unknown = Choose one of the options offered.
+err-group-too-few = Add at least one more entry.
+err-group-too-many = Too many entries: keep only those needed.
+err-address-region-code = The region code is two digits, e.g. 77 for Moscow.

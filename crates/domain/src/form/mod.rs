@@ -15,6 +15,32 @@ pub use model::{
 };
 pub use validate::{Problem, validate};
 
+/// Every code the engine itself reports (the person and document kinds add
+/// those of `domain::person` and `domain::identifiers`).
+pub const CODES: [&str; 21] = [
+    "field.required",
+    "field.unknown",
+    "value.type",
+    "text.too_short",
+    "text.too_long",
+    "text.invalid_chars",
+    "text.cyrillic_required",
+    "text.latin_required",
+    "text.digits_only",
+    "date.format",
+    "date.future",
+    "date.past",
+    "date.too_old",
+    "date.before_other",
+    "age.too_young",
+    "age.too_old",
+    "choice.unknown",
+    "group.too_few",
+    "group.too_many",
+    "address.region_code",
+    "postcode.format",
+];
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;

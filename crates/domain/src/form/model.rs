@@ -90,6 +90,23 @@ pub enum FieldKind {
         options: Vec<ChoiceOption>,
     },
     Boolean,
+    /// A person: `surname`, `given_name`, `patronymic` (optional) and
+    /// `birth_date`, with the age limits the service has.
+    Person {
+        #[serde(default)]
+        min_age: Option<u16>,
+        #[serde(default)]
+        max_age: Option<u16>,
+    },
+    /// An identity document: `number` (as the kind writes it), `issued_on`,
+    /// `issued_by` (optional).
+    Document {
+        document: DocumentType,
+    },
+    /// An address as the state address register holds it: `region_code`,
+    /// `region`, `district`, `settlement`, `street`, `house`, `building`,
+    /// `flat`, `postcode` (district, street, building and flat optional).
+    Address,
     /// A repeating group (previous names, places of work): each item is an
     /// object of `fields`.
     Group {
@@ -98,6 +115,16 @@ pub enum FieldKind {
         min: usize,
         max: usize,
     },
+}
+
+/// Which identity document a `document` field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentType {
+    /// The internal passport: series and number, `45 10 123456`.
+    PassportRf,
+    /// A passport of another state (or the Russian foreign passport).
+    ForeignPassport,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -158,6 +185,12 @@ fn check_level(at: &str, fields: &[&Field], out: &mut Vec<String>) {
         match &f.kind {
             FieldKind::Text { min, max, .. } if *max == 0 || min.is_some_and(|m| m > *max) => {
                 out.push(format!("{here}: text limits are impossible"));
+            }
+            FieldKind::Person {
+                min_age: Some(lo),
+                max_age: Some(hi),
+            } if lo > hi => {
+                out.push(format!("{here}: age limits are impossible"));
             }
             FieldKind::Choice { options } if options.is_empty() => {
                 out.push(format!("{here}: a choice without options"));

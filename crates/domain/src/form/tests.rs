@@ -210,3 +210,105 @@ proptest! {
         }
     }
 }
+
+fn composite_form() -> FormDef {
+    let t = |s: &str| json!({"ru": s, "en": s});
+    serde_json::from_value(json!({"sections": [{"id": "s", "title": t("s"), "fields": [
+        {"id": "inviter", "label": t("Приглашающий"), "required": true,
+         "kind": {"type": "person", "min_age": 18}},
+        {"id": "passport", "label": t("Паспорт"), "required": true,
+         "kind": {"type": "document", "document": "passport_rf"}},
+        {"id": "dwelling", "label": t("Адрес"), "required": true, "kind": {"type": "address"}}
+    ]}]}))
+    .expect("valid")
+}
+
+fn composite_good() -> Value {
+    json!({
+        "inviter": {"surname": "Иванов", "given_name": "Иван", "patronymic": "Иванович", "birth_date": "14.03.1985"},
+        "passport": {"number": "45 10 123456", "issued_on": "20.04.2015", "issued_by": "ОВД"},
+        "dwelling": {"region_code": "77", "region": "г. Москва", "settlement": "Москва",
+                     "street": "ул. Тимура Фрунзе", "house": "11", "flat": "5", "postcode": "119021"}
+    })
+}
+
+#[test]
+fn people_documents_and_addresses_are_checked_part_by_part() {
+    let clean = validate(&composite_form(), &composite_good(), TODAY).expect("valid");
+    assert_eq!(clean["inviter"]["birth_date"], "1985-03-14");
+    assert_eq!(clean["passport"]["number"], "4510123456");
+    assert_eq!(clean["dwelling"]["region_code"], "77");
+    assert!(composite_form().check().is_empty());
+
+    let cases = [
+        (
+            "/inviter",
+            json!({"surname": "Иванов", "given_name": "Ivan", "birth_date": "14.03.1985"}),
+            "name.mixed_scripts",
+            "/inviter/given_name",
+        ),
+        (
+            "/inviter",
+            json!({"surname": "Иванов", "given_name": "Иван", "birth_date": "14.03.2030"}),
+            "date.future",
+            "/inviter/birth_date",
+        ),
+        (
+            "/inviter",
+            json!({"surname": "Иванов", "given_name": "Иван", "birth_date": "14.03.2015"}),
+            "age.too_young",
+            "/inviter/birth_date",
+        ),
+        (
+            "/inviter",
+            json!({"given_name": "Иван", "birth_date": "14.03.1985"}),
+            "field.required",
+            "/inviter/surname",
+        ),
+        (
+            "/passport",
+            json!({"number": "45 10 12", "issued_on": "20.04.2015"}),
+            "passport.format",
+            "/passport/number",
+        ),
+        (
+            "/passport",
+            json!({"number": "45 10 123456", "issued_on": "20.04.2099"}),
+            "date.future",
+            "/passport/issued_on",
+        ),
+        (
+            "/dwelling",
+            json!({"region_code": "7", "region": "Москва", "settlement": "Москва", "house": "1", "postcode": "119021"}),
+            "address.region_code",
+            "/dwelling/region_code",
+        ),
+        (
+            "/dwelling",
+            json!({"region_code": "77", "region": "Москва", "settlement": "Москва", "house": "1", "postcode": "1190"}),
+            "postcode.format",
+            "/dwelling/postcode",
+        ),
+        (
+            "/dwelling",
+            json!({"region_code": "77", "region": "Москва", "settlement": "Москва", "postcode": "119021"}),
+            "field.required",
+            "/dwelling/house",
+        ),
+        (
+            "/dwelling",
+            json!({"region_code": "77", "region": "Москва", "settlement": "Москва", "house": "1", "postcode": "119021", "fias": "x"}),
+            "field.unknown",
+            "/dwelling/fias",
+        ),
+    ];
+    for (at, value, code, path) in cases {
+        let mut p = composite_good();
+        p[&at[1..]] = value;
+        let got = codes(validate(&composite_form(), &p, TODAY));
+        assert!(
+            got.contains(&(code, path.to_owned())),
+            "{code} at {path}: {got:?}"
+        );
+    }
+}

@@ -2,8 +2,9 @@
 //! code at a JSON Pointer; on success the payload as it should be kept
 //! (texts trimmed, dates in ISO form, fields that are not shown dropped).
 
-use super::model::{Condition, DateRule, Field, FieldKind, FormDef, Script};
-use crate::person::parse_date;
+use super::model::{Condition, DateRule, DocumentType, Field, FieldKind, FormDef, Script};
+use crate::identifiers::{ForeignPassportNumber, PassportRf};
+use crate::person::{BirthDate, FullName, parse_date};
 use serde_json::{Map, Value};
 use time::Date;
 
@@ -164,6 +165,9 @@ fn one(
                 return None;
             }
         },
+        FieldKind::Person { min_age, max_age } => person(v, path, *min_age, *max_age, today, out)?,
+        FieldKind::Document { document: kind } => document(v, path, *kind, today, out)?,
+        FieldKind::Address => address(v, path, out)?,
         FieldKind::Group { fields, min, max } => {
             let Some(items) = v.as_array() else {
                 problem(out, "value.type", path.to_owned());
@@ -231,4 +235,190 @@ fn date_problem(
         }
         DateRule::MinAge(n) => (d > years_before(today, *n)).then_some("age.too_young"),
     }
+}
+
+/// The parts of a composite value: an object with only `allowed` keys.
+fn parts<'a>(
+    v: &'a Value,
+    path: &str,
+    allowed: &[&str],
+    out: &mut Vec<Problem>,
+) -> Option<&'a Map<String, Value>> {
+    let Some(o) = v.as_object() else {
+        problem(out, "value.type", path.to_owned());
+        return None;
+    };
+    for k in o.keys() {
+        if !allowed.contains(&k.as_str()) {
+            problem(out, "field.unknown", pointer(path, k));
+        }
+    }
+    Some(o)
+}
+
+/// A part as trimmed text; `None` (with `field.required` when required)
+/// when absent, or `value.type` when not text.
+fn part<'a>(
+    o: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+    required: bool,
+    out: &mut Vec<Problem>,
+) -> Option<&'a str> {
+    match o.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim()),
+        Some(Value::String(_)) | Some(Value::Null) | None => {
+            if required {
+                problem(out, "field.required", pointer(path, key));
+            }
+            None
+        }
+        Some(_) => {
+            problem(out, "value.type", pointer(path, key));
+            None
+        }
+    }
+}
+
+fn person(
+    v: &Value,
+    path: &str,
+    min_age: Option<u16>,
+    max_age: Option<u16>,
+    today: Date,
+    out: &mut Vec<Problem>,
+) -> Option<Value> {
+    let o = parts(
+        v,
+        path,
+        &["surname", "given_name", "patronymic", "birth_date"],
+        out,
+    )?;
+    let surname = part(o, "surname", path, true, out);
+    let given = part(o, "given_name", path, true, out);
+    let patronymic = part(o, "patronymic", path, false, out);
+    let born = part(o, "birth_date", path, true, out);
+    let (surname, given, born) = (surname?, given?, born?);
+    let name = match FullName::parse(surname, given, patronymic) {
+        Ok(n) => Some(n),
+        Err((field, e)) => {
+            problem(out, e.code, pointer(path, field));
+            None
+        }
+    };
+    let birth = match BirthDate::parse(born, today) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            problem(out, e.code, pointer(path, "birth_date"));
+            None
+        }
+    };
+    let (name, birth) = (name?, birth?);
+    let age = birth.age_on(today);
+    if min_age.is_some_and(|m| age < u32::from(m)) {
+        problem(out, "age.too_young", pointer(path, "birth_date"));
+    }
+    if max_age.is_some_and(|m| age > u32::from(m)) {
+        problem(out, "age.too_old", pointer(path, "birth_date"));
+    }
+    Some(serde_json::json!({
+        "surname": name.surname, "given_name": name.given_name,
+        "patronymic": name.patronymic, "birth_date": birth.date().to_string(),
+    }))
+}
+
+fn document(
+    v: &Value,
+    path: &str,
+    kind: DocumentType,
+    today: Date,
+    out: &mut Vec<Problem>,
+) -> Option<Value> {
+    let o = parts(v, path, &["number", "issued_on", "issued_by"], out)?;
+    let number = part(o, "number", path, true, out);
+    let issued = part(o, "issued_on", path, true, out);
+    let by = part(o, "issued_by", path, false, out);
+    let number = number.and_then(|n| {
+        let parsed = match kind {
+            DocumentType::PassportRf => {
+                PassportRf::parse(n).map(|p| format!("{}{}", p.series(), p.number()))
+            }
+            DocumentType::ForeignPassport => {
+                ForeignPassportNumber::parse(n).map(|p| p.as_str().to_owned())
+            }
+        };
+        parsed
+            .map_err(|e| problem(out, e.code, pointer(path, "number")))
+            .ok()
+    });
+    let issued = issued.and_then(|d| match parse_date(d) {
+        Ok(d) if d > today => {
+            problem(out, "date.future", pointer(path, "issued_on"));
+            None
+        }
+        Ok(d) => Some(d),
+        Err(e) => {
+            problem(out, e.code, pointer(path, "issued_on"));
+            None
+        }
+    });
+    if by.is_some_and(|b| b.chars().count() > 200) {
+        problem(out, "text.too_long", pointer(path, "issued_by"));
+    }
+    let (number, issued) = (number?, issued?);
+    Some(serde_json::json!({
+        "number": number, "issued_on": issued.to_string(), "issued_by": by,
+    }))
+}
+
+const ADDRESS_PARTS: [&str; 9] = [
+    "region_code",
+    "region",
+    "district",
+    "settlement",
+    "street",
+    "house",
+    "building",
+    "flat",
+    "postcode",
+];
+
+fn address(v: &Value, path: &str, out: &mut Vec<Problem>) -> Option<Value> {
+    let o = parts(v, path, &ADDRESS_PARTS, out)?;
+    let before = out.len();
+    let mut clean = Map::new();
+    for key in ADDRESS_PARTS {
+        let required = matches!(
+            key,
+            "region_code" | "region" | "settlement" | "house" | "postcode"
+        );
+        let Some(s) = part(o, key, path, required, out) else {
+            continue;
+        };
+        let max = match key {
+            "house" | "building" | "flat" => 20,
+            _ => 120,
+        };
+        let code = match key {
+            // Codes of the subjects of the Federation, as the register writes them.
+            "region_code"
+                if !(s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) && s != "00") =>
+            {
+                Some("address.region_code")
+            }
+            "postcode" if !(s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())) => {
+                Some("postcode.format")
+            }
+            _ if s.chars().count() > max => Some("text.too_long"),
+            _ if s.chars().any(char::is_control) => Some("text.invalid_chars"),
+            _ => None,
+        };
+        match code {
+            Some(c) => problem(out, c, pointer(path, key)),
+            None => {
+                clean.insert(key.to_owned(), Value::String(s.to_owned()));
+            }
+        }
+    }
+    (out.len() == before).then_some(Value::Object(clean))
 }
