@@ -32,15 +32,7 @@ async fn verified_identity(state: &Portal, actor: &Actor) -> Result<(IdentityDat
         .await?
         .filter(|r| r.state == VerificationState::Verified)
         .ok_or_else(|| AppError::new(ErrorKind::Conflict, "confirmation.not_standard"))?;
-    let plain = state
-        .vault
-        .open(
-            &rec.key_id,
-            &store::vault::place::identity(rec.account_id),
-            &rec.sealed,
-        )
-        .map_err(AppError::internal)?;
-    let data = serde_json::from_slice(&plain).map_err(AppError::internal)?;
+    let data = super::identity::open_data(&state.vault, &rec).map_err(AppError::internal)?;
     Ok((data, rec.version))
 }
 

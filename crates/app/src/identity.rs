@@ -8,6 +8,21 @@ use domain::identity::{DocumentData, IdentityForm};
 use serde::Serialize;
 use store::NewIdentity;
 
+/// The identity data sealed in a record, opened (bound to its row).
+pub fn open_data(
+    vault: &store::vault::Vault,
+    record: &store::IdentityRecord,
+) -> Result<domain::identity::IdentityData, String> {
+    let plain = vault
+        .open(
+            &record.key_id,
+            &store::vault::place::identity(record.account_id),
+            &record.sealed,
+        )
+        .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&plain).map_err(|e| e.to_string())
+}
+
 /// One person, one account: the lookup key of identity data is its SNILS,
 /// or (a foreign national without SNILS) the foreign document.
 pub(crate) fn lookup_key(
@@ -119,16 +134,7 @@ pub async fn current_form(state: &Portal, actor: &Actor) -> Result<IdentityForm,
     let Some(r) = state.store.get_identity(actor.account.id).await? else {
         return Ok(form);
     };
-    let plain = state
-        .vault
-        .open(
-            &r.key_id,
-            &store::vault::place::identity(r.account_id),
-            &r.sealed,
-        )
-        .map_err(AppError::internal)?;
-    let data: domain::identity::IdentityData =
-        serde_json::from_slice(&plain).map_err(AppError::internal)?;
+    let data = open_data(&state.vault, &r).map_err(AppError::internal)?;
     form.birth_date = data.birth_date;
     form.snils = data.snils.unwrap_or_default();
     form.inn = data.inn.unwrap_or_default();

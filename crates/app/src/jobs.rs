@@ -318,16 +318,8 @@ impl JobHandler for VerifyIdentity {
         if rec.version != p.version || rec.state != domain::account::VerificationState::Pending {
             return Ok(());
         }
-        let plain = self
-            .vault
-            .open(
-                &rec.key_id,
-                &store::vault::place::identity(rec.account_id),
-                &rec.sealed,
-            )
-            .map_err(|e| JobError::Permanent(e.to_string()))?;
         let data: IdentityData =
-            serde_json::from_slice(&plain).map_err(|e| JobError::Permanent(e.to_string()))?;
+            crate::identity::open_data(&self.vault, &rec).map_err(JobError::Permanent)?;
         let outcome = self.ask(&data).await?;
         let now = (self.clock)();
         let (account_id, version) = (p.account_id, p.version);

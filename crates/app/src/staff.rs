@@ -522,15 +522,8 @@ pub async fn confirm_person(
         e.fields = vec![];
         return Err(e);
     };
-    let plain = state
-        .vault
-        .open(
-            &identity.key_id,
-            &store::vault::place::identity(identity.account_id),
-            &identity.sealed,
-        )
-        .map_err(AppError::internal)?;
-    let data: IdentityData = serde_json::from_slice(&plain).map_err(AppError::internal)?;
+    let data: IdentityData =
+        super::identity::open_data(&state.vault, &identity).map_err(AppError::internal)?;
     let typed: String = input
         .passport
         .chars()
