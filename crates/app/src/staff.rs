@@ -697,9 +697,9 @@ pub struct CentreRegistered {
     pub first_login: Uuid,
 }
 
-/// An operator registers a person from scratch: the account is confirmed at
-/// once (the passport was seen), the data is still checked with the
-/// registries, and the person receives a first-login code.
+/// An operator registers a person from scratch: the account becomes
+/// confirmed as soon as the registries verify the data the operator saw
+/// (`domain::confirmation`), and the person receives a first-login code.
 pub async fn register_person(
     state: &Portal,
     staff: &Staff,

@@ -778,3 +778,47 @@ async fn a_login_contact_change_needs_the_second_factor_too() {
     })
     .await;
 }
+
+/// A recovery code typed into "finish the authenticator setup" while a
+/// factor is already on is refused and not spent.
+#[tokio::test]
+async fn finishing_an_enrolment_never_spends_a_recovery_code() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let token = app.applicant("+79165550012", "Громов", "Пётр", None).await;
+        let (_, body) = app
+            .with_token(
+                Method::POST,
+                "/me/second-factor/code",
+                &token,
+                Some(json!({})),
+            )
+            .await;
+        let recovery = body["recovery_codes"][0].as_str().unwrap().to_owned();
+        let (status, body) = app
+            .with_token(
+                Method::PUT,
+                "/me/second-factor",
+                &token,
+                Some(json!({"code": recovery})),
+            )
+            .await;
+        assert_eq!(
+            (status, code_of(&body).as_str()),
+            (409, "second_factor.already_enabled"),
+            "{body}"
+        );
+        // Still good: it turns the factor off.
+        let (status, body) = app
+            .with_token(
+                Method::DELETE,
+                "/me/second-factor",
+                &token,
+                Some(json!({"code": recovery})),
+            )
+            .await;
+        assert_eq!(status, 204, "{body}");
+        app.stop().await;
+    })
+    .await;
+}

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
@@ -40,8 +40,28 @@ pub fn router(state: SimState) -> Router {
         .with_state(state)
 }
 
-fn error(status: StatusCode, code: &str, detail: Option<String>) -> Response {
-    (status, Json(ErrorResponse::new(code, detail))).into_response()
+/// The statuses of the registry contract (`wire.rs`) that are not 200.
+#[derive(Debug, Clone, Copy)]
+enum Reply {
+    Created = 201,
+    BadRequest = 400,
+    Unauthorized = 401,
+    PayloadTooLarge = 413,
+    Unavailable = 503,
+}
+
+/// A JSON answer with a status of the contract.
+fn reply(status: Reply, body: &impl Serialize) -> Response {
+    let mut res = Json(body).into_response();
+    // Every variant is a valid status: the conversion cannot fail.
+    if let Ok(code) = (status as u16).try_into() {
+        *res.status_mut() = code;
+    }
+    res
+}
+
+fn error(status: Reply, code: &str, detail: Option<String>) -> Response {
+    reply(status, &ErrorResponse::new(code, detail))
 }
 
 async fn require_token(State(state): State<SimState>, req: Request, next: Next) -> Response {
@@ -52,7 +72,7 @@ async fn require_token(State(state): State<SimState>, req: Request, next: Next) 
         .and_then(|v| v.strip_prefix("Bearer "));
     match presented {
         Some(t) if constant_time_eq(t.as_bytes(), state.token().as_bytes()) => next.run(req).await,
-        _ => error(StatusCode::UNAUTHORIZED, "unauthorized", None),
+        _ => error(Reply::Unauthorized, "unauthorized", None),
     }
 }
 
@@ -62,7 +82,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// A rejected body; kept small instead of a whole `Response`.
-struct BadBody(StatusCode, &'static str, Option<String>);
+struct BadBody(Reply, &'static str, Option<String>);
 
 impl IntoResponse for BadBody {
     fn into_response(self) -> Response {
@@ -72,14 +92,14 @@ impl IntoResponse for BadBody {
 
 fn parse<T: DeserializeOwned>(body: Body) -> Result<T, BadBody> {
     let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            BadBody(e.status(), "payload_too_large", None)
+        if e.status().as_u16() == Reply::PayloadTooLarge as u16 {
+            BadBody(Reply::PayloadTooLarge, "payload_too_large", None)
         } else {
-            BadBody(StatusCode::BAD_REQUEST, "bad_request", Some(e.body_text()))
+            BadBody(Reply::BadRequest, "bad_request", Some(e.body_text()))
         }
     })?;
     serde_json::from_slice(&bytes)
-        .map_err(|e| BadBody(StatusCode::BAD_REQUEST, "bad_request", Some(e.to_string())))
+        .map_err(|e| BadBody(Reply::BadRequest, "bad_request", Some(e.to_string())))
 }
 
 /// Shared path of every check: count, apply faults, parse, look up.
@@ -100,7 +120,7 @@ where
     }
     if faults.unavailable {
         tracing::info!(endpoint, "answering 503 (fault injected)");
-        return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", None);
+        return error(Reply::Unavailable, "unavailable", None);
     }
     let req: Req = match parse(body) {
         Ok(r) => r,
@@ -141,7 +161,7 @@ async fn set_faults(State(s): State<SimState>, body: Body) -> Response {
     };
     if faults.delay_ms > MAX_DELAY_MS {
         let detail = format!("delay_ms must be at most {MAX_DELAY_MS}");
-        return error(StatusCode::BAD_REQUEST, "bad_request", Some(detail));
+        return error(Reply::BadRequest, "bad_request", Some(detail));
     }
     s.set_faults(faults);
     tracing::info!(?faults, "faults changed");
@@ -161,9 +181,9 @@ async fn add_person(State(s): State<SimState>, body: Body) -> Response {
     match s.add_person(person) {
         Ok(people) => {
             tracing::info!(people, "person added");
-            (StatusCode::CREATED, Json(PeopleCount { people })).into_response()
+            reply(Reply::Created, &PeopleCount { people })
         }
-        Err(detail) => error(StatusCode::BAD_REQUEST, "bad_request", Some(detail)),
+        Err(detail) => error(Reply::BadRequest, "bad_request", Some(detail)),
     }
 }
 
