@@ -45,6 +45,73 @@ pub struct ProcessingTime {
     pub when: Text,
 }
 
+/// A life situation the catalogue is browsed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Situation {
+    /// "I need a passport".
+    Passport,
+    /// "I moved".
+    Moved,
+    /// "A guest from abroad".
+    GuestFromAbroad,
+    /// "I live in Russia as a foreign national".
+    ForeignNational,
+    /// "I need a certificate".
+    Certificate,
+}
+
+/// The stages after submission an application of the service goes through
+/// (SPEC §4); `submitted` and the closing statuses belong to every service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Accepted,
+    Invited,
+    VisitDone,
+    InProduction,
+    Ready,
+    Completed,
+}
+
+/// A rule of who may apply that the form alone cannot say.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "rule")]
+pub enum Eligibility {
+    /// One open application per person and service (kept by the database).
+    OneOpen,
+    /// The portal does not take these values of `field`; the person is told
+    /// why and where to go instead.
+    NotOnline {
+        field: String,
+        values: Vec<String>,
+        reason: Text,
+    },
+    /// Replacement on reaching an age: when `field` holds one of the
+    /// `ages` values, the applicant must have reached that age; an
+    /// application later than `days` after the birthday is still taken but
+    /// flagged as overdue (the law fines the delay).
+    AgeReplacement {
+        field: String,
+        ages: Vec<AgeReason>,
+        days: u16,
+    },
+    /// An application for a child: the `child` person field, when the
+    /// child is `from_age` or older, needs the `consent` field true.
+    ChildConsent {
+        child: String,
+        consent: String,
+        from_age: u16,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeReason {
+    pub value: String,
+    pub years: u16,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceDef {
@@ -60,6 +127,13 @@ pub struct ServiceDef {
     #[serde(default)]
     pub for_child: bool,
     pub least_level: LeastLevel,
+    /// Where the catalogue lists it.
+    pub situations: Vec<Situation>,
+    /// Rules of who may apply beyond `applicants` and `adults_only`.
+    #[serde(default)]
+    pub eligibility: Vec<Eligibility>,
+    /// Stages after submission, in order.
+    pub stages: Vec<Stage>,
     /// The key of the fee schedule; none for a free service.
     #[serde(default)]
     pub fee_key: Option<String>,
@@ -110,6 +184,33 @@ impl ServiceDef {
         for t in [&self.name, &self.description, &self.result] {
             if t.ru.trim().is_empty() || t.en.trim().is_empty() {
                 out.push("a text is empty in ru or en".into());
+            }
+        }
+        if self.situations.is_empty() {
+            out.push("situations: the catalogue would not list it".into());
+        }
+        if self.stages.last() != Some(&Stage::Completed) {
+            out.push("stages: the last stage is `completed`".into());
+        }
+        let top: Vec<&str> = self
+            .form
+            .sections
+            .iter()
+            .flat_map(|s| &s.fields)
+            .map(|f| f.id.as_str())
+            .collect();
+        for rule in &self.eligibility {
+            let named: Vec<&String> = match rule {
+                Eligibility::OneOpen => vec![],
+                Eligibility::NotOnline { field, .. } | Eligibility::AgeReplacement { field, .. } => {
+                    vec![field]
+                }
+                Eligibility::ChildConsent { child, consent, .. } => vec![child, consent],
+            };
+            for f in named {
+                if !top.contains(&f.as_str()) {
+                    out.push(format!("eligibility: {f} is not a field of the form"));
+                }
             }
         }
         out.extend(self.form.check().into_iter().map(|e| format!("form{e}")));

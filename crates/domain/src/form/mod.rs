@@ -11,13 +11,14 @@ mod model;
 mod validate;
 
 pub use model::{
-    ChoiceOption, Condition, DateRule, Field, FieldKind, FormDef, Script, Section, Text,
+    ChoiceOption, Condition, DateRule, Field, FieldKind, FileType, FormDef, Prefill, Script,
+    Section, Text,
 };
-pub use validate::{Problem, validate};
+pub use validate::{Problem, is_attachment_id, validate};
 
 /// Every code the engine itself reports (the person and document kinds add
 /// those of `domain::person` and `domain::identifiers`).
-pub const CODES: [&str; 21] = [
+pub const CODES: [&str; 29] = [
     "field.required",
     "field.unknown",
     "value.type",
@@ -39,6 +40,14 @@ pub const CODES: [&str; 21] = [
     "group.too_many",
     "address.region_code",
     "postcode.format",
+    "text.pattern",
+    "number.format",
+    "number.too_small",
+    "number.too_large",
+    "file.reference",
+    "date.after_other",
+    "date.period_too_long",
+    "date.too_far",
 ];
 
 #[cfg(test)]

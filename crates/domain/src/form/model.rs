@@ -44,6 +44,27 @@ pub struct Field {
     /// Required only when this holds.
     #[serde(default)]
     pub require_when: Option<Condition>,
+    /// Where a new draft takes this field's value from.
+    #[serde(default)]
+    pub prefill: Option<Prefill>,
+}
+
+/// What the portal already knows that a new draft may start with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prefill {
+    /// The person's name and birth date (a `person` field).
+    Person,
+    /// The internal passport on record (a `document` field).
+    PassportRf,
+    /// The foreign passport on record (a `document` field).
+    ForeignPassport,
+    /// The verified phone (a `text` field).
+    Phone,
+    /// The verified e-mail (a `text` field).
+    Email,
+    /// The same field of the person's latest application for the service.
+    Previous,
 }
 
 /// Letters a text may be written in, as the real forms demand.
@@ -70,6 +91,13 @@ pub enum DateRule {
     NotBefore(String),
     /// The person born on this date is at least this old today.
     MinAge(u16),
+    /// No later than the date in the named sibling field.
+    NotAfter(String),
+    /// At most `days` days after the date in the named sibling field (a
+    /// period of stay, a visit's length).
+    MaxDaysAfter { field: String, days: u16 },
+    /// No later than this many days from today (how far ahead a date may be).
+    WithinDaysAhead(u16),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -81,6 +109,21 @@ pub enum FieldKind {
         max: usize,
         #[serde(default)]
         script: Option<Script>,
+        /// A regular expression the whole text must match (after trimming).
+        #[serde(default)]
+        pattern: Option<String>,
+    },
+    /// A whole number within a range (years, days, persons).
+    Number { min: i64, max: i64 },
+    /// An uploaded file: the value is the attachment's id, given back by
+    /// the upload. What the file may be is checked when it is uploaded.
+    File {
+        accept: Vec<FileType>,
+        /// Largest size in bytes.
+        max_bytes: u64,
+        /// A passport photo: checked for its pixel size and aspect.
+        #[serde(default)]
+        photo: bool,
     },
     Date {
         #[serde(default)]
@@ -125,6 +168,15 @@ pub enum DocumentType {
     PassportRf,
     /// A passport of another state (or the Russian foreign passport).
     ForeignPassport,
+}
+
+/// What an uploaded file may be, told by its content, not its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileType {
+    Jpeg,
+    Png,
+    Pdf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -186,6 +238,19 @@ fn check_level(at: &str, fields: &[&Field], out: &mut Vec<String>) {
             FieldKind::Text { min, max, .. } if *max == 0 || min.is_some_and(|m| m > *max) => {
                 out.push(format!("{here}: text limits are impossible"));
             }
+            FieldKind::Text {
+                pattern: Some(p), ..
+            } if regex_lite::Regex::new(p).is_err() => {
+                out.push(format!("{here}: the pattern is not a regular expression"));
+            }
+            FieldKind::Number { min, max } if min > max => {
+                out.push(format!("{here}: number limits are impossible"));
+            }
+            FieldKind::File {
+                accept, max_bytes, ..
+            } if accept.is_empty() || *max_bytes == 0 => {
+                out.push(format!("{here}: a file field must accept something"));
+            }
             FieldKind::Person {
                 min_age: Some(lo),
                 max_age: Some(hi),
@@ -204,11 +269,14 @@ fn check_level(at: &str, fields: &[&Field], out: &mut Vec<String>) {
             }
             FieldKind::Date { rules } => {
                 for r in rules {
-                    if let DateRule::NotBefore(other) = r
-                        && !fields.iter().any(|s| &s.id == other)
-                    {
+                    let other = match r {
+                        DateRule::NotBefore(o) | DateRule::NotAfter(o) => o,
+                        DateRule::MaxDaysAfter { field, .. } => field,
+                        _ => continue,
+                    };
+                    if !fields.iter().any(|s| &s.id == other) {
                         out.push(format!(
-                            "{here}: not_before names {other}, not a field beside it"
+                            "{here}: a date rule names {other}, not a field beside it"
                         ));
                     }
                 }

@@ -111,7 +111,12 @@ fn one(
 ) -> Option<Value> {
     let before = out.len();
     let clean = match &f.kind {
-        FieldKind::Text { min, max, script } => {
+        FieldKind::Text {
+            min,
+            max,
+            script,
+            pattern,
+        } => {
             let Some(s) = v.as_str() else {
                 problem(out, "value.type", path.to_owned());
                 return None;
@@ -126,9 +131,36 @@ fn one(
                 problem(out, "text.invalid_chars", path.to_owned());
             } else if let Some(code) = script.and_then(|sc| script_problem(sc, s)) {
                 problem(out, code, path.to_owned());
+            } else if pattern.as_deref().is_some_and(|p| !whole_match(p, s)) {
+                problem(out, "text.pattern", path.to_owned());
             }
             Value::String(s.to_owned())
         }
+        FieldKind::Number { min, max } => {
+            // A number may come as JSON number or as the text a page sends.
+            let n = match v {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            let Some(n) = n else {
+                problem(out, "number.format", path.to_owned());
+                return None;
+            };
+            if n < *min {
+                problem(out, "number.too_small", path.to_owned());
+            } else if n > *max {
+                problem(out, "number.too_large", path.to_owned());
+            }
+            Value::from(n)
+        }
+        FieldKind::File { .. } => match v.as_str().map(str::trim) {
+            Some(id) if is_attachment_id(id) => Value::String(id.to_owned()),
+            _ => {
+                problem(out, "file.reference", path.to_owned());
+                return None;
+            }
+        },
         FieldKind::Date { rules } => {
             let Some(s) = v.as_str() else {
                 problem(out, "value.type", path.to_owned());
@@ -209,6 +241,17 @@ fn script_problem(script: Script, s: &str) -> Option<&'static str> {
     })
 }
 
+/// The pattern matches the whole text. A definition's pattern was checked
+/// when the catalogue loaded; one that does not compile matches nothing.
+fn whole_match(pattern: &str, s: &str) -> bool {
+    regex_lite::Regex::new(&format!("^(?:{pattern})$")).is_ok_and(|r| r.is_match(s))
+}
+
+/// An attachment id as the upload hands it out: 32 lower-case hex digits.
+pub fn is_attachment_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 fn years_before(today: Date, years: u16) -> Date {
     let y = today.year() - i32::from(years);
     Date::from_calendar_date(y, today.month(), today.day())
@@ -226,15 +269,30 @@ fn date_problem(
         DateRule::NotFuture => (d > today).then_some("date.future"),
         DateRule::NotPast => (d < today).then_some("date.past"),
         DateRule::WithinYears(n) => (d < years_before(today, *n)).then_some("date.too_old"),
-        DateRule::NotBefore(other) => {
-            let other = level.get(other).and_then(Value::as_str).map(parse_date);
-            match other {
-                Some(Ok(o)) if d < o => Some("date.before_other"),
-                _ => None,
-            }
-        }
+        DateRule::NotBefore(other) => match sibling_date(level, other) {
+            Some(o) if d < o => Some("date.before_other"),
+            _ => None,
+        },
         DateRule::MinAge(n) => (d > years_before(today, *n)).then_some("age.too_young"),
+        DateRule::NotAfter(other) => match sibling_date(level, other) {
+            Some(o) if d > o => Some("date.after_other"),
+            _ => None,
+        },
+        DateRule::MaxDaysAfter { field, days } => match sibling_date(level, field) {
+            Some(o) if d > o + time::Duration::days(i64::from(*days)) => Some("date.period_too_long"),
+            _ => None,
+        },
+        DateRule::WithinDaysAhead(n) => {
+            (d > today + time::Duration::days(i64::from(*n))).then_some("date.too_far")
+        }
     }
+}
+
+fn sibling_date(level: &Map<String, Value>, field: &str) -> Option<Date> {
+    level
+        .get(field)
+        .and_then(Value::as_str)
+        .and_then(|s| parse_date(s).ok())
 }
 
 /// The parts of a composite value: an object with only `allowed` keys.
