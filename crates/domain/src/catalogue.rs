@@ -202,7 +202,8 @@ impl ServiceDef {
         for rule in &self.eligibility {
             let named: Vec<&String> = match rule {
                 Eligibility::OneOpen => vec![],
-                Eligibility::NotOnline { field, .. } | Eligibility::AgeReplacement { field, .. } => {
+                Eligibility::NotOnline { field, .. }
+                | Eligibility::AgeReplacement { field, .. } => {
                     vec![field]
                 }
                 Eligibility::ChildConsent { child, consent, .. } => vec![child, consent],

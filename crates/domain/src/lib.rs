@@ -2,8 +2,10 @@
 //! the current time and random values so every rule is deterministic and testable.
 
 pub mod account;
+pub mod application;
 pub mod catalogue;
 pub mod confirmation;
+pub mod eligibility;
 pub mod error;
 pub mod form;
 pub mod identifiers;

@@ -260,6 +260,65 @@ pub trait OfficeStore {
 }
 
 #[async_trait]
+/// Applications for the services: drafts, saves bound to a version, and the
+/// submission that gives a number (SPEC §3, §4). Every method is bound to
+/// the owner: another person's application is `NotFound`.
+pub trait ApplicationStore {
+    /// Creates a draft (history: created). With a key, a second call with
+    /// the same key replays; another request under the same key is
+    /// `Conflict("idempotency.mismatch")`.
+    async fn create_draft(
+        &self,
+        draft: NewDraft,
+        idem: Option<IdempotencyKey>,
+        now: i64,
+    ) -> Result<Once<Uuid>>;
+    async fn get_application(&self, id: Uuid, account_id: Uuid) -> Result<ApplicationRecord>;
+    /// The person's applications, newest first, those older than `before`.
+    async fn list_applications(
+        &self,
+        account_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<ApplicationRecord>>;
+    /// The latest application of the person for the service other than `except`.
+    async fn latest_application(
+        &self,
+        account_id: Uuid,
+        service: &str,
+        except: Uuid,
+    ) -> Result<Option<ApplicationRecord>>;
+    /// Replaces the answers of an editable application made on `version`;
+    /// `Stale` if it changed since, `Conflict("application.not_editable")`
+    /// once submitted. Returns the new version.
+    async fn save_answers(
+        &self,
+        id: Uuid,
+        account_id: Uuid,
+        version: i64,
+        key_id: &str,
+        sealed: Vec<u8>,
+        now: i64,
+    ) -> Result<i64>;
+    /// Deletes a draft; `Conflict("application.not_draft")` otherwise.
+    async fn delete_draft(&self, id: Uuid, account_id: Uuid, now: i64) -> Result<()>;
+    /// Makes a draft `submitted` with a number, its history entry, audit event
+    /// and notice, in one transaction. `Conflict("application.one_open")` when
+    /// another application of a one-open service is open.
+    async fn submit_application(
+        &self,
+        submission: Submission,
+        idem: Option<IdempotencyKey>,
+        now: i64,
+    ) -> Result<Once<Submitted>>;
+    async fn application_history(
+        &self,
+        id: Uuid,
+        account_id: Uuid,
+    ) -> Result<Vec<ApplicationEvent>>;
+}
+
+#[async_trait]
 /// A person's second factor: the authenticator secret, codes, recovery codes.
 pub trait SecondFactorStore {
     /// Stores a new, not yet enabled TOTP secret (enrolment in progress).
@@ -410,6 +469,7 @@ pub trait Health {
 /// Everything the application needs from storage.
 pub trait Store:
     AccountStore
+    + ApplicationStore
     + AuditStore
     + SecondFactorStore
     + AccessLogStore
@@ -429,6 +489,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: AccountStore
+        + ApplicationStore
         + AuditStore
         + SecondFactorStore
         + AccessLogStore

@@ -357,3 +357,81 @@ pub struct NotificationPref {
     pub channel: String,
     pub enabled: bool,
 }
+
+/// A new draft application; the answers are sealed by the caller.
+#[derive(Debug, Clone)]
+pub struct NewDraft {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub service: String,
+    pub key_id: String,
+    pub sealed: Vec<u8>,
+}
+
+/// An application as stored (answers sealed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRecord {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub service: String,
+    pub status: domain::application::Status,
+    pub version: i64,
+    pub key_id: String,
+    pub sealed: Vec<u8>,
+    pub number: Option<String>,
+    pub late: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+/// A client's `Idempotency-Key` and what the request was (method, path and
+/// body hashed), written in the transaction that does the work.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+/// Either the work was done now, or the key had done it before: the id of
+/// the resource it made (the caller answers with its current state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Once<T> {
+    Done(T),
+    Replayed(Uuid),
+}
+
+/// A draft that passed the electronic check, to become `submitted`.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    /// The version the check was made on: a change since is `Stale`.
+    pub version: i64,
+    /// The answers as checked (cleaned), sealed.
+    pub key_id: String,
+    pub sealed: Vec<u8>,
+    /// The service's code when it allows one open application per person.
+    pub open_key: Option<String>,
+    pub late: bool,
+    /// The year the number carries.
+    pub year: i32,
+    pub notice: Option<NewJob>,
+}
+
+/// What a submission gave: the number and the new version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    pub number: String,
+    pub version: i64,
+}
+
+/// One entry of an application's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationEvent {
+    pub at: i64,
+    pub actor_id: Option<Uuid>,
+    pub from: Option<domain::application::Status>,
+    pub to: domain::application::Status,
+    pub note: Option<String>,
+}

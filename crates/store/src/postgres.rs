@@ -27,6 +27,9 @@ impl PgStore {
          ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
          RETURNING id, kind, payload, attempts, max_attempts";
 
+    /// A sequence: numbers never wait on another submission's transaction.
+    pub(crate) const NEXT_NUMBER_SQL: &'static str = "SELECT nextval('application_numbers')";
+
     pub async fn connect(url: &str) -> crate::Result<Self> {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
@@ -63,6 +66,7 @@ impl PgStore {
 }
 
 shared::impl_account_store!(PgStore);
+shared::impl_application_store!(PgStore);
 shared::impl_session_store!(PgStore);
 shared::impl_identity_store!(PgStore);
 shared::impl_job_store!(PgStore);

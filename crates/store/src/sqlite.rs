@@ -27,6 +27,10 @@ impl SqliteStore {
          ORDER BY run_at, id LIMIT 1) \
          RETURNING id, kind, payload, attempts, max_attempts";
 
+    /// The counter row is bumped under the one write lock `BEGIN IMMEDIATE` holds.
+    pub(crate) const NEXT_NUMBER_SQL: &'static str = "UPDATE counters SET value = value + 1 \
+         WHERE name = 'application_number' RETURNING value";
+
     /// Opens (creating if missing, with its directory) the database file.
     pub async fn connect(url: &str) -> crate::Result<Self> {
         // WAL is set once below, not per connection: the pragma needs a lock,
@@ -120,6 +124,7 @@ fn is_busy(e: &sqlx::Error) -> bool {
 }
 
 shared::impl_account_store!(SqliteStore);
+shared::impl_application_store!(SqliteStore);
 shared::impl_session_store!(SqliteStore);
 shared::impl_identity_store!(SqliteStore);
 shared::impl_job_store!(SqliteStore);

@@ -95,7 +95,10 @@ pub enum DateRule {
     NotAfter(String),
     /// At most `days` days after the date in the named sibling field (a
     /// period of stay, a visit's length).
-    MaxDaysAfter { field: String, days: u16 },
+    MaxDaysAfter {
+        field: String,
+        days: u16,
+    },
     /// No later than this many days from today (how far ahead a date may be).
     WithinDaysAhead(u16),
 }
@@ -114,7 +117,10 @@ pub enum FieldKind {
         pattern: Option<String>,
     },
     /// A whole number within a range (years, days, persons).
-    Number { min: i64, max: i64 },
+    Number {
+        min: i64,
+        max: i64,
+    },
     /// An uploaded file: the value is the attachment's id, given back by
     /// the upload. What the file may be is checked when it is uploaded.
     File {

@@ -14,6 +14,19 @@ pub struct Problem {
     pub code: &'static str,
     /// A JSON Pointer into the payload.
     pub path: String,
+    /// A definition's own words for this case (why a service is not given
+    /// online), shown after the message of the code.
+    pub note: Option<super::Text>,
+}
+
+impl Problem {
+    pub fn at(code: &'static str, path: impl Into<String>) -> Self {
+        Self {
+            code,
+            path: path.into(),
+            note: None,
+        }
+    }
 }
 
 /// Checks `payload` (a JSON object) against `form` on `today`.
@@ -33,7 +46,7 @@ fn pointer(at: &str, key: &str) -> String {
 }
 
 fn problem(out: &mut Vec<Problem>, code: &'static str, path: String) {
-    out.push(Problem { code, path });
+    out.push(Problem::at(code, path));
 }
 
 fn blank(v: Option<&Value>) -> bool {
@@ -279,7 +292,9 @@ fn date_problem(
             _ => None,
         },
         DateRule::MaxDaysAfter { field, days } => match sibling_date(level, field) {
-            Some(o) if d > o + time::Duration::days(i64::from(*days)) => Some("date.period_too_long"),
+            Some(o) if d > o + time::Duration::days(i64::from(*days)) => {
+                Some("date.period_too_long")
+            }
             _ => None,
         },
         DateRule::WithinDaysAhead(n) => {

@@ -3,6 +3,7 @@
 //! Placeholders are `$n`, which both SQLite and PostgreSQL accept.
 
 mod accounts;
+mod applications;
 mod identity;
 mod jobs;
 mod letters;
@@ -12,6 +13,9 @@ mod sessions;
 mod staff;
 
 pub(crate) use accounts::{challenge_from_row, impl_account_store};
+pub(crate) use applications::{
+    SELECT_APPLICATION, app_status, application_from_row, claim_key, impl_application_store,
+};
 pub(crate) use identity::impl_identity_store;
 pub(crate) use jobs::impl_job_store;
 pub(crate) use letters::{impl_letter_store, letter_from_row};

@@ -1,0 +1,328 @@
+//! Applications: drafts, saves bound to a version, submission with a number.
+
+pub(crate) const SELECT_APPLICATION: &str = "SELECT id, account_id, service, status, version, key_id, sealed, \
+     number, late, created_at, updated_at, submitted_at FROM applications";
+
+pub(crate) fn application_from_row<R: sqlx::Row>(
+    r: &R,
+) -> Result<crate::ApplicationRecord, crate::StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> uuid::Uuid: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Vec<u8>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let status: String = r.try_get("status")?;
+    Ok(crate::ApplicationRecord {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        service: r.try_get("service")?,
+        status: app_status(&status)?,
+        version: r.try_get("version")?,
+        key_id: r.try_get("key_id")?,
+        sealed: r.try_get("sealed")?,
+        number: r.try_get("number")?,
+        late: r.try_get("late")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        submitted_at: r.try_get("submitted_at")?,
+    })
+}
+
+pub(crate) fn app_status(s: &str) -> Result<domain::application::Status, crate::StoreError> {
+    domain::application::Status::parse(s)
+        .ok_or_else(|| crate::StoreError::Corrupt(format!("application status {s}")))
+}
+
+/// Claims an idempotency key inside the caller's transaction, first of its
+/// work. When the key is already used, returns early from the caller with
+/// the replay (same request) or `idempotency.mismatch` (another request);
+/// the caller's transaction is dropped, so nothing is done twice.
+macro_rules! claim_key {
+    ($tx:expr, $account:expr, $idem:expr, $resource:expr, $now:expr) => {{
+        if let Some(k) = &$idem {
+            use sqlx::Row;
+            let taken = sqlx::query(
+                "INSERT INTO idempotency_keys (account_id, key, fingerprint, resource_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, key) DO NOTHING",
+            )
+            .bind($account)
+            .bind(k.key.clone())
+            .bind(k.fingerprint.clone())
+            .bind($resource)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected()
+                == 0;
+            if taken {
+                let r = sqlx::query(
+                    "SELECT fingerprint, resource_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
+                )
+                .bind($account)
+                .bind(k.key.clone())
+                .fetch_one(&mut *$tx)
+                .await?;
+                let fingerprint: String = r.try_get("fingerprint")?;
+                if fingerprint != k.fingerprint {
+                    return Err($crate::StoreError::Conflict("idempotency.mismatch"));
+                }
+                return Ok($crate::Once::Replayed(r.try_get("resource_id")?));
+            }
+        }
+    }};
+}
+pub(crate) use claim_key;
+
+macro_rules! impl_application_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::ApplicationStore for $store {
+            async fn create_draft(
+                &self,
+                d: $crate::NewDraft,
+                idem: Option<$crate::IdempotencyKey>,
+                now: i64,
+            ) -> $crate::Result<$crate::Once<uuid::Uuid>> {
+                let mut tx = self.begin_write().await?;
+                $crate::shared::claim_key!(tx, d.account_id, idem, d.id, now);
+                sqlx::query(
+                    "INSERT INTO applications (id, account_id, service, status, version, key_id, sealed, \
+                     created_at, updated_at) VALUES ($1, $2, $3, 'draft', 1, $4, $5, $6, $6)",
+                )
+                .bind(d.id)
+                .bind(d.account_id)
+                .bind(d.service.clone())
+                .bind(d.key_id)
+                .bind(d.sealed)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO application_events (id, application_id, at, actor_id, from_status, to_status, note) \
+                     VALUES ($1, $2, $3, $4, NULL, 'draft', NULL)",
+                )
+                .bind(uuid::Uuid::now_v7())
+                .bind(d.id)
+                .bind(now)
+                .bind(d.account_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok($crate::Once::Done(d.id))
+            }
+
+            async fn get_application(
+                &self,
+                id: uuid::Uuid,
+                account_id: uuid::Uuid,
+            ) -> $crate::Result<$crate::ApplicationRecord> {
+                let sql = sqlx::AssertSqlSafe(format!("{} WHERE id = $1 AND account_id = $2", $crate::shared::SELECT_APPLICATION));
+                let row = sqlx::query(sql)
+                    .bind(id)
+                    .bind(account_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or($crate::StoreError::NotFound)?;
+                $crate::shared::application_from_row(&row)
+            }
+
+            async fn list_applications(
+                &self,
+                account_id: uuid::Uuid,
+                before: Option<uuid::Uuid>,
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::ApplicationRecord>> {
+                // Ids are UUIDv7, so id order is creation order: a keyset, not an offset.
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "{} WHERE account_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+                    $crate::shared::SELECT_APPLICATION
+                ));
+                let rows = sqlx::query(sql)
+                    .bind(account_id)
+                    .bind(before)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map($crate::shared::application_from_row).collect()
+            }
+
+            async fn latest_application(
+                &self,
+                account_id: uuid::Uuid,
+                service: &str,
+                except: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::ApplicationRecord>> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "{} WHERE account_id = $1 AND service = $2 AND id <> $3 ORDER BY id DESC LIMIT 1",
+                    $crate::shared::SELECT_APPLICATION
+                ));
+                let row = sqlx::query(sql)
+                    .bind(account_id)
+                    .bind(service)
+                    .bind(except)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map($crate::shared::application_from_row).transpose()
+            }
+
+            async fn save_answers(
+                &self,
+                id: uuid::Uuid,
+                account_id: uuid::Uuid,
+                version: i64,
+                key_id: &str,
+                sealed: Vec<u8>,
+                now: i64,
+            ) -> $crate::Result<i64> {
+                // One statement compares and sets: of two saves on one version, one wins.
+                let saved: Option<i64> = sqlx::query_scalar(
+                    "UPDATE applications SET key_id = $4, sealed = $5, version = version + 1, updated_at = $6 \
+                     WHERE id = $1 AND account_id = $2 AND version = $3 AND status IN ('draft', 'returned') \
+                     RETURNING version",
+                )
+                .bind(id)
+                .bind(account_id)
+                .bind(version)
+                .bind(key_id)
+                .bind(sealed)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                if let Some(v) = saved {
+                    return Ok(v);
+                }
+                let current = self.get_application(id, account_id).await?;
+                if !current.status.is_editable() {
+                    return Err($crate::StoreError::Conflict("application.not_editable"));
+                }
+                Err($crate::StoreError::Stale)
+            }
+
+            async fn delete_draft(&self, id: uuid::Uuid, account_id: uuid::Uuid, now: i64) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                let status: Option<String> = sqlx::query_scalar(
+                    "SELECT status FROM applications WHERE id = $1 AND account_id = $2",
+                )
+                .bind(id)
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match status.as_deref() {
+                    None => return Err($crate::StoreError::NotFound),
+                    Some("draft") => {}
+                    Some(_) => return Err($crate::StoreError::Conflict("application.not_draft")),
+                }
+                for sql in [
+                    "DELETE FROM application_events WHERE application_id = $1",
+                    "DELETE FROM applications WHERE id = $1 AND status = 'draft'",
+                ] {
+                    sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+                }
+                $crate::shared::audit!(self, tx, now, Some(account_id), "application.draft_deleted", Some(id), "");
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn submit_application(
+                &self,
+                s: $crate::Submission,
+                idem: Option<$crate::IdempotencyKey>,
+                now: i64,
+            ) -> $crate::Result<$crate::Once<$crate::Submitted>> {
+                let mut tx = self.begin_write().await?;
+                $crate::shared::claim_key!(tx, s.account_id, idem, s.id, now);
+                // The row lock first: a save or a second submission waits here.
+                let status: Option<String> = sqlx::query_scalar(
+                    "UPDATE applications SET updated_at = $3 WHERE id = $1 AND account_id = $2 RETURNING status",
+                )
+                .bind(s.id)
+                .bind(s.account_id)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(status) = status else {
+                    return Err($crate::StoreError::NotFound);
+                };
+                if $crate::shared::app_status(&status)? != domain::application::Status::Draft {
+                    return Err($crate::StoreError::Conflict("application.not_draft"));
+                }
+                let serial: i64 = sqlx::query_scalar(Self::NEXT_NUMBER_SQL).fetch_one(&mut *tx).await?;
+                let number = domain::application::number(s.year, serial);
+                let version: Option<i64> = sqlx::query_scalar(
+                    "UPDATE applications SET status = 'submitted', number = $3, open_key = $4, late = $5, \
+                     key_id = $6, sealed = $7, version = version + 1, submitted_at = $8, updated_at = $8 \
+                     WHERE id = $1 AND version = $2 RETURNING version",
+                )
+                .bind(s.id)
+                .bind(s.version)
+                .bind(number.clone())
+                .bind(s.open_key)
+                .bind(s.late)
+                .bind(s.key_id)
+                .bind(s.sealed)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| match $crate::StoreError::from_insert(e) {
+                    $crate::StoreError::Conflict(_) => $crate::StoreError::Conflict("application.one_open"),
+                    other => other,
+                })?;
+                let Some(version) = version else {
+                    return Err($crate::StoreError::Stale);
+                };
+                sqlx::query(
+                    "INSERT INTO application_events (id, application_id, at, actor_id, from_status, to_status, note) \
+                     VALUES ($1, $2, $3, $4, 'draft', 'submitted', NULL)",
+                )
+                .bind(uuid::Uuid::now_v7())
+                .bind(s.id)
+                .bind(now)
+                .bind(s.account_id)
+                .execute(&mut *tx)
+                .await?;
+                $crate::shared::audit!(self, tx, now, Some(s.account_id), "application.submitted", Some(s.id), number.clone());
+                if let Some(job) = s.notice {
+                    $crate::shared::enqueue!(tx, job, now);
+                }
+                tx.commit().await?;
+                Ok($crate::Once::Done($crate::Submitted { number, version }))
+            }
+
+            async fn application_history(
+                &self,
+                id: uuid::Uuid,
+                account_id: uuid::Uuid,
+            ) -> $crate::Result<Vec<$crate::ApplicationEvent>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT e.at, e.actor_id, e.from_status, e.to_status, e.note FROM application_events e \
+                     JOIN applications a ON a.id = e.application_id \
+                     WHERE e.application_id = $1 AND a.account_id = $2 ORDER BY e.at, e.id",
+                )
+                .bind(id)
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let from: Option<String> = r.try_get("from_status")?;
+                        let to: String = r.try_get("to_status")?;
+                        Ok($crate::ApplicationEvent {
+                            at: r.try_get("at")?,
+                            actor_id: r.try_get("actor_id")?,
+                            from: from.as_deref().map($crate::shared::app_status).transpose()?,
+                            to: $crate::shared::app_status(&to)?,
+                            note: r.try_get("note")?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+pub(crate) use impl_application_store;
