@@ -6,10 +6,94 @@
 use domain::catalogue::ServiceDef;
 
 /// The definitions shipped with the portal.
-const FILES: &[(&str, &str)] = &[(
-    "address-reference.toml",
-    include_str!("../services/address-reference.toml"),
-)];
+/// The definitions shipped with the portal, in SPEC §3 order.
+const FILES: &[(&str, &str)] = &[
+    (
+        "passport-internal.toml",
+        include_str!("../services/passport-internal.toml"),
+    ),
+    (
+        "passport-foreign-old.toml",
+        include_str!("../services/passport-foreign-old.toml"),
+    ),
+    (
+        "passport-foreign-biometric.toml",
+        include_str!("../services/passport-foreign-biometric.toml"),
+    ),
+    (
+        "registration-residence.toml",
+        include_str!("../services/registration-residence.toml"),
+    ),
+    (
+        "registration-stay.toml",
+        include_str!("../services/registration-stay.toml"),
+    ),
+    (
+        "deregistration.toml",
+        include_str!("../services/deregistration.toml"),
+    ),
+    (
+        "address-reference.toml",
+        include_str!("../services/address-reference.toml"),
+    ),
+    (
+        "invitation-foreigner.toml",
+        include_str!("../services/invitation-foreigner.toml"),
+    ),
+    (
+        "temporary-residence-permit.toml",
+        include_str!("../services/temporary-residence-permit.toml"),
+    ),
+    (
+        "residence-permit.toml",
+        include_str!("../services/residence-permit.toml"),
+    ),
+];
+
+/// One complete, valid set of answers per service (documentation for API
+/// clients, and what the tests submit); `today±N` dates are resolved when read.
+const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "passport-internal",
+        include_str!("../services/examples/passport-internal.json"),
+    ),
+    (
+        "passport-foreign-old",
+        include_str!("../services/examples/passport-foreign-old.json"),
+    ),
+    (
+        "passport-foreign-biometric",
+        include_str!("../services/examples/passport-foreign-biometric.json"),
+    ),
+    (
+        "registration-residence",
+        include_str!("../services/examples/registration-residence.json"),
+    ),
+    (
+        "registration-stay",
+        include_str!("../services/examples/registration-stay.json"),
+    ),
+    (
+        "deregistration",
+        include_str!("../services/examples/deregistration.json"),
+    ),
+    (
+        "address-reference",
+        include_str!("../services/examples/address-reference.json"),
+    ),
+    (
+        "invitation-foreigner",
+        include_str!("../services/examples/invitation-foreigner.json"),
+    ),
+    (
+        "temporary-residence-permit",
+        include_str!("../services/examples/temporary-residence-permit.json"),
+    ),
+    (
+        "residence-permit",
+        include_str!("../services/examples/residence-permit.json"),
+    ),
+];
 
 #[derive(Debug, thiserror::Error)]
 #[error("service definition {file}: {reason}")]
@@ -55,6 +139,37 @@ impl Catalogue {
     pub fn get(&self, code: &str) -> Option<&ServiceDef> {
         self.services.iter().find(|s| s.code == code)
     }
+
+    /// The example answers of a built-in service, with dates as of `today`.
+    pub fn example(&self, code: &str, today: time::Date) -> Option<serde_json::Value> {
+        let (_, text) = EXAMPLES.iter().find(|(c, _)| *c == code)?;
+        let mut v: serde_json::Value = serde_json::from_str(text).ok()?;
+        resolve_dates(&mut v, today);
+        Some(v)
+    }
+}
+
+/// Replaces `today+N` / `today-N` strings with ISO dates.
+fn resolve_dates(v: &mut serde_json::Value, today: time::Date) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            let days = s
+                .strip_prefix("today+")
+                .and_then(|n| n.parse::<i64>().ok())
+                .or_else(|| {
+                    s.strip_prefix("today-")
+                        .and_then(|n| n.parse::<i64>().ok())
+                        .map(|n| -n)
+                });
+            if let Some(d) = days {
+                *s = (today + time::Duration::days(d)).to_string();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|x| resolve_dates(x, today)),
+        Value::Object(map) => map.values_mut().for_each(|x| resolve_dates(x, today)),
+        _ => {}
+    }
 }
 
 /// One definition: TOML (the parser's message names the line and column),
@@ -83,6 +198,8 @@ pub fn parse(file: &str, text: &str) -> Result<ServiceDef, CatalogueError> {
 mod tests {
     use super::*;
 
+    const REFERENCE: &str = include_str!("../services/address-reference.toml");
+
     #[test]
     fn the_builtin_catalogue_loads() {
         let c = Catalogue::builtin().expect("every built-in definition is valid");
@@ -94,13 +211,31 @@ mod tests {
         assert!(reference.fee_key.is_none(), "free of charge");
     }
 
+    /// Every service has an example, and it is valid on any day (dates near
+    /// today are written relative to it).
+    #[test]
+    fn every_example_is_valid() {
+        let c = Catalogue::builtin().expect("loads");
+        for today in [
+            time::macros::date!(2026 - 11 - 29),
+            time::macros::date!(2027 - 11 - 29),
+        ] {
+            for s in c.services() {
+                let example = c.example(&s.code, today).expect("an example");
+                let problems = domain::form::validate(&s.form, &example, today).err();
+                assert!(problems.is_none(), "{} on {today}: {problems:?}", s.code);
+            }
+        }
+        assert_eq!(c.services().len(), domain::catalogue::SERVICE_CODES.len());
+    }
+
     #[test]
     fn a_broken_definition_names_its_file_and_line() {
-        let text = FILES[0].1.replace("visits = 0", "visits = \"none\"");
+        let text = REFERENCE.replace("visits = 0", "visits = \"none\"");
         let e = parse("broken.toml", &text).unwrap_err();
         assert_eq!(e.file, "broken.toml");
         assert!(e.reason.contains("line"), "{}", e.reason);
-        let text = FILES[0].1.replace(
+        let text = REFERENCE.replace(
             "least_level = \"standard\"",
             "least_level = \"standard\"\ncolour = 1",
         );
@@ -114,13 +249,13 @@ mod tests {
 
     #[test]
     fn a_definition_that_breaks_a_rule_is_refused() {
-        let text = FILES[0].1.replace(
+        let text = REFERENCE.replace(
             "code = \"address-reference\"",
             "code = \"passport-internal\"",
         );
         let e = parse("x.toml", &text).unwrap_err();
         assert!(e.reason.contains("confirmed"), "{}", e.reason);
-        let text = FILES[0].1.replace(
+        let text = REFERENCE.replace(
             "field = \"about\", values = [\"other_person\"] } }\nrequire_when",
             "field = \"nobody\", values = [\"other_person\"] } }\nrequire_when",
         );
@@ -130,7 +265,7 @@ mod tests {
                 .reason
                 .contains("nobody")
         );
-        let twice = Catalogue::from_files([("a.toml", FILES[0].1), ("b.toml", FILES[0].1)]);
+        let twice = Catalogue::from_files([("a.toml", REFERENCE), ("b.toml", REFERENCE)]);
         assert!(twice.unwrap_err().reason.contains("twice"));
     }
 

@@ -33,6 +33,8 @@ pub struct AppError {
     pub kind: ErrorKind,
     pub code: &'static str,
     pub fields: Vec<FieldError>,
+    /// Problems of an application's answers, each at a JSON Pointer.
+    pub problems: Vec<domain::form::Problem>,
     /// Values for the message's placeables.
     pub args: Vec<(&'static str, String)>,
     pub retry_after_secs: Option<u64>,
@@ -44,6 +46,7 @@ impl AppError {
             kind,
             code,
             fields: Vec::new(),
+            problems: Vec::new(),
             args: Vec::new(),
             retry_after_secs: None,
         }
@@ -58,6 +61,13 @@ impl AppError {
     pub fn invalid(fields: Vec<FieldError>) -> Self {
         let mut e = Self::new(ErrorKind::Invalid, "validation_failed");
         e.fields = fields;
+        e
+    }
+
+    /// An application's answers break rules; every problem at its path.
+    pub fn answers(problems: Vec<domain::form::Problem>) -> Self {
+        let mut e = Self::new(ErrorKind::Invalid, "validation_failed");
+        e.problems = problems;
         e
     }
 
@@ -92,6 +102,10 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::not_found(),
+            // Another request under a used key: the client's mistake (IETF draft: 422).
+            StoreError::Conflict("idempotency.mismatch") => {
+                Self::new(ErrorKind::Invalid, "idempotency.mismatch")
+            }
             // A refused rule with its own stable code (`domain::confirmation`).
             StoreError::Conflict(code) if code.contains('.') => {
                 Self::new(ErrorKind::Conflict, code)

@@ -127,7 +127,11 @@ mod tests {
     /// Every problem the form engine can report has a message in both languages.
     #[test]
     fn every_form_code_has_messages() {
-        for code in domain::form::CODES {
+        let all = domain::form::CODES
+            .iter()
+            .chain(&domain::eligibility::CODES)
+            .chain(&crate::applications::CODES);
+        for code in all {
             for lang in [Lang::Ru, Lang::En] {
                 assert!(lang.has(&error_key(code)), "{lang:?} lacks {code}");
             }

@@ -6,6 +6,7 @@
 //! form, an exit code).
 
 pub mod accounts;
+pub mod applications;
 pub(crate) mod attempts;
 pub mod catalogue;
 pub mod config;

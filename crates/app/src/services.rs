@@ -15,3 +15,8 @@ pub fn list(state: &Portal) -> &[ServiceDef] {
 pub fn get<'a>(state: &'a Portal, code: &str) -> Result<&'a ServiceDef, AppError> {
     state.catalogue.get(code).ok_or_else(AppError::not_found)
 }
+
+/// Complete example answers of a service, with dates as of today.
+pub fn example(state: &Portal, code: &str) -> Option<serde_json::Value> {
+    state.catalogue.example(code, crate::today(state.now()))
+}

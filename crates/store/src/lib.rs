@@ -316,6 +316,13 @@ pub trait ApplicationStore {
         id: Uuid,
         account_id: Uuid,
     ) -> Result<Vec<ApplicationEvent>>;
+    /// What an idempotency key was used for: its request's fingerprint and
+    /// the resource it made.
+    async fn idempotent_resource(
+        &self,
+        account_id: Uuid,
+        key: &str,
+    ) -> Result<Option<(String, Uuid)>>;
 }
 
 #[async_trait]

@@ -21,6 +21,7 @@ impl HttpStatus for AppError {
                 "body.too_large" => StatusCode::PAYLOAD_TOO_LARGE,
                 "json.content_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
+                "application.version_required" => StatusCode::PRECONDITION_REQUIRED,
                 _ => StatusCode::BAD_REQUEST,
             },
             ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,

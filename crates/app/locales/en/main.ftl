@@ -444,3 +444,27 @@ err-file-reference = Attach the file again: the reference to it was not recognis
 err-date-after-other = This date is later than it can be: check the dates in order.
 err-date-period-too-long = The period is longer than this service allows: shorten it.
 err-date-too-far = The date is too far ahead: choose a nearer one.
+
+## Applications (app::applications)
+err-application-identity-unverified = To apply, first have your personal data verified with the registries.
+err-application-applicants-only = Applications are made by applicants; a staff account cannot make them.
+err-application-level-too-low = This service needs a confirmed account: confirm it by letter, electronic signature or at a service centre.
+err-service-unknown = There is no such service in the catalogue.
+err-application-too-large = The application is too large: remove entries you do not need.
+err-application-not-editable = The application has been sent and cannot be changed. If the office returns it for corrections, you can change it then.
+err-application-stale = The application was changed in another window or on another device. Reload the page and make the change again.
+err-application-not-draft = This is no longer a draft: a sent application cannot be deleted or sent again.
+err-application-one-open = You already have an application for this service in progress. Wait for its decision or cancel it.
+err-application-document-not-on-record = The number does not match the document in your account. Check the number or update your personal data.
+err-idempotency-key = The Idempotency-Key header must hold 1 to 255 visible ASCII characters.
+err-idempotency-mismatch = This Idempotency-Key was already used for another request. A new request needs a new key.
+err-eligibility-applicant-kind = This service is not for people of your category: see in the catalogue whom it is for.
+err-eligibility-adults-only = This application can be made from the age of 18.
+err-eligibility-not-online = This application is not accepted through the portal.
+err-eligibility-too-early = A passport can be replaced by age from the birthday on; it is too early now.
+err-eligibility-child-consent = The child is 14 or older: the child's consent to the passport is needed.
+msg-application-submitted-subject = Application sent to the office
+msg-application-submitted-body = The application "{ $service }" was sent to the office. Follow its status in your account.
+err-application-if-match = The If-Match header must hold the application's version, e.g. "3".
+err-application-version-required = Name the version the changes were made on: the If-Match header or the version field.
+err-cursor-invalid = The page cursor was not recognised: take next_cursor from the previous answer.

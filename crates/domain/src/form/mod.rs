@@ -14,7 +14,7 @@ pub use model::{
     ChoiceOption, Condition, DateRule, Field, FieldKind, FileType, FormDef, Prefill, Script,
     Section, Text,
 };
-pub use validate::{Problem, is_attachment_id, validate};
+pub use validate::{Problem, check, is_attachment_id, is_missing, validate};
 
 /// Every code the engine itself reports (the person and document kinds add
 /// those of `domain::person` and `domain::identifiers`).

@@ -139,6 +139,9 @@ pub enum FieldKind {
         options: Vec<ChoiceOption>,
     },
     Boolean,
+    /// A statement the person must accept (the declaration at the end of
+    /// every real form): only `true` counts as an answer.
+    Declaration,
     /// A person: `surname`, `given_name`, `patronymic` (optional) and
     /// `birth_date`, with the age limits the service has.
     Person {
@@ -198,8 +201,22 @@ pub struct ChoiceOption {
 pub enum Condition {
     /// The sibling field is `true`.
     IsTrue(String),
+    /// The sibling field is `false`.
+    IsFalse(String),
     /// The sibling field equals one of the values.
     OneOf { field: String, values: Vec<String> },
+    /// The sibling field is given and equals none of the values.
+    NoneOf { field: String, values: Vec<String> },
+}
+
+impl Condition {
+    /// The sibling field the condition reads.
+    pub fn field(&self) -> &str {
+        match self {
+            Self::IsTrue(f) | Self::IsFalse(f) => f,
+            Self::OneOf { field, .. } | Self::NoneOf { field, .. } => field,
+        }
+    }
 }
 
 impl FormDef {
@@ -230,11 +247,8 @@ fn check_level(at: &str, fields: &[&Field], out: &mut Vec<String>) {
             out.push(format!("{here}: the id is used twice"));
         }
         for c in [&f.show_when, &f.require_when].into_iter().flatten() {
-            let target = match c {
-                Condition::IsTrue(t) => t,
-                Condition::OneOf { field, .. } => field,
-            };
-            if !fields.iter().any(|s| &s.id == target) {
+            let target = c.field();
+            if !fields.iter().any(|s| s.id == target) {
                 out.push(format!(
                     "{here}: the condition names {target}, not a field beside it"
                 ));

@@ -312,3 +312,49 @@ fn people_documents_and_addresses_are_checked_part_by_part() {
         );
     }
 }
+
+/// A hidden field counts as absent for the others (conditions chain), a
+/// declaration counts only when accepted, and conditions can say "not".
+#[test]
+fn hidden_fields_show_nothing_and_declarations_must_be_accepted() {
+    let t = |s: &str| json!({"ru": s, "en": s});
+    let form: FormDef = serde_json::from_value(json!({"sections": [{"id": "s", "title": t("s"), "fields": [
+        {"id": "kind", "label": t("k"), "required": true, "kind": {"type": "choice", "options": [
+            {"value": "issue", "label": t("i")}, {"value": "extension", "label": t("e")}]}},
+        {"id": "has_rvp", "label": t("r"), "show_when": {"one_of": {"field": "kind", "values": ["issue"]}},
+         "kind": {"type": "boolean"}},
+        {"id": "rvp_number", "label": t("n"), "show_when": {"is_true": "has_rvp"},
+         "require_when": {"is_true": "has_rvp"}, "kind": {"type": "text", "max": 20}},
+        {"id": "no_rvp_basis", "label": t("b"), "show_when": {"is_false": "has_rvp"},
+         "require_when": {"is_false": "has_rvp"}, "kind": {"type": "text", "max": 20}},
+        {"id": "other", "label": t("o"), "show_when": {"none_of": {"field": "kind", "values": ["issue"]}},
+         "require_when": {"none_of": {"field": "kind", "values": ["issue"]}}, "kind": {"type": "text", "max": 20}},
+        {"id": "declaration", "label": t("d"), "required": true, "kind": {"type": "declaration"}}
+    ]}]}))
+    .expect("a valid definition");
+    // `has_rvp` is hidden by `kind`, so its leftover `true` shows nothing.
+    let p = json!({"kind": "extension", "has_rvp": true, "rvp_number": "x", "other": "o", "declaration": true});
+    assert_eq!(
+        validate(&form, &p, TODAY).unwrap(),
+        json!({"kind": "extension", "other": "o", "declaration": true})
+    );
+    // A declaration left unticked is missing, whatever else is right.
+    let p = json!({"kind": "issue", "has_rvp": false, "no_rvp_basis": "b", "declaration": false});
+    assert_eq!(
+        codes(validate(&form, &p, TODAY)),
+        [("field.required", "/declaration".into())]
+    );
+    let p = json!({"kind": "issue", "has_rvp": true, "declaration": true});
+    assert_eq!(
+        codes(validate(&form, &p, TODAY)),
+        [("field.required", "/rvp_number".into())]
+    );
+    let p = json!({"kind": "issue", "has_rvp": false, "declaration": "yes"});
+    assert_eq!(
+        codes(validate(&form, &p, TODAY)),
+        [
+            ("field.required", "/no_rvp_basis".into()),
+            ("value.type", "/declaration".into())
+        ]
+    );
+}

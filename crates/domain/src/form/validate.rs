@@ -31,14 +31,28 @@ impl Problem {
 
 /// Checks `payload` (a JSON object) against `form` on `today`.
 pub fn validate(form: &FormDef, payload: &Value, today: Date) -> Result<Value, Vec<Problem>> {
-    let fields: Vec<&Field> = form.sections.iter().flat_map(|s| &s.fields).collect();
-    let mut problems = Vec::new();
-    let clean = object(&fields, payload, "", today, &mut problems);
+    let (clean, problems) = check(form, payload, today);
     if problems.is_empty() {
         Ok(clean)
     } else {
         Err(problems)
     }
+}
+
+/// Like [`validate`], but always gives the clean payload (what was right)
+/// beside the problems: a draft keeps its good answers while some are
+/// still missing.
+pub fn check(form: &FormDef, payload: &Value, today: Date) -> (Value, Vec<Problem>) {
+    let fields: Vec<&Field> = form.sections.iter().flat_map(|s| &s.fields).collect();
+    let mut problems = Vec::new();
+    let clean = object(&fields, payload, "", today, &mut problems);
+    (clean, problems)
+}
+
+/// Codes that only say something is not given yet: a draft may be saved
+/// with them, a submission may not.
+pub fn is_missing(code: &str) -> bool {
+    matches!(code, "field.required" | "group.too_few")
 }
 
 fn pointer(at: &str, key: &str) -> String {
@@ -59,13 +73,40 @@ fn blank(v: Option<&Value>) -> bool {
 }
 
 fn holds(c: &Condition, level: &Map<String, Value>) -> bool {
+    let text = |f: &str| level.get(f).and_then(Value::as_str).map(str::trim);
     match c {
         Condition::IsTrue(f) => level.get(f) == Some(&Value::Bool(true)),
-        Condition::OneOf { field, values } => level
-            .get(field)
-            .and_then(Value::as_str)
-            .is_some_and(|v| values.iter().any(|x| x == v.trim())),
+        Condition::IsFalse(f) => level.get(f) == Some(&Value::Bool(false)),
+        Condition::OneOf { field, values } => {
+            text(field).is_some_and(|v| values.iter().any(|x| x == v))
+        }
+        Condition::NoneOf { field, values } => {
+            text(field).is_some_and(|v| !v.is_empty() && values.iter().all(|x| x != v))
+        }
     }
+}
+
+/// The level as the form shows it: a field that is not shown counts as
+/// absent, also for the conditions and date rules of others (a hidden
+/// leftover must not show or limit anything). Shown-ness can chain, so it
+/// is settled by removing hidden fields until nothing changes.
+fn shown(fields: &[&Field], level: &Map<String, Value>) -> Map<String, Value> {
+    let mut view = level.clone();
+    for _ in 0..=fields.len() {
+        let hidden: Vec<&str> = fields
+            .iter()
+            .filter(|f| view.contains_key(&f.id))
+            .filter(|f| f.show_when.as_ref().is_some_and(|c| !holds(c, &view)))
+            .map(|f| f.id.as_str())
+            .collect();
+        if hidden.is_empty() {
+            break;
+        }
+        for h in hidden {
+            view.remove(h);
+        }
+    }
+    view
 }
 
 fn object(
@@ -92,6 +133,7 @@ fn object(
             problem(out, "field.unknown", pointer(at, key));
         }
     }
+    let level = &shown(fields, level);
     let mut clean = Map::new();
     for f in fields {
         let path = pointer(at, &f.id);
@@ -99,6 +141,8 @@ fn object(
             continue; // not shown: whatever came is dropped
         }
         let v = level.get(&f.id);
+        // An unaccepted declaration is no answer.
+        let v = v.filter(|v| !(f.kind == FieldKind::Declaration && **v == Value::Bool(false)));
         let required = f.required || f.require_when.as_ref().is_some_and(|c| holds(c, level));
         if blank(v) {
             if required {
@@ -203,6 +247,13 @@ fn one(
                 }
             }
         }
+        FieldKind::Declaration => match v {
+            Value::Bool(true) => Value::Bool(true),
+            _ => {
+                problem(out, "value.type", path.to_owned());
+                return None;
+            }
+        },
         FieldKind::Boolean => match v {
             Value::Bool(b) => Value::Bool(*b),
             _ => {

@@ -8,6 +8,7 @@ mod api_accounts;
 mod api_bad_input;
 mod api_identity;
 mod api_security;
+mod applications;
 mod attacks;
 mod catalogue;
 mod confirmation;

@@ -293,6 +293,23 @@ macro_rules! impl_application_store {
                 Ok($crate::Once::Done($crate::Submitted { number, version }))
             }
 
+            async fn idempotent_resource(
+                &self,
+                account_id: uuid::Uuid,
+                key: &str,
+            ) -> $crate::Result<Option<(String, uuid::Uuid)>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT fingerprint, resource_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
+                )
+                .bind(account_id)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| Ok((r.try_get("fingerprint")?, r.try_get("resource_id")?)))
+                    .transpose()
+            }
+
             async fn application_history(
                 &self,
                 id: uuid::Uuid,

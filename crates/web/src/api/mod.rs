@@ -2,6 +2,7 @@
 //! RFC 9457 problem documents with stable codes.
 
 mod accounts;
+mod applications;
 mod confirmation;
 mod json;
 mod me;
@@ -99,6 +100,17 @@ pub fn router() -> Router<AppState> {
             "/operator/people/{id}/confirmation",
             post(staff::confirm_person),
         )
+        .route(
+            "/applications",
+            get(applications::list).post(applications::create),
+        )
+        .route(
+            "/applications/{id}",
+            get(applications::get)
+                .put(applications::save)
+                .delete(applications::delete),
+        )
+        .route("/applications/{id}/submit", post(applications::submit))
         .route("/services", get(services::list))
         .route("/services/{code}", get(services::get))
         .route("/password-resets", post(security::start_reset))

@@ -34,6 +34,17 @@ pub fn problem(lang: Lang, err: &AppError) -> Response {
                 "message": lang.t_args(&error_key(f.code), &err.args),
             })
         })
+        .chain(err.problems.iter().map(|p| {
+            let mut message = lang.t(&error_key(p.code));
+            if let Some(note) = &p.note {
+                message.push(' ');
+                message.push_str(match lang {
+                    Lang::En => &note.en,
+                    _ => &note.ru,
+                });
+            }
+            json!({ "field": p.path, "code": p.code, "message": message })
+        }))
         .collect();
     let mut body = json!({
         "type": format!("/problems/{}", err.code),
@@ -46,6 +57,14 @@ pub fn problem(lang: Lang, err: &AppError) -> Response {
     }
     if let Some(s) = err.retry_after_secs {
         body["retry_after"] = json!(s);
+    }
+    // Extension members a client acts on (RFC 9457 §3.2).
+    for (name, value) in &err.args {
+        if *name == "current_version"
+            && let Ok(v) = value.parse::<i64>()
+        {
+            body["current_version"] = json!(v);
+        }
     }
     let mut res = (err.status(), body.to_string()).into_response();
     res.headers_mut().insert(

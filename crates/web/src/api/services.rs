@@ -22,10 +22,13 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "services": services }))
 }
 
-/// One service with its form.
+/// One service with its form and a complete example of its answers.
 pub async fn get(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, HttpError> {
-    Ok(Json(json!(app::services::get(&state, &code)?)))
+    let def = app::services::get(&state, &code)?;
+    let mut body = json!(def);
+    body["example"] = json!(app::services::example(&state, &code));
+    Ok(Json(body))
 }

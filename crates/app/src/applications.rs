@@ -1,0 +1,532 @@
+//! Applications for the services (SPEC §3): a draft made from the catalogue
+//! and pre-filled from what the portal knows, saved on its version, and the
+//! electronic check that submits it with a number.
+
+use crate::Portal;
+use crate::error::{AppError, ErrorKind};
+use crate::session::Actor;
+use domain::application::Status;
+use domain::catalogue::{Applicant, Eligibility, ServiceDef};
+use domain::eligibility::ApplicantFacts;
+use domain::form::{FieldKind, Prefill, Problem};
+use domain::identity::{DocumentData, IdentityData};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use store::{ApplicationRecord, IdempotencyKey, NewDraft, Once, Submission};
+use uuid::Uuid;
+
+/// Every code the use cases here report (besides the engine's).
+pub const CODES: [&str; 12] = [
+    "application.identity_unverified",
+    "application.applicants_only",
+    "application.level_too_low",
+    "service.unknown",
+    "application.too_large",
+    "application.not_editable",
+    "application.stale",
+    "application.not_draft",
+    "application.one_open",
+    "application.document_not_on_record",
+    "idempotency.key",
+    "idempotency.mismatch",
+];
+
+/// Largest answers a draft may hold, as JSON (the biggest real form with
+/// every group full is far below this).
+const MAX_ANSWERS_BYTES: usize = 256 * 1024;
+/// Most applications one list page gives.
+pub const MAX_PAGE: u32 = 100;
+
+/// An application as its owner sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationView {
+    pub id: Uuid,
+    pub service: String,
+    pub status: Status,
+    pub epgu_code: u16,
+    pub version: i64,
+    pub number: Option<String>,
+    /// Taken later than the law asks (flagged for the office).
+    pub late: bool,
+    pub answers: Value,
+    /// What must still be answered before it can be sent (JSON Pointers).
+    pub missing: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+/// One line of the person's list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationLine {
+    pub id: Uuid,
+    pub service: String,
+    pub status: Status,
+    pub epgu_code: u16,
+    pub version: i64,
+    pub number: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+/// A client's `Idempotency-Key` with what its request was.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    /// Method, path and body of the request, hashed by the caller.
+    pub fingerprint: String,
+}
+
+impl Idempotency {
+    /// A key is 1–255 visible ASCII characters (the IETF draft's advice);
+    /// the request it guards is told by its method, path and body.
+    pub fn new(key: &str, method: &str, path: &str, body: &[u8]) -> Result<Self, AppError> {
+        use sha2::{Digest, Sha256};
+        let ok = !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic());
+        if !ok {
+            return Err(AppError::new(ErrorKind::Malformed, "idempotency.key"));
+        }
+        let mut h = Sha256::new();
+        for part in [method.as_bytes(), b" ", path.as_bytes(), b"\n", body] {
+            h.update(part);
+        }
+        Ok(Self {
+            key: key.to_owned(),
+            fingerprint: hex::encode(h.finalize()),
+        })
+    }
+
+    fn stored(self) -> IdempotencyKey {
+        IdempotencyKey {
+            key: self.key,
+            fingerprint: self.fingerprint,
+        }
+    }
+}
+
+fn place(id: Uuid) -> String {
+    format!("applications:{id}:sealed")
+}
+
+fn seal(state: &Portal, id: Uuid, answers: &Value) -> Result<Vec<u8>, AppError> {
+    let json = serde_json::to_vec(answers).map_err(AppError::internal)?;
+    if json.len() > MAX_ANSWERS_BYTES {
+        return Err(AppError::new(ErrorKind::Invalid, "application.too_large"));
+    }
+    state
+        .vault
+        .seal(&place(id), &json)
+        .map_err(AppError::internal)
+}
+
+fn open(state: &Portal, r: &ApplicationRecord) -> Result<Value, AppError> {
+    let plain = state
+        .vault
+        .open(&r.key_id, &place(r.id), &r.sealed)
+        .map_err(AppError::internal)?;
+    serde_json::from_slice(&plain).map_err(AppError::internal)
+}
+
+fn view(state: &Portal, r: &ApplicationRecord) -> Result<ApplicationView, AppError> {
+    let answers = open(state, r)?;
+    let missing = match state.catalogue.get(&r.service) {
+        Some(def) if r.status.is_editable() => {
+            let (_, problems) = domain::form::check(&def.form, &answers, today(state));
+            problems
+                .into_iter()
+                .filter(|p| domain::form::is_missing(p.code))
+                .map(|p| p.path)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(ApplicationView {
+        id: r.id,
+        service: r.service.clone(),
+        status: r.status,
+        epgu_code: r.status.epgu_code(),
+        version: r.version,
+        number: r.number.clone(),
+        late: r.late,
+        answers,
+        missing,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        submitted_at: r.submitted_at,
+    })
+}
+
+fn today(state: &Portal) -> time::Date {
+    crate::today(state.now())
+}
+
+/// The person's verified identity, or why they cannot apply yet.
+async fn identity(state: &Portal, actor: &Actor) -> Result<IdentityData, AppError> {
+    let record = state
+        .store
+        .get_identity(actor.account.id)
+        .await?
+        .filter(|i| i.state == domain::account::VerificationState::Verified)
+        .ok_or_else(|| AppError::new(ErrorKind::Forbidden, "application.identity_unverified"))?;
+    crate::identity::open_data(&state.vault, &record).map_err(AppError::internal)
+}
+
+fn facts(data: &IdentityData) -> Result<ApplicantFacts, AppError> {
+    let kind = match data.document {
+        DocumentData::RussianPassport { .. } => Applicant::Citizen,
+        DocumentData::ForeignPassport { .. } => Applicant::ForeignNational,
+    };
+    let birth_date = domain::person::parse_date(&data.birth_date).map_err(AppError::internal)?;
+    Ok(ApplicantFacts { kind, birth_date })
+}
+
+/// Who may start or send an application for `def` at all.
+fn may_apply(actor: &Actor, def: &ServiceDef) -> Result<(), AppError> {
+    if actor.account.role.is_staff() {
+        return Err(AppError::new(
+            ErrorKind::Forbidden,
+            "application.applicants_only",
+        ));
+    }
+    if actor.account.level < def.least_level.level() {
+        return Err(
+            AppError::new(ErrorKind::Forbidden, "application.level_too_low")
+                .arg("level", def.least_level.level().as_str()),
+        );
+    }
+    Ok(())
+}
+
+fn service<'a>(state: &'a Portal, code: &str) -> Result<&'a ServiceDef, AppError> {
+    state
+        .catalogue
+        .get(code)
+        .ok_or_else(|| AppError::new(ErrorKind::NotFound, "service.unknown"))
+}
+
+/// What a new draft starts with: what the portal knows, and the same
+/// answers of the person's latest application for the service.
+fn prefill(
+    def: &ServiceDef,
+    actor: &Actor,
+    data: &IdentityData,
+    previous: Option<&Value>,
+) -> Value {
+    let mut out = Map::new();
+    for f in def.form.sections.iter().flat_map(|s| &s.fields) {
+        let value = match f.prefill {
+            None => None,
+            Some(Prefill::Person) => Some(json!({
+                "surname": data.surname, "given_name": data.given_name,
+                "patronymic": data.patronymic, "birth_date": data.birth_date,
+            })),
+            Some(Prefill::PassportRf) => match &data.document {
+                DocumentData::RussianPassport {
+                    series,
+                    number,
+                    issued_on,
+                    ..
+                } => Some(json!({"number": format!("{series}{number}"), "issued_on": issued_on})),
+                DocumentData::ForeignPassport { .. } => None,
+            },
+            Some(Prefill::ForeignPassport) => match &data.document {
+                DocumentData::ForeignPassport { number, .. } => Some(json!({"number": number})),
+                DocumentData::RussianPassport { .. } => None,
+            },
+            Some(Prefill::Phone) => actor.account.phone.clone().map(Value::String),
+            Some(Prefill::Email) => actor.account.email.clone().map(Value::String),
+            Some(Prefill::Previous) => previous.and_then(|p| p.get(&f.id)).cloned(),
+        };
+        if let Some(v) = value.filter(|v| !v.is_null()) {
+            out.insert(f.id.clone(), v);
+        }
+    }
+    Value::Object(out)
+}
+
+/// What of the pre-filled answers a draft keeps: what is valid today (an
+/// earlier answer may have gone stale), and a document the portal knows
+/// only in part (a foreign passport's number without its date), which the
+/// person completes.
+fn carried_over(def: &ServiceDef, prefilled: Value, today: time::Date) -> Value {
+    let (mut clean, problems) = domain::form::check(&def.form, &prefilled, today);
+    if let (Some(out), Some(all)) = (clean.as_object_mut(), prefilled.as_object()) {
+        for (key, value) in all {
+            let at = format!("/{key}");
+            let under = |p: &Problem| p.path == at || p.path.starts_with(&format!("{at}/"));
+            let only_missing = problems
+                .iter()
+                .filter(|p| under(p))
+                .all(|p| domain::form::is_missing(p.code));
+            if !out.contains_key(key) && only_missing && problems.iter().any(under) {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    clean
+}
+
+/// Starts a draft for a service, pre-filled.
+pub async fn create(
+    state: &Portal,
+    actor: &Actor,
+    code: &str,
+    idem: Option<Idempotency>,
+) -> Result<ApplicationView, AppError> {
+    let def = service(state, code)?;
+    may_apply(actor, def)?;
+    let data = identity(state, actor).await?;
+    let who = facts(&data)?;
+    // Who may apply is known before the first answer: say so at once.
+    let verdict = domain::eligibility::judge(def, &who, &json!({}), today(state));
+    if !verdict.problems.is_empty() {
+        return Err(AppError::answers(verdict.problems));
+    }
+    let id = Uuid::now_v7();
+    let previous = state
+        .store
+        .latest_application(actor.account.id, code, id)
+        .await?;
+    let previous = match &previous {
+        Some(r) => Some(open(state, r)?),
+        None => None,
+    };
+    let answers = prefill(def, actor, &data, previous.as_ref());
+    let answers = carried_over(def, answers, today(state));
+    let draft = NewDraft {
+        id,
+        account_id: actor.account.id,
+        service: def.code.clone(),
+        key_id: state.vault.key_id().to_owned(),
+        sealed: seal(state, id, &answers)?,
+    };
+    let made = state
+        .store
+        .create_draft(draft, idem.map(Idempotency::stored), state.now())
+        .await?;
+    let id = match made {
+        Once::Done(id) | Once::Replayed(id) => id,
+    };
+    get(state, actor, id).await
+}
+
+pub async fn get(state: &Portal, actor: &Actor, id: Uuid) -> Result<ApplicationView, AppError> {
+    let r = state.store.get_application(id, actor.account.id).await?;
+    view(state, &r)
+}
+
+/// The person's applications, newest first; `before` is the cursor (the
+/// last id of the previous page).
+pub async fn list(
+    state: &Portal,
+    actor: &Actor,
+    before: Option<Uuid>,
+    limit: u32,
+) -> Result<(Vec<ApplicationLine>, Option<Uuid>), AppError> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let mut rows = state
+        .store
+        .list_applications(actor.account.id, before, limit + 1)
+        .await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = more.then(|| rows.last().map(|r| r.id)).flatten();
+    let lines = rows
+        .into_iter()
+        .map(|r| ApplicationLine {
+            id: r.id,
+            service: r.service,
+            status: r.status,
+            epgu_code: r.status.epgu_code(),
+            version: r.version,
+            number: r.number,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            submitted_at: r.submitted_at,
+        })
+        .collect();
+    Ok((lines, next))
+}
+
+/// Saves answers made on `version`. Anything wrong other than a missing
+/// answer is refused with every problem and nothing is stored; missing
+/// answers are listed in the view.
+pub async fn save(
+    state: &Portal,
+    actor: &Actor,
+    id: Uuid,
+    version: i64,
+    answers: &Value,
+) -> Result<ApplicationView, AppError> {
+    let current = state.store.get_application(id, actor.account.id).await?;
+    if !current.status.is_editable() {
+        return Err(AppError::new(
+            ErrorKind::Conflict,
+            "application.not_editable",
+        ));
+    }
+    let def = service(state, &current.service)?;
+    let (clean, problems) = domain::form::check(&def.form, answers, today(state));
+    let wrong: Vec<Problem> = problems
+        .into_iter()
+        .filter(|p| !domain::form::is_missing(p.code))
+        .collect();
+    if !wrong.is_empty() {
+        return Err(AppError::answers(wrong));
+    }
+    let sealed = seal(state, id, &clean)?;
+    match state
+        .store
+        .save_answers(
+            id,
+            actor.account.id,
+            version,
+            state.vault.key_id(),
+            sealed,
+            state.now(),
+        )
+        .await
+    {
+        Err(store::StoreError::Stale) => Err(stale(state, actor, id).await),
+        Err(e) => Err(e.into()),
+        Ok(_) => get(state, actor, id).await,
+    }
+}
+
+/// A save or submission made on an old version: the person reloads; the
+/// current version is told so a program can fetch it and merge.
+async fn stale(state: &Portal, actor: &Actor, id: Uuid) -> AppError {
+    let e = AppError::new(ErrorKind::Conflict, "application.stale");
+    match state.store.get_application(id, actor.account.id).await {
+        Ok(r) => e.arg("current_version", r.version),
+        Err(_) => e,
+    }
+}
+
+pub async fn delete(state: &Portal, actor: &Actor, id: Uuid) -> Result<(), AppError> {
+    Ok(state
+        .store
+        .delete_draft(id, actor.account.id, state.now())
+        .await?)
+}
+
+/// The electronic check (SPEC §3) and, when it passes, the submission.
+/// Every problem is reported at once and the draft stays as it was.
+pub async fn submit(
+    state: &Portal,
+    actor: &Actor,
+    id: Uuid,
+    version: Option<i64>,
+    idem: Option<Idempotency>,
+) -> Result<ApplicationView, AppError> {
+    let current = state.store.get_application(id, actor.account.id).await?;
+    if current.status != Status::Draft {
+        // A retry of a submission that went through answers with the result.
+        if let Some(k) = &idem
+            && current.status == Status::Submitted
+            && replays(state, actor, id, k).await?
+        {
+            return view(state, &current);
+        }
+        return Err(AppError::new(ErrorKind::Conflict, "application.not_draft"));
+    }
+    if version.is_some_and(|v| v != current.version) {
+        return Err(stale(state, actor, id).await);
+    }
+    let def = service(state, &current.service)?;
+    may_apply(actor, def)?;
+    let data = identity(state, actor).await?;
+    let who = facts(&data)?;
+    let answers = open(state, &current)?;
+    let today = today(state);
+    let (clean, mut problems) = domain::form::check(&def.form, &answers, today);
+    let verdict = domain::eligibility::judge(def, &who, &clean, today);
+    problems.extend(verdict.problems);
+    problems.extend(against_records(def, &data, &clean));
+    if !problems.is_empty() {
+        return Err(AppError::answers(problems));
+    }
+    let one_open = def.eligibility.contains(&Eligibility::OneOpen);
+    let notice = crate::notice::job(
+        actor.account.id,
+        "msg-application-submitted-subject",
+        "msg-application-submitted-body",
+        vec![("service".into(), def.name.ru.clone())],
+        format!("application-submitted:{id}"),
+        state.now(),
+    );
+    let submission = Submission {
+        id,
+        account_id: actor.account.id,
+        version: current.version,
+        key_id: state.vault.key_id().to_owned(),
+        sealed: seal(state, id, &clean)?,
+        open_key: one_open.then(|| def.code.clone()),
+        late: verdict.late,
+        year: today.year(),
+        notice: Some(notice),
+    };
+    match state
+        .store
+        .submit_application(submission, idem.map(Idempotency::stored), state.now())
+        .await
+    {
+        Err(store::StoreError::Stale) => Err(stale(state, actor, id).await),
+        Err(e) => Err(e.into()),
+        Ok(_) => get(state, actor, id).await,
+    }
+}
+
+/// Whether `key` was the one that submitted `id` with this very request.
+async fn replays(
+    state: &Portal,
+    actor: &Actor,
+    id: Uuid,
+    key: &Idempotency,
+) -> Result<bool, AppError> {
+    match state
+        .store
+        .idempotent_resource(actor.account.id, &key.key)
+        .await?
+    {
+        Some((fingerprint, _)) if fingerprint != key.fingerprint => {
+            Err(AppError::new(ErrorKind::Invalid, "idempotency.mismatch"))
+        }
+        Some((_, resource)) => Ok(resource == id),
+        None => Ok(false),
+    }
+}
+
+/// Checks against what the portal holds: a passport named in the answers
+/// as the person's own is the one on record.
+fn against_records(def: &ServiceDef, data: &IdentityData, answers: &Value) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for f in def.form.sections.iter().flat_map(|s| &s.fields) {
+        if !matches!(f.kind, FieldKind::Document { .. }) {
+            continue;
+        }
+        let given = answers
+            .get(&f.id)
+            .and_then(|d| d.get("number"))
+            .and_then(Value::as_str);
+        let on_record = match (&f.prefill, &data.document) {
+            (Some(Prefill::PassportRf), DocumentData::RussianPassport { series, number, .. }) => {
+                Some(format!("{series}{number}"))
+            }
+            (Some(Prefill::ForeignPassport), DocumentData::ForeignPassport { number, .. }) => {
+                Some(number.clone())
+            }
+            _ => None,
+        };
+        if let (Some(given), Some(on_record)) = (given, on_record)
+            && given != on_record
+        {
+            out.push(Problem::at(
+                "application.document_not_on_record",
+                format!("/{}/number", f.id),
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,194 @@
+//! A person's applications over the API: drafts, saves bound to a version
+//! (`If-Match`), submission with the electronic check; `Idempotency-Key`
+//! honoured on the POSTs.
+
+use crate::error::{AppError, ErrorKind, HttpError};
+use crate::session::Actor;
+use crate::state::AppState;
+use app::applications::{self, ApplicationView, Idempotency};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+fn parse_id(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw).map_err(|_| AppError::not_found())
+}
+
+/// The application with its version as the entity tag.
+fn with_etag(status: StatusCode, v: &ApplicationView) -> Response {
+    let mut res = (status, Json(json!(v))).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", v.version)) {
+        res.headers_mut().insert(header::ETAG, tag);
+    }
+    res
+}
+
+/// `If-Match: "3"` (or `W/"3"`, or `3`) → 3.
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, AppError> {
+    let Some(raw) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    raw.to_str()
+        .ok()
+        .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|s| s.parse::<i64>().ok())
+        .map(Some)
+        .ok_or_else(|| AppError::new(ErrorKind::Malformed, "application.if_match"))
+}
+
+fn idempotency(
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<Option<Idempotency>, AppError> {
+    headers
+        .get("idempotency-key")
+        .map(|k| {
+            let k = k
+                .to_str()
+                .map_err(|_| AppError::new(ErrorKind::Malformed, "idempotency.key"))?;
+            Idempotency::new(k, method, path, body)
+        })
+        .transpose()
+}
+
+/// A JSON body read by hand (its bytes are also the idempotency
+/// fingerprint); an empty body is `{}`.
+fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Result<T, AppError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        let json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let v = v.to_ascii_lowercase();
+                v.starts_with("application/json") || v.contains("+json")
+            });
+        if !json {
+            return Err(AppError::new(ErrorKind::Malformed, "json.content_type"));
+        }
+        bytes
+    };
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => {
+            AppError::new(ErrorKind::Invalid, "json.schema").arg("detail", e.to_string())
+        }
+        _ => AppError::new(ErrorKind::Malformed, "json.syntax"),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewBody {
+    service: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, HttpError> {
+    let b: NewBody = body(&headers, &bytes)?;
+    let idem = idempotency(&headers, "POST", "/api/v1/applications", &bytes)?;
+    let v = applications::create(&state, &actor, &b.service, idem).await?;
+    let mut res = with_etag(StatusCode::CREATED, &v);
+    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/applications/{}", v.id)) {
+        res.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    cursor: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, HttpError> {
+    let before = match q.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(
+            Uuid::parse_str(c).map_err(|_| AppError::new(ErrorKind::Invalid, "cursor.invalid"))?,
+        ),
+    };
+    let (items, next) = applications::list(&state, &actor, before, q.limit.unwrap_or(20)).await?;
+    Ok(Json(json!({ "items": items, "next_cursor": next })))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(raw): Path<String>,
+) -> Result<Response, HttpError> {
+    let v = applications::get(&state, &actor, parse_id(&raw)?).await?;
+    Ok(with_etag(StatusCode::OK, &v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaveBody {
+    answers: Value,
+    /// The version the answers were made on, when `If-Match` is not sent.
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, HttpError> {
+    let id = parse_id(&raw)?;
+    let b: SaveBody = body(&headers, &bytes)?;
+    let version = if_match(&headers)?
+        .or(b.version)
+        .ok_or_else(|| AppError::new(ErrorKind::Malformed, "application.version_required"))?;
+    let v = applications::save(&state, &actor, id, version, &b.answers).await?;
+    Ok(with_etag(StatusCode::OK, &v))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, HttpError> {
+    applications::delete(&state, &actor, parse_id(&raw)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitBody {}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, HttpError> {
+    let id = parse_id(&raw)?;
+    let _: SubmitBody = body(&headers, &bytes)?;
+    let path = format!("/api/v1/applications/{id}/submit");
+    let idem = idempotency(&headers, "POST", &path, &bytes)?;
+    let v = applications::submit(&state, &actor, id, if_match(&headers)?, idem).await?;
+    Ok(with_etag(StatusCode::OK, &v))
+}
