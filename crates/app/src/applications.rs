@@ -368,10 +368,11 @@ pub async fn save(
     }
     let def = service(state, &current.service)?;
     let (clean, problems) = domain::form::check(&def.form, answers, today(state));
-    let wrong: Vec<Problem> = problems
+    let mut wrong: Vec<Problem> = problems
         .into_iter()
         .filter(|p| !domain::form::is_missing(p.code))
         .collect();
+    wrong.extend(crate::attachments::unbound(state, &current, def, &clean).await?);
     if !wrong.is_empty() {
         return Err(AppError::answers(wrong));
     }
@@ -405,10 +406,13 @@ async fn stale(state: &Portal, actor: &Actor, id: Uuid) -> AppError {
 }
 
 pub async fn delete(state: &Portal, actor: &Actor, id: Uuid) -> Result<(), AppError> {
-    Ok(state
+    let files = state.store.attachments(id, actor.account.id).await?;
+    state
         .store
         .delete_draft(id, actor.account.id, state.now())
-        .await?)
+        .await?;
+    crate::attachments::forget(state, &files).await;
+    Ok(())
 }
 
 /// The electronic check (SPEC §3) and, when it passes, the submission.
@@ -444,6 +448,7 @@ pub async fn submit(
     let verdict = domain::eligibility::judge(def, &who, &clean, today);
     problems.extend(verdict.problems);
     problems.extend(against_records(def, &data, &clean));
+    problems.extend(crate::attachments::unbound(state, &current, def, &clean).await?);
     if !problems.is_empty() {
         return Err(AppError::answers(problems));
     }

@@ -229,6 +229,33 @@ mod tests {
         assert_eq!(c.services().len(), domain::catalogue::SERVICE_CODES.len());
     }
 
+    /// Each service's JSON Schema, read by an independent validator, takes
+    /// its example and refuses what the form engine refuses.
+    #[test]
+    fn the_json_schemas_take_the_examples() {
+        let c = Catalogue::builtin().expect("loads");
+        let today = time::macros::date!(2026 - 11 - 29);
+        for s in c.services() {
+            let schema = crate::services::json_schema(s);
+            let validator = jsonschema::draft202012::new(&schema);
+            assert!(validator.is_ok(), "{}: {:?}", s.code, validator.err());
+            let validator = validator.expect("the schema compiles");
+            let example = c.example(&s.code, today).expect("an example");
+            let errors: Vec<String> = validator
+                .iter_errors(&example)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", s.code);
+            let mut wrong = example.clone();
+            wrong["no_such_field"] = serde_json::json!(1);
+            assert!(
+                !validator.is_valid(&wrong),
+                "{}: unknown fields are refused",
+                s.code
+            );
+        }
+    }
+
     #[test]
     fn a_broken_definition_names_its_file_and_line() {
         let text = REFERENCE.replace("visits = 0", "visits = \"none\"");

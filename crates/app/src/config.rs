@@ -13,6 +13,8 @@ pub struct Settings {
     pub letter_code_days: u32,
     /// Absolute lifetime of a session, however active.
     pub session_absolute_ms: i64,
+    /// Where uploaded files are kept (the local blob store).
+    pub attachments_dir: std::path::PathBuf,
 }
 
 /// Argon2id parameters. Production uses the OWASP-recommended defaults; tests
@@ -49,6 +51,7 @@ impl Default for Settings {
             password_cost: PasswordCost::default(),
             letter_code_days: 90,
             session_absolute_ms: 12 * 60 * 60 * 1000,
+            attachments_dir: "data/attachments".into(),
         }
     }
 }

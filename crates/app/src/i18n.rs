@@ -130,7 +130,8 @@ mod tests {
         let all = domain::form::CODES
             .iter()
             .chain(&domain::eligibility::CODES)
-            .chain(&crate::applications::CODES);
+            .chain(&crate::applications::CODES)
+            .chain(&domain::attachment::CODES);
         for code in all {
             for lang in [Lang::Ru, Lang::En] {
                 assert!(lang.has(&error_key(code)), "{lang:?} lacks {code}");

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod attachments;
 pub(crate) mod attempts;
 pub mod catalogue;
 pub mod config;

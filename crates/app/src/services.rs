@@ -20,3 +20,8 @@ pub fn get<'a>(state: &'a Portal, code: &str) -> Result<&'a ServiceDef, AppError
 pub fn example(state: &Portal, code: &str) -> Option<serde_json::Value> {
     state.catalogue.example(code, crate::today(state.now()))
 }
+
+/// The JSON Schema of a service's answers (draft 2020-12).
+pub fn json_schema(def: &ServiceDef) -> serde_json::Value {
+    domain::form::json_schema(&def.form, &def.name.ru)
+}

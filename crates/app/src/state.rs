@@ -25,6 +25,8 @@ pub struct Inner {
     pub letters: domain::letter::LetterPolicy,
     /// The migration services, checked at start.
     pub catalogue: crate::catalogue::Catalogue,
+    /// Where uploaded files' bytes are kept.
+    pub blobs: Arc<dyn crate::attachments::BlobStore>,
 }
 
 impl Portal {
@@ -40,7 +42,11 @@ impl Portal {
             code_ttl_ms: i64::from(config.letter_code_days.max(1)) * 24 * 60 * 60 * 1000,
             ..domain::letter::LetterPolicy::default()
         };
+        let blobs: Arc<dyn crate::attachments::BlobStore> = Arc::new(
+            crate::attachments::LocalBlobs::new(config.attachments_dir.clone()),
+        );
         Self(Arc::new(Inner {
+            blobs,
             store,
             vault,
             config,

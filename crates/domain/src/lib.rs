@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod application;
+pub mod attachment;
 pub mod catalogue;
 pub mod confirmation;
 pub mod eligibility;

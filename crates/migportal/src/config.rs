@@ -45,6 +45,8 @@ pub struct Config {
     pub audit_checkpoint_file: String,
     /// Minutes between two checkpoints.
     pub audit_checkpoint_minutes: u64,
+    /// Where files attached to applications are kept.
+    pub attachments_dir: String,
     /// Entrance requests (sign-in, registration, codes, resets) one address
     /// may make per minute, and in one burst.
     pub entrance_per_minute: u32,
@@ -134,6 +136,7 @@ impl Default for Config {
             header_read_timeout_seconds: 10,
             shutdown_deadline_seconds: 20,
             audit_checkpoint_file: "data/audit-checkpoints.jsonl".into(),
+            attachments_dir: "data/attachments".into(),
             audit_checkpoint_minutes: 10,
             entrance_per_minute: 30,
             entrance_burst: 20,
@@ -288,6 +291,9 @@ impl Config {
         if let Some(v) = get("MIGPORTAL_AUDIT_CHECKPOINT_FILE") {
             self.audit_checkpoint_file = v;
         }
+        if let Some(v) = get("MIGPORTAL_ATTACHMENTS_DIR") {
+            self.attachments_dir = v;
+        }
         if let Some(v) = get("MIGPORTAL_QES_TRUST_FILE") {
             self.qes_trust_file = Some(v);
         }
@@ -367,6 +373,7 @@ const CONFIG_ENV: &[&str] = &[
     "MIGPORTAL_SMS_URL",
     "MIGPORTAL_SMS_TOKEN",
     "MIGPORTAL_AUDIT_CHECKPOINT_FILE",
+    "MIGPORTAL_ATTACHMENTS_DIR",
     "MIGPORTAL_QES_TRUST_FILE",
     "MIGPORTAL_JOB_LEASE_SECONDS",
     "MIGPORTAL_ENTRANCE_PER_MINUTE",

@@ -269,6 +269,7 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         session_absolute_ms: config.session_absolute_hours * 3_600_000,
         password_cost: cost,
         letter_code_days: config.letter_code_days,
+        attachments_dir: config.attachments_dir.clone().into(),
     };
     let limits = web::HttpLimits {
         entrance_per_minute: config.entrance_per_minute,

@@ -316,6 +316,12 @@ pub trait ApplicationStore {
         id: Uuid,
         account_id: Uuid,
     ) -> Result<Vec<ApplicationEvent>>;
+    /// Records an uploaded file for an editable application of its owner
+    /// (`NotFound` for someone else's, `Conflict("application.not_editable")`
+    /// once sent).
+    async fn add_attachment(&self, attachment: Attachment, now: i64) -> Result<()>;
+    /// The application's files, for its owner.
+    async fn attachments(&self, application_id: Uuid, account_id: Uuid) -> Result<Vec<Attachment>>;
     /// What an idempotency key was used for: its request's fingerprint and
     /// the resource it made.
     async fn idempotent_resource(

@@ -435,3 +435,20 @@ pub struct ApplicationEvent {
     pub to: domain::application::Status,
     pub note: Option<String>,
 }
+
+/// A file attached to an application's answers (the bytes are in the blob store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// 32 lower-case hex digits, the value the answers hold.
+    pub id: String,
+    pub application_id: Uuid,
+    pub account_id: Uuid,
+    /// The JSON Pointer of the field it was uploaded for.
+    pub field: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub file_name: String,
+    pub object_key: String,
+    pub created_at: i64,
+}

@@ -8,13 +8,17 @@
 //! file. Service definitions are deserialised into these types by `app`.
 
 mod model;
+mod schema;
 mod validate;
 
 pub use model::{
     ChoiceOption, Condition, DateRule, Field, FieldKind, FileType, FormDef, Prefill, Script,
     Section, Text,
 };
-pub use validate::{Problem, check, is_attachment_id, is_missing, validate};
+pub use schema::json_schema;
+pub use validate::{
+    Problem, check, field_at, file_answers, holds, is_attachment_id, is_missing, shown, validate,
+};
 
 /// Every code the engine itself reports (the person and document kinds add
 /// those of `domain::person` and `domain::identifiers`).

@@ -72,7 +72,8 @@ fn blank(v: Option<&Value>) -> bool {
     }
 }
 
-fn holds(c: &Condition, level: &Map<String, Value>) -> bool {
+/// Whether a condition holds on a level of answers.
+pub fn holds(c: &Condition, level: &Map<String, Value>) -> bool {
     let text = |f: &str| level.get(f).and_then(Value::as_str).map(str::trim);
     match c {
         Condition::IsTrue(f) => level.get(f) == Some(&Value::Bool(true)),
@@ -90,7 +91,7 @@ fn holds(c: &Condition, level: &Map<String, Value>) -> bool {
 /// absent, also for the conditions and date rules of others (a hidden
 /// leftover must not show or limit anything). Shown-ness can chain, so it
 /// is settled by removing hidden fields until nothing changes.
-fn shown(fields: &[&Field], level: &Map<String, Value>) -> Map<String, Value> {
+pub fn shown(fields: &[&Field], level: &Map<String, Value>) -> Map<String, Value> {
     let mut view = level.clone();
     for _ in 0..=fields.len() {
         let hidden: Vec<&str> = fields
@@ -545,4 +546,52 @@ fn address(v: &Value, path: &str, out: &mut Vec<Problem>) -> Option<Value> {
         }
     }
     (out.len() == before).then_some(Value::Object(clean))
+}
+
+/// Every file answer of a (clean) payload: its JSON Pointer and attachment id.
+pub fn file_answers(form: &FormDef, payload: &Value) -> Vec<(String, String)> {
+    fn walk(fields: &[&Field], v: &Value, at: &str, out: &mut Vec<(String, String)>) {
+        for f in fields {
+            let Some(x) = v.get(&f.id) else { continue };
+            let path = pointer(at, &f.id);
+            match &f.kind {
+                FieldKind::File { .. } => {
+                    if let Some(id) = x.as_str() {
+                        out.push((path, id.to_owned()));
+                    }
+                }
+                FieldKind::Group { fields, .. } => {
+                    let inner: Vec<&Field> = fields.iter().collect();
+                    for (i, item) in x.as_array().into_iter().flatten().enumerate() {
+                        walk(&inner, item, &format!("{path}/{i}"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let fields: Vec<&Field> = form.sections.iter().flat_map(|s| &s.fields).collect();
+    let mut out = Vec::new();
+    walk(&fields, payload, "", &mut out);
+    out
+}
+
+/// The field a JSON Pointer names (`/children/0/photo` → the `photo` of
+/// the `children` group), if any.
+pub fn field_at<'a>(form: &'a FormDef, path: &str) -> Option<&'a Field> {
+    let mut fields: Vec<&Field> = form.sections.iter().flat_map(|s| &s.fields).collect();
+    let mut found = None;
+    let mut parts = path.strip_prefix('/')?.split('/').peekable();
+    while let Some(id) = parts.next() {
+        let f = *fields.iter().find(|f| f.id == id)?;
+        found = Some(f);
+        if let FieldKind::Group { fields: inner, .. } = &f.kind {
+            // The next part is the item's index.
+            parts.next()?.parse::<usize>().ok()?;
+            fields = inner.iter().collect();
+        } else if parts.peek().is_some() {
+            return None;
+        }
+    }
+    found
 }

@@ -2,6 +2,7 @@
 //! identity, saves bound to a version, the electronic check, numbers, and
 //! each service's example taken end to end, on both databases.
 
+use crate::pages::{browser_login, location, page, submit};
 use crate::support::*;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -16,6 +17,21 @@ async fn confirmed_citizen(app: &TestApp, phone: &str) -> String {
         "surname": "Петрова", "given_name": "Анна", "patronymic": "Сергеевна",
         "birth_date": "02.07.1990", "snils": "123-456-789 64",
         "passport": "45 12 654321", "passport_issued_on": "15.08.2020", "office_code": "770-002",
+    });
+    verified(app, &token, phone, identity).await;
+    token
+}
+
+/// Sidorov of the reference registry, another confirmed citizen.
+async fn confirmed_sidorov(app: &TestApp, phone: &str) -> String {
+    let token = app
+        .applicant(phone, "Сидоров", "Пётр", Some("Алексеевич"))
+        .await;
+    let identity = json!({
+        "citizenship": "russian",
+        "surname": "Сидоров", "given_name": "Пётр", "patronymic": "Алексеевич",
+        "birth_date": "30.11.1978", "snils": "234-567-891 00",
+        "passport": "40 05 111222", "passport_issued_on": "10.12.2003", "office_code": "780-001",
     });
     verified(app, &token, phone, identity).await;
     token
@@ -71,6 +87,69 @@ async fn call(
     let headers = res.headers().clone();
     let (status, json) = status_json(res).await;
     (status, headers, json)
+}
+
+/// The placeholder the examples hold where a file goes.
+const FILE_PLACEHOLDER: &str = "0123456789abcdef0123456789abcdef";
+
+/// A passport-sized photo (413 × 531 px), as PNG or JPEG.
+fn photo(format: image::ImageFormat) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(413, 531, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    field: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
+    let form = reqwest::multipart::Form::new()
+        .text("field", field.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+    let res = app
+        .client
+        .post(format!("{}/applications/{id}/attachments", app.api))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    status_json(res).await
+}
+
+/// Uploads a photo for every file answer of `answers` (top level) and puts its id there.
+async fn with_files(app: &TestApp, token: &str, id: &str, mut answers: Value) -> Value {
+    let keys: Vec<String> = answers
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| v.as_str() == Some(FILE_PLACEHOLDER))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for key in keys {
+        let (status, file) = upload(
+            app,
+            token,
+            id,
+            &format!("/{key}"),
+            "photo.png",
+            photo(image::ImageFormat::Png),
+        )
+        .await;
+        assert_eq!(status, 201, "{file}");
+        answers[&key] = file["id"].clone();
+    }
+    answers
 }
 
 fn fields(problem: &Value) -> Vec<(String, String)> {
@@ -298,7 +377,7 @@ async fn a_draft_is_prefilled_saved_on_its_version_checked_and_numbered() {
         }
 
         // The whole form, then the check passes and the number is given once.
-        let answers = answers_for("passport-internal", &saved);
+        let answers = with_files(&app, &me, &id, answers_for("passport-internal", &saved)).await;
         let (status, _, saved) = call(
             &app,
             Method::PUT,
@@ -362,7 +441,13 @@ async fn a_draft_is_prefilled_saved_on_its_version_checked_and_numbered() {
             second["answers"]["birth_place"], answers["birth_place"],
             "{second}"
         );
-        let answers2 = answers_for("passport-internal", &second);
+        let answers2 = with_files(
+            &app,
+            &me,
+            second["id"].as_str().unwrap(),
+            answers_for("passport-internal", &second),
+        )
+        .await;
         let (status, _, _) = call(
             &app,
             Method::PUT,
@@ -482,7 +567,13 @@ async fn who_may_apply_is_said_before_the_first_answer() {
         )
         .await;
         let path = format!("/applications/{}", draft["id"].as_str().unwrap());
-        let mut answers = answers_for("passport-internal", &draft);
+        let mut answers = with_files(
+            &app,
+            &citizen,
+            draft["id"].as_str().unwrap(),
+            answers_for("passport-internal", &draft),
+        )
+        .await;
         answers["reason"] = json!("first_14");
         let (status, _, saved) = call(
             &app,
@@ -579,7 +670,13 @@ async fn every_service_takes_its_example_end_to_end() {
             .await;
             assert_eq!(status, 201, "{code}: {draft}");
             let path = format!("/applications/{}", draft["id"].as_str().unwrap());
-            let answers = answers_for(code, &draft);
+            let answers = with_files(
+                &app,
+                token,
+                draft["id"].as_str().unwrap(),
+                answers_for(code, &draft),
+            )
+            .await;
             let (status, _, saved) = call(
                 &app,
                 Method::PUT,
@@ -628,6 +725,390 @@ async fn every_service_takes_its_example_end_to_end() {
         .await;
         assert_eq!(rest["items"].as_array().unwrap().len(), 5, "{rest}");
         assert!(rest["next_cursor"].is_null());
+        app.stop().await;
+    })
+    .await;
+}
+
+/// Flattens answers into the names a page posts (`a.b`, `g._count`, `g.0.x`).
+fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                let name = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&name, x, out);
+            }
+        }
+        Value::Array(items) => {
+            out.push((format!("{prefix}._count"), items.len().to_string()));
+            for (i, x) in items.iter().enumerate() {
+                flatten(&format!("{prefix}.{i}"), x, out);
+            }
+        }
+        Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+        Value::Null => {}
+        other => out.push((prefix.to_owned(), other.to_string())),
+    }
+}
+
+/// Fills and sends an application through the pages, as a browser without
+/// JavaScript does: start, each section in turn, check, send.
+async fn apply_in_the_browser(
+    app: &TestApp,
+    token: &str,
+    csrf: &str,
+    code: &str,
+    first_wrong: bool,
+) -> String {
+    let catalogue = app::catalogue::Catalogue::builtin().unwrap();
+    let def = catalogue.get(code).unwrap();
+    let (status, html) = page(app, &format!("/services/{code}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&def.name.ru),
+        "{code}: the service page names it"
+    );
+    let res = submit(app, &format!("/services/{code}/start"), &[("csrf", csrf)]).await;
+    let tasks = location(&res);
+    assert!(tasks.starts_with("/applications/"), "{code}: {tasks}");
+    let id = tasks.trim_start_matches("/applications/").to_owned();
+    let (_, _, draft) = call(
+        app,
+        Method::GET,
+        &format!("/applications/{id}"),
+        token,
+        &[],
+        None,
+    )
+    .await;
+    let answers = answers_for(code, &draft);
+    let (status, html) = page(app, &tasks).await;
+    assert_eq!(status, 200, "{code}: {html}");
+    for (i, section) in def.form.sections.iter().enumerate() {
+        let path = format!("/applications/{id}/sections/{}", section.id);
+        let (status, html) = page(app, &path).await;
+        assert_eq!(status, 200, "{code}/{}", section.id);
+        let version = html
+            .split("name=\"version\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let mut form = vec![
+            ("csrf".to_owned(), csrf.to_owned()),
+            ("version".to_owned(), version),
+            ("_action".to_owned(), "save".to_owned()),
+        ];
+        let mut fields = Vec::new();
+        for f in &section.fields {
+            if let Some(v) = answers.get(&f.id) {
+                flatten(&f.id, v, &mut fields);
+            }
+        }
+        if first_wrong && i == 0 {
+            // A refused attempt: an impossible date in every date-like input of the page.
+            let wrong: Vec<(String, String)> = fields
+                .iter()
+                .map(|(k, v)| {
+                    if v.len() == 10 && v.as_bytes()[4] == b'-' {
+                        (k.clone(), "31.02.2020".to_owned())
+                    } else {
+                        (k.clone(), v.clone())
+                    }
+                })
+                .collect();
+            if wrong != fields {
+                let mut bad = form.clone();
+                bad.extend(wrong);
+                let pairs: Vec<(&str, &str)> =
+                    bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let res = submit(app, &path, &pairs).await;
+                assert_eq!(
+                    res.status().as_u16(),
+                    422,
+                    "{code}: the impossible date is refused"
+                );
+                let html = res.text().await.unwrap();
+                assert!(
+                    html.contains("error-summary") && html.contains("href=\"#f-"),
+                    "{code}: {html}"
+                );
+                assert!(
+                    html.contains("31.02.2020"),
+                    "{code}: what was typed is kept"
+                );
+            }
+        }
+        form.extend(
+            fields
+                .iter()
+                .filter(|(_, v)| v != FILE_PLACEHOLDER)
+                .cloned(),
+        );
+        let files: Vec<&String> = fields
+            .iter()
+            .filter(|(_, v)| v == FILE_PLACEHOLDER)
+            .map(|(k, _)| k)
+            .collect();
+        let res = if files.is_empty() {
+            let pairs: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            submit(app, &path, &pairs).await
+        } else {
+            // A page with a file is sent as a browser sends it: multipart.
+            let mut mp = reqwest::multipart::Form::new();
+            for (k, v) in &form {
+                mp = mp.text(k.clone(), v.clone());
+            }
+            for name in files {
+                let part = reqwest::multipart::Part::bytes(photo(image::ImageFormat::Jpeg))
+                    .file_name("фото.jpg");
+                mp = mp.part(name.clone(), part);
+            }
+            app.client
+                .post(format!("{}{path}", app.url))
+                .header("origin", app.url.clone())
+                .multipart(mp)
+                .send()
+                .await
+                .unwrap()
+        };
+        let status = res.status().as_u16();
+        let body = if status == 303 {
+            String::new()
+        } else {
+            res.text().await.unwrap()
+        };
+        assert_eq!(status, 303, "{code}/{}: {body}", section.id);
+    }
+    let (status, html) = page(app, &format!("/applications/{id}/check")).await;
+    assert_eq!(status, 200, "{code}");
+    assert!(
+        html.contains(&def.form.sections[0].title.ru),
+        "{code}: the answers are shown by section"
+    );
+    let res = submit(
+        app,
+        &format!("/applications/{id}/submit"),
+        &[("csrf", csrf)],
+    )
+    .await;
+    let status = res.status().as_u16();
+    let html = res.text().await.unwrap();
+    assert_eq!(status, 200, "{code}: {html}");
+    assert!(html.contains("Отправлено в ведомство"), "{code}: {html}");
+    id
+}
+
+#[tokio::test]
+async fn every_service_through_the_pages_without_javascript() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let citizen = confirmed_citizen(&app, "+79161112233").await;
+        let csrf = browser_login(&app, "+79161112233", "Zelenyj-Slon-1985").await;
+        let (status, html) = page(&app, "/services?q=паспорт").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("/services/passport-internal")
+                && !html.contains("/services/deregistration")
+        );
+        let (_, html) = page(&app, "/services").await;
+        assert!(html.contains("Мне нужен паспорт") && html.contains("Я переехал"));
+        let catalogue = app::catalogue::Catalogue::builtin().unwrap();
+        let mut first = true;
+        for s in catalogue.services() {
+            if s.applicants
+                .contains(&domain::catalogue::Applicant::Citizen)
+            {
+                apply_in_the_browser(&app, &citizen, &csrf, &s.code, first).await;
+                first = false;
+            }
+        }
+        let (_, html) = page(&app, "/applications").await;
+        assert_eq!(html.matches("Отправлено в ведомство").count(), 8, "{html}");
+        // A foreign national applies for the permits the same way.
+        let client = TestApp::client();
+        let foreigner = confirmed_foreigner(&app, "+79163334455").await;
+        let app2 = TestApp { client, ..app };
+        let csrf = browser_login(&app2, "+79163334455", "Zelenyj-Slon-1985").await;
+        for code in ["temporary-residence-permit", "residence-permit"] {
+            apply_in_the_browser(&app2, &foreigner, &csrf, code, true).await;
+        }
+        app2.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn files_are_judged_by_content_and_shown_only_to_their_owner() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let me = confirmed_citizen(&app, "+79161112233").await;
+        let (_, _, draft) = call(
+            &app,
+            Method::POST,
+            "/applications",
+            &me,
+            &[],
+            Some(json!({"service": "passport-internal"})),
+        )
+        .await;
+        let id = draft["id"].as_str().unwrap().to_owned();
+        let code_of = |v: &Value| {
+            v["errors"][0]["code"]
+                .as_str()
+                .unwrap_or(v["code"].as_str().unwrap_or_default())
+                .to_owned()
+        };
+
+        // An executable renamed .pdf, a square "photo", a broken image, an active PDF.
+        let (status, p) = upload(
+            &app,
+            &me,
+            &id,
+            "/photo",
+            "photo.pdf",
+            b"MZ\x90\x00\x03 not a pdf".to_vec(),
+        )
+        .await;
+        assert_eq!((status, code_of(&p)), (422, "file.type".into()), "{p}");
+        let square = {
+            let img = image::RgbImage::from_pixel(600, 600, image::Rgb([1, 2, 3]));
+            let mut out = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+            out.into_inner()
+        };
+        let (status, p) = upload(&app, &me, &id, "/photo", "square.png", square).await;
+        assert_eq!((status, code_of(&p)), (422, "photo.aspect".into()), "{p}");
+        let (status, p) = upload(
+            &app,
+            &me,
+            &id,
+            "/photo",
+            "broken.jpg",
+            vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0],
+        )
+        .await;
+        assert_eq!((status, code_of(&p)), (422, "file.broken".into()), "{p}");
+        let (status, p) = upload(
+            &app,
+            &me,
+            &id,
+            "/surname",
+            "x.png",
+            photo(image::ImageFormat::Png),
+        )
+        .await;
+        assert_eq!(
+            (status, code_of(&p)),
+            (422, "file.not_a_field".into()),
+            "{p}"
+        );
+        // 50 MB is refused before it is read.
+        let (status, p) = upload(
+            &app,
+            &me,
+            &id,
+            "/photo",
+            "big.png",
+            vec![0u8; 50 * 1024 * 1024],
+        )
+        .await;
+        assert_eq!((status, code_of(&p)), (413, "body.too_large".into()), "{p}");
+
+        // A good photo with camera metadata: kept, but without the metadata.
+        let mut jpeg = photo(image::ImageFormat::Jpeg);
+        let exif: &[u8] = b"\xFF\xE1\x00\x16Exif\x00\x00GPS 55.7558 37.6173";
+        jpeg.splice(2..2, exif.iter().copied());
+        let (status, file) = upload(&app, &me, &id, "/photo", "../../me.jpg", jpeg).await;
+        assert_eq!(status, 201, "{file}");
+        let file_id = file["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            (file["media_type"].as_str(), file["file_name"].as_str()),
+            (Some("image/jpeg"), Some("me.jpg"))
+        );
+        let res = app
+            .client
+            .get(format!(
+                "{}/applications/{id}/attachments/{file_id}",
+                app.api
+            ))
+            .bearer_auth(&me)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        assert!(
+            res.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        let body = res.bytes().await.unwrap();
+        assert!(
+            !body.windows(4).any(|w| w == b"Exif") && !body.windows(3).any(|w| w == b"GPS"),
+            "metadata stripped"
+        );
+
+        // Nobody else sees or adds files; an id from another application is refused.
+        let other = confirmed_sidorov(&app, "+79164445566").await;
+        let res = app
+            .client
+            .get(format!(
+                "{}/applications/{id}/attachments/{file_id}",
+                app.api
+            ))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 404);
+        let (status, _) = upload(
+            &app,
+            &other,
+            &id,
+            "/photo",
+            "p.png",
+            photo(image::ImageFormat::Png),
+        )
+        .await;
+        assert_eq!(status, 404);
+        let (_, _, theirs) = call(
+            &app,
+            Method::POST,
+            "/applications",
+            &other,
+            &[],
+            Some(json!({"service": "passport-internal"})),
+        )
+        .await;
+        let their_path = format!("/applications/{}", theirs["id"].as_str().unwrap());
+        let mut answers = theirs["answers"].clone();
+        answers["photo"] = json!(file_id);
+        let (status, _, p) = call(
+            &app,
+            Method::PUT,
+            &their_path,
+            &other,
+            &[("If-Match", "\"1\"")],
+            Some(json!({"answers": answers})),
+        )
+        .await;
+        assert_eq!(
+            (status, fields(&p)),
+            (
+                422,
+                vec![("file.reference".to_owned(), "/photo".to_owned())]
+            ),
+            "{p}"
+        );
         app.stop().await;
     })
     .await;

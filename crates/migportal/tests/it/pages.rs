@@ -30,7 +30,7 @@ pub(crate) async fn submit(app: &TestApp, path: &str, form: &[(&str, &str)]) -> 
 }
 
 /// Signs in through the login form; returns the CSRF token for later forms.
-async fn browser_login(app: &TestApp, login: &str, password: &str) -> String {
+pub(crate) async fn browser_login(app: &TestApp, login: &str, password: &str) -> String {
     let (_, html) = page(app, "/login").await;
     let token = csrf_of(&html);
     let res = submit(
@@ -86,7 +86,7 @@ async fn browser_staff_login(
     (token, res)
 }
 
-fn location(res: &reqwest::Response) -> String {
+pub(crate) fn location(res: &reqwest::Response) -> String {
     res.headers()
         .get("location")
         .expect("a redirect")

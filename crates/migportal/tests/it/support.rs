@@ -87,6 +87,10 @@ pub fn config(db_url: &str, registry_url: &str, sms_url: &str, demo: bool) -> Co
             ))
             .display()
             .to_string(),
+        attachments_dir: std::env::temp_dir()
+            .join(format!("migportal-attachments-{}", uuid::Uuid::new_v4()))
+            .display()
+            .to_string(),
         // The suite signs in from one address many times a second.
         entrance_per_minute: 1_000_000,
         entrance_burst: 1_000_000,

@@ -218,6 +218,7 @@ macro_rules! impl_application_store {
                     Some(_) => return Err($crate::StoreError::Conflict("application.not_draft")),
                 }
                 for sql in [
+                    "DELETE FROM attachments WHERE application_id = $1",
                     "DELETE FROM application_events WHERE application_id = $1",
                     "DELETE FROM applications WHERE id = $1 AND status = 'draft'",
                 ] {
@@ -291,6 +292,75 @@ macro_rules! impl_application_store {
                 }
                 tx.commit().await?;
                 Ok($crate::Once::Done($crate::Submitted { number, version }))
+            }
+
+            async fn add_attachment(&self, a: $crate::Attachment, now: i64) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                // The row lock: a submission cannot slip in between.
+                let status: Option<String> = sqlx::query_scalar(
+                    "UPDATE applications SET updated_at = $3 WHERE id = $1 AND account_id = $2 RETURNING status",
+                )
+                .bind(a.application_id)
+                .bind(a.account_id)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(status) = status else {
+                    return Err($crate::StoreError::NotFound);
+                };
+                if !$crate::shared::app_status(&status)?.is_editable() {
+                    return Err($crate::StoreError::Conflict("application.not_editable"));
+                }
+                sqlx::query(
+                    "INSERT INTO attachments (id, application_id, account_id, field, media_type, size, sha256, \
+                     file_name, object_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(a.id)
+                .bind(a.application_id)
+                .bind(a.account_id)
+                .bind(a.field)
+                .bind(a.media_type)
+                .bind(a.size)
+                .bind(a.sha256)
+                .bind(a.file_name)
+                .bind(a.object_key)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn attachments(
+                &self,
+                application_id: uuid::Uuid,
+                account_id: uuid::Uuid,
+            ) -> $crate::Result<Vec<$crate::Attachment>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, application_id, account_id, field, media_type, size, sha256, file_name, object_key, \
+                     created_at FROM attachments WHERE application_id = $1 AND account_id = $2 ORDER BY created_at, id",
+                )
+                .bind(application_id)
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::Attachment {
+                            id: r.try_get("id")?,
+                            application_id: r.try_get("application_id")?,
+                            account_id: r.try_get("account_id")?,
+                            field: r.try_get("field")?,
+                            media_type: r.try_get("media_type")?,
+                            size: r.try_get("size")?,
+                            sha256: r.try_get("sha256")?,
+                            file_name: r.try_get("file_name")?,
+                            object_key: r.try_get("object_key")?,
+                            created_at: r.try_get("created_at")?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn idempotent_resource(

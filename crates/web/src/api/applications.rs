@@ -192,3 +192,131 @@ pub async fn submit(
     let v = applications::submit(&state, &actor, id, if_match(&headers)?, idem).await?;
     Ok(with_etag(StatusCode::OK, &v))
 }
+
+/// The largest upload a request may carry (the largest field allows 10 MB).
+pub const MAX_UPLOAD_BYTES: usize = 12 * 1024 * 1024;
+
+/// A multipart body: its text parts and its (non-empty) files.
+pub(crate) struct UploadParts {
+    pub texts: Vec<(String, String)>,
+    /// (part name, file name, bytes).
+    pub files: Vec<(String, String, Vec<u8>)>,
+}
+
+impl UploadParts {
+    fn text(&self, name: &str) -> Option<&str> {
+        self.texts
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads a multipart body; anything unreadable is `Malformed`.
+pub(crate) async fn read_multipart(
+    mut mp: axum::extract::Multipart,
+) -> Result<UploadParts, AppError> {
+    let bad = |_| AppError::new(ErrorKind::Malformed, "multipart.invalid");
+    let mut out = UploadParts {
+        texts: Vec::new(),
+        files: Vec::new(),
+    };
+    while let Some(part) = mp.next_field().await.map_err(bad)? {
+        let name = part.name().unwrap_or_default().to_owned();
+        if let Some(file_name) = part.file_name().map(str::to_owned) {
+            let data = part.bytes().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::new(ErrorKind::Malformed, "body.too_large")
+                } else {
+                    AppError::new(ErrorKind::Malformed, "multipart.invalid")
+                }
+            })?;
+            if !data.is_empty() && out.files.len() < 20 {
+                out.files.push((name, file_name, data.to_vec()));
+            }
+        } else if out.texts.len() < 2000 {
+            out.texts.push((name, part.text().await.map_err(bad)?));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(raw): Path<String>,
+    mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, HttpError> {
+    let id = parse_id(&raw)?;
+    let mp = mp.map_err(|_| AppError::new(ErrorKind::Malformed, "multipart.invalid"))?;
+    let parts = read_multipart(mp).await?;
+    // Like JSON bodies, a form with parts the server does not know is refused.
+    if let Some((unknown, _)) = parts.texts.iter().find(|(n, _)| n != "field") {
+        let mut e = AppError::new(ErrorKind::Invalid, "validation_failed");
+        e.problems = vec![domain::form::Problem::at("field.unknown", format!("/{unknown}"))];
+        return Err(e.into());
+    }
+    let field = parts
+        .text("field")
+        .ok_or_else(|| AppError::field("field", "field.required"))?;
+    let (_, file_name, bytes) = parts
+        .files
+        .first()
+        .ok_or_else(|| AppError::field("file", "field.required"))?;
+    let v = app::attachments::upload(&state, &actor, id, field, file_name, bytes).await?;
+    Ok((StatusCode::CREATED, Json(json!(v))).into_response())
+}
+
+pub async fn attachments(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, HttpError> {
+    let files = app::attachments::list(&state, &actor, parse_id(&raw)?).await?;
+    Ok(Json(json!({ "items": files })))
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((raw, file)): Path<(String, String)>,
+) -> Result<Response, HttpError> {
+    let (meta, bytes) = app::attachments::download(&state, &actor, parse_id(&raw)?, &file).await?;
+    Ok(file_response(&meta, bytes))
+}
+
+/// A stored file as a download that no browser runs or renders in place.
+pub(crate) fn file_response(meta: &app::attachments::AttachmentView, bytes: Vec<u8>) -> Response {
+    let mut res = (StatusCode::OK, bytes).into_response();
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&meta.media_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    let ascii: String = meta
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
+}

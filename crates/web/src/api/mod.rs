@@ -2,7 +2,7 @@
 //! RFC 9457 problem documents with stable codes.
 
 mod accounts;
-mod applications;
+pub(crate) mod applications;
 mod confirmation;
 mod json;
 mod me;
@@ -111,6 +111,11 @@ pub fn router() -> Router<AppState> {
                 .delete(applications::delete),
         )
         .route("/applications/{id}/submit", post(applications::submit))
+        .merge(uploads())
+        .route(
+            "/applications/{id}/attachments/{file}",
+            get(applications::download),
+        )
         .route("/services", get(services::list))
         .route("/services/{code}", get(services::get))
         .route("/password-resets", post(security::start_reset))
@@ -120,6 +125,18 @@ pub fn router() -> Router<AppState> {
         )
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
+}
+
+/// Uploads may be larger than the other requests.
+fn uploads() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/applications/{id}/attachments",
+            get(applications::attachments).post(applications::upload),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            applications::MAX_UPLOAD_BYTES,
+        ))
 }
 
 async fn openapi() -> impl axum::response::IntoResponse {

@@ -30,5 +30,6 @@ pub async fn get(
     let def = app::services::get(&state, &code)?;
     let mut body = json!(def);
     body["example"] = json!(app::services::example(&state, &code));
+    body["json_schema"] = app::services::json_schema(def);
     Ok(Json(body))
 }

@@ -3,6 +3,8 @@
 //! template with an error summary and per-field messages.
 
 mod account;
+mod answers;
+mod applications;
 mod confirmation;
 mod home;
 mod login;
@@ -10,6 +12,7 @@ mod mailbox;
 mod profile;
 mod register;
 mod security;
+mod services;
 mod staff;
 mod view;
 
@@ -130,6 +133,23 @@ pub fn router() -> Router<AppState> {
             "/account/confirmation/signature/{id}",
             post(confirmation::signature_submit),
         )
+        .route("/services", get(services::catalogue))
+        .route("/services/{code}", get(services::service))
+        .route("/services/{code}/start", post(services::start))
+        .route("/applications", get(applications::list))
+        .route("/applications/{id}", get(applications::tasks))
+        .route(
+            "/applications/{id}/sections/{section}",
+            get(applications::section_form)
+                .post(applications::section_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::api::applications::MAX_UPLOAD_BYTES,
+                )),
+        )
+        .route("/applications/{id}/files/{file}", get(applications::file))
+        .route("/applications/{id}/check", get(applications::check))
+        .route("/applications/{id}/submit", post(applications::submit))
+        .route("/applications/{id}/delete", post(applications::delete))
         .route("/demo/mailbox", get(mailbox::list))
         .route("/lang/{code}", get(home::switch_lang))
         .route("/static/style.css", get(home::stylesheet))

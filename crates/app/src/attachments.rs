@@ -1,0 +1,374 @@
+//! Files attached to an application (photos, scans): the type decided by
+//! content, the field's size limit, images decoded within limits (a
+//! decompression bomb is refused before it is unpacked) and re-encoded so no
+//! metadata (location, camera) survives, PDFs that would run something
+//! refused; the bytes kept behind [`BlobStore`], shown only to the owner.
+
+use crate::Portal;
+use crate::error::{AppError, ErrorKind};
+use crate::session::Actor;
+use async_trait::async_trait;
+use domain::form::{FieldKind, FileType, Problem};
+use std::path::PathBuf;
+use store::Attachment;
+use uuid::Uuid;
+
+/// Where the bytes of uploaded files live: a local directory by default;
+/// an S3-compatible store implements the same three calls.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    async fn put(&self, key: &str, bytes: &[u8]) -> std::io::Result<()>;
+    async fn get(&self, key: &str) -> std::io::Result<Vec<u8>>;
+    async fn delete(&self, key: &str) -> std::io::Result<()>;
+}
+
+/// Files under a directory; keys are relative paths of safe characters.
+pub struct LocalBlobs {
+    root: PathBuf,
+}
+
+impl LocalBlobs {
+    pub fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn path(&self, key: &str) -> std::io::Result<PathBuf> {
+        let safe = !key.is_empty()
+            && !key.contains("..")
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'.' | b'_'));
+        if !safe || key.starts_with('/') {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "bad key",
+            ));
+        }
+        Ok(self.root.join(key))
+    }
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobs {
+    async fn put(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let path = self.path(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        // Written aside and renamed: a crash never leaves half a file under the key.
+        let tmp = path.with_extension("part");
+        let mut f = tokio::fs::File::create(&tmp).await?;
+        tokio::io::AsyncWriteExt::write_all(&mut f, bytes).await?;
+        f.sync_all().await?;
+        tokio::fs::rename(&tmp, &path).await
+    }
+
+    async fn get(&self, key: &str) -> std::io::Result<Vec<u8>> {
+        tokio::fs::read(self.path(key)?).await
+    }
+
+    async fn delete(&self, key: &str) -> std::io::Result<()> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// An uploaded file as its owner sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AttachmentView {
+    pub id: String,
+    pub field: String,
+    pub media_type: String,
+    pub size: i64,
+    pub file_name: String,
+    pub created_at: i64,
+}
+
+impl From<&Attachment> for AttachmentView {
+    fn from(a: &Attachment) -> Self {
+        Self {
+            id: a.id.clone(),
+            field: a.field.clone(),
+            media_type: a.media_type.clone(),
+            size: a.size,
+            file_name: a.file_name.clone(),
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// Images are decoded only within these bounds.
+const MAX_SIDE: u32 = 8000;
+const MAX_ALLOC: u64 = 256 * 1024 * 1024;
+
+fn refused(code: &'static str, field: &str) -> AppError {
+    AppError::answers(vec![Problem::at(code, field)])
+}
+
+/// Decodes an image within limits and encodes it again (no metadata
+/// survives); a photo's pixel size and aspect are checked.
+fn clean_image(
+    bytes: &[u8],
+    kind: FileType,
+    photo: bool,
+    field: &str,
+) -> Result<Vec<u8>, AppError> {
+    use image::ImageReader;
+    let format = match kind {
+        FileType::Jpeg => image::ImageFormat::Jpeg,
+        FileType::Png => image::ImageFormat::Png,
+        FileType::Pdf => return Ok(bytes.to_vec()),
+    };
+    let mut reader = ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|_| refused("file.broken", field))?;
+    if photo && let Some(code) = domain::attachment::photo_problem(img.width(), img.height()) {
+        return Err(refused(code, field));
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    let written = match kind {
+        FileType::Jpeg => img.to_rgb8().write_to(&mut out, format),
+        _ => img.write_to(&mut out, format),
+    };
+    written.map_err(AppError::internal)?;
+    Ok(out.into_inner())
+}
+
+/// A file name as the person's computer had it, made safe to show and to
+/// send back in a header.
+fn safe_name(name: &str, kind: FileType) -> String {
+    let base: String = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ' '))
+        .take(80)
+        .collect();
+    let stem = base
+        .rsplit_once('.')
+        .map_or(base.as_str(), |(s, _)| s)
+        .trim();
+    let stem = if stem.is_empty() { "file" } else { stem };
+    format!("{stem}.{}", kind.extension())
+}
+
+/// Uploads a file for the answer at `field` (a JSON Pointer such as
+/// `/photo` or `/children/0/photo`) of the person's editable application.
+pub async fn upload(
+    state: &Portal,
+    actor: &Actor,
+    application_id: Uuid,
+    field: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<AttachmentView, AppError> {
+    let app = state
+        .store
+        .get_application(application_id, actor.account.id)
+        .await?;
+    if !app.status.is_editable() {
+        return Err(AppError::new(
+            ErrorKind::Conflict,
+            "application.not_editable",
+        ));
+    }
+    let def = state
+        .catalogue
+        .get(&app.service)
+        .ok_or_else(|| AppError::new(ErrorKind::NotFound, "service.unknown"))?;
+    let Some(FieldKind::File {
+        accept,
+        max_bytes,
+        photo,
+    }) = domain::form::field_at(&def.form, field).map(|f| &f.kind)
+    else {
+        return Err(refused("file.not_a_field", field));
+    };
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > *max_bytes {
+        return Err(refused("file.too_large", field));
+    }
+    let kind = domain::attachment::sniff(bytes)
+        .filter(|k| accept.contains(k))
+        .ok_or_else(|| refused("file.type", field))?;
+    if kind == FileType::Pdf && domain::attachment::pdf_is_active(bytes) {
+        return Err(refused("file.pdf_active", field));
+    }
+    let owned = bytes.to_vec();
+    let photo = *photo;
+    let field_owned = field.to_owned();
+    // Decoding is CPU work: off the async threads.
+    let clean = tokio::task::spawn_blocking(move || clean_image(&owned, kind, photo, &field_owned))
+        .await
+        .map_err(AppError::internal)??;
+    let id = hex::encode(rand::random::<[u8; 16]>());
+    let key = format!("applications/{application_id}/{id}.{}", kind.extension());
+    // The bytes first: a crash before the row leaves an orphan file, never a
+    // row without its file.
+    state
+        .blobs
+        .put(&key, &clean)
+        .await
+        .map_err(AppError::internal)?;
+    let record = Attachment {
+        id,
+        application_id,
+        account_id: actor.account.id,
+        field: field.to_owned(),
+        media_type: kind.media_type().to_owned(),
+        size: i64::try_from(clean.len()).unwrap_or(i64::MAX),
+        sha256: {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(&clean))
+        },
+        file_name: safe_name(file_name, kind),
+        object_key: key,
+        created_at: state.now(),
+    };
+    if let Err(e) = state
+        .store
+        .add_attachment(record.clone(), state.now())
+        .await
+    {
+        let _ = state.blobs.delete(&record.object_key).await;
+        return Err(e.into());
+    }
+    Ok(AttachmentView::from(&record))
+}
+
+/// The person's files of an application.
+pub async fn list(
+    state: &Portal,
+    actor: &Actor,
+    application_id: Uuid,
+) -> Result<Vec<AttachmentView>, AppError> {
+    let files = state
+        .store
+        .attachments(application_id, actor.account.id)
+        .await?;
+    Ok(files.iter().map(AttachmentView::from).collect())
+}
+
+/// One file's bytes, for its owner only.
+pub async fn download(
+    state: &Portal,
+    actor: &Actor,
+    application_id: Uuid,
+    id: &str,
+) -> Result<(AttachmentView, Vec<u8>), AppError> {
+    let files = state
+        .store
+        .attachments(application_id, actor.account.id)
+        .await?;
+    let a = files
+        .iter()
+        .find(|a| a.id == id)
+        .ok_or_else(AppError::not_found)?;
+    let bytes = state
+        .blobs
+        .get(&a.object_key)
+        .await
+        .map_err(AppError::internal)?;
+    Ok((AttachmentView::from(a), bytes))
+}
+
+/// File answers that name no file of this application uploaded for that
+/// very field: each a `file.reference` problem.
+pub async fn unbound(
+    state: &Portal,
+    application: &store::ApplicationRecord,
+    def: &domain::catalogue::ServiceDef,
+    answers: &serde_json::Value,
+) -> Result<Vec<Problem>, AppError> {
+    let refs = domain::form::file_answers(&def.form, answers);
+    if refs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let files = state
+        .store
+        .attachments(application.id, application.account_id)
+        .await?;
+    Ok(refs
+        .into_iter()
+        .filter(|(path, id)| !files.iter().any(|f| &f.id == id && &f.field == path))
+        .map(|(path, _)| Problem::at("file.reference", path))
+        .collect())
+}
+
+/// Removes the bytes of a deleted draft's files (their rows went with it).
+pub(crate) async fn forget(state: &Portal, files: &[Attachment]) {
+    for f in files {
+        if let Err(e) = state.blobs.delete(&f.object_key).await {
+            tracing::warn!(key = %f.object_key, error = %e, "an attachment's file was not removed");
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(w, h, image::Rgb([200, 180, 160]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn photos_are_measured_and_re_encoded() {
+        let good = png(413, 531);
+        assert!(clean_image(&good, FileType::Png, true, "/photo").is_ok());
+        let square = png(600, 600);
+        let e = clean_image(&square, FileType::Png, true, "/photo").unwrap_err();
+        assert_eq!(e.problems[0].code, "photo.aspect");
+        let e =
+            clean_image(b"\x89PNG\r\n\x1a\n broken", FileType::Png, false, "/scan").unwrap_err();
+        assert_eq!(e.problems[0].code, "file.broken");
+    }
+
+    /// A tiny PNG claiming 100 000 × 100 000 pixels is refused unopened.
+    #[test]
+    fn a_decompression_bomb_is_refused() {
+        let mut bomb = png(1, 1);
+        // Rewrite the IHDR width and height (bytes 16..24) and its CRC.
+        bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        let crc = crc32(&bomb[12..29]);
+        bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+        let e = clean_image(&bomb, FileType::Png, false, "/scan").unwrap_err();
+        assert_eq!(e.problems[0].code, "file.broken");
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for b in data {
+            crc ^= u32::from(*b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn names_are_made_safe() {
+        assert_eq!(safe_name("../../etc/passwd", FileType::Pdf), "passwd.pdf");
+        assert_eq!(
+            safe_name("фото <script>.jpeg", FileType::Jpeg),
+            "фото script.jpg"
+        );
+        assert_eq!(safe_name("", FileType::Png), "file.png");
+    }
+}

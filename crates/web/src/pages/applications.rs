@@ -1,0 +1,684 @@
+//! Applying as pages, without JavaScript: my applications, a task list of
+//! the form's sections, one page per section (saved on every "continue"),
+//! "check your answers" with change links, and sending. The pages and the
+//! API call the same use cases; the form is drawn from the definition.
+
+use super::answers::{self, Draw, Widget, name_of, text};
+use super::{Chrome, Ctx, ErrorItem, Link, MessagePage, parse_form, see_other};
+use crate::error::{AppError, ErrorKind, HttpStatus};
+use crate::state::AppState;
+use app::applications::{self, ApplicationView};
+use app::i18n::{Lang, error_key};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use domain::application::Status;
+use domain::catalogue::ServiceDef;
+use domain::form::{Field, Problem, Section};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+fn status_text(lang: Lang, s: Status) -> String {
+    lang.t(&format!("status-{}", s.as_str().replace('_', "-")))
+}
+
+/// A page for a refusal that has no form to return to (who may apply, a
+/// level too low): the reasons, each with the service's own words.
+pub fn refusal(ctx: &Ctx, e: &AppError) -> Response {
+    if e.status().is_server_error() || e.status() == StatusCode::NOT_FOUND {
+        return super::error_page(ctx.lang, e);
+    }
+    let lang = ctx.lang;
+    let mut paragraphs: Vec<String> = e.problems.iter().map(|p| problem_text(lang, p)).collect();
+    if paragraphs.is_empty() {
+        paragraphs.push(lang.t_args(&error_key(e.code), &e.args));
+    }
+    let page = MessagePage {
+        chrome: ctx.chrome(lang.t("application-refused-title")),
+        paragraphs,
+        links: vec![
+            Link {
+                href: "/services".into(),
+                text: lang.t("nav-services"),
+                primary: false,
+            },
+            Link {
+                href: "/account".into(),
+                text: lang.t("nav-account"),
+                primary: false,
+            },
+        ],
+    };
+    ctx.render(e.status(), &page)
+}
+
+fn problem_text(lang: Lang, p: &Problem) -> String {
+    let mut m = lang.t(&error_key(p.code));
+    if let Some(note) = &p.note {
+        m.push(' ');
+        m.push_str(&text(lang, note));
+    }
+    m
+}
+
+/// The signed-in person and the application, or the page to show instead.
+async fn load(
+    state: &AppState,
+    ctx: &Ctx,
+    raw: &str,
+) -> Result<(ApplicationView, ServiceDef), Response> {
+    let Some(actor) = &ctx.actor else {
+        return Err(see_other("/login"));
+    };
+    let id =
+        Uuid::parse_str(raw).map_err(|_| super::error_page(ctx.lang, &AppError::not_found()))?;
+    let v = applications::get(state, actor, id)
+        .await
+        .map_err(|e| super::error_page(ctx.lang, &e))?;
+    let def = app::services::get(state, &v.service)
+        .map_err(|e| super::error_page(ctx.lang, &e))?
+        .clone();
+    Ok((v, def))
+}
+
+pub struct Line {
+    pub href: String,
+    pub service: String,
+    pub number: String,
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "applications.html")]
+struct ListPage {
+    chrome: Chrome,
+    lines: Vec<Line>,
+    next: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
+    let before = q.get("after").and_then(|c| Uuid::parse_str(c).ok());
+    let (items, next) = match applications::list(&state, actor, before, 20).await {
+        Ok(x) => x,
+        Err(e) => return super::error_page(ctx.lang, &e),
+    };
+    let lang = ctx.lang;
+    let lines = items
+        .into_iter()
+        .map(|a| Line {
+            href: format!("/applications/{}", a.id),
+            service: app::services::get(&state, &a.service)
+                .map_or(a.service.clone(), |s| text(lang, &s.name)),
+            number: a.number.unwrap_or_default(),
+            status: status_text(lang, a.status),
+        })
+        .collect();
+    let page = ListPage {
+        chrome: ctx.chrome(lang.t("applications-title")),
+        lines,
+        next: next.map(|n| format!("/applications?after={n}")),
+    };
+    ctx.render(StatusCode::OK, &page)
+}
+
+pub struct Task {
+    pub href: String,
+    pub title: String,
+    pub done: bool,
+}
+
+#[derive(Template)]
+#[template(path = "task_list.html")]
+struct TaskPage {
+    chrome: Chrome,
+    id: Uuid,
+    status: String,
+    number: Option<String>,
+    editable: bool,
+    tasks: Vec<Task>,
+    ready: bool,
+}
+
+fn section_fields(s: &Section) -> Vec<&Field> {
+    s.fields.iter().collect()
+}
+
+/// Whether a JSON Pointer lies under one of the section's fields.
+fn in_section(s: &Section, pointer: &str) -> bool {
+    s.fields.iter().any(|f| {
+        let at = format!("/{}", f.id);
+        pointer == at || pointer.starts_with(&format!("{at}/"))
+    })
+}
+
+pub async fn tasks(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<String>) -> Response {
+    let (v, def) = match load(&state, &ctx, &raw).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !v.status.is_editable() {
+        return see_other(&format!("/applications/{}/check", v.id));
+    }
+    let lang = ctx.lang;
+    let tasks = def
+        .form
+        .sections
+        .iter()
+        .map(|s| Task {
+            href: format!("/applications/{}/sections/{}", v.id, s.id),
+            title: text(lang, &s.title),
+            done: !v.missing.iter().any(|m| in_section(s, m)),
+        })
+        .collect();
+    let page = TaskPage {
+        chrome: ctx.chrome(text(lang, &def.name)),
+        id: v.id,
+        status: status_text(lang, v.status),
+        number: v.number.clone(),
+        editable: v.status == Status::Draft,
+        ready: v.missing.is_empty(),
+        tasks,
+    };
+    ctx.render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "section.html")]
+struct SectionPage {
+    chrome: Chrome,
+    multipart: bool,
+    files_base: String,
+    action: String,
+    back: String,
+    version: i64,
+    lead: Option<String>,
+    errors: Vec<ErrorItem>,
+    widgets: Vec<Widget>,
+}
+
+fn section<'a>(def: &'a ServiceDef, sid: &str) -> Option<(usize, &'a Section)> {
+    def.form
+        .sections
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.id == sid)
+}
+
+/// Uploaded files of the application by id → name.
+async fn file_names(state: &AppState, ctx: &Ctx, id: Uuid) -> HashMap<String, String> {
+    let Some(actor) = &ctx.actor else {
+        return HashMap::new();
+    };
+    app::attachments::list(state, actor, id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| (f.id, f.file_name))
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_section(
+    ctx: &Ctx,
+    files: &HashMap<String, String>,
+    status: StatusCode,
+    id: Uuid,
+    s: &Section,
+    version: i64,
+    answers: &Map<String, Value>,
+    problems: &[Problem],
+    more: Option<&str>,
+    lead: Option<String>,
+) -> Response {
+    let lang = ctx.lang;
+    let errors: HashMap<String, String> = problems
+        .iter()
+        .map(|p| (name_of(&p.path), problem_text(lang, p)))
+        .collect();
+    let mut widgets = Vec::new();
+    Draw {
+        lang,
+        errors: &errors,
+        more,
+        files,
+    }
+    .fields(&section_fields(s), answers, "", &mut widgets);
+    let items = problems
+        .iter()
+        .map(|p| ErrorItem {
+            field: Some(format!("#{}", answers::field_id(&name_of(&p.path)))),
+            message: problem_text(lang, p),
+        })
+        .collect();
+    let title = text(lang, &s.title);
+    let chrome = if problems.is_empty() {
+        ctx.chrome(title)
+    } else {
+        ctx.chrome(lang.t_args("page-title-error", &[("title", title)]))
+    };
+    let multipart = widgets.iter().any(|w| w.kind == "file");
+    let page = SectionPage {
+        chrome,
+        multipart,
+        files_base: format!("/applications/{id}/files/"),
+        action: format!("/applications/{id}/sections/{}", s.id),
+        back: format!("/applications/{id}"),
+        version,
+        lead,
+        errors: items,
+        widgets,
+    };
+    ctx.render(status, &page)
+}
+
+pub async fn section_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((raw, sid)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (v, def) = match load(&state, &ctx, &raw).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some((_, s)) = section(&def, &sid) else {
+        return super::error_page(ctx.lang, &AppError::not_found());
+    };
+    if !v.status.is_editable() {
+        return see_other(&format!("/applications/{}/check", v.id));
+    }
+    let empty = Map::new();
+    let answers = v.answers.as_object().unwrap_or(&empty);
+    let lead = q
+        .contains_key("more-questions")
+        .then(|| ctx.lang.t("form-more-questions"));
+    let files = file_names(&state, &ctx, v.id).await;
+    draw_section(
+        &ctx,
+        &files,
+        StatusCode::OK,
+        v.id,
+        s,
+        v.version,
+        answers,
+        &[],
+        q.get("more").map(String::as_str),
+        lead,
+    )
+}
+
+/// A posted page: its fields, and the files it carries (multipart pages).
+async fn posted(
+    state: &AppState,
+    req: axum::extract::Request,
+) -> Result<(HashMap<String, String>, Vec<(String, String, Vec<u8>)>), AppError> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let mp = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|_| AppError::new(ErrorKind::Malformed, "multipart.invalid"))?;
+        let parts = crate::api::applications::read_multipart(mp).await?;
+        Ok((parts.texts.into_iter().collect(), parts.files))
+    } else {
+        let limit = state.limits().max_body_bytes;
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| AppError::new(ErrorKind::Malformed, "body.too_large"))?;
+        Ok((parse_form(&bytes), Vec::new()))
+    }
+}
+
+pub async fn section_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((raw, sid)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+    req: axum::extract::Request,
+) -> Response {
+    let (v, def) = match load(&state, &ctx, &raw).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
+    let Some((index, s)) = section(&def, &sid) else {
+        return super::error_page(ctx.lang, &AppError::not_found());
+    };
+    let (mut form, uploads) = match posted(&state, req).await {
+        Ok(x) => x,
+        Err(e) => return super::error_page(ctx.lang, &e),
+    };
+    if !ctx.form_token_ok(&form) {
+        return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
+    }
+    // Files first: each becomes the id its answer holds.
+    let mut upload_problems = Vec::new();
+    for (name, file_name, bytes) in &uploads {
+        let pointer = format!("/{}", name.replace('.', "/"));
+        match app::attachments::upload(&state, actor, v.id, &pointer, file_name, bytes).await {
+            Ok(file) => {
+                form.insert(name.clone(), file.id);
+            }
+            Err(e) if !e.problems.is_empty() => upload_problems.extend(e.problems),
+            Err(e) => return refusal(&ctx, &e),
+        }
+    }
+    let files = file_names(&state, &ctx, v.id).await;
+    let action = form.get("_action").map(String::as_str).unwrap_or("save");
+    let drop = action.strip_prefix("remove:");
+    let fields = section_fields(s);
+    let posted = answers::read(&fields, &form, "", drop);
+    // This section's answers replace its old ones; the others stay as saved.
+    let mut merged = v.answers.as_object().cloned().unwrap_or_default();
+    for f in &fields {
+        merged.remove(&f.id);
+    }
+    merged.extend(posted.clone());
+    let version = form
+        .get("version")
+        .and_then(|x| x.trim().parse::<i64>().ok())
+        .unwrap_or(v.version);
+    let saved =
+        applications::save(&state, actor, v.id, version, &Value::Object(merged.clone())).await;
+    let saved = match saved {
+        Ok(saved) => saved,
+        Err(e) if !e.problems.is_empty() => {
+            let problems: Vec<Problem> = e
+                .problems
+                .into_iter()
+                .filter(|p| in_section(s, &p.path))
+                .collect();
+            return draw_section(
+                &ctx,
+                &files,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                v.id,
+                s,
+                version,
+                &merged,
+                &problems,
+                None,
+                None,
+            );
+        }
+        Err(e) if e.code == "application.stale" => {
+            // Nothing is lost: the page comes back with what was typed, on the current version.
+            let lead = Some(ctx.lang.t("err-application-stale"));
+            return draw_section(
+                &ctx,
+                &files,
+                StatusCode::CONFLICT,
+                v.id,
+                s,
+                v.version,
+                &merged,
+                &[],
+                None,
+                lead,
+            );
+        }
+        Err(e) => return refusal(&ctx, &e),
+    };
+    let here = format!("/applications/{}/sections/{}", v.id, s.id);
+    if let Some(group) = action.strip_prefix("add:") {
+        return see_other(&format!("{here}?more={group}#{}", answers::field_id(group)));
+    }
+    if drop.is_some() {
+        return see_other(&here);
+    }
+    if action == "leave" {
+        return see_other(&format!("/applications/{}", v.id));
+    }
+    // Answers that reveal more questions (or leave some unanswered) keep the person here.
+    let missing: Vec<Problem> = saved
+        .missing
+        .iter()
+        .filter(|m| in_section(s, m))
+        .map(|m| Problem::at("field.required", m.clone()))
+        .collect();
+    if !missing.is_empty() {
+        let answered = |p: &Problem| {
+            posted.contains_key(
+                p.path
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or(""),
+            )
+        };
+        let shown_before: Vec<&Problem> = missing.iter().filter(|p| !answered(p)).collect();
+        let empty = Map::new();
+        let answers = saved.answers.as_object().unwrap_or(&empty);
+        if shown_before.len() == missing.len()
+            && !q.contains_key("more-questions")
+            && revealed(s, &merged, &v.answers)
+        {
+            return see_other(&format!("{here}?more-questions=1"));
+        }
+        return draw_section(
+            &ctx,
+            &files,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            v.id,
+            s,
+            saved.version,
+            answers,
+            &missing,
+            None,
+            None,
+        );
+    }
+    if q.contains_key("from-check") {
+        return see_other(&format!("/applications/{}/check", v.id));
+    }
+    match def.form.sections.get(index + 1) {
+        Some(next) => see_other(&format!("/applications/{}/sections/{}", v.id, next.id)),
+        None => see_other(&format!("/applications/{}/check", v.id)),
+    }
+}
+
+/// Whether the new answers show a question of the section the old ones did not.
+fn revealed(s: &Section, new: &Map<String, Value>, old: &Value) -> bool {
+    let fields = section_fields(s);
+    let empty = Map::new();
+    let before = domain::form::shown(&fields, old.as_object().unwrap_or(&empty));
+    let after = domain::form::shown(&fields, new);
+    fields.iter().any(|f| {
+        let visible = |level: &Map<String, Value>| {
+            f.show_when
+                .as_ref()
+                .is_none_or(|c| domain::form::holds(c, level))
+        };
+        visible(&after) && !visible(&before)
+    })
+}
+
+pub struct Row {
+    pub label: String,
+    pub value: String,
+    pub change: String,
+}
+
+pub struct Block {
+    pub title: String,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "check.html")]
+struct CheckPage {
+    chrome: Chrome,
+    id: Uuid,
+    status: String,
+    number: Option<String>,
+    late: bool,
+    editable: bool,
+    errors: Vec<ErrorItem>,
+    blocks: Vec<Block>,
+}
+
+fn check_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    v: &ApplicationView,
+    def: &ServiceDef,
+    problems: &[Problem],
+) -> Response {
+    let lang = ctx.lang;
+    let empty = Map::new();
+    let answers = v.answers.as_object().unwrap_or(&empty);
+    let editable = v.status == Status::Draft;
+    let blocks = def
+        .form
+        .sections
+        .iter()
+        .map(|s| Block {
+            title: text(lang, &s.title),
+            rows: s
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    answers.get(&f.id).map(|val| Row {
+                        label: text(lang, &f.label),
+                        value: answers::show(lang, f, val),
+                        change: format!(
+                            "/applications/{}/sections/{}?from-check=1#{}",
+                            v.id,
+                            s.id,
+                            answers::field_id(&f.id)
+                        ),
+                    })
+                })
+                .collect(),
+        })
+        .collect();
+    // A problem links to its field on its section's page.
+    let errors = problems
+        .iter()
+        .map(|p| {
+            let target = def.form.sections.iter().find(|s| in_section(s, &p.path));
+            ErrorItem {
+                field: target.map(|s| {
+                    format!(
+                        "/applications/{}/sections/{}#{}",
+                        v.id,
+                        s.id,
+                        answers::field_id(&name_of(&p.path))
+                    )
+                }),
+                message: problem_text(lang, p),
+            }
+        })
+        .collect();
+    let title = if editable {
+        lang.t("check-title")
+    } else {
+        text(lang, &def.name)
+    };
+    let page = CheckPage {
+        chrome: ctx.chrome(title),
+        id: v.id,
+        status: status_text(lang, v.status),
+        number: v.number.clone(),
+        late: v.late,
+        editable,
+        errors,
+        blocks,
+    };
+    ctx.render(status, &page)
+}
+
+pub async fn check(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<String>) -> Response {
+    match load(&state, &ctx, &raw).await {
+        Ok((v, def)) => check_page(&ctx, StatusCode::OK, &v, &def, &[]),
+        Err(r) => r,
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (v, def) = match load(&state, &ctx, &raw).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
+    let form = parse_form(&body);
+    if !ctx.form_token_ok(&form) {
+        return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
+    }
+    match applications::submit(&state, actor, v.id, Some(v.version), None).await {
+        Ok(sent) => check_page(&ctx, StatusCode::OK, &sent, &def, &[]),
+        Err(e) if !e.problems.is_empty() => check_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &v,
+            &def,
+            &e.problems,
+        ),
+        Err(e) if e.status().is_server_error() => super::error_page(ctx.lang, &e),
+        Err(e) => check_page(&ctx, e.status(), &v, &def, &[Problem::at(e.code, "")]),
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (v, _) = match load(&state, &ctx, &raw).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
+    let form = parse_form(&body);
+    if !ctx.form_token_ok(&form) {
+        return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
+    }
+    match applications::delete(&state, actor, v.id).await {
+        Ok(()) => see_other("/applications?deleted=1"),
+        Err(e) => refusal(&ctx, &e),
+    }
+}
+
+/// A file of the person's application, as a download.
+pub async fn file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((raw, file)): Path<(String, String)>,
+) -> Response {
+    let Some(actor) = &ctx.actor else {
+        return see_other("/login");
+    };
+    let Ok(id) = Uuid::parse_str(&raw) else {
+        return super::error_page(ctx.lang, &AppError::not_found());
+    };
+    match app::attachments::download(&state, actor, id, &file).await {
+        Ok((meta, bytes)) => crate::api::applications::file_response(&meta, bytes),
+        Err(e) => super::error_page(ctx.lang, &e),
+    }
+}
