@@ -253,7 +253,10 @@ pub async fn upload(
     // Like JSON bodies, a form with parts the server does not know is refused.
     if let Some((unknown, _)) = parts.texts.iter().find(|(n, _)| n != "field") {
         let mut e = AppError::new(ErrorKind::Invalid, "validation_failed");
-        e.problems = vec![domain::form::Problem::at("field.unknown", format!("/{unknown}"))];
+        e.problems = vec![domain::form::Problem::at(
+            "field.unknown",
+            format!("/{unknown}"),
+        )];
         return Err(e.into());
     }
     let field = parts
