@@ -16,7 +16,11 @@ use store::{ApplicationRecord, IdempotencyKey, NewDraft, Once, Submission};
 use uuid::Uuid;
 
 /// Every code the use cases here report (besides the engine's).
-pub const CODES: [&str; 12] = [
+pub const CODES: [&str; 16] = [
+    "application.too_many_drafts",
+    "file.too_many",
+    "address.unknown",
+    "address.query",
     "application.identity_unverified",
     "application.applicants_only",
     "application.level_too_low",
@@ -367,11 +371,12 @@ pub async fn save(
         ));
     }
     let def = service(state, &current.service)?;
-    let (clean, problems) = domain::form::check(&def.form, answers, today(state));
+    let (mut clean, problems) = domain::form::check(&def.form, answers, today(state));
     let mut wrong: Vec<Problem> = problems
         .into_iter()
         .filter(|p| !domain::form::is_missing(p.code))
         .collect();
+    wrong.extend(crate::addresses::bind(state, def, &mut clean).await?);
     wrong.extend(crate::attachments::unbound(state, &current, def, &clean).await?);
     if !wrong.is_empty() {
         return Err(AppError::answers(wrong));
@@ -406,12 +411,12 @@ async fn stale(state: &Portal, actor: &Actor, id: Uuid) -> AppError {
 }
 
 pub async fn delete(state: &Portal, actor: &Actor, id: Uuid) -> Result<(), AppError> {
-    let files = state.store.attachments(id, actor.account.id).await?;
-    state
+    // The store says which files went with the draft, under its row lock.
+    let keys = state
         .store
         .delete_draft(id, actor.account.id, state.now())
         .await?;
-    crate::attachments::forget(state, &files).await;
+    crate::attachments::forget(state, &keys).await;
     Ok(())
 }
 
@@ -444,7 +449,8 @@ pub async fn submit(
     let who = facts(&data)?;
     let answers = open(state, &current)?;
     let today = today(state);
-    let (clean, mut problems) = domain::form::check(&def.form, &answers, today);
+    let (mut clean, mut problems) = domain::form::check(&def.form, &answers, today);
+    problems.extend(crate::addresses::bind(state, def, &mut clean).await?);
     let verdict = domain::eligibility::judge(def, &who, &clean, today);
     problems.extend(verdict.problems);
     problems.extend(against_records(def, &data, &clean));

@@ -140,8 +140,15 @@ fn clean_image(
     Ok(out.into_inner())
 }
 
-/// A file name as the person's computer had it, made safe to show and to
-/// send back in a header.
+/// The last named part of a pointer (`/children/0/photo` → `photo`).
+fn field_name(pointer: &str) -> &str {
+    pointer
+        .rsplit('/')
+        .find(|p| !p.is_empty() && !p.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or("file")
+}
+
+/// A file name made safe to show and to send back in a header.
 fn safe_name(name: &str, kind: FileType) -> String {
     let base: String = name
         .rsplit(['/', '\\'])
@@ -161,12 +168,13 @@ fn safe_name(name: &str, kind: FileType) -> String {
 
 /// Uploads a file for the answer at `field` (a JSON Pointer such as
 /// `/photo` or `/children/0/photo`) of the person's editable application.
+/// The name the file had on the person's computer is not kept (it often
+/// holds their name); the file is called after its field.
 pub async fn upload(
     state: &Portal,
     actor: &Actor,
     application_id: Uuid,
     field: &str,
-    file_name: &str,
     bytes: &[u8],
 ) -> Result<AttachmentView, AppError> {
     let app = state
@@ -203,17 +211,24 @@ pub async fn upload(
     let owned = bytes.to_vec();
     let photo = *photo;
     let field_owned = field.to_owned();
-    // Decoding is CPU work: off the async threads.
+    // Decoding is CPU and memory work: off the async threads, two at a time.
+    let permit = DECODING.acquire().await.map_err(AppError::internal)?;
     let clean = tokio::task::spawn_blocking(move || clean_image(&owned, kind, photo, &field_owned))
         .await
         .map_err(AppError::internal)??;
+    drop(permit);
     let id = hex::encode(rand::random::<[u8; 16]>());
     let key = format!("applications/{application_id}/{id}.{}", kind.extension());
-    // The bytes first: a crash before the row leaves an orphan file, never a
-    // row without its file.
+    // Scans of passports are personal data: sealed like the answers. The
+    // bytes first: a crash before the row leaves an orphan, never a row
+    // without its file.
+    let sealed = state
+        .vault
+        .seal(&place(&key), &clean)
+        .map_err(AppError::internal)?;
     state
         .blobs
-        .put(&key, &clean)
+        .put(&key, &sealed)
         .await
         .map_err(AppError::internal)?;
     let record = Attachment {
@@ -227,17 +242,22 @@ pub async fn upload(
             use sha2::Digest;
             hex::encode(sha2::Sha256::digest(&clean))
         },
-        file_name: safe_name(file_name, kind),
+        // The name on the person's computer often holds their name: not kept.
+        file_name: safe_name(field_name(field), kind),
         object_key: key,
+        key_id: state.vault.key_id().to_owned(),
         created_at: state.now(),
     };
-    if let Err(e) = state
+    match state
         .store
         .add_attachment(record.clone(), state.now())
         .await
     {
-        let _ = state.blobs.delete(&record.object_key).await;
-        return Err(e.into());
+        Ok(replaced) => forget(state, &replaced).await,
+        Err(e) => {
+            forget(state, std::slice::from_ref(&record.object_key)).await;
+            return Err(e.into());
+        }
     }
     Ok(AttachmentView::from(&record))
 }
@@ -270,10 +290,14 @@ pub async fn download(
         .iter()
         .find(|a| a.id == id)
         .ok_or_else(AppError::not_found)?;
-    let bytes = state
+    let sealed = state
         .blobs
         .get(&a.object_key)
         .await
+        .map_err(AppError::internal)?;
+    let bytes = state
+        .vault
+        .open(&a.key_id, &place(&a.object_key), &sealed)
         .map_err(AppError::internal)?;
     Ok((AttachmentView::from(a), bytes))
 }
@@ -296,19 +320,48 @@ pub async fn unbound(
         .await?;
     Ok(refs
         .into_iter()
-        .filter(|(path, id)| !files.iter().any(|f| &f.id == id && &f.field == path))
+        .filter(|(path, id)| {
+            !files
+                .iter()
+                .any(|f| &f.id == id && field_pattern(&f.field) == field_pattern(path))
+        })
         .map(|(path, _)| Problem::at("file.reference", path))
         .collect())
 }
 
-/// Removes the bytes of a deleted draft's files (their rows went with it).
-pub(crate) async fn forget(state: &Portal, files: &[Attachment]) {
-    for f in files {
-        if let Err(e) = state.blobs.delete(&f.object_key).await {
-            tracing::warn!(key = %f.object_key, error = %e, "an attachment's file was not removed");
+/// Removes the bytes of files whose rows are gone (a deleted draft's, a
+/// replaced file's).
+pub(crate) async fn forget(state: &Portal, keys: &[String]) {
+    for key in keys {
+        if let Err(e) = state.blobs.delete(key).await {
+            tracing::warn!(key = %key, error = %e, "an attachment's file was not removed");
         }
     }
 }
+
+/// The field a pointer names, with group indexes as `*`: a file stays bound
+/// to its field when an earlier item of the group is removed.
+fn field_pattern(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .map(|p| {
+            if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) {
+                "*"
+            } else {
+                p
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn place(object_key: &str) -> String {
+    format!("attachments:{object_key}")
+}
+
+/// At most this many images are decoded at once (each may take up to
+/// `MAX_ALLOC` bytes).
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

@@ -6,6 +6,7 @@
 //! form, an exit code).
 
 pub mod accounts;
+pub mod addresses;
 pub mod applications;
 pub mod attachments;
 pub(crate) mod attempts;

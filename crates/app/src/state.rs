@@ -27,6 +27,8 @@ pub struct Inner {
     pub catalogue: crate::catalogue::Catalogue,
     /// Where uploaded files' bytes are kept.
     pub blobs: Arc<dyn crate::attachments::BlobStore>,
+    /// Where addresses are chosen from.
+    pub addresses: Arc<dyn crate::addresses::AddressDirectory>,
 }
 
 impl Portal {
@@ -45,7 +47,17 @@ impl Portal {
         let blobs: Arc<dyn crate::attachments::BlobStore> = Arc::new(
             crate::attachments::LocalBlobs::new(config.attachments_dir.clone()),
         );
+        let addresses: Arc<dyn crate::addresses::AddressDirectory> =
+            match crate::addresses::SeededDirectory::builtin() {
+                Ok(d) => Arc::new(d),
+                // Checked by a unit test; never silently half-loaded.
+                Err(e) => {
+                    tracing::error!(error = %e, "the address directory did not load");
+                    Arc::new(crate::addresses::SeededDirectory::empty())
+                }
+            };
         Self(Arc::new(Inner {
+            addresses,
             blobs,
             store,
             vault,

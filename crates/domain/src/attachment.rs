@@ -46,13 +46,58 @@ impl FileType {
     }
 }
 
-/// A PDF that would run something when opened (scripts, launch actions,
-/// embedded files) has no place in an application.
+/// A PDF that would run something when opened (scripts, launch and other
+/// actions, embedded files, forms that submit, rich media) has no place in an
+/// application. Names are compared after undoing `#xx` escapes
+/// (`/J#61vaScript`). Compressed object streams are not inflated here, so
+/// staff open files only in the sandboxed download.
 pub fn pdf_is_active(bytes: &[u8]) -> bool {
-    const ACTIVE: [&[u8]; 4] = [b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile"];
-    ACTIVE
-        .iter()
-        .any(|needle| bytes.windows(needle.len()).any(|w| w == *needle))
+    const ACTIVE: [&[u8]; 11] = [
+        b"/javascript",
+        b"/js",
+        b"/launch",
+        b"/embeddedfile",
+        b"/openaction",
+        b"/aa",
+        b"/submitform",
+        b"/importdata",
+        b"/xfa",
+        b"/richmedia",
+        b"/gotor",
+    ];
+    let names = pdf_names(bytes);
+    names.iter().any(|n| ACTIVE.contains(&n.as_slice()))
+}
+
+/// Every PDF name (`/Something`) in lower case with `#xx` escapes undone.
+fn pdf_names(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let delimiter = |b: u8| b.is_ascii_whitespace() || b"()<>[]{}/%".contains(&b);
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'/' {
+            i += 1;
+            continue;
+        }
+        let mut name = vec![b'/'];
+        i += 1;
+        while i < bytes.len() && !delimiter(bytes[i]) {
+            let b = bytes[i];
+            let escaped = (b == b'#')
+                .then(|| Some((hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?)))
+                .flatten();
+            if let Some((h, l)) = escaped {
+                name.push(u8::try_from(h * 16 + l).unwrap_or(0).to_ascii_lowercase());
+                i += 3;
+            } else {
+                name.push(b.to_ascii_lowercase());
+                i += 1;
+            }
+        }
+        out.push(name);
+    }
+    out
 }
 
 /// A passport photo (35 × 45 mm) at 300 dpi at least: 413 × 531 pixels,

@@ -83,10 +83,11 @@ pub fn judge(def: &ServiceDef, who: &ApplicantFacts, payload: &Value, today: Dat
                 let chosen = text(payload, field);
                 if let Some(reason) = ages.iter().find(|a| Some(a.value.as_str()) == chosen) {
                     let due = birthday(who.birth_date, reason.years);
+                    let late_from = due.checked_add(Duration::days(i64::from(*days)));
                     if today < due {
                         v.problems
                             .push(Problem::at("eligibility.too_early", format!("/{field}")));
-                    } else if today > due + Duration::days(i64::from(*days)) {
+                    } else if late_from.is_some_and(|l| today > l) {
                         v.late = true;
                     }
                 }

@@ -2,6 +2,7 @@
 //! the current time and random values so every rule is deterministic and testable.
 
 pub mod account;
+pub mod address;
 pub mod application;
 pub mod attachment;
 pub mod catalogue;

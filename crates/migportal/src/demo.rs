@@ -1,5 +1,6 @@
-//! Demo data: offices with reception hours and one account per role, so a
-//! newcomer can look around at once. Seeding is idempotent.
+//! Demo data: offices with reception hours, one account per role, and the
+//! applicant's story (a confirmed identity, applications sent and a draft),
+//! so a newcomer can look around at once. Seeding is idempotent.
 
 use app::PasswordCost;
 use domain::account::{AccountStatus, AssuranceLevel, Role};
@@ -117,7 +118,7 @@ pub async fn seed(store: &Arc<dyn Store>, cost: PasswordCost, now: i64) -> anyho
             id: Uuid::now_v7(),
             surname: surname.into(),
             given_name: given.into(),
-            patronymic: None,
+            patronymic: (l.role == Role::Applicant).then(|| "Сергеевна".into()),
             phone: None,
             email: Some(l.login.into()),
             password_hash: hash,
@@ -138,11 +139,147 @@ pub async fn seed(store: &Arc<dyn Store>, cost: PasswordCost, now: i64) -> anyho
     Ok(())
 }
 
+/// The applicant is a person of the reference registry's demo population
+/// (her identity check passes against it).
 const DEMO_NAMES: [(&str, &str); 6] = [
-    ("Заявителева", "Мария"),
+    ("Петрова", "Анна"),
     ("Офицеров", "Олег"),
     ("Начальникова", "Нина"),
     ("Операторов", "Остап"),
     ("Админов", "Антон"),
     ("Аудиторова", "Алла"),
 ];
+
+/// The demo applicant's story, so every capability can be tried at once:
+/// identity verified and confirmed (as at a service centre by the demo
+/// operator), one application sent, one sent for another service, one
+/// draft half filled. Skipped when she has applications already.
+pub async fn seed_story(portal: &app::Portal, now: i64) -> anyhow::Result<()> {
+    use domain::account::Verification;
+    let store = &portal.store;
+    let find = |login: &str| store::LoginLookup::Email(login.to_owned());
+    let (Some(applicant), Some(operator)) = (
+        store.find_auth(&find(LOGINS[0].login)).await?,
+        store.find_auth(&find(LOGINS[3].login)).await?,
+    ) else {
+        return Ok(());
+    };
+    if !store
+        .list_applications(applicant.id, None, 1)
+        .await?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let Some(account) = store.get_account(applicant.id).await? else {
+        return Ok(());
+    };
+    let mut actor = app::session::Actor {
+        account,
+        token_hash: String::new(),
+        csrf: String::new(),
+    };
+    if store.get_identity(applicant.id).await?.is_none() {
+        // Petrova of the reference registry's demo population.
+        let form = domain::identity::IdentityForm {
+            citizenship: "russian".into(),
+            surname: "Петрова".into(),
+            given_name: "Анна".into(),
+            patronymic: "Сергеевна".into(),
+            birth_date: "02.07.1990".into(),
+            snils: "123-456-789 64".into(),
+            passport: "45 12 654321".into(),
+            passport_issued_on: "15.08.2020".into(),
+            office_code: "770-002".into(),
+            ..Default::default()
+        };
+        let version = app::identity::submit(portal, &actor, form)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo identity: {}", e.code))?;
+        let id = applicant.id;
+        let verified = move |_: Verification| {
+            app::notice::job(
+                id,
+                "msg-identity-subject",
+                "msg-identity-verified",
+                vec![],
+                format!("demo-verified:{id}"),
+                now,
+            )
+        };
+        store
+            .finish_identity_check(
+                applicant.id,
+                version,
+                Verification::Verified,
+                &verified,
+                now,
+            )
+            .await?;
+        let by = store::StaffActor {
+            id: operator.id,
+            role: Role::Operator,
+            office_id: None,
+        };
+        store
+            .confirm_identity(
+                applicant.id,
+                version,
+                None,
+                &by,
+                "service_centre",
+                app::notice::job(
+                    id,
+                    "msg-confirmed-subject",
+                    "msg-confirmed-body",
+                    vec![],
+                    format!("demo-confirmed:{id}"),
+                    now,
+                ),
+                now,
+            )
+            .await?;
+    }
+    let Some(account) = store.get_account(applicant.id).await? else {
+        return Ok(());
+    };
+    actor.account = account;
+    let today = app::today(now);
+    for (code, send) in [
+        ("address-reference", true),
+        ("registration-stay", true),
+        ("passport-foreign-biometric", false),
+    ] {
+        let draft = app::applications::create(portal, &actor, code, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo {code}: {}", e.code))?;
+        let Some(mut answers) = portal.catalogue.example(code, today) else {
+            continue;
+        };
+        // What the portal knows of her stays as it pre-filled it.
+        for (key, known) in draft.answers.as_object().into_iter().flatten() {
+            answers[key] = known.clone();
+        }
+        if !send {
+            // Half filled: the first section only.
+            let first: Vec<&str> = portal
+                .catalogue
+                .get(code)
+                .and_then(|d| d.form.sections.first())
+                .map(|s| s.fields.iter().map(|f| f.id.as_str()).collect())
+                .unwrap_or_default();
+            if let Some(o) = answers.as_object_mut() {
+                o.retain(|k, _| first.contains(&k.as_str()));
+            }
+        }
+        let saved = app::applications::save(portal, &actor, draft.id, draft.version, &answers)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo {code}: {} {:?}", e.code, e.problems))?;
+        if send {
+            app::applications::submit(portal, &actor, draft.id, Some(saved.version), None)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo {code}: {} {:?}", e.code, e.problems))?;
+        }
+    }
+    Ok(())
+}

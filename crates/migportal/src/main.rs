@@ -157,12 +157,21 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let store = wiring::open_store(&config).await?;
-            demo::seed(
-                &store,
-                wiring::password_cost(&config),
-                ::app::system_clock(),
-            )
-            .await?;
+            let now = ::app::system_clock();
+            demo::seed(&store, wiring::password_cost(&config), now).await?;
+            let settings = ::app::Settings {
+                attachments_dir: config.attachments_dir.clone().into(),
+                ..::app::Settings::default()
+            };
+            let portal = ::app::Portal::new(
+                store,
+                wiring::vault(&config)?,
+                settings,
+                ::app::system_clock,
+                None,
+                ::app::catalogue::Catalogue::builtin()?,
+            );
+            demo::seed_story(&portal, now).await?;
             print_demo_logins();
             Ok(())
         }

@@ -277,6 +277,17 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         ..web::HttpLimits::default()
     };
     let trust = trust_store(&config)?;
+    if config.demo {
+        let portal = app::Portal::new(
+            store.clone(),
+            vault.clone(),
+            settings.clone(),
+            options.clock,
+            None,
+            catalogue.clone(),
+        );
+        crate::demo::seed_story(&portal, now).await?;
+    }
     let router = web::portal_router(
         store.clone(),
         vault,

@@ -31,6 +31,11 @@ pub use sqlite::SqliteStore;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Drafts one person may keep at once.
+pub const MAX_DRAFTS: i64 = 20;
+/// Files one application may hold.
+pub const MAX_FILES: i64 = 40;
+
 #[async_trait]
 pub trait AccountStore {
     /// Creates an account waiting for its contact to be proven, the code challenge
@@ -300,8 +305,9 @@ pub trait ApplicationStore {
         sealed: Vec<u8>,
         now: i64,
     ) -> Result<i64>;
-    /// Deletes a draft; `Conflict("application.not_draft")` otherwise.
-    async fn delete_draft(&self, id: Uuid, account_id: Uuid, now: i64) -> Result<()>;
+    /// Deletes a draft with its files' rows, returning their blob keys;
+    /// `Conflict("application.not_draft")` otherwise.
+    async fn delete_draft(&self, id: Uuid, account_id: Uuid, now: i64) -> Result<Vec<String>>;
     /// Makes a draft `submitted` with a number, its history entry, audit event
     /// and notice, in one transaction. `Conflict("application.one_open")` when
     /// another application of a one-open service is open.
@@ -318,8 +324,9 @@ pub trait ApplicationStore {
     ) -> Result<Vec<ApplicationEvent>>;
     /// Records an uploaded file for an editable application of its owner
     /// (`NotFound` for someone else's, `Conflict("application.not_editable")`
-    /// once sent).
-    async fn add_attachment(&self, attachment: Attachment, now: i64) -> Result<()>;
+    /// once sent, `Conflict("file.too_many")` past [`MAX_FILES`]), replacing
+    /// the file of the same field; returns the replaced files' blob keys.
+    async fn add_attachment(&self, attachment: Attachment, now: i64) -> Result<Vec<String>>;
     /// The application's files, for its owner.
     async fn attachments(&self, application_id: Uuid, account_id: Uuid) -> Result<Vec<Attachment>>;
     /// What an idempotency key was used for: its request's fingerprint and

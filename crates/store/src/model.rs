@@ -450,5 +450,7 @@ pub struct Attachment {
     pub sha256: String,
     pub file_name: String,
     pub object_key: String,
+    /// The vault key the bytes are sealed with.
+    pub key_id: String,
     pub created_at: i64,
 }

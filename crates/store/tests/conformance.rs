@@ -1683,3 +1683,60 @@ async fn an_idempotency_key_does_the_work_once() {
     })
     .await;
 }
+
+/// A deletion and a submission of one draft at once: exactly one wins, and
+/// a submitted application keeps its files and its history.
+#[tokio::test]
+async fn deleting_and_submitting_one_draft_at_once() {
+    each_backend(|s| async move {
+        let me = applicant(&s).await;
+        for round in 0..6 {
+            let d = draft(me, "address-reference");
+            let id = d.id;
+            s.create_draft(d, None, 2).await.unwrap();
+            let file = Attachment {
+                id: format!("{round:032x}"),
+                application_id: id,
+                account_id: me,
+                field: "/scan".into(),
+                media_type: "application/pdf".into(),
+                size: 1,
+                sha256: "x".into(),
+                file_name: "scan.pdf".into(),
+                object_key: format!("applications/{id}/scan.pdf"),
+                key_id: "k1".into(),
+                created_at: 2,
+            };
+            assert!(s.add_attachment(file, 2).await.unwrap().is_empty());
+            let (a, b) = (s.clone(), s.clone());
+            let delete = tokio::spawn(async move { a.delete_draft(id, me, 3).await });
+            let submit = tokio::spawn(async move {
+                b.submit_application(submission(id, me, 1, false), None, 3)
+                    .await
+            });
+            let (deleted, submitted) = (delete.await.unwrap(), submit.await.unwrap());
+            match (&deleted, &submitted) {
+                (Ok(keys), Err(StoreError::NotFound)) => assert_eq!(keys.len(), 1),
+                (Err(StoreError::Conflict("application.not_draft")), Ok(Once::Done(_))) => {
+                    assert_eq!(s.attachments(id, me).await.unwrap().len(), 1);
+                    assert_eq!(s.application_history(id, me).await.unwrap().len(), 2);
+                }
+                other => panic!("round {round}: {other:?}"),
+            }
+        }
+        // A person keeps at most MAX_DRAFTS drafts.
+        let mut made = 0;
+        loop {
+            match s
+                .create_draft(draft(me, "address-reference"), None, 5)
+                .await
+            {
+                Ok(_) => made += 1,
+                Err(StoreError::Conflict("application.too_many_drafts")) => break,
+                Err(e) => panic!("{e}"),
+            }
+            assert!(made <= MAX_DRAFTS, "the cap holds");
+        }
+    })
+    .await;
+}

@@ -17,7 +17,8 @@ pub use model::{
 };
 pub use schema::json_schema;
 pub use validate::{
-    Problem, check, field_at, file_answers, holds, is_attachment_id, is_missing, shown, validate,
+    Problem, answers_of_kind, check, field_at, file_answers, holds, is_attachment_id, is_missing,
+    shown, validate,
 };
 
 /// Every code the engine itself reports (the person and document kinds add

@@ -494,6 +494,7 @@ fn address_schema() -> Value {
             },
             "region": part("Субъект Российской Федерации", 120, true),
             "district": part("Район", 120, false),
+            "district_code": part("Код района (из адресного справочника)", 20, false),
             "settlement": part("Населённый пункт", 120, true),
             "street": part("Улица", 120, false),
             "house": part("Дом", 20, true),
@@ -842,7 +843,7 @@ mod tests {
             address["required"],
             json!(["region_code", "region", "settlement", "house", "postcode"])
         );
-        assert_eq!(address["properties"].as_object().unwrap().len(), 9);
+        assert_eq!(address["properties"].as_object().unwrap().len(), 10);
         assert_eq!(address["additionalProperties"], false);
         let children = &p["children"]["anyOf"][0];
         assert_eq!(children["type"], "array");

@@ -358,3 +358,44 @@ fn hidden_fields_show_nothing_and_declarations_must_be_accepted() {
         ]
     );
 }
+
+/// Parts typed so far are kept while others are missing; a date at the end
+/// of the calendar does not overflow a period rule; pointers name fields only
+/// in their canonical form.
+#[test]
+fn partial_values_dates_at_the_end_of_time_and_pointers() {
+    let t = |s: &str| json!({"ru": s, "en": s});
+    let form: FormDef = serde_json::from_value(json!({"sections": [{"id": "s", "title": t("s"), "fields": [
+        {"id": "who", "label": t("w"), "required": true, "kind": {"type": "person"}},
+        {"id": "from", "label": t("f"), "kind": {"type": "date"}},
+        {"id": "to", "label": t("t"), "kind": {"type": "date", "rules": [{"max_days_after": {"field": "from", "days": 90}}, {"within_days_ahead": 365}]}},
+        {"id": "kids", "label": t("k"), "kind": {"type": "group", "max": 2, "fields": [
+            {"id": "photo", "label": t("p"), "kind": {"type": "file", "accept": ["jpeg"], "max_bytes": 10}}]}}
+    ]}]}))
+    .expect("a valid definition");
+    let (clean, problems) = check(&form, &json!({"who": {"surname": " Иванова "}}), TODAY);
+    assert_eq!(clean["who"], json!({"surname": "Иванова"}));
+    assert!(problems.iter().all(|p| is_missing(p.code)), "{problems:?}");
+    let (clean, _) = check(
+        &form,
+        &json!({"who": {"surname": "Иванова", "nickname": "x"}}),
+        TODAY,
+    );
+    assert!(clean.get("who").is_none(), "an unknown part is not kept");
+    let end = json!({"from": "9999-12-31", "to": "9999-12-31"});
+    let problems = validate(&form, &end, TODAY).unwrap_err();
+    assert!(
+        problems.iter().any(|p| p.code == "date.too_far"),
+        "{problems:?}"
+    );
+    assert!(field_at(&form, "/kids/1/photo").is_some());
+    for bad in [
+        "/kids/2/photo",
+        "/kids/01/photo",
+        "/kids/+0/photo",
+        "/kids/photo",
+        "/who/surname/x",
+    ] {
+        assert!(field_at(&form, bad).is_none(), "{bad}");
+    }
+}

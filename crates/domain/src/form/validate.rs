@@ -262,9 +262,20 @@ fn one(
                 return None;
             }
         },
-        FieldKind::Person { min_age, max_age } => person(v, path, *min_age, *max_age, today, out)?,
-        FieldKind::Document { document: kind } => document(v, path, *kind, today, out)?,
-        FieldKind::Address => address(v, path, out)?,
+        FieldKind::Person { min_age, max_age } => {
+            match person(v, path, *min_age, *max_age, today, out) {
+                Some(x) => x,
+                None => return partial(v, before, out),
+            }
+        }
+        FieldKind::Document { document: kind } => match document(v, path, *kind, today, out) {
+            Some(x) => x,
+            None => return partial(v, before, out),
+        },
+        FieldKind::Address => match address(v, path, out) {
+            Some(x) => x,
+            None => return partial(v, before, out),
+        },
         FieldKind::Group { fields, min, max } => {
             let Some(items) = v.as_array() else {
                 problem(out, "value.type", path.to_owned());
@@ -288,6 +299,27 @@ fn one(
         }
     };
     (out.len() == before).then_some(clean)
+}
+
+/// A person, document or address given in part: when only parts are
+/// missing, the parts given are kept (trimmed) so a draft loses nothing
+/// typed; they are checked in full once complete, and on submission.
+fn partial(v: &Value, before: usize, out: &[Problem]) -> Option<Value> {
+    let only_missing = out
+        .get(before..)
+        .unwrap_or(&[])
+        .iter()
+        .all(|p| is_missing(p.code));
+    let o = v.as_object()?;
+    let kept: Map<String, Value> = o
+        .iter()
+        .filter_map(|(k, x)| {
+            let t = x.as_str()?.trim();
+            (!t.is_empty() && t.chars().count() <= 200 && !t.chars().any(char::is_control))
+                .then(|| (k.clone(), Value::String(t.to_owned())))
+        })
+        .collect();
+    (only_missing && !kept.is_empty()).then_some(Value::Object(kept))
 }
 
 fn script_problem(script: Script, s: &str) -> Option<&'static str> {
@@ -343,15 +375,19 @@ fn date_problem(
             Some(o) if d > o => Some("date.after_other"),
             _ => None,
         },
+        // `checked_add`: a date near the end of the calendar has no limit
+        // after it, and must not overflow.
         DateRule::MaxDaysAfter { field, days } => match sibling_date(level, field) {
-            Some(o) if d > o + time::Duration::days(i64::from(*days)) => {
-                Some("date.period_too_long")
-            }
-            _ => None,
+            Some(o) => o
+                .checked_add(time::Duration::days(i64::from(*days)))
+                .is_some_and(|limit| d > limit)
+                .then_some("date.period_too_long"),
+            None => None,
         },
-        DateRule::WithinDaysAhead(n) => {
-            (d > today + time::Duration::days(i64::from(*n))).then_some("date.too_far")
-        }
+        DateRule::WithinDaysAhead(n) => today
+            .checked_add(time::Duration::days(i64::from(*n)))
+            .is_some_and(|limit| d > limit)
+            .then_some("date.too_far"),
     }
 }
 
@@ -496,10 +532,12 @@ fn document(
     }))
 }
 
-const ADDRESS_PARTS: [&str; 9] = [
+const ADDRESS_PARTS: [&str; 10] = [
     "region_code",
     "region",
     "district",
+    // Set from the address directory: what office territories name.
+    "district_code",
     "settlement",
     "street",
     "house",
@@ -521,7 +559,7 @@ fn address(v: &Value, path: &str, out: &mut Vec<Problem>) -> Option<Value> {
             continue;
         };
         let max = match key {
-            "house" | "building" | "flat" => 20,
+            "house" | "building" | "flat" | "district_code" => 20,
             _ => 120,
         };
         let code = match key {
@@ -585,13 +623,58 @@ pub fn field_at<'a>(form: &'a FormDef, path: &str) -> Option<&'a Field> {
     while let Some(id) = parts.next() {
         let f = *fields.iter().find(|f| f.id == id)?;
         found = Some(f);
-        if let FieldKind::Group { fields: inner, .. } = &f.kind {
-            // The next part is the item's index.
-            parts.next()?.parse::<usize>().ok()?;
+        if let FieldKind::Group {
+            fields: inner, max, ..
+        } = &f.kind
+        {
+            // The next part is the item's index, written as JSON Pointer writes it.
+            let index = parts.next()?;
+            let canonical = index == "0" || !index.starts_with('0');
+            let n = index
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| index.parse::<usize>().ok())
+                .flatten()?;
+            if !canonical || n >= *max {
+                return None;
+            }
             fields = inner.iter().collect();
         } else if parts.peek().is_some() {
             return None;
         }
     }
     found
+}
+
+/// Every answer of the given kind in a (clean) payload, with its JSON Pointer.
+pub fn answers_of_kind<'a>(
+    form: &FormDef,
+    payload: &'a Value,
+    is: fn(&FieldKind) -> bool,
+) -> Vec<(String, &'a Value)> {
+    fn walk<'a>(
+        fields: &[&Field],
+        v: &'a Value,
+        at: &str,
+        is: fn(&FieldKind) -> bool,
+        out: &mut Vec<(String, &'a Value)>,
+    ) {
+        for f in fields {
+            let Some(x) = v.get(&f.id) else { continue };
+            let path = pointer(at, &f.id);
+            if is(&f.kind) {
+                out.push((path.clone(), x));
+            }
+            if let FieldKind::Group { fields, .. } = &f.kind {
+                let inner: Vec<&Field> = fields.iter().collect();
+                for (i, item) in x.as_array().into_iter().flatten().enumerate() {
+                    walk(&inner, item, &format!("{path}/{i}"), is, out);
+                }
+            }
+        }
+    }
+    let fields: Vec<&Field> = form.sections.iter().flat_map(|s| &s.fields).collect();
+    let mut out = Vec::new();
+    walk(&fields, payload, "", is, &mut out);
+    out
 }

@@ -1080,7 +1080,7 @@ async fn files_are_judged_by_content_and_shown_only_to_their_owner() {
         let file_id = file["id"].as_str().unwrap().to_owned();
         assert_eq!(
             (file["media_type"].as_str(), file["file_name"].as_str()),
-            (Some("image/jpeg"), Some("me.jpg"))
+            (Some("image/jpeg"), Some("photo.jpg"))
         );
         let res = app
             .client
@@ -1105,6 +1105,46 @@ async fn files_are_judged_by_content_and_shown_only_to_their_owner() {
             !body.windows(4).any(|w| w == b"Exif") && !body.windows(3).any(|w| w == b"GPS"),
             "metadata stripped"
         );
+        // At rest the file is sealed: no JPEG on disk, only the vault's bytes.
+        let on_disk = std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("migportal-attachments-")
+            })
+            .map(|e| e.path().join(format!("applications/{id}/{file_id}.jpg")))
+            .find(|p| p.exists())
+            .expect("the file is in the blob store");
+        let raw = std::fs::read(&on_disk).unwrap();
+        assert!(
+            !raw.starts_with(&[0xFF, 0xD8]) && raw.len() > 100,
+            "sealed at rest"
+        );
+        // A new photo replaces the old one, file and all.
+        let (status, second) = upload(
+            &app,
+            &me,
+            &id,
+            "/photo",
+            "again.png",
+            photo(image::ImageFormat::Png),
+        )
+        .await;
+        assert_eq!(status, 201, "{second}");
+        assert!(!on_disk.exists(), "the replaced file is gone");
+        let (_, _, list) = call(
+            &app,
+            Method::GET,
+            &format!("/applications/{id}/attachments"),
+            &me,
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+        let file_id = second["id"].as_str().unwrap().to_owned();
 
         // Nobody else sees or adds files; an id from another application is refused.
         let other = confirmed_sidorov(&app, "+79164445566").await;
@@ -1161,4 +1201,183 @@ async fn files_are_judged_by_content_and_shown_only_to_their_owner() {
         app.stop().await;
     })
     .await;
+}
+
+#[tokio::test]
+async fn addresses_come_from_the_directory_with_their_district_codes() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let res = app
+            .client
+            .get(format!("{}/addresses?q=спб%20марата", app.api))
+            .send()
+            .await
+            .unwrap();
+        let (status, found) = status_json(res).await;
+        assert_eq!(status, 200, "{found}");
+        let res = app
+            .client
+            .get(format!("{}/addresses?q=санкт-петербург%20марата", app.api))
+            .send()
+            .await
+            .unwrap();
+        let (_, found) = status_json(res).await;
+        assert_eq!(found["items"][0]["district_code"], "001", "{found}");
+        let res = app
+            .client
+            .get(format!("{}/addresses?q=x", app.api))
+            .send()
+            .await
+            .unwrap();
+        let (status, p) = status_json(res).await;
+        assert_eq!((status, p["code"].as_str()), (422, Some("address.query")));
+
+        let me = confirmed_citizen(&app, "+79161112233").await;
+        let (_, _, draft) = call(
+            &app,
+            Method::POST,
+            "/applications",
+            &me,
+            &[],
+            Some(json!({"service": "registration-stay"})),
+        )
+        .await;
+        let id = draft["id"].as_str().unwrap().to_owned();
+        let path = format!("/applications/{id}");
+        let answers = answers_for("registration-stay", &draft);
+        // A street the register does not have, in a region it covers: refused.
+        let mut wrong = answers.clone();
+        wrong["dwelling_address"]["street"] = json!("улица Несуществующая");
+        let (status, _, p) = call(
+            &app,
+            Method::PUT,
+            &path,
+            &me,
+            &[("If-Match", "\"1\"")],
+            Some(json!({"answers": wrong})),
+        )
+        .await;
+        assert_eq!(
+            (status, fields(&p)),
+            (
+                422,
+                vec![(
+                    "address.unknown".to_owned(),
+                    "/dwelling_address/street".to_owned()
+                )]
+            ),
+            "{p}"
+        );
+        // Written loosely, it is bound to the register's place with its codes.
+        let mut loose = answers.clone();
+        loose["dwelling_address"]["street"] = json!("ул. Марата");
+        loose["dwelling_address"]["district"] = json!("");
+        let (status, _, saved) = call(
+            &app,
+            Method::PUT,
+            &path,
+            &me,
+            &[("If-Match", "\"1\"")],
+            Some(json!({"answers": loose})),
+        )
+        .await;
+        assert_eq!(status, 200, "{saved}");
+        let a = &saved["answers"]["dwelling_address"];
+        assert_eq!(
+            (
+                a["street"].as_str(),
+                a["district_code"].as_str(),
+                a["district"].as_str()
+            ),
+            (Some("улица Марата"), Some("001"), Some("Центральный район")),
+            "{a}"
+        );
+
+        // In the browser: find, pick, and the parts are filled in.
+        let csrf = browser_login(&app, "+79161112233", "Zelenyj-Slon-1985").await;
+        let catalogue = app::catalogue::Catalogue::builtin().unwrap();
+        let def = catalogue.get("registration-stay").unwrap();
+        let section = def
+            .form
+            .sections
+            .iter()
+            .find(|s| s.fields.iter().any(|f| f.id == "dwelling_address"))
+            .unwrap();
+        let page_path = format!("/applications/{id}/sections/{}", section.id);
+        let (_, html) = page(&app, &page_path).await;
+        assert!(
+            html.contains("dwelling_address._find"),
+            "the search is on the page"
+        );
+        let version = saved["version"].to_string();
+        let res = submit(
+            &app,
+            &page_path,
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("_action", "find:dwelling_address"),
+                ("dwelling_address._find", "Москва Тверская"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 200);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("125009, Москва, Тверская улица"), "{html}");
+        let res = submit(
+            &app,
+            &page_path,
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("_action", "pick:dwelling_address"),
+                ("dwelling_address._find", "Москва Тверская"),
+                ("dwelling_address._pick", "0"),
+                ("dwelling_address.house", "7"),
+            ],
+        )
+        .await;
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("value=\"Тверская улица\"")
+                && html.contains("value=\"125009\"")
+                && html.contains("value=\"7\""),
+            "{html}"
+        );
+        // Nothing was saved by searching.
+        let (_, _, same) = call(&app, Method::GET, &path, &me, &[], None).await;
+        assert_eq!(same["version"], saved["version"]);
+        app.stop().await;
+    })
+    .await;
+}
+
+/// The demo lets a visitor try applying at once: the applicant is confirmed
+/// and has applications sent and a draft.
+#[tokio::test]
+async fn the_demo_applicant_has_a_story() {
+    let app = TestApp::spawn_with("sqlite", true).await;
+    let token = app
+        .login("applicant@demo.migportal.ru", "Demo-Applicant-2026")
+        .await;
+    let (_, me) = app.with_token(Method::GET, "/me", &token, None).await;
+    assert_eq!(me["level"], "confirmed", "{me}");
+    let (_, _, list) = call(&app, Method::GET, "/applications", &token, &[], None).await;
+    let statuses: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["status"].as_str())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "submitted").count(),
+        2,
+        "{list}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "draft").count(),
+        1,
+        "{list}"
+    );
+    app.stop().await;
 }

@@ -11,6 +11,8 @@ CREATE TABLE attachments (
     sha256 TEXT NOT NULL,
     file_name TEXT NOT NULL,
     object_key TEXT NOT NULL,
+    -- The vault key the file was sealed with.
+    key_id TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
 CREATE INDEX attachments_of ON attachments (application_id);

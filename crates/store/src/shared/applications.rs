@@ -33,6 +33,18 @@ where
     })
 }
 
+/// The unique index that keeps one open application per person and
+/// service, told apart from any other unique violation.
+pub(crate) fn one_open(e: sqlx::Error) -> crate::StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+        && format!("{} {}", db.constraint().unwrap_or(""), db.message()).contains("open")
+    {
+        return crate::StoreError::Conflict("application.one_open");
+    }
+    crate::StoreError::Database(e)
+}
+
 pub(crate) fn app_status(s: &str) -> Result<domain::application::Status, crate::StoreError> {
     domain::application::Status::parse(s)
         .ok_or_else(|| crate::StoreError::Corrupt(format!("application status {s}")))
@@ -90,6 +102,17 @@ macro_rules! impl_application_store {
             ) -> $crate::Result<$crate::Once<uuid::Uuid>> {
                 let mut tx = self.begin_write().await?;
                 $crate::shared::claim_key!(tx, d.account_id, idem, d.id, now);
+                // The account row lock: two concurrent starts count each other.
+                $crate::shared::lock_account!(tx, d.account_id, now);
+                let drafts: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM applications WHERE account_id = $1 AND status = 'draft'",
+                )
+                .bind(d.account_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if drafts >= $crate::MAX_DRAFTS {
+                    return Err($crate::StoreError::Conflict("application.too_many_drafts"));
+                }
                 sqlx::query(
                     "INSERT INTO applications (id, account_id, service, status, version, key_id, sealed, \
                      created_at, updated_at) VALUES ($1, $2, $3, 'draft', 1, $4, $5, $6, $6)",
@@ -112,6 +135,7 @@ macro_rules! impl_application_store {
                 .bind(d.account_id)
                 .execute(&mut *tx)
                 .await?;
+                $crate::shared::audit!(self, tx, now, Some(d.account_id), "application.created", Some(d.id), d.service);
                 tx.commit().await?;
                 Ok($crate::Once::Done(d.id))
             }
@@ -203,13 +227,17 @@ macro_rules! impl_application_store {
                 Err($crate::StoreError::Stale)
             }
 
-            async fn delete_draft(&self, id: uuid::Uuid, account_id: uuid::Uuid, now: i64) -> $crate::Result<()> {
+            async fn delete_draft(&self, id: uuid::Uuid, account_id: uuid::Uuid, now: i64) -> $crate::Result<Vec<String>> {
+                use sqlx::Row;
                 let mut tx = self.begin_write().await?;
+                // The row lock first: a submission or an upload of this
+                // application waits, or has committed and is seen here.
                 let status: Option<String> = sqlx::query_scalar(
-                    "SELECT status FROM applications WHERE id = $1 AND account_id = $2",
+                    "UPDATE applications SET updated_at = $3 WHERE id = $1 AND account_id = $2 RETURNING status",
                 )
                 .bind(id)
                 .bind(account_id)
+                .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
                 match status.as_deref() {
@@ -217,16 +245,28 @@ macro_rules! impl_application_store {
                     Some("draft") => {}
                     Some(_) => return Err($crate::StoreError::Conflict("application.not_draft")),
                 }
-                for sql in [
-                    "DELETE FROM attachments WHERE application_id = $1",
-                    "DELETE FROM application_events WHERE application_id = $1",
-                    "DELETE FROM applications WHERE id = $1 AND status = 'draft'",
-                ] {
-                    sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+                let keys = sqlx::query("DELETE FROM attachments WHERE application_id = $1 RETURNING object_key")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get::<String, _>("object_key"))
+                    .collect::<Result<Vec<_>, _>>()?;
+                sqlx::query("DELETE FROM application_events WHERE application_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let gone = sqlx::query("DELETE FROM applications WHERE id = $1 AND status = 'draft'")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if gone != 1 {
+                    return Err($crate::StoreError::Conflict("application.not_draft"));
                 }
                 $crate::shared::audit!(self, tx, now, Some(account_id), "application.draft_deleted", Some(id), "");
                 tx.commit().await?;
-                Ok(())
+                Ok(keys)
             }
 
             async fn submit_application(
@@ -252,16 +292,14 @@ macro_rules! impl_application_store {
                 if $crate::shared::app_status(&status)? != domain::application::Status::Draft {
                     return Err($crate::StoreError::Conflict("application.not_draft"));
                 }
-                let serial: i64 = sqlx::query_scalar(Self::NEXT_NUMBER_SQL).fetch_one(&mut *tx).await?;
-                let number = domain::application::number(s.year, serial);
+                // The version first: a stale or refused submission takes no number.
                 let version: Option<i64> = sqlx::query_scalar(
-                    "UPDATE applications SET status = 'submitted', number = $3, open_key = $4, late = $5, \
-                     key_id = $6, sealed = $7, version = version + 1, submitted_at = $8, updated_at = $8 \
+                    "UPDATE applications SET status = 'submitted', open_key = $3, late = $4, \
+                     key_id = $5, sealed = $6, version = version + 1, submitted_at = $7, updated_at = $7 \
                      WHERE id = $1 AND version = $2 RETURNING version",
                 )
                 .bind(s.id)
                 .bind(s.version)
-                .bind(number.clone())
                 .bind(s.open_key)
                 .bind(s.late)
                 .bind(s.key_id)
@@ -269,13 +307,17 @@ macro_rules! impl_application_store {
                 .bind(now)
                 .fetch_optional(&mut *tx)
                 .await
-                .map_err(|e| match $crate::StoreError::from_insert(e) {
-                    $crate::StoreError::Conflict(_) => $crate::StoreError::Conflict("application.one_open"),
-                    other => other,
-                })?;
+                .map_err($crate::shared::one_open)?;
                 let Some(version) = version else {
                     return Err($crate::StoreError::Stale);
                 };
+                let serial: i64 = sqlx::query_scalar(Self::NEXT_NUMBER_SQL).fetch_one(&mut *tx).await?;
+                let number = domain::application::number(s.year, serial);
+                sqlx::query("UPDATE applications SET number = $2 WHERE id = $1")
+                    .bind(s.id)
+                    .bind(number.clone())
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query(
                     "INSERT INTO application_events (id, application_id, at, actor_id, from_status, to_status, note) \
                      VALUES ($1, $2, $3, $4, 'draft', 'submitted', NULL)",
@@ -294,9 +336,10 @@ macro_rules! impl_application_store {
                 Ok($crate::Once::Done($crate::Submitted { number, version }))
             }
 
-            async fn add_attachment(&self, a: $crate::Attachment, now: i64) -> $crate::Result<()> {
+            async fn add_attachment(&self, a: $crate::Attachment, now: i64) -> $crate::Result<Vec<String>> {
+                use sqlx::Row;
                 let mut tx = self.begin_write().await?;
-                // The row lock: a submission cannot slip in between.
+                // The row lock: a submission or a deletion cannot slip in between.
                 let status: Option<String> = sqlx::query_scalar(
                     "UPDATE applications SET updated_at = $3 WHERE id = $1 AND account_id = $2 RETURNING status",
                 )
@@ -311,9 +354,28 @@ macro_rules! impl_application_store {
                 if !$crate::shared::app_status(&status)?.is_editable() {
                     return Err($crate::StoreError::Conflict("application.not_editable"));
                 }
+                // A new file for a field replaces the one before.
+                let replaced = sqlx::query(
+                    "DELETE FROM attachments WHERE application_id = $1 AND field = $2 RETURNING object_key",
+                )
+                .bind(a.application_id)
+                .bind(a.field.clone())
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>("object_key"))
+                .collect::<Result<Vec<_>, _>>()?;
+                let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE application_id = $1")
+                    .bind(a.application_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if count >= $crate::MAX_FILES {
+                    return Err($crate::StoreError::Conflict("file.too_many"));
+                }
+                let details = format!("{} {} {}", a.id, a.field, a.sha256);
                 sqlx::query(
                     "INSERT INTO attachments (id, application_id, account_id, field, media_type, size, sha256, \
-                     file_name, object_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     file_name, object_key, key_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(a.id)
                 .bind(a.application_id)
@@ -324,11 +386,13 @@ macro_rules! impl_application_store {
                 .bind(a.sha256)
                 .bind(a.file_name)
                 .bind(a.object_key)
+                .bind(a.key_id)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                $crate::shared::audit!(self, tx, now, Some(a.account_id), "application.file_added", Some(a.application_id), details);
                 tx.commit().await?;
-                Ok(())
+                Ok(replaced)
             }
 
             async fn attachments(
@@ -339,7 +403,7 @@ macro_rules! impl_application_store {
                 use sqlx::Row;
                 let rows = sqlx::query(
                     "SELECT id, application_id, account_id, field, media_type, size, sha256, file_name, object_key, \
-                     created_at FROM attachments WHERE application_id = $1 AND account_id = $2 ORDER BY created_at, id",
+                     key_id, created_at FROM attachments WHERE application_id = $1 AND account_id = $2 ORDER BY created_at, id",
                 )
                 .bind(application_id)
                 .bind(account_id)
@@ -357,6 +421,7 @@ macro_rules! impl_application_store {
                             sha256: r.try_get("sha256")?,
                             file_name: r.try_get("file_name")?,
                             object_key: r.try_get("object_key")?,
+                            key_id: r.try_get("key_id")?,
                             created_at: r.try_get("created_at")?,
                         })
                     })

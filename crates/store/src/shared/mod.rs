@@ -15,6 +15,7 @@ mod staff;
 pub(crate) use accounts::{challenge_from_row, impl_account_store};
 pub(crate) use applications::{
     SELECT_APPLICATION, app_status, application_from_row, claim_key, impl_application_store,
+    one_open,
 };
 pub(crate) use identity::impl_identity_store;
 pub(crate) use jobs::impl_job_store;

@@ -262,11 +262,11 @@ pub async fn upload(
     let field = parts
         .text("field")
         .ok_or_else(|| AppError::field("field", "field.required"))?;
-    let (_, file_name, bytes) = parts
+    let (_, _, bytes) = parts
         .files
         .first()
         .ok_or_else(|| AppError::field("file", "field.required"))?;
-    let v = app::attachments::upload(&state, &actor, id, field, file_name, bytes).await?;
+    let v = app::attachments::upload(&state, &actor, id, field, bytes).await?;
     Ok((StatusCode::CREATED, Json(json!(v))).into_response())
 }
 
@@ -306,7 +306,21 @@ pub(crate) fn file_response(meta: &app::attachments::AttachmentView, bytes: Vec<
             }
         })
         .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"")) {
+    // RFC 6266: an ASCII fallback and the real (UTF-8) name.
+    let utf8: String = meta
+        .file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{utf8}"
+    )) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(

@@ -116,6 +116,7 @@ pub fn router() -> Router<AppState> {
             "/applications/{id}/attachments/{file}",
             get(applications::download),
         )
+        .route("/addresses", get(services::addresses))
         .route("/services", get(services::list))
         .route("/services/{code}", get(services::get))
         .route("/password-resets", post(security::start_reset))

@@ -33,3 +33,14 @@ pub async fn get(
     body["json_schema"] = app::services::json_schema(def);
     Ok(Json(body))
 }
+
+/// Places of the address directory matching `q` (public: the register's
+/// addresses are not secret).
+pub async fn addresses(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Result<Json<Value>, HttpError> {
+    let query = q.get("q").map(String::as_str).unwrap_or_default();
+    let places = app::addresses::search(&state, query).await?;
+    Ok(Json(json!({ "items": places })))
+}

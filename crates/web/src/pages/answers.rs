@@ -123,6 +123,9 @@ pub struct Draw<'a> {
     pub more: Option<&'a str>,
     /// Uploaded files' names by id, to show what a file answer holds.
     pub files: &'a HashMap<String, String>,
+    /// Places the directory found for the address field named here.
+    /// (field name, query, places).
+    pub found: Option<(&'a str, &'a str, &'a [domain::address::Place])>,
 }
 
 impl Draw<'_> {
@@ -222,6 +225,9 @@ impl Draw<'_> {
             FieldKind::Person { .. } | FieldKind::Document { .. } | FieldKind::Address => {
                 w.kind = "open";
                 out.push(w);
+                if matches!(f.kind, FieldKind::Address) {
+                    self.address_search(&name, out);
+                }
                 let obj = v.and_then(Value::as_object);
                 for (part, key) in parts(&f.kind) {
                     let pname = join(&name, part);
@@ -276,6 +282,49 @@ impl Draw<'_> {
             }
         }
         out.push(w);
+    }
+}
+
+impl Draw<'_> {
+    /// The search that fills an address from the directory: a query, and
+    /// once searched, the places found to choose from.
+    fn address_search(&self, name: &str, out: &mut Vec<Widget>) {
+        let lang = self.lang;
+        let find = format!("{name}._find");
+        let mut w = Widget::new("find", &find, lang.t("form-address-find"));
+        w.hint = Some(lang.t("form-address-find-hint"));
+        w.error = self.errors.get(&find).cloned();
+        w.options = vec![Choice {
+            value: format!("find:{name}"),
+            label: lang.t("form-address-find-button"),
+            checked: false,
+        }];
+        let found = self.found.filter(|(n, _, _)| *n == name);
+        if let Some((_, query, places)) = found {
+            w.value = query.to_owned();
+            out.push(w);
+            let mut pick = Widget::new(
+                "pick",
+                &format!("{name}._pick"),
+                lang.t("form-address-pick"),
+            );
+            pick.value = format!("pick:{name}");
+            if places.is_empty() {
+                pick.hint = Some(lang.t("form-address-none"));
+            }
+            pick.options = places
+                .iter()
+                .enumerate()
+                .map(|(i, p)| Choice {
+                    value: i.to_string(),
+                    label: p.line(),
+                    checked: i == 0,
+                })
+                .collect();
+            out.push(pick);
+        } else {
+            out.push(w);
+        }
     }
 }
 
@@ -344,8 +393,9 @@ pub fn read(
 }
 
 /// One answer as a line of "check your answers".
-pub fn show(lang: Lang, f: &Field, v: &Value) -> String {
+pub fn show(lang: Lang, f: &Field, v: &Value, files: &HashMap<String, String>) -> String {
     match (&f.kind, v) {
+        (FieldKind::File { .. }, Value::String(id)) => files.get(id).cloned().unwrap_or_default(),
         (FieldKind::Choice { options }, Value::String(s)) => options
             .iter()
             .find(|o| &o.value == s)
@@ -368,7 +418,7 @@ pub fn show(lang: Lang, f: &Field, v: &Value) -> String {
             .map(|(i, item)| {
                 let line: Vec<String> = fields
                     .iter()
-                    .filter_map(|g| item.get(&g.id).map(|x| show(lang, g, x)))
+                    .filter_map(|g| item.get(&g.id).map(|x| show(lang, g, x, files)))
                     .collect();
                 format!("{}. {}", i + 1, line.join("; "))
             })
@@ -430,6 +480,7 @@ mod tests {
             errors: &errors,
             more: Some("jobs"),
             files: &files,
+            found: None,
         };
         let mut out = Vec::new();
         draw.fields(&fields, &answers, "", &mut out);

@@ -227,6 +227,16 @@ async fn file_names(state: &AppState, ctx: &Ctx, id: Uuid) -> HashMap<String, St
         .collect()
 }
 
+/// What a section page shows beyond its answers: a group with one more
+/// empty item, the addresses found for an address field.
+#[derive(Default, Clone, Copy)]
+struct Extra<'a> {
+    more: Option<&'a str>,
+    /// Problems of other sections: (link, message).
+    elsewhere: &'a [(String, String)],
+    found: Option<(&'a str, &'a str, &'a [domain::address::Place])>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn draw_section(
     ctx: &Ctx,
@@ -237,7 +247,7 @@ fn draw_section(
     version: i64,
     answers: &Map<String, Value>,
     problems: &[Problem],
-    more: Option<&str>,
+    extra: Extra<'_>,
     lead: Option<String>,
 ) -> Response {
     let lang = ctx.lang;
@@ -249,8 +259,9 @@ fn draw_section(
     Draw {
         lang,
         errors: &errors,
-        more,
+        more: extra.more,
         files,
+        found: extra.found,
     }
     .fields(&section_fields(s), answers, "", &mut widgets);
     let items = problems
@@ -259,9 +270,13 @@ fn draw_section(
             field: Some(format!("#{}", answers::field_id(&name_of(&p.path)))),
             message: problem_text(lang, p),
         })
-        .collect();
+        .chain(extra.elsewhere.iter().map(|(href, message)| ErrorItem {
+            field: Some(href.clone()).filter(|h| !h.is_empty()),
+            message: message.clone(),
+        }))
+        .collect::<Vec<_>>();
     let title = text(lang, &s.title);
-    let chrome = if problems.is_empty() {
+    let chrome = if items.is_empty() {
         ctx.chrome(title)
     } else {
         ctx.chrome(lang.t_args("page-title-error", &[("title", title)]))
@@ -312,7 +327,10 @@ pub async fn section_form(
         v.version,
         answers,
         &[],
-        q.get("more").map(String::as_str),
+        Extra {
+            more: q.get("more").map(String::as_str),
+            ..Extra::default()
+        },
         lead,
     )
 }
@@ -369,9 +387,9 @@ pub async fn section_submit(
     }
     // Files first: each becomes the id its answer holds.
     let mut upload_problems = Vec::new();
-    for (name, file_name, bytes) in &uploads {
+    for (name, _, bytes) in &uploads {
         let pointer = format!("/{}", name.replace('.', "/"));
-        match app::attachments::upload(&state, actor, v.id, &pointer, file_name, bytes).await {
+        match app::attachments::upload(&state, actor, v.id, &pointer, bytes).await {
             Ok(file) => {
                 form.insert(name.clone(), file.id);
             }
@@ -394,11 +412,119 @@ pub async fn section_submit(
         .get("version")
         .and_then(|x| x.trim().parse::<i64>().ok())
         .unwrap_or(v.version);
+    // A refused file is said at its field; what was typed comes back.
+    if !upload_problems.is_empty() {
+        return draw_section(
+            &ctx,
+            &files,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            v.id,
+            s,
+            version,
+            &merged,
+            &upload_problems,
+            Extra::default(),
+            None,
+        );
+    }
+    // Finding an address in the directory, and choosing one: nothing is
+    // saved yet, the page comes back with the choice filled in.
+    if let Some(name) = action
+        .strip_prefix("find:")
+        .or_else(|| action.strip_prefix("pick:"))
+    {
+        let query = form
+            .get(&format!("{name}._find"))
+            .cloned()
+            .unwrap_or_default();
+        let places = match app::addresses::search(&state, &query).await {
+            Ok(p) => p,
+            Err(e) => {
+                let problems = [Problem::at(
+                    e.code,
+                    format!("/{}/_find", name.replace('.', "/")),
+                )];
+                return draw_section(
+                    &ctx,
+                    &files,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    v.id,
+                    s,
+                    version,
+                    &merged,
+                    &problems,
+                    Extra::default(),
+                    None,
+                );
+            }
+        };
+        let mut lead = None;
+        if action.starts_with("pick:") {
+            let chosen = form
+                .get(&format!("{name}._pick"))
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| places.get(i));
+            if let Some(place) = chosen {
+                let mut all = Value::Object(merged.clone());
+                fill_address(&mut all, name, place);
+                if let Value::Object(m) = all {
+                    merged = m;
+                }
+                lead = Some(ctx.lang.t("form-address-picked"));
+            }
+            return draw_section(
+                &ctx,
+                &files,
+                StatusCode::OK,
+                v.id,
+                s,
+                version,
+                &merged,
+                &[],
+                Extra::default(),
+                lead,
+            );
+        }
+        return draw_section(
+            &ctx,
+            &files,
+            StatusCode::OK,
+            v.id,
+            s,
+            version,
+            &merged,
+            &[],
+            Extra {
+                found: Some((name, query.as_str(), &places)),
+                ..Extra::default()
+            },
+            None,
+        );
+    }
     let saved =
         applications::save(&state, actor, v.id, version, &Value::Object(merged.clone())).await;
     let saved = match saved {
         Ok(saved) => saved,
         Err(e) if !e.problems.is_empty() => {
+            // Answers elsewhere can go stale (a date relative to today):
+            // those are listed too, each linked to its own section.
+            let elsewhere: Vec<(String, String)> = e
+                .problems
+                .iter()
+                .filter(|p| !in_section(s, &p.path))
+                .map(|p| {
+                    let target = def.form.sections.iter().find(|x| in_section(x, &p.path));
+                    let href = target.map_or_else(String::new, |x| {
+                        format!(
+                            "/applications/{}/sections/{}#{}",
+                            v.id,
+                            x.id,
+                            answers::field_id(&name_of(&p.path))
+                        )
+                    });
+                    (href, problem_text(ctx.lang, p))
+                })
+                .collect();
             let problems: Vec<Problem> = e
                 .problems
                 .into_iter()
@@ -413,7 +539,10 @@ pub async fn section_submit(
                 version,
                 &merged,
                 &problems,
-                None,
+                Extra {
+                    elsewhere: &elsewhere,
+                    ..Extra::default()
+                },
                 None,
             );
         }
@@ -429,7 +558,7 @@ pub async fn section_submit(
                 v.version,
                 &merged,
                 &[],
-                None,
+                Extra::default(),
                 lead,
             );
         }
@@ -480,7 +609,7 @@ pub async fn section_submit(
             saved.version,
             answers,
             &missing,
-            None,
+            Extra::default(),
             None,
         );
     }
@@ -525,6 +654,7 @@ pub struct Block {
 struct CheckPage {
     chrome: Chrome,
     id: Uuid,
+    version: i64,
     status: String,
     number: Option<String>,
     late: bool,
@@ -535,6 +665,7 @@ struct CheckPage {
 
 fn check_page(
     ctx: &Ctx,
+    files: &HashMap<String, String>,
     status: StatusCode,
     v: &ApplicationView,
     def: &ServiceDef,
@@ -556,7 +687,7 @@ fn check_page(
                 .filter_map(|f| {
                     answers.get(&f.id).map(|val| Row {
                         label: text(lang, &f.label),
-                        value: answers::show(lang, f, val),
+                        value: answers::show(lang, f, val, files),
                         change: format!(
                             "/applications/{}/sections/{}?from-check=1#{}",
                             v.id,
@@ -594,6 +725,7 @@ fn check_page(
     let page = CheckPage {
         chrome: ctx.chrome(title),
         id: v.id,
+        version: v.version,
         status: status_text(lang, v.status),
         number: v.number.clone(),
         late: v.late,
@@ -606,7 +738,10 @@ fn check_page(
 
 pub async fn check(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<String>) -> Response {
     match load(&state, &ctx, &raw).await {
-        Ok((v, def)) => check_page(&ctx, StatusCode::OK, &v, &def, &[]),
+        Ok((v, def)) => {
+            let files = file_names(&state, &ctx, v.id).await;
+            check_page(&ctx, &files, StatusCode::OK, &v, &def, &[])
+        }
         Err(r) => r,
     }
 }
@@ -628,17 +763,35 @@ pub async fn submit(
     if !ctx.form_token_ok(&form) {
         return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
     }
-    match applications::submit(&state, actor, v.id, Some(v.version), None).await {
-        Ok(sent) => check_page(&ctx, StatusCode::OK, &sent, &def, &[]),
+    // The version the person checked: a change since (another tab, the
+    // API) is not sent unseen.
+    let checked = form
+        .get("version")
+        .and_then(|x| x.trim().parse::<i64>().ok());
+    let files = file_names(&state, &ctx, v.id).await;
+    match applications::submit(&state, actor, v.id, checked.or(Some(v.version)), None).await {
+        Ok(sent) => check_page(&ctx, &files, StatusCode::OK, &sent, &def, &[]),
+        // A second click: it was sent, show it so.
+        Err(e) if e.code == "application.not_draft" && v.status != Status::Draft => {
+            check_page(&ctx, &files, StatusCode::OK, &v, &def, &[])
+        }
         Err(e) if !e.problems.is_empty() => check_page(
             &ctx,
+            &files,
             StatusCode::UNPROCESSABLE_ENTITY,
             &v,
             &def,
             &e.problems,
         ),
         Err(e) if e.status().is_server_error() => super::error_page(ctx.lang, &e),
-        Err(e) => check_page(&ctx, e.status(), &v, &def, &[Problem::at(e.code, "")]),
+        Err(e) => check_page(
+            &ctx,
+            &files,
+            e.status(),
+            &v,
+            &def,
+            &[Problem::at(e.code, "")],
+        ),
     }
 }
 
@@ -680,5 +833,33 @@ pub async fn file(
     match app::attachments::download(&state, actor, id, &file).await {
         Ok((meta, bytes)) => crate::api::applications::file_response(&meta, bytes),
         Err(e) => super::error_page(ctx.lang, &e),
+    }
+}
+
+/// Puts a chosen place into the address answer named `name` (dotted), keeping
+/// the house, building and flat already typed.
+fn fill_address(answers: &mut Value, name: &str, place: &domain::address::Place) {
+    let pointer = format!("/{}", name.replace('.', "/"));
+    if answers.pointer(&pointer).is_none() {
+        // A top-level address not given yet: start it.
+        if let (Value::Object(m), false) = (&mut *answers, name.contains('.')) {
+            m.insert(name.to_owned(), Value::Object(Map::new()));
+        }
+    }
+    if let Some(Value::Object(a)) = answers.pointer_mut(&pointer) {
+        let mut set = |k: &str, v: &str| {
+            a.insert(k.to_owned(), Value::String(v.to_owned()));
+        };
+        set("region_code", &place.region_code);
+        set("region", &place.region);
+        set("district", &place.district);
+        set("settlement", &place.settlement);
+        set("postcode", &place.postcode);
+        match &place.street {
+            Some(st) => set("street", st),
+            None => {
+                a.remove("street");
+            }
+        }
     }
 }
