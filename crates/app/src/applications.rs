@@ -101,7 +101,7 @@ impl Idempotency {
         })
     }
 
-    fn stored(self) -> IdempotencyKey {
+    pub(crate) fn stored(self) -> IdempotencyKey {
         IdempotencyKey {
             key: self.key,
             fingerprint: self.fingerprint,
@@ -215,6 +215,7 @@ fn prefill(
     def: &ServiceDef,
     actor: &Actor,
     data: &IdentityData,
+    registration: Option<&store::Address>,
     previous: Option<&Value>,
 ) -> Value {
     let mut out = Map::new();
@@ -240,6 +241,23 @@ fn prefill(
             },
             Some(Prefill::Phone) => actor.account.phone.clone().map(Value::String),
             Some(Prefill::Email) => actor.account.email.clone().map(Value::String),
+            Some(Prefill::RegistrationAddress) => registration.map(|a| {
+                let mut o = Map::new();
+                for (k, v) in [
+                    ("region_code", &a.region_code),
+                    ("region", &a.region),
+                    ("settlement", &a.city),
+                    ("street", &a.street),
+                    ("house", &a.house),
+                    ("flat", &a.flat),
+                    ("postcode", &a.postcode),
+                ] {
+                    if !v.trim().is_empty() {
+                        o.insert(k.into(), Value::String(v.clone()));
+                    }
+                }
+                Value::Object(o)
+            }),
             Some(Prefill::Previous) => previous.and_then(|p| p.get(&f.id)).cloned(),
         };
         if let Some(v) = value.filter(|v| !v.is_null()) {
@@ -296,7 +314,9 @@ pub async fn create(
         Some(r) => Some(open(state, r)?),
         None => None,
     };
-    let answers = prefill(def, actor, &data, previous.as_ref());
+    let addresses = state.store.addresses(actor.account.id).await?;
+    let registration = addresses.iter().find(|a| a.kind == "registration");
+    let answers = prefill(def, actor, &data, registration, previous.as_ref());
     let answers = carried_over(def, answers, today(state));
     let draft = NewDraft {
         id,

@@ -10,7 +10,7 @@ use crate::session::Actor;
 use async_trait::async_trait;
 use domain::form::{FieldKind, FileType, Problem};
 use std::path::PathBuf;
-use store::Attachment;
+use store::{Attachment, Once};
 use uuid::Uuid;
 
 /// Where the bytes of uploaded files live: a local directory by default;
@@ -176,6 +176,7 @@ pub async fn upload(
     application_id: Uuid,
     field: &str,
     bytes: &[u8],
+    idem: Option<crate::applications::Idempotency>,
 ) -> Result<AttachmentView, AppError> {
     let app = state
         .store
@@ -250,16 +251,37 @@ pub async fn upload(
     };
     match state
         .store
-        .add_attachment(record.clone(), state.now())
+        .add_attachment(record.clone(), idem.map(|k| k.stored()), state.now())
         .await
     {
-        Ok(replaced) => forget(state, &replaced).await,
+        Ok(Once::Done(replaced)) => forget(state, &replaced).await,
+        // The key added a file before: that one is the answer, this copy goes.
+        Ok(Once::Replayed(first)) => {
+            forget(state, std::slice::from_ref(&record.object_key)).await;
+            let id = hex::encode(first.as_bytes());
+            let files = state
+                .store
+                .attachments(application_id, actor.account.id)
+                .await?;
+            let earlier = files
+                .iter()
+                .find(|f| f.id == id)
+                .ok_or_else(AppError::not_found)?;
+            return Ok(AttachmentView::from(earlier));
+        }
         Err(e) => {
             forget(state, std::slice::from_ref(&record.object_key)).await;
             return Err(e.into());
         }
     }
     Ok(AttachmentView::from(&record))
+}
+
+/// What an upload is, for its idempotency key: the field and the file's
+/// digest (a multipart body differs between tries by its boundary).
+pub fn what_is_uploaded(field: &str, bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{field}\n{}", hex::encode(sha2::Sha256::digest(bytes)))
 }
 
 /// The person's files of an application.

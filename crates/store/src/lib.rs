@@ -326,7 +326,14 @@ pub trait ApplicationStore {
     /// (`NotFound` for someone else's, `Conflict("application.not_editable")`
     /// once sent, `Conflict("file.too_many")` past [`MAX_FILES`]), replacing
     /// the file of the same field; returns the replaced files' blob keys.
-    async fn add_attachment(&self, attachment: Attachment, now: i64) -> Result<Vec<String>>;
+    /// With a key, a repeat answers `Replayed` with the id (as a UUID) of
+    /// the file the key added.
+    async fn add_attachment(
+        &self,
+        attachment: Attachment,
+        idem: Option<IdempotencyKey>,
+        now: i64,
+    ) -> Result<Once<Vec<String>>>;
     /// The application's files, for its owner.
     async fn attachments(&self, application_id: Uuid, account_id: Uuid) -> Result<Vec<Attachment>>;
     /// What an idempotency key was used for: its request's fingerprint and

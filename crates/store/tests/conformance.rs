@@ -1707,7 +1707,10 @@ async fn deleting_and_submitting_one_draft_at_once() {
                 key_id: "k1".into(),
                 created_at: 2,
             };
-            assert!(s.add_attachment(file, 2).await.unwrap().is_empty());
+            assert_eq!(
+                s.add_attachment(file, None, 2).await.unwrap(),
+                Once::Done(vec![])
+            );
             let (a, b) = (s.clone(), s.clone());
             let delete = tokio::spawn(async move { a.delete_draft(id, me, 3).await });
             let submit = tokio::spawn(async move {

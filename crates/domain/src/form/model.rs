@@ -63,6 +63,8 @@ pub enum Prefill {
     Phone,
     /// The verified e-mail (a `text` field).
     Email,
+    /// The address of registration from the person's profile (an `address` field).
+    RegistrationAddress,
     /// The same field of the person's latest application for the service.
     Previous,
 }
@@ -149,6 +151,10 @@ pub enum FieldKind {
         min_age: Option<u16>,
         #[serde(default)]
         max_age: Option<u16>,
+        /// The letters the name must be written in (a guest's name in
+        /// Latin letters, as in the passport).
+        #[serde(default)]
+        script: Option<Script>,
     },
     /// An identity document: `number` (as the kind writes it), `issued_on`,
     /// `issued_by` (optional).
@@ -274,6 +280,7 @@ fn check_level(at: &str, fields: &[&Field], out: &mut Vec<String>) {
             FieldKind::Person {
                 min_age: Some(lo),
                 max_age: Some(hi),
+                ..
             } if lo > hi => {
                 out.push(format!("{here}: age limits are impossible"));
             }

@@ -219,7 +219,10 @@ fn kind_schema(kind: &FieldKind) -> Value {
         FieldKind::Choice { options } => choice_schema(options),
         FieldKind::Boolean => json!({"type": "boolean"}),
         FieldKind::Declaration => json!({"const": true}),
-        FieldKind::Person { min_age, max_age } => person_schema(*min_age, *max_age),
+        // The script, when set, is checked by the server (the schema is the looser).
+        FieldKind::Person {
+            min_age, max_age, ..
+        } => person_schema(*min_age, *max_age),
         FieldKind::Document { document } => document_schema(*document),
         FieldKind::Address => address_schema(),
         FieldKind::Group { fields, min, max } => {

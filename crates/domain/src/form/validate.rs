@@ -262,12 +262,14 @@ fn one(
                 return None;
             }
         },
-        FieldKind::Person { min_age, max_age } => {
-            match person(v, path, *min_age, *max_age, today, out) {
-                Some(x) => x,
-                None => return partial(v, before, out),
-            }
-        }
+        FieldKind::Person {
+            min_age,
+            max_age,
+            script,
+        } => match person(v, path, (*min_age, *max_age), *script, today, out) {
+            Some(x) => x,
+            None => return partial(v, before, out),
+        },
         FieldKind::Document { document: kind } => match document(v, path, *kind, today, out) {
             Some(x) => x,
             None => return partial(v, before, out),
@@ -444,8 +446,8 @@ fn part<'a>(
 fn person(
     v: &Value,
     path: &str,
-    min_age: Option<u16>,
-    max_age: Option<u16>,
+    (min_age, max_age): (Option<u16>, Option<u16>),
+    script: Option<Script>,
     today: Date,
     out: &mut Vec<Problem>,
 ) -> Option<Value> {
@@ -460,6 +462,22 @@ fn person(
     let patronymic = part(o, "patronymic", path, false, out);
     let born = part(o, "birth_date", path, true, out);
     let (surname, given, born) = (surname?, given?, born?);
+    if let Some(sc) = script {
+        let mut wrong = false;
+        for (k, p) in [
+            ("surname", Some(surname)),
+            ("given_name", Some(given)),
+            ("patronymic", patronymic),
+        ] {
+            if let Some(code) = p.and_then(|p| script_problem(sc, p)) {
+                problem(out, code, pointer(path, k));
+                wrong = true;
+            }
+        }
+        if wrong {
+            return None;
+        }
+    }
     let name = match FullName::parse(surname, given, patronymic) {
         Ok(n) => Some(n),
         Err((field, e)) => {

@@ -203,6 +203,11 @@ async fn a_draft_is_prefilled_saved_on_its_version_checked_and_numbered() {
     each_backend(|backend| async move {
         let app = TestApp::spawn(backend).await;
         let me = confirmed_citizen(&app, "+79161112233").await;
+        // The profile's address of registration pre-fills the forms too.
+        let home = json!({"region_code": "77", "postcode": "119146", "region": "Москва", "city": "Москва",
+            "street": "Комсомольский проспект", "house": "1", "flat": "5"});
+        let (status, body) = app.with_token(Method::PUT, "/me/profile/addresses/registration", &me, Some(home)).await;
+        assert_eq!(status, 204, "{body}");
         let key = [("Idempotency-Key", "draft-1")];
         let body = json!({"service": "passport-internal"});
         let (status, h, draft) = call(
@@ -224,6 +229,7 @@ async fn a_draft_is_prefilled_saved_on_its_version_checked_and_numbered() {
         // Pre-filled from the verified identity.
         assert_eq!(draft["answers"]["applicant"]["surname"], "Петрова");
         assert_eq!(draft["answers"]["current_passport"]["number"], "4512654321");
+        assert_eq!(draft["answers"]["residence_address"]["street"], "Комсомольский проспект", "{draft}");
         assert!(
             draft["missing"]
                 .as_array()
@@ -1144,7 +1150,37 @@ async fn files_are_judged_by_content_and_shown_only_to_their_owner() {
         )
         .await;
         assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
-        let file_id = second["id"].as_str().unwrap().to_owned();
+        assert!(second["id"].is_string());
+        // With an Idempotency-Key a retried upload adds nothing and answers the same.
+        let keyed = |bytes: Vec<u8>| {
+            let form = reqwest::multipart::Form::new()
+                .text("field", "/photo")
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes).file_name("p.png"),
+                );
+            app.client
+                .post(format!("{}/applications/{id}/attachments", app.api))
+                .bearer_auth(&me)
+                .header("Idempotency-Key", "upload-1")
+                .multipart(form)
+        };
+        let png = photo(image::ImageFormat::Png);
+        let (s1, first) = status_json(keyed(png.clone()).send().await.unwrap()).await;
+        let (s2, again) = status_json(keyed(png).send().await.unwrap()).await;
+        assert_eq!(
+            (s1, s2, &first["id"]),
+            (201, 201, &again["id"]),
+            "{first} {again}"
+        );
+        let (s3, p) =
+            status_json(keyed(photo(image::ImageFormat::Jpeg)).send().await.unwrap()).await;
+        assert_eq!(
+            (s3, p["code"].as_str()),
+            (422, Some("idempotency.mismatch")),
+            "{p}"
+        );
+        let file_id = first["id"].as_str().unwrap().to_owned();
 
         // Nobody else sees or adds files; an id from another application is refused.
         let other = confirmed_sidorov(&app, "+79164445566").await;

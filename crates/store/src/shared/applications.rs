@@ -336,9 +336,20 @@ macro_rules! impl_application_store {
                 Ok($crate::Once::Done($crate::Submitted { number, version }))
             }
 
-            async fn add_attachment(&self, a: $crate::Attachment, now: i64) -> $crate::Result<Vec<String>> {
+            async fn add_attachment(
+                &self,
+                a: $crate::Attachment,
+                idem: Option<$crate::IdempotencyKey>,
+                now: i64,
+            ) -> $crate::Result<$crate::Once<Vec<String>>> {
                 use sqlx::Row;
                 let mut tx = self.begin_write().await?;
+                // The file's id is 16 random bytes: as a UUID it is the key's resource.
+                let resource = hex::decode(&a.id)
+                    .ok()
+                    .and_then(|b| uuid::Uuid::from_slice(&b).ok())
+                    .ok_or_else(|| $crate::StoreError::Corrupt(format!("attachment id {}", a.id)))?;
+                $crate::shared::claim_key!(tx, a.account_id, idem, resource, now);
                 // The row lock: a submission or a deletion cannot slip in between.
                 let status: Option<String> = sqlx::query_scalar(
                     "UPDATE applications SET updated_at = $3 WHERE id = $1 AND account_id = $2 RETURNING status",
@@ -392,7 +403,7 @@ macro_rules! impl_application_store {
                 .await?;
                 $crate::shared::audit!(self, tx, now, Some(a.account_id), "application.file_added", Some(a.application_id), details);
                 tx.commit().await?;
-                Ok(replaced)
+                Ok($crate::Once::Done(replaced))
             }
 
             async fn attachments(

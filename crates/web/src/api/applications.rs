@@ -245,6 +245,7 @@ pub async fn upload(
     State(state): State<AppState>,
     actor: Actor,
     Path(raw): Path<String>,
+    headers: HeaderMap,
     mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, HttpError> {
     let id = parse_id(&raw)?;
@@ -266,7 +267,12 @@ pub async fn upload(
         .files
         .first()
         .ok_or_else(|| AppError::field("file", "field.required"))?;
-    let v = app::attachments::upload(&state, &actor, id, field, bytes).await?;
+    // A multipart body's boundary changes between tries: the file's
+    // field and content tell the request instead.
+    let what = app::attachments::what_is_uploaded(field, bytes);
+    let path = format!("/api/v1/applications/{id}/attachments");
+    let idem = idempotency(&headers, "POST", &path, what.as_bytes())?;
+    let v = app::attachments::upload(&state, &actor, id, field, bytes, idem).await?;
     Ok((StatusCode::CREATED, Json(json!(v))).into_response())
 }
 

@@ -389,7 +389,7 @@ pub async fn section_submit(
     let mut upload_problems = Vec::new();
     for (name, _, bytes) in &uploads {
         let pointer = format!("/{}", name.replace('.', "/"));
-        match app::attachments::upload(&state, actor, v.id, &pointer, bytes).await {
+        match app::attachments::upload(&state, actor, v.id, &pointer, bytes, None).await {
             Ok(file) => {
                 form.insert(name.clone(), file.id);
             }
