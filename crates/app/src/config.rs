@@ -13,8 +13,10 @@ pub struct Settings {
     pub letter_code_days: u32,
     /// Absolute lifetime of a session, however active.
     pub session_absolute_ms: i64,
-    /// Where uploaded files are kept (the local blob store).
+    /// Where uploaded files are kept (the local blob store)…
     pub attachments_dir: std::path::PathBuf,
+    /// …unless an S3-compatible store is configured.
+    pub s3: Option<crate::blobs::S3Settings>,
 }
 
 /// Argon2id parameters. Production uses the OWASP-recommended defaults; tests
@@ -52,6 +54,7 @@ impl Default for Settings {
             letter_code_days: 90,
             session_absolute_ms: 12 * 60 * 60 * 1000,
             attachments_dir: "data/attachments".into(),
+            s3: None,
         }
     }
 }

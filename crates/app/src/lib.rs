@@ -10,6 +10,7 @@ pub mod addresses;
 pub mod applications;
 pub mod attachments;
 pub(crate) mod attempts;
+pub mod blobs;
 pub mod catalogue;
 pub mod config;
 pub mod confirmation;

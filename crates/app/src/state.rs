@@ -26,7 +26,7 @@ pub struct Inner {
     /// The migration services, checked at start.
     pub catalogue: crate::catalogue::Catalogue,
     /// Where uploaded files' bytes are kept.
-    pub blobs: Arc<dyn crate::attachments::BlobStore>,
+    pub blobs: Arc<dyn crate::blobs::BlobStore>,
     /// Where addresses are chosen from.
     pub addresses: Arc<dyn crate::addresses::AddressDirectory>,
 }
@@ -44,9 +44,12 @@ impl Portal {
             code_ttl_ms: i64::from(config.letter_code_days.max(1)) * 24 * 60 * 60 * 1000,
             ..domain::letter::LetterPolicy::default()
         };
-        let blobs: Arc<dyn crate::attachments::BlobStore> = Arc::new(
-            crate::attachments::LocalBlobs::new(config.attachments_dir.clone()),
-        );
+        let blobs: Arc<dyn crate::blobs::BlobStore> = match &config.s3 {
+            Some(s3) => Arc::new(crate::blobs::S3Blobs::new(s3.clone())),
+            None => Arc::new(crate::blobs::LocalBlobs::new(
+                config.attachments_dir.clone(),
+            )),
+        };
         let addresses: Arc<dyn crate::addresses::AddressDirectory> =
             match crate::addresses::SeededDirectory::builtin() {
                 Ok(d) => Arc::new(d),

@@ -25,6 +25,7 @@ pub struct Config {
     pub vault: VaultConfig,
     pub smtp: Option<notify::SmtpConfig>,
     pub sms: Option<SmsConfig>,
+    pub s3: Option<S3Config>,
     pub registries: Option<RegistriesConfig>,
     pub password: Option<PasswordConfig>,
     /// Idle session lifetime in minutes.
@@ -82,6 +83,24 @@ impl std::fmt::Debug for OtherKey {
     }
 }
 
+/// An S3-compatible object store for attached files (instead of
+/// `attachments_dir`). The secret may come from `MIGPORTAL_S3_SECRET_KEY`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    pub endpoint: String,
+    pub bucket: String,
+    #[serde(default = "default_s3_region")]
+    pub region: String,
+    pub access_key: String,
+    #[serde(default)]
+    pub secret_key: String,
+}
+
+fn default_s3_region() -> String {
+    "us-east-1".into()
+}
+
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmsConfig {
@@ -127,6 +146,7 @@ impl Default for Config {
             },
             smtp: None,
             sms: None,
+            s3: None,
             registries: None,
             password: None,
             session_idle_minutes: 30,
@@ -173,6 +193,10 @@ impl std::fmt::Debug for Config {
             .field("vault.key", &mask(&self.vault.key))
             .field("smtp", &self.smtp)
             .field("sms", &self.sms.as_ref().map(|s| (&s.url, "***")))
+            .field(
+                "s3",
+                &self.s3.as_ref().map(|s| (&s.endpoint, &s.bucket, "***")),
+            )
             .field(
                 "registries",
                 &self.registries.as_ref().map(|r| (&r.url, "***")),
@@ -274,6 +298,9 @@ impl Config {
         if let (Some(url), Some(token)) = (get("MIGPORTAL_SMS_URL"), get("MIGPORTAL_SMS_TOKEN")) {
             self.sms = Some(SmsConfig { url, token });
         }
+        if let (Some(s3), Some(secret)) = (self.s3.as_mut(), get("MIGPORTAL_S3_SECRET_KEY")) {
+            s3.secret_key = secret;
+        }
         for (name, slot) in [
             (
                 "MIGPORTAL_ENTRANCE_PER_MINUTE",
@@ -334,6 +361,7 @@ impl Config {
                 self.registries.as_ref().map(|r| r.url.as_str()),
             ),
             ("sms.url", self.sms.as_ref().map(|s| s.url.as_str())),
+            ("s3.endpoint", self.s3.as_ref().map(|s| s.endpoint.as_str())),
         ];
         for (name, url) in endpoints {
             if let Some(url) = url
@@ -344,6 +372,15 @@ impl Config {
                     "{name} must be https:// (plain http:// only to this machine: 127.0.0.1, ::1, localhost)"
                 ));
             }
+        }
+        if let Some(s3) = &self.s3
+            && (s3.bucket.trim().is_empty()
+                || s3.access_key.trim().is_empty()
+                || s3.secret_key.trim().is_empty())
+        {
+            return bad(
+                "s3 needs bucket, access_key and secret_key (or MIGPORTAL_S3_SECRET_KEY)".into(),
+            );
         }
         if self.session_idle_minutes < 1
             || self.job_lease_seconds < 1
@@ -372,6 +409,7 @@ const CONFIG_ENV: &[&str] = &[
     "MIGPORTAL_REGISTRIES_TOKEN",
     "MIGPORTAL_SMS_URL",
     "MIGPORTAL_SMS_TOKEN",
+    "MIGPORTAL_S3_SECRET_KEY",
     "MIGPORTAL_AUDIT_CHECKPOINT_FILE",
     "MIGPORTAL_ATTACHMENTS_DIR",
     "MIGPORTAL_QES_TRUST_FILE",

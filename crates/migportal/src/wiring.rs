@@ -270,6 +270,13 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         password_cost: cost,
         letter_code_days: config.letter_code_days,
         attachments_dir: config.attachments_dir.clone().into(),
+        s3: config.s3.as_ref().map(|s| app::blobs::S3Settings {
+            endpoint: s.endpoint.clone(),
+            bucket: s.bucket.clone(),
+            region: s.region.clone(),
+            access_key: s.access_key.clone(),
+            secret_key: s.secret_key.clone(),
+        }),
     };
     let limits = web::HttpLimits {
         entrance_per_minute: config.entrance_per_minute,

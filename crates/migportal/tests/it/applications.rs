@@ -1417,3 +1417,83 @@ async fn the_demo_applicant_has_a_story() {
     );
     app.stop().await;
 }
+
+/// With an S3-compatible store configured, files go there (sealed) and come
+/// back; run when CI starts one (`MIGPORTAL_TEST_S3_URL`).
+#[tokio::test]
+async fn files_live_in_an_s3_compatible_store_when_configured() {
+    let Ok(endpoint) = std::env::var("MIGPORTAL_TEST_S3_URL") else {
+        eprintln!(
+            "files_live_in_an_s3_compatible_store_when_configured: set MIGPORTAL_TEST_S3_URL to run"
+        );
+        return;
+    };
+    let bucket = format!("migportal-{}", uuid::Uuid::new_v4().simple());
+    let s3 = app::blobs::S3Settings {
+        endpoint: endpoint.clone(),
+        bucket: bucket.clone(),
+        region: "us-east-1".into(),
+        access_key: "test".into(),
+        secret_key: "test".into(),
+    };
+    // The bucket, as an operator would make it.
+    let url = reqwest::Url::parse(&format!("{endpoint}/{bucket}")).unwrap();
+    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(80));
+    let mut req = reqwest::Client::new().put(url.clone());
+    for (k, v) in app::blobs::sign_s3(
+        &s3,
+        "PUT",
+        &host,
+        &format!("/{bucket}"),
+        &[],
+        b"",
+        time::OffsetDateTime::now_utc(),
+    ) {
+        req = req.header(k, v);
+    }
+    assert!(req.send().await.unwrap().status().is_success());
+    let app = TestApp::spawn_config("sqlite", false, |c| {
+        c.s3 = Some(migportal::config::S3Config {
+            endpoint: endpoint.clone(),
+            bucket: bucket.clone(),
+            region: "us-east-1".into(),
+            access_key: "test".into(),
+            secret_key: "test".into(),
+        });
+    })
+    .await;
+    let me = confirmed_citizen(&app, "+79161112233").await;
+    let (_, _, draft) = call(
+        &app,
+        Method::POST,
+        "/applications",
+        &me,
+        &[],
+        Some(json!({"service": "passport-internal"})),
+    )
+    .await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let png = photo(image::ImageFormat::Png);
+    let (status, file) = upload(&app, &me, &id, "/photo", "p.png", png).await;
+    assert_eq!(status, 201, "{file}");
+    let file_id = file["id"].as_str().unwrap();
+    // In the bucket, sealed.
+    let key = format!("applications/{id}/{file_id}.png");
+    let blobs = app::blobs::S3Blobs::new(s3);
+    use app::blobs::BlobStore;
+    let stored = blobs.get(&key).await.unwrap();
+    assert!(!stored.starts_with(b"\x89PNG"), "sealed at rest");
+    let res = app
+        .client
+        .get(format!(
+            "{}/applications/{id}/attachments/{file_id}",
+            app.api
+        ))
+        .bearer_auth(&me)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    app.stop().await;
+}
