@@ -27,7 +27,7 @@ pub trait AddressDirectory: Send + Sync {
     ) -> Result<Option<Place>, AppError>;
 }
 
-/// The directory shipped for the demo regions (`app/data/addresses.json`).
+/// The directory shipped for the demo regions (`app/register/addresses.json`).
 pub struct SeededDirectory {
     places: Vec<Place>,
 }
@@ -44,8 +44,8 @@ impl SeededDirectory {
     }
 
     pub fn builtin() -> Result<Self, String> {
-        let seed: SeedFile = serde_json::from_str(include_str!("../data/addresses.json"))
-            .map_err(|e| format!("data/addresses.json: {e}"))?;
+        let seed: SeedFile = serde_json::from_str(include_str!("../register/addresses.json"))
+            .map_err(|e| format!("register/addresses.json: {e}"))?;
         Ok(Self {
             places: seed.places,
         })

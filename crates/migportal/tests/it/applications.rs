@@ -7,46 +7,57 @@ use crate::support::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Petrova of the reference registry, verified and confirmed.
-async fn confirmed_citizen(app: &TestApp, phone: &str) -> String {
+/// Registers a person of the reference registry by phone, has their
+/// identity verified and raises them to the confirmed level.
+async fn confirmed(app: &TestApp, phone: &str, identity: Value) -> String {
+    let text = |k: &str| identity[k].as_str().unwrap_or_default().to_owned();
+    let patronymic = Some(text("patronymic")).filter(|p| !p.is_empty());
     let token = app
-        .applicant(phone, "Петрова", "Анна", Some("Сергеевна"))
+        .applicant(
+            phone,
+            &text("surname"),
+            &text("given_name"),
+            patronymic.as_deref(),
+        )
         .await;
-    let identity = json!({
+    verified(app, &token, phone, identity).await;
+    token
+}
+
+/// Petrova, a citizen.
+async fn confirmed_citizen(app: &TestApp, phone: &str) -> String {
+    confirmed(app, phone, json!({
         "citizenship": "russian",
         "surname": "Петрова", "given_name": "Анна", "patronymic": "Сергеевна",
         "birth_date": "02.07.1990", "snils": "123-456-789 64",
         "passport": "45 12 654321", "passport_issued_on": "15.08.2020", "office_code": "770-002",
-    });
-    verified(app, &token, phone, identity).await;
-    token
+    }))
+    .await
 }
 
-/// Sidorov of the reference registry, another confirmed citizen.
+/// Sidorov, another citizen.
 async fn confirmed_sidorov(app: &TestApp, phone: &str) -> String {
-    let token = app
-        .applicant(phone, "Сидоров", "Пётр", Some("Алексеевич"))
-        .await;
-    let identity = json!({
+    confirmed(app, phone, json!({
         "citizenship": "russian",
         "surname": "Сидоров", "given_name": "Пётр", "patronymic": "Алексеевич",
         "birth_date": "30.11.1978", "snils": "234-567-891 00",
         "passport": "40 05 111222", "passport_issued_on": "10.12.2003", "office_code": "780-001",
-    });
-    verified(app, &token, phone, identity).await;
-    token
+    }))
+    .await
 }
 
-/// Karimov of the reference registry, a foreign national, confirmed.
+/// Karimov, a foreign national.
 async fn confirmed_foreigner(app: &TestApp, phone: &str) -> String {
-    let token = app.applicant(phone, "KARIMOV", "ALISHER", None).await;
-    let identity = json!({
-        "citizenship": "foreign", "surname": "KARIMOV", "given_name": "ALISHER",
-        "birth_date": "1992-05-20", "foreign_passport": "FA1234567", "country": "UZB",
-        "migration_card": "4617 1234567",
-    });
-    verified(app, &token, phone, identity).await;
-    token
+    confirmed(
+        app,
+        phone,
+        json!({
+            "citizenship": "foreign", "surname": "KARIMOV", "given_name": "ALISHER",
+            "birth_date": "1992-05-20", "foreign_passport": "FA1234567", "country": "UZB",
+            "migration_card": "4617 1234567",
+        }),
+    )
+    .await
 }
 
 async fn verified(app: &TestApp, token: &str, phone: &str, identity: Value) {

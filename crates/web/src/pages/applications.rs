@@ -64,6 +64,25 @@ fn problem_text(lang: Lang, p: &Problem) -> String {
     m
 }
 
+/// The signed-in person and the posted form, when it carries this
+/// browser's CSRF token; else the page to show instead.
+pub(super) fn posted_by<'a>(
+    ctx: &'a Ctx,
+    body: &[u8],
+) -> Result<(&'a app::session::Actor, HashMap<String, String>), Box<Response>> {
+    let Some(actor) = &ctx.actor else {
+        return Err(Box::new(see_other("/login")));
+    };
+    let form = parse_form(body);
+    if !ctx.form_token_ok(&form) {
+        return Err(Box::new(super::error_page(
+            ctx.lang,
+            &AppError::new(ErrorKind::Forbidden, "csrf"),
+        )));
+    }
+    Ok((actor, form))
+}
+
 /// The signed-in person and the application, or the page to show instead.
 async fn load(
     state: &AppState,
@@ -756,13 +775,10 @@ pub async fn submit(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let Some(actor) = &ctx.actor else {
-        return see_other("/login");
+    let (actor, form) = match posted_by(&ctx, &body) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
-    let form = parse_form(&body);
-    if !ctx.form_token_ok(&form) {
-        return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
-    }
     // The version the person checked: a change since (another tab, the
     // API) is not sent unseen.
     let checked = form
@@ -805,13 +821,10 @@ pub async fn delete(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let Some(actor) = &ctx.actor else {
-        return see_other("/login");
+    let (actor, _) = match posted_by(&ctx, &body) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
-    let form = parse_form(&body);
-    if !ctx.form_token_ok(&form) {
-        return super::error_page(ctx.lang, &AppError::new(ErrorKind::Forbidden, "csrf"));
-    }
     match applications::delete(&state, actor, v.id).await {
         Ok(()) => see_other("/applications?deleted=1"),
         Err(e) => refusal(&ctx, &e),

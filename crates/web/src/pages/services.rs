@@ -3,7 +3,7 @@
 //! to bring, before the person starts.
 
 use super::answers::text;
-use super::{Ctx, parse_form, see_other};
+use super::{Ctx, see_other};
 use crate::state::AppState;
 use askama::Template;
 use axum::body::Bytes;
@@ -213,16 +213,10 @@ pub async fn start(
     Path(code): Path<String>,
     body: Bytes,
 ) -> Response {
-    let Some(actor) = &ctx.actor else {
-        return see_other("/login");
+    let actor = match super::applications::posted_by(&ctx, &body) {
+        Ok((actor, _)) => actor,
+        Err(r) => return *r,
     };
-    let form = parse_form(&body);
-    if !ctx.form_token_ok(&form) {
-        return super::error_page(
-            ctx.lang,
-            &app::AppError::new(app::ErrorKind::Forbidden, "csrf"),
-        );
-    }
     match app::applications::create(&state, actor, &code, None).await {
         Ok(v) => see_other(&format!("/applications/{}", v.id)),
         Err(e) => super::applications::refusal(&ctx, &e),
