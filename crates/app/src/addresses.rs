@@ -99,11 +99,14 @@ pub async fn search(state: &Portal, query: &str) -> Result<Vec<Place>, AppError>
 
 /// Binds every address of `answers` to the directory: in a region it
 /// covers, the settlement and street must be one of its places, and the
-/// district and its code are taken from it. Problems for those not found.
+/// district and its code are taken from it. `strict` (on submission): an
+/// address the directory lacks is a problem; otherwise (a draft) it stays
+/// as typed, to be chosen later.
 pub async fn bind(
     state: &Portal,
     def: &ServiceDef,
     answers: &mut Value,
+    strict: bool,
 ) -> Result<Vec<Problem>, AppError> {
     let paths: Vec<String> =
         domain::form::answers_of_kind(&def.form, answers, |k| matches!(k, FieldKind::Address))
@@ -136,6 +139,7 @@ pub async fn bind(
             .await?;
         match found {
             Some(place) => {
+                a.insert("postcode".into(), Value::String(place.postcode));
                 a.insert("region".into(), Value::String(place.region));
                 a.insert("district".into(), Value::String(place.district));
                 a.insert("district_code".into(), Value::String(place.district_code));
@@ -144,7 +148,10 @@ pub async fn bind(
                     a.insert("street".into(), Value::String(s));
                 }
             }
-            None => problems.push(Problem::at("address.unknown", format!("{path}/street"))),
+            None if strict => {
+                problems.push(Problem::at("address.unknown", format!("{path}/street")))
+            }
+            None => {}
         }
     }
     Ok(problems)

@@ -16,7 +16,8 @@ use store::{ApplicationRecord, IdempotencyKey, NewDraft, Once, Submission};
 use uuid::Uuid;
 
 /// Every code the use cases here report (besides the engine's).
-pub const CODES: [&str; 16] = [
+pub const CODES: [&str; 17] = [
+    "application.files_changed",
     "application.too_many_drafts",
     "file.too_many",
     "address.unknown",
@@ -396,7 +397,7 @@ pub async fn save(
         .into_iter()
         .filter(|p| !domain::form::is_missing(p.code))
         .collect();
-    wrong.extend(crate::addresses::bind(state, def, &mut clean).await?);
+    wrong.extend(crate::addresses::bind(state, def, &mut clean, false).await?);
     wrong.extend(crate::attachments::unbound(state, &current, def, &clean).await?);
     if !wrong.is_empty() {
         return Err(AppError::answers(wrong));
@@ -470,7 +471,7 @@ pub async fn submit(
     let answers = open(state, &current)?;
     let today = today(state);
     let (mut clean, mut problems) = domain::form::check(&def.form, &answers, today);
-    problems.extend(crate::addresses::bind(state, def, &mut clean).await?);
+    problems.extend(crate::addresses::bind(state, def, &mut clean, true).await?);
     let verdict = domain::eligibility::judge(def, &who, &clean, today);
     problems.extend(verdict.problems);
     problems.extend(against_records(def, &data, &clean));
@@ -496,6 +497,10 @@ pub async fn submit(
         open_key: one_open.then(|| def.code.clone()),
         late: verdict.late,
         year: today.year(),
+        files: domain::form::file_answers(&def.form, &clean)
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect(),
         notice: Some(notice),
     };
     match state

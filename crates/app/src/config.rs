@@ -17,6 +17,10 @@ pub struct Settings {
     pub attachments_dir: std::path::PathBuf,
     /// …unless an S3-compatible store is configured.
     pub s3: Option<crate::blobs::S3Settings>,
+    /// Addresses are chosen from the seeded directory of the demo regions
+    /// (the demo, tests); off, addresses stand as typed until a register
+    /// adapter is configured.
+    pub seeded_addresses: bool,
 }
 
 /// Argon2id parameters. Production uses the OWASP-recommended defaults; tests
@@ -55,6 +59,7 @@ impl Default for Settings {
             session_absolute_ms: 12 * 60 * 60 * 1000,
             attachments_dir: "data/attachments".into(),
             s3: None,
+            seeded_addresses: false,
         }
     }
 }

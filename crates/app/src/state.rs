@@ -52,7 +52,8 @@ impl Portal {
         };
         let addresses: Arc<dyn crate::addresses::AddressDirectory> =
             match crate::addresses::SeededDirectory::builtin() {
-                Ok(d) => Arc::new(d),
+                Ok(d) if config.seeded_addresses => Arc::new(d),
+                Ok(_) => Arc::new(crate::addresses::SeededDirectory::empty()),
                 // Checked by a unit test; never silently half-loaded.
                 Err(e) => {
                     tracing::error!(error = %e, "the address directory did not load");

@@ -48,6 +48,9 @@ pub struct Config {
     pub audit_checkpoint_minutes: u64,
     /// Where files attached to applications are kept.
     pub attachments_dir: String,
+    /// Addresses chosen from the seeded directory of the demo regions;
+    /// unset, on in demo mode only.
+    pub seeded_addresses: Option<bool>,
     /// Entrance requests (sign-in, registration, codes, resets) one address
     /// may make per minute, and in one burst.
     pub entrance_per_minute: u32,
@@ -157,6 +160,7 @@ impl Default for Config {
             shutdown_deadline_seconds: 20,
             audit_checkpoint_file: "data/audit-checkpoints.jsonl".into(),
             attachments_dir: "data/attachments".into(),
+            seeded_addresses: None,
             audit_checkpoint_minutes: 10,
             entrance_per_minute: 30,
             entrance_burst: 20,
@@ -375,11 +379,13 @@ impl Config {
         }
         if let Some(s3) = &self.s3
             && (s3.bucket.trim().is_empty()
+                || s3.region.trim().is_empty()
                 || s3.access_key.trim().is_empty()
                 || s3.secret_key.trim().is_empty())
         {
             return bad(
-                "s3 needs bucket, access_key and secret_key (or MIGPORTAL_S3_SECRET_KEY)".into(),
+                "s3 needs bucket, region, access_key and secret_key (or MIGPORTAL_S3_SECRET_KEY)"
+                    .into(),
             );
         }
         if self.session_idle_minutes < 1

@@ -161,6 +161,7 @@ async fn main() -> anyhow::Result<()> {
             demo::seed(&store, wiring::password_cost(&config), now).await?;
             let settings = ::app::Settings {
                 attachments_dir: config.attachments_dir.clone().into(),
+                seeded_addresses: true,
                 ..::app::Settings::default()
             };
             let portal = ::app::Portal::new(

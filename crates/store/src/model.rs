@@ -416,6 +416,9 @@ pub struct Submission {
     pub late: bool,
     /// The year the number carries.
     pub year: i32,
+    /// The files the answers name: still there under the row lock, or the
+    /// submission is refused (`Conflict("application.files_changed")`).
+    pub files: Vec<String>,
     pub notice: Option<NewJob>,
 }
 

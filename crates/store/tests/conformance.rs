@@ -1492,6 +1492,7 @@ fn submission(id: Uuid, account_id: Uuid, version: i64, open: bool) -> Submissio
         open_key: open.then(|| "passport-internal".into()),
         late: false,
         year: 2026,
+        files: vec![],
         notice: Some(job("notify", 5)),
     }
 }

@@ -580,3 +580,4 @@ form-address-none = Nothing was found in the register: check the spelling.
 form-address-picked = The address from the register is filled in: add the house, building and flat, then save.
 err-application-too-many-drafts = You already have 20 drafts: delete those you do not need to start a new application.
 err-file-too-many = Too many files are attached to the application: a new file replaces the previous one of the same field.
+err-application-files-changed = A file of the application was replaced while it was being checked. Check your answers again and send the application.

@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// Where and as whom.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct S3Settings {
     /// `https://storage.example` (path-style: `{endpoint}/{bucket}/{key}`).
     pub endpoint: String,
@@ -18,6 +18,18 @@ pub struct S3Settings {
     pub region: String,
     pub access_key: String,
     pub secret_key: String,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"***")
+            .finish()
+    }
 }
 
 pub struct S3Blobs {
@@ -34,11 +46,18 @@ impl S3Blobs {
         Self { s3, http }
     }
 
+    /// The request URL and the path that is signed: the endpoint's own
+    /// path (a prefix behind a proxy) is part of both.
     fn url_and_path(&self, key: &str) -> (String, String) {
-        let path = format!("/{}/{}", self.s3.bucket, uri_encode(key, false));
+        let endpoint = self.s3.endpoint.trim_end_matches('/');
+        let prefix = reqwest::Url::parse(endpoint)
+            .map(|u| u.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        let object = format!("/{}/{}", self.s3.bucket, uri_encode(key, false));
+        let origin = endpoint.strip_suffix(prefix.as_str()).unwrap_or(endpoint);
         (
-            format!("{}{path}", self.s3.endpoint.trim_end_matches('/')),
-            path,
+            format!("{origin}{prefix}{object}"),
+            format!("{prefix}{object}"),
         )
     }
 
@@ -224,10 +243,23 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_encoded_for_paths() {
+    fn keys_are_encoded_for_paths_and_secrets_not_shown() {
         assert_eq!(
             uri_encode("applications/a b/ф.jpg", false),
             "applications/a%20b/%D1%84.jpg"
+        );
+        let s3 = S3Settings {
+            endpoint: "https://h.example/storage/".into(),
+            bucket: "b".into(),
+            region: "r".into(),
+            access_key: "a".into(),
+            secret_key: "very-secret".into(),
+        };
+        assert!(!format!("{s3:?}").contains("very-secret"));
+        let (url, path) = S3Blobs::new(s3).url_and_path("k/1.jpg");
+        assert_eq!(
+            (url.as_str(), path.as_str()),
+            ("https://h.example/storage/b/k/1.jpg", "/storage/b/k/1.jpg")
         );
     }
 

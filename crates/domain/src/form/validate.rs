@@ -569,6 +569,10 @@ fn address(v: &Value, path: &str, out: &mut Vec<Problem>) -> Option<Value> {
     let before = out.len();
     let mut clean = Map::new();
     for key in ADDRESS_PARTS {
+        // Only the directory sets the code routing uses: a typed one is dropped.
+        if key == "district_code" {
+            continue;
+        }
         let required = matches!(
             key,
             "region_code" | "region" | "settlement" | "house" | "postcode"

@@ -1292,10 +1292,12 @@ async fn addresses_come_from_the_directory_with_their_district_codes() {
         let id = draft["id"].as_str().unwrap().to_owned();
         let path = format!("/applications/{id}");
         let answers = answers_for("registration-stay", &draft);
-        // A street the register does not have, in a region it covers: refused.
+        // A street the register does not have, in a region it covers: a draft
+        // keeps it as typed, the electronic check refuses it.
         let mut wrong = answers.clone();
         wrong["dwelling_address"]["street"] = json!("улица Несуществующая");
-        let (status, _, p) = call(
+        wrong["dwelling_address"]["district_code"] = json!("999");
+        let (status, _, typed) = call(
             &app,
             Method::PUT,
             &path,
@@ -1304,15 +1306,28 @@ async fn addresses_come_from_the_directory_with_their_district_codes() {
             Some(json!({"answers": wrong})),
         )
         .await;
-        assert_eq!(
-            (status, fields(&p)),
-            (
-                422,
-                vec![(
-                    "address.unknown".to_owned(),
-                    "/dwelling_address/street".to_owned()
-                )]
-            ),
+        assert_eq!(status, 200, "{typed}");
+        assert!(
+            typed["answers"]["dwelling_address"]
+                .get("district_code")
+                .is_none(),
+            "a typed code is not taken: {typed}"
+        );
+        let (status, _, p) = call(
+            &app,
+            Method::POST,
+            &format!("{path}/submit"),
+            &me,
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(status, 422, "{p}");
+        assert!(
+            fields(&p).contains(&(
+                "address.unknown".to_owned(),
+                "/dwelling_address/street".to_owned()
+            )),
             "{p}"
         );
         // Written loosely, it is bound to the register's place with its codes.
@@ -1324,7 +1339,7 @@ async fn addresses_come_from_the_directory_with_their_district_codes() {
             Method::PUT,
             &path,
             &me,
-            &[("If-Match", "\"1\"")],
+            &[("If-Match", "\"2\"")],
             Some(json!({"answers": loose})),
         )
         .await;

@@ -87,6 +87,7 @@ pub fn config(db_url: &str, registry_url: &str, sms_url: &str, demo: bool) -> Co
             ))
             .display()
             .to_string(),
+        seeded_addresses: Some(true),
         attachments_dir: std::env::temp_dir()
             .join(format!("migportal-attachments-{}", uuid::Uuid::new_v4()))
             .display()

@@ -292,6 +292,19 @@ macro_rules! impl_application_store {
                 if $crate::shared::app_status(&status)? != domain::application::Status::Draft {
                     return Err($crate::StoreError::Conflict("application.not_draft"));
                 }
+                // A file replaced after the check (an upload in between) is not sent unseen.
+                for file in &s.files {
+                    let there: Option<String> = sqlx::query_scalar(
+                        "SELECT id FROM attachments WHERE application_id = $1 AND id = $2",
+                    )
+                    .bind(s.id)
+                    .bind(file)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if there.is_none() {
+                        return Err($crate::StoreError::Conflict("application.files_changed"));
+                    }
+                }
                 // The version first: a stale or refused submission takes no number.
                 let version: Option<i64> = sqlx::query_scalar(
                     "UPDATE applications SET status = 'submitted', open_key = $3, late = $4, \

@@ -448,10 +448,15 @@ pub async fn section_submit(
     }
     // Finding an address in the directory, and choosing one: nothing is
     // saved yet, the page comes back with the choice filled in.
-    if let Some(name) = action
+    let find = action
         .strip_prefix("find:")
-        .or_else(|| action.strip_prefix("pick:"))
-    {
+        .or_else(|| action.strip_prefix("pick:"));
+    // A search with nothing typed is taken as "save" (Enter in a field).
+    let find = find.filter(|name| {
+        form.get(&format!("{name}._find"))
+            .is_some_and(|q| !q.trim().is_empty())
+    });
+    if let Some(name) = find {
         let query = form
             .get(&format!("{name}._find"))
             .cloned()
