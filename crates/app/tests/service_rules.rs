@@ -276,3 +276,38 @@ fn a_late_replacement_is_taken_and_flagged() {
         (vec![], true)
     );
 }
+
+/// Every service can be taken from a draft to its end by the steps its
+/// stages name, and by no step its stages lack.
+#[test]
+fn every_service_can_be_walked_to_its_end() {
+    use domain::application::Status;
+    use domain::catalogue::Stage;
+    use domain::lifecycle::{Actor, Step, step};
+    let c = Catalogue::builtin().unwrap();
+    for s in c.services() {
+        let mut at = step(&s.stages, Status::Draft, Actor::Applicant, &Step::Submit).unwrap();
+        for stage in &s.stages {
+            let next = match stage {
+                Stage::Accepted => Step::Accept,
+                Stage::Invited => Step::Invite("visit".into()),
+                Stage::VisitDone => Step::VisitDone,
+                Stage::InProduction => Step::StartProduction,
+                Stage::Ready => Step::MarkReady,
+                Stage::Completed => Step::Complete,
+            };
+            let moved = step(&s.stages, at, Actor::Officer, &next);
+            assert!(moved.is_ok(), "{}: {next:?} from {at:?}: {moved:?}", s.code);
+            at = moved.unwrap_or(at);
+        }
+        assert_eq!(at, Status::Completed, "{}", s.code);
+        if !s.stages.contains(&Stage::Invited) {
+            let from = step(&s.stages, Status::Draft, Actor::Applicant, &Step::Submit).unwrap();
+            assert!(
+                step(&s.stages, from, Actor::Officer, &Step::Invite("v".into())).is_err(),
+                "{}",
+                s.code
+            );
+        }
+    }
+}

@@ -13,6 +13,7 @@ pub mod form;
 pub mod identifiers;
 pub mod identity;
 pub mod letter;
+pub mod lifecycle;
 pub mod otp;
 pub mod permission;
 pub mod person;
