@@ -11,6 +11,7 @@ pub mod applications;
 pub mod attachments;
 pub(crate) mod attempts;
 pub mod blobs;
+pub mod calendar;
 pub mod catalogue;
 pub mod config;
 pub mod confirmation;

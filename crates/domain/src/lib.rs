@@ -5,6 +5,7 @@ pub mod account;
 pub mod address;
 pub mod application;
 pub mod attachment;
+pub mod calendar;
 pub mod catalogue;
 pub mod confirmation;
 pub mod eligibility;
