@@ -1744,3 +1744,48 @@ async fn deleting_and_submitting_one_draft_at_once() {
     })
     .await;
 }
+
+/// The file guards: a submission naming a file that is gone is refused
+/// under the row lock; an application holds at most MAX_FILES files.
+#[tokio::test]
+async fn file_guards_hold() {
+    each_backend(|s| async move {
+        let me = applicant(&s).await;
+        let d = draft(me, "passport-internal");
+        let id = d.id;
+        s.create_draft(d, None, 2).await.unwrap();
+        let file = |n: i64| Attachment {
+            id: format!("{n:032x}"),
+            application_id: id,
+            account_id: me,
+            field: format!("/f{n}"),
+            media_type: "application/pdf".into(),
+            size: 1,
+            sha256: "x".into(),
+            file_name: "f.pdf".into(),
+            object_key: format!("applications/{id}/{n}.pdf"),
+            key_id: "k1".into(),
+            created_at: 2,
+        };
+        for n in 0..MAX_FILES {
+            s.add_attachment(file(n), None, 3).await.unwrap();
+        }
+        assert!(matches!(
+            s.add_attachment(file(MAX_FILES), None, 3).await,
+            Err(StoreError::Conflict("file.too_many"))
+        ));
+        let mut gone = submission(id, me, 1, false);
+        gone.files = vec![format!("{:032x}", 999)];
+        assert!(matches!(
+            s.submit_application(gone, None, 4).await,
+            Err(StoreError::Conflict("application.files_changed"))
+        ));
+        let mut there = submission(id, me, 1, false);
+        there.files = vec![format!("{:032x}", 0)];
+        assert!(matches!(
+            s.submit_application(there, None, 4).await,
+            Ok(Once::Done(_))
+        ));
+    })
+    .await;
+}
