@@ -488,7 +488,10 @@ pub async fn submit(
         format!("application-submitted:{id}"),
         state.now(),
     );
+    let (office_id, deadline) = route(state, actor, def, &clean, today).await?;
     let submission = Submission {
+        office_id,
+        deadline,
         id,
         account_id: actor.account.id,
         version: current.version,
@@ -512,6 +515,49 @@ pub async fn submit(
         Err(e) => Err(e.into()),
         Ok(_) => get(state, actor, id).await,
     }
+}
+
+/// The office a submission goes to (by the service's routing address, else
+/// the person's registration address) and the last day of its legal time.
+/// No office serving the area leaves it for the administrators to route:
+/// the person's application is never refused for the portal's gap.
+async fn route(
+    state: &Portal,
+    actor: &Actor,
+    def: &ServiceDef,
+    answers: &serde_json::Value,
+    today: time::Date,
+) -> Result<(Option<Uuid>, Option<String>), AppError> {
+    let empty = serde_json::Map::new();
+    let level = answers.as_object().unwrap_or(&empty);
+    let area = match domain::routing::area(def, level) {
+        Some(a) => Some(a),
+        None => state
+            .store
+            .addresses(actor.account.id)
+            .await?
+            .into_iter()
+            .find(|a| a.kind == "registration")
+            .map(|a| domain::routing::Area {
+                region_code: a.region_code,
+                district_code: None,
+            }),
+    };
+    let office = match &area {
+        Some(a) => {
+            state
+                .store
+                .office_for(&a.region_code, a.district_code.as_deref())
+                .await?
+        }
+        None => None,
+    };
+    if office.is_none() {
+        tracing::warn!(application_service = %def.code, "no office serves the applicant's area");
+    }
+    let deadline =
+        domain::routing::deadline(&state.calendar, def, level, today).map(|d| d.to_string());
+    Ok((office, deadline))
 }
 
 /// Whether `key` was the one that submitted `id` with this very request.

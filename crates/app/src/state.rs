@@ -29,6 +29,8 @@ pub struct Inner {
     pub blobs: Arc<dyn crate::blobs::BlobStore>,
     /// Where addresses are chosen from.
     pub addresses: Arc<dyn crate::addresses::AddressDirectory>,
+    /// Working days and holidays, for legal deadlines.
+    pub calendar: domain::calendar::ProductionCalendar,
 }
 
 impl Portal {
@@ -60,7 +62,13 @@ impl Portal {
                     Arc::new(crate::addresses::SeededDirectory::empty())
                 }
             };
+        let calendar = crate::calendar::builtin().unwrap_or_else(|e| {
+            // Checked by a unit test; without it only the Labour Code's holidays count.
+            tracing::error!(error = %e, "the production calendar did not load");
+            domain::calendar::ProductionCalendar::new(&[])
+        });
         Self(Arc::new(Inner {
+            calendar,
             addresses,
             blobs,
             store,

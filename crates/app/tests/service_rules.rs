@@ -311,3 +311,89 @@ fn every_service_can_be_walked_to_its_end() {
         }
     }
 }
+
+/// The legal time and the routing address each service takes from its
+/// answers: (service, change, days, working days, region that decides).
+#[test]
+fn every_service_picks_its_legal_time_and_office_address() {
+    let c = Catalogue::builtin().unwrap();
+    let cases: &[(&str, &[(&str, Value)], u16, bool, Option<&str>)] = &[
+        ("passport-internal", &[], 10, false, Some("77")),
+        (
+            "passport-internal",
+            &[
+                ("/where_apply", json!("actual")),
+                (
+                    "/actual_address",
+                    json!({"region_code": "54", "region": "Новосибирская область", "settlement": "Новосибирск", "house": "1"}),
+                ),
+            ],
+            30,
+            false,
+            Some("54"),
+        ),
+        ("passport-foreign-biometric", &[], 30, false, Some("77")),
+        (
+            "passport-foreign-biometric",
+            &[
+                ("/state_secrets", json!(true)),
+                ("/state_secrets_details", json!("Допуск формы 1")),
+            ],
+            90,
+            false,
+            Some("77"),
+        ),
+        (
+            "passport-foreign-old",
+            &[
+                ("/where_apply", json!("stay")),
+                (
+                    "/stay_address",
+                    json!({"region_code": "78", "region": "Санкт-Петербург", "settlement": "Санкт-Петербург", "house": "2"}),
+                ),
+            ],
+            90,
+            false,
+            Some("78"),
+        ),
+        ("invitation-foreigner", &[], 20, true, None),
+        (
+            "invitation-foreigner",
+            &[("/urgent", json!(true))],
+            3,
+            true,
+            None,
+        ),
+        (
+            "temporary-residence-permit",
+            &[("/entry_regime", json!("visa_free"))],
+            60,
+            false,
+            Some("77"),
+        ),
+        (
+            "temporary-residence-permit",
+            &[("/entry_regime", json!("visa"))],
+            120,
+            false,
+            Some("77"),
+        ),
+        ("residence-permit", &[], 120, false, Some("77")),
+        ("registration-stay", &[], 8, true, Some("78")),
+        ("deregistration", &[], 3, true, Some("78")),
+        ("address-reference", &[], 30, false, None),
+    ];
+    for (code, change, days, working, region) in cases {
+        let def = c.get(code).unwrap();
+        let answers = changed(code, change);
+        let level = answers.as_object().unwrap();
+        let time = domain::routing::legal_time(def, level).unwrap();
+        assert_eq!(
+            (time.days, time.working_days),
+            (*days, *working),
+            "{code} {change:?}"
+        );
+        let area = domain::routing::area(def, level).map(|a| a.region_code);
+        assert_eq!(area.as_deref(), *region, "{code} {change:?}");
+    }
+}

@@ -5,7 +5,7 @@
 //! a definition must keep.
 
 use crate::account::AssuranceLevel;
-use crate::form::{FormDef, Text};
+use crate::form::{Condition, FieldKind, FormDef, Text};
 use serde::{Deserialize, Serialize};
 
 /// Who may apply.
@@ -43,6 +43,21 @@ pub struct ProcessingTime {
     pub working_days: bool,
     /// When this variant applies (e.g. "at the place of residence").
     pub when: Text,
+    /// The answers that make this variant apply; none: it always does.
+    /// The longest time that applies is the application's (`routing::legal_time`).
+    #[serde(default)]
+    pub applies: Option<Condition>,
+}
+
+/// Which answered address decides the office (the first that applies and is
+/// answered); with none, the person's registration address does.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteBy {
+    /// A top-level address field of the form.
+    pub address: String,
+    #[serde(default)]
+    pub when: Option<Condition>,
 }
 
 /// A life situation the catalogue is browsed by.
@@ -140,6 +155,9 @@ pub struct ServiceDef {
     /// Visits to the office the service needs.
     pub visits: u8,
     pub processing: Vec<ProcessingTime>,
+    /// How the office is chosen from the answers.
+    #[serde(default)]
+    pub routing: Vec<RouteBy>,
     /// Originals to bring to the office.
     #[serde(default)]
     pub originals: Vec<Text>,
@@ -213,6 +231,35 @@ impl ServiceDef {
                     out.push(format!("eligibility: {f} is not a field of the form"));
                 }
             }
+        }
+        let fields: Vec<&crate::form::Field> =
+            self.form.sections.iter().flat_map(|s| &s.fields).collect();
+        for r in &self.routing {
+            if !fields
+                .iter()
+                .any(|f| f.id == r.address && matches!(f.kind, FieldKind::Address))
+            {
+                out.push(format!(
+                    "routing: {} is not an address field of the form",
+                    r.address
+                ));
+            }
+        }
+        let conditions = self
+            .routing
+            .iter()
+            .filter_map(|r| r.when.as_ref())
+            .chain(self.processing.iter().filter_map(|p| p.applies.as_ref()));
+        for c in conditions {
+            if !top.contains(&c.field()) {
+                out.push(format!(
+                    "condition: {} is not a field of the form",
+                    c.field()
+                ));
+            }
+        }
+        if !self.processing.iter().any(|p| p.applies.is_none()) {
+            out.push("processing: one legal time must apply without a condition".into());
         }
         out.extend(self.form.check().into_iter().map(|e| format!("form{e}")));
         out

@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod otp;
 pub mod permission;
 pub mod person;
+pub mod routing;
 pub mod throttle;
 pub mod totp;
 

@@ -198,6 +198,65 @@ pub const fn may(status: Status, what: Ability) -> bool {
     }
 }
 
+/// The queues of an office's back office (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Queue {
+    /// Submitted for the first time, not yet looked at.
+    New,
+    /// Sent again after a return.
+    Resubmitted,
+    /// Accepted: the next step is the office's (or a visit to book).
+    Accepted,
+    /// Invited to a visit.
+    AwaitingVisit,
+    InProduction,
+    Ready,
+    /// Past the legal deadline and not yet decided.
+    Overdue,
+}
+
+impl Queue {
+    pub const ALL: [Self; 7] = [
+        Self::New,
+        Self::Resubmitted,
+        Self::Accepted,
+        Self::AwaitingVisit,
+        Self::InProduction,
+        Self::Ready,
+        Self::Overdue,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Resubmitted => "resubmitted",
+            Self::Accepted => "accepted",
+            Self::AwaitingVisit => "awaiting_visit",
+            Self::InProduction => "in_production",
+            Self::Ready => "ready",
+            Self::Overdue => "overdue",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|q| q.as_str() == s)
+    }
+}
+
+/// Whether an application in `status` is still waiting for the office's
+/// decision, so that its legal deadline runs (a returned one waits for the
+/// person; a ready one is decided).
+pub const fn deadline_runs(status: Status) -> bool {
+    matches!(
+        status,
+        Status::Submitted
+            | Status::Accepted
+            | Status::Invited
+            | Status::VisitDone
+            | Status::InProduction
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

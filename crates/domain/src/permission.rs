@@ -26,10 +26,15 @@ pub enum Permission {
     RegisterPeople,
     /// See a person of the office's territory.
     ViewOfficePeople,
+    /// Work the office's applications: queues, case pages, status steps.
+    WorkApplications,
+    /// Send an application to another office (the head of the office that
+    /// holds it; an administrator for one no office serves).
+    ReassignApplications,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 10] = [
         Self::ManageOffices,
         Self::ViewOffices,
         Self::ManageStaff,
@@ -38,6 +43,8 @@ impl Permission {
         Self::ConfirmIdentity,
         Self::RegisterPeople,
         Self::ViewOfficePeople,
+        Self::WorkApplications,
+        Self::ReassignApplications,
     ];
 
     /// A stable name, for the audit log of refusals.
@@ -51,6 +58,8 @@ impl Permission {
             Self::ConfirmIdentity => "people.confirm",
             Self::RegisterPeople => "people.register",
             Self::ViewOfficePeople => "office.people",
+            Self::WorkApplications => "office.applications",
+            Self::ReassignApplications => "office.reassign",
         }
     }
 }
@@ -60,15 +69,25 @@ const fn granted(role: Role) -> &'static [Permission] {
     use Permission as P;
     match role {
         Role::Applicant => &[],
-        Role::Officer => &[P::ViewOffices, P::ViewOfficePeople],
-        Role::HeadOfOffice => &[P::ViewOffices, P::ViewOfficePeople],
+        Role::Officer => &[P::ViewOffices, P::ViewOfficePeople, P::WorkApplications],
+        Role::HeadOfOffice => &[
+            P::ViewOffices,
+            P::ViewOfficePeople,
+            P::WorkApplications,
+            P::ReassignApplications,
+        ],
         Role::Operator => &[
             P::ViewOffices,
             P::FindPeople,
             P::ConfirmIdentity,
             P::RegisterPeople,
         ],
-        Role::Administrator => &[P::ManageOffices, P::ViewOffices, P::ManageStaff],
+        Role::Administrator => &[
+            P::ManageOffices,
+            P::ViewOffices,
+            P::ManageStaff,
+            P::ReassignApplications,
+        ],
         Role::Auditor => &[P::ReadAudit],
     }
 }
@@ -89,8 +108,19 @@ mod tests {
         use Permission as P;
         let expected: &[(Role, &[Permission])] = &[
             (Role::Applicant, &[]),
-            (Role::Officer, &[P::ViewOffices, P::ViewOfficePeople]),
-            (Role::HeadOfOffice, &[P::ViewOffices, P::ViewOfficePeople]),
+            (
+                Role::Officer,
+                &[P::ViewOffices, P::ViewOfficePeople, P::WorkApplications],
+            ),
+            (
+                Role::HeadOfOffice,
+                &[
+                    P::ViewOffices,
+                    P::ViewOfficePeople,
+                    P::WorkApplications,
+                    P::ReassignApplications,
+                ],
+            ),
             (
                 Role::Operator,
                 &[
@@ -102,7 +132,12 @@ mod tests {
             ),
             (
                 Role::Administrator,
-                &[P::ManageOffices, P::ViewOffices, P::ManageStaff],
+                &[
+                    P::ManageOffices,
+                    P::ViewOffices,
+                    P::ManageStaff,
+                    P::ReassignApplications,
+                ],
             ),
             (Role::Auditor, &[P::ReadAudit]),
         ];

@@ -262,6 +262,42 @@ pub trait OfficeStore {
     async fn list_offices(&self) -> Result<Vec<Office>>;
     /// Creates or changes an office; audited.
     async fn save_office(&self, office: Office, by: &StaffActor, now: i64) -> Result<()>;
+    /// The office whose territory holds the area: one serving the district
+    /// before one serving the whole region; `None` when no office does.
+    async fn office_for(
+        &self,
+        region_code: &str,
+        district_code: Option<&str>,
+    ) -> Result<Option<Uuid>>;
+}
+
+#[async_trait]
+/// The office side of applications and the lifecycle's steps (SPEC §4).
+/// Methods without an owner take the office scope from the caller; the use
+/// case (`app::cases`) checks it before anything is shown.
+pub trait CaseStore {
+    /// Applies one step: `Stale` when the application changed since
+    /// `version` (or is no longer in `from`), `NotFound` outside the
+    /// step's scope (another person's, another office's).
+    /// Returns the new version.
+    async fn transition(&self, t: Transition, now: i64) -> Result<i64>;
+    /// An application, whoever owns it.
+    async fn application_by_id(&self, id: Uuid) -> Result<Option<ApplicationRecord>>;
+    /// Its history, oldest first, whoever owns it.
+    async fn history_of(&self, id: Uuid) -> Result<Vec<ApplicationEvent>>;
+    /// A page of a queue, oldest submission first.
+    async fn office_queue(&self, q: QueueQuery) -> Result<Vec<QueueRow>>;
+    /// Moves an application from the office `from` (`None`: not routed) to
+    /// `to`, bound to `version`; history and audit. Returns the new version.
+    async fn reassign(
+        &self,
+        id: Uuid,
+        version: i64,
+        from: Option<Uuid>,
+        to: Uuid,
+        by: &StaffActor,
+        now: i64,
+    ) -> Result<i64>;
 }
 
 #[async_trait]
@@ -497,6 +533,7 @@ pub trait Health {
 pub trait Store:
     AccountStore
     + ApplicationStore
+    + CaseStore
     + AuditStore
     + SecondFactorStore
     + AccessLogStore
@@ -517,6 +554,7 @@ pub trait Store:
 impl<T> Store for T where
     T: AccountStore
         + ApplicationStore
+        + CaseStore
         + AuditStore
         + SecondFactorStore
         + AccessLogStore

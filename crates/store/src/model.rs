@@ -383,6 +383,11 @@ pub struct ApplicationRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub submitted_at: Option<i64>,
+    /// The office it was routed to (none while a draft, or when no office
+    /// serves its address).
+    pub office_id: Option<Uuid>,
+    /// The last day of the legal time, `YYYY-MM-DD`.
+    pub deadline: Option<String>,
 }
 
 /// A client's `Idempotency-Key` and what the request was (method, path and
@@ -420,6 +425,9 @@ pub struct Submission {
     /// submission is refused (`Conflict("application.files_changed")`).
     pub files: Vec<String>,
     pub notice: Option<NewJob>,
+    /// Where it goes and by when it must be decided.
+    pub office_id: Option<Uuid>,
+    pub deadline: Option<String>,
 }
 
 /// What a submission gave: the number and the new version.
@@ -456,4 +464,67 @@ pub struct Attachment {
     /// The vault key the bytes are sealed with.
     pub key_id: String,
     pub created_at: i64,
+}
+
+/// Who takes a lifecycle step; the step is bound to what they may touch.
+#[derive(Debug, Clone)]
+pub enum StepBy {
+    /// The owner: the application must be theirs.
+    Owner(Uuid),
+    /// Staff: the application must be at their office.
+    Staff(StaffActor),
+    /// The portal itself (a consent not given in time, a visit missed).
+    System,
+}
+
+/// One lifecycle step, applied by `CaseStore::transition` in one
+/// transaction: status, history, audit and outbox jobs.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub id: Uuid,
+    /// The version the decision was made on: a change since is `Stale`.
+    pub version: i64,
+    pub from: domain::application::Status,
+    pub to: domain::application::Status,
+    pub by: StepBy,
+    /// What the step carried (comments, a reason, a visit), as JSON.
+    pub note: Option<String>,
+    pub jobs: Vec<NewJob>,
+    /// New sealed answers (key id, bytes): a resubmission's corrections.
+    pub answers: Option<(String, Vec<u8>)>,
+}
+
+/// Which of an office's applications to list.
+#[derive(Debug, Clone)]
+pub struct QueueQuery {
+    /// `None`: the applications no office serves (administrators route them).
+    pub office_id: Option<Uuid>,
+    /// `None`: every open application.
+    pub queue: Option<domain::lifecycle::Queue>,
+    /// `YYYY-MM-DD` in the office's zone, for "overdue".
+    pub today: String,
+    pub number: Option<String>,
+    /// A prefix of the surname, as stored (capitalised).
+    pub surname: Option<String>,
+    pub service: Option<String>,
+    /// Keyset: after this (submitted_at, id).
+    pub after: Option<(i64, Uuid)>,
+    pub limit: u32,
+}
+
+/// A line of a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub number: Option<String>,
+    pub service: String,
+    pub status: domain::application::Status,
+    pub version: i64,
+    pub submitted_at: i64,
+    pub deadline: Option<String>,
+    pub resubmitted: bool,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
 }

@@ -1,7 +1,7 @@
 //! Applications: drafts, saves bound to a version, submission with a number.
 
 pub(crate) const SELECT_APPLICATION: &str = "SELECT id, account_id, service, status, version, key_id, sealed, \
-     number, late, created_at, updated_at, submitted_at FROM applications";
+     number, late, created_at, updated_at, submitted_at, office_id, deadline FROM applications";
 
 pub(crate) fn application_from_row<R: sqlx::Row>(
     r: &R,
@@ -14,6 +14,7 @@ where
     for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<uuid::Uuid>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> Vec<u8>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     let status: String = r.try_get("status")?;
@@ -30,6 +31,8 @@ where
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         submitted_at: r.try_get("submitted_at")?,
+        office_id: r.try_get("office_id")?,
+        deadline: r.try_get("deadline")?,
     })
 }
 
@@ -308,7 +311,8 @@ macro_rules! impl_application_store {
                 // The version first: a stale or refused submission takes no number.
                 let version: Option<i64> = sqlx::query_scalar(
                     "UPDATE applications SET status = 'submitted', open_key = $3, late = $4, \
-                     key_id = $5, sealed = $6, version = version + 1, submitted_at = $7, updated_at = $7 \
+                     key_id = $5, sealed = $6, version = version + 1, submitted_at = $7, updated_at = $7, \
+                     office_id = $8, deadline = $9 \
                      WHERE id = $1 AND version = $2 RETURNING version",
                 )
                 .bind(s.id)
@@ -318,6 +322,8 @@ macro_rules! impl_application_store {
                 .bind(s.key_id)
                 .bind(s.sealed)
                 .bind(now)
+                .bind(s.office_id)
+                .bind(s.deadline)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err($crate::shared::one_open)?;

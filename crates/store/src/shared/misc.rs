@@ -116,6 +116,21 @@ macro_rules! impl_misc_stores {
                 tx.commit().await?;
                 Ok(())
             }
+
+            async fn office_for(&self, region_code: &str, district_code: Option<&str>) -> $crate::Result<Option<uuid::Uuid>> {
+                // The district's own office first, then the one serving the whole
+                // region; of equals, the lowest code (stable, whatever the insert order).
+                let office: Option<uuid::Uuid> = sqlx::query_scalar(
+                    "SELECT t.office_id FROM office_territories t JOIN offices o ON o.id = t.office_id \
+                     WHERE t.region_code = $1 AND (t.district = '' OR t.district = $2) \
+                     ORDER BY CASE WHEN t.district = '' THEN 1 ELSE 0 END, o.code LIMIT 1",
+                )
+                .bind(region_code)
+                .bind(district_code.unwrap_or(""))
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(office)
+            }
         }
 
         #[async_trait::async_trait]

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod applications;
+pub(crate) mod cases;
 mod identity;
 mod jobs;
 mod letters;
@@ -17,6 +18,7 @@ pub(crate) use applications::{
     SELECT_APPLICATION, app_status, application_from_row, claim_key, impl_application_store,
     one_open,
 };
+pub(crate) use cases::impl_case_store;
 pub(crate) use identity::impl_identity_store;
 pub(crate) use jobs::impl_job_store;
 pub(crate) use letters::{impl_letter_store, letter_from_row};

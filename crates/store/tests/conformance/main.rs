@@ -14,6 +14,8 @@ use store::testing::{TestDb, backends};
 use store::*;
 use uuid::Uuid;
 
+mod cases;
+
 async fn each_backend<F, Fut>(test: F)
 where
     F: Fn(Arc<dyn Store>) -> Fut,
@@ -1494,6 +1496,8 @@ fn submission(id: Uuid, account_id: Uuid, version: i64, open: bool) -> Submissio
         year: 2026,
         files: vec![],
         notice: Some(job("notify", 5)),
+        office_id: None,
+        deadline: None,
     }
 }
 
