@@ -114,7 +114,7 @@ fn place(id: Uuid) -> String {
     format!("applications:{id}:sealed")
 }
 
-fn seal(state: &Portal, id: Uuid, answers: &Value) -> Result<Vec<u8>, AppError> {
+pub(crate) fn seal(state: &Portal, id: Uuid, answers: &Value) -> Result<Vec<u8>, AppError> {
     let json = serde_json::to_vec(answers).map_err(AppError::internal)?;
     if json.len() > MAX_ANSWERS_BYTES {
         return Err(AppError::new(ErrorKind::Invalid, "application.too_large"));
@@ -125,7 +125,7 @@ fn seal(state: &Portal, id: Uuid, answers: &Value) -> Result<Vec<u8>, AppError> 
         .map_err(AppError::internal)
 }
 
-fn open(state: &Portal, r: &ApplicationRecord) -> Result<Value, AppError> {
+pub(crate) fn open(state: &Portal, r: &ApplicationRecord) -> Result<Value, AppError> {
     let plain = state
         .vault
         .open(&r.key_id, &place(r.id), &r.sealed)
@@ -399,6 +399,15 @@ pub async fn save(
         .collect();
     wrong.extend(crate::addresses::bind(state, def, &mut clean, false).await?);
     wrong.extend(crate::attachments::unbound(state, &current, def, &clean).await?);
+    // A returned application opens only the fields the office commented on.
+    if let Some(open_fields) = crate::applicant_steps::open_fields(state, &current).await? {
+        let before = open(state, &current)?;
+        wrong.extend(crate::applicant_steps::locked_changes(
+            &open_fields,
+            &before,
+            &clean,
+        ));
+    }
     if !wrong.is_empty() {
         return Err(AppError::answers(wrong));
     }
@@ -465,20 +474,8 @@ pub async fn submit(
         return Err(stale(state, actor, id).await);
     }
     let def = service(state, &current.service)?;
-    may_apply(actor, def)?;
-    let data = identity(state, actor).await?;
-    let who = facts(&data)?;
-    let answers = open(state, &current)?;
+    let (clean, late) = electronic_check(state, actor, &current, def).await?;
     let today = today(state);
-    let (mut clean, mut problems) = domain::form::check(&def.form, &answers, today);
-    problems.extend(crate::addresses::bind(state, def, &mut clean, true).await?);
-    let verdict = domain::eligibility::judge(def, &who, &clean, today);
-    problems.extend(verdict.problems);
-    problems.extend(against_records(def, &data, &clean));
-    problems.extend(crate::attachments::unbound(state, &current, def, &clean).await?);
-    if !problems.is_empty() {
-        return Err(AppError::answers(problems));
-    }
     let one_open = def.eligibility.contains(&Eligibility::OneOpen);
     let notice = crate::notice::job(
         actor.account.id,
@@ -498,7 +495,7 @@ pub async fn submit(
         key_id: state.vault.key_id().to_owned(),
         sealed: seal(state, id, &clean)?,
         open_key: one_open.then(|| def.code.clone()),
-        late: verdict.late,
+        late,
         year: today.year(),
         files: domain::form::file_answers(&def.form, &clean)
             .into_iter()
@@ -515,6 +512,33 @@ pub async fn submit(
         Err(e) => Err(e.into()),
         Ok(_) => get(state, actor, id).await,
     }
+}
+
+/// The electronic check of SPEC §3 on the application's answers as they
+/// are: the whole form, addresses bound to the register, eligibility, the
+/// documents on record, the files. Every problem at once; the cleaned
+/// answers and whether the application is late when it passes.
+pub(crate) async fn electronic_check(
+    state: &Portal,
+    actor: &Actor,
+    current: &ApplicationRecord,
+    def: &ServiceDef,
+) -> Result<(Value, bool), AppError> {
+    may_apply(actor, def)?;
+    let data = identity(state, actor).await?;
+    let who = facts(&data)?;
+    let answers = open(state, current)?;
+    let today = today(state);
+    let (mut clean, mut problems) = domain::form::check(&def.form, &answers, today);
+    problems.extend(crate::addresses::bind(state, def, &mut clean, true).await?);
+    let verdict = domain::eligibility::judge(def, &who, &clean, today);
+    problems.extend(verdict.problems);
+    problems.extend(against_records(def, &data, &clean));
+    problems.extend(crate::attachments::unbound(state, current, def, &clean).await?);
+    if !problems.is_empty() {
+        return Err(AppError::answers(problems));
+    }
+    Ok((clean, verdict.late))
 }
 
 /// The office a submission goes to (by the service's routing address, else

@@ -126,6 +126,17 @@ pub async fn upload(
             "application.not_editable",
         ));
     }
+    if let Some(open) = crate::applicant_steps::open_fields(state, &app).await?
+        && !field
+            .strip_prefix('/')
+            .and_then(|p| p.split('/').next())
+            .is_some_and(|top| open.iter().any(|o| o == top))
+    {
+        return Err(AppError::new(
+            ErrorKind::Conflict,
+            "application.field_locked",
+        ));
+    }
     let def = state
         .catalogue
         .get(&app.service)

@@ -131,6 +131,8 @@ mod tests {
             .iter()
             .chain(&domain::eligibility::CODES)
             .chain(&crate::applications::CODES)
+            .chain(&crate::cases::CODES)
+            .chain(&["office.unknown"])
             .chain(&domain::attachment::CODES);
         for code in all {
             for lang in [Lang::Ru, Lang::En] {

@@ -7,11 +7,13 @@
 
 pub mod accounts;
 pub mod addresses;
+pub mod applicant_steps;
 pub mod applications;
 pub mod attachments;
 pub(crate) mod attempts;
 pub mod blobs;
 pub mod calendar;
+pub mod cases;
 pub mod catalogue;
 pub mod config;
 pub mod confirmation;

@@ -312,12 +312,14 @@ fn every_service_can_be_walked_to_its_end() {
     }
 }
 
-/// The legal time and the routing address each service takes from its
-/// answers: (service, change, days, working days, region that decides).
+/// (service, change, days, working days, region that decides).
+type RouteCase<'a> = (&'a str, &'a [(&'a str, Value)], u16, bool, Option<&'a str>);
+
+/// The legal time and the routing address each service takes from its answers.
 #[test]
 fn every_service_picks_its_legal_time_and_office_address() {
     let c = Catalogue::builtin().unwrap();
-    let cases: &[(&str, &[(&str, Value)], u16, bool, Option<&str>)] = &[
+    let cases: &[RouteCase] = &[
         ("passport-internal", &[], 10, false, Some("77")),
         (
             "passport-internal",

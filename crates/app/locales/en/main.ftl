@@ -581,3 +581,34 @@ form-address-picked = The address from the register is filled in: add the house,
 err-application-too-many-drafts = You already have 20 drafts: delete those you do not need to start a new application.
 err-file-too-many = Too many files are attached to the application: a new file replaces the previous one of the same field.
 err-application-files-changed = A file of the application was replaced while it was being checked. Check your answers again and send the application.
+
+# Issue 17: the lifecycle, the office's queues and case page.
+err-application-changed = The application changed while you were looking at it: someone has taken a step with it. Reload the page, look at its status and decide again.
+err-application-field-locked = The office did not ask to correct this field, so it cannot be changed. Put the previous answer back; correct only the marked fields.
+err-lifecycle-not-allowed = This step cannot be taken in the application's present status.
+err-lifecycle-comments-required = To return an application, say for each field what is wrong and what to do.
+err-lifecycle-visit-required = To invite the applicant, name the booked visit.
+err-lifecycle-unknown-field = A comment must concern a field of the application's form, and there is no such field.
+err-lifecycle-too-many-comments = Too many comments: at most 50 in one return.
+err-lifecycle-comment-too-long = A comment is too long: at most 1000 characters in each part.
+err-lifecycle-unknown-step = There is no such step for an application.
+err-lifecycle-unknown-reason = Choose the reason for the refusal from the list.
+err-office-unknown-queue = There is no such queue: new, resubmitted, accepted, awaiting visit, in production, ready, overdue.
+err-office-none = Your account belongs to no office: application queues are not available.
+err-office-unknown-service = There is no such service in the catalogue.
+err-office-bad-cursor = The link to the next page is stale or damaged: open the queue again.
+err-office-bad-search = Search by application number (digits and hyphens) or by the start of a surname (letters only).
+msg-application-status-subject = The status of your application changed
+msg-application-status-body = Application No. { $number } "{ $service }": { $status ->
+    [returned] returned for corrections. Open it in your account: the office's comments are next to the fields.
+    [accepted] accepted by the office.
+    [invited] the office expects you: the time and address are in your account.
+    [visit_done] documents taken at the visit.
+    [in_production] the document is being made.
+    [ready] the document is ready for collection.
+    [completed] the service is done.
+    [rejected] refused. The reason is in your account.
+    [cancelled] cancelled.
+    [submitted] sent to the office.
+   *[other] the status changed.
+ }

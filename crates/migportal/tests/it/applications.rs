@@ -25,7 +25,7 @@ async fn confirmed(app: &TestApp, phone: &str, identity: Value) -> String {
 }
 
 /// Petrova, a citizen.
-async fn confirmed_citizen(app: &TestApp, phone: &str) -> String {
+pub(crate) async fn confirmed_citizen(app: &TestApp, phone: &str) -> String {
     confirmed(app, phone, json!({
         "citizenship": "russian",
         "surname": "Петрова", "given_name": "Анна", "patronymic": "Сергеевна",
@@ -36,7 +36,7 @@ async fn confirmed_citizen(app: &TestApp, phone: &str) -> String {
 }
 
 /// Sidorov, another citizen.
-async fn confirmed_sidorov(app: &TestApp, phone: &str) -> String {
+pub(crate) async fn confirmed_sidorov(app: &TestApp, phone: &str) -> String {
     confirmed(app, phone, json!({
         "citizenship": "russian",
         "surname": "Сидоров", "given_name": "Пётр", "patronymic": "Алексеевич",
@@ -47,7 +47,7 @@ async fn confirmed_sidorov(app: &TestApp, phone: &str) -> String {
 }
 
 /// Karimov, a foreign national.
-async fn confirmed_foreigner(app: &TestApp, phone: &str) -> String {
+pub(crate) async fn confirmed_foreigner(app: &TestApp, phone: &str) -> String {
     confirmed(
         app,
         phone,
@@ -76,7 +76,7 @@ async fn verified(app: &TestApp, token: &str, phone: &str, identity: Value) {
 }
 
 /// A request with optional extra headers; returns status, headers and JSON.
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -104,7 +104,7 @@ async fn call(
 const FILE_PLACEHOLDER: &str = "0123456789abcdef0123456789abcdef";
 
 /// A passport-sized photo (413 × 531 px), as PNG or JPEG.
-fn photo(format: image::ImageFormat) -> Vec<u8> {
+pub(crate) fn photo(format: image::ImageFormat) -> Vec<u8> {
     let img = image::RgbImage::from_fn(413, 531, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
     });
@@ -113,7 +113,7 @@ fn photo(format: image::ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: &str,
     id: &str,
@@ -139,7 +139,7 @@ async fn upload(
 }
 
 /// Uploads a photo for every file answer of `answers` (top level) and puts its id there.
-async fn with_files(app: &TestApp, token: &str, id: &str, mut answers: Value) -> Value {
+pub(crate) async fn with_files(app: &TestApp, token: &str, id: &str, mut answers: Value) -> Value {
     let keys: Vec<String> = answers
         .as_object()
         .unwrap()
@@ -163,7 +163,7 @@ async fn with_files(app: &TestApp, token: &str, id: &str, mut answers: Value) ->
     answers
 }
 
-fn fields(problem: &Value) -> Vec<(String, String)> {
+pub(crate) fn fields(problem: &Value) -> Vec<(String, String)> {
     problem["errors"]
         .as_array()
         .map(|e| {
@@ -189,7 +189,7 @@ fn example(code: &str) -> Value {
 
 /// The example's answers, keeping what the draft was pre-filled with from
 /// the identity (the person's own name and documents).
-fn answers_for(code: &str, draft: &Value) -> Value {
+pub(crate) fn answers_for(code: &str, draft: &Value) -> Value {
     let mut answers = example(code);
     for key in [
         "applicant",

@@ -13,6 +13,7 @@ mod attacks;
 mod catalogue;
 mod confirmation;
 mod instances;
+mod lifecycle;
 mod ops;
 mod pages;
 mod profile;

@@ -343,3 +343,42 @@ pub(crate) fn file_response(meta: &app::attachments::AttachmentView, bytes: Vec<
     );
     res
 }
+
+/// The full history of one's application, oldest first.
+pub async fn history(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, HttpError> {
+    let id = parse_id(&raw)?;
+    let entries = app::applicant_steps::history(&state, &actor, id).await?;
+    Ok(Json(json!({ "items": entries })))
+}
+
+/// Cancels one's application while allowed (`If-Match` binds it to a version).
+pub async fn cancel(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, HttpError> {
+    let id = parse_id(&raw)?;
+    let _: SubmitBody = body(&headers, &bytes)?;
+    let v = app::applicant_steps::cancel(&state, &actor, id, if_match(&headers)?).await?;
+    Ok(with_etag(StatusCode::OK, &v))
+}
+
+/// Sends a returned application again after the electronic check.
+pub async fn resubmit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, HttpError> {
+    let id = parse_id(&raw)?;
+    let _: SubmitBody = body(&headers, &bytes)?;
+    let v = app::applicant_steps::resubmit(&state, &actor, id, if_match(&headers)?).await?;
+    Ok(with_etag(StatusCode::OK, &v))
+}

@@ -3,6 +3,7 @@
 
 mod accounts;
 pub(crate) mod applications;
+mod cases;
 mod confirmation;
 mod json;
 mod me;
@@ -111,6 +112,13 @@ pub fn router() -> Router<AppState> {
                 .delete(applications::delete),
         )
         .route("/applications/{id}/submit", post(applications::submit))
+        .route("/applications/{id}/history", get(applications::history))
+        .route("/applications/{id}/cancel", post(applications::cancel))
+        .route("/applications/{id}/resubmit", post(applications::resubmit))
+        .route("/office/applications", get(cases::queue))
+        .route("/office/applications/{id}", get(cases::case))
+        .route("/office/applications/{id}/office", put(cases::reassign))
+        .route("/office/applications/{id}/{step}", post(cases::step))
         .merge(uploads())
         .route(
             "/applications/{id}/attachments/{file}",

@@ -65,6 +65,10 @@ pub fn problem(lang: Lang, err: &AppError) -> Response {
         {
             body["current_version"] = json!(v);
         }
+        // What a changed application is now, so a client can show it.
+        if *name == "current_status" {
+            body["current_status"] = json!(value);
+        }
     }
     let mut res = (err.status(), body.to_string()).into_response();
     res.headers_mut().insert(
