@@ -259,9 +259,28 @@ pub async fn seed_story(portal: &app::Portal, now: i64) -> anyhow::Result<()> {
     };
     actor.account = account;
     let today = app::today(now);
+    // Registered in Moscow, so that her applications reach the demo office.
+    app::profile::save_address(
+        portal,
+        &actor,
+        "registration",
+        &app::profile::AddressInput {
+            region_code: "77".into(),
+            postcode: "119021".into(),
+            region: "г. Москва".into(),
+            city: "Москва".into(),
+            street: "ул. Льва Толстого".into(),
+            house: "16".into(),
+            flat: "12".into(),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo address: {}", e.code))?;
+    let mut sent = Vec::new();
     for (code, send) in [
         ("address-reference", true),
         ("registration-stay", true),
+        ("deregistration", true),
         ("passport-foreign-biometric", false),
     ] {
         let draft = app::applications::create(portal, &actor, code, None)
@@ -273,6 +292,17 @@ pub async fn seed_story(portal: &app::Portal, now: i64) -> anyhow::Result<()> {
         // What the portal knows of her stays as it pre-filled it.
         for (key, known) in draft.answers.as_object().into_iter().flatten() {
             answers[key] = known.clone();
+        }
+        // The examples' St Petersburg addresses swapped with the Moscow ones:
+        // the place that decides the office is in Moscow, where the demo officer works.
+        for (here, there) in [
+            ("dwelling_address", "residence_address"),
+            ("registered_address", "new_address"),
+        ] {
+            if let (Some(a), Some(b)) = (answers.get(here).cloned(), answers.get(there).cloned()) {
+                answers[here] = b;
+                answers[there] = a;
+            }
         }
         if !send {
             // Half filled: the first section only.
@@ -290,10 +320,50 @@ pub async fn seed_story(portal: &app::Portal, now: i64) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("demo {code}: {} {:?}", e.code, e.problems))?;
         if send {
-            app::applications::submit(portal, &actor, draft.id, Some(saved.version), None)
-                .await
-                .map_err(|e| anyhow::anyhow!("demo {code}: {} {:?}", e.code, e.problems))?;
+            let done =
+                app::applications::submit(portal, &actor, draft.id, Some(saved.version), None)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo {code}: {} {:?}", e.code, e.problems))?;
+            sent.push((code, done.id, done.version));
         }
+    }
+    office_story(portal, &sent).await
+}
+
+/// The demo officer's share: one application returned with a comment, one
+/// accepted, one left new, so that every queue and both sides have something.
+async fn office_story(portal: &app::Portal, sent: &[(&str, Uuid, i64)]) -> anyhow::Result<()> {
+    use app::cases::OfficeStep;
+    let store = &portal.store;
+    let Some(officer) = store
+        .find_auth(&store::LoginLookup::Email(LOGINS[1].login.to_owned()))
+        .await?
+    else {
+        return Ok(());
+    };
+    let Some(account) = store.get_account(officer.id).await? else {
+        return Ok(());
+    };
+    let staff = app::staff::Staff(app::session::Actor {
+        account,
+        token_hash: String::new(),
+        csrf: String::new(),
+    });
+    for (code, id, version) in sent {
+        let step = match *code {
+            "registration-stay" => OfficeStep::Return(vec![domain::lifecycle::Comment {
+                field: "/stay_to".into(),
+                wrong: "Срок пребывания дольше срока, на который заключён договор найма.".into(),
+                fix:
+                    "Укажите дату не позднее окончания договора найма или приложите новый договор."
+                        .into(),
+            }]),
+            "deregistration" => OfficeStep::Accept,
+            _ => continue,
+        };
+        app::cases::act(portal, &staff, *id, *version, step)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo office step on {code}: {}", e.code))?;
     }
     Ok(())
 }

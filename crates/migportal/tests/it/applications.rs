@@ -1425,22 +1425,39 @@ async fn the_demo_applicant_has_a_story() {
     let (_, me) = app.with_token(Method::GET, "/me", &token, None).await;
     assert_eq!(me["level"], "confirmed", "{me}");
     let (_, _, list) = call(&app, Method::GET, "/applications", &token, &[], None).await;
-    let statuses: Vec<&str> = list["items"]
+    let mut statuses: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|a| a["status"].as_str())
         .collect();
+    statuses.sort_unstable();
+    // Sent, returned by the officer with a comment, accepted, and a draft.
     assert_eq!(
-        statuses.iter().filter(|s| **s == "submitted").count(),
-        2,
+        statuses,
+        ["accepted", "draft", "returned", "submitted"],
         "{list}"
     );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == "draft").count(),
-        1,
-        "{list}"
-    );
+    // The demo officer has them in the Moscow office's queues.
+    let (officer, _) =
+        crate::staff::staff_token(&app, "officer@demo.migportal.ru", "Demo-Officer-2026").await;
+    for queue in ["new", "accepted"] {
+        let (status, _, page) = call(
+            &app,
+            Method::GET,
+            &format!("/office/applications?queue={queue}"),
+            &officer,
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(
+            page["items"].as_array().unwrap().len(),
+            1,
+            "{queue}: {page}"
+        );
+    }
     app.stop().await;
 }
 
