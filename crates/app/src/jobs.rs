@@ -102,6 +102,7 @@ impl JobHandler for DeliverCode {
         let message = OutgoingMessage {
             channel,
             to: p.to,
+            key: None,
             subject: lang.t("msg-code-subject"),
             body: match &p.link {
                 Some(link) => lang.t_args(
@@ -176,14 +177,32 @@ impl JobHandler for Notify {
         let (Some(to), Some((channel, sender))) = (to, self.senders.get(channel)) else {
             return Ok(());
         };
+        // One job per event and channel: its id is the delivery key. Recorded
+        // before the send and marked after it, so a retry after a worker died
+        // past the send finds it sent and does not repeat it.
+        let key = job.id.to_string();
+        let now = (self.clock)();
+        if self
+            .store
+            .begin_delivery(&key, now)
+            .await
+            .map_err(temporary)?
+        {
+            return Ok(());
+        }
         let lang = Lang::parse(&n.lang).unwrap_or_default();
         let message = OutgoingMessage {
             channel,
             to,
             subject: lang.t(&n.subject_key),
             body: lang.t_args(&n.body_key, &n.args),
+            key: Some(key.clone()),
         };
-        sender.send(&message).await.map_err(delivery_error)
+        sender.send(&message).await.map_err(delivery_error)?;
+        self.store
+            .mark_delivered(&key, (self.clock)())
+            .await
+            .map_err(temporary)
     }
 }
 

@@ -26,6 +26,10 @@ pub struct OutgoingMessage {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// The delivery key (one per event and channel): the e-mail's Message-ID
+    /// and the SMS gateway's idempotency key, so a resend after a crash is
+    /// recognisable as the same message.
+    pub key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +127,7 @@ impl Sender for SmtpSender {
             .from(self.from.clone())
             .to(to)
             .subject(m.subject.clone())
+            .message_id(m.key.as_ref().map(|k| format!("<{k}@migportal>")))
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(m.body.clone())
             .map_err(|e| SendError::Permanent(e.to_string()))?;
@@ -135,7 +140,8 @@ impl Sender for SmtpSender {
 }
 
 /// SMS through an HTTP gateway: `POST {url}` with `Authorization: Bearer {token}`
-/// and the JSON body `{"to": "+79161234567", "text": "…"}`; any 2xx is accepted.
+/// and the JSON body `{"to": "+79161234567", "text": "…", "id": "…"}` (`id`, the
+/// delivery key, when there is one: gateways drop a repeated id); any 2xx is accepted.
 pub struct SmsGateway {
     client: reqwest::Client,
     url: String,
@@ -162,7 +168,10 @@ impl SmsGateway {
 #[async_trait]
 impl Sender for SmsGateway {
     async fn send(&self, m: &OutgoingMessage) -> Result<(), SendError> {
-        let body = serde_json::json!({ "to": m.to, "text": m.body });
+        let body = match &m.key {
+            Some(id) => serde_json::json!({ "to": m.to, "text": m.body, "id": id }),
+            None => serde_json::json!({ "to": m.to, "text": m.body }),
+        };
         let answer = self
             .client
             .post(&self.url)

@@ -30,6 +30,7 @@ fn email(to: &str) -> OutgoingMessage {
         to: to.into(),
         subject: SUBJECT.into(),
         body: BODY.into(),
+        key: None,
     }
 }
 
@@ -39,6 +40,7 @@ fn sms(to: &str, text: &str) -> OutgoingMessage {
         to: to.into(),
         subject: String::new(),
         body: text.into(),
+        key: None,
     }
 }
 
@@ -91,6 +93,45 @@ async fn smtp_delivers_cyrillic_message_to_a_real_server() {
         "transfer encoding: {mail:?}"
     );
     assert_eq!(mail.body.replace("\r\n", "\n").trim_end(), BODY.trim_end());
+}
+
+/// A message whose answer never came (the server held it, then refused it)
+/// is a temporary failure and stored nowhere; the resend carries the same
+/// Message-ID, the delivery key, so the two are one message.
+#[tokio::test]
+async fn a_held_then_refused_message_is_temporary_and_its_resend_keeps_its_id() {
+    let port = free_port();
+    let Some(server) = SmtpServer::start_holding_on(port).await else {
+        return;
+    };
+    let sender = Arc::new(smtp_sender(port));
+    let mut message = email("ivan.ivanov@example.test");
+    message.key = Some("0193a5f2-7c1e-7b3a-9d4e-2f6a8b1c0d11".into());
+    server.hold();
+    let held = {
+        let (sender, message) = (sender.clone(), message.clone());
+        tokio::spawn(async move { sender.send(&message).await })
+    };
+    wait_until(
+        Duration::from_secs(10),
+        "the message to be held",
+        || async { server.holds_one() },
+    )
+    .await;
+    server.release();
+    let outcome = held.await.expect("send task");
+    assert!(
+        matches!(outcome, Err(SendError::Temporary(_))),
+        "{outcome:?}"
+    );
+    assert!(server.delivered().is_empty());
+    sender.send(&message).await.expect("resend");
+    let files = server.wait_delivered(1).await;
+    let raw = std::fs::read_to_string(&files[0]).expect("stored message");
+    assert!(
+        raw.contains("Message-ID: <0193a5f2-7c1e-7b3a-9d4e-2f6a8b1c0d11@migportal>"),
+        "{raw}"
+    );
 }
 
 #[tokio::test]

@@ -248,6 +248,12 @@ pub trait JobStore {
     /// Records a job as failed for good (a permanent error); false if the lease was lost.
     async fn give_up_job(&self, id: Uuid, worker: &str, error: &str, now: i64) -> Result<bool>;
     async fn job_stats(&self) -> Result<JobStats>;
+    /// Records that a message under `key` (one per event and channel) is
+    /// about to be sent, in the statement that reads whether it already was:
+    /// `true` when it was sent before (the caller skips the send).
+    async fn begin_delivery(&self, key: &str, now: i64) -> Result<bool>;
+    /// Marks the message under `key` sent.
+    async fn mark_delivered(&self, key: &str, now: i64) -> Result<()>;
 }
 
 #[async_trait]

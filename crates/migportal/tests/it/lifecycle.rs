@@ -65,7 +65,7 @@ async fn move_head(app: &TestApp, admin: &str, code: &str) {
 }
 
 /// Creates, fills and sends an application of `code`; its id.
-async fn sent(app: &TestApp, token: &str, code: &str) -> String {
+pub(crate) async fn sent(app: &TestApp, token: &str, code: &str) -> String {
     let (status, _, draft) = call(
         app,
         Method::POST,

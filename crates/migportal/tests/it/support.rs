@@ -22,6 +22,8 @@ pub struct TestApp {
     pub api: String,
     pub sim: SimState,
     pub sms: Arc<Mutex<Vec<Value>>>,
+    /// Where the recording SMS gateway listens (for a worker in another process).
+    pub sms_url: String,
     pub db: TestDb,
     pub client: reqwest::Client,
     /// The certification authority this portal trusts for qualified signatures.
@@ -146,6 +148,7 @@ impl TestApp {
             running,
             sim,
             sms,
+            sms_url,
             db,
             client,
             ca,

@@ -105,7 +105,74 @@ class PickyMailbox(Mailbox):
         return "250 OK"
 "#;
 
+/// A Mailbox that, while the file `hold` exists in its directory, keeps
+/// each message's DATA unanswered (and writes `held`), then answers 451
+/// without storing it: a sender killed meanwhile has delivered nothing.
+const HOLDING_HANDLER: &str = r#"
+import asyncio, os
+from aiosmtpd.handlers import Mailbox
+
+
+class HoldingMailbox(Mailbox):
+    def __init__(self, mail_dir, *args, **kwargs):
+        super().__init__(mail_dir, *args, **kwargs)
+        self.dir = mail_dir
+
+    async def handle_DATA(self, server, session, envelope):
+        hold = os.path.join(self.dir, "hold")
+        if os.path.exists(hold):
+            open(os.path.join(self.dir, "held"), "w").close()
+            while os.path.exists(hold):
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 Held and not stored"
+        return await super().handle_DATA(server, session, envelope)
+"#;
+
 impl SmtpServer {
+    /// Starts, on `port`, a Mailbox that holds messages while [`Self::hold`]
+    /// is in force.
+    pub async fn start_holding_on(port: u16) -> Option<Self> {
+        if !Self::available() {
+            return None;
+        }
+        Some(
+            Self::spawn_on(port, "picky_handler.HoldingMailbox", Some(HOLDING_HANDLER))
+                .await
+                .unwrap_or_else(|e| panic!("cannot start aiosmtpd on {port}: {e}")),
+        )
+    }
+
+    /// Holds every message from now on, until [`Self::release`].
+    pub fn hold(&self) {
+        std::fs::write(self.dir.path().join("hold"), b"").expect("write the hold file");
+    }
+
+    pub fn release(&self) {
+        let _ = std::fs::remove_file(self.dir.path().join("hold"));
+    }
+
+    /// Whether a message has been held (a sender is waiting for the answer).
+    pub fn holds_one(&self) -> bool {
+        self.dir.path().join("held").exists()
+    }
+
+    /// Whether aiosmtpd can run; `false` after a loud SKIPPED line, unless
+    /// `MIGPORTAL_REQUIRE_SMTP=1` makes its absence a failure.
+    pub fn available() -> bool {
+        let Some(why) = aiosmtpd_missing() else {
+            return true;
+        };
+        assert!(
+            !std::env::var(REQUIRE_SMTP_ENV).is_ok_and(|v| v.trim() == "1"),
+            "{REQUIRE_SMTP_ENV}=1 but the real SMTP server cannot be started: {why}. \
+             Install python3-aiosmtpd (apt) or `pip install aiosmtpd`."
+        );
+        let line = "SKIPPED: install python3-aiosmtpd (apt) or pip install aiosmtpd";
+        eprintln!("\n!!!!!!!!!! {line} ({why}) !!!!!!!!!!\n");
+        println!("!!!!!!!!!! {line} !!!!!!!!!!");
+        false
+    }
+
     /// Starts `aiosmtpd.handlers.Mailbox`. `None` (after a loud SKIPPED line)
     /// when aiosmtpd is not installed and `MIGPORTAL_REQUIRE_SMTP=1` is not set.
     pub async fn start() -> Option<Self> {
@@ -118,15 +185,7 @@ impl SmtpServer {
     }
 
     async fn start_with(class: &str, module: Option<&str>) -> Option<Self> {
-        if let Some(why) = aiosmtpd_missing() {
-            assert!(
-                !std::env::var(REQUIRE_SMTP_ENV).is_ok_and(|v| v.trim() == "1"),
-                "{REQUIRE_SMTP_ENV}=1 but the real SMTP server cannot be started: {why}. \
-                 Install python3-aiosmtpd (apt) or `pip install aiosmtpd`."
-            );
-            let line = "SKIPPED: install python3-aiosmtpd (apt) or pip install aiosmtpd";
-            eprintln!("\n!!!!!!!!!! {line} ({why}) !!!!!!!!!!\n");
-            println!("!!!!!!!!!! {line} !!!!!!!!!!");
+        if !Self::available() {
             return None;
         }
         // Another process may take the free port between the pick and the bind.
@@ -141,6 +200,10 @@ impl SmtpServer {
     }
 
     async fn spawn(class: &str, module: Option<&str>) -> Result<Self, String> {
+        Self::spawn_on(free_port(), class, module).await
+    }
+
+    async fn spawn_on(port: u16, class: &str, module: Option<&str>) -> Result<Self, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         // Maildir only creates new/cur/tmp for a directory that does not exist.
         for sub in ["new", "cur", "tmp"] {
@@ -148,7 +211,6 @@ impl SmtpServer {
         }
         let log_path = dir.path().join("aiosmtpd.log");
         let log = File::create(&log_path).map_err(|e| e.to_string())?;
-        let port = free_port();
         let mut command = Command::new("python3");
         command
             .args(["-m", "aiosmtpd", "-n", "-l"])

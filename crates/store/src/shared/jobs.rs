@@ -9,6 +9,27 @@ macro_rules! impl_job_store {
                 Ok(())
             }
 
+            async fn begin_delivery(&self, key: &str, now: i64) -> $crate::Result<bool> {
+                let sent: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO deliveries (key, attempts, started_at) VALUES ($1, 1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET attempts = deliveries.attempts + 1 RETURNING sent_at",
+                )
+                .bind(key)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(sent.is_some())
+            }
+
+            async fn mark_delivered(&self, key: &str, now: i64) -> $crate::Result<()> {
+                sqlx::query("UPDATE deliveries SET sent_at = $2 WHERE key = $1 AND sent_at IS NULL")
+                    .bind(key)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn claim_job(
                 &self,
                 worker: &str,
