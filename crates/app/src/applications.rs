@@ -73,6 +73,8 @@ pub struct ApplicationLine {
     pub created_at: i64,
     pub updated_at: i64,
     pub submitted_at: Option<i64>,
+    /// The office's messages not yet read.
+    pub unread: i64,
 }
 
 /// A client's `Idempotency-Key` with what its request was.
@@ -357,9 +359,14 @@ pub async fn list(
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next = more.then(|| rows.last().map(|r| r.id)).flatten();
+    let unread = state.store.unread_for_person(actor.account.id).await?;
     let lines = rows
         .into_iter()
         .map(|r| ApplicationLine {
+            unread: unread
+                .iter()
+                .find(|(id, _)| *id == r.id)
+                .map_or(0, |(_, n)| *n),
             id: r.id,
             service: r.service,
             status: r.status,

@@ -87,7 +87,7 @@ fn field_name(pointer: &str) -> &str {
 }
 
 /// A file name made safe to show and to send back in a header.
-fn safe_name(name: &str, kind: FileType) -> String {
+pub(crate) fn safe_name(name: &str, kind: FileType) -> String {
     let base: String = name
         .rsplit(['/', '\\'])
         .next()
@@ -149,49 +149,25 @@ pub async fn upload(
     else {
         return Err(refused("file.not_a_field", field));
     };
-    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > *max_bytes {
-        return Err(refused("file.too_large", field));
-    }
-    let kind = domain::attachment::sniff(bytes)
-        .filter(|k| accept.contains(k))
-        .ok_or_else(|| refused("file.type", field))?;
-    if kind == FileType::Pdf && domain::attachment::pdf_is_active(bytes) {
-        return Err(refused("file.pdf_active", field));
-    }
-    let owned = bytes.to_vec();
-    let photo = *photo;
-    let field_owned = field.to_owned();
-    // Decoding is CPU and memory work: off the async threads, two at a time.
-    let permit = DECODING.acquire().await.map_err(AppError::internal)?;
-    let clean = tokio::task::spawn_blocking(move || clean_image(&owned, kind, photo, &field_owned))
-        .await
-        .map_err(AppError::internal)??;
-    drop(permit);
-    let id = hex::encode(rand::random::<[u8; 16]>());
-    let key = format!("applications/{application_id}/{id}.{}", kind.extension());
-    // Scans of passports are personal data: sealed like the answers. The
-    // bytes first: a crash before the row leaves an orphan, never a row
-    // without its file.
-    let sealed = state
-        .vault
-        .seal(&place(&key), &clean)
-        .map_err(AppError::internal)?;
-    state
-        .blobs
-        .put(&key, &sealed)
-        .await
-        .map_err(AppError::internal)?;
+    let stored = store_file(
+        state,
+        bytes,
+        accept,
+        *max_bytes,
+        *photo,
+        field,
+        &format!("applications/{application_id}"),
+    )
+    .await?;
+    let (key, kind) = (stored.object_key, stored.kind);
     let record = Attachment {
-        id,
+        id: stored.id,
         application_id,
         account_id: actor.account.id,
         field: field.to_owned(),
         media_type: kind.media_type().to_owned(),
-        size: i64::try_from(clean.len()).unwrap_or(i64::MAX),
-        sha256: {
-            use sha2::Digest;
-            hex::encode(sha2::Sha256::digest(&clean))
-        },
+        size: stored.size,
+        sha256: stored.sha256,
         // The name on the person's computer often holds their name: not kept.
         file_name: safe_name(field_name(field), kind),
         object_key: key,
@@ -224,6 +200,87 @@ pub async fn upload(
         }
     }
     Ok(AttachmentView::from(&record))
+}
+
+/// A file checked and kept: its id, where its sealed bytes are, what it is.
+pub(crate) struct StoredFile {
+    pub id: String,
+    pub object_key: String,
+    pub kind: FileType,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// Checks a file (size, type by content among `accept`, no active PDF,
+/// images decoded within limits and re-encoded, a photo's shape) and keeps
+/// it sealed under `prefix/…`. Problems are reported at `field`. The bytes
+/// are kept before any row names them: a crash leaves an orphan, never a
+/// row without its file.
+pub(crate) async fn store_file(
+    state: &Portal,
+    bytes: &[u8],
+    accept: &[FileType],
+    max_bytes: u64,
+    photo: bool,
+    field: &str,
+    prefix: &str,
+) -> Result<StoredFile, AppError> {
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > max_bytes {
+        return Err(refused("file.too_large", field));
+    }
+    let kind = domain::attachment::sniff(bytes)
+        .filter(|k| accept.contains(k))
+        .ok_or_else(|| refused("file.type", field))?;
+    if kind == FileType::Pdf && domain::attachment::pdf_is_active(bytes) {
+        return Err(refused("file.pdf_active", field));
+    }
+    let owned = bytes.to_vec();
+    let field_owned = field.to_owned();
+    // Decoding is CPU and memory work: off the async threads, two at a time.
+    let permit = DECODING.acquire().await.map_err(AppError::internal)?;
+    let clean = tokio::task::spawn_blocking(move || clean_image(&owned, kind, photo, &field_owned))
+        .await
+        .map_err(AppError::internal)??;
+    drop(permit);
+    let id = hex::encode(rand::random::<[u8; 16]>());
+    let object_key = format!("{prefix}/{id}.{}", kind.extension());
+    // Scans of passports are personal data: sealed like the answers.
+    let sealed = state
+        .vault
+        .seal(&place(&object_key), &clean)
+        .map_err(AppError::internal)?;
+    state
+        .blobs
+        .put(&object_key, &sealed)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(StoredFile {
+        id,
+        object_key,
+        kind,
+        size: i64::try_from(clean.len()).unwrap_or(i64::MAX),
+        sha256: {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(&clean))
+        },
+    })
+}
+
+/// The bytes of a kept file.
+pub(crate) async fn read_file(
+    state: &Portal,
+    key_id: &str,
+    object_key: &str,
+) -> Result<Vec<u8>, AppError> {
+    let sealed = state
+        .blobs
+        .get(object_key)
+        .await
+        .map_err(AppError::internal)?;
+    state
+        .vault
+        .open(key_id, &place(object_key), &sealed)
+        .map_err(AppError::internal)
 }
 
 /// What an upload is, for its idempotency key: the field and the file's
@@ -261,15 +318,7 @@ pub async fn download(
         .iter()
         .find(|a| a.id == id)
         .ok_or_else(AppError::not_found)?;
-    let sealed = state
-        .blobs
-        .get(&a.object_key)
-        .await
-        .map_err(AppError::internal)?;
-    let bytes = state
-        .vault
-        .open(&a.key_id, &place(&a.object_key), &sealed)
-        .map_err(AppError::internal)?;
+    let bytes = read_file(state, &a.key_id, &a.object_key).await?;
     Ok((AttachmentView::from(a), bytes))
 }
 

@@ -66,6 +66,8 @@ pub struct QueueItem {
     pub overdue: bool,
     pub resubmitted: bool,
     pub applicant: String,
+    /// The applicant's messages nobody at the office has read.
+    pub unread: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -299,6 +301,7 @@ async fn page(
             submitted_at: r.submitted_at,
             deadline: r.deadline,
             resubmitted: r.resubmitted,
+            unread: r.unread,
         })
         .collect();
     Ok(QueuePage {
@@ -334,7 +337,7 @@ fn surname_prefix(s: &str) -> Result<String, AppError> {
 
 /// The application if it is at the officer's office; else "not found",
 /// and the attempt is audited.
-async fn at_office(
+pub(crate) async fn at_office(
     state: &Portal,
     staff: &Staff,
     id: Uuid,
@@ -359,14 +362,13 @@ async fn at_office(
     }
 }
 
-/// The case page; the read is recorded in the applicant's access log.
-pub async fn case(state: &Portal, staff: &Staff, id: Uuid) -> Result<Case, AppError> {
-    let (who, r) = at_office(state, staff, id).await?;
-    let account = state
-        .store
-        .get_account(r.account_id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+/// Records a staff read of an application in its applicant's access log.
+pub(crate) async fn record_read(
+    state: &Portal,
+    who: &StaffActor,
+    r: &ApplicationRecord,
+    purpose: &str,
+) -> Result<(), AppError> {
     state
         .store
         .record_access(DataAccess {
@@ -376,10 +378,22 @@ pub async fn case(state: &Portal, staff: &Staff, id: Uuid) -> Result<Case, AppEr
             staff_role: who.role.as_str().to_owned(),
             office_id: who.office_id,
             at: state.now(),
-            purpose: "application_case".into(),
+            purpose: purpose.into(),
             reference: r.number.clone().unwrap_or_else(|| r.id.to_string()),
         })
         .await?;
+    Ok(())
+}
+
+/// The case page; the read is recorded in the applicant's access log.
+pub async fn case(state: &Portal, staff: &Staff, id: Uuid) -> Result<Case, AppError> {
+    let (who, r) = at_office(state, staff, id).await?;
+    let account = state
+        .store
+        .get_account(r.account_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    record_read(state, &who, &r, "application_case").await?;
     let def = state.catalogue.get(&r.service);
     let steps = def
         .map(|d| {

@@ -132,6 +132,7 @@ mod tests {
             .chain(&domain::eligibility::CODES)
             .chain(&crate::applications::CODES)
             .chain(&crate::cases::CODES)
+            .chain(&crate::messages::CODES)
             .chain(&["office.unknown"])
             .chain(&domain::attachment::CODES);
         for code in all {

@@ -22,6 +22,7 @@ pub mod error;
 pub mod i18n;
 pub mod identity;
 pub mod jobs;
+pub mod messages;
 pub mod notice;
 pub mod profile;
 pub mod queries;

@@ -33,7 +33,9 @@ fn default_kind() -> String {
 pub fn kind_of(subject_key: &str) -> &'static str {
     match subject_key {
         "msg-identity-subject" | "msg-confirmed-subject" => "identity",
-        "msg-application-submitted-subject" | "msg-application-status-subject" => "applications",
+        "msg-application-submitted-subject"
+        | "msg-application-status-subject"
+        | "msg-office-message-subject" => "applications",
         _ => "security",
     }
 }

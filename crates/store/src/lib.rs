@@ -278,6 +278,22 @@ pub trait OfficeStore {
 }
 
 #[async_trait]
+/// The thread of an application between the applicant and the office.
+pub trait MessageStore {
+    /// Adds a message with its files, its audit event and the other side's
+    /// notice, under the application's row lock: `Conflict("message.closed")`
+    /// once the application is closed (or still a draft), `NotFound` for none.
+    async fn add_message(&self, m: NewMessage, now: i64) -> Result<()>;
+    /// The thread, oldest first, with files.
+    async fn thread(&self, application_id: Uuid) -> Result<Vec<MessageRecord>>;
+    /// Marks read what the other side wrote (`from_office`: the office's
+    /// messages, read by the applicant); how many were unread.
+    async fn mark_read(&self, application_id: Uuid, from_office: bool, now: i64) -> Result<u64>;
+    /// The office's unread messages per application of the person.
+    async fn unread_for_person(&self, account_id: Uuid) -> Result<Vec<(Uuid, i64)>>;
+}
+
+#[async_trait]
 /// The office side of applications and the lifecycle's steps (SPEC §4).
 /// Methods without an owner take the office scope from the caller; the use
 /// case (`app::cases`) checks it before anything is shown.
@@ -540,6 +556,7 @@ pub trait Store:
     AccountStore
     + ApplicationStore
     + CaseStore
+    + MessageStore
     + AuditStore
     + SecondFactorStore
     + AccessLogStore
@@ -561,6 +578,7 @@ impl<T> Store for T where
     T: AccountStore
         + ApplicationStore
         + CaseStore
+        + MessageStore
         + AuditStore
         + SecondFactorStore
         + AccessLogStore

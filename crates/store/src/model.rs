@@ -527,4 +527,46 @@ pub struct QueueRow {
     pub surname: String,
     pub given_name: String,
     pub patronymic: Option<String>,
+    /// The applicant's messages the office has not read.
+    pub unread: i64,
+}
+
+/// A message of an application's thread, sealed.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub from_office: bool,
+    pub author_id: Uuid,
+    pub office_id: Option<Uuid>,
+    pub key_id: String,
+    pub sealed: Vec<u8>,
+    pub files: Vec<MessageFile>,
+    /// The other side's notice, if any.
+    pub notice: Option<NewJob>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageFile {
+    pub id: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub file_name: String,
+    pub object_key: String,
+    pub key_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MessageRecord {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub from_office: bool,
+    pub author_id: Uuid,
+    pub office_id: Option<Uuid>,
+    pub key_id: String,
+    pub sealed: Vec<u8>,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+    pub files: Vec<MessageFile>,
 }

@@ -612,3 +612,9 @@ msg-application-status-body = Application No. { $number } "{ $service }": { $sta
     [submitted] sent to the office.
    *[other] the status changed.
  }
+err-message-closed = The application is closed: you can no longer write about it. Apply again or contact the office if needed.
+err-message-empty = Write a message or attach a file.
+err-message-too-long = The message is too long: at most 4000 characters.
+err-message-too-many-files = At most 3 files can go with one message.
+msg-office-message-subject = A new message from the office
+msg-office-message-body = The office wrote to you about application No. { $number }. Read it in your account.

@@ -14,6 +14,7 @@ mod catalogue;
 mod confirmation;
 mod instances;
 mod lifecycle;
+mod messages;
 mod notifications;
 mod ops;
 mod pages;

@@ -139,7 +139,9 @@ macro_rules! impl_case_store {
                 let office = if q.office_id.is_some() { "a.office_id = $1" } else { "a.office_id IS NULL AND $1 IS NULL" };
                 let sql = sqlx::AssertSqlSafe(format!(
                     "SELECT a.id, a.account_id, a.number, a.service, a.status, a.version, a.submitted_at, \
-                     a.deadline, a.resubmitted, c.surname, c.given_name, c.patronymic \
+                     a.deadline, a.resubmitted, c.surname, c.given_name, c.patronymic, \
+                     (SELECT COUNT(*) FROM messages m WHERE m.application_id = a.id \
+                      AND NOT m.from_office AND m.read_at IS NULL) AS unread \
                      FROM applications a JOIN accounts c ON c.id = a.account_id \
                      WHERE {office} AND {} AND ($2 = $2) \
                      AND ($3 IS NULL OR a.number = $3) AND ($4 IS NULL OR c.surname LIKE $4) \
@@ -179,6 +181,7 @@ macro_rules! impl_case_store {
                             surname: r.try_get("surname")?,
                             given_name: r.try_get("given_name")?,
                             patronymic: r.try_get("patronymic")?,
+                            unread: r.try_get("unread")?,
                         })
                     })
                     .collect()

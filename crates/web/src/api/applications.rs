@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-fn parse_id(raw: &str) -> Result<Uuid, AppError> {
+pub(crate) fn parse_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::not_found())
 }
 
@@ -61,7 +61,7 @@ fn idempotency(
 
 /// A JSON body read by hand (its bytes are also the idempotency
 /// fingerprint); an empty body is `{}`.
-fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Result<T, AppError> {
+pub(crate) fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Result<T, AppError> {
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -204,7 +204,7 @@ pub(crate) struct UploadParts {
 }
 
 impl UploadParts {
-    fn text(&self, name: &str) -> Option<&str> {
+    pub(crate) fn text(&self, name: &str) -> Option<&str> {
         self.texts
             .iter()
             .find(|(n, _)| n == name)
@@ -291,18 +291,17 @@ pub async fn download(
     Path((raw, file)): Path<(String, String)>,
 ) -> Result<Response, HttpError> {
     let (meta, bytes) = app::attachments::download(&state, &actor, parse_id(&raw)?, &file).await?;
-    Ok(file_response(&meta, bytes))
+    Ok(file_response(&meta.media_type, &meta.file_name, bytes))
 }
 
 /// A stored file as a download that no browser runs or renders in place.
-pub(crate) fn file_response(meta: &app::attachments::AttachmentView, bytes: Vec<u8>) -> Response {
+pub(crate) fn file_response(media_type: &str, file_name: &str, bytes: Vec<u8>) -> Response {
     let mut res = (StatusCode::OK, bytes).into_response();
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&meta.media_type) {
+    if let Ok(v) = HeaderValue::from_str(media_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    let ascii: String = meta
-        .file_name
+    let ascii: String = file_name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' {
@@ -313,8 +312,7 @@ pub(crate) fn file_response(meta: &app::attachments::AttachmentView, bytes: Vec<
         })
         .collect();
     // RFC 6266: an ASCII fallback and the real (UTF-8) name.
-    let utf8: String = meta
-        .file_name
+    let utf8: String = file_name
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b == b'.' {

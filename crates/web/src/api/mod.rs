@@ -7,6 +7,7 @@ mod cases;
 mod confirmation;
 mod json;
 mod me;
+mod messages;
 pub mod problem;
 mod profile;
 mod second_factor;
@@ -118,6 +119,14 @@ pub fn router() -> Router<AppState> {
         .route("/office/applications", get(cases::queue))
         .route("/office/applications/{id}", get(cases::case))
         .route("/office/applications/{id}/office", put(cases::reassign))
+        .route(
+            "/applications/{id}/messages/files/{file}",
+            get(messages::my_file),
+        )
+        .route(
+            "/office/applications/{id}/messages/files/{file}",
+            get(messages::office_file),
+        )
         .route("/office/applications/{id}/{step}", post(cases::step))
         .merge(uploads())
         .route(
@@ -142,6 +151,14 @@ fn uploads() -> Router<AppState> {
         .route(
             "/applications/{id}/attachments",
             get(applications::attachments).post(applications::upload),
+        )
+        .route(
+            "/applications/{id}/messages",
+            get(messages::mine).post(messages::write_mine),
+        )
+        .route(
+            "/office/applications/{id}/messages",
+            get(messages::office).post(messages::write_office),
         )
         .layer(axum::extract::DefaultBodyLimit::max(
             applications::MAX_UPLOAD_BYTES,

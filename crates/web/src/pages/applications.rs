@@ -849,7 +849,9 @@ pub async fn file(
         return super::error_page(ctx.lang, &AppError::not_found());
     };
     match app::attachments::download(&state, actor, id, &file).await {
-        Ok((meta, bytes)) => crate::api::applications::file_response(&meta, bytes),
+        Ok((meta, bytes)) => {
+            crate::api::applications::file_response(&meta.media_type, &meta.file_name, bytes)
+        }
         Err(e) => super::error_page(ctx.lang, &e),
     }
 }
