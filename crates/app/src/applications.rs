@@ -484,11 +484,12 @@ pub async fn submit(
     let (clean, late) = electronic_check(state, actor, &current, def).await?;
     let today = today(state);
     let one_open = def.eligibility.contains(&Eligibility::OneOpen);
-    let notice = crate::notice::job(
+    let notice = crate::notice::job_at(
         actor.account.id,
         "msg-application-submitted-subject",
         "msg-application-submitted-body",
         vec![("service".into(), def.name.ru.clone())],
+        format!("/applications/{id}"),
         format!("application-submitted:{id}"),
         state.now(),
     );

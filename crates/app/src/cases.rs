@@ -550,7 +550,7 @@ pub(crate) fn status_notice(
     to: Status,
     version: i64,
 ) -> store::NewJob {
-    crate::notice::job(
+    crate::notice::job_at(
         r.account_id,
         "msg-application-status-subject",
         "msg-application-status-body",
@@ -559,6 +559,7 @@ pub(crate) fn status_notice(
             ("number".into(), r.number.clone().unwrap_or_default()),
             ("status".into(), to.as_str().into()),
         ],
+        format!("/applications/{}", r.id),
         format!("application-status:{}:{version}", r.id),
         state.now(),
     )

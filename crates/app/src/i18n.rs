@@ -133,6 +133,7 @@ mod tests {
             .chain(&crate::applications::CODES)
             .chain(&crate::cases::CODES)
             .chain(&crate::messages::CODES)
+            .chain(&crate::inbox::CODES)
             .chain(&["office.unknown"])
             .chain(&domain::attachment::CODES);
         for code in all {

@@ -135,6 +135,24 @@ impl JobHandler for Notify {
             return Ok(());
         };
         let Some(channel) = &n.channel else {
+            // In the portal first: the person's inbox keeps every notice,
+            // one item per notice job (a retry adds nothing).
+            self.store
+                .add_inbox_item(store::InboxItem {
+                    id: Uuid::now_v7(),
+                    account_id: n.account_id,
+                    kind: n.kind.clone(),
+                    subject_key: n.subject_key.clone(),
+                    body_key: n.body_key.clone(),
+                    args: serde_json::to_string(&n.args)
+                        .map_err(|e| JobError::Permanent(e.to_string()))?,
+                    link: n.link.clone(),
+                    source: job.id.to_string(),
+                    created_at: (self.clock)(),
+                    read_at: None,
+                })
+                .await
+                .map_err(temporary)?;
             // Fan out: one job per channel the person wants, so a retry of
             // one channel never repeats another.
             let prefs = self

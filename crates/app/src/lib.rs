@@ -21,6 +21,7 @@ pub mod credentials;
 pub mod error;
 pub mod i18n;
 pub mod identity;
+pub mod inbox;
 pub mod jobs;
 pub mod messages;
 pub mod notice;

@@ -216,11 +216,12 @@ async fn post(
         .seal(&place(id), text.as_bytes())
         .map_err(AppError::internal)?;
     let notice = notice.then(|| {
-        crate::notice::job(
+        crate::notice::job_at(
             r.account_id,
             "msg-office-message-subject",
             "msg-office-message-body",
             vec![("number".into(), r.number.clone().unwrap_or_default())],
+            format!("/applications/{}/messages", r.id),
             format!("message:{id}"),
             state.now(),
         )

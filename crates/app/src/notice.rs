@@ -23,6 +23,9 @@ pub struct Notice {
     /// just replaced, which must still hear of it).
     #[serde(default)]
     pub to: Option<String>,
+    /// Where the person acts on it (a local path), shown in the inbox.
+    #[serde(default)]
+    pub link: Option<String>,
 }
 
 fn default_kind() -> String {
@@ -55,6 +58,7 @@ fn notice(
         kind: kind_of(subject_key).into(),
         channel: None,
         to: None,
+        link: None,
     }
 }
 
@@ -73,6 +77,23 @@ pub fn job(
     now: i64,
 ) -> NewJob {
     notice_job(&notice(account_id, subject_key, body_key, args), dedup, now)
+}
+
+/// A notice job with the place where the person acts on it.
+pub fn job_at(
+    account_id: Uuid,
+    subject_key: &str,
+    body_key: &str,
+    args: Vec<(String, String)>,
+    link: String,
+    dedup: String,
+    now: i64,
+) -> NewJob {
+    let n = Notice {
+        link: Some(link),
+        ..notice(account_id, subject_key, body_key, args)
+    };
+    notice_job(&n, dedup, now)
 }
 
 /// A notice to one address on one channel, whatever the account's contacts

@@ -278,6 +278,27 @@ pub trait OfficeStore {
 }
 
 #[async_trait]
+/// The person's inbox of notices.
+pub trait InboxStore {
+    /// Keeps a notice; a second one from the same `source` is ignored.
+    async fn add_inbox_item(&self, item: InboxItem) -> Result<()>;
+    /// The person's notices, newest first, older than `before`; only unread
+    /// ones, or only of `kind`, when asked.
+    async fn inbox(
+        &self,
+        account_id: Uuid,
+        unread_only: bool,
+        kind: Option<&str>,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<InboxItem>>;
+    /// Unread notices per kind.
+    async fn inbox_unread(&self, account_id: Uuid) -> Result<Vec<(String, i64)>>;
+    /// Marks one notice (or all, with `None`) of the person read; how many changed.
+    async fn mark_inbox_read(&self, account_id: Uuid, id: Option<Uuid>, now: i64) -> Result<u64>;
+}
+
+#[async_trait]
 /// The thread of an application between the applicant and the office.
 pub trait MessageStore {
     /// Adds a message with its files, its audit event and the other side's
@@ -557,6 +578,7 @@ pub trait Store:
     + ApplicationStore
     + CaseStore
     + MessageStore
+    + InboxStore
     + AuditStore
     + SecondFactorStore
     + AccessLogStore
@@ -579,6 +601,7 @@ impl<T> Store for T where
         + ApplicationStore
         + CaseStore
         + MessageStore
+        + InboxStore
         + AuditStore
         + SecondFactorStore
         + AccessLogStore

@@ -570,3 +570,20 @@ pub struct MessageRecord {
     pub read_at: Option<i64>,
     pub files: Vec<MessageFile>,
 }
+
+/// A notice kept in the person's inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxItem {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub kind: String,
+    pub subject_key: String,
+    pub body_key: String,
+    /// JSON: the message's arguments as pairs.
+    pub args: String,
+    pub link: Option<String>,
+    /// What made it (the notice's job): one item per notice.
+    pub source: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}

@@ -127,6 +127,7 @@ shared::impl_account_store!(SqliteStore);
 shared::impl_application_store!(SqliteStore);
 shared::impl_case_store!(SqliteStore);
 shared::impl_message_store!(SqliteStore);
+shared::impl_inbox_store!(SqliteStore);
 shared::impl_session_store!(SqliteStore);
 shared::impl_identity_store!(SqliteStore);
 shared::impl_job_store!(SqliteStore);

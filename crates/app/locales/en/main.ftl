@@ -618,3 +618,7 @@ err-message-too-long = The message is too long: at most 4000 characters.
 err-message-too-many-files = At most 3 files can go with one message.
 msg-office-message-subject = A new message from the office
 msg-office-message-body = The office wrote to you about application No. { $number }. Read it in your account.
+err-inbox-unknown-kind = There is no such kind of notice: applications, identity or security.
+err-inbox-bad-cursor = The link to the next page is stale or damaged: open the inbox again.
+inbox-todo-returned = Correct your application "{ $service }": the office returned it with comments
+inbox-todo-messages = The office wrote about "{ $service }": unread messages: { $count }

@@ -12,6 +12,7 @@ mod applications;
 mod attacks;
 mod catalogue;
 mod confirmation;
+mod inbox;
 mod instances;
 mod lifecycle;
 mod messages;

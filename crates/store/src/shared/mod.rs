@@ -6,6 +6,7 @@ mod accounts;
 mod applications;
 pub(crate) mod cases;
 mod identity;
+mod inbox;
 mod jobs;
 mod letters;
 mod messages;
@@ -21,6 +22,7 @@ pub(crate) use applications::{
 };
 pub(crate) use cases::impl_case_store;
 pub(crate) use identity::impl_identity_store;
+pub(crate) use inbox::{impl_inbox_store, inbox_from_row};
 pub(crate) use jobs::impl_job_store;
 pub(crate) use letters::{impl_letter_store, letter_from_row};
 pub(crate) use messages::impl_message_store;

@@ -5,6 +5,7 @@ mod accounts;
 pub(crate) mod applications;
 mod cases;
 mod confirmation;
+mod inbox;
 mod json;
 mod me;
 mod messages;
@@ -116,6 +117,9 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/history", get(applications::history))
         .route("/applications/{id}/cancel", post(applications::cancel))
         .route("/applications/{id}/resubmit", post(applications::resubmit))
+        .route("/inbox", get(inbox::list))
+        .route("/inbox/read", post(inbox::read_all))
+        .route("/inbox/{id}/read", post(inbox::read_one))
         .route("/office/applications", get(cases::queue))
         .route("/office/applications/{id}", get(cases::case))
         .route("/office/applications/{id}/office", put(cases::reassign))
