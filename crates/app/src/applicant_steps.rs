@@ -84,7 +84,7 @@ pub async fn cancel(
     version: Option<i64>,
 ) -> Result<crate::applications::ApplicationView, AppError> {
     let r = state.store.get_application(id, actor.account.id).await?;
-    step(state, actor, &r, version, Step::Cancel, None).await?;
+    step(state, actor, &r, version, Step::Cancel, None, None).await?;
     crate::applications::get(state, actor, id).await
 }
 
@@ -110,7 +110,9 @@ pub async fn resubmit(
     let (clean, _) = crate::applications::electronic_check(state, actor, &r, def).await?;
     let sealed = crate::applications::seal(state, id, &clean)?;
     let answers = Some((state.vault.key_id().to_owned(), sealed));
-    step(state, actor, &r, version, Step::Resubmit, answers).await?;
+    // A registration at a dwelling asks its owner again.
+    let consent = crate::consents::request(state, actor, def, &clean).await?;
+    step(state, actor, &r, version, Step::Resubmit, answers, consent).await?;
     crate::applications::get(state, actor, id).await
 }
 
@@ -121,6 +123,7 @@ async fn step(
     version: Option<i64>,
     step: Step,
     answers: Option<(String, Vec<u8>)>,
+    consent: Option<store::NewConsent>,
 ) -> Result<(), AppError> {
     let version = version.unwrap_or(r.version);
     if version != r.version {
@@ -139,8 +142,9 @@ async fn step(
         to,
         by: StepBy::Owner(actor.account.id),
         note: None,
-        jobs: vec![status_notice(state, r, def, to, version)],
+        jobs: vec![status_notice(state.now(), r, def, to, version)],
         answers,
+        consent,
     };
     match state.store.transition(t, state.now()).await {
         Ok(_) => Ok(()),

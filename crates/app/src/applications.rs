@@ -494,7 +494,9 @@ pub async fn submit(
         state.now(),
     );
     let (office_id, deadline) = route(state, actor, def, &clean, today).await?;
+    let consent = crate::consents::request(state, actor, def, &clean).await?;
     let submission = Submission {
+        consent,
         office_id,
         deadline,
         id,

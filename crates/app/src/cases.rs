@@ -111,6 +111,8 @@ pub struct Case {
     pub history: Vec<HistoryEntry>,
     /// The steps the officer may take now (`accept`, `return`, …).
     pub steps: Vec<&'static str>,
+    /// The dwelling owner's consent, when the application waits for one.
+    pub consent: Option<crate::consents::ConsentState>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -434,6 +436,7 @@ pub async fn case(state: &Portal, staff: &Staff, id: Uuid) -> Result<Case, AppEr
             .map(crate::attachments::AttachmentView::from)
             .collect(),
         history: history_entries(state, r.id, r.account_id).await?,
+        consent: crate::consents::of_application(state, r.id).await?,
         steps,
     })
 }
@@ -503,6 +506,10 @@ pub async fn act(
     if let OfficeStep::Return(comments) = &step {
         check_comments(def, comments)?;
     }
+    // A registration at a dwelling waits for its owner's consent.
+    if matches!(step, OfficeStep::Accept) && !crate::consents::allows_acceptance(state, id).await? {
+        return Err(crate::consents::pending());
+    }
     let to = domain::lifecycle::step(&def.stages, r.status, step_actor(&who), &step.lifecycle())
         .map_err(|refusal| refused(refusal, r.status))?;
     let transition = Transition {
@@ -512,8 +519,9 @@ pub async fn act(
         to,
         by: StepBy::Staff(who),
         note: step.note().map(|n| n.to_string()),
-        jobs: vec![status_notice(state, &r, def, to, version)],
+        jobs: vec![status_notice(state.now(), &r, def, to, version)],
         answers: None,
+        consent: None,
     };
     match state.store.transition(transition, state.now()).await {
         Ok(_) => case(state, staff, id).await,
@@ -544,7 +552,7 @@ pub(crate) fn changed(now: &ApplicationRecord) -> AppError {
 /// The person's notice of a status change: one per event (the dedup key
 /// names the application and the version the step was taken on).
 pub(crate) fn status_notice(
-    state: &Portal,
+    now: i64,
     r: &ApplicationRecord,
     def: &domain::catalogue::ServiceDef,
     to: Status,
@@ -561,7 +569,7 @@ pub(crate) fn status_notice(
         ],
         format!("/applications/{}", r.id),
         format!("application-status:{}:{version}", r.id),
-        state.now(),
+        now,
     )
 }
 

@@ -134,6 +134,7 @@ mod tests {
             .chain(&crate::cases::CODES)
             .chain(&crate::messages::CODES)
             .chain(&crate::inbox::CODES)
+            .chain(&crate::consents::CODES)
             .chain(&["office.unknown"])
             .chain(&domain::attachment::CODES);
         for code in all {

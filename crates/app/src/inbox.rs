@@ -22,7 +22,7 @@ pub const KINDS: [&str; 3] = ["applications", "identity", "security"];
 /// Something waiting for the person.
 #[derive(Debug, Clone, Serialize)]
 pub struct Todo {
-    /// `correct_application` or `read_messages`.
+    /// `answer_consent`, `correct_application` or `read_messages`.
     pub what: &'static str,
     pub title: String,
     pub application_id: Uuid,
@@ -76,6 +76,19 @@ fn service_name(state: &Portal, lang: Lang, code: &str) -> String {
 /// What needs the person now: returned applications, unread messages.
 async fn todo(state: &Portal, actor: &Actor, lang: Lang) -> Result<Vec<Todo>, AppError> {
     let mut out = Vec::new();
+    // Requests from others to consent to a registration in one's dwelling.
+    for c in crate::consents::addressed_to_me(state, actor).await? {
+        if c.status == "pending" {
+            out.push(Todo {
+                what: "answer_consent",
+                title: lang.t_args("inbox-todo-consent", &[("applicant", c.applicant.clone())]),
+                application_id: c.application_id,
+                number: c.number.clone(),
+                count: 1,
+                link: "/consents".into(),
+            });
+        }
+    }
     let unread = state.store.unread_for_person(actor.account.id).await?;
     // The person's applications, newest first; a person has few.
     let mut before = None;

@@ -17,6 +17,7 @@ pub mod cases;
 pub mod catalogue;
 pub mod config;
 pub mod confirmation;
+pub mod consents;
 pub mod credentials;
 pub mod error;
 pub mod i18n;

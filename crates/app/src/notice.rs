@@ -38,7 +38,9 @@ pub fn kind_of(subject_key: &str) -> &'static str {
         "msg-identity-subject" | "msg-confirmed-subject" => "identity",
         "msg-application-submitted-subject"
         | "msg-application-status-subject"
-        | "msg-office-message-subject" => "applications",
+        | "msg-office-message-subject"
+        | "msg-consent-subject"
+        | "msg-consent-approved-subject" => "applications",
         _ => "security",
     }
 }

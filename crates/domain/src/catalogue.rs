@@ -49,6 +49,20 @@ pub struct ProcessingTime {
     pub applies: Option<Condition>,
 }
 
+/// Whose consent an application waits for (registration at a dwelling the
+/// applicant does not own): the owner named in the answers, when `when` holds.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRule {
+    /// The owner's name and birth date (a `person` field).
+    pub owner: String,
+    /// The owner's SNILS (a text field): how the portal finds their account.
+    pub owner_snils: String,
+    pub when: Condition,
+    /// Days the owner has to answer before the application is returned.
+    pub days: u16,
+}
+
 /// Which answered address decides the office (the first that applies and is
 /// answered); with none, the person's registration address does.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -158,6 +172,9 @@ pub struct ServiceDef {
     /// How the office is chosen from the answers.
     #[serde(default)]
     pub routing: Vec<RouteBy>,
+    /// The owner's consent the application waits for, if any.
+    #[serde(default)]
+    pub consent: Option<ConsentRule>,
     /// Originals to bring to the office.
     #[serde(default)]
     pub originals: Vec<Text>,
@@ -256,6 +273,16 @@ impl ServiceDef {
                     "condition: {} is not a field of the form",
                     c.field()
                 ));
+            }
+        }
+        if let Some(c) = &self.consent {
+            for f in [&c.owner, &c.owner_snils, &c.when.field().to_owned()] {
+                if !top.contains(&f.as_str()) {
+                    out.push(format!("consent: {f} is not a field of the form"));
+                }
+            }
+            if c.days == 0 {
+                out.push("consent: the owner needs at least a day".into());
             }
         }
         if !self.processing.iter().any(|p| p.applies.is_none()) {

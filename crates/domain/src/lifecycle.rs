@@ -138,8 +138,10 @@ pub fn step(stages: &[Stage], from: Status, actor: Actor, step: &Step) -> Result
         (Step::Resubmit, Applicant) if from == Status::Returned => Status::Submitted,
         (Step::Cancel, Applicant) if may(from, Ability::Cancel) => Status::Cancelled,
         (Step::Accept, _) if staff && forward(Status::Accepted) => Status::Accepted,
+        // The portal returns one whose dwelling's owner refused or did not answer.
         (Step::Return(comments), _)
-            if staff && matches!(from, Status::Submitted | Status::Accepted) =>
+            if (staff || actor == System)
+                && matches!(from, Status::Submitted | Status::Accepted) =>
         {
             let complete = |c: &Comment| {
                 c.field.starts_with('/') && !c.wrong.trim().is_empty() && !c.fix.trim().is_empty()
@@ -434,7 +436,7 @@ mod tests {
                     prop_assert!(before.is_open() || before == Status::Draft, "left a closed status");
                     match st {
                         Step::Submit | Step::Resubmit | Step::Cancel => prop_assert_eq!(actor, Actor::Applicant),
-                        Step::Invite(_) | Step::VisitMissed | Step::Reject(_) => prop_assert_ne!(actor, Actor::Applicant),
+                        Step::Invite(_) | Step::VisitMissed | Step::Reject(_) | Step::Return(_) => prop_assert_ne!(actor, Actor::Applicant),
                         _ => prop_assert!(matches!(actor, Actor::Officer | Actor::HeadOfOffice)),
                     }
                     s = to;

@@ -198,6 +198,11 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
 
     if config.run_worker {
         store.enqueue(jobs::purge_job(now), now).await?;
+        let consent_jobs = Arc::new(app::consents::ConsentJobs {
+            store: store.clone(),
+            catalogue: catalogue.clone(),
+            clock: options.clock,
+        });
         let worker = Worker::new(
             store.clone(),
             WorkerConfig {
@@ -244,6 +249,8 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
                 clock: options.clock,
             }),
         )
+        .handle(job_kind::CONSENT_EXPIRE, consent_jobs.clone())
+        .handle(job_kind::CONSENT_SETTLE, consent_jobs)
         .handle(
             job_kind::PURGE_SESSIONS,
             Arc::new(jobs::PurgeSessions {

@@ -10,3 +10,7 @@ pub const NOTIFY: &str = "notify";
 pub const PURGE_SESSIONS: &str = "purge_sessions";
 /// Print a registered letter with its code into the outbound post queue.
 pub const PRINT_LETTER: &str = "print_letter";
+/// A consent that ran out of time: mark it expired and settle it (payload: consent id).
+pub const CONSENT_EXPIRE: &str = "consent_expire";
+/// Return the application of a refused or expired consent (payload: consent id).
+pub const CONSENT_SETTLE: &str = "consent_settle";

@@ -278,6 +278,32 @@ pub trait OfficeStore {
 }
 
 #[async_trait]
+/// Owners' consents to registration at their dwelling.
+pub trait ConsentStore {
+    /// The latest consent request of an application.
+    async fn consent_of(&self, application_id: Uuid) -> Result<Option<ConsentRecord>>;
+    async fn consent(&self, id: Uuid) -> Result<Option<ConsentRecord>>;
+    /// The requests addressed to an owner, newest first.
+    async fn consents_for(&self, owner_id: Uuid) -> Result<Vec<ConsentRecord>>;
+    /// Makes a pending request found by its code the owner's; `NotFound`
+    /// for no such open request (or one claimed already).
+    async fn claim_consent(&self, code_lookup: &str, owner_id: Uuid, now: i64) -> Result<Uuid>;
+    /// The owner's answer, once, before it expires, with its job (the
+    /// applicant's notice, the settling of a refusal), audited:
+    /// `Conflict("consent.answered")` when answered (or expired) already.
+    async fn answer_consent(
+        &self,
+        id: Uuid,
+        owner_id: Uuid,
+        approve: bool,
+        jobs: Vec<NewJob>,
+        now: i64,
+    ) -> Result<Uuid>;
+    /// Marks a pending request past its time expired; whether it was.
+    async fn expire_consent(&self, id: Uuid, now: i64) -> Result<bool>;
+}
+
+#[async_trait]
 /// The person's inbox of notices.
 pub trait InboxStore {
     /// Keeps a notice; a second one from the same `source` is ignored.
@@ -579,6 +605,7 @@ pub trait Store:
     + CaseStore
     + MessageStore
     + InboxStore
+    + ConsentStore
     + AuditStore
     + SecondFactorStore
     + AccessLogStore
@@ -602,6 +629,7 @@ impl<T> Store for T where
         + CaseStore
         + MessageStore
         + InboxStore
+        + ConsentStore
         + AuditStore
         + SecondFactorStore
         + AccessLogStore

@@ -428,6 +428,8 @@ pub struct Submission {
     /// Where it goes and by when it must be decided.
     pub office_id: Option<Uuid>,
     pub deadline: Option<String>,
+    /// The owner's consent it waits for, with its jobs (expiry, the owner's notice).
+    pub consent: Option<NewConsent>,
 }
 
 /// What a submission gave: the number and the new version.
@@ -492,6 +494,8 @@ pub struct Transition {
     pub jobs: Vec<NewJob>,
     /// New sealed answers (key id, bytes): a resubmission's corrections.
     pub answers: Option<(String, Vec<u8>)>,
+    /// A new consent round (a resubmission of a registration at a dwelling).
+    pub consent: Option<NewConsent>,
 }
 
 /// Which of an office's applications to list.
@@ -586,4 +590,58 @@ pub struct InboxItem {
     pub source: String,
     pub created_at: i64,
     pub read_at: Option<i64>,
+}
+
+/// The consent state of an application's owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentStatus {
+    Pending,
+    Approved,
+    Refused,
+    Expired,
+}
+
+impl ConsentStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Refused => "refused",
+            Self::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Approved, Self::Refused, Self::Expired]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+/// A consent request made with a submission.
+#[derive(Debug, Clone)]
+pub struct NewConsent {
+    pub id: Uuid,
+    pub owner_account_id: Option<Uuid>,
+    /// The keyed hash of the code the applicant passes on, when the owner
+    /// has no account found by SNILS.
+    pub code_lookup: Option<String>,
+    pub key_id: String,
+    pub code_sealed: Option<Vec<u8>>,
+    pub expires_at: i64,
+    /// The expiry job and the owner's notice.
+    pub jobs: Vec<NewJob>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsentRecord {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub owner_account_id: Option<Uuid>,
+    pub key_id: String,
+    pub code_sealed: Option<Vec<u8>>,
+    pub status: ConsentStatus,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub answered_at: Option<i64>,
 }

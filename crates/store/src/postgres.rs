@@ -70,6 +70,7 @@ shared::impl_application_store!(PgStore);
 shared::impl_case_store!(PgStore);
 shared::impl_message_store!(PgStore);
 shared::impl_inbox_store!(PgStore);
+shared::impl_consent_store!(PgStore);
 shared::impl_session_store!(PgStore);
 shared::impl_identity_store!(PgStore);
 shared::impl_job_store!(PgStore);

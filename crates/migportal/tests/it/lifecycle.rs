@@ -17,13 +17,13 @@ const PETERSBURG: &str = "01930000-0000-7000-8000-000000000002";
 
 /// The demo's staff: the officer of Moscow, the head of office moved to
 /// St Petersburg (so that two offices work), the administrator.
-struct Office {
-    moscow: String,
-    petersburg: String,
-    admin: String,
+pub(crate) struct Office {
+    pub moscow: String,
+    pub petersburg: String,
+    pub admin: String,
 }
 
-async fn office(app: &TestApp) -> Office {
+pub(crate) async fn office(app: &TestApp) -> Office {
     let admin = staff_token(app, "admin@demo.migportal.ru", "Demo-Admin-2026")
         .await
         .0;
@@ -66,6 +66,16 @@ async fn move_head(app: &TestApp, admin: &str, code: &str) {
 
 /// Creates, fills and sends an application of `code`; its id.
 pub(crate) async fn sent(app: &TestApp, token: &str, code: &str) -> String {
+    sent_with(app, token, code, |_| {}).await
+}
+
+/// Like [`sent`], with the example's answers changed by `change` first.
+pub(crate) async fn sent_with(
+    app: &TestApp,
+    token: &str,
+    code: &str,
+    change: impl FnOnce(&mut Value),
+) -> String {
     let (status, _, draft) = call(
         app,
         Method::POST,
@@ -77,7 +87,9 @@ pub(crate) async fn sent(app: &TestApp, token: &str, code: &str) -> String {
     .await;
     assert_eq!(status, 201, "{code}: {draft}");
     let id = draft["id"].as_str().unwrap().to_owned();
-    let answers = with_files(app, token, &id, answers_for(code, &draft)).await;
+    let mut answers = answers_for(code, &draft);
+    change(&mut answers);
+    let answers = with_files(app, token, &id, answers).await;
     let path = format!("/applications/{id}");
     let (status, _, saved) = call(
         app,
@@ -102,7 +114,7 @@ pub(crate) async fn sent(app: &TestApp, token: &str, code: &str) -> String {
     id
 }
 
-async fn case(app: &TestApp, token: &str, id: &str) -> (u16, Value) {
+pub(crate) async fn case(app: &TestApp, token: &str, id: &str) -> (u16, Value) {
     let (status, _, body) = call(
         app,
         Method::GET,
@@ -115,7 +127,13 @@ async fn case(app: &TestApp, token: &str, id: &str) -> (u16, Value) {
     (status, body)
 }
 
-async fn act(app: &TestApp, token: &str, id: &str, step: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn act(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    step: &str,
+    body: Value,
+) -> (u16, Value) {
     let (status, _, body) = call(
         app,
         Method::POST,
@@ -203,6 +221,42 @@ async fn every_service_is_routed_and_walked_to_its_end() {
                 &citizen
             };
             let id = sent(&app, token, code).await;
+            // A registration at someone else's dwelling waits for its owner:
+            // Petrova, handed the code, agrees.
+            let (status, _, consent) = call(
+                &app,
+                Method::GET,
+                &format!("/applications/{id}/consent"),
+                token,
+                &[],
+                None,
+            )
+            .await;
+            if status == 200 {
+                let owner = app
+                    .login("applicant@demo.migportal.ru", "Demo-Applicant-2026")
+                    .await;
+                let (status, _, claimed) = call(
+                    &app,
+                    Method::POST,
+                    "/consents/claim",
+                    &owner,
+                    &[],
+                    Some(json!({"code": consent["code"]})),
+                )
+                .await;
+                assert_eq!(status, 200, "{code}: {claimed}");
+                let (status, _, _) = call(
+                    &app,
+                    Method::POST,
+                    &format!("/consents/{}/approve", claimed["id"].as_str().unwrap()),
+                    &owner,
+                    &[],
+                    None,
+                )
+                .await;
+                assert_eq!(status, 200, "{code}");
+            }
             // An address no office serves (a person with no registration on
             // record, a service routed by it): the administrators route it.
             let (m, _) = case(&app, &staff.moscow, &id).await;

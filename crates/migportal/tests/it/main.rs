@@ -12,6 +12,7 @@ mod applications;
 mod attacks;
 mod catalogue;
 mod confirmation;
+mod consents;
 mod inbox;
 mod instances;
 mod lifecycle;

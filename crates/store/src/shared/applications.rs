@@ -351,6 +351,9 @@ macro_rules! impl_application_store {
                 if let Some(job) = s.notice {
                     $crate::shared::enqueue!(tx, job, now);
                 }
+                if let Some(c) = s.consent {
+                    $crate::shared::insert_consent!(tx, s.id, c, now);
+                }
                 tx.commit().await?;
                 Ok($crate::Once::Done($crate::Submitted { number, version }))
             }

@@ -100,6 +100,9 @@ macro_rules! impl_case_store {
                 for job in t.jobs {
                     $crate::shared::enqueue!(tx, job, now);
                 }
+                if let Some(c) = t.consent {
+                    $crate::shared::insert_consent!(tx, t.id, c, now);
+                }
                 tx.commit().await?;
                 Ok(version)
             }

@@ -5,6 +5,7 @@
 mod accounts;
 mod applications;
 pub(crate) mod cases;
+pub(crate) mod consents;
 mod identity;
 mod inbox;
 mod jobs;
@@ -21,6 +22,7 @@ pub(crate) use applications::{
     one_open,
 };
 pub(crate) use cases::impl_case_store;
+pub(crate) use consents::{impl_consent_store, insert_consent};
 pub(crate) use identity::impl_identity_store;
 pub(crate) use inbox::{impl_inbox_store, inbox_from_row};
 pub(crate) use jobs::impl_job_store;

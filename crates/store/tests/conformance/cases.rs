@@ -47,6 +47,7 @@ fn step(id: Uuid, version: i64, from: Status, to: Status, by: StepBy) -> Transit
         note: None,
         jobs: vec![],
         answers: None,
+        consent: None,
     }
 }
 

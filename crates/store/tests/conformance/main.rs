@@ -1498,6 +1498,7 @@ fn submission(id: Uuid, account_id: Uuid, version: i64, open: bool) -> Submissio
         notice: Some(job("notify", 5)),
         office_id: None,
         deadline: None,
+        consent: None,
     }
 }
 

@@ -5,6 +5,7 @@ mod accounts;
 pub(crate) mod applications;
 mod cases;
 mod confirmation;
+mod consents;
 mod inbox;
 mod json;
 mod me;
@@ -118,6 +119,11 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/cancel", post(applications::cancel))
         .route("/applications/{id}/resubmit", post(applications::resubmit))
         .route("/inbox", get(inbox::list))
+        .route("/consents", get(consents::mine))
+        .route("/consents/claim", post(consents::claim))
+        .route("/consents/{id}/approve", post(consents::approve))
+        .route("/consents/{id}/refuse", post(consents::refuse))
+        .route("/applications/{id}/consent", get(consents::of_application))
         .route("/inbox/read", post(inbox::read_all))
         .route("/inbox/{id}/read", post(inbox::read_one))
         .route("/office/applications", get(cases::queue))
