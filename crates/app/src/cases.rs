@@ -628,3 +628,22 @@ pub async fn reassign(
         office_id: r.office_id,
     })
 }
+
+/// A file of an application's answers, for the office that holds it; the
+/// download is recorded in the applicant's access log.
+pub async fn attachment(
+    state: &Portal,
+    staff: &Staff,
+    id: Uuid,
+    file_id: &str,
+) -> Result<(crate::attachments::AttachmentView, Vec<u8>), AppError> {
+    let (who, r) = at_office(state, staff, id).await?;
+    let files = state.store.attachments(r.id, r.account_id).await?;
+    let a = files
+        .iter()
+        .find(|a| a.id == file_id)
+        .ok_or_else(AppError::not_found)?;
+    record_read(state, &who, &r, "application_file").await?;
+    let bytes = crate::attachments::read_file(state, &a.key_id, &a.object_key).await?;
+    Ok((crate::attachments::AttachmentView::from(a), bytes))
+}

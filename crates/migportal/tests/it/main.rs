@@ -16,6 +16,7 @@ mod consents;
 mod inbox;
 mod instances;
 mod lifecycle;
+mod lifecycle_pages;
 mod messages;
 mod notifications;
 mod ops;

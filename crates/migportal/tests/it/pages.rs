@@ -45,7 +45,7 @@ pub(crate) async fn browser_login(app: &TestApp, login: &str, password: &str) ->
 
 /// Signs a demo staff member in at the back office, enrolling TOTP; returns
 /// the CSRF token and the answer to the code (the recovery codes page).
-async fn browser_staff_login(
+pub(crate) async fn browser_staff_login(
     app: &TestApp,
     email: &str,
     password: &str,

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-fn status_text(lang: Lang, s: Status) -> String {
+pub(super) fn status_text(lang: Lang, s: Status) -> String {
     lang.t(&format!("status-{}", s.as_str().replace('_', "-")))
 }
 
@@ -55,7 +55,7 @@ pub fn refusal(ctx: &Ctx, e: &AppError) -> Response {
     ctx.render(e.status(), &page)
 }
 
-fn problem_text(lang: Lang, p: &Problem) -> String {
+pub(super) fn problem_text(lang: Lang, p: &Problem) -> String {
     let mut m = lang.t(&error_key(p.code));
     if let Some(note) = &p.note {
         m.push(' ');
@@ -166,6 +166,8 @@ struct TaskPage {
     editable: bool,
     tasks: Vec<Task>,
     ready: bool,
+    /// The office's comments of a return, each linking to its field.
+    comments: Vec<Link>,
 }
 
 fn section_fields(s: &Section) -> Vec<&Field> {
@@ -207,6 +209,15 @@ pub async fn tasks(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Stri
         editable: v.status == Status::Draft,
         ready: v.missing.is_empty(),
         tasks,
+        comments: office_notes(&state, &ctx, &v, &def)
+            .await
+            .into_iter()
+            .map(|(_, said, href)| Link {
+                href,
+                text: said,
+                primary: false,
+            })
+            .collect(),
     };
     ctx.render(StatusCode::OK, &page)
 }
@@ -254,6 +265,8 @@ struct Extra<'a> {
     /// Problems of other sections: (link, message).
     elsewhere: &'a [(String, String)],
     found: Option<(&'a str, &'a str, &'a [domain::address::Place])>,
+    /// The office's comments of a return, by field name: shown at their fields.
+    notes: &'a [(String, String)],
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -283,6 +296,14 @@ fn draw_section(
         found: extra.found,
     }
     .fields(&section_fields(s), answers, "", &mut widgets);
+    for w in &mut widgets {
+        if let Some((_, note)) = extra.notes.iter().find(|(name, _)| *name == w.name) {
+            w.hint = Some(match &w.hint {
+                Some(h) => format!("{note} {h}"),
+                None => note.clone(),
+            });
+        }
+    }
     let items = problems
         .iter()
         .map(|p| ErrorItem {
@@ -337,6 +358,11 @@ pub async fn section_form(
         .contains_key("more-questions")
         .then(|| ctx.lang.t("form-more-questions"));
     let files = file_names(&state, &ctx, v.id).await;
+    let notes: Vec<(String, String)> = office_notes(&state, &ctx, &v, &def)
+        .await
+        .into_iter()
+        .map(|(name, said, _)| (name, said))
+        .collect();
     draw_section(
         &ctx,
         &files,
@@ -348,14 +374,78 @@ pub async fn section_form(
         &[],
         Extra {
             more: q.get("more").map(String::as_str),
+            notes: &notes,
             ..Extra::default()
         },
         lead,
     )
 }
 
+/// The office's comments of the last return, as (link, text) for the task
+/// list and (field name, text) for the fields.
+async fn office_notes(
+    state: &AppState,
+    ctx: &Ctx,
+    v: &ApplicationView,
+    def: &ServiceDef,
+) -> Vec<(String, String, String)> {
+    let Some(actor) = &ctx.actor else {
+        return Vec::new();
+    };
+    if v.status != Status::Returned {
+        return Vec::new();
+    }
+    let history = app::applicant_steps::history(state, actor, v.id)
+        .await
+        .unwrap_or_default();
+    let Some(note) = history
+        .iter()
+        .rev()
+        .find(|h| h.to == Status::Returned)
+        .and_then(|h| h.note.clone())
+    else {
+        return Vec::new();
+    };
+    let lang = ctx.lang;
+    note["comments"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .map(|c| {
+                    let pointer = c["field"].as_str().unwrap_or_default();
+                    let name = name_of(pointer);
+                    let label = domain::form::field_at(&def.form, pointer)
+                        .map_or_else(|| pointer.to_owned(), |f| text(lang, &f.label));
+                    let said = lang.t_args(
+                        "returned-comment",
+                        &[
+                            ("wrong", c["wrong"].as_str().unwrap_or_default().to_owned()),
+                            ("fix", c["fix"].as_str().unwrap_or_default().to_owned()),
+                        ],
+                    );
+                    let href = def
+                        .form
+                        .sections
+                        .iter()
+                        .find(|s| in_section(s, pointer))
+                        .map(|s| {
+                            format!(
+                                "/applications/{}/sections/{}#{}",
+                                v.id,
+                                s.id,
+                                answers::field_id(&name)
+                            )
+                        })
+                        .unwrap_or_default();
+                    (name, format!("{label}: {said}"), href)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A posted page: its fields, and the files it carries (multipart pages).
-async fn posted(
+pub(super) async fn posted(
     state: &AppState,
     req: axum::extract::Request,
 ) -> Result<(HashMap<String, String>, Vec<(String, String, Vec<u8>)>), AppError> {
@@ -685,22 +775,77 @@ struct CheckPage {
     editable: bool,
     errors: Vec<ErrorItem>,
     blocks: Vec<Block>,
+    /// A returned application goes back with "resubmit".
+    resubmit: bool,
+    next_step: Option<String>,
+    consent: Option<(String, Option<String>)>,
+    messages: Option<Link>,
+    can_cancel: bool,
+    history: Vec<(String, String, String)>,
 }
 
-fn check_page(
-    ctx: &Ctx,
-    files: &HashMap<String, String>,
-    status: StatusCode,
-    v: &ApplicationView,
-    def: &ServiceDef,
-    problems: &[Problem],
-) -> Response {
+/// What a sent application's page shows beyond its answers.
+#[derive(Default)]
+pub(super) struct Followup {
+    next_step: Option<String>,
+    consent: Option<(String, Option<String>)>,
+    messages: Option<Link>,
+    history: Vec<(String, String, String)>,
+}
+
+/// The history, the owner's consent, the thread and what to do next.
+async fn followup(state: &AppState, ctx: &Ctx, v: &ApplicationView, def: &ServiceDef) -> Followup {
+    let Some(actor) = &ctx.actor else {
+        return Followup::default();
+    };
+    if v.status == Status::Draft {
+        return Followup::default();
+    }
     let lang = ctx.lang;
-    let empty = Map::new();
-    let answers = v.answers.as_object().unwrap_or(&empty);
-    let editable = v.status == Status::Draft;
-    let blocks = def
-        .form
+    let history = app::applicant_steps::history(state, actor, v.id)
+        .await
+        .unwrap_or_default();
+    let consent = app::consents::of_my_application(state, actor, v.id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| {
+            (
+                lang.t(&format!("consent-mine-{}", c.status)),
+                c.code.clone(),
+            )
+        });
+    let unread = app::applications::list(state, actor, None, app::applications::MAX_PAGE)
+        .await
+        .ok()
+        .and_then(|(lines, _)| lines.into_iter().find(|l| l.id == v.id))
+        .map_or(0, |l| l.unread);
+    let messages = Some(Link {
+        href: format!("/applications/{}/messages", v.id),
+        text: if unread > 0 {
+            lang.t_args("messages-unread-link", &[("count", unread.to_string())])
+        } else {
+            lang.t("messages-link")
+        },
+        primary: unread > 0,
+    });
+    Followup {
+        next_step: Some(lang.t(&format!("next-{}", v.status.as_str().replace('_', "-")))),
+        consent,
+        messages,
+        history: super::office::history_rows(lang, Some(def), &history),
+    }
+}
+
+/// The answers by section, as "check your answers" and the case page show them.
+pub(super) fn answer_blocks(
+    lang: Lang,
+    def: &ServiceDef,
+    answers: &Map<String, Value>,
+    files: &HashMap<String, String>,
+    id: Uuid,
+) -> Vec<Block> {
+    def.form
         .sections
         .iter()
         .map(|s| Block {
@@ -713,8 +858,7 @@ fn check_page(
                         label: text(lang, &f.label),
                         value: answers::show(lang, f, val, files),
                         change: format!(
-                            "/applications/{}/sections/{}?from-check=1#{}",
-                            v.id,
+                            "/applications/{id}/sections/{}?from-check=1#{}",
                             s.id,
                             answers::field_id(&f.id)
                         ),
@@ -722,7 +866,24 @@ fn check_page(
                 })
                 .collect(),
         })
-        .collect();
+        .filter(|b| !b.rows.is_empty())
+        .collect()
+}
+
+fn check_page(
+    ctx: &Ctx,
+    more: Followup,
+    files: &HashMap<String, String>,
+    status: StatusCode,
+    v: &ApplicationView,
+    def: &ServiceDef,
+    problems: &[Problem],
+) -> Response {
+    let lang = ctx.lang;
+    let empty = Map::new();
+    let answers = v.answers.as_object().unwrap_or(&empty);
+    let editable = v.status.is_editable();
+    let blocks = answer_blocks(lang, def, answers, files, v.id);
     // A problem links to its field on its section's page.
     let errors = problems
         .iter()
@@ -741,7 +902,7 @@ fn check_page(
             }
         })
         .collect();
-    let title = if editable {
+    let title = if v.status == Status::Draft {
         lang.t("check-title")
     } else {
         text(lang, &def.name)
@@ -756,6 +917,12 @@ fn check_page(
         editable,
         errors,
         blocks,
+        resubmit: v.status == Status::Returned,
+        next_step: more.next_step,
+        consent: more.consent,
+        messages: more.messages,
+        can_cancel: domain::lifecycle::may(v.status, domain::lifecycle::Ability::Cancel),
+        history: more.history,
     };
     ctx.render(status, &page)
 }
@@ -764,7 +931,8 @@ pub async fn check(State(state): State<AppState>, ctx: Ctx, Path(raw): Path<Stri
     match load(&state, &ctx, &raw).await {
         Ok((v, def)) => {
             let files = file_names(&state, &ctx, v.id).await;
-            check_page(&ctx, &files, StatusCode::OK, &v, &def, &[])
+            let more = followup(&state, &ctx, &v, &def).await;
+            check_page(&ctx, more, &files, StatusCode::OK, &v, &def, &[])
         }
         Err(r) => r,
     }
@@ -791,13 +959,18 @@ pub async fn submit(
         .and_then(|x| x.trim().parse::<i64>().ok());
     let files = file_names(&state, &ctx, v.id).await;
     match applications::submit(&state, actor, v.id, checked.or(Some(v.version)), None).await {
-        Ok(sent) => check_page(&ctx, &files, StatusCode::OK, &sent, &def, &[]),
+        Ok(sent) => {
+            let more = followup(&state, &ctx, &sent, &def).await;
+            check_page(&ctx, more, &files, StatusCode::OK, &sent, &def, &[])
+        }
         // A second click: it was sent, show it so.
         Err(e) if e.code == "application.not_draft" && v.status != Status::Draft => {
-            check_page(&ctx, &files, StatusCode::OK, &v, &def, &[])
+            let more = followup(&state, &ctx, &v, &def).await;
+            check_page(&ctx, more, &files, StatusCode::OK, &v, &def, &[])
         }
         Err(e) if !e.problems.is_empty() => check_page(
             &ctx,
+            Followup::default(),
             &files,
             StatusCode::UNPROCESSABLE_ENTITY,
             &v,
@@ -807,6 +980,7 @@ pub async fn submit(
         Err(e) if e.status().is_server_error() => super::error_page(ctx.lang, &e),
         Err(e) => check_page(
             &ctx,
+            Followup::default(),
             &files,
             e.status(),
             &v,

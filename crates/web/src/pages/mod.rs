@@ -6,14 +6,17 @@ mod account;
 mod answers;
 mod applications;
 mod confirmation;
+mod followup;
 mod home;
 mod login;
 mod mailbox;
+mod office;
 mod profile;
 mod register;
 mod security;
 mod services;
 mod staff;
+mod thread;
 mod view;
 
 use crate::error::{AppError, HttpStatus};
@@ -97,6 +100,20 @@ pub fn router() -> Router<AppState> {
             post(staff::operator_confirm),
         )
         .route("/staff/operator/register", post(staff::operator_register))
+        .route("/staff/applications", get(office::queue))
+        .route("/staff/applications/{id}", get(office::case))
+        .route("/staff/applications/{id}/{step}", post(office::step))
+        .route(
+            "/staff/applications/{id}/messages",
+            post(office::write).layer(axum::extract::DefaultBodyLimit::max(
+                crate::api::applications::MAX_UPLOAD_BYTES,
+            )),
+        )
+        .route("/staff/applications/{id}/files/{file}", get(office::file))
+        .route(
+            "/staff/applications/{id}/messages/files/{file}",
+            get(office::message_file),
+        )
         .route("/staff/audit", get(staff::audit))
         .route("/staff/admin", get(staff::admin))
         .route("/staff/admin/offices", post(staff::admin_office))
@@ -150,6 +167,25 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/check", get(applications::check))
         .route("/applications/{id}/submit", post(applications::submit))
         .route("/applications/{id}/delete", post(applications::delete))
+        .route("/applications/{id}/cancel", post(followup::cancel))
+        .route("/applications/{id}/resubmit", post(followup::resubmit))
+        .route(
+            "/applications/{id}/messages",
+            get(followup::messages).post(followup::write).layer(
+                axum::extract::DefaultBodyLimit::max(crate::api::applications::MAX_UPLOAD_BYTES),
+            ),
+        )
+        .route(
+            "/applications/{id}/messages/files/{file}",
+            get(followup::message_file),
+        )
+        .route("/inbox", get(followup::inbox))
+        .route("/inbox/read", post(followup::read_all))
+        .route("/inbox/{id}/read", post(followup::read_one))
+        .route("/consents", get(followup::consents))
+        .route("/consents/claim", post(followup::claim))
+        .route("/consents/{id}/approve", post(followup::approve))
+        .route("/consents/{id}/refuse", post(followup::refuse))
         .route("/demo/mailbox", get(mailbox::list))
         .route("/lang/{code}", get(home::switch_lang))
         .route("/static/style.css", get(home::stylesheet))

@@ -122,6 +122,16 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
             "/staff/admin",
             "staff-section-admin",
         ),
+        (
+            Permission::WorkApplications,
+            "/staff/applications",
+            "staff-section-applications",
+        ),
+        (
+            Permission::ReassignApplications,
+            "/staff/applications",
+            "staff-section-applications",
+        ),
         (Permission::ReadAudit, "/staff/audit", "staff-section-audit"),
         (
             Permission::FindPeople,
@@ -129,9 +139,11 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
             "staff-section-operator",
         ),
     ];
+    let mut seen = std::collections::HashSet::new();
     page.links = sections
         .iter()
         .filter(|(p, _, _)| domain::permission::may(a.role, *p))
+        .filter(|(_, href, _)| seen.insert(*href))
         .map(|(_, href, key)| Link {
             href: (*href).into(),
             text: l.t(key),

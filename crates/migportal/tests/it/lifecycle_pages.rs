@@ -1,0 +1,328 @@
+//! The lifecycle in the browser without JavaScript (issue 17): the office's
+//! queue and case page with its step forms, a return read by the person
+//! with each comment at its field, resubmission, the thread both ways, the
+//! inbox, cancelling, a stale decision, and the owner's consent page.
+
+use crate::applications::confirmed_sidorov;
+use crate::lifecycle::{sent, sent_with};
+use crate::pages::{browser_staff_login, csrf_of, location, page, submit};
+use crate::support::*;
+use reqwest::Client;
+use serde_json::json;
+
+/// A second browser, for the person (the first is the officer's).
+struct Browser {
+    client: Client,
+    base: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn login(app: &TestApp, login: &str, password: &str) -> Self {
+        let mut b = Self {
+            client: TestApp::client(),
+            base: app.url.clone(),
+            csrf: String::new(),
+        };
+        let (_, html) = b.get("/login").await;
+        let csrf = csrf_of(&html);
+        let res = b
+            .post(
+                "/login",
+                &[("csrf", &csrf), ("login", login), ("password", password)],
+            )
+            .await;
+        assert_eq!(location(&res), "/account");
+        b.csrf = csrf;
+        b
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("origin", self.base.clone())
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn post_multipart(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("origin", self.base.clone())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The value of the hidden `version` field of the first form after `marker`.
+fn version_after(html: &str, marker: &str) -> String {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in {html}"));
+    let rest = &html[..at];
+    let v = rest
+        .rfind("name=\"version\" value=\"")
+        .expect("a version field");
+    rest[v + 22..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_lifecycle_through_the_pages() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let id = sent(&app, &citizen, "passport-internal").await;
+
+        // The officer: the queue, the case, a return with a comment at a field.
+        let (officer_csrf, _) =
+            browser_staff_login(&app, "officer@demo.migportal.ru", "Demo-Officer-2026").await;
+        let (status, html) = page(&app, "/staff").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("href=\"/staff/applications\""), "{html}");
+        let (status, html) = page(&app, "/staff/applications?queue=new").await;
+        assert_eq!(status, 200, "{html}");
+        assert!(
+            html.contains(&format!("/staff/applications/{id}")),
+            "{html}"
+        );
+        assert!(html.contains("Сидоров Пётр Алексеевич"));
+        let (status, html) = page(&app, &format!("/staff/applications/{id}")).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(
+            html.contains("Вернуть на доработку") && html.contains("Принять"),
+            "{html}"
+        );
+        let version = version_after(&html, "Вернуть на доработку");
+        let res = submit(
+            &app,
+            &format!("/staff/applications/{id}/return"),
+            &[
+                ("csrf", &officer_csrf),
+                ("version", &version),
+                ("field_0", "/birth_place"),
+                ("wrong_0", "Не указан район"),
+                ("fix_0", "Допишите район, как в паспорте"),
+                ("field_1", ""),
+                ("wrong_1", ""),
+                ("fix_1", ""),
+            ],
+        )
+        .await;
+        assert_eq!(location(&res), format!("/staff/applications/{id}"));
+        let (_, html) = page(&app, &format!("/staff/applications/{id}")).await;
+        assert!(
+            html.contains("Возвращено на доработку") && html.contains("Не указан район"),
+            "{html}"
+        );
+        // The same form again, on the old version: what changed, nothing done.
+        let res = submit(
+            &app,
+            &format!("/staff/applications/{id}/accept"),
+            &[("csrf", &officer_csrf), ("version", &version)],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 409);
+        assert!(res.text().await.unwrap().contains("Заявление изменилось"));
+        // A return without a comment is refused with the reason.
+        let (_, html) = page(&app, &format!("/staff/applications/{id}")).await;
+        assert!(
+            !html.contains("Вернуть на доработку</button>"),
+            "no second return from returned"
+        );
+
+        // The person: the comment on the task list and at its field, then resubmission.
+        let person = Browser::login(&app, "+79161112233", "Zelenyj-Slon-1985").await;
+        let (status, html) = person.get(&format!("/applications/{id}")).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(
+            html.contains("Ведомство вернуло заявление на доработку"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Не указан район") && html.contains("Допишите район"),
+            "{html}"
+        );
+        let link = html
+            .split("href=\"")
+            .find(|s| s.starts_with(&format!("/applications/{id}/sections/")))
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let (status, html) = person.get(&link.replace("&amp;", "&")).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Не указан район"),
+            "the comment at its field: {html}"
+        );
+        let (_, html) = person.get(&format!("/applications/{id}/check")).await;
+        assert!(
+            html.contains(&format!("/applications/{id}/resubmit")),
+            "{html}"
+        );
+        let v = version_after(&html, "Отправить исправленное заявление");
+        let res = person
+            .post(
+                &format!("/applications/{id}/resubmit"),
+                &[("csrf", &person.csrf), ("version", &v)],
+            )
+            .await;
+        assert_eq!(location(&res), format!("/applications/{id}/check"));
+        let (_, html) = person.get(&format!("/applications/{id}/check")).await;
+        assert!(
+            html.contains("Отправлено в ведомство") && html.contains("Возвращено на доработку"),
+            "status and history: {html}"
+        );
+
+        // The officer accepts and writes; the person reads and answers with a file.
+        let (_, html) = page(&app, &format!("/staff/applications/{id}")).await;
+        let version = version_after(&html, "Принять");
+        let res = submit(
+            &app,
+            &format!("/staff/applications/{id}/accept"),
+            &[("csrf", &officer_csrf), ("version", &version)],
+        )
+        .await;
+        assert_eq!(location(&res), format!("/staff/applications/{id}"));
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", officer_csrf.clone())
+            .text("text", "Возьмите на приём военный билет.");
+        let res = app
+            .client
+            .post(format!("{}/staff/applications/{id}/messages", app.url))
+            .header("origin", app.url.clone())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&res), format!("/staff/applications/{id}#messages"));
+        let (_, html) = person.get(&format!("/applications/{id}/check")).await;
+        assert!(html.contains("новых сообщений: 1"), "{html}");
+        let (status, html) = person.get(&format!("/applications/{id}/messages")).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Возьмите на приём военный билет.")
+                && html.contains("ОВМ ОМВД России по району Хамовники"),
+            "{html}"
+        );
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", person.csrf.clone())
+            .text("text", "Хорошо, возьму.")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(b"%PDF-1.4\n%%EOF\n".to_vec())
+                    .file_name("справка.pdf"),
+            );
+        let res = person
+            .post_multipart(&format!("/applications/{id}/messages"), form)
+            .await;
+        assert_eq!(location(&res), format!("/applications/{id}/messages"));
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", person.csrf.clone())
+            .text("text", "   ");
+        let res = person
+            .post_multipart(&format!("/applications/{id}/messages"), form)
+            .await;
+        assert_eq!(res.status().as_u16(), 422);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("Напишите сообщение или приложите файл")
+        );
+        let (_, html) = page(&app, "/staff/applications?queue=accepted").await;
+        assert!(
+            html.contains("<strong>1</strong>"),
+            "the office's unread count: {html}"
+        );
+        let (_, html) = page(&app, &format!("/staff/applications/{id}")).await;
+        assert!(
+            html.contains("Хорошо, возьму.") && html.contains("справка.pdf"),
+            "{html}"
+        );
+
+        // The inbox gathers it; all can be marked read.
+        let (status, html) = person.get("/inbox").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Статус заявления изменился"), "{html}");
+        let res = person.post("/inbox/read", &[("csrf", &person.csrf)]).await;
+        assert_eq!(location(&res), "/inbox");
+
+        // The person withdraws it while allowed.
+        let (_, html) = person.get(&format!("/applications/{id}/check")).await;
+        assert!(html.contains("Отозвать заявление"));
+        let v = version_after(&html, "Отозвать заявление");
+        let res = person
+            .post(
+                &format!("/applications/{id}/cancel"),
+                &[("csrf", &person.csrf), ("version", &v)],
+            )
+            .await;
+        assert_eq!(location(&res), format!("/applications/{id}/check"));
+        let (_, html) = person.get(&format!("/applications/{id}/check")).await;
+        assert!(
+            html.contains("Отменено заявителем") && !html.contains("Отозвать заявление"),
+            "{html}"
+        );
+
+        // The owner's consent page: Petrova finds the request and agrees.
+        let stay = sent_with(&app, &citizen, "registration-stay", |a| {
+            a["owner_snils"] = json!("123-456-789 64")
+        })
+        .await;
+        let owner =
+            Browser::login(&app, "applicant@demo.migportal.ru", "Demo-Applicant-2026").await;
+        let (status, html) = owner.get("/consents").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Сидоров Пётр Алексеевич") && html.contains("Согласен(на)"),
+            "{html}"
+        );
+        let action = html
+            .split("action=\"/consents/")
+            .find(|s| s.contains("/approve\""))
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let res = owner
+            .post(&format!("/consents/{action}"), &[("csrf", &owner.csrf)])
+            .await;
+        assert_eq!(location(&res), "/consents");
+        let (_, html) = owner.get("/consents").await;
+        assert!(
+            html.contains("получено") && !html.contains("Согласен(на)</button>"),
+            "{html}"
+        );
+        let res = owner
+            .post(
+                "/consents/claim",
+                &[("csrf", &owner.csrf), ("code", "ZZZZZ-ZZZZZ")],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 422);
+        let _ = stay;
+        app.stop().await;
+    })
+    .await;
+}
