@@ -326,3 +326,107 @@ async fn the_lifecycle_through_the_pages() {
     })
     .await;
 }
+
+/// Every service, sent by its applicants, walked by the office through the
+/// case page's forms to its end; the person's page shows it done.
+#[tokio::test]
+async fn every_service_walks_to_its_end_through_the_office_pages() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let foreigner = crate::applications::confirmed_foreigner(&app, "+79163334455").await;
+        let (admin, _) =
+            crate::staff::staff_token(&app, "admin@demo.migportal.ru", "Demo-Admin-2026").await;
+        let owner = app.login("applicant@demo.migportal.ru", "Demo-Applicant-2026").await;
+        let (officer_csrf, _) =
+            browser_staff_login(&app, "officer@demo.migportal.ru", "Demo-Officer-2026").await;
+        let catalogue = app::catalogue::Catalogue::builtin().unwrap();
+        for s in catalogue.services() {
+            let token = if s.applicants == [domain::catalogue::Applicant::ForeignNational] {
+                &foreigner
+            } else {
+                &citizen
+            };
+            // The Moscow addresses decide, so that the Moscow officer has them all.
+            let id = sent_with(&app, token, &s.code, |a| {
+                for (here, there) in [
+                    ("dwelling_address", "residence_address"),
+                    ("registered_address", "new_address"),
+                ] {
+                    if let (Some(x), Some(y)) = (a.get(here).cloned(), a.get(there).cloned()) {
+                        a[here] = y;
+                        a[there] = x;
+                    }
+                }
+            })
+            .await;
+            let call = |method, path: String, token: &str, body| {
+                let app = &app;
+                let token = token.to_owned();
+                async move { crate::applications::call(app, method, &path, &token, &[], body).await }
+            };
+            let (status, _, consent) =
+                call(reqwest::Method::GET, format!("/applications/{id}/consent"), token, None).await;
+            if status == 200 {
+                let (_, _, claimed) = call(
+                    reqwest::Method::POST,
+                    "/consents/claim".into(),
+                    &owner,
+                    Some(json!({"code": consent["code"]})),
+                )
+                .await;
+                let (status, _, _) = call(
+                    reqwest::Method::POST,
+                    format!("/consents/{}/approve", claimed["id"].as_str().unwrap()),
+                    &owner,
+                    None,
+                )
+                .await;
+                assert_eq!(status, 200, "{}", s.code);
+            }
+            let (status, _) = page(&app, &format!("/staff/applications/{id}")).await;
+            if status == 404 {
+                let (_, _, mine) =
+                    call(reqwest::Method::GET, format!("/applications/{id}"), token, None).await;
+                let (status, _, moved) = call(
+                    reqwest::Method::PUT,
+                    format!("/office/applications/{id}/office"),
+                    &admin,
+                    Some(json!({"version": mine["version"], "office_id": "01930000-0000-7000-8000-000000000001"})),
+                )
+                .await;
+                assert_eq!(status, 200, "{}: {moved}", s.code);
+            }
+            let mut taken = 0;
+            loop {
+                let (status, html) = page(&app, &format!("/staff/applications/{id}")).await;
+                assert_eq!(status, 200, "{}: {html}", s.code);
+                if html.contains("Услуга оказана</dd>") {
+                    break;
+                }
+                let step = ["accept", "invite", "visit-done", "start-production", "mark-ready", "complete"]
+                    .into_iter()
+                    .find(|st| html.contains(&format!("action=\"/staff/applications/{id}/{st}\"")))
+                    .unwrap_or_else(|| panic!("{}: no way forward in {html}", s.code));
+                let marker = format!("action=\"/staff/applications/{id}/{step}\"");
+                let form = &html[html.find(&marker).unwrap()..];
+                let v = form.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+                let res = submit(&app, &format!("/staff/applications/{id}/{step}"), &[
+                    ("csrf", &officer_csrf), ("version", v), ("visit", "окно 3, 10:00"),
+                ]).await;
+                assert_eq!(location(&res), format!("/staff/applications/{id}"), "{} {step}", s.code);
+                taken += 1;
+                assert!(taken < 10, "{} does not end", s.code);
+            }
+            let (_, _, mine) =
+                call(reqwest::Method::GET, format!("/applications/{id}"), token, None).await;
+            assert_eq!(mine["status"], "completed", "{}", s.code);
+        }
+        // The person's page says it is done.
+        let person = Browser::login(&app, "+79161112233", "Zelenyj-Slon-1985").await;
+        let (_, html) = person.get("/applications").await;
+        assert!(html.matches("Услуга оказана").count() >= 8, "{html}");
+        app.stop().await;
+    })
+    .await;
+}

@@ -57,13 +57,15 @@ fn worker(app: &TestApp, smtp_port: u16) -> Child {
         .unwrap()
 }
 
-/// The messages to `to` in the maildir: Message-ID → the status they tell.
+/// The messages about applications to `to` in the maildir (its other
+/// notices, such as the identity check's, may arrive late too): Message-ID
+/// and the text.
 fn mailed_to(server: &mail::SmtpServer, to: &str) -> Vec<(String, String)> {
     server
         .delivered()
         .iter()
         .map(|f| (std::fs::read_to_string(f).unwrap(), mail::parse_mail(f)))
-        .filter(|(_, m)| m.to.contains(to))
+        .filter(|(_, m)| m.to.contains(to) && m.body.contains("Заявление"))
         .map(|(raw, m)| {
             let id = raw
                 .lines()
