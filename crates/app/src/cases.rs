@@ -15,7 +15,9 @@ use store::{ApplicationRecord, DataAccess, QueueQuery, StaffActor, StepBy, Trans
 use uuid::Uuid;
 
 /// Every code the office side and the applicant's steps report.
-pub const CODES: [&str; 15] = [
+pub const CODES: [&str; 17] = [
+    "office.batch_empty",
+    "office.batch_too_large",
     "office.unknown_queue",
     "application.changed",
     "application.field_locked",
@@ -646,4 +648,57 @@ pub async fn attachment(
     record_read(state, &who, &r, "application_file").await?;
     let bytes = crate::attachments::read_file(state, &a.key_id, &a.object_key).await?;
     Ok((crate::attachments::AttachmentView::from(a), bytes))
+}
+
+/// Most applications one "ready for issue" batch may hold.
+pub const MAX_BATCH: usize = 200;
+
+/// What became of one application of a batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchResult {
+    pub id: Uuid,
+    pub ok: bool,
+    /// Why not, when not (`application.changed`, `lifecycle.not_allowed`, `not_found`).
+    pub code: Option<&'static str>,
+    pub version: Option<i64>,
+}
+
+/// Marks a production batch ready for issue: each application its own step
+/// (bound to the version the officer saw), so one that changed meanwhile
+/// stays as it is and is reported, the rest go through.
+pub async fn mark_ready(
+    state: &Portal,
+    staff: &Staff,
+    items: &[(Uuid, i64)],
+) -> Result<Vec<BatchResult>, AppError> {
+    staff.require(state, Permission::WorkApplications).await?;
+    if items.is_empty() {
+        return Err(AppError::field("items", "office.batch_empty"));
+    }
+    if items.len() > MAX_BATCH {
+        return Err(AppError::field("items", "office.batch_too_large"));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (id, version) in items {
+        out.push(
+            match act(state, staff, *id, *version, OfficeStep::MarkReady).await {
+                Ok(c) => BatchResult {
+                    id: *id,
+                    ok: true,
+                    code: None,
+                    version: Some(c.version),
+                },
+                Err(e) if e.kind == ErrorKind::Internal || e.kind == ErrorKind::Unavailable => {
+                    return Err(e);
+                }
+                Err(e) => BatchResult {
+                    id: *id,
+                    ok: false,
+                    code: Some(e.code),
+                    version: None,
+                },
+            },
+        );
+    }
+    Ok(out)
 }

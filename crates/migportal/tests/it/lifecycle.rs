@@ -770,3 +770,163 @@ async fn refusal_cancellation_concurrency_and_the_other_office() {
     })
     .await;
 }
+
+/// A production batch marked ready at once, over the API and on the
+/// queue's page: each application its own step, a changed one reported.
+#[tokio::test]
+async fn a_production_batch_is_marked_ready_at_once() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let staff = office(&app).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let foreigner = confirmed_foreigner(&app, "+79163334455").await;
+        let mut batch = Vec::new();
+        for (token, code) in [
+            (&citizen, "passport-foreign-old"),
+            (&citizen, "passport-foreign-biometric"),
+            (&foreigner, "residence-permit"),
+        ] {
+            let id = sent(&app, token, code).await;
+            let mut c = case(&app, &staff.moscow, &id).await.1;
+            for step in ["accept", "invite", "visit-done", "start-production"] {
+                let (status, next) = act(
+                    &app,
+                    &staff.moscow,
+                    &id,
+                    step,
+                    json!({"version": c["version"], "visit": "v"}),
+                )
+                .await;
+                assert_eq!(status, 200, "{code} {step}: {next}");
+                c = next;
+            }
+            batch.push((id, c["version"].as_i64().unwrap()));
+        }
+        // One changes meanwhile (a message does not; a step does).
+        let (changed, v) = batch[2].clone();
+        let (status, _) = act(
+            &app,
+            &staff.moscow,
+            &changed,
+            "mark-ready",
+            json!({"version": v}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let items: Vec<Value> = batch
+            .iter()
+            .map(|(id, v)| json!({"id": id, "version": v}))
+            .collect();
+        let (status, _, out) = call(
+            &app,
+            Method::POST,
+            "/office/applications/ready",
+            &staff.moscow,
+            &[],
+            Some(json!({"items": items})),
+        )
+        .await;
+        assert_eq!(status, 200, "{out}");
+        let results = out["results"].as_array().unwrap();
+        assert_eq!(
+            results.iter().filter(|r| r["ok"] == true).count(),
+            2,
+            "{out}"
+        );
+        assert_eq!(results[2]["code"], "application.changed");
+        for (id, _) in &batch {
+            assert_eq!(case(&app, &staff.moscow, id).await.1["status"], "ready");
+        }
+        let (status, _, p) = call(
+            &app,
+            Method::POST,
+            "/office/applications/ready",
+            &staff.moscow,
+            &[],
+            Some(json!({"items": []})),
+        )
+        .await;
+        assert_eq!(
+            (status, p["errors"][0]["code"].as_str()),
+            (422, Some("office.batch_empty"))
+        );
+        // Another office's batch changes nothing there.
+        let (_, _, out) = call(
+            &app,
+            Method::POST,
+            "/office/applications/ready",
+            &staff.petersburg,
+            &[],
+            Some(json!({"items": [{"id": batch[0].0, "version": 1}]})),
+        )
+        .await;
+        assert_eq!(out["results"][0]["code"], "not_found", "{out}");
+
+        // On the page: tick the production queue's rows, one button.
+        let id = sent(&app, &foreigner, "temporary-residence-permit").await;
+        let mut c = case(&app, &staff.moscow, &id).await.1;
+        for step in ["accept", "invite", "visit-done", "start-production"] {
+            c = act(
+                &app,
+                &staff.moscow,
+                &id,
+                step,
+                json!({"version": c["version"], "visit": "v"}),
+            )
+            .await
+            .1;
+        }
+        // The officer's browser carries the session the API sign-in made.
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        jar.add_cookie_str(
+            &format!("mp_session={}", staff.moscow),
+            &app.url.parse().unwrap(),
+        );
+        let browser = reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = browser
+            .get(format!(
+                "{}/staff/applications?queue=in_production",
+                app.url
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        let html = res.text().await.unwrap();
+        let csrf = crate::pages::csrf_of(&html);
+        let item = format!("{id}:{}", c["version"]);
+        assert!(
+            html.contains(&format!("name=\"item\" value=\"{item}\"")),
+            "{html}"
+        );
+        let post = |form: Vec<(&'static str, String)>| {
+            let (browser, url) = (browser.clone(), app.url.clone());
+            async move {
+                browser
+                    .post(format!("{url}/staff/applications/ready"))
+                    .header("origin", url.clone())
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let res = post(vec![("csrf", csrf.clone()), ("item", item.clone())]).await;
+        assert_eq!(res.status().as_u16(), 200);
+        assert!(res.text().await.unwrap().contains("Готово к выдаче: 1."));
+        assert_eq!(case(&app, &staff.moscow, &id).await.1["status"], "ready");
+        let res = post(vec![("csrf", csrf)]).await;
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("Отметьте хотя бы одно заявление")
+        );
+        app.stop().await;
+    })
+    .await;
+}

@@ -159,3 +159,27 @@ pub async fn reassign(
         cases::reassign(&state, &s, id, v, b.office_id).await?
     )))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchItem {
+    id: Uuid,
+    version: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    items: Vec<BatchItem>,
+}
+
+/// Marks a production batch ready for issue; each application is reported.
+pub async fn ready(
+    State(state): State<AppState>,
+    s: Staff,
+    crate::api::json::ApiJson(b): crate::api::json::ApiJson<BatchBody>,
+) -> Result<Json<Value>, HttpError> {
+    let items: Vec<(Uuid, i64)> = b.items.iter().map(|i| (i.id, i.version)).collect();
+    let results = cases::mark_ready(&state, &s, &items).await?;
+    Ok(Json(json!({ "results": results })))
+}

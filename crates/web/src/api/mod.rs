@@ -127,6 +127,7 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/read", post(inbox::read_all))
         .route("/inbox/{id}/read", post(inbox::read_one))
         .route("/office/applications", get(cases::queue))
+        .route("/office/applications/ready", post(cases::ready))
         .route("/office/applications/{id}", get(cases::case))
         .route("/office/applications/{id}/office", put(cases::reassign))
         .route(

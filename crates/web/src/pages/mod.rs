@@ -101,6 +101,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/staff/operator/register", post(staff::operator_register))
         .route("/staff/applications", get(office::queue))
+        .route("/staff/applications/ready", post(office::ready))
         .route("/staff/applications/{id}", get(office::case))
         .route("/staff/applications/{id}/{step}", post(office::step))
         .route(

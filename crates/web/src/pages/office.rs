@@ -36,6 +36,9 @@ pub struct Tab {
 }
 
 pub struct QueueRow {
+    /// `id:version`, for the batch form.
+    pub item: String,
+    pub select_label: String,
     pub href: String,
     pub number: String,
     pub service: String,
@@ -51,6 +54,9 @@ pub struct QueueRow {
 struct QueuePage {
     chrome: Chrome,
     errors: Vec<ErrorItem>,
+    notice: Option<String>,
+    /// The production queue: rows can be ticked and marked ready at once.
+    batch: bool,
     office: Option<String>,
     tabs: Vec<Tab>,
     queue: Option<String>,
@@ -84,12 +90,24 @@ pub async fn queue(
         Ok(s) => s,
         Err(r) => return *r,
     };
+    queue_page(&state, &ctx, &staff, &q, None).await
+}
+
+async fn queue_page(
+    state: &AppState,
+    ctx: &Ctx,
+    staff: &Staff,
+    q: &HashMap<String, String>,
+    notice: Option<String>,
+) -> Response {
     let lang = ctx.lang;
     let chosen = q.get("queue").and_then(|s| Queue::parse(s));
     let search = q.get("q").cloned().unwrap_or_default();
     let mut page = QueuePage {
         chrome: ctx.chrome(lang.t("queue-title")),
         errors: Vec::new(),
+        notice,
+        batch: chosen == Some(Queue::InProduction),
         office: None,
         tabs: std::iter::once((None, "queue-all".to_owned()))
             .chain(
@@ -118,10 +136,10 @@ pub async fn queue(
         after: q.get("after").cloned(),
         limit: Some(50),
     };
-    match cases::queue(&state, &staff, filter).await {
+    match cases::queue(state, staff, filter).await {
         Ok(p) => {
             if let Some(id) = p.office_id {
-                page.office = app::queries::office_name(&state, id).await.ok().flatten();
+                page.office = app::queries::office_name(state, id).await.ok().flatten();
             }
             page.next = p.next.map(|n| {
                 let queue = page.queue.as_deref().unwrap_or("");
@@ -134,9 +152,14 @@ pub async fn queue(
                 .items
                 .into_iter()
                 .map(|i| QueueRow {
+                    item: format!("{}:{}", i.id, i.version),
+                    select_label: lang.t_args(
+                        "batch-select",
+                        &[("number", i.number.clone().unwrap_or_default())],
+                    ),
                     href: format!("/staff/applications/{}", i.id),
                     number: i.number.unwrap_or_default(),
-                    service: service_name(&state, lang, &i.service),
+                    service: service_name(state, lang, &i.service),
                     applicant: i.applicant,
                     status: status_text(lang, i.status),
                     deadline: i.deadline.as_deref().map(date).unwrap_or_default(),
@@ -579,5 +602,53 @@ pub async fn message_file(
             crate::api::applications::file_response(&meta.media_type, &meta.file_name, bytes)
         }
         Err(e) => super::error_page(ctx.lang, &e),
+    }
+}
+
+/// Marks the ticked applications of the production queue ready for issue.
+pub async fn ready(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let staff = match staff_of(&ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    // Repeated `item` fields: read as pairs, not as a map.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: HashMap<String, String> = pairs.iter().cloned().collect();
+    if !ctx.form_token_ok(&form) {
+        return super::error_page(
+            ctx.lang,
+            &AppError::new(crate::error::ErrorKind::Forbidden, "csrf"),
+        );
+    }
+    let items: Vec<(Uuid, i64)> = pairs
+        .iter()
+        .filter(|(k, _)| k == "item")
+        .filter_map(|(_, v)| {
+            let (id, version) = v.split_once(':')?;
+            Some((Uuid::parse_str(id).ok()?, version.parse().ok()?))
+        })
+        .collect();
+    let query = HashMap::from([("queue".to_owned(), "in_production".to_owned())]);
+    match cases::mark_ready(&state, &staff, &items).await {
+        Ok(results) => {
+            let ok = results.iter().filter(|r| r.ok).count();
+            let notice = ctx.lang.t_args(
+                "batch-done",
+                &[
+                    ("ok", ok.to_string()),
+                    ("failed", (results.len() - ok).to_string()),
+                ],
+            );
+            queue_page(&state, &ctx, &staff, &query, Some(notice)).await
+        }
+        Err(e) if e.fields.is_empty() => super::error_page(ctx.lang, &e),
+        Err(e) => {
+            let message = e
+                .fields
+                .first()
+                .map(|f| ctx.message(f.code, &e))
+                .unwrap_or_default();
+            queue_page(&state, &ctx, &staff, &query, Some(message)).await
+        }
     }
 }
