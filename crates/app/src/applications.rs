@@ -16,7 +16,8 @@ use store::{ApplicationRecord, IdempotencyKey, NewDraft, Once, Submission};
 use uuid::Uuid;
 
 /// Every code the use cases here report (besides the engine's).
-pub const CODES: [&str; 17] = [
+pub const CODES: [&str; 18] = [
+    "application.office_not_allowed",
     "application.files_changed",
     "application.too_many_drafts",
     "file.too_many",
@@ -466,6 +467,19 @@ pub async fn submit(
     version: Option<i64>,
     idem: Option<Idempotency>,
 ) -> Result<ApplicationView, AppError> {
+    submit_at(state, actor, id, version, idem, None).await
+}
+
+/// [`submit`], to the office the person chose (by its code) where the
+/// service allows any office.
+pub async fn submit_at(
+    state: &Portal,
+    actor: &Actor,
+    id: Uuid,
+    version: Option<i64>,
+    idem: Option<Idempotency>,
+    office_code: Option<&str>,
+) -> Result<ApplicationView, AppError> {
     let current = state.store.get_application(id, actor.account.id).await?;
     if current.status != Status::Draft {
         // A retry of a submission that went through answers with the result.
@@ -481,6 +495,7 @@ pub async fn submit(
         return Err(stale(state, actor, id).await);
     }
     let def = service(state, &current.service)?;
+    let chosen = chosen_office(state, def, office_code).await?;
     let (clean, late) = electronic_check(state, actor, &current, def).await?;
     let today = today(state);
     let one_open = def.eligibility.contains(&Eligibility::OneOpen);
@@ -493,7 +508,8 @@ pub async fn submit(
         format!("application-submitted:{id}"),
         state.now(),
     );
-    let (office_id, deadline) = route(state, actor, def, &clean, today).await?;
+    let (routed, deadline) = route(state, actor, def, &clean, today).await?;
+    let office_id = chosen.or(routed);
     let consent = crate::consents::request(state, actor, def, &clean).await?;
     let submission = Submission {
         consent,
@@ -549,6 +565,54 @@ pub(crate) async fn electronic_check(
         return Err(AppError::answers(problems));
     }
     Ok((clean, verdict.late))
+}
+
+/// The office the person chose, if any: only where the service allows any
+/// office, and only an office that exists.
+async fn chosen_office(
+    state: &Portal,
+    def: &ServiceDef,
+    code: Option<&str>,
+) -> Result<Option<Uuid>, AppError> {
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    if !def.any_office {
+        return Err(AppError::field(
+            "office_code",
+            "application.office_not_allowed",
+        ));
+    }
+    state
+        .store
+        .list_offices()
+        .await?
+        .into_iter()
+        .find(|o| o.code == code)
+        .map(|o| Some(o.id))
+        .ok_or_else(|| AppError::field("office_code", "office.unknown"))
+}
+
+/// The offices a person may choose from: code, name, address.
+pub async fn offices(state: &Portal) -> Result<Vec<OfficeChoice>, AppError> {
+    Ok(state
+        .store
+        .list_offices()
+        .await?
+        .into_iter()
+        .map(|o| OfficeChoice {
+            code: o.code,
+            name: o.name,
+            address: o.address,
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OfficeChoice {
+    pub code: String,
+    pub name: String,
+    pub address: String,
 }
 
 /// The office a submission goes to (by the service's routing address, else

@@ -175,6 +175,9 @@ pub struct ServiceDef {
     /// The owner's consent the application waits for, if any.
     #[serde(default)]
     pub consent: Option<ConsentRule>,
+    /// The person may choose any office instead of the one of their address.
+    #[serde(default)]
+    pub any_office: bool,
     /// Originals to bring to the office.
     #[serde(default)]
     pub originals: Vec<Text>,

@@ -755,3 +755,7 @@ err-office-batch-too-large = At most 200 applications can be ticked at once.
 batch-ready = Ready for collection — the ticked ones
 batch-select = Tick application { $number }
 batch-done = Ready for collection: { $ok }. Left as they were (changed meanwhile, or the step is not available): { $failed }.
+err-application-office-not-allowed = For this service the office follows the address: another cannot be chosen.
+check-office = Where to hand in the documents
+check-office-hint = This service is given at any office. Without a choice, the application goes to the office of your address.
+check-office-auto = By my address

@@ -930,3 +930,106 @@ async fn a_production_batch_is_marked_ready_at_once() {
     })
     .await;
 }
+
+/// Where a service allows any office, the person chooses one; elsewhere
+/// the address decides and a choice is refused.
+#[tokio::test]
+async fn a_passport_goes_to_the_office_the_person_chose() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let staff = office(&app).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let draft = |code: &'static str| {
+            let (app, token) = (&app, citizen.clone());
+            async move {
+                let (_, _, d) = call(
+                    app,
+                    Method::POST,
+                    "/applications",
+                    &token,
+                    &[],
+                    Some(json!({"service": code})),
+                )
+                .await;
+                let id = d["id"].as_str().unwrap().to_owned();
+                let answers = with_files(app, &token, &id, answers_for(code, &d)).await;
+                let (status, _, _) = call(
+                    app,
+                    Method::PUT,
+                    &format!("/applications/{id}"),
+                    &token,
+                    &[("If-Match", "\"1\"")],
+                    Some(json!({"answers": answers})),
+                )
+                .await;
+                assert_eq!(status, 200);
+                id
+            }
+        };
+        let (_, _, offices) = call(&app, Method::GET, "/offices", &citizen, &[], None).await;
+        assert!(
+            offices["offices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["code"] == "780-022"),
+            "{offices}"
+        );
+        // Not a service of any office: refused, nothing sent.
+        let stay = draft("registration-stay").await;
+        let (status, _, p) = call(
+            &app,
+            Method::POST,
+            &format!("/applications/{stay}/submit"),
+            &citizen,
+            &[],
+            Some(json!({"office_code": "770-001"})),
+        )
+        .await;
+        assert_eq!(
+            (status, p["errors"][0]["code"].as_str()),
+            (422, Some("application.office_not_allowed")),
+            "{p}"
+        );
+        let passport = draft("passport-foreign-biometric").await;
+        let (status, _, p) = call(
+            &app,
+            Method::POST,
+            &format!("/applications/{passport}/submit"),
+            &citizen,
+            &[],
+            Some(json!({"office_code": "999-999"})),
+        )
+        .await;
+        assert_eq!(
+            (status, p["errors"][0]["code"].as_str()),
+            (422, Some("office.unknown")),
+            "{p}"
+        );
+        let (_, _, mine) = call(
+            &app,
+            Method::GET,
+            &format!("/applications/{passport}"),
+            &citizen,
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(mine["status"], "draft");
+        // The Moscow resident hands it in at St Petersburg.
+        let (status, _, sent) = call(
+            &app,
+            Method::POST,
+            &format!("/applications/{passport}/submit"),
+            &citizen,
+            &[],
+            Some(json!({"office_code": "780-022"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{sent}");
+        assert_eq!(case(&app, &staff.petersburg, &passport).await.0, 200);
+        assert_eq!(case(&app, &staff.moscow, &passport).await.0, 404);
+        app.stop().await;
+    })
+    .await;
+}

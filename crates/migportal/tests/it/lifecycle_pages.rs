@@ -322,6 +322,54 @@ async fn the_lifecycle_through_the_pages() {
             .await;
         assert_eq!(res.status().as_u16(), 422);
         let _ = stay;
+
+        // A passport may be handed in at any office: the check page offers the choice.
+        let (_, _, d) = crate::applications::call(
+            &app,
+            reqwest::Method::POST,
+            "/applications",
+            &citizen,
+            &[],
+            Some(json!({"service": "passport-foreign-biometric"})),
+        )
+        .await;
+        let pid = d["id"].as_str().unwrap().to_owned();
+        let answers = crate::applications::with_files(
+            &app,
+            &citizen,
+            &pid,
+            crate::applications::answers_for("passport-foreign-biometric", &d),
+        )
+        .await;
+        crate::applications::call(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/applications/{pid}"),
+            &citizen,
+            &[("If-Match", "\"1\"")],
+            Some(json!({"answers": answers})),
+        )
+        .await;
+        let (_, html) = person.get(&format!("/applications/{pid}/check")).await;
+        assert!(
+            html.contains("name=\"office_code\"") && html.contains("780-022"),
+            "{html}"
+        );
+        let v = version_after(&html, "name=\"office_code\"");
+        let res = person
+            .post(
+                &format!("/applications/{pid}/submit"),
+                &[
+                    ("csrf", &person.csrf),
+                    ("version", &v),
+                    ("office_code", "780-022"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 200);
+        assert!(res.text().await.unwrap().contains("Отправлено в ведомство"));
+        let (status, _) = page(&app, &format!("/staff/applications/{pid}")).await;
+        assert_eq!(status, 404, "handed in at St Petersburg, not Moscow");
         app.stop().await;
     })
     .await;

@@ -176,7 +176,10 @@ pub async fn delete(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SubmitBody {}
+struct SubmitBody {
+    /// The office chosen where the service allows any.
+    office_code: Option<String>,
+}
 
 pub async fn submit(
     State(state): State<AppState>,
@@ -186,10 +189,18 @@ pub async fn submit(
     bytes: Bytes,
 ) -> Result<Response, HttpError> {
     let id = parse_id(&raw)?;
-    let _: SubmitBody = body(&headers, &bytes)?;
+    let b: SubmitBody = body(&headers, &bytes)?;
     let path = format!("/api/v1/applications/{id}/submit");
     let idem = idempotency(&headers, "POST", &path, &bytes)?;
-    let v = applications::submit(&state, &actor, id, if_match(&headers)?, idem).await?;
+    let v = applications::submit_at(
+        &state,
+        &actor,
+        id,
+        if_match(&headers)?,
+        idem,
+        b.office_code.as_deref(),
+    )
+    .await?;
     Ok(with_etag(StatusCode::OK, &v))
 }
 
@@ -342,6 +353,17 @@ pub(crate) fn file_response(media_type: &str, file_name: &str, bytes: Vec<u8>) -
     res
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmptyBody {}
+
+/// The offices a person may choose where a service allows any.
+pub async fn offices(State(state): State<AppState>) -> Result<Json<Value>, HttpError> {
+    Ok(Json(
+        json!({ "offices": applications::offices(&state).await? }),
+    ))
+}
+
 /// The full history of one's application, oldest first.
 pub async fn history(
     State(state): State<AppState>,
@@ -362,7 +384,7 @@ pub async fn cancel(
     bytes: Bytes,
 ) -> Result<Response, HttpError> {
     let id = parse_id(&raw)?;
-    let _: SubmitBody = body(&headers, &bytes)?;
+    let _: EmptyBody = body(&headers, &bytes)?;
     let v = app::applicant_steps::cancel(&state, &actor, id, if_match(&headers)?).await?;
     Ok(with_etag(StatusCode::OK, &v))
 }
@@ -376,7 +398,7 @@ pub async fn resubmit(
     bytes: Bytes,
 ) -> Result<Response, HttpError> {
     let id = parse_id(&raw)?;
-    let _: SubmitBody = body(&headers, &bytes)?;
+    let _: EmptyBody = body(&headers, &bytes)?;
     let v = app::applicant_steps::resubmit(&state, &actor, id, if_match(&headers)?).await?;
     Ok(with_etag(StatusCode::OK, &v))
 }

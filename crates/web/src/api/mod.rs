@@ -145,6 +145,7 @@ pub fn router() -> Router<AppState> {
             get(applications::download),
         )
         .route("/addresses", get(services::addresses))
+        .route("/offices", get(applications::offices))
         .route("/services", get(services::list))
         .route("/services/{code}", get(services::get))
         .route("/password-resets", post(security::start_reset))

@@ -782,11 +782,14 @@ struct CheckPage {
     messages: Option<Link>,
     can_cancel: bool,
     history: Vec<(String, String, String)>,
+    /// Offices to choose from, where the service allows any.
+    offices: Vec<(String, String)>,
 }
 
 /// What a sent application's page shows beyond its answers.
 #[derive(Default)]
 pub(super) struct Followup {
+    offices: Vec<(String, String)>,
     next_step: Option<String>,
     consent: Option<(String, Option<String>)>,
     messages: Option<Link>,
@@ -799,7 +802,20 @@ async fn followup(state: &AppState, ctx: &Ctx, v: &ApplicationView, def: &Servic
         return Followup::default();
     };
     if v.status == Status::Draft {
-        return Followup::default();
+        let offices = if def.any_office {
+            app::applications::offices(state)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|o| (o.code, format!("{} — {}", o.name, o.address)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        return Followup {
+            offices,
+            ..Followup::default()
+        };
     }
     let lang = ctx.lang;
     let history = app::applicant_steps::history(state, actor, v.id)
@@ -830,6 +846,7 @@ async fn followup(state: &AppState, ctx: &Ctx, v: &ApplicationView, def: &Servic
         primary: unread > 0,
     });
     Followup {
+        offices: Vec::new(),
         next_step: Some(lang.t(&format!("next-{}", v.status.as_str().replace('_', "-")))),
         consent,
         messages,
@@ -923,6 +940,7 @@ fn check_page(
         messages: more.messages,
         can_cancel: domain::lifecycle::may(v.status, domain::lifecycle::Ability::Cancel),
         history: more.history,
+        offices: more.offices,
     };
     ctx.render(status, &page)
 }
@@ -958,7 +976,17 @@ pub async fn submit(
         .get("version")
         .and_then(|x| x.trim().parse::<i64>().ok());
     let files = file_names(&state, &ctx, v.id).await;
-    match applications::submit(&state, actor, v.id, checked.or(Some(v.version)), None).await {
+    let office = form.get("office_code").map(String::as_str);
+    match applications::submit_at(
+        &state,
+        actor,
+        v.id,
+        checked.or(Some(v.version)),
+        None,
+        office,
+    )
+    .await
+    {
         Ok(sent) => {
             let more = followup(&state, &ctx, &sent, &def).await;
             check_page(&ctx, more, &files, StatusCode::OK, &sent, &def, &[])
