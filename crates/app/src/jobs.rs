@@ -208,7 +208,13 @@ impl JobHandler for Notify {
         {
             return Ok(());
         }
-        let lang = Lang::parse(&n.lang).unwrap_or_default();
+        // The person's language as it is now, else the one of the event.
+        let chosen = self.store.lang_of(n.account_id).await.map_err(temporary)?;
+        let lang = chosen
+            .as_deref()
+            .and_then(Lang::parse)
+            .or_else(|| Lang::parse(&n.lang))
+            .unwrap_or_default();
         let message = OutgoingMessage {
             channel,
             to,

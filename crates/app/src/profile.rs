@@ -385,3 +385,13 @@ pub async fn confirm_add_contact(
         Err(e) => Err(e.into()),
     }
 }
+
+/// The language the person chose (the switch while signed in): their
+/// notices are written in it from now on.
+pub async fn set_language(
+    state: &Portal,
+    actor: &Actor,
+    lang: crate::i18n::Lang,
+) -> Result<(), AppError> {
+    Ok(state.store.set_lang(actor.account.id, lang.code()).await?)
+}

@@ -557,6 +557,9 @@ pub trait LetterStore {
 #[async_trait]
 pub trait ProfileStore {
     async fn addresses(&self, account_id: Uuid) -> Result<Vec<Address>>;
+    /// The language the person's notices are written in (`ru`, `en`).
+    async fn lang_of(&self, account_id: Uuid) -> Result<Option<String>>;
+    async fn set_lang(&self, account_id: Uuid, lang: &str) -> Result<()>;
     /// Sets one address (by its kind); audited.
     async fn save_address(&self, account_id: Uuid, address: Address, now: i64) -> Result<()>;
     async fn notification_prefs(&self, account_id: Uuid) -> Result<Vec<NotificationPref>>;

@@ -191,3 +191,49 @@ async fn each_status_change_is_mailed_once_through_a_dead_smtp_server_and_a_kill
     })
     .await;
 }
+
+/// A person who chose English gets their notices in English.
+#[tokio::test]
+async fn notices_are_written_in_the_language_the_person_chose() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let staff = crate::lifecycle::office(&app).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let id = crate::lifecycle::sent(&app, &citizen, "passport-internal").await;
+        // The switch, signed in (the browser's session cookie).
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        jar.add_cookie_str(&format!("mp_session={citizen}"), &app.url.parse().unwrap());
+        let browser = reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = browser
+            .get(format!("{}/lang/en?back=/applications", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 303);
+        let (_, c) = crate::lifecycle::case(&app, &staff.moscow, &id).await;
+        let (status, _) = crate::lifecycle::act(
+            &app,
+            &staff.moscow,
+            &id,
+            "accept",
+            json!({"version": c["version"]}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        eventually("the SMS in English", || async {
+            app.sms.lock().unwrap().iter().any(|m| {
+                m["to"] == "+79161112233"
+                    && m["text"]
+                        .as_str()
+                        .is_some_and(|t| t.contains("accepted by the office"))
+            })
+        })
+        .await;
+        app.stop().await;
+    })
+    .await;
+}

@@ -2,6 +2,23 @@ macro_rules! impl_profile_store {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::ProfileStore for $store {
+            async fn lang_of(&self, account_id: uuid::Uuid) -> $crate::Result<Option<String>> {
+                let lang: Option<String> = sqlx::query_scalar("SELECT lang FROM accounts WHERE id = $1")
+                    .bind(account_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(lang)
+            }
+
+            async fn set_lang(&self, account_id: uuid::Uuid, lang: &str) -> $crate::Result<()> {
+                sqlx::query("UPDATE accounts SET lang = $2 WHERE id = $1 AND lang <> $2")
+                    .bind(account_id)
+                    .bind(lang)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn addresses(&self, account_id: uuid::Uuid) -> $crate::Result<Vec<$crate::Address>> {
                 use sqlx::Row;
                 let rows = sqlx::query(

@@ -1,6 +1,7 @@
 use super::{Ctx, LANG_COOKIE, Link, MessagePage};
+use crate::state::AppState;
 use app::i18n::Lang;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
@@ -52,10 +53,18 @@ pub(crate) fn local_path(back: &str) -> bool {
 
 /// Sets the language cookie and returns to the page the person was on.
 pub async fn switch_lang(
+    State(state): State<AppState>,
+    ctx: super::Ctx,
     Path(code): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = Lang::parse(&code).unwrap_or_default();
+    // Signed in: the person's notices follow the choice too.
+    if let Some(actor) = &ctx.actor
+        && let Err(e) = app::profile::set_language(&state, actor, lang).await
+    {
+        tracing::warn!(error = %e.code, "the language choice was not kept");
+    }
     // Only a plain local path: never an open redirect.
     let back = q
         .get("back")
