@@ -478,3 +478,119 @@ async fn every_service_walks_to_its_end_through_the_office_pages() {
     })
     .await;
 }
+
+/// A refusal with its ground, a missed visit and a refused consent, each
+/// through the page's own form.
+#[tokio::test]
+async fn refusal_missed_visit_and_a_refused_consent_through_the_pages() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let (csrf, _) =
+            browser_staff_login(&app, "officer@demo.migportal.ru", "Demo-Officer-2026").await;
+        let post_step = |id: String, step: &'static str, extra: Vec<(&'static str, String)>| {
+            let app = &app;
+            let csrf = csrf.clone();
+            async move {
+                let (_, html) = page(app, &format!("/staff/applications/{id}")).await;
+                let marker = format!("action=\"/staff/applications/{id}/{step}\"");
+                let at = html
+                    .find(&marker)
+                    .unwrap_or_else(|| panic!("no {step} in {html}"));
+                let v = html[at..]
+                    .split("name=\"version\" value=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+                let mut form = vec![("csrf", csrf), ("version", v)];
+                form.extend(extra);
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                submit(app, &format!("/staff/applications/{id}/{step}"), &form).await
+            }
+        };
+        // A refusal needs its ground from the list.
+        let refused = sent(&app, &citizen, "passport-internal").await;
+        let res = post_step(refused.clone(), "reject", vec![("reason", String::new())]).await;
+        assert_eq!(res.status().as_u16(), 422);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("Укажите причину отказа из перечня")
+        );
+        let res = post_step(
+            refused.clone(),
+            "reject",
+            vec![("reason", "not_entitled".into())],
+        )
+        .await;
+        assert_eq!(location(&res), format!("/staff/applications/{refused}"));
+        let (_, html) = page(&app, &format!("/staff/applications/{refused}")).await;
+        assert!(
+            html.contains("У заявителя нет права на услугу") && html.contains(">Отказ<"),
+            "{html}"
+        );
+
+        // Invited, missed, back to accepted for a new booking.
+        let visit = sent(&app, &citizen, "passport-foreign-old").await;
+        post_step(visit.clone(), "accept", vec![]).await;
+        let res = post_step(visit.clone(), "invite", vec![("visit", String::new())]).await;
+        assert_eq!(res.status().as_u16(), 422, "an invitation names its visit");
+        post_step(
+            visit.clone(),
+            "invite",
+            vec![("visit", "окно 2, 11:30".into())],
+        )
+        .await;
+        let res = post_step(visit.clone(), "visit-missed", vec![]).await;
+        assert_eq!(location(&res), format!("/staff/applications/{visit}"));
+        let (_, html) = page(&app, &format!("/staff/applications/{visit}")).await;
+        assert!(
+            html.contains("Принято ведомством</dd>") && html.contains("окно 2, 11:30"),
+            "{html}"
+        );
+
+        // The owner refuses on the consent page; the application comes back to the person.
+        let stay = sent_with(&app, &citizen, "registration-stay", |a| {
+            a["owner_snils"] = json!("123-456-789 64")
+        })
+        .await;
+        let owner =
+            Browser::login(&app, "applicant@demo.migportal.ru", "Demo-Applicant-2026").await;
+        let (_, html) = owner.get("/consents").await;
+        let action = html
+            .split("action=\"/consents/")
+            .find(|s| s.contains("/refuse\""))
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let res = owner
+            .post(&format!("/consents/{action}"), &[("csrf", &owner.csrf)])
+            .await;
+        assert_eq!(location(&res), "/consents");
+        let res = owner
+            .post(&format!("/consents/{action}"), &[("csrf", &owner.csrf)])
+            .await;
+        assert_eq!(res.status().as_u16(), 409, "answered once");
+        let person = Browser::login(&app, "+79161112233", "Zelenyj-Slon-1985").await;
+        let mut html = String::new();
+        for _ in 0..300 {
+            html = person.get(&format!("/applications/{stay}")).await.1;
+            if html.contains("Ведомство вернуло заявление") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(
+            html.contains("Собственник жилья отказал в согласии"),
+            "{html}"
+        );
+        app.stop().await;
+    })
+    .await;
+}
