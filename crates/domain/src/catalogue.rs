@@ -295,3 +295,18 @@ impl ServiceDef {
         out
     }
 }
+
+/// A minimal definition for the tests of the rules that read one.
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+pub(crate) fn sample_service() -> ServiceDef {
+    let t = |s: &str| serde_json::json!({"ru": s, "en": s});
+    serde_json::from_value(serde_json::json!({
+        "code": "passport-internal", "name": t("Паспорт"), "description": t("Паспорт"),
+        "applicants": ["citizen"], "least_level": "confirmed", "situations": ["passport"],
+        "stages": ["completed"], "visits": 1, "result": t("Паспорт"),
+        "processing": [{"days": 10, "when": t("всегда")}],
+        "form": {"sections": []}
+    }))
+    .expect("a definition")
+}

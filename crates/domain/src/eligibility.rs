@@ -126,15 +126,7 @@ mod tests {
     use time::macros::date;
 
     fn def(rules: Vec<Eligibility>) -> ServiceDef {
-        let t = |s: &str| json!({"ru": s, "en": s});
-        let mut d: ServiceDef = serde_json::from_value(json!({
-            "code": "passport-internal", "name": t("Паспорт"), "description": t("Паспорт"),
-            "applicants": ["citizen"], "least_level": "confirmed", "situations": ["passport"],
-            "stages": ["completed"], "visits": 1, "result": t("Паспорт"),
-            "processing": [{"days": 10, "when": t("всегда")}],
-            "form": {"sections": []}
-        }))
-        .expect("a definition");
+        let mut d = crate::catalogue::sample_service();
         d.eligibility = rules;
         d
     }

@@ -48,6 +48,28 @@ pub(crate) fn one_open(e: sqlx::Error) -> crate::StoreError {
     crate::StoreError::Database(e)
 }
 
+/// A history entry from its row.
+pub(crate) fn event_from_row<R: sqlx::Row>(
+    r: &R,
+) -> Result<crate::ApplicationEvent, crate::StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<uuid::Uuid>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let from: Option<String> = r.try_get("from_status")?;
+    let to: String = r.try_get("to_status")?;
+    Ok(crate::ApplicationEvent {
+        at: r.try_get("at")?,
+        actor_id: r.try_get("actor_id")?,
+        from: from.as_deref().map(app_status).transpose()?,
+        to: app_status(&to)?,
+        note: r.try_get("note")?,
+    })
+}
+
 pub(crate) fn app_status(s: &str) -> Result<domain::application::Status, crate::StoreError> {
     domain::application::Status::parse(s)
         .ok_or_else(|| crate::StoreError::Corrupt(format!("application status {s}")))
@@ -483,7 +505,6 @@ macro_rules! impl_application_store {
                 id: uuid::Uuid,
                 account_id: uuid::Uuid,
             ) -> $crate::Result<Vec<$crate::ApplicationEvent>> {
-                use sqlx::Row;
                 let rows = sqlx::query(
                     "SELECT e.at, e.actor_id, e.from_status, e.to_status, e.note FROM application_events e \
                      JOIN applications a ON a.id = e.application_id \
@@ -493,19 +514,7 @@ macro_rules! impl_application_store {
                 .bind(account_id)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter()
-                    .map(|r| {
-                        let from: Option<String> = r.try_get("from_status")?;
-                        let to: String = r.try_get("to_status")?;
-                        Ok($crate::ApplicationEvent {
-                            at: r.try_get("at")?,
-                            actor_id: r.try_get("actor_id")?,
-                            from: from.as_deref().map($crate::shared::app_status).transpose()?,
-                            to: $crate::shared::app_status(&to)?,
-                            note: r.try_get("note")?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map($crate::shared::event_from_row).collect()
             }
         }
     };

@@ -114,7 +114,6 @@ macro_rules! impl_case_store {
             }
 
             async fn history_of(&self, id: uuid::Uuid) -> $crate::Result<Vec<$crate::ApplicationEvent>> {
-                use sqlx::Row;
                 let rows = sqlx::query(
                     "SELECT at, actor_id, from_status, to_status, note FROM application_events \
                      WHERE application_id = $1 ORDER BY at, id",
@@ -122,19 +121,7 @@ macro_rules! impl_case_store {
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter()
-                    .map(|r| {
-                        let from: Option<String> = r.try_get("from_status")?;
-                        let to: String = r.try_get("to_status")?;
-                        Ok($crate::ApplicationEvent {
-                            at: r.try_get("at")?,
-                            actor_id: r.try_get("actor_id")?,
-                            from: from.as_deref().map($crate::shared::app_status).transpose()?,
-                            to: $crate::shared::app_status(&to)?,
-                            note: r.try_get("note")?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map($crate::shared::event_from_row).collect()
             }
 
             async fn office_queue(&self, q: $crate::QueueQuery) -> $crate::Result<Vec<$crate::QueueRow>> {

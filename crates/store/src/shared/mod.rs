@@ -18,8 +18,8 @@ mod staff;
 
 pub(crate) use accounts::{challenge_from_row, impl_account_store};
 pub(crate) use applications::{
-    SELECT_APPLICATION, app_status, application_from_row, claim_key, impl_application_store,
-    one_open,
+    SELECT_APPLICATION, app_status, application_from_row, claim_key, event_from_row,
+    impl_application_store, one_open,
 };
 pub(crate) use cases::impl_case_store;
 pub(crate) use consents::{impl_consent_store, insert_consent};
