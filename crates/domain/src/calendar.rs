@@ -90,6 +90,17 @@ impl ProductionCalendar {
         }
     }
 
+    /// A holiday of the Labour Code (also on a weekend), or a weekday the
+    /// decree made a day off: offices that receive on weekends close too.
+    pub fn is_holiday(&self, d: Date) -> bool {
+        statutory(d.year()).contains(&d) || (!is_weekend(d) && !self.is_working(d))
+    }
+
+    /// A weekend day the decree made a working day.
+    pub fn is_moved_working_day(&self, d: Date) -> bool {
+        is_weekend(d) && self.is_working(d)
+    }
+
     pub fn is_working(&self, d: Date) -> bool {
         if !self.years.contains(&d.year()) {
             return !is_weekend(d) && !statutory(d.year()).contains(&d);

@@ -19,6 +19,7 @@ pub mod otp;
 pub mod permission;
 pub mod person;
 pub mod routing;
+pub mod schedule;
 pub mod throttle;
 pub mod totp;
 

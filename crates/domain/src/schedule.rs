@@ -1,0 +1,598 @@
+//! An office's reception schedule (SPEC §5, issue 18) as data, and the slot
+//! arithmetic on it: a weekly plan of reception spans (breaks are the gaps
+//! between spans, each span with its number of windows), exceptions for
+//! single days (closed, shortened or extra hours), the national production
+//! calendar, and the office's time zone. Slots are counted in the office's
+//! local time and given in UTC; a local time a daylight-saving change skips
+//! has no slot, one it repeats has its first.
+
+use crate::calendar::ProductionCalendar;
+use jiff::civil::{Date as CivilDate, DateTime};
+use jiff::tz::{AmbiguousOffset, TimeZone};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// Minutes of a day, from local midnight.
+pub const DAY_MINUTES: u16 = 24 * 60;
+
+/// A reception span of a day, `from` to `to` in local minutes, served by
+/// `windows` officers at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Span {
+    pub from: u16,
+    pub to: u16,
+    pub windows: u16,
+}
+
+/// A day whose hours differ from the week's.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Exception {
+    pub date: Date,
+    /// None: closed; else the day's spans (shortened, or an extra day).
+    pub spans: Vec<Span>,
+}
+
+/// An office's reception schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Schedule {
+    /// Monday first; an empty day is closed.
+    pub week: [Vec<Span>; 7],
+    pub exceptions: Vec<Exception>,
+}
+
+/// A bookable time: its start in UTC (Unix ms) and local, its length and how
+/// many people it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub start_ms: i64,
+    pub date: Date,
+    /// Local minutes from midnight.
+    pub minute: u16,
+    pub minutes: u16,
+    pub windows: u16,
+}
+
+/// Why a schedule cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// A span that ends before it starts, runs past midnight, or has no window.
+    BadSpan,
+    /// Two spans of a day overlap.
+    Overlap,
+    /// Two exceptions for one day.
+    DuplicateException,
+}
+
+impl Problem {
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::BadSpan => "schedule.bad_span",
+            Self::Overlap => "schedule.overlap",
+            Self::DuplicateException => "schedule.duplicate_exception",
+        }
+    }
+}
+
+fn check_day(spans: &[Span]) -> Result<(), Problem> {
+    let mut sorted = spans.to_vec();
+    sorted.sort_by_key(|s| s.from);
+    for s in &sorted {
+        if s.from >= s.to || s.to > DAY_MINUTES || s.windows == 0 {
+            return Err(Problem::BadSpan);
+        }
+    }
+    if sorted.windows(2).any(|w| w[0].to > w[1].from) {
+        return Err(Problem::Overlap);
+    }
+    Ok(())
+}
+
+impl Schedule {
+    /// The first mistake of a schedule, if any.
+    pub fn check(&self) -> Result<(), Problem> {
+        for day in &self.week {
+            check_day(day)?;
+        }
+        let mut dates: Vec<Date> = self.exceptions.iter().map(|e| e.date).collect();
+        dates.sort();
+        if dates.windows(2).any(|w| w[0] == w[1]) {
+            return Err(Problem::DuplicateException);
+        }
+        for e in &self.exceptions {
+            check_day(&e.spans)?;
+        }
+        Ok(())
+    }
+
+    /// The spans of a date: its exception; else closed on a holiday; else
+    /// the weekday's (weekends too, for offices that receive then); a weekend
+    /// the decree made a working day, if the office does not receive that
+    /// weekday, has Monday's hours.
+    pub fn spans_on(&self, date: Date, calendar: &ProductionCalendar) -> &[Span] {
+        if let Some(e) = self.exceptions.iter().find(|e| e.date == date) {
+            return &e.spans;
+        }
+        if calendar.is_holiday(date) {
+            return &[];
+        }
+        let weekday = usize::from(date.weekday().number_days_from_monday());
+        match &self.week[weekday] {
+            day if day.is_empty() && calendar.is_moved_working_day(date) => &self.week[0],
+            day => day,
+        }
+    }
+}
+
+fn civil(date: Date) -> Option<CivilDate> {
+    CivilDate::new(
+        i16::try_from(date.year()).ok()?,
+        i8::try_from(u8::from(date.month())).ok()?,
+        i8::try_from(date.day()).ok()?,
+    )
+    .ok()
+}
+
+/// The UTC instant (Unix ms) of a local time in `tz`: `None` for a time a
+/// daylight-saving change skips; the earlier of a repeated one.
+pub fn instant(tz: &TimeZone, date: Date, minute: u16) -> Option<i64> {
+    let d = civil(date)?;
+    let dt: DateTime = d.at(
+        i8::try_from(minute / 60).ok()?,
+        i8::try_from(minute % 60).ok()?,
+        0,
+        0,
+    );
+    let offset = match tz.to_ambiguous_timestamp(dt).offset() {
+        AmbiguousOffset::Unambiguous { offset } => offset,
+        AmbiguousOffset::Gap { .. } => return None,
+        AmbiguousOffset::Fold { before, .. } => before,
+    };
+    let ts = offset.to_timestamp(dt).ok()?;
+    Some(ts.as_millisecond())
+}
+
+/// The slots of `minutes` each from `from` to `to` (both included) in the
+/// office's zone: each span cut from its start; a remainder shorter than a
+/// slot is not offered.
+pub fn slots(
+    schedule: &Schedule,
+    calendar: &ProductionCalendar,
+    tz: &TimeZone,
+    minutes: u16,
+    from: Date,
+    to: Date,
+) -> Vec<Slot> {
+    let mut out = Vec::new();
+    if minutes == 0 {
+        return out;
+    }
+    let mut date = from;
+    while date <= to {
+        let mut spans = schedule.spans_on(date, calendar).to_vec();
+        spans.sort_by_key(|s| s.from);
+        for s in spans {
+            let mut m = s.from;
+            while m + minutes <= s.to {
+                if let Some(start_ms) = instant(tz, date, m) {
+                    out.push(Slot {
+                        start_ms,
+                        date,
+                        minute: m,
+                        minutes,
+                        windows: s.windows,
+                    });
+                }
+                m += minutes;
+            }
+        }
+        match date.next_day() {
+            Some(d) => date = d,
+            None => break,
+        }
+    }
+    out
+}
+
+/// When booking, moving and cancelling are allowed, for a slot at
+/// `start_ms`, at `now_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub struct BookingRules {
+    /// How far ahead a slot may be booked.
+    pub horizon_days: u16,
+    /// How soon at the earliest.
+    pub lead_minutes: u32,
+    /// Until when before the slot a booking may be moved or cancelled.
+    pub cutoff_minutes: u32,
+    /// How many times one booking may be moved.
+    pub max_moves: u8,
+}
+
+/// Why a slot cannot be booked (or a booking moved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Past,
+    TooSoon,
+    BeyondHorizon,
+    AfterCutoff,
+    TooManyMoves,
+}
+
+impl Refusal {
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Past => "visit.past",
+            Self::TooSoon => "visit.too_soon",
+            Self::BeyondHorizon => "visit.beyond_horizon",
+            Self::AfterCutoff => "visit.after_cutoff",
+            Self::TooManyMoves => "visit.too_many_moves",
+        }
+    }
+}
+
+const MINUTE_MS: i64 = 60_000;
+const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
+
+impl BookingRules {
+    /// Whether a slot starting at `start_ms` may be booked at `now_ms`.
+    pub fn may_book(&self, start_ms: i64, now_ms: i64) -> Result<(), Refusal> {
+        if start_ms <= now_ms {
+            return Err(Refusal::Past);
+        }
+        if start_ms < now_ms + i64::from(self.lead_minutes) * MINUTE_MS {
+            return Err(Refusal::TooSoon);
+        }
+        if start_ms > now_ms + i64::from(self.horizon_days) * DAY_MS {
+            return Err(Refusal::BeyondHorizon);
+        }
+        Ok(())
+    }
+
+    /// Whether a booking at `booked_ms`, moved `moves` times, may be moved
+    /// or cancelled at `now_ms`.
+    pub fn may_change(&self, booked_ms: i64, moves: u8, now_ms: i64) -> Result<(), Refusal> {
+        if booked_ms - i64::from(self.cutoff_minutes) * MINUTE_MS <= now_ms {
+            return Err(Refusal::AfterCutoff);
+        }
+        if moves >= self.max_moves {
+            return Err(Refusal::TooManyMoves);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::calendar::Year;
+    use proptest::prelude::*;
+    use time::macros::date;
+
+    fn span(from: u16, to: u16, windows: u16) -> Span {
+        Span { from, to, windows }
+    }
+
+    /// Mon–Fri 9:00–13:00 (3 windows) and 14:00–18:00 (2), Saturday 10:00–14:00.
+    fn office() -> Schedule {
+        let day = vec![span(540, 780, 3), span(840, 1080, 2)];
+        Schedule {
+            week: [
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                day,
+                vec![span(600, 840, 1)],
+                vec![],
+            ],
+            exceptions: vec![],
+        }
+    }
+
+    fn calendar() -> ProductionCalendar {
+        ProductionCalendar::new(&[Year {
+            year: 2026,
+            source: "test".into(),
+            days_off: vec![date!(2026 - 11 - 04)],
+            working: vec![],
+        }])
+    }
+
+    fn moscow() -> TimeZone {
+        TimeZone::get("Europe/Moscow").unwrap()
+    }
+
+    #[test]
+    fn a_day_is_cut_into_slots_around_its_break_in_the_offices_zone() {
+        let got = slots(
+            &office(),
+            &calendar(),
+            &moscow(),
+            30,
+            date!(2026 - 11 - 30),
+            date!(2026 - 11 - 30),
+        );
+        // 9–13 and 14–18 in 30 minutes: 8 + 8.
+        assert_eq!(got.len(), 16);
+        assert_eq!((got[0].minute, got[0].windows), (540, 3));
+        assert_eq!((got[8].minute, got[8].windows), (840, 2));
+        // 9:00 in Moscow (UTC+3) is 6:00 UTC.
+        let nine = got[0].start_ms;
+        assert_eq!(nine % DAY_MS, 6 * 60 * MINUTE_MS);
+        // Kamchatka's 9:00 is twelve hours earlier in UTC than... its own day.
+        let kamchatka = TimeZone::get("Asia/Kamchatka").unwrap();
+        let k = slots(
+            &office(),
+            &calendar(),
+            &kamchatka,
+            30,
+            date!(2026 - 11 - 30),
+            date!(2026 - 11 - 30),
+        );
+        assert_eq!(nine - k[0].start_ms, 9 * 60 * MINUTE_MS);
+    }
+
+    #[test]
+    fn holidays_exceptions_and_remainders() {
+        let cal = calendar();
+        // 4 November is a day off: nothing; Sunday: nothing.
+        assert!(
+            slots(
+                &office(),
+                &cal,
+                &moscow(),
+                30,
+                date!(2026 - 11 - 04),
+                date!(2026 - 11 - 04)
+            )
+            .is_empty()
+        );
+        assert!(
+            slots(
+                &office(),
+                &cal,
+                &moscow(),
+                30,
+                date!(2026 - 11 - 29),
+                date!(2026 - 11 - 29)
+            )
+            .is_empty()
+        );
+        // An exception: a shortened Monday, and the holiday opened for an hour.
+        let mut s = office();
+        s.exceptions = vec![
+            Exception {
+                date: date!(2026 - 11 - 30),
+                spans: vec![span(540, 720, 1)],
+            },
+            Exception {
+                date: date!(2026 - 11 - 04),
+                spans: vec![span(600, 660, 1)],
+            },
+        ];
+        assert_eq!(
+            slots(
+                &s,
+                &cal,
+                &moscow(),
+                30,
+                date!(2026 - 11 - 30),
+                date!(2026 - 11 - 30)
+            )
+            .len(),
+            6
+        );
+        assert_eq!(
+            slots(
+                &s,
+                &cal,
+                &moscow(),
+                30,
+                date!(2026 - 11 - 04),
+                date!(2026 - 11 - 04)
+            )
+            .len(),
+            2
+        );
+        // 45-minute slots in a 4-hour span: 5, the last 15 minutes unused.
+        let got = slots(
+            &office(),
+            &cal,
+            &moscow(),
+            45,
+            date!(2026 - 12 - 01),
+            date!(2026 - 12 - 01),
+        );
+        assert_eq!(got.iter().filter(|x| x.minute < 780).count(), 5);
+        // Saturday reception, but not on a holiday that falls on a Saturday.
+        assert_eq!(
+            slots(
+                &office(),
+                &cal,
+                &moscow(),
+                30,
+                date!(2026 - 11 - 28),
+                date!(2026 - 11 - 28)
+            )
+            .len(),
+            8
+        );
+        assert!(
+            slots(
+                &office(),
+                &cal,
+                &moscow(),
+                30,
+                date!(2026 - 01 - 03),
+                date!(2026 - 01 - 03)
+            )
+            .is_empty()
+        );
+        // A Sunday the decree made a working day has Monday's hours.
+        let moved = ProductionCalendar::new(&[Year {
+            year: 2026,
+            source: "test".into(),
+            days_off: vec![],
+            working: vec![date!(2026 - 12 - 27)],
+        }]);
+        assert_eq!(
+            slots(
+                &office(),
+                &moved,
+                &moscow(),
+                30,
+                date!(2026 - 12 - 27),
+                date!(2026 - 12 - 27)
+            )
+            .len(),
+            16
+        );
+        // Broken schedules are refused.
+        let mut bad = office();
+        bad.week[0] = vec![span(540, 800, 1), span(780, 900, 1)];
+        assert_eq!(bad.check(), Err(Problem::Overlap));
+        bad.week[0] = vec![span(600, 540, 1)];
+        assert_eq!(bad.check(), Err(Problem::BadSpan));
+        assert_eq!(office().check(), Ok(()));
+    }
+
+    #[test]
+    fn a_daylight_saving_change_keeps_local_times_and_skips_what_does_not_exist() {
+        // Berlin moves clocks forward on 29 March 2026 at 2:00 → 3:00.
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let mut night = office();
+        night.week[6] = vec![span(60, 240, 1)]; // Sunday 1:00–4:00
+        let cal = ProductionCalendar::new(&[]);
+        let before = slots(
+            &night,
+            &cal,
+            &berlin,
+            60,
+            date!(2026 - 03 - 22),
+            date!(2026 - 03 - 22),
+        );
+        let change = slots(
+            &night,
+            &cal,
+            &berlin,
+            60,
+            date!(2026 - 03 - 29),
+            date!(2026 - 03 - 29),
+        );
+        assert_eq!(before.len(), 3);
+        // 2:00 does not exist that night.
+        assert_eq!(
+            change.iter().map(|s| s.minute).collect::<Vec<_>>(),
+            vec![60, 180]
+        );
+        // A Monday 9:00 before and after the change: one hour less apart in UTC than a week.
+        let mon = |d| slots(&office(), &cal, &berlin, 60, d, d)[0].start_ms;
+        assert_eq!(
+            mon(date!(2026 - 03 - 30)) - mon(date!(2026 - 03 - 23)),
+            7 * DAY_MS - 60 * MINUTE_MS
+        );
+        // Back in October (3:00 → 2:00): 2:00 happens twice, its first is taken.
+        let back = slots(
+            &night,
+            &cal,
+            &berlin,
+            60,
+            date!(2026 - 10 - 25),
+            date!(2026 - 10 - 25),
+        );
+        assert_eq!(back.len(), 3);
+        assert_eq!(back[1].start_ms - back[0].start_ms, 60 * MINUTE_MS);
+        assert_eq!(back[2].start_ms - back[1].start_ms, 2 * 60 * MINUTE_MS);
+    }
+
+    #[test]
+    fn booking_rules() {
+        let r = BookingRules {
+            horizon_days: 30,
+            lead_minutes: 120,
+            cutoff_minutes: 24 * 60,
+            max_moves: 2,
+        };
+        let now = 1_000 * DAY_MS;
+        assert_eq!(r.may_book(now - 1, now), Err(Refusal::Past));
+        assert_eq!(r.may_book(now + 60 * MINUTE_MS, now), Err(Refusal::TooSoon));
+        assert_eq!(
+            r.may_book(now + 31 * DAY_MS, now),
+            Err(Refusal::BeyondHorizon)
+        );
+        assert_eq!(r.may_book(now + 3 * DAY_MS, now), Ok(()));
+        assert_eq!(
+            r.may_change(now + 12 * 60 * MINUTE_MS, 0, now),
+            Err(Refusal::AfterCutoff)
+        );
+        assert_eq!(
+            r.may_change(now + 2 * DAY_MS, 2, now),
+            Err(Refusal::TooManyMoves)
+        );
+        assert_eq!(r.may_change(now + 2 * DAY_MS, 1, now), Ok(()));
+    }
+
+    fn any_spans() -> impl Strategy<Value = Vec<Span>> {
+        proptest::collection::vec((0u16..1380, 1u16..300, 1u16..6), 0..4).prop_map(|v| {
+            // Non-overlapping by construction: sorted starts, each clipped at the next.
+            let mut starts: Vec<(u16, u16, u16)> = v;
+            starts.sort_by_key(|s| s.0);
+            let mut out: Vec<Span> = Vec::new();
+            for (i, (from, len, w)) in starts.iter().enumerate() {
+                let next = starts.get(i + 1).map_or(DAY_MINUTES, |n| n.0);
+                let to = (from + len).min(next).min(DAY_MINUTES);
+                if to > *from && out.last().is_none_or(|l: &Span| l.to <= *from) {
+                    out.push(span(*from, to, *w));
+                }
+            }
+            out
+        })
+    }
+
+    proptest! {
+        /// Every slot lies inside a span of its day, slots are in time order and
+        /// never overlap, and a day has exactly the slots its spans hold — in
+        /// any zone, across any daylight-saving change in 2026.
+        #[test]
+        fn slots_fill_the_spans_exactly(
+            day in any_spans(),
+            minutes in 5u16..120,
+            zone in prop_oneof![Just("Europe/Moscow"), Just("Europe/Berlin"), Just("America/New_York"), Just("Asia/Kamchatka"), Just("Europe/Kaliningrad")],
+            start in 0i64..360,
+        ) {
+            let tz = TimeZone::get(zone).unwrap();
+            let schedule = Schedule { week: std::array::from_fn(|_| day.clone()), exceptions: vec![] };
+            prop_assert!(schedule.check().is_ok());
+            let cal = ProductionCalendar::new(&[]);
+            let from = date!(2026 - 01 - 01) + time::Duration::days(start);
+            let to = from + time::Duration::days(6);
+            let got = slots(&schedule, &cal, &tz, minutes, from, to);
+            for w in got.windows(2) {
+                prop_assert!(w[0].start_ms + i64::from(w[0].minutes) * MINUTE_MS <= w[1].start_ms || w[0].date != w[1].date || instant(&tz, w[1].date, w[1].minute).is_none());
+                prop_assert!((w[0].date, w[0].minute) < (w[1].date, w[1].minute));
+            }
+            for s in &got {
+                let spans = schedule.spans_on(s.date, &cal);
+                prop_assert!(spans.iter().any(|sp| sp.from <= s.minute && s.minute + minutes <= sp.to && sp.windows == s.windows));
+                prop_assert_eq!(instant(&tz, s.date, s.minute), Some(s.start_ms));
+            }
+            // Per day: the spans' room, less the local times a change skipped.
+            let mut d = from;
+            while d <= to {
+                let expected: usize = schedule
+                    .spans_on(d, &cal)
+                    .iter()
+                    .map(|sp| {
+                        (0..)
+                            .map(|k| sp.from + k * minutes)
+                            .take_while(|m| m + minutes <= sp.to)
+                            .filter(|m| instant(&tz, d, *m).is_some())
+                            .count()
+                    })
+                    .sum();
+                prop_assert_eq!(got.iter().filter(|s| s.date == d).count(), expected);
+                d = d.next_day().unwrap();
+            }
+        }
+    }
+}
