@@ -601,6 +601,7 @@ pub async fn offices(state: &Portal) -> Result<Vec<OfficeChoice>, AppError> {
         .await?
         .into_iter()
         .map(|o| OfficeChoice {
+            id: o.id,
             code: o.code,
             name: o.name,
             address: o.address,
@@ -610,6 +611,7 @@ pub async fn offices(state: &Portal) -> Result<Vec<OfficeChoice>, AppError> {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OfficeChoice {
+    pub id: Uuid,
     pub code: String,
     pub name: String,
     pub address: String,

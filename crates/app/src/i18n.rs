@@ -135,6 +135,7 @@ mod tests {
             .chain(&crate::messages::CODES)
             .chain(&crate::inbox::CODES)
             .chain(&crate::consents::CODES)
+            .chain(&crate::visits::CODES)
             .chain(&["office.unknown"])
             .chain(&domain::attachment::CODES);
         for code in all {

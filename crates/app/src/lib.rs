@@ -34,6 +34,7 @@ pub mod services;
 pub mod session;
 pub mod staff;
 pub mod state;
+pub mod visits;
 
 pub use config::{PasswordCost, Settings};
 pub use error::{AppError, ErrorKind};

@@ -27,6 +27,7 @@ pub struct Span {
 /// A day whose hours differ from the week's.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Exception {
+    #[serde(with = "iso_date")]
     pub date: Date,
     /// None: closed; else the day's spans (shortened, or an extra day).
     pub spans: Vec<Span>,
@@ -38,6 +39,22 @@ pub struct Schedule {
     /// Monday first; an empty day is closed.
     pub week: [Vec<Span>; 7],
     pub exceptions: Vec<Exception>,
+}
+
+/// `YYYY-MM-DD` in JSON.
+mod iso_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+    use time::format_description::well_known::Iso8601;
+
+    pub fn serialize<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&d.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let text = String::deserialize(d)?;
+        Date::parse(&text, &Iso8601::DATE).map_err(serde::de::Error::custom)
+    }
 }
 
 /// A bookable time: its start in UTC (Unix ms) and local, its length and how
@@ -503,6 +520,18 @@ mod tests {
         assert_eq!(back.len(), 3);
         assert_eq!(back[1].start_ms - back[0].start_ms, 60 * MINUTE_MS);
         assert_eq!(back[2].start_ms - back[1].start_ms, 2 * 60 * MINUTE_MS);
+    }
+
+    #[test]
+    fn a_schedule_is_json_with_plain_dates() {
+        let mut s = office();
+        s.exceptions = vec![Exception {
+            date: date!(2026 - 12 - 31),
+            spans: vec![],
+        }];
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(text.contains("\"2026-12-31\""), "{text}");
+        assert_eq!(serde_json::from_str::<Schedule>(&text).unwrap(), s);
     }
 
     #[test]

@@ -136,6 +136,78 @@ pub async fn seed(store: &Arc<dyn Store>, cost: PasswordCost, now: i64) -> anyho
             Err(e) => return Err(e.into()),
         }
     }
+    seed_schedules(store, now).await
+}
+
+/// Reception schedules of the demo offices (kept if already set): weekdays
+/// 9:00–13:00 and 14:00–18:00 with three windows, Moscow also on Saturday
+/// morning with one; visits of 15 minutes, booked up to 30 days ahead.
+async fn seed_schedules(store: &Arc<dyn Store>, now: i64) -> anyhow::Result<()> {
+    use domain::schedule::{Schedule, Span};
+    let Some(admin) = store
+        .find_auth(&store::LoginLookup::Email(LOGINS[4].login.to_owned()))
+        .await?
+    else {
+        return Ok(());
+    };
+    let by = store::StaffActor {
+        id: admin.id,
+        role: Role::Administrator,
+        office_id: None,
+    };
+    let day = vec![
+        Span {
+            from: 540,
+            to: 780,
+            windows: 3,
+        },
+        Span {
+            from: 840,
+            to: 1080,
+            windows: 3,
+        },
+    ];
+    for (i, (office, _)) in offices().into_iter().enumerate() {
+        if store.schedule_of(office.id).await?.is_some() {
+            continue;
+        }
+        let saturday = if i == 0 {
+            vec![Span {
+                from: 600,
+                to: 840,
+                windows: 1,
+            }]
+        } else {
+            vec![]
+        };
+        let schedule = Schedule {
+            week: [
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                saturday,
+                vec![],
+            ],
+            exceptions: vec![],
+        };
+        store
+            .save_schedule(
+                store::ReceptionSchedule {
+                    office_id: office.id,
+                    schedule: serde_json::to_string(&schedule)?,
+                    slot_minutes: 15,
+                    horizon_days: 30,
+                    lead_minutes: 120,
+                    cutoff_minutes: 24 * 60,
+                    max_moves: 2,
+                },
+                &by,
+                now,
+            )
+            .await?;
+    }
     Ok(())
 }
 

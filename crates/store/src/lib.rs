@@ -278,6 +278,29 @@ pub trait OfficeStore {
 }
 
 #[async_trait]
+/// Reception schedules and booked visits (SPEC §5).
+pub trait VisitStore {
+    /// Creates or replaces an office's schedule; audited.
+    async fn save_schedule(&self, s: ReceptionSchedule, by: &StaffActor, now: i64) -> Result<()>;
+    async fn schedule_of(&self, office_id: Uuid) -> Result<Option<ReceptionSchedule>>;
+    /// Places taken per slot start of an office, from `from_ms` to `to_ms`.
+    async fn taken_places(
+        &self,
+        office_id: Uuid,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(i64, i64)>>;
+    /// The application's live booking.
+    async fn live_appointment(&self, application_id: Uuid) -> Result<Option<AppointmentRecord>>;
+    /// Books a slot (or moves a booking to it) under the application's row
+    /// lock: the place is taken in the statement that checks it is free
+    /// (`Conflict("visit.taken")`), one live booking per application
+    /// (`Conflict("visit.already_booked")`), a replaced booking that changed
+    /// meanwhile is `Conflict("visit.changed")`; with its step and jobs.
+    async fn book(&self, b: Booking, now: i64) -> Result<AppointmentRecord>;
+}
+
+#[async_trait]
 /// Owners' consents to registration at their dwelling.
 pub trait ConsentStore {
     /// The latest consent request of an application.
@@ -609,6 +632,7 @@ pub trait Store:
     + MessageStore
     + InboxStore
     + ConsentStore
+    + VisitStore
     + AuditStore
     + SecondFactorStore
     + AccessLogStore
@@ -633,6 +657,7 @@ impl<T> Store for T where
         + MessageStore
         + InboxStore
         + ConsentStore
+        + VisitStore
         + AuditStore
         + SecondFactorStore
         + AccessLogStore

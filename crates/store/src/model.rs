@@ -645,3 +645,47 @@ pub struct ConsentRecord {
     pub expires_at: i64,
     pub answered_at: Option<i64>,
 }
+
+/// An office's reception schedule as stored: the plan as JSON
+/// (`domain::schedule::Schedule`) and the booking rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceptionSchedule {
+    pub office_id: Uuid,
+    pub schedule: String,
+    pub slot_minutes: i64,
+    pub horizon_days: i64,
+    pub lead_minutes: i64,
+    pub cutoff_minutes: i64,
+    pub max_moves: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppointmentRecord {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub office_id: Uuid,
+    pub start_ms: i64,
+    pub minutes: i64,
+    /// booked, cancelled, moved, arrived, missed, served
+    pub status: String,
+    pub moves: i64,
+}
+
+/// A booking (or a move of one) to make in one transaction.
+#[derive(Debug, Clone)]
+pub struct Booking {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub account_id: Uuid,
+    pub office_id: Uuid,
+    pub start_ms: i64,
+    pub minutes: i64,
+    /// The slot's windows: its places.
+    pub capacity: i64,
+    /// The live booking this one replaces (a move).
+    pub replaces: Option<Uuid>,
+    /// The application's step to `invited` (a first booking).
+    pub transition: Option<Transition>,
+    /// Reminders and notices.
+    pub jobs: Vec<NewJob>,
+}

@@ -71,6 +71,7 @@ shared::impl_case_store!(PgStore);
 shared::impl_message_store!(PgStore);
 shared::impl_inbox_store!(PgStore);
 shared::impl_consent_store!(PgStore);
+shared::impl_visit_store!(PgStore);
 shared::impl_session_store!(PgStore);
 shared::impl_identity_store!(PgStore);
 shared::impl_job_store!(PgStore);

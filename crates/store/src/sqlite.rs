@@ -129,6 +129,7 @@ shared::impl_case_store!(SqliteStore);
 shared::impl_message_store!(SqliteStore);
 shared::impl_inbox_store!(SqliteStore);
 shared::impl_consent_store!(SqliteStore);
+shared::impl_visit_store!(SqliteStore);
 shared::impl_session_store!(SqliteStore);
 shared::impl_identity_store!(SqliteStore);
 shared::impl_job_store!(SqliteStore);

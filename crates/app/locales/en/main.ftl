@@ -759,3 +759,22 @@ err-application-office-not-allowed = For this service the office follows the add
 check-office = Where to hand in the documents
 check-office-hint = This service is given at any office. Without a choice, the application goes to the office of your address.
 check-office-auto = By my address
+
+# Issue 18: visits.
+err-visit-taken = This time was just taken. Choose another: the nearest free ones are shown below.
+err-visit-already-booked = The application has a booked visit already: it can be moved.
+err-visit-changed = The booking changed in another window: reload the page.
+err-visit-not-a-slot = The office does not receive at this time: choose a time from its schedule.
+err-visit-no-schedule = The office has no reception schedule yet: booking opens once it is filled in.
+err-visit-not-needed = This service needs no visit.
+err-visit-past = This time has passed.
+err-visit-too-soon = It is too late to book this time: choose a later one.
+err-visit-beyond-horizon = Booking that far ahead is not possible: choose a nearer day.
+err-visit-after-cutoff = The visit can no longer be moved or cancelled: it is too close.
+err-visit-bad-range = Choose a range of at most two months, its start not after its end.
+err-visit-too-many-moves = The visit has been moved too many times: it cannot be moved again.
+err-schedule-bad-span = A reception span is wrong: its start before its end, within the day, at least one window.
+err-schedule-overlap = Reception spans of one day overlap.
+err-schedule-duplicate-exception = One day has two exceptions.
+err-schedule-slot-minutes = A visit lasts 5 to 240 minutes.
+err-schedule-rules = Booking ahead: 1 to 365 days; at most 10 moves.

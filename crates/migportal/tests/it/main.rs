@@ -24,3 +24,4 @@ mod pages;
 mod profile;
 mod staff;
 mod support;
+mod visits;

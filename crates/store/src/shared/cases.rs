@@ -18,91 +18,104 @@ pub(crate) fn queue_condition(q: Option<domain::lifecycle::Queue>) -> &'static s
     }
 }
 
+/// Applies one lifecycle step inside the caller's transaction: the status,
+/// the history entry, the audit event, the outbox jobs; evaluates to the new
+/// version, or returns `Stale` / `NotFound` from the caller.
+macro_rules! apply_transition {
+    ($self:expr, $tx:expr, $t:expr, $now:expr) => {{
+        use domain::application::Status;
+        let t: $crate::Transition = $t;
+        let now: i64 = $now;
+        let (scope, scope_id, actor, role, office) = match &t.by {
+            $crate::StepBy::Owner(id) => ("account_id = $10", Some(*id), Some(*id), None, None),
+            $crate::StepBy::Staff(s) => {
+                // Staff without an office work no applications.
+                let Some(office) = s.office_id else {
+                    return Err($crate::StoreError::NotFound);
+                };
+                ("office_id = $10", Some(office), Some(s.id), Some(s.role.as_str()), Some(office))
+            }
+            $crate::StepBy::System => ("$10 IS NULL", None, None, None, None),
+        };
+        let closes = !t.to.is_open();
+        let resubmits = t.from == Status::Returned && t.to == Status::Submitted;
+        let (key_id, sealed) = match t.answers {
+            Some((k, s)) => (Some(k), Some(s)),
+            None => (None, None),
+        };
+        let sql = sqlx::AssertSqlSafe(format!(
+            "UPDATE applications SET status = $3, version = version + 1, updated_at = $4, \
+             open_key = CASE WHEN $5 THEN NULL ELSE open_key END, \
+             resubmitted = CASE WHEN $6 THEN TRUE ELSE resubmitted END, \
+             key_id = COALESCE($7, key_id), sealed = COALESCE($8, sealed) \
+             WHERE id = $1 AND version = $2 AND status = $9 AND {scope} RETURNING version, number"
+        ));
+        let row = sqlx::query(sql)
+            .bind(t.id)
+            .bind(t.version)
+            .bind(t.to.as_str())
+            .bind(now)
+            .bind(closes)
+            .bind(resubmits)
+            .bind(key_id)
+            .bind(sealed)
+            .bind(t.from.as_str())
+            .bind(scope_id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let Some(row) = row else {
+            // Not applied: outside the scope reads as absent; else it changed.
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM applications WHERE id = $1 AND {}",
+                scope.replace("$10", "$2")
+            ));
+            let there: Option<uuid::Uuid> = sqlx::query_scalar(sql)
+                .bind(t.id)
+                .bind(scope_id)
+                .fetch_optional(&mut *$tx)
+                .await?;
+            return Err(match there {
+                Some(_) => $crate::StoreError::Stale,
+                None => $crate::StoreError::NotFound,
+            });
+        };
+        use sqlx::Row;
+        let version: i64 = row.try_get("version")?;
+        let number: Option<String> = row.try_get("number")?;
+        sqlx::query(
+            "INSERT INTO application_events (id, application_id, at, actor_id, from_status, to_status, note) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(uuid::Uuid::now_v7())
+        .bind(t.id)
+        .bind(now)
+        .bind(actor)
+        .bind(t.from.as_str())
+        .bind(t.to.as_str())
+        .bind(t.note)
+        .execute(&mut *$tx)
+        .await?;
+        let action = format!("application.{}", t.to.as_str());
+        let details = format!("{} {}→{}", number.unwrap_or_default(), t.from.as_str(), t.to.as_str());
+        $crate::shared::audit!($self, $tx, now, actor, role, office, action, Some(t.id), details);
+        for job in t.jobs {
+            $crate::shared::enqueue!($tx, job, now);
+        }
+        if let Some(c) = t.consent {
+            $crate::shared::insert_consent!($tx, t.id, c, now);
+        }
+        version
+    }};
+}
+pub(crate) use apply_transition;
+
 macro_rules! impl_case_store {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::CaseStore for $store {
             async fn transition(&self, t: $crate::Transition, now: i64) -> $crate::Result<i64> {
-                use domain::application::Status;
                 let mut tx = self.begin_write().await?;
-                let (scope, scope_id, actor, role, office) = match &t.by {
-                    $crate::StepBy::Owner(id) => ("account_id = $10", Some(*id), Some(*id), None, None),
-                    $crate::StepBy::Staff(s) => {
-                        // Staff without an office work no applications.
-                        let Some(office) = s.office_id else {
-                            return Err($crate::StoreError::NotFound);
-                        };
-                        ("office_id = $10", Some(office), Some(s.id), Some(s.role.as_str()), Some(office))
-                    }
-                    $crate::StepBy::System => ("$10 IS NULL", None, None, None, None),
-                };
-                let closes = !t.to.is_open();
-                let resubmits = t.from == Status::Returned && t.to == Status::Submitted;
-                let (key_id, sealed) = match t.answers {
-                    Some((k, s)) => (Some(k), Some(s)),
-                    None => (None, None),
-                };
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "UPDATE applications SET status = $3, version = version + 1, updated_at = $4, \
-                     open_key = CASE WHEN $5 THEN NULL ELSE open_key END, \
-                     resubmitted = CASE WHEN $6 THEN TRUE ELSE resubmitted END, \
-                     key_id = COALESCE($7, key_id), sealed = COALESCE($8, sealed) \
-                     WHERE id = $1 AND version = $2 AND status = $9 AND {scope} RETURNING version, number"
-                ));
-                let row = sqlx::query(sql)
-                    .bind(t.id)
-                    .bind(t.version)
-                    .bind(t.to.as_str())
-                    .bind(now)
-                    .bind(closes)
-                    .bind(resubmits)
-                    .bind(key_id)
-                    .bind(sealed)
-                    .bind(t.from.as_str())
-                    .bind(scope_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some(row) = row else {
-                    // Not applied: outside the scope reads as absent; else it changed.
-                    let sql = sqlx::AssertSqlSafe(format!(
-                        "SELECT id FROM applications WHERE id = $1 AND {}",
-                        scope.replace("$10", "$2")
-                    ));
-                    let there: Option<uuid::Uuid> = sqlx::query_scalar(sql)
-                        .bind(t.id)
-                        .bind(scope_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    return Err(match there {
-                        Some(_) => $crate::StoreError::Stale,
-                        None => $crate::StoreError::NotFound,
-                    });
-                };
-                use sqlx::Row;
-                let version: i64 = row.try_get("version")?;
-                let number: Option<String> = row.try_get("number")?;
-                sqlx::query(
-                    "INSERT INTO application_events (id, application_id, at, actor_id, from_status, to_status, note) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(uuid::Uuid::now_v7())
-                .bind(t.id)
-                .bind(now)
-                .bind(actor)
-                .bind(t.from.as_str())
-                .bind(t.to.as_str())
-                .bind(t.note)
-                .execute(&mut *tx)
-                .await?;
-                let action = format!("application.{}", t.to.as_str());
-                let details = format!("{} {}→{}", number.unwrap_or_default(), t.from.as_str(), t.to.as_str());
-                $crate::shared::audit!(self, tx, now, actor, role, office, action, Some(t.id), details);
-                for job in t.jobs {
-                    $crate::shared::enqueue!(tx, job, now);
-                }
-                if let Some(c) = t.consent {
-                    $crate::shared::insert_consent!(tx, t.id, c, now);
-                }
+                let version = $crate::shared::cases::apply_transition!(self, tx, t, now);
                 tx.commit().await?;
                 Ok(version)
             }

@@ -15,6 +15,7 @@ mod misc;
 mod profile;
 mod sessions;
 mod staff;
+pub(crate) mod visits;
 
 pub(crate) use accounts::{challenge_from_row, impl_account_store};
 pub(crate) use applications::{
@@ -32,6 +33,7 @@ pub(crate) use misc::impl_misc_stores;
 pub(crate) use profile::impl_profile_store;
 pub(crate) use sessions::impl_session_store;
 pub(crate) use staff::{account_from_row, impl_staff_store};
+pub(crate) use visits::impl_visit_store;
 
 use crate::StoreError;
 use domain::account::{AccountStatus, AssuranceLevel, Role};

@@ -16,6 +16,7 @@ mod second_factor;
 mod security;
 mod services;
 mod staff;
+mod visits;
 
 #[cfg(test)]
 mod openapi_tests;
@@ -146,6 +147,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/addresses", get(services::addresses))
         .route("/offices", get(applications::offices))
+        .route("/offices/{id}/availability", get(visits::availability))
+        .route("/applications/{id}/appointment", put(visits::book))
+        .route("/admin/offices/{id}/schedule", put(visits::save_schedule))
         .route("/services", get(services::list))
         .route("/services/{code}", get(services::get))
         .route("/password-resets", post(security::start_reset))

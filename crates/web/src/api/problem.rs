@@ -69,6 +69,10 @@ pub fn problem(lang: Lang, err: &AppError) -> Response {
         if *name == "current_status" {
             body["current_status"] = json!(value);
         }
+        if *name == "alternatives" {
+            let times: Vec<i64> = value.split(',').filter_map(|t| t.parse().ok()).collect();
+            body["alternatives"] = json!(times);
+        }
     }
     let mut res = (err.status(), body.to_string()).into_response();
     res.headers_mut().insert(

@@ -1,0 +1,350 @@
+//! Visits (issue 18, the first part): free times from an office's schedule,
+//! booking that moves the application to `invited`, moving, bad slots, and
+//! many people at once for a few places — over HTTP, on both databases.
+
+use crate::applications::{call, confirmed_sidorov};
+use crate::lifecycle::{act, case, office, sent};
+use crate::support::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+use store::vault::Vault;
+use uuid::Uuid;
+
+const MOSCOW: &str = "01930000-0000-7000-8000-000000000001";
+const NOVOSIBIRSK: &str = "01930000-0000-7000-8000-000000000003";
+
+fn today() -> time::Date {
+    app::today(app::system_clock())
+}
+
+async fn free(app: &TestApp, office: &str, days: i64) -> Vec<Value> {
+    let from = today();
+    let to = from + time::Duration::days(days);
+    let (status, _, body) = call(
+        app,
+        Method::GET,
+        &format!("/offices/{office}/availability?from={from}&to={to}"),
+        "",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["slots"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn booking_moves_the_application_to_invited_and_a_move_frees_the_place() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let staff = office(&app).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let id = sent(&app, &citizen, "passport-foreign-old").await;
+        let path = format!("/applications/{id}/appointment");
+        let slots = free(&app, MOSCOW, 10).await;
+        assert!(!slots.is_empty());
+        // Two days ahead at least: a booking can be moved until a day before.
+        let later = app::system_clock() + 2 * 86_400_000;
+        let first = slots
+            .iter()
+            .find(|s| s["start_ms"].as_i64().unwrap() > later)
+            .unwrap()
+            .clone();
+        // Not yet accepted: no visit.
+        let (status, _, body) = call(
+            &app,
+            Method::PUT,
+            &path,
+            &citizen,
+            &[],
+            Some(json!({"start_ms": first["start_ms"]})),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("lifecycle.not_allowed")),
+            "{body}"
+        );
+        let (_, c) = case(&app, &staff.moscow, &id).await;
+        act(
+            &app,
+            &staff.moscow,
+            &id,
+            "accept",
+            json!({"version": c["version"]}),
+        )
+        .await;
+        // A time the office does not receive at.
+        let (status, _, body) = call(
+            &app,
+            Method::PUT,
+            &path,
+            &citizen,
+            &[],
+            Some(json!({"start_ms": first["start_ms"].as_i64().unwrap() + 60_000})),
+        )
+        .await;
+        assert_eq!(
+            (status, body["errors"][0]["code"].as_str()),
+            (422, Some("visit.not_a_slot")),
+            "{body}"
+        );
+        let (status, _, body) = call(
+            &app,
+            Method::PUT,
+            &path,
+            &citizen,
+            &[],
+            Some(json!({"start_ms": first["start_ms"]})),
+        )
+        .await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("invited")),
+            "{body}"
+        );
+        let after = free(&app, MOSCOW, 10).await;
+        let same = after
+            .iter()
+            .find(|s| s["start_ms"] == first["start_ms"])
+            .map(|s| s["free"].clone());
+        assert_eq!(same, Some(json!(first["free"].as_i64().unwrap() - 1)));
+        // Moved to another time: the first place is free again.
+        let second = after
+            .iter()
+            .find(|s| s["start_ms"] != first["start_ms"] && s["start_ms"].as_i64().unwrap() > later)
+            .unwrap()
+            .clone();
+        let (status, _, body) = call(
+            &app,
+            Method::PUT,
+            &path,
+            &citizen,
+            &[],
+            Some(json!({"start_ms": second["start_ms"]})),
+        )
+        .await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("invited")),
+            "{body}"
+        );
+        let again = free(&app, MOSCOW, 10).await;
+        let restored = again
+            .iter()
+            .find(|s| s["start_ms"] == first["start_ms"])
+            .map(|s| s["free"].clone());
+        assert_eq!(restored, Some(first["free"].clone()));
+        // The history says when.
+        let (_, _, history) = call(
+            &app,
+            Method::GET,
+            &format!("/applications/{id}/history"),
+            &citizen,
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(
+            history["items"].as_array().unwrap().last().unwrap()["to"],
+            "invited"
+        );
+        // A service without a visit; another person's application; a broken range.
+        let stay = sent(&app, &citizen, "registration-stay").await;
+        let (status, _, body) = call(
+            &app,
+            Method::PUT,
+            &format!("/applications/{stay}/appointment"),
+            &citizen,
+            &[],
+            Some(json!({"start_ms": second["start_ms"]})),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("visit.not_needed")),
+            "{body}"
+        );
+        let other = app
+            .login("applicant@demo.migportal.ru", "Demo-Applicant-2026")
+            .await;
+        let (status, _, _) = call(
+            &app,
+            Method::PUT,
+            &path,
+            &other,
+            &[],
+            Some(json!({"start_ms": second["start_ms"]})),
+        )
+        .await;
+        assert_eq!(status, 404);
+        let (status, _, body) = call(
+            &app,
+            Method::GET,
+            &format!("/offices/{MOSCOW}/availability?from=2026-12-10&to=2026-12-01"),
+            "",
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body["errors"][0]["code"].as_str()),
+            (422, Some("visit.bad_range")),
+            "{body}"
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+/// Applicants made in the store directly (a confirmed account with an
+/// application accepted at `office`), each signed in: many of them at once.
+async fn accepted_applicants(app: &TestApp, office: Uuid, n: usize) -> Vec<(String, Uuid)> {
+    use store::{NewAccount, NewDraft, StepBy, Submission, Transition};
+    let s = &app.running.store;
+    let vault = Vault::new("k1", KEY).unwrap();
+    let now = app::system_clock();
+    let hash = app::credentials::password::hash(
+        "Kapusta-Morkov-2026".into(),
+        app::PasswordCost {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        },
+    )
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    for i in 0..n {
+        let account = Uuid::now_v7();
+        let email = format!("visitor{i}-{}@example.test", account.simple());
+        s.create_account(
+            NewAccount {
+                id: account,
+                surname: "Иванов".into(),
+                given_name: "Иван".into(),
+                patronymic: None,
+                phone: None,
+                email: Some(email.clone()),
+                password_hash: hash.clone(),
+                status: domain::account::AccountStatus::Active,
+                level: domain::account::AssuranceLevel::Confirmed,
+                role: domain::account::Role::Applicant,
+                office_id: None,
+            },
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        let id = Uuid::now_v7();
+        let sealed = vault
+            .seal(&format!("applications:{id}:sealed"), b"{}")
+            .unwrap();
+        s.create_draft(
+            NewDraft {
+                id,
+                account_id: account,
+                service: "passport-internal".into(),
+                key_id: "k1".into(),
+                sealed: sealed.clone(),
+            },
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        s.submit_application(
+            Submission {
+                id,
+                account_id: account,
+                version: 1,
+                key_id: "k1".into(),
+                sealed,
+                open_key: None,
+                late: false,
+                year: 2026,
+                files: vec![],
+                notice: None,
+                office_id: Some(office),
+                deadline: None,
+                consent: None,
+            },
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+        s.transition(
+            Transition {
+                id,
+                version: 2,
+                from: domain::application::Status::Submitted,
+                to: domain::application::Status::Accepted,
+                by: StepBy::System,
+                note: None,
+                jobs: vec![],
+                answers: None,
+                consent: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        out.push((app.login(&email, "Kapusta-Morkov-2026").await, id));
+    }
+    out
+}
+
+#[tokio::test]
+async fn many_people_at_once_for_ten_places_get_exactly_ten() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let staff = office(&app).await;
+        // Novosibirsk receives for one hour on every day with ten windows.
+        let day = vec![json!({"from": 600, "to": 660, "windows": 10})];
+        let schedule = json!({
+            "schedule": {"week": [day, day, day, day, day, day, day], "exceptions": []},
+            "slot_minutes": 60,
+            "rules": {"horizon_days": 30, "lead_minutes": 0, "cutoff_minutes": 60, "max_moves": 2}
+        });
+        let (status, _, body) = call(&app, Method::PUT, &format!("/admin/offices/{NOVOSIBIRSK}/schedule"), &staff.admin, &[], Some(schedule)).await;
+        assert_eq!(status, 204, "{body}");
+        let (status, _, body) = call(&app, Method::PUT, &format!("/admin/offices/{NOVOSIBIRSK}/schedule"), &staff.moscow, &[], Some(json!({"schedule": {"week": [[],[],[],[],[],[],[]], "exceptions": []}, "slot_minutes": 60, "rules": {"horizon_days": 30, "lead_minutes": 0, "cutoff_minutes": 60, "max_moves": 2}}))).await;
+        assert_eq!(status, 403, "an officer sets no schedule: {body}");
+        let slot = free(&app, NOVOSIBIRSK, 5).await.into_iter().find(|s| s["free"] == 10).unwrap();
+        let people = accepted_applicants(&app, Uuid::parse_str(NOVOSIBIRSK).unwrap(), 40).await;
+        let mut tasks = Vec::new();
+        for (token, id) in people {
+            let (client, api, start) = (app.client.clone(), app.api.clone(), slot["start_ms"].clone());
+            tasks.push(tokio::spawn(async move {
+                let res = client
+                    .put(format!("{api}/applications/{id}/appointment"))
+                    .bearer_auth(token)
+                    .json(&json!({"start_ms": start}))
+                    .send()
+                    .await
+                    .unwrap();
+                status_json(res).await
+            }));
+        }
+        let (mut booked, mut taken) = (0, 0);
+        for t in tasks {
+            let (status, body) = t.await.unwrap();
+            match status {
+                200 => booked += 1,
+                409 => {
+                    assert_eq!(body["code"], "visit.taken", "{body}");
+                    assert!(body["alternatives"].is_array(), "{body}");
+                    taken += 1;
+                }
+                other => panic!("{other}: {body}"),
+            }
+        }
+        assert_eq!((booked, taken), (10, 30));
+        assert!(free(&app, NOVOSIBIRSK, 5).await.iter().all(|s| s["start_ms"] != slot["start_ms"]), "the slot is full");
+        let _ = case;
+        app.stop().await;
+    })
+    .await;
+}

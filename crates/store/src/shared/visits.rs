@@ -1,0 +1,196 @@
+//! Reception schedules and booked visits.
+
+pub(crate) const SELECT_APPOINTMENT: &str =
+    "SELECT id, application_id, office_id, start_ms, minutes, status, moves FROM appointments";
+
+macro_rules! appointment_from_row {
+    ($r:expr) => {{
+        let r = &$r;
+        $crate::AppointmentRecord {
+            id: r.try_get("id")?,
+            application_id: r.try_get("application_id")?,
+            office_id: r.try_get("office_id")?,
+            start_ms: r.try_get("start_ms")?,
+            minutes: r.try_get("minutes")?,
+            status: r.try_get("status")?,
+            moves: r.try_get("moves")?,
+        }
+    }};
+}
+pub(crate) use appointment_from_row;
+
+macro_rules! impl_visit_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::VisitStore for $store {
+            async fn save_schedule(&self, s: $crate::ReceptionSchedule, by: &$crate::StaffActor, now: i64) -> $crate::Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO reception_schedules (office_id, schedule, slot_minutes, horizon_days, lead_minutes, \
+                     cutoff_minutes, max_moves, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (office_id) DO UPDATE SET schedule = excluded.schedule, slot_minutes = excluded.slot_minutes, \
+                     horizon_days = excluded.horizon_days, lead_minutes = excluded.lead_minutes, \
+                     cutoff_minutes = excluded.cutoff_minutes, max_moves = excluded.max_moves, updated_at = excluded.updated_at",
+                )
+                .bind(s.office_id)
+                .bind(s.schedule.clone())
+                .bind(s.slot_minutes)
+                .bind(s.horizon_days)
+                .bind(s.lead_minutes)
+                .bind(s.cutoff_minutes)
+                .bind(s.max_moves)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::StoreError::from_insert)?;
+                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "schedule.saved", Some(s.office_id), format!("slot={}", s.slot_minutes));
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn schedule_of(&self, office_id: uuid::Uuid) -> $crate::Result<Option<$crate::ReceptionSchedule>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT office_id, schedule, slot_minutes, horizon_days, lead_minutes, cutoff_minutes, max_moves \
+                     FROM reception_schedules WHERE office_id = $1",
+                )
+                .bind(office_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(match row {
+                    Some(r) => Some($crate::ReceptionSchedule {
+                        office_id: r.try_get("office_id")?,
+                        schedule: r.try_get("schedule")?,
+                        slot_minutes: r.try_get("slot_minutes")?,
+                        horizon_days: r.try_get("horizon_days")?,
+                        lead_minutes: r.try_get("lead_minutes")?,
+                        cutoff_minutes: r.try_get("cutoff_minutes")?,
+                        max_moves: r.try_get("max_moves")?,
+                    }),
+                    None => None,
+                })
+            }
+
+            async fn taken_places(&self, office_id: uuid::Uuid, from_ms: i64, to_ms: i64) -> $crate::Result<Vec<(i64, i64)>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT start_ms, taken FROM slot_places WHERE office_id = $1 AND start_ms >= $2 AND start_ms < $3 AND taken > 0",
+                )
+                .bind(office_id)
+                .bind(from_ms)
+                .bind(to_ms)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(|r| Ok((r.try_get("start_ms")?, r.try_get("taken")?))).collect()
+            }
+
+            async fn live_appointment(&self, application_id: uuid::Uuid) -> $crate::Result<Option<$crate::AppointmentRecord>> {
+                use sqlx::Row;
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "{} WHERE application_id = $1 AND status = 'booked'",
+                    $crate::shared::visits::SELECT_APPOINTMENT
+                ));
+                let row = sqlx::query(sql).bind(application_id).fetch_optional(&self.pool).await?;
+                Ok(match row {
+                    Some(r) => Some($crate::shared::visits::appointment_from_row!(r)),
+                    None => None,
+                })
+            }
+
+            async fn book(&self, b: $crate::Booking, now: i64) -> $crate::Result<$crate::AppointmentRecord> {
+                use sqlx::Row;
+                let mut tx = self.begin_write().await?;
+                // The application's row first: its bookings are one at a time.
+                let status: Option<String> = sqlx::query_scalar(
+                    "UPDATE applications SET updated_at = updated_at WHERE id = $1 AND account_id = $2 RETURNING status",
+                )
+                .bind(b.application_id)
+                .bind(b.account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if status.is_none() {
+                    return Err($crate::StoreError::NotFound);
+                }
+                let mut moves = 0i64;
+                if let Some(old) = b.replaces {
+                    let row = sqlx::query(
+                        "UPDATE appointments SET status = 'moved', updated_at = $3 WHERE id = $1 AND application_id = $2 \
+                         AND status = 'booked' RETURNING office_id, start_ms, moves",
+                    )
+                    .bind(old)
+                    .bind(b.application_id)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some(row) = row else {
+                        return Err($crate::StoreError::Conflict("visit.changed"));
+                    };
+                    let office: uuid::Uuid = row.try_get("office_id")?;
+                    let start: i64 = row.try_get("start_ms")?;
+                    moves = row.try_get::<i64, _>("moves")? + 1;
+                    sqlx::query("UPDATE slot_places SET taken = taken - 1 WHERE office_id = $1 AND start_ms = $2 AND taken > 0")
+                        .bind(office)
+                        .bind(start)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO slot_places (office_id, start_ms, capacity, taken) VALUES ($1, $2, $3, 0) \
+                     ON CONFLICT (office_id, start_ms) DO NOTHING",
+                )
+                .bind(b.office_id)
+                .bind(b.start_ms)
+                .bind(b.capacity)
+                .execute(&mut *tx)
+                .await?;
+                // Taken in the statement that checks it is free.
+                let took = sqlx::query(
+                    "UPDATE slot_places SET taken = taken + 1 WHERE office_id = $1 AND start_ms = $2 AND taken < capacity",
+                )
+                .bind(b.office_id)
+                .bind(b.start_ms)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if took == 0 {
+                    return Err($crate::StoreError::Conflict("visit.taken"));
+                }
+                sqlx::query(
+                    "INSERT INTO appointments (id, application_id, office_id, start_ms, minutes, status, moves, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7, $7)",
+                )
+                .bind(b.id)
+                .bind(b.application_id)
+                .bind(b.office_id)
+                .bind(b.start_ms)
+                .bind(b.minutes)
+                .bind(moves)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match &e {
+                    sqlx::Error::Database(db) if db.is_unique_violation() => $crate::StoreError::Conflict("visit.already_booked"),
+                    _ => $crate::StoreError::Database(e),
+                })?;
+                if let Some(t) = b.transition {
+                    let _ = $crate::shared::cases::apply_transition!(self, tx, t, now);
+                }
+                $crate::shared::audit!(self, tx, now, Some(b.account_id), "visit.booked", Some(b.application_id), format!("{} {}", b.office_id, b.start_ms));
+                for job in b.jobs {
+                    $crate::shared::enqueue!(tx, job, now);
+                }
+                tx.commit().await?;
+                Ok($crate::AppointmentRecord {
+                    id: b.id,
+                    application_id: b.application_id,
+                    office_id: b.office_id,
+                    start_ms: b.start_ms,
+                    minutes: b.minutes,
+                    status: "booked".into(),
+                    moves,
+                })
+            }
+        }
+    };
+}
+pub(crate) use impl_visit_store;

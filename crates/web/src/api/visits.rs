@@ -1,0 +1,71 @@
+//! Visits over the API: an office's free times, booking (or moving) a
+//! visit for one's application, and the schedule an office receives by.
+
+use crate::api::applications::parse_id;
+use crate::error::{AppError, HttpError};
+use crate::session::{Actor, Staff};
+use crate::state::AppState;
+use app::visits;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityParams {
+    service: Option<String>,
+    from: String,
+    to: String,
+}
+
+fn date(field: &'static str, s: &str) -> Result<time::Date, AppError> {
+    time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE)
+        .map_err(|_| AppError::field(field, "date.format"))
+}
+
+pub async fn availability(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(p): Query<AvailabilityParams>,
+) -> Result<Json<Value>, HttpError> {
+    let office = parse_id(&raw)?;
+    if let Some(s) = &p.service
+        && state.catalogue.get(s).is_none()
+    {
+        return Err(AppError::field("service", "service.unknown").into());
+    }
+    let slots =
+        visits::availability(&state, office, date("from", &p.from)?, date("to", &p.to)?).await?;
+    Ok(Json(json!({ "slots": slots })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookBody {
+    start_ms: i64,
+}
+
+pub async fn book(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(raw): Path<String>,
+    crate::api::json::ApiJson(b): crate::api::json::ApiJson<BookBody>,
+) -> Result<Json<Value>, HttpError> {
+    let id = parse_id(&raw)?;
+    Ok(Json(json!(
+        visits::book(&state, &actor, id, b.start_ms).await?
+    )))
+}
+
+pub async fn save_schedule(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    crate::api::json::ApiJson(b): crate::api::json::ApiJson<visits::ScheduleInput>,
+) -> Result<StatusCode, HttpError> {
+    let office = parse_id(&raw)?;
+    visits::save_schedule(&state, &s, office, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
