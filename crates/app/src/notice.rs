@@ -40,7 +40,8 @@ pub fn kind_of(subject_key: &str) -> &'static str {
         | "msg-application-status-subject"
         | "msg-office-message-subject"
         | "msg-consent-subject"
-        | "msg-consent-approved-subject" => "applications",
+        | "msg-consent-approved-subject"
+        | "msg-visit-reminder-subject" => "applications",
         _ => "security",
     }
 }

@@ -15,7 +15,8 @@ use time::Date;
 use uuid::Uuid;
 
 /// Every code this module reports.
-pub const CODES: [&str; 17] = [
+pub const CODES: [&str; 18] = [
+    "visit.none",
     "schedule.bad_span",
     "schedule.overlap",
     "schedule.duplicate_exception",
@@ -219,8 +220,9 @@ pub async fn book(
             ));
         }
     };
+    let appointment = Uuid::now_v7();
     let booking = Booking {
-        id: Uuid::now_v7(),
+        id: appointment,
         application_id,
         account_id: actor.account.id,
         office_id,
@@ -229,7 +231,7 @@ pub async fn book(
         capacity: i64::from(slot.windows),
         replaces: live.map(|a| a.id),
         transition,
-        jobs: Vec::new(),
+        jobs: reminders(appointment, application_id, start_ms, now),
     };
     match state.store.book(booking, now).await {
         Ok(_) => crate::applications::get(state, actor, application_id).await,
@@ -312,4 +314,149 @@ pub async fn save_schedule(
         )
         .await?;
     Ok(())
+}
+
+/// The reminders of a booking: a day and two hours before, each checked
+/// when due (a moved or cancelled booking's reminders send nothing).
+fn reminders(appointment: Uuid, application: Uuid, start_ms: i64, now: i64) -> Vec<store::NewJob> {
+    [24, 2]
+        .into_iter()
+        .filter_map(|hours: i64| {
+            let at = start_ms - hours * 3_600_000;
+            (at > now).then(|| {
+                let mut job = store::NewJob::now(
+                    store::job_kind::VISIT_REMINDER,
+                    serde_json::json!({"appointment": appointment, "application": application, "hours": hours})
+                        .to_string(),
+                    now,
+                )
+                .dedup(format!("visit-reminder:{appointment}:{hours}"));
+                job.run_at = at;
+                job
+            })
+        })
+        .collect()
+}
+
+/// Cancels one's booked visit until the cut-off: the place is freed and the
+/// application is accepted again, to book anew.
+pub async fn cancel(
+    state: &Portal,
+    actor: &Actor,
+    application_id: Uuid,
+) -> Result<crate::applications::ApplicationView, AppError> {
+    let r = state
+        .store
+        .get_application(application_id, actor.account.id)
+        .await?;
+    let def = state
+        .catalogue
+        .get(&r.service)
+        .ok_or_else(AppError::not_found)?;
+    let live = state
+        .store
+        .live_appointment(application_id)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorKind::Conflict, "visit.none"))?;
+    let now = state.now();
+    let p = plan(state, live.office_id).await?;
+    p.rules
+        .may_change(live.start_ms, 0, now)
+        .map_err(|e| AppError::new(ErrorKind::Conflict, e.code()))?;
+    let to = domain::lifecycle::step(
+        &def.stages,
+        r.status,
+        domain::lifecycle::Actor::Applicant,
+        &domain::lifecycle::Step::Unbook,
+    )
+    .map_err(|e| crate::cases::refused(e, r.status))?;
+    let t = Transition {
+        id: r.id,
+        version: r.version,
+        from: r.status,
+        to,
+        by: StepBy::Owner(actor.account.id),
+        note: Some(serde_json::json!({"visit_cancelled": live.start_ms}).to_string()),
+        jobs: vec![crate::cases::status_notice(now, &r, def, to, r.version)],
+        answers: None,
+        consent: None,
+    };
+    match state.store.cancel_booking(t, actor.account.id, now).await {
+        Ok(()) => crate::applications::get(state, actor, application_id).await,
+        Err(store::StoreError::Stale) => {
+            Err(AppError::new(ErrorKind::Conflict, "application.changed"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Reminder {
+    appointment: Uuid,
+    application: Uuid,
+    hours: i64,
+}
+
+/// The outbox's reminders: sent only for a booking still live.
+pub struct VisitReminders {
+    pub store: std::sync::Arc<dyn store::Store>,
+    pub clock: fn() -> i64,
+}
+
+#[async_trait::async_trait]
+impl notify::JobHandler for VisitReminders {
+    async fn handle(&self, job: &store::Job) -> Result<(), notify::JobError> {
+        let temporary = |e: store::StoreError| notify::JobError::Temporary(e.to_string());
+        let p: Reminder = serde_json::from_str(&job.payload)
+            .map_err(|e| notify::JobError::Permanent(format!("bad payload: {e}")))?;
+        let live = self
+            .store
+            .live_appointment(p.application)
+            .await
+            .map_err(temporary)?;
+        let Some(a) = live.filter(|a| a.id == p.appointment) else {
+            return Ok(());
+        };
+        let Some(r) = self
+            .store
+            .application_by_id(p.application)
+            .await
+            .map_err(temporary)?
+        else {
+            return Ok(());
+        };
+        let office = self
+            .store
+            .list_offices()
+            .await
+            .map_err(temporary)?
+            .into_iter()
+            .find(|o| o.id == a.office_id);
+        let (when, address) = match &office {
+            Some(o) => (local_time(a.start_ms, &o.time_zone), o.address.clone()),
+            None => (String::new(), String::new()),
+        };
+        let now = (self.clock)();
+        let notice = crate::notice::job_at(
+            r.account_id,
+            "msg-visit-reminder-subject",
+            "msg-visit-reminder-body",
+            vec![("when".into(), when), ("address".into(), address)],
+            format!("/applications/{}", r.id),
+            format!("visit-reminder-notice:{}:{}", a.id, p.hours),
+            now,
+        );
+        self.store.enqueue(notice, now).await.map_err(temporary)
+    }
+}
+
+/// `25.11.2026 14:30` in the office's zone.
+fn local_time(ms: i64, zone: &str) -> String {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
+        return String::new();
+    };
+    match jiff::tz::TimeZone::get(zone) {
+        Ok(tz) => ts.to_zoned(tz).strftime("%d.%m.%Y %H:%M").to_string(),
+        Err(_) => String::new(),
+    }
 }

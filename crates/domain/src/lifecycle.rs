@@ -77,6 +77,8 @@ pub enum Step {
     Invite(String),
     VisitDone,
     VisitMissed,
+    /// The person cancelled their booked visit: accepted again, to book anew.
+    Unbook,
     StartProduction,
     MarkReady,
     Complete,
@@ -161,6 +163,7 @@ pub fn step(stages: &[Stage], from: Status, actor: Actor, step: &Step) -> Result
             next_stage(stages, Status::Invited).ok_or(Refusal::NotAllowed)?
         }
         // A missed visit goes back for a new booking (SPEC §4).
+        (Step::Unbook, Applicant) if from == Status::Invited => Status::Accepted,
         (Step::VisitMissed, _) if (staff || actor == System) && from == Status::Invited => {
             Status::Accepted
         }
@@ -406,6 +409,7 @@ mod tests {
             Just(Step::Invite("v".into())),
             Just(Step::VisitDone),
             Just(Step::VisitMissed),
+            Just(Step::Unbook),
             Just(Step::StartProduction),
             Just(Step::MarkReady),
             Just(Step::Complete),
@@ -435,7 +439,7 @@ mod tests {
                     prop_assert!(allowed.contains(&to), "{to:?} is not a status of the service");
                     prop_assert!(before.is_open() || before == Status::Draft, "left a closed status");
                     match st {
-                        Step::Submit | Step::Resubmit | Step::Cancel => prop_assert_eq!(actor, Actor::Applicant),
+                        Step::Submit | Step::Resubmit | Step::Cancel | Step::Unbook => prop_assert_eq!(actor, Actor::Applicant),
                         Step::Invite(_) | Step::VisitMissed | Step::Reject(_) | Step::Return(_) => prop_assert_ne!(actor, Actor::Applicant),
                         _ => prop_assert!(matches!(actor, Actor::Officer | Actor::HeadOfOffice)),
                     }

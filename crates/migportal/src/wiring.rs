@@ -252,6 +252,13 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         .handle(job_kind::CONSENT_EXPIRE, consent_jobs.clone())
         .handle(job_kind::CONSENT_SETTLE, consent_jobs)
         .handle(
+            job_kind::VISIT_REMINDER,
+            Arc::new(app::visits::VisitReminders {
+                store: store.clone(),
+                clock: options.clock,
+            }),
+        )
+        .handle(
             job_kind::PURGE_SESSIONS,
             Arc::new(jobs::PurgeSessions {
                 store: store.clone(),

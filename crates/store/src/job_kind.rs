@@ -14,3 +14,5 @@ pub const PRINT_LETTER: &str = "print_letter";
 pub const CONSENT_EXPIRE: &str = "consent_expire";
 /// Return the application of a refused or expired consent (payload: consent id).
 pub const CONSENT_SETTLE: &str = "consent_settle";
+/// Remind a person of their visit if it is still booked (payload: appointment, application, hours before).
+pub const VISIT_REMINDER: &str = "visit_reminder";

@@ -298,6 +298,10 @@ pub trait VisitStore {
     /// (`Conflict("visit.already_booked")`), a replaced booking that changed
     /// meanwhile is `Conflict("visit.changed")`; with its step and jobs.
     async fn book(&self, b: Booking, now: i64) -> Result<AppointmentRecord>;
+    /// Cancels the application's live booking, frees its place and takes the
+    /// application's step back to `accepted`, in one transaction;
+    /// `Conflict("visit.none")` when nothing is booked.
+    async fn cancel_booking(&self, t: Transition, account_id: Uuid, now: i64) -> Result<()>;
 }
 
 #[async_trait]

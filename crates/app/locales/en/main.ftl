@@ -778,3 +778,6 @@ err-schedule-overlap = Reception spans of one day overlap.
 err-schedule-duplicate-exception = One day has two exceptions.
 err-schedule-slot-minutes = A visit lasts 5 to 240 minutes.
 err-schedule-rules = Booking ahead: 1 to 365 days; at most 10 moves.
+err-visit-none = There is no booked visit.
+msg-visit-reminder-subject = A reminder of your visit
+msg-visit-reminder-body = A reminder: you are expected at { $when } at { $address }. Bring the original documents. If you cannot come, move the booking in your account.

@@ -778,3 +778,6 @@ err-schedule-overlap = Промежутки приёма в один день п
 err-schedule-duplicate-exception = Для одного дня задано два исключения.
 err-schedule-slot-minutes = Длительность приёма — от 5 до 240 минут.
 err-schedule-rules = Запись вперёд — от 1 до 365 дней, переносов — не больше 10.
+err-visit-none = Записи на приём нет.
+msg-visit-reminder-subject = Напоминание о приёме
+msg-visit-reminder-body = Напоминаем: вас ждут на приёме { $when } по адресу { $address }. Возьмите оригиналы документов. Если не сможете прийти, перенесите запись в личном кабинете.

@@ -348,3 +348,102 @@ async fn many_people_at_once_for_ten_places_get_exactly_ten() {
     })
     .await;
 }
+
+/// Reminders go out for the booking that is live, not for one moved away;
+/// a cancelled booking frees its place and the application books anew.
+#[tokio::test]
+async fn reminders_follow_the_live_booking_and_a_cancel_frees_the_place() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let staff = office(&app).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let id = sent(&app, &citizen, "passport-foreign-old").await;
+        let (_, c) = case(&app, &staff.moscow, &id).await;
+        act(
+            &app,
+            &staff.moscow,
+            &id,
+            "accept",
+            json!({"version": c["version"]}),
+        )
+        .await;
+        let later = app::system_clock() + 2 * 86_400_000;
+        let slots: Vec<Value> = free(&app, MOSCOW, 10)
+            .await
+            .into_iter()
+            .filter(|s| s["start_ms"].as_i64().unwrap() > later)
+            .collect();
+        let path = format!("/applications/{id}/appointment");
+        for s in &slots[..2] {
+            let (status, _, body) = call(
+                &app,
+                Method::PUT,
+                &path,
+                &citizen,
+                &[],
+                Some(json!({"start_ms": s["start_ms"]})),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+        }
+        // Every reminder falls due now: only the live booking's are sent.
+        sql(
+            &app.db.url,
+            "UPDATE jobs SET run_at = 0 WHERE kind = 'visit_reminder'",
+        )
+        .await;
+        let reminded = || {
+            app.sms
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|m| {
+                    m["to"] == "+79161112233"
+                        && m["text"].as_str().is_some_and(|t| t.contains("Напоминаем"))
+                })
+                .count()
+        };
+        eventually("two reminders", || async { reminded() >= 2 }).await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(
+            reminded(),
+            2,
+            "a day and two hours before, for the live booking only"
+        );
+        // Cancelled: the place is free, the application accepted again.
+        let (status, _, body) = call(&app, Method::DELETE, &path, &citizen, &[], None).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("accepted")),
+            "{body}"
+        );
+        let (status, _, body) = call(&app, Method::DELETE, &path, &citizen, &[], None).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("visit.none")),
+            "{body}"
+        );
+        let again = free(&app, MOSCOW, 10).await;
+        let second = again
+            .iter()
+            .find(|s| s["start_ms"] == slots[1]["start_ms"])
+            .unwrap();
+        assert_eq!(second["free"], slots[1]["free"]);
+        let (status, _, body) = call(
+            &app,
+            Method::PUT,
+            &path,
+            &citizen,
+            &[],
+            Some(json!({"start_ms": slots[1]["start_ms"]})),
+        )
+        .await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("invited")),
+            "{body}"
+        );
+        app.stop().await;
+    })
+    .await;
+}

@@ -190,6 +190,44 @@ macro_rules! impl_visit_store {
                     moves,
                 })
             }
+
+            async fn cancel_booking(&self, t: $crate::Transition, account_id: uuid::Uuid, now: i64) -> $crate::Result<()> {
+                use sqlx::Row;
+                let mut tx = self.begin_write().await?;
+                let mine: Option<String> = sqlx::query_scalar(
+                    "UPDATE applications SET updated_at = updated_at WHERE id = $1 AND account_id = $2 RETURNING status",
+                )
+                .bind(t.id)
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if mine.is_none() {
+                    return Err($crate::StoreError::NotFound);
+                }
+                let row = sqlx::query(
+                    "UPDATE appointments SET status = 'cancelled', updated_at = $2 WHERE application_id = $1 \
+                     AND status = 'booked' RETURNING office_id, start_ms",
+                )
+                .bind(t.id)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    return Err($crate::StoreError::Conflict("visit.none"));
+                };
+                let office: uuid::Uuid = row.try_get("office_id")?;
+                let start: i64 = row.try_get("start_ms")?;
+                sqlx::query("UPDATE slot_places SET taken = taken - 1 WHERE office_id = $1 AND start_ms = $2 AND taken > 0")
+                    .bind(office)
+                    .bind(start)
+                    .execute(&mut *tx)
+                    .await?;
+                let application = t.id;
+                let _ = $crate::shared::cases::apply_transition!(self, tx, t, now);
+                $crate::shared::audit!(self, tx, now, Some(account_id), "visit.cancelled", Some(application), start.to_string());
+                tx.commit().await?;
+                Ok(())
+            }
         }
     };
 }

@@ -148,7 +148,10 @@ pub fn router() -> Router<AppState> {
         .route("/addresses", get(services::addresses))
         .route("/offices", get(applications::offices))
         .route("/offices/{id}/availability", get(visits::availability))
-        .route("/applications/{id}/appointment", put(visits::book))
+        .route(
+            "/applications/{id}/appointment",
+            put(visits::book).delete(visits::cancel),
+        )
         .route("/admin/offices/{id}/schedule", put(visits::save_schedule))
         .route("/services", get(services::list))
         .route("/services/{code}", get(services::get))

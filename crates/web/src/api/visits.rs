@@ -69,3 +69,12 @@ pub async fn save_schedule(
     visits::save_schedule(&state, &s, office, &b).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, HttpError> {
+    let id = parse_id(&raw)?;
+    Ok(Json(json!(visits::cancel(&state, &actor, id).await?)))
+}
