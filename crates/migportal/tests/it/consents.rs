@@ -339,3 +339,60 @@ async fn the_owner_consents_refuses_or_stays_silent() {
     })
     .await;
 }
+
+/// Of ten answers sent at once (approvals and refusals), exactly one counts.
+#[tokio::test]
+async fn of_concurrent_answers_exactly_one_counts() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let petrova = app
+            .login("applicant@demo.migportal.ru", "Demo-Applicant-2026")
+            .await;
+        sent_with(&app, &citizen, "registration-stay", |a| {
+            a["owner_snils"] = json!(PETROVA_SNILS);
+        })
+        .await;
+        let (_, _, mine) = call(&app, Method::GET, "/consents", &petrova, &[], None).await;
+        let id = mine["items"][0]["id"].as_str().unwrap().to_owned();
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let (client, api, token, id) = (
+                app.client.clone(),
+                app.api.clone(),
+                petrova.clone(),
+                id.clone(),
+            );
+            let verb = if i % 2 == 0 { "approve" } else { "refuse" };
+            tasks.push(tokio::spawn(async move {
+                let res = client
+                    .post(format!("{api}/consents/{id}/{verb}"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap();
+                status_json(res).await
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            let (status, body) = t.await.unwrap();
+            if status == 409 {
+                assert_eq!(body["code"], "consent.answered", "{body}");
+            }
+            statuses.push(status);
+        }
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 409).count(),
+            9,
+            "{statuses:?}"
+        );
+        app.stop().await;
+    })
+    .await;
+}

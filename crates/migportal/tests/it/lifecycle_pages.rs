@@ -285,7 +285,7 @@ async fn the_lifecycle_through_the_pages() {
         );
 
         // The owner's consent page: Petrova finds the request and agrees.
-        let stay = sent_with(&app, &citizen, "registration-stay", |a| {
+        sent_with(&app, &citizen, "registration-stay", |a| {
             a["owner_snils"] = json!("123-456-789 64")
         })
         .await;
@@ -321,7 +321,6 @@ async fn the_lifecycle_through_the_pages() {
             )
             .await;
         assert_eq!(res.status().as_u16(), 422);
-        let _ = stay;
 
         // A passport may be handed in at any office: the check page offers the choice.
         let (_, _, d) = crate::applications::call(

@@ -343,7 +343,6 @@ async fn many_people_at_once_for_ten_places_get_exactly_ten() {
         }
         assert_eq!((booked, taken), (10, 30));
         assert!(free(&app, NOVOSIBIRSK, 5).await.iter().all(|s| s["start_ms"] != slot["start_ms"]), "the slot is full");
-        let _ = case;
         app.stop().await;
     })
     .await;
@@ -410,6 +409,12 @@ async fn reminders_follow_the_live_booking_and_a_cancel_frees_the_place() {
             2,
             "a day and two hours before, for the live booking only"
         );
+        // Someone else cannot cancel it.
+        let other = app
+            .login("applicant@demo.migportal.ru", "Demo-Applicant-2026")
+            .await;
+        let (status, _, _) = call(&app, Method::DELETE, &path, &other, &[], None).await;
+        assert_eq!(status, 404);
         // Cancelled: the place is free, the application accepted again.
         let (status, _, body) = call(&app, Method::DELETE, &path, &citizen, &[], None).await;
         assert_eq!(
