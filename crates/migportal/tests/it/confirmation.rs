@@ -220,7 +220,10 @@ async fn letter_codes_expire_and_burn_after_five_tries_and_export_hands_letters_
 
     // Export as the post room would: one file per letter, then the text is gone.
     let out = std::env::temp_dir().join(format!("migportal-post-{}", uuid::Uuid::new_v4()));
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_migportal"))
+    // Awaited, not blocking: the portal in this process (its worker mid-way
+    // through a write transaction, say) must keep running while the tool
+    // writes to the same database, as it would in production.
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_migportal"))
         .args(["letters", "export", "--out", out.to_str().unwrap()])
         .env("MIGPORTAL_DATABASE_URL", &app.db.url)
         .env("MIGPORTAL_MIGRATE_ON_START", "false")
@@ -229,6 +232,7 @@ async fn letter_codes_expire_and_burn_after_five_tries_and_export_hands_letters_
         .env("MIGPORTAL_DEMO", "true")
         .env("RUST_LOG", "error")
         .output()
+        .await
         .unwrap();
     assert!(run.status.success(), "{run:?}");
     let files: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
