@@ -198,22 +198,3 @@ pub async fn mark_read(state: &Portal, actor: &Actor, id: Option<Uuid>) -> Resul
         .mark_inbox_read(actor.account.id, id, state.now())
         .await?)
 }
-
-/// The number shown beside "Inbox" in the header: unread notices and things to do.
-pub async fn badge(state: &Portal, actor: &Actor) -> Result<i64, AppError> {
-    let unread: i64 = state
-        .store
-        .inbox_unread(actor.account.id)
-        .await?
-        .iter()
-        .map(|(_, n)| n)
-        .sum();
-    let messages: i64 = state
-        .store
-        .unread_for_person(actor.account.id)
-        .await?
-        .iter()
-        .map(|(_, n)| n)
-        .sum();
-    Ok(unread + messages)
-}

@@ -100,6 +100,21 @@ async fn views(state: &Portal, thread: Vec<MessageRecord>) -> Result<Vec<Message
         .collect()
 }
 
+/// The office's messages of one's application not yet read.
+pub async fn unread_of(
+    state: &Portal,
+    actor: &Actor,
+    application_id: Uuid,
+) -> Result<i64, AppError> {
+    Ok(state
+        .store
+        .unread_for_person(actor.account.id)
+        .await?
+        .into_iter()
+        .find(|(id, _)| *id == application_id)
+        .map_or(0, |(_, n)| n))
+}
+
 /// One's own thread; the office's messages become read.
 pub async fn applicant_thread(
     state: &Portal,

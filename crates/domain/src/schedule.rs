@@ -336,7 +336,7 @@ mod tests {
         // 9:00 in Moscow (UTC+3) is 6:00 UTC.
         let nine = got[0].start_ms;
         assert_eq!(nine % DAY_MS, 6 * 60 * MINUTE_MS);
-        // Kamchatka's 9:00 is twelve hours earlier in UTC than... its own day.
+        // Kamchatka (UTC+12) opens nine hours before Moscow (UTC+3), in UTC.
         let kamchatka = TimeZone::get("Asia/Kamchatka").unwrap();
         let k = slots(
             &office(),

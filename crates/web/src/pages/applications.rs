@@ -831,11 +831,9 @@ async fn followup(state: &AppState, ctx: &Ctx, v: &ApplicationView, def: &Servic
                 c.code.clone(),
             )
         });
-    let unread = app::applications::list(state, actor, None, app::applications::MAX_PAGE)
+    let unread = app::messages::unread_of(state, actor, v.id)
         .await
-        .ok()
-        .and_then(|(lines, _)| lines.into_iter().find(|l| l.id == v.id))
-        .map_or(0, |l| l.unread);
+        .unwrap_or(0);
     let messages = Some(Link {
         href: format!("/applications/{}/messages", v.id),
         text: if unread > 0 {

@@ -3,6 +3,7 @@
 
 use super::answers::text;
 use super::applications::{Block, answer_blocks, posted, problem_text, status_text};
+use super::staff::staff_of;
 use super::thread::{ThreadItem, items, uploads};
 use super::{Chrome, Ctx, ErrorItem, Link, parse_form, see_other};
 use crate::error::{AppError, HttpStatus};
@@ -21,13 +22,6 @@ use uuid::Uuid;
 
 /// Comment rows a return form offers.
 const COMMENT_ROWS: usize = 3;
-
-fn staff_of(ctx: &Ctx) -> Result<Staff, Box<Response>> {
-    match &ctx.actor {
-        Some(a) => Staff::of(a.clone()).map_err(|e| Box::new(super::error_page(ctx.lang, &e))),
-        None => Err(Box::new(see_other("/staff/login"))),
-    }
-}
 
 pub struct Tab {
     pub href: String,

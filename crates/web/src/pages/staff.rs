@@ -78,7 +78,7 @@ pub(super) fn input(
 }
 
 /// The staff member, or the way to the staff entrance.
-fn staff_of(ctx: &Ctx) -> Result<staff::Staff, Box<Response>> {
+pub(super) fn staff_of(ctx: &Ctx) -> Result<staff::Staff, Box<Response>> {
     match &ctx.actor {
         Some(a) => {
             staff::Staff::of(a.clone()).map_err(|e| Box::new(super::error_page(ctx.lang, &e)))
