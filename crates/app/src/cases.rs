@@ -211,7 +211,7 @@ impl OfficeStep {
     }
 }
 
-fn step_actor(who: &StaffActor) -> StepActor {
+pub(crate) fn step_actor(who: &StaffActor) -> StepActor {
     match who.role {
         domain::account::Role::HeadOfOffice => StepActor::HeadOfOffice,
         _ => StepActor::Officer,
@@ -227,7 +227,7 @@ fn overdue(status: Status, deadline: Option<&str>, today: &str) -> bool {
     domain::lifecycle::deadline_runs(status) && deadline.is_some_and(|d| d < today)
 }
 
-fn full_name(surname: &str, given: &str, patronymic: Option<&str>) -> String {
+pub(crate) fn full_name(surname: &str, given: &str, patronymic: Option<&str>) -> String {
     match patronymic {
         Some(p) if !p.is_empty() => format!("{surname} {given} {p}"),
         _ => format!("{surname} {given}"),

@@ -149,6 +149,32 @@ fn civil(date: Date) -> Option<CivilDate> {
     .ok()
 }
 
+/// The date an instant (Unix ms) falls on in `tz`, and its local minute.
+pub fn local(tz: &TimeZone, ms: i64) -> Option<(Date, u16)> {
+    let z = jiff::Timestamp::from_millisecond(ms)
+        .ok()?
+        .to_zoned(tz.clone());
+    let date = Date::from_calendar_date(
+        i32::from(z.year()),
+        time::Month::try_from(u8::try_from(z.month()).ok()?).ok()?,
+        u8::try_from(z.day()).ok()?,
+    )
+    .ok()?;
+    let minute = u16::try_from(i32::from(z.hour()) * 60 + i32::from(z.minute())).ok()?;
+    Some((date, minute))
+}
+
+/// The instants (Unix ms) a local date starts and ends at in `tz` (a day
+/// a daylight-saving change shortens or lengthens included).
+pub fn day_bounds(tz: &TimeZone, date: Date) -> Option<(i64, i64)> {
+    let start = civil(date)?.to_zoned(tz.clone()).ok()?;
+    let end = civil(date.next_day()?)?.to_zoned(tz.clone()).ok()?;
+    Some((
+        start.timestamp().as_millisecond(),
+        end.timestamp().as_millisecond(),
+    ))
+}
+
 /// The UTC instant (Unix ms) of a local time in `tz`: `None` for a time a
 /// daylight-saving change skips; the earlier of a repeated one.
 pub fn instant(tz: &TimeZone, date: Date, minute: u16) -> Option<i64> {
@@ -277,6 +303,79 @@ impl BookingRules {
     }
 }
 
+/// What became of a booked visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitState {
+    Booked,
+    /// The person (or the application's end) cancelled it.
+    Cancelled,
+    /// Replaced by a booking at another time.
+    Moved,
+    /// The person came and waits to be served.
+    Arrived,
+    Missed,
+    Served,
+}
+
+impl VisitState {
+    pub const ALL: [Self; 6] = [
+        Self::Booked,
+        Self::Cancelled,
+        Self::Moved,
+        Self::Arrived,
+        Self::Missed,
+        Self::Served,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Booked => "booked",
+            Self::Cancelled => "cancelled",
+            Self::Moved => "moved",
+            Self::Arrived => "arrived",
+            Self::Missed => "missed",
+            Self::Served => "served",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// The window each visit of a day is received at: the bookings of one
+/// slot, in the order they were made, take its windows from the first.
+/// `bookings` are (slot start, anything) in booking order; the answer is
+/// 1-based, in the same order.
+pub fn window_numbers<T>(bookings: &[(i64, T)]) -> Vec<u16> {
+    let mut seen: std::collections::HashMap<i64, u16> = std::collections::HashMap::new();
+    bookings
+        .iter()
+        .map(|(start, _)| {
+            let n = seen.entry(*start).or_insert(0);
+            *n = n.saturating_add(1);
+            *n
+        })
+        .collect()
+}
+
+/// The bookings a changed schedule cannot receive (SPEC §5: never dropped
+/// silently — their people are asked to choose another time). A booking
+/// keeps its place when a slot of the new schedule starts at its time and
+/// the slot's windows hold it, earlier bookings first. `bookings` are (slot
+/// start, id) in booking order; `new_slots` cover their dates.
+pub fn displaced<T: Copy>(new_slots: &[Slot], bookings: &[(i64, T)]) -> Vec<T> {
+    let windows: std::collections::HashMap<i64, u16> =
+        new_slots.iter().map(|s| (s.start_ms, s.windows)).collect();
+    bookings
+        .iter()
+        .zip(window_numbers(bookings))
+        .filter(|((start, _), window)| windows.get(start).is_none_or(|w| window > w))
+        .map(|((_, id), _)| *id)
+        .collect()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -336,6 +435,12 @@ mod tests {
         // 9:00 in Moscow (UTC+3) is 6:00 UTC.
         let nine = got[0].start_ms;
         assert_eq!(nine % DAY_MS, 6 * 60 * MINUTE_MS);
+        assert_eq!(local(&moscow(), nine), Some((date!(2026 - 11 - 30), 540)));
+        let (from, to) = day_bounds(&moscow(), date!(2026 - 11 - 30)).unwrap();
+        assert_eq!((nine - from, to - from), (9 * 60 * MINUTE_MS, DAY_MS));
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let (from, to) = day_bounds(&berlin, date!(2026 - 03 - 29)).unwrap();
+        assert_eq!(to - from, DAY_MS - 60 * MINUTE_MS);
         // Kamchatka (UTC+12) opens nine hours before Moscow (UTC+3), in UTC.
         let kamchatka = TimeZone::get("Asia/Kamchatka").unwrap();
         let k = slots(
@@ -579,6 +684,57 @@ mod tests {
     }
 
     proptest! {
+        /// A schedule change with existing bookings: every booking is either
+        /// kept, in a slot of the new schedule that holds it, or reported
+        /// displaced — none lost, none kept beyond the windows, and none
+        /// displaced while its new slot had room for it.
+        #[test]
+        fn a_schedule_change_keeps_or_reports_every_booking(
+            old_day in any_spans(),
+            new_day in any_spans(),
+            old_minutes in prop_oneof![Just(15u16), Just(20), Just(30)],
+            new_minutes in prop_oneof![Just(15u16), Just(20), Just(30), Just(45)],
+            picks in proptest::collection::vec((0usize..1000, 0u16..6), 0..60),
+        ) {
+            let tz = TimeZone::get("Europe/Berlin").unwrap();
+            let cal = ProductionCalendar::new(&[]);
+            let week = |d: &Vec<Span>| Schedule { week: std::array::from_fn(|_| d.clone()), exceptions: vec![] };
+            // Three days across the March change.
+            let (from, to) = (date!(2026 - 03 - 28), date!(2026 - 03 - 30));
+            let old = slots(&week(&old_day), &cal, &tz, old_minutes, from, to);
+            prop_assume!(!old.is_empty());
+            // Bookings made on the old schedule, never more than its windows.
+            let mut taken: std::collections::HashMap<i64, u16> = std::collections::HashMap::new();
+            let mut bookings = Vec::new();
+            for (i, (pick, _)) in picks.iter().enumerate() {
+                let s = old[pick % old.len()];
+                let n = taken.entry(s.start_ms).or_insert(0);
+                if *n < s.windows {
+                    *n += 1;
+                    bookings.push((s.start_ms, i));
+                }
+            }
+            let new = slots(&week(&new_day), &cal, &tz, new_minutes, from, to);
+            let gone = displaced(&new, &bookings);
+            let kept: Vec<(i64, usize)> = bookings.iter().copied().filter(|(_, id)| !gone.contains(id)).collect();
+            prop_assert_eq!(kept.len() + gone.len(), bookings.len());
+            for s in &new {
+                let held = kept.iter().filter(|(start, _)| *start == s.start_ms).count();
+                prop_assert!(held <= usize::from(s.windows));
+            }
+            for (start, id) in &bookings {
+                let slot = new.iter().find(|s| s.start_ms == *start);
+                let held = kept.iter().filter(|(st, _)| st == start).count();
+                if gone.contains(id) {
+                    prop_assert!(slot.is_none_or(|s| held == usize::from(s.windows)));
+                } else {
+                    prop_assert!(slot.is_some());
+                }
+            }
+            // The same schedule displaces nobody.
+            prop_assert!(displaced(&old, &bookings).is_empty());
+        }
+
         /// Every slot lies inside a span of its day, slots are in time order and
         /// never overlap, and a day has exactly the slots its spans hold — in
         /// any zone, across any daylight-saving change in 2026.

@@ -203,6 +203,7 @@ async fn seed_schedules(store: &Arc<dyn Store>, now: i64) -> anyhow::Result<()> 
                     cutoff_minutes: 24 * 60,
                     max_moves: 2,
                 },
+                store::Displacement::default(),
                 &by,
                 now,
             )

@@ -281,7 +281,16 @@ pub trait OfficeStore {
 /// Reception schedules and booked visits (SPEC §5).
 pub trait VisitStore {
     /// Creates or replaces an office's schedule; audited.
-    async fn save_schedule(&self, s: ReceptionSchedule, by: &StaffActor, now: i64) -> Result<()>;
+    /// Creates or replaces an office's schedule, marking the bookings it
+    /// leaves outside the hours displaced and enqueueing their notices in
+    /// the same transaction; audited.
+    async fn save_schedule(
+        &self,
+        s: ReceptionSchedule,
+        displaced: Displacement,
+        by: &StaffActor,
+        now: i64,
+    ) -> Result<()>;
     async fn schedule_of(&self, office_id: Uuid) -> Result<Option<ReceptionSchedule>>;
     /// Places taken per slot start of an office, from `from_ms` to `to_ms`.
     async fn taken_places(
@@ -302,6 +311,19 @@ pub trait VisitStore {
     /// application's step back to `accepted`, in one transaction;
     /// `Conflict("visit.none")` when nothing is booked.
     async fn cancel_booking(&self, t: Transition, account_id: Uuid, now: i64) -> Result<()>;
+    /// An office's live bookings from `from_ms`, in slot and booking order.
+    async fn live_bookings(&self, office_id: Uuid, from_ms: i64) -> Result<Vec<AppointmentRecord>>;
+    /// The visits of an office from `from_ms` to `to_ms` (booked, arrived,
+    /// missed, served), in slot and booking order, with their applicants.
+    async fn day_visits(&self, office_id: Uuid, from_ms: i64, to_ms: i64) -> Result<Vec<DayVisit>>;
+    async fn appointment(&self, id: Uuid) -> Result<Option<AppointmentRecord>>;
+    /// The person came: a booked visit of the officer's office becomes
+    /// arrived; anything else is `Conflict("visit.changed")`.
+    async fn record_arrival(&self, id: Uuid, by: &StaffActor, now: i64) -> Result<()>;
+    /// Ends a visit of the office (served or missed) and takes the
+    /// application's step in one transaction; a visit no longer booked or
+    /// arrived is `Conflict("visit.changed")`. The application's new version.
+    async fn close_visit(&self, c: VisitClose, now: i64) -> Result<i64>;
 }
 
 #[async_trait]

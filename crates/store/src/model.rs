@@ -666,9 +666,44 @@ pub struct AppointmentRecord {
     pub office_id: Uuid,
     pub start_ms: i64,
     pub minutes: i64,
-    /// booked, cancelled, moved, arrived, missed, served
-    pub status: String,
+    pub status: domain::schedule::VisitState,
     pub moves: i64,
+    /// A schedule change left it outside the office's hours (SPEC §5: the
+    /// person is asked to choose another time, free of the move limit).
+    pub displaced: bool,
+}
+
+/// A visit of an office's day, with what the officer needs to receive it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayVisit {
+    pub appointment: AppointmentRecord,
+    pub arrived_at: Option<i64>,
+    pub outcome: Option<String>,
+    pub number: Option<String>,
+    pub service: String,
+    pub application_status: domain::application::Status,
+    pub version: i64,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+}
+
+/// How a visit ended, with the application's step, in one transaction.
+#[derive(Debug, Clone)]
+pub struct VisitClose {
+    pub appointment: Uuid,
+    pub office_id: Uuid,
+    /// `Served` or `Missed`.
+    pub state: domain::schedule::VisitState,
+    pub outcome: Option<String>,
+    pub transition: Transition,
+}
+
+/// Bookings a schedule change left outside the hours, with their notices.
+#[derive(Debug, Clone, Default)]
+pub struct Displacement {
+    pub appointments: Vec<Uuid>,
+    pub jobs: Vec<NewJob>,
 }
 
 /// A booking (or a move of one) to make in one transaction.
@@ -677,6 +712,8 @@ pub struct Booking {
     pub id: Uuid,
     pub application_id: Uuid,
     pub account_id: Uuid,
+    /// Who booked: the person, or an officer setting a time.
+    pub booked_by: Uuid,
     pub office_id: Uuid,
     pub start_ms: i64,
     pub minutes: i64,

@@ -24,4 +24,5 @@ mod pages;
 mod profile;
 mod staff;
 mod support;
+mod visit_day;
 mod visits;

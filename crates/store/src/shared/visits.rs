@@ -1,30 +1,96 @@
 //! Reception schedules and booked visits.
 
-pub(crate) const SELECT_APPOINTMENT: &str =
-    "SELECT id, application_id, office_id, start_ms, minutes, status, moves FROM appointments";
+pub(crate) const SELECT_APPOINTMENT: &str = "SELECT id, application_id, office_id, start_ms, minutes, status, moves, displaced_at FROM appointments";
 
 macro_rules! appointment_from_row {
     ($r:expr) => {{
         let r = &$r;
+        let status: String = r.try_get("status")?;
         $crate::AppointmentRecord {
             id: r.try_get("id")?,
             application_id: r.try_get("application_id")?,
             office_id: r.try_get("office_id")?,
             start_ms: r.try_get("start_ms")?,
             minutes: r.try_get("minutes")?,
-            status: r.try_get("status")?,
+            status: domain::schedule::VisitState::parse(&status)
+                .ok_or_else(|| $crate::StoreError::Corrupt(format!("visit state {status}")))?,
             moves: r.try_get("moves")?,
+            displaced: r.try_get::<Option<i64>, _>("displaced_at")?.is_some(),
         }
     }};
 }
 pub(crate) use appointment_from_row;
 
+/// Frees one place of a slot (a cancelled or moved booking's).
+macro_rules! free_place {
+    ($tx:expr, $office:expr, $start:expr) => {
+        sqlx::query("UPDATE slot_places SET taken = taken - 1 WHERE office_id = $1 AND start_ms = $2 AND taken > 0")
+            .bind($office)
+            .bind($start)
+            .execute(&mut *$tx)
+            .await?
+    };
+}
+pub(crate) use free_place;
+
+/// The application left `invited` by another road than the visit's own
+/// (a cancellation, a refusal, an officer recording the visit on the case
+/// page): its booking ends with it, and a cancelled future one frees its place.
+macro_rules! end_booking {
+    ($tx:expr, $application:expr, $to:expr, $now:expr) => {{
+        use sqlx::Row;
+        let to: domain::application::Status = $to;
+        let state = match to {
+            domain::application::Status::Accepted => domain::schedule::VisitState::Missed,
+            s if !s.is_open() => domain::schedule::VisitState::Cancelled,
+            _ => domain::schedule::VisitState::Served,
+        };
+        let row = sqlx::query(
+            "UPDATE appointments SET status = $2, updated_at = $3 WHERE application_id = $1 \
+             AND status IN ('booked', 'arrived') RETURNING office_id, start_ms",
+        )
+        .bind($application)
+        .bind(state.as_str())
+        .bind($now)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if let Some(row) = row {
+            let office: uuid::Uuid = row.try_get("office_id")?;
+            let start: i64 = row.try_get("start_ms")?;
+            if state == domain::schedule::VisitState::Cancelled && start > $now {
+                $crate::shared::visits::free_place!($tx, office, start);
+            }
+        }
+    }};
+}
+pub(crate) use end_booking;
+
 macro_rules! impl_visit_store {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::VisitStore for $store {
-            async fn save_schedule(&self, s: $crate::ReceptionSchedule, by: &$crate::StaffActor, now: i64) -> $crate::Result<()> {
+            async fn save_schedule(
+                &self,
+                s: $crate::ReceptionSchedule,
+                displaced: $crate::Displacement,
+                by: &$crate::StaffActor,
+                now: i64,
+            ) -> $crate::Result<()> {
                 let mut tx = self.begin_write().await?;
+                for id in &displaced.appointments {
+                    sqlx::query(
+                        "UPDATE appointments SET displaced_at = $3, updated_at = $3 WHERE id = $1 AND office_id = $2 \
+                         AND status = 'booked' AND displaced_at IS NULL",
+                    )
+                    .bind(*id)
+                    .bind(s.office_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for job in displaced.jobs {
+                    $crate::shared::enqueue!(tx, job, now);
+                }
                 sqlx::query(
                     "INSERT INTO reception_schedules (office_id, schedule, slot_minutes, horizon_days, lead_minutes, \
                      cutoff_minutes, max_moves, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -43,7 +109,7 @@ macro_rules! impl_visit_store {
                 .execute(&mut *tx)
                 .await
                 .map_err($crate::StoreError::from_insert)?;
-                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "schedule.saved", Some(s.office_id), format!("slot={}", s.slot_minutes));
+                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), by.office_id, "schedule.saved", Some(s.office_id), format!("slot={} displaced={}", s.slot_minutes, displaced.appointments.len()));
                 tx.commit().await?;
                 Ok(())
             }
@@ -115,7 +181,7 @@ macro_rules! impl_visit_store {
                 if let Some(old) = b.replaces {
                     let row = sqlx::query(
                         "UPDATE appointments SET status = 'moved', updated_at = $3 WHERE id = $1 AND application_id = $2 \
-                         AND status = 'booked' RETURNING office_id, start_ms, moves",
+                         AND status = 'booked' RETURNING office_id, start_ms, moves, displaced_at",
                     )
                     .bind(old)
                     .bind(b.application_id)
@@ -127,16 +193,16 @@ macro_rules! impl_visit_store {
                     };
                     let office: uuid::Uuid = row.try_get("office_id")?;
                     let start: i64 = row.try_get("start_ms")?;
-                    moves = row.try_get::<i64, _>("moves")? + 1;
-                    sqlx::query("UPDATE slot_places SET taken = taken - 1 WHERE office_id = $1 AND start_ms = $2 AND taken > 0")
-                        .bind(office)
-                        .bind(start)
-                        .execute(&mut *tx)
-                        .await?;
+                    // A move the office caused (a displaced booking) or made is not the person's.
+                    let counts = row.try_get::<Option<i64>, _>("displaced_at")?.is_none() && b.booked_by == b.account_id;
+                    moves = row.try_get::<i64, _>("moves")? + i64::from(counts);
+                    $crate::shared::visits::free_place!(tx, office, start);
                 }
+                // The slot's places follow the schedule's windows now, never below those taken.
                 sqlx::query(
                     "INSERT INTO slot_places (office_id, start_ms, capacity, taken) VALUES ($1, $2, $3, 0) \
-                     ON CONFLICT (office_id, start_ms) DO NOTHING",
+                     ON CONFLICT (office_id, start_ms) DO UPDATE SET capacity = \
+                     CASE WHEN excluded.capacity > slot_places.taken THEN excluded.capacity ELSE slot_places.taken END",
                 )
                 .bind(b.office_id)
                 .bind(b.start_ms)
@@ -156,8 +222,8 @@ macro_rules! impl_visit_store {
                     return Err($crate::StoreError::Conflict("visit.taken"));
                 }
                 sqlx::query(
-                    "INSERT INTO appointments (id, application_id, office_id, start_ms, minutes, status, moves, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7, $7)",
+                    "INSERT INTO appointments (id, application_id, office_id, start_ms, minutes, status, moves, created_at, updated_at, booked_by) \
+                     VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7, $7, $8)",
                 )
                 .bind(b.id)
                 .bind(b.application_id)
@@ -166,6 +232,7 @@ macro_rules! impl_visit_store {
                 .bind(b.minutes)
                 .bind(moves)
                 .bind(now)
+                .bind(b.booked_by)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| match &e {
@@ -175,7 +242,7 @@ macro_rules! impl_visit_store {
                 if let Some(t) = b.transition {
                     let _ = $crate::shared::cases::apply_transition!(self, tx, t, now);
                 }
-                $crate::shared::audit!(self, tx, now, Some(b.account_id), "visit.booked", Some(b.application_id), format!("{} {}", b.office_id, b.start_ms));
+                $crate::shared::audit!(self, tx, now, Some(b.booked_by), "visit.booked", Some(b.application_id), format!("{} {}", b.office_id, b.start_ms));
                 for job in b.jobs {
                     $crate::shared::enqueue!(tx, job, now);
                 }
@@ -186,8 +253,9 @@ macro_rules! impl_visit_store {
                     office_id: b.office_id,
                     start_ms: b.start_ms,
                     minutes: b.minutes,
-                    status: "booked".into(),
+                    status: domain::schedule::VisitState::Booked,
                     moves,
+                    displaced: false,
                 })
             }
 
@@ -217,16 +285,110 @@ macro_rules! impl_visit_store {
                 };
                 let office: uuid::Uuid = row.try_get("office_id")?;
                 let start: i64 = row.try_get("start_ms")?;
-                sqlx::query("UPDATE slot_places SET taken = taken - 1 WHERE office_id = $1 AND start_ms = $2 AND taken > 0")
-                    .bind(office)
-                    .bind(start)
-                    .execute(&mut *tx)
-                    .await?;
+                $crate::shared::visits::free_place!(tx, office, start);
                 let application = t.id;
                 let _ = $crate::shared::cases::apply_transition!(self, tx, t, now);
                 $crate::shared::audit!(self, tx, now, Some(account_id), "visit.cancelled", Some(application), start.to_string());
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn live_bookings(&self, office_id: uuid::Uuid, from_ms: i64) -> $crate::Result<Vec<$crate::AppointmentRecord>> {
+                use sqlx::Row;
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "{} WHERE office_id = $1 AND start_ms >= $2 AND status = 'booked' ORDER BY start_ms, id",
+                    $crate::shared::visits::SELECT_APPOINTMENT
+                ));
+                let rows = sqlx::query(sql).bind(office_id).bind(from_ms).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok($crate::shared::visits::appointment_from_row!(r))).collect()
+            }
+
+            async fn day_visits(&self, office_id: uuid::Uuid, from_ms: i64, to_ms: i64) -> $crate::Result<Vec<$crate::DayVisit>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT v.id, v.application_id, v.office_id, v.start_ms, v.minutes, v.status, v.moves, v.displaced_at, \
+                     v.arrived_at, v.outcome, a.number, a.service, a.status AS application_status, a.version, \
+                     p.surname, p.given_name, p.patronymic \
+                     FROM appointments v JOIN applications a ON a.id = v.application_id JOIN accounts p ON p.id = a.account_id \
+                     WHERE v.office_id = $1 AND v.start_ms >= $2 AND v.start_ms < $3 \
+                     AND v.status IN ('booked', 'arrived', 'missed', 'served') ORDER BY v.start_ms, v.id",
+                )
+                .bind(office_id)
+                .bind(from_ms)
+                .bind(to_ms)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let status: String = r.try_get("application_status")?;
+                        Ok($crate::DayVisit {
+                            appointment: $crate::shared::visits::appointment_from_row!(r),
+                            arrived_at: r.try_get("arrived_at")?,
+                            outcome: r.try_get("outcome")?,
+                            number: r.try_get("number")?,
+                            service: r.try_get("service")?,
+                            application_status: domain::application::Status::parse(&status)
+                                .ok_or_else(|| $crate::StoreError::Corrupt(format!("status {status}")))?,
+                            version: r.try_get("version")?,
+                            surname: r.try_get("surname")?,
+                            given_name: r.try_get("given_name")?,
+                            patronymic: r.try_get("patronymic")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn appointment(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::AppointmentRecord>> {
+                use sqlx::Row;
+                let sql = sqlx::AssertSqlSafe(format!("{} WHERE id = $1", $crate::shared::visits::SELECT_APPOINTMENT));
+                let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+                Ok(match row {
+                    Some(r) => Some($crate::shared::visits::appointment_from_row!(r)),
+                    None => None,
+                })
+            }
+
+            async fn record_arrival(&self, id: uuid::Uuid, by: &$crate::StaffActor, now: i64) -> $crate::Result<()> {
+                let Some(office) = by.office_id else {
+                    return Err($crate::StoreError::NotFound);
+                };
+                let mut tx = self.begin_write().await?;
+                let application: Option<uuid::Uuid> = sqlx::query_scalar(
+                    "UPDATE appointments SET status = 'arrived', arrived_at = $3, updated_at = $3 \
+                     WHERE id = $1 AND office_id = $2 AND status = 'booked' RETURNING application_id",
+                )
+                .bind(id)
+                .bind(office)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(application) = application else {
+                    return Err($crate::StoreError::Conflict("visit.changed"));
+                };
+                $crate::shared::audit!(self, tx, now, Some(by.id), Some(by.role.as_str()), Some(office), "visit.arrived", Some(application), id.to_string());
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn close_visit(&self, c: $crate::VisitClose, now: i64) -> $crate::Result<i64> {
+                let mut tx = self.begin_write().await?;
+                let application: Option<uuid::Uuid> = sqlx::query_scalar(
+                    "UPDATE appointments SET status = $3, outcome = $4, updated_at = $5 \
+                     WHERE id = $1 AND office_id = $2 AND status IN ('booked', 'arrived') RETURNING application_id",
+                )
+                .bind(c.appointment)
+                .bind(c.office_id)
+                .bind(c.state.as_str())
+                .bind(c.outcome)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if application != Some(c.transition.id) {
+                    return Err($crate::StoreError::Conflict("visit.changed"));
+                }
+                let version = $crate::shared::cases::apply_transition!(self, tx, c.transition, now);
+                tx.commit().await?;
+                Ok(version)
             }
         }
     };

@@ -7,6 +7,7 @@ fn booking(application_id: Uuid, account_id: Uuid, office_id: Uuid, start_ms: i6
         id: Uuid::now_v7(),
         application_id,
         account_id,
+        booked_by: account_id,
         office_id,
         start_ms,
         minutes: 15,
@@ -106,6 +107,114 @@ async fn one_live_booking_per_application_and_a_move_frees_its_place() {
             s.book(moved, 13).await,
             Err(StoreError::Conflict("visit.changed"))
         ));
+    })
+    .await;
+}
+
+fn moscow_office() -> Office {
+    Office {
+        id: Uuid::now_v7(),
+        code: "770-001".into(),
+        name: "ОВМ".into(),
+        address: "Москва".into(),
+        time_zone: "Europe/Moscow".into(),
+        territory: vec!["77".into()],
+    }
+}
+
+#[tokio::test]
+async fn places_follow_the_schedule_and_visits_are_bound_to_their_office() {
+    each_backend(|s| async move {
+        let office = moscow_office();
+        let mut other = moscow_office();
+        other.code = "770-002".into();
+        s.upsert_office(office.clone(), vec![], 1).await.unwrap();
+        s.upsert_office(other.clone(), vec![], 1).await.unwrap();
+        let slot = 1_800_000_000_000;
+        let mut made = Vec::new();
+        for capacity in [1, 1, 2] {
+            let me = applicant(&s).await;
+            let d = draft(me, "passport-internal");
+            let id = d.id;
+            s.create_draft(d, None, 2).await.unwrap();
+            let mut b = booking(id, me, office.id, slot);
+            b.capacity = capacity;
+            made.push(s.book(b, 10).await);
+        }
+        // One window, then the schedule gave the slot a second one.
+        assert!(made[0].is_ok());
+        assert!(matches!(made[1], Err(StoreError::Conflict("visit.taken"))));
+        let second = made[2].as_ref().unwrap().clone();
+        assert_eq!(
+            s.taken_places(office.id, slot, slot + 1).await.unwrap(),
+            vec![(slot, 2)]
+        );
+        // Fewer windows than taken again: the places taken stay (the CHECK holds).
+        let me = applicant(&s).await;
+        let d = draft(me, "passport-internal");
+        let id = d.id;
+        s.create_draft(d, None, 2).await.unwrap();
+        let mut b = booking(id, me, office.id, slot);
+        b.capacity = 1;
+        assert!(matches!(
+            s.book(b, 11).await,
+            Err(StoreError::Conflict("visit.taken"))
+        ));
+        // The day lists both, in booking order.
+        let day = s.day_visits(office.id, slot, slot + 1).await.unwrap();
+        assert_eq!(day.len(), 2);
+        assert_eq!(day[1].appointment.id, second.id);
+        assert!(
+            s.day_visits(other.id, slot, slot + 1)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Another office's officer cannot record the arrival; this office's can, once.
+        let stranger = StaffActor {
+            id: Uuid::now_v7(),
+            role: Role::Officer,
+            office_id: Some(other.id),
+        };
+        assert!(matches!(
+            s.record_arrival(second.id, &stranger, 12).await,
+            Err(StoreError::Conflict("visit.changed"))
+        ));
+        let officer = StaffActor {
+            id: Uuid::now_v7(),
+            role: Role::Officer,
+            office_id: Some(office.id),
+        };
+        s.record_arrival(second.id, &officer, 12).await.unwrap();
+        assert!(matches!(
+            s.record_arrival(second.id, &officer, 13).await,
+            Err(StoreError::Conflict("visit.changed"))
+        ));
+        let got = s.appointment(second.id).await.unwrap().unwrap();
+        assert_eq!(got.status, domain::schedule::VisitState::Arrived);
+        // A schedule change marks a live booking displaced; it stays booked and is listed.
+        let sched = ReceptionSchedule {
+            office_id: office.id,
+            schedule: "{}".into(),
+            slot_minutes: 15,
+            horizon_days: 30,
+            lead_minutes: 60,
+            cutoff_minutes: 60,
+            max_moves: 2,
+        };
+        let first = made[0].as_ref().unwrap().id;
+        let displaced = Displacement {
+            appointments: vec![first, second.id],
+            jobs: vec![job("notify", 14)],
+        };
+        s.save_schedule(sched, displaced, &officer, 14)
+            .await
+            .unwrap();
+        let live = s.live_bookings(office.id, 0).await.unwrap();
+        assert_eq!(live.len(), 1);
+        assert!(live[0].displaced && live[0].id == first);
+        // The arrived one was not booked any more: untouched.
+        assert!(!s.appointment(second.id).await.unwrap().unwrap().displaced);
     })
     .await;
 }

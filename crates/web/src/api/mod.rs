@@ -139,6 +139,13 @@ pub fn router() -> Router<AppState> {
             "/office/applications/{id}/messages/files/{file}",
             get(messages::office_file),
         )
+        .route(
+            "/office/applications/{id}/appointment",
+            put(visits::set_time),
+        )
+        .route("/office/visits", get(visits::day))
+        .route("/office/visits/{id}/arrival", post(visits::arrive))
+        .route("/office/visits/{id}/outcome", post(visits::close))
         .route("/office/applications/{id}/{step}", post(cases::step))
         .merge(uploads())
         .route(

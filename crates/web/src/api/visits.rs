@@ -64,10 +64,10 @@ pub async fn save_schedule(
     s: Staff,
     Path(raw): Path<String>,
     crate::api::json::ApiJson(b): crate::api::json::ApiJson<visits::ScheduleInput>,
-) -> Result<StatusCode, HttpError> {
+) -> Result<Json<Value>, HttpError> {
     let office = parse_id(&raw)?;
-    visits::save_schedule(&state, &s, office, &b).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let displaced = visits::save_schedule(&state, &s, office, &b).await?;
+    Ok(Json(json!({ "displaced": displaced })))
 }
 
 pub async fn cancel(
@@ -77,4 +77,80 @@ pub async fn cancel(
 ) -> Result<Json<Value>, HttpError> {
     let id = parse_id(&raw)?;
     Ok(Json(json!(visits::cancel(&state, &actor, id).await?)))
+}
+
+/// An officer sets (or moves) the visit of an application of their office.
+pub async fn set_time(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    crate::api::json::ApiJson(b): crate::api::json::ApiJson<BookBody>,
+) -> Result<Json<Value>, HttpError> {
+    let id = parse_id(&raw)?;
+    Ok(Json(json!(
+        visits::set_time(&state, &s, id, b.start_ms).await?
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DayParams {
+    date: Option<String>,
+    window: Option<u16>,
+}
+
+/// The officer's day: the visits of a date at their office.
+pub async fn day(
+    State(state): State<AppState>,
+    s: Staff,
+    Query(p): Query<DayParams>,
+) -> Result<Json<Value>, HttpError> {
+    let date = p.date.as_deref().map(|d| date("date", d)).transpose()?;
+    Ok(Json(json!(visits::day(&state, &s, date, p.window).await?)))
+}
+
+pub async fn arrive(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, HttpError> {
+    let id = parse_id(&raw)?;
+    visits::arrive(&state, &s, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeBody {
+    version: i64,
+    outcome: String,
+    reason: Option<String>,
+    note: Option<String>,
+}
+
+/// Parses how a visit ended, as the API and the pages name it.
+pub fn outcome(name: &str, reason: Option<&str>) -> Result<visits::Outcome, AppError> {
+    Ok(match name {
+        "missed" => visits::Outcome::Missed,
+        "served" => visits::Outcome::Done,
+        "rejected" => visits::Outcome::Rejected(
+            reason
+                .and_then(domain::lifecycle::RefusalReason::parse)
+                .ok_or_else(|| AppError::field("reason", "lifecycle.unknown_reason"))?,
+        ),
+        _ => return Err(AppError::field("outcome", "visit.unknown_outcome")),
+    })
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    crate::api::json::ApiJson(b): crate::api::json::ApiJson<OutcomeBody>,
+) -> Result<Json<Value>, HttpError> {
+    let id = parse_id(&raw)?;
+    let how = outcome(&b.outcome, b.reason.as_deref())?;
+    Ok(Json(json!(
+        visits::close(&state, &s, id, b.version, how, b.note.as_deref()).await?
+    )))
 }

@@ -14,9 +14,22 @@ use store::{Booking, ReceptionSchedule, StepBy, Transition};
 use time::Date;
 use uuid::Uuid;
 
+mod day;
+mod reminders;
+mod schedule;
+
+pub use day::{DayView, DayVisitView, Outcome, arrive, close, day};
+pub use reminders::VisitReminders;
+use reminders::reminders;
+pub use schedule::{ScheduleInput, save_schedule};
+
 /// Every code this module reports.
-pub const CODES: [&str; 18] = [
+pub const CODES: [&str; 22] = [
+    "visit.unknown_outcome",
     "visit.none",
+    "visit.not_today",
+    "visit.not_yet",
+    "visit.arrived",
     "schedule.bad_span",
     "schedule.overlap",
     "schedule.duplicate_exception",
@@ -133,6 +146,13 @@ pub async fn availability(
         .collect())
 }
 
+/// Who books: the person for their own application, or an officer of the
+/// application's office setting (or moving) the time for them.
+enum Booker {
+    Person(Uuid),
+    Office(store::StaffActor),
+}
+
 /// Books the slot starting at `start_ms` for one's own application (or
 /// moves its booking there). The losing request of a race for the last
 /// place gets `visit.taken` with the nearest free times.
@@ -146,6 +166,49 @@ pub async fn book(
         .store
         .get_application(application_id, actor.account.id)
         .await?;
+    place(state, &r, Booker::Person(actor.account.id), start_ms).await?;
+    crate::applications::get(state, actor, application_id).await
+}
+
+/// An officer sets (or moves) the visit of an application of their office,
+/// within the same schedule and rules; the person is told and may move it.
+pub async fn set_time(
+    state: &Portal,
+    staff: &crate::staff::Staff,
+    application_id: Uuid,
+    start_ms: i64,
+) -> Result<crate::cases::Case, AppError> {
+    let (who, r) = crate::cases::at_office(state, staff, application_id).await?;
+    place(state, &r, Booker::Office(who), start_ms).await?;
+    crate::cases::case(state, staff, application_id).await
+}
+
+/// The slot of the office's schedule that starts at `start_ms`.
+fn slot_at(state: &Portal, p: &Plan, start_ms: i64) -> Result<(Slot, Date), AppError> {
+    let day = time::OffsetDateTime::from_unix_timestamp(start_ms.div_euclid(1000))
+        .map_err(|_| AppError::field("start_ms", "visit.not_a_slot"))?
+        .date();
+    // The office's date may be the UTC date's neighbour.
+    let slot = domain::schedule::slots(
+        &p.schedule,
+        &state.calendar,
+        &p.tz,
+        p.minutes,
+        day.previous_day().unwrap_or(day),
+        day.next_day().unwrap_or(day),
+    )
+    .into_iter()
+    .find(|s| s.start_ms == start_ms)
+    .ok_or_else(|| AppError::field("start_ms", "visit.not_a_slot"))?;
+    Ok((slot, day))
+}
+
+async fn place(
+    state: &Portal,
+    r: &store::ApplicationRecord,
+    booker: Booker,
+    start_ms: i64,
+) -> Result<(), AppError> {
     let def = state
         .catalogue
         .get(&r.service)
@@ -158,48 +221,40 @@ pub async fn book(
         .ok_or_else(|| AppError::new(ErrorKind::Conflict, "visit.no_schedule"))?;
     let now = state.now();
     let p = plan(state, office_id).await?;
-    // The slot must be one of the schedule's, on the day it falls on.
-    let day = time::OffsetDateTime::from_unix_timestamp(start_ms.div_euclid(1000))
-        .map_err(|_| AppError::field("start_ms", "visit.not_a_slot"))?
-        .date();
-    let candidates = domain::schedule::slots(
-        &p.schedule,
-        &state.calendar,
-        &p.tz,
-        p.minutes,
-        day.previous_day().unwrap_or(day),
-        day.next_day().unwrap_or(day),
-    );
-    let slot = candidates
-        .iter()
-        .find(|s| s.start_ms == start_ms)
-        .copied()
-        .ok_or_else(|| AppError::field("start_ms", "visit.not_a_slot"))?;
+    let (slot, day) = slot_at(state, &p, start_ms)?;
     p.rules
         .may_book(start_ms, now)
         .map_err(|e| AppError::field("start_ms", e.code()))?;
+    let (by, step_actor, booked_by) = match &booker {
+        Booker::Person(id) => (StepBy::Owner(*id), domain::lifecycle::Actor::System, *id),
+        Booker::Office(who) => (
+            StepBy::Staff(who.clone()),
+            crate::cases::step_actor(who),
+            who.id,
+        ),
+    };
     // The lifecycle says whether a visit is the service's next stage.
     if r.status == Status::Accepted {
         domain::lifecycle::step(
             &def.stages,
             r.status,
-            domain::lifecycle::Actor::System,
+            step_actor,
             &domain::lifecycle::Step::Invite(start_ms.to_string()),
         )
         .map_err(|e| crate::cases::refused(e, r.status))?;
     }
-    let live = state.store.live_appointment(application_id).await?;
+    let live = state.store.live_appointment(r.id).await?;
     let transition = match (r.status, &live) {
         (Status::Accepted, None) => Some(Transition {
             id: r.id,
             version: r.version,
             from: Status::Accepted,
             to: Status::Invited,
-            by: StepBy::Owner(actor.account.id),
+            by,
             note: Some(serde_json::json!({"visit": start_ms}).to_string()),
             jobs: vec![crate::cases::status_notice(
                 now,
-                &r,
+                r,
                 def,
                 Status::Invited,
                 r.version,
@@ -208,9 +263,13 @@ pub async fn book(
             consent: None,
         }),
         (Status::Invited, Some(a)) => {
-            p.rules
-                .may_change(a.start_ms, u8::try_from(a.moves).unwrap_or(u8::MAX), now)
-                .map_err(|e| AppError::new(ErrorKind::Conflict, e.code()))?;
+            // A booking the office displaced, or the office's own move, is
+            // free of the person's limits.
+            if matches!(booker, Booker::Person(_)) && !a.displaced {
+                p.rules
+                    .may_change(a.start_ms, u8::try_from(a.moves).unwrap_or(u8::MAX), now)
+                    .map_err(|e| AppError::new(ErrorKind::Conflict, e.code()))?;
+            }
             None
         }
         _ => {
@@ -221,20 +280,26 @@ pub async fn book(
         }
     };
     let appointment = Uuid::now_v7();
+    let mut jobs = Vec::new();
+    if let Booker::Office(_) = booker {
+        jobs.push(set_notice(state, r, appointment, start_ms, now).await?);
+    }
+    jobs.extend(reminders(appointment, r.id, start_ms, now));
     let booking = Booking {
         id: appointment,
-        application_id,
-        account_id: actor.account.id,
+        application_id: r.id,
+        account_id: r.account_id,
+        booked_by,
         office_id,
         start_ms,
         minutes: i64::from(slot.minutes),
         capacity: i64::from(slot.windows),
         replaces: live.map(|a| a.id),
         transition,
-        jobs: reminders(appointment, application_id, start_ms, now),
+        jobs,
     };
     match state.store.book(booking, now).await {
-        Ok(_) => crate::applications::get(state, actor, application_id).await,
+        Ok(_) => Ok(()),
         Err(store::StoreError::Conflict("visit.taken")) => {
             let nearest = availability(state, office_id, day, day.next_day().unwrap_or(day))
                 .await
@@ -253,89 +318,35 @@ pub async fn book(
     }
 }
 
-/// An office's reception schedule as its head or an administrator sets it.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScheduleInput {
-    pub schedule: Schedule,
-    pub slot_minutes: u16,
-    pub rules: BookingRules,
-}
-
-/// Sets an office's schedule: an administrator, or the head of that office.
-pub async fn save_schedule(
+/// The person's notice that the office set (or moved) their visit.
+async fn set_notice(
     state: &Portal,
-    staff: &crate::staff::Staff,
-    office_id: Uuid,
-    input: &ScheduleInput,
-) -> Result<(), AppError> {
-    let who = staff.who();
-    let allowed = domain::permission::may(who.role, domain::permission::Permission::ManageOffices)
-        || (who.role == domain::account::Role::HeadOfOffice && who.office_id == Some(office_id));
-    if !allowed {
-        staff
-            .require(state, domain::permission::Permission::ManageOffices)
-            .await?;
-    }
-    if !state
-        .store
-        .list_offices()
-        .await?
-        .iter()
-        .any(|o| o.id == office_id)
-    {
-        return Err(AppError::not_found());
-    }
-    input
-        .schedule
-        .check()
-        .map_err(|p| AppError::field("schedule", p.code()))?;
-    if !(5..=240).contains(&input.slot_minutes) {
-        return Err(AppError::field("slot_minutes", "schedule.slot_minutes"));
-    }
-    let r = input.rules;
-    if !(1..=365).contains(&r.horizon_days) || r.max_moves > 10 {
-        return Err(AppError::field("rules", "schedule.rules"));
-    }
-    state
-        .store
-        .save_schedule(
-            ReceptionSchedule {
-                office_id,
-                schedule: serde_json::to_string(&input.schedule).map_err(AppError::internal)?,
-                slot_minutes: i64::from(input.slot_minutes),
-                horizon_days: i64::from(r.horizon_days),
-                lead_minutes: i64::from(r.lead_minutes),
-                cutoff_minutes: i64::from(r.cutoff_minutes),
-                max_moves: i64::from(r.max_moves),
-            },
-            &who,
-            state.now(),
-        )
-        .await?;
-    Ok(())
-}
-
-/// The reminders of a booking: a day and two hours before, each checked
-/// when due (a moved or cancelled booking's reminders send nothing).
-fn reminders(appointment: Uuid, application: Uuid, start_ms: i64, now: i64) -> Vec<store::NewJob> {
-    [24, 2]
-        .into_iter()
-        .filter_map(|hours: i64| {
-            let at = start_ms - hours * 3_600_000;
-            (at > now).then(|| {
-                let mut job = store::NewJob::now(
-                    store::job_kind::VISIT_REMINDER,
-                    serde_json::json!({"appointment": appointment, "application": application, "hours": hours})
-                        .to_string(),
-                    now,
-                )
-                .dedup(format!("visit-reminder:{appointment}:{hours}"));
-                job.run_at = at;
-                job
-            })
-        })
-        .collect()
+    r: &store::ApplicationRecord,
+    appointment: Uuid,
+    start_ms: i64,
+    now: i64,
+) -> Result<store::NewJob, AppError> {
+    let office = match r.office_id {
+        Some(id) => state
+            .store
+            .list_offices()
+            .await?
+            .into_iter()
+            .find(|o| o.id == id),
+        None => None,
+    };
+    let (when, address) = office.map_or_else(Default::default, |o| {
+        (reminders::local_time(start_ms, &o.time_zone), o.address)
+    });
+    Ok(crate::notice::job_at(
+        r.account_id,
+        "msg-visit-set-subject",
+        "msg-visit-set-body",
+        vec![("when".into(), when), ("address".into(), address)],
+        format!("/applications/{}", r.id),
+        format!("visit-set:{appointment}"),
+        now,
+    ))
 }
 
 /// Cancels one's booked visit until the cut-off: the place is freed and the
@@ -360,9 +371,11 @@ pub async fn cancel(
         .ok_or_else(|| AppError::new(ErrorKind::Conflict, "visit.none"))?;
     let now = state.now();
     let p = plan(state, live.office_id).await?;
-    p.rules
-        .may_change(live.start_ms, 0, now)
-        .map_err(|e| AppError::new(ErrorKind::Conflict, e.code()))?;
+    if !live.displaced {
+        p.rules
+            .may_change(live.start_ms, 0, now)
+            .map_err(|e| AppError::new(ErrorKind::Conflict, e.code()))?;
+    }
     let to = domain::lifecycle::step(
         &def.stages,
         r.status,
@@ -387,76 +400,5 @@ pub async fn cancel(
             Err(AppError::new(ErrorKind::Conflict, "application.changed"))
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct Reminder {
-    appointment: Uuid,
-    application: Uuid,
-    hours: i64,
-}
-
-/// The outbox's reminders: sent only for a booking still live.
-pub struct VisitReminders {
-    pub store: std::sync::Arc<dyn store::Store>,
-    pub clock: fn() -> i64,
-}
-
-#[async_trait::async_trait]
-impl notify::JobHandler for VisitReminders {
-    async fn handle(&self, job: &store::Job) -> Result<(), notify::JobError> {
-        let temporary = |e: store::StoreError| notify::JobError::Temporary(e.to_string());
-        let p: Reminder = serde_json::from_str(&job.payload)
-            .map_err(|e| notify::JobError::Permanent(format!("bad payload: {e}")))?;
-        let live = self
-            .store
-            .live_appointment(p.application)
-            .await
-            .map_err(temporary)?;
-        let Some(a) = live.filter(|a| a.id == p.appointment) else {
-            return Ok(());
-        };
-        let Some(r) = self
-            .store
-            .application_by_id(p.application)
-            .await
-            .map_err(temporary)?
-        else {
-            return Ok(());
-        };
-        let office = self
-            .store
-            .list_offices()
-            .await
-            .map_err(temporary)?
-            .into_iter()
-            .find(|o| o.id == a.office_id);
-        let (when, address) = match &office {
-            Some(o) => (local_time(a.start_ms, &o.time_zone), o.address.clone()),
-            None => (String::new(), String::new()),
-        };
-        let now = (self.clock)();
-        let notice = crate::notice::job_at(
-            r.account_id,
-            "msg-visit-reminder-subject",
-            "msg-visit-reminder-body",
-            vec![("when".into(), when), ("address".into(), address)],
-            format!("/applications/{}", r.id),
-            format!("visit-reminder-notice:{}:{}", a.id, p.hours),
-            now,
-        );
-        self.store.enqueue(notice, now).await.map_err(temporary)
-    }
-}
-
-/// `25.11.2026 14:30` in the office's zone.
-fn local_time(ms: i64, zone: &str) -> String {
-    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
-        return String::new();
-    };
-    match jiff::tz::TimeZone::get(zone) {
-        Ok(tz) => ts.to_zoned(tz).strftime("%d.%m.%Y %H:%M").to_string(),
-        Err(_) => String::new(),
     }
 }

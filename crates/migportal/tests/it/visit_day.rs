@@ -1,0 +1,252 @@
+//! The officer's day (issue 18): today's visits per window, arrival,
+//! no-show and outcome, each bound to the officer's office and to the
+//! application's version; an officer setting a time; a schedule change that
+//! asks the people it displaces to rebook — over HTTP, on both databases.
+
+use crate::applications::{call, confirmed_sidorov};
+use crate::lifecycle::{act, case, office, sent};
+use crate::support::*;
+use crate::visits::{MOSCOW, accepted_applicants, free};
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// The office's date (Moscow, UTC+3 all year) of an instant.
+fn moscow_date(ms: i64) -> time::Date {
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000 + 3 * 3600)
+        .unwrap()
+        .date()
+}
+
+/// The application's number, as its owner sees it.
+async fn number(app: &TestApp, token: &str, id: &str) -> String {
+    let (_, _, body) = call(
+        app,
+        Method::GET,
+        &format!("/applications/{id}"),
+        token,
+        &[],
+        None,
+    )
+    .await;
+    body["number"].as_str().unwrap().to_owned()
+}
+
+/// Moves a booked visit's time to `start_ms` (the clock cannot be moved in
+/// a running server; the visit can).
+async fn visit_at(app: &TestApp, number: &str, start_ms: i64) {
+    sql(
+        &app.db.url,
+        &format!(
+            "UPDATE appointments SET start_ms = {start_ms} WHERE status = 'booked' AND application_id IN \
+             (SELECT id FROM applications WHERE number = '{number}')"
+        ),
+    )
+    .await;
+}
+
+async fn day(app: &TestApp, token: &str, query: &str) -> Value {
+    let (status, _, body) = call(
+        app,
+        Method::GET,
+        &format!("/office/visits{query}"),
+        token,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn outcome(app: &TestApp, token: &str, visit: &Value, body: Value) -> (u16, Value) {
+    let (status, _, b) = call(
+        app,
+        Method::POST,
+        &format!(
+            "/office/visits/{}/outcome",
+            visit["appointment"].as_str().unwrap()
+        ),
+        token,
+        &[],
+        Some(body),
+    )
+    .await;
+    (status, b)
+}
+
+#[tokio::test]
+async fn the_officers_day_receives_records_and_moves_applications_on() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let staff = office(&app).await;
+        let moscow = Uuid::parse_str(MOSCOW).unwrap();
+        let people = accepted_applicants(&app, moscow, 3).await;
+        let later = app::system_clock() + 2 * 86_400_000;
+        let slot = free(&app, MOSCOW, 10)
+            .await
+            .into_iter()
+            .find(|s| s["start_ms"].as_i64().unwrap() > later && s["free"].as_i64().unwrap() >= 3)
+            .unwrap();
+        let mut numbers = Vec::new();
+        for (token, id) in &people {
+            let (status, _, body) = call(&app, Method::PUT, &format!("/applications/{id}/appointment"), token, &[], Some(json!({"start_ms": slot["start_ms"]}))).await;
+            assert_eq!(status, 200, "{body}");
+            numbers.push(number(&app, token, &id.to_string()).await);
+        }
+        // Before the day: listed on its date, nothing to record yet.
+        let date = slot["date"].as_str().unwrap();
+        let ahead = day(&app, &staff.moscow, &format!("?date={date}")).await;
+        let ours: Vec<&Value> = ahead["visits"].as_array().unwrap().iter().filter(|v| numbers.contains(&v["number"].as_str().unwrap_or_default().to_owned())).collect();
+        assert_eq!(ours.len(), 3, "{ahead}");
+        assert!(ours.iter().all(|v| v["actions"] == json!([])), "{ahead}");
+        // The visits are now: a slot's bookings take its windows in booking order.
+        let now = app::system_clock() - 1000;
+        for n in &numbers {
+            visit_at(&app, n, now).await;
+        }
+        let today = moscow_date(now).to_string();
+        let d = day(&app, &staff.moscow, "").await;
+        assert_eq!((d["date"].as_str(), d["today"].as_bool()), (Some(today.as_str()), Some(true)), "{d}");
+        let visits: Vec<Value> = d["visits"].as_array().unwrap().iter().filter(|v| numbers.contains(&v["number"].as_str().unwrap_or_default().to_owned())).cloned().collect();
+        assert_eq!(visits.iter().map(|v| v["window"].as_i64().unwrap()).collect::<Vec<_>>(), vec![1, 2, 3], "{d}");
+        assert_eq!(visits[0]["actions"], json!(["arrive", "served", "no-show"]));
+        assert_eq!(visits[0]["applicant"], "Иванов Иван");
+        let second = day(&app, &staff.moscow, "?window=2").await;
+        assert!(second["visits"].as_array().unwrap().iter().all(|v| v["window"] == 2), "{second}");
+        let (status, _, body) = call(&app, Method::GET, "/office/visits?date=31.12.2026", &staff.moscow, &[], None).await;
+        assert_eq!((status, body["errors"][0]["code"].as_str()), (422, Some("date.format")), "{body}");
+
+        // Another office's officer: the visit does not exist for them.
+        let arrival = |v: &Value| format!("/office/visits/{}/arrival", v["appointment"].as_str().unwrap());
+        let (status, _, _) = call(&app, Method::POST, &arrival(&visits[0]), &staff.petersburg, &[], None).await;
+        assert_eq!(status, 404);
+        let (status, _, body) = call(&app, Method::POST, &arrival(&visits[0]), &staff.moscow, &[], None).await;
+        assert_eq!(status, 204, "{body}");
+        let (status, _, body) = call(&app, Method::POST, &arrival(&visits[0]), &staff.moscow, &[], None).await;
+        assert_eq!((status, body["code"].as_str()), (409, Some("visit.changed")), "{body}");
+        // Arrived: not a no-show; a stale version or an unknown outcome changes nothing.
+        let v0 = visits[0]["version"].clone();
+        let (status, body) = outcome(&app, &staff.moscow, &visits[0], json!({"version": v0, "outcome": "missed"})).await;
+        assert_eq!((status, body["code"].as_str()), (409, Some("visit.arrived")), "{body}");
+        let (status, body) = outcome(&app, &staff.moscow, &visits[0], json!({"version": v0, "outcome": "lunch"})).await;
+        assert_eq!((status, body["errors"][0]["code"].as_str()), (422, Some("visit.unknown_outcome")), "{body}");
+        let (status, body) = outcome(&app, &staff.moscow, &visits[0], json!({"version": v0.as_i64().unwrap() - 1, "outcome": "served"})).await;
+        assert_eq!((status, body["code"].as_str()), (409, Some("application.changed")), "{body}");
+        // Served, ten times at once: exactly one moves the application on.
+        let mut tasks = Vec::new();
+        for _ in 0..10 {
+            let (client, api, token, path) = (app.client.clone(), app.api.clone(), staff.moscow.clone(), format!("/office/visits/{}/outcome", visits[0]["appointment"].as_str().unwrap()));
+            let v0 = v0.clone();
+            tasks.push(tokio::spawn(async move {
+                let res = client.post(format!("{api}{path}")).bearer_auth(token).json(&json!({"version": v0, "outcome": "served", "note": "Оригиналы сверены"})).send().await.unwrap();
+                status_json(res).await
+            }));
+        }
+        let mut won = Vec::new();
+        for t in tasks {
+            let (status, body) = t.await.unwrap();
+            match status {
+                200 => won.push(body),
+                409 => assert!(matches!(body["code"].as_str(), Some("visit.changed" | "application.changed")), "{body}"),
+                other => panic!("{other}: {body}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "exactly one outcome");
+        assert_eq!(won[0]["status"], "visit_done");
+        let last = won[0]["history"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!((last["note"]["outcome"].as_str(), last["note"]["note"].as_str()), (Some("served"), Some("Оригиналы сверены")), "{last}");
+
+        // A no-show: accepted again, and the person books anew.
+        let (status, body) = outcome(&app, &staff.moscow, &visits[1], json!({"version": visits[1]["version"], "outcome": "missed"})).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("accepted")), "{body}");
+        let (token, id) = &people[1];
+        let again = free(&app, MOSCOW, 10).await.into_iter().find(|s| s["start_ms"].as_i64().unwrap() > later).unwrap();
+        let (status, _, body) = call(&app, Method::PUT, &format!("/applications/{id}/appointment"), token, &[], Some(json!({"start_ms": again["start_ms"]}))).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("invited")), "{body}");
+        // Refused at the visit, with a legal reason.
+        let (status, body) = outcome(&app, &staff.moscow, &visits[2], json!({"version": visits[2]["version"], "outcome": "rejected"})).await;
+        assert_eq!((status, body["errors"][0]["code"].as_str()), (422, Some("lifecycle.unknown_reason")), "{body}");
+        let (status, body) = outcome(&app, &staff.moscow, &visits[2], json!({"version": visits[2]["version"], "outcome": "rejected", "reason": "documents_missing"})).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("rejected")), "{body}");
+        let d = day(&app, &staff.moscow, "").await;
+        let states: Vec<&str> = d["visits"].as_array().unwrap().iter().filter(|v| numbers.contains(&v["number"].as_str().unwrap_or_default().to_owned())).map(|v| v["state"].as_str().unwrap()).collect();
+        assert_eq!(states, vec!["served", "missed", "served"], "{d}");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_officer_sets_a_time_and_a_schedule_change_asks_people_to_rebook() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let staff = office(&app).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let id = sent(&app, &citizen, "passport-foreign-old").await;
+        let (_, c) = case(&app, &staff.moscow, &id).await;
+        act(&app, &staff.moscow, &id, "accept", json!({"version": c["version"]})).await;
+        let later = app::system_clock() + 2 * 86_400_000;
+        let slot = free(&app, MOSCOW, 10)
+            .await
+            .into_iter()
+            .find(|s| s["start_ms"].as_i64().unwrap() > later)
+            .unwrap();
+        let path = format!("/office/applications/{id}/appointment");
+        // Not the office's application: not found; the office's own: set.
+        let (status, _, _) = call(&app, Method::PUT, &path, &staff.petersburg, &[], Some(json!({"start_ms": slot["start_ms"]}))).await;
+        assert_eq!(status, 404);
+        let (status, _, body) = call(&app, Method::PUT, &path, &staff.moscow, &[], Some(json!({"start_ms": slot["start_ms"].as_i64().unwrap() + 60_000}))).await;
+        assert_eq!((status, body["errors"][0]["code"].as_str()), (422, Some("visit.not_a_slot")), "{body}");
+        let (status, _, body) = call(&app, Method::PUT, &path, &staff.moscow, &[], Some(json!({"start_ms": slot["start_ms"]}))).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("invited")), "{body}");
+        let told = || {
+            app.sms.lock().unwrap().iter().filter(|m| m["to"] == "+79161112233" && m["text"].as_str().is_some_and(|t| t.contains("назначило вам приём"))).count()
+        };
+        eventually("the person is told the time", || async { told() == 1 }).await;
+
+        // The office stops receiving on that weekday: the booking is kept,
+        // marked, and the person asked to choose another time.
+        let weekday = time::Date::parse(slot["date"].as_str().unwrap(), &time::format_description::well_known::Iso8601::DATE).unwrap().weekday().number_days_from_monday() as usize;
+        let open = json!([{"from": 540, "to": 780, "windows": 3}, {"from": 840, "to": 1080, "windows": 3}]);
+        let mut week: Vec<Value> = (0..5).map(|_| open.clone()).chain([json!([]), json!([])]).collect();
+        week[weekday] = json!([]);
+        let schedule = json!({
+            "schedule": {"week": week, "exceptions": []},
+            "slot_minutes": 15,
+            "rules": {"horizon_days": 30, "lead_minutes": 120, "cutoff_minutes": 1440, "max_moves": 0}
+        });
+        let (status, _, body) = call(&app, Method::PUT, &format!("/admin/offices/{MOSCOW}/schedule"), &staff.admin, &[], Some(schedule.clone())).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body["displaced"].as_i64().unwrap() >= 1, "{body}");
+        let asked = || {
+            app.sms.lock().unwrap().iter().filter(|m| m["to"] == "+79161112233" && m["text"].as_str().is_some_and(|t| t.contains("изменило часы приёма"))).count()
+        };
+        eventually("the person is asked to rebook", || async { asked() == 1 }).await;
+        // Saving it again asks nobody twice.
+        let (status, _, _) = call(&app, Method::PUT, &format!("/admin/offices/{MOSCOW}/schedule"), &staff.admin, &[], Some(schedule)).await;
+        assert_eq!(status, 200);
+        let (status, _, body) = call(&app, Method::GET, &format!("/applications/{id}"), &citizen, &[], None).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("invited")), "kept: {body}");
+        // The move is free of the limit (no moves allowed now) and lands on the new hours.
+        let next = free(&app, MOSCOW, 10)
+            .await
+            .into_iter()
+            .find(|s| s["start_ms"].as_i64().unwrap() > later)
+            .unwrap();
+        let (status, _, body) = call(&app, Method::PUT, &format!("/applications/{id}/appointment"), &citizen, &[], Some(json!({"start_ms": next["start_ms"]}))).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("invited")), "{body}");
+        // Moved once by the person, the limit of none holds again.
+        let another = free(&app, MOSCOW, 10)
+            .await
+            .into_iter()
+            .find(|s| s["start_ms"].as_i64().unwrap() > later && s["start_ms"] != next["start_ms"])
+            .unwrap();
+        let (status, _, body) = call(&app, Method::PUT, &format!("/applications/{id}/appointment"), &citizen, &[], Some(json!({"start_ms": another["start_ms"]}))).await;
+        assert_eq!((status, body["code"].as_str()), (409, Some("visit.too_many_moves")), "{body}");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(asked(), 1);
+        app.stop().await;
+    })
+    .await;
+}
