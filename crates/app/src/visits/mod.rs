@@ -402,3 +402,70 @@ pub async fn cancel(
         Err(e) => Err(e.into()),
     }
 }
+
+/// The person's booked visit, as their pages show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MyVisit {
+    pub start_ms: i64,
+    /// `25.11.2026 14:30` in the office's zone.
+    pub when: String,
+    pub office: String,
+    pub address: String,
+    /// Whether it may still be moved or cancelled.
+    pub may_change: bool,
+    /// The office's schedule change left it outside the hours.
+    pub displaced: bool,
+}
+
+/// The live booking of one's own application, if any.
+pub async fn mine(
+    state: &Portal,
+    actor: &Actor,
+    application_id: Uuid,
+) -> Result<Option<MyVisit>, AppError> {
+    state
+        .store
+        .get_application(application_id, actor.account.id)
+        .await?;
+    let Some(a) = state.store.live_appointment(application_id).await? else {
+        return Ok(None);
+    };
+    let office = state
+        .store
+        .list_offices()
+        .await?
+        .into_iter()
+        .find(|o| o.id == a.office_id)
+        .ok_or_else(AppError::not_found)?;
+    let p = plan(state, a.office_id).await?;
+    let may_change = a.displaced || p.rules.may_change(a.start_ms, 0, state.now()).is_ok();
+    Ok(Some(MyVisit {
+        start_ms: a.start_ms,
+        when: reminders::local_time(a.start_ms, &office.time_zone),
+        office: office.name,
+        address: office.address,
+        may_change,
+        displaced: a.displaced,
+    }))
+}
+
+/// Whether the application's next step is booking a visit: the office it
+/// is booked at, when so.
+pub async fn to_book(
+    state: &Portal,
+    actor: &Actor,
+    application_id: Uuid,
+) -> Result<Option<Uuid>, AppError> {
+    let r = state
+        .store
+        .get_application(application_id, actor.account.id)
+        .await?;
+    let visits = state
+        .catalogue
+        .get(&r.service)
+        .is_some_and(|d| d.stages.contains(&Stage::Invited));
+    Ok(match (visits, r.status) {
+        (true, Status::Accepted | Status::Invited) => r.office_id,
+        _ => None,
+    })
+}

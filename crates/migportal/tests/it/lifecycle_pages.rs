@@ -11,14 +11,14 @@ use reqwest::Client;
 use serde_json::json;
 
 /// A second browser, for the person (the first is the officer's).
-struct Browser {
+pub(crate) struct Browser {
     client: Client,
     base: String,
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 impl Browser {
-    async fn login(app: &TestApp, login: &str, password: &str) -> Self {
+    pub(crate) async fn login(app: &TestApp, login: &str, password: &str) -> Self {
         let mut b = Self {
             client: TestApp::client(),
             base: app.url.clone(),
@@ -37,7 +37,7 @@ impl Browser {
         b
     }
 
-    async fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, String) {
         let res = self
             .client
             .get(format!("{}{path}", self.base))
@@ -47,7 +47,7 @@ impl Browser {
         (res.status().as_u16(), res.text().await.unwrap())
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(format!("{}{path}", self.base))
             .header("origin", self.base.clone())
@@ -73,7 +73,7 @@ impl Browser {
 }
 
 /// The value of the hidden `version` field of the first form after `marker`.
-fn version_after(html: &str, marker: &str) -> String {
+pub(crate) fn version_after(html: &str, marker: &str) -> String {
     let at = html
         .find(marker)
         .unwrap_or_else(|| panic!("{marker} not in {html}"));

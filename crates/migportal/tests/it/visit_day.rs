@@ -250,3 +250,201 @@ async fn an_officer_sets_a_time_and_a_schedule_change_asks_people_to_rebook() {
     })
     .await;
 }
+
+/// The person books, is refused a time that is not one and a time just
+/// taken, cancels and books again; the officer's day page records the
+/// arrival and the outcome — all as forms, without JavaScript.
+#[tokio::test]
+async fn visits_through_the_pages() {
+    use crate::lifecycle_pages::{Browser, version_after};
+    use crate::pages::{browser_staff_login, location, page, submit};
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let id = sent(&app, &citizen, "passport-internal").await;
+        // The officer works in the browser (this client), the person in another.
+        let (officer_csrf, _) =
+            browser_staff_login(&app, "officer@demo.migportal.ru", "Demo-Officer-2026").await;
+        let (_, html) = page(&app, &format!("/staff/applications/{id}")).await;
+        let version = version_after(&html, "Принять");
+        let res = submit(
+            &app,
+            &format!("/staff/applications/{id}/accept"),
+            &[("csrf", &officer_csrf), ("version", &version)],
+        )
+        .await;
+        assert_eq!(location(&res), format!("/staff/applications/{id}"));
+        let person = Browser::login(&app, "+79161112233", "Zelenyj-Slon-1985").await;
+        let (_, html) = person.get(&format!("/applications/{id}/check")).await;
+        assert!(
+            html.contains(&format!("href=\"/applications/{id}/visit\""))
+                && html.contains("Записаться на приём"),
+            "{html}"
+        );
+        // A list of days, then the times of one.
+        let (status, html) = person.get(&format!("/applications/{id}/visit")).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(
+            html.contains("свободных мест")
+                && html.contains(&format!("/applications/{id}/visit?date=")),
+            "{html}"
+        );
+        let later = app::system_clock() + 2 * 86_400_000;
+        let slots: Vec<Value> = free(&app, MOSCOW, 10)
+            .await
+            .into_iter()
+            .filter(|s| s["start_ms"].as_i64().unwrap() > later)
+            .collect();
+        let (mine, taken) = (&slots[0], &slots[1]);
+        let date = mine["date"].as_str().unwrap();
+        let (status, html) = person
+            .get(&format!("/applications/{id}/visit?date={date}"))
+            .await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(&format!("value=\"{}\"", mine["start_ms"])),
+            "{html}"
+        );
+        // Not a time of the schedule: said so, nothing booked.
+        let wrong = (mine["start_ms"].as_i64().unwrap() + 60_000).to_string();
+        let res = person
+            .post(
+                &format!("/applications/{id}/visit"),
+                &[("csrf", &person.csrf), ("date", date), ("start_ms", &wrong)],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 422);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("подразделение не принимает")
+        );
+        // A time the others just took: said so, other times offered.
+        let others = accepted_applicants(&app, Uuid::parse_str(MOSCOW).unwrap(), 3).await;
+        for (token, other) in &others {
+            let (status, _, body) = call(
+                &app,
+                Method::PUT,
+                &format!("/applications/{other}/appointment"),
+                token,
+                &[],
+                Some(json!({"start_ms": taken["start_ms"]})),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+        }
+        let res = person
+            .post(
+                &format!("/applications/{id}/visit"),
+                &[
+                    ("csrf", &person.csrf),
+                    ("date", taken["date"].as_str().unwrap()),
+                    ("start_ms", &taken["start_ms"].to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 409);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("только что заняли") && html.contains("name=\"start_ms\""),
+            "{html}"
+        );
+        // Booked; cancelled; booked again.
+        let start = mine["start_ms"].to_string();
+        let res = person
+            .post(
+                &format!("/applications/{id}/visit"),
+                &[("csrf", &person.csrf), ("date", date), ("start_ms", &start)],
+            )
+            .await;
+        assert_eq!(location(&res), format!("/applications/{id}/check"));
+        let (_, html) = person.get(&format!("/applications/{id}/check")).await;
+        assert!(
+            html.contains("Приём:") && html.contains("Перенести или отменить приём"),
+            "{html}"
+        );
+        let res = person
+            .post(
+                &format!("/applications/{id}/visit/cancel"),
+                &[("csrf", &person.csrf)],
+            )
+            .await;
+        assert_eq!(location(&res), format!("/applications/{id}/check"));
+        let (_, html) = person.get(&format!("/applications/{id}/check")).await;
+        assert!(html.contains("Записаться на приём"), "{html}");
+        let res = person
+            .post(
+                &format!("/applications/{id}/visit"),
+                &[("csrf", &person.csrf), ("date", date), ("start_ms", &start)],
+            )
+            .await;
+        assert_eq!(location(&res), format!("/applications/{id}/check"));
+
+        // The visit is now; the officer's day page records it.
+        let n = number(&app, &citizen, &id).await;
+        visit_at(&app, &n, app::system_clock() - 1000).await;
+        let (_, html) = page(&app, "/staff/applications").await;
+        assert!(html.contains("href=\"/staff/visits\""), "{html}");
+        let (status, html) = page(&app, "/staff/visits").await;
+        assert_eq!(status, 200, "{html}");
+        let at = html
+            .find("Сидоров Пётр Алексеевич")
+            .unwrap_or_else(|| panic!("{html}"));
+        let visit = html[..at]
+            .rsplit("id=\"v-")
+            .next()
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let res = submit(
+            &app,
+            &format!("/staff/visits/{visit}/arrival"),
+            &[("csrf", &officer_csrf)],
+        )
+        .await;
+        assert!(
+            location(&res).starts_with("/staff/visits"),
+            "{}",
+            res.status()
+        );
+        let (_, html) = page(&app, "/staff/visits").await;
+        assert!(html.contains("Пришёл, ждёт приёма"), "{html}");
+        let (_, html) = page(&app, &format!("/staff/applications/{id}")).await;
+        let version = version_after(&html, "Приём состоялся");
+        let res = submit(
+            &app,
+            &format!("/staff/visits/{visit}/outcome"),
+            &[
+                ("csrf", &officer_csrf),
+                ("version", &version),
+                ("outcome", "rejected"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 422);
+        assert!(res.text().await.unwrap().contains("error-summary"));
+        let res = submit(
+            &app,
+            &format!("/staff/visits/{visit}/outcome"),
+            &[
+                ("csrf", &officer_csrf),
+                ("version", &version),
+                ("outcome", "served"),
+                ("note", "Отпечатки сняты"),
+            ],
+        )
+        .await;
+        assert!(location(&res).starts_with("/staff/visits"));
+        let (_, html) = page(&app, &format!("/staff/applications/{id}")).await;
+        assert!(
+            html.contains("Документы приняты") && html.contains("Отпечатки сняты"),
+            "the step and its note in the history: {html}"
+        );
+        app.stop().await;
+    })
+    .await;
+}

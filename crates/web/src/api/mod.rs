@@ -16,7 +16,7 @@ mod second_factor;
 mod security;
 mod services;
 mod staff;
-mod visits;
+pub(crate) mod visits;
 
 #[cfg(test)]
 mod openapi_tests;

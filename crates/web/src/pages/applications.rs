@@ -780,6 +780,8 @@ struct CheckPage {
     next_step: Option<String>,
     consent: Option<(String, Option<String>)>,
     messages: Option<Link>,
+    /// The booked visit (when and where), and the way to book or change it.
+    visit: Option<(Option<String>, Link)>,
     can_cancel: bool,
     history: Vec<(String, String, String)>,
     /// Offices to choose from, where the service allows any.
@@ -793,6 +795,7 @@ pub(super) struct Followup {
     next_step: Option<String>,
     consent: Option<(String, Option<String>)>,
     messages: Option<Link>,
+    visit: Option<(Option<String>, Link)>,
     history: Vec<(String, String, String)>,
 }
 
@@ -843,8 +846,37 @@ async fn followup(state: &AppState, ctx: &Ctx, v: &ApplicationView, def: &Servic
         },
         primary: unread > 0,
     });
+    let visit = match app::visits::to_book(state, actor, v.id).await {
+        Ok(Some(_)) => {
+            let booked = app::visits::mine(state, actor, v.id).await.ok().flatten();
+            let href = format!("/applications/{}/visit", v.id);
+            Some(match booked {
+                Some(b) => (
+                    Some(lang.t_args(
+                        "visit-booked-at",
+                        &[("when", b.when), ("address", b.address)],
+                    )),
+                    Link {
+                        href,
+                        text: lang.t("visit-link-change"),
+                        primary: b.displaced,
+                    },
+                ),
+                None => (
+                    None,
+                    Link {
+                        href,
+                        text: lang.t("visit-link-book"),
+                        primary: true,
+                    },
+                ),
+            })
+        }
+        _ => None,
+    };
     Followup {
         offices: Vec::new(),
+        visit,
         next_step: Some(lang.t(&format!("next-{}", v.status.as_str().replace('_', "-")))),
         consent,
         messages,
@@ -936,6 +968,7 @@ fn check_page(
         next_step: more.next_step,
         consent: more.consent,
         messages: more.messages,
+        visit: more.visit,
         can_cancel: domain::lifecycle::may(v.status, domain::lifecycle::Ability::Cancel),
         history: more.history,
         offices: more.offices,

@@ -18,6 +18,7 @@ mod services;
 mod staff;
 mod thread;
 mod view;
+mod visits;
 
 use crate::error::{AppError, HttpStatus};
 use crate::security::csrf;
@@ -100,6 +101,13 @@ pub fn router() -> Router<AppState> {
             post(staff::operator_confirm),
         )
         .route("/staff/operator/register", post(staff::operator_register))
+        .route("/staff/visits", get(visits::day))
+        .route("/staff/visits/{id}/{what}", post(visits::record))
+        .route(
+            "/applications/{id}/visit",
+            get(visits::visit).post(visits::book),
+        )
+        .route("/applications/{id}/visit/cancel", post(visits::cancel))
         .route("/staff/applications", get(office::queue))
         .route("/staff/applications/ready", post(office::ready))
         .route("/staff/applications/{id}", get(office::case))

@@ -117,6 +117,12 @@ async fn queue_page(
                 text: lang.t(&key),
                 current: q == chosen,
             })
+            // Today's visits are a queue of their own page (the officer's day).
+            .chain(std::iter::once(Tab {
+                href: "/staff/visits".to_owned(),
+                text: lang.t("queue-today"),
+                current: false,
+            }))
             .collect(),
         queue: chosen.map(|q| q.as_str().to_owned()),
         search: search.clone(),
@@ -238,6 +244,21 @@ fn note_text(
     }
     if let Some(v) = note["visit"].as_str() {
         parts.push(lang.t_args("case-note-visit", &[("visit", v.to_owned())]));
+    }
+    if let Some(ms) = note["visit"].as_i64() {
+        parts.push(lang.t_args("case-note-visit-at", &[("when", app::moscow_time(ms))]));
+    }
+    if let Some(ms) = note["visit_cancelled"].as_i64() {
+        parts.push(lang.t_args(
+            "case-note-visit-cancelled",
+            &[("when", app::moscow_time(ms))],
+        ));
+    }
+    if let Some(o) = note["outcome"].as_str() {
+        parts.push(lang.t(&format!("visit-state-{o}")));
+    }
+    if let Some(n) = note["note"].as_str() {
+        parts.push(n.to_owned());
     }
     if note.get("reassigned").is_some() {
         parts.push(lang.t("case-note-reassigned"));
