@@ -34,7 +34,9 @@ impl PgStore {
         let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            // A burst (a thousand people for the same visit time) queues for
+            // a connection rather than fail; requests are cut at 30 s anyway.
+            .acquire_timeout(Duration::from_secs(20))
             .connect_with(options)
             .await?;
         Ok(Self {

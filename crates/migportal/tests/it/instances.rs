@@ -12,9 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use store::testing::{TestDb, backends};
 
-struct Instance {
+pub(crate) struct Instance {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for Instance {
@@ -24,7 +24,7 @@ impl Drop for Instance {
     }
 }
 
-fn spawn(db_url: &str, registry_url: &str, sms_url: &str) -> Instance {
+pub(crate) fn spawn(db_url: &str, registry_url: &str, sms_url: &str) -> Instance {
     let mut child = Command::new(env!("CARGO_BIN_EXE_migportal"))
         .arg("serve")
         .env("MIGPORTAL_DATABASE_URL", db_url)

@@ -10,6 +10,7 @@ mod api_identity;
 mod api_security;
 mod applications;
 mod attacks;
+mod booking_load;
 mod catalogue;
 mod confirmation;
 mod consents;

@@ -204,10 +204,27 @@ pub(crate) async fn accepted_applicants(
     office: Uuid,
     n: usize,
 ) -> Vec<(String, Uuid)> {
-    use store::{NewAccount, NewDraft, StepBy, Submission, Transition};
-    let s = &app.running.store;
-    let vault = Vault::new("k1", KEY).unwrap();
-    let now = app::system_clock();
+    accepted_at(
+        &app.running.store,
+        std::slice::from_ref(&app.api),
+        office,
+        n,
+    )
+    .await
+    .into_iter()
+    .map(|(_, token, id)| (token, id))
+    .collect()
+}
+
+/// The same against any store, each person signed in through one of `apis`
+/// in turn (sixteen made at a time): (api, token, application).
+pub(crate) async fn accepted_at(
+    store: &std::sync::Arc<dyn store::Store>,
+    apis: &[String],
+    office: Uuid,
+    n: usize,
+) -> Vec<(String, String, Uuid)> {
+    use futures_util::StreamExt;
     let hash = app::credentials::password::hash(
         "Kapusta-Morkov-2026".into(),
         app::PasswordCost {
@@ -218,86 +235,115 @@ pub(crate) async fn accepted_applicants(
     )
     .await
     .unwrap();
-    let mut out = Vec::new();
-    for i in 0..n {
-        let account = Uuid::now_v7();
-        let email = format!("visitor{i}-{}@example.test", account.simple());
-        s.create_account(
-            NewAccount {
-                id: account,
-                surname: "Иванов".into(),
-                given_name: "Иван".into(),
-                patronymic: None,
-                phone: None,
-                email: Some(email.clone()),
-                password_hash: hash.clone(),
-                status: domain::account::AccountStatus::Active,
-                level: domain::account::AssuranceLevel::Confirmed,
-                role: domain::account::Role::Applicant,
-                office_id: None,
-            },
-            None,
-            now,
-        )
+    // No cookie store: each request carries its own person's token only.
+    let client = reqwest::Client::new();
+    futures_util::stream::iter(0..n)
+        .map(|i| {
+            let (store, hash, client) = (store.clone(), hash.clone(), client.clone());
+            let api = apis[i % apis.len()].clone();
+            async move {
+                let (email, id) = accepted_one(&store, hash, office, i).await;
+                let res = client
+                    .post(format!("{api}/sessions"))
+                    .json(&json!({"login": email, "password": "Kapusta-Morkov-2026"}))
+                    .send()
+                    .await
+                    .unwrap();
+                let (status, body) = status_json(res).await;
+                assert_eq!(status, 201, "{body}");
+                (api, body["token"].as_str().unwrap().to_owned(), id)
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
         .await
+}
+
+async fn accepted_one(
+    s: &std::sync::Arc<dyn store::Store>,
+    hash: String,
+    office: Uuid,
+    i: usize,
+) -> (String, Uuid) {
+    use store::{NewAccount, NewDraft, StepBy, Submission, Transition};
+    let vault = Vault::new("k1", KEY).unwrap();
+    let now = app::system_clock();
+    let account = Uuid::now_v7();
+    let email = format!("visitor{i}-{}@example.test", account.simple());
+    s.create_account(
+        NewAccount {
+            id: account,
+            surname: "Иванов".into(),
+            given_name: "Иван".into(),
+            patronymic: None,
+            phone: None,
+            email: Some(email.clone()),
+            password_hash: hash,
+            status: domain::account::AccountStatus::Active,
+            level: domain::account::AssuranceLevel::Confirmed,
+            role: domain::account::Role::Applicant,
+            office_id: None,
+        },
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    let id = Uuid::now_v7();
+    let sealed = vault
+        .seal(&format!("applications:{id}:sealed"), b"{}")
         .unwrap();
-        let id = Uuid::now_v7();
-        let sealed = vault
-            .seal(&format!("applications:{id}:sealed"), b"{}")
-            .unwrap();
-        s.create_draft(
-            NewDraft {
-                id,
-                account_id: account,
-                service: "passport-internal".into(),
-                key_id: "k1".into(),
-                sealed: sealed.clone(),
-            },
-            None,
-            now,
-        )
-        .await
-        .unwrap();
-        s.submit_application(
-            Submission {
-                id,
-                account_id: account,
-                version: 1,
-                key_id: "k1".into(),
-                sealed,
-                open_key: None,
-                late: false,
-                year: 2026,
-                files: vec![],
-                notice: None,
-                office_id: Some(office),
-                deadline: None,
-                consent: None,
-            },
-            None,
-            now,
-        )
-        .await
-        .unwrap();
-        s.transition(
-            Transition {
-                id,
-                version: 2,
-                from: domain::application::Status::Submitted,
-                to: domain::application::Status::Accepted,
-                by: StepBy::System,
-                note: None,
-                jobs: vec![],
-                answers: None,
-                consent: None,
-            },
-            now,
-        )
-        .await
-        .unwrap();
-        out.push((app.login(&email, "Kapusta-Morkov-2026").await, id));
-    }
-    out
+    s.create_draft(
+        NewDraft {
+            id,
+            account_id: account,
+            service: "passport-internal".into(),
+            key_id: "k1".into(),
+            sealed: sealed.clone(),
+        },
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    s.submit_application(
+        Submission {
+            id,
+            account_id: account,
+            version: 1,
+            key_id: "k1".into(),
+            sealed,
+            open_key: None,
+            late: false,
+            year: 2026,
+            files: vec![],
+            notice: None,
+            office_id: Some(office),
+            deadline: None,
+            consent: None,
+        },
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    s.transition(
+        Transition {
+            id,
+            version: 2,
+            from: domain::application::Status::Submitted,
+            to: domain::application::Status::Accepted,
+            by: StepBy::System,
+            note: None,
+            jobs: vec![],
+            answers: None,
+            consent: None,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    (email, id)
 }
 
 #[tokio::test]

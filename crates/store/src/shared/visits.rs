@@ -198,26 +198,36 @@ macro_rules! impl_visit_store {
                     moves = row.try_get::<i64, _>("moves")? + i64::from(counts);
                     $crate::shared::visits::free_place!(tx, office, start);
                 }
-                // The slot's places follow the schedule's windows now, never below those taken.
-                sqlx::query(
-                    "INSERT INTO slot_places (office_id, start_ms, capacity, taken) VALUES ($1, $2, $3, 0) \
-                     ON CONFLICT (office_id, start_ms) DO UPDATE SET capacity = \
-                     CASE WHEN excluded.capacity > slot_places.taken THEN excluded.capacity ELSE slot_places.taken END",
-                )
-                .bind(b.office_id)
-                .bind(b.start_ms)
-                .bind(b.capacity)
-                .execute(&mut *tx)
-                .await?;
-                // Taken in the statement that checks it is free.
-                let took = sqlx::query(
-                    "UPDATE slot_places SET taken = taken + 1 WHERE office_id = $1 AND start_ms = $2 AND taken < capacity",
-                )
-                .bind(b.office_id)
-                .bind(b.start_ms)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                // Taken in the statement that checks it is free, against the
+                // windows the schedule gives the slot now (the stored capacity
+                // follows them, and the table's CHECK holds taken to it). A
+                // losing request never holds the slot's row: it reads it full.
+                let take = || {
+                    sqlx::query(
+                        "UPDATE slot_places SET taken = taken + 1, capacity = $3 \
+                         WHERE office_id = $1 AND start_ms = $2 AND taken < $3",
+                    )
+                    .bind(b.office_id)
+                    .bind(b.start_ms)
+                    .bind(b.capacity)
+                };
+                let mut took = take().execute(&mut *tx).await?.rows_affected();
+                if took == 0 {
+                    // The slot's first booking makes its row; a concurrent first wins the insert.
+                    took = sqlx::query(
+                        "INSERT INTO slot_places (office_id, start_ms, capacity, taken) VALUES ($1, $2, $3, 1) \
+                         ON CONFLICT (office_id, start_ms) DO NOTHING",
+                    )
+                    .bind(b.office_id)
+                    .bind(b.start_ms)
+                    .bind(b.capacity)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if took == 0 {
+                        took = take().execute(&mut *tx).await?.rows_affected();
+                    }
+                }
                 if took == 0 {
                     return Err($crate::StoreError::Conflict("visit.taken"));
                 }
