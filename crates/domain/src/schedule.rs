@@ -9,6 +9,9 @@
 use crate::calendar::ProductionCalendar;
 use jiff::civil::{Date as CivilDate, DateTime};
 use jiff::tz::{AmbiguousOffset, TimeZone};
+
+/// An office's time zone (the IANA database is bundled).
+pub use jiff::tz::TimeZone as Zone;
 use serde::{Deserialize, Serialize};
 use time::Date;
 

@@ -1,0 +1,62 @@
+//! `migportal-bench`: benchmarks that print their figures (SPEC §10,
+//! docs/PERFORMANCE.md). Each makes its own fresh database, fills it and
+//! measures the use case itself (the `app` crate's code, as a request runs
+//! it), then drops the database.
+//!
+//! ```text
+//! migportal-bench availability [--bookings N] [--offices N] [--rounds N]
+//! ```
+//! PostgreSQL is reached through `MIGPORTAL_TEST_POSTGRES_URL` (an admin URL;
+//! a database is created and dropped).
+
+mod availability;
+
+use std::time::Duration;
+
+fn usage() -> anyhow::Error {
+    anyhow::anyhow!("usage: migportal-bench availability [--bookings N] [--offices N] [--rounds N]")
+}
+
+/// `--name value` from the arguments, or the default.
+fn number(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
+    match args.iter().position(|a| a == name) {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(usage),
+        None => Ok(default),
+    }
+}
+
+/// p50, p95, p99 and the maximum of some durations, in milliseconds.
+pub fn summary(mut took: Vec<Duration>) -> String {
+    took.sort();
+    let at = |q: f64| {
+        let i = ((took.len() as f64 - 1.0) * q).round() as usize;
+        took.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    format!(
+        "p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} runs)",
+        at(0.50),
+        at(0.95),
+        at(0.99),
+        at(1.0),
+        took.len()
+    )
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("availability") => {
+            availability::run(
+                number(&args, "--bookings", 100_000)?,
+                number(&args, "--offices", 50)?,
+                number(&args, "--rounds", 200)?,
+            )
+            .await
+        }
+        _ => Err(usage()),
+    }
+}
