@@ -1,5 +1,6 @@
 //! One inbox (issue 17, item 9): what needs the person — returned
-//! applications to correct, the offices' unread messages — worked out from
+//! applications to correct, visits to book (or to choose again after the
+//! office changed its hours), the offices' unread messages — worked out from
 //! the state of things, and every notice they were sent (status changes,
 //! messages, identity and security notices), kept with a read mark. Each
 //! entry links to where to act.
@@ -22,7 +23,8 @@ pub const KINDS: [&str; 3] = ["applications", "identity", "security"];
 /// Something waiting for the person.
 #[derive(Debug, Clone, Serialize)]
 pub struct Todo {
-    /// `answer_consent`, `correct_application` or `read_messages`.
+    /// `answer_consent`, `correct_application`, `book_visit`, `rebook_visit`
+    /// or `read_messages`.
     pub what: &'static str,
     pub title: String,
     pub application_id: Uuid,
@@ -107,6 +109,33 @@ async fn todo(state: &Portal, actor: &Actor, lang: Lang) -> Result<Vec<Todo>, Ap
                     number: r.number.clone(),
                     count: 1,
                     link: format!("/applications/{}", r.id),
+                });
+            }
+            let visits = state
+                .catalogue
+                .get(&r.service)
+                .is_some_and(|d| d.stages.contains(&domain::catalogue::Stage::Invited));
+            // A visit to book, or one the office's new hours displaced.
+            let visit = match r.status {
+                Status::Accepted if visits && r.office_id.is_some() => {
+                    Some(("book_visit", "inbox-todo-book-visit"))
+                }
+                Status::Invited => state
+                    .store
+                    .live_appointment(r.id)
+                    .await?
+                    .filter(|a| a.displaced)
+                    .map(|_| ("rebook_visit", "inbox-todo-rebook-visit")),
+                _ => None,
+            };
+            if let Some((what, key)) = visit {
+                out.push(Todo {
+                    what,
+                    title: lang.t_args(key, &[("service", service.clone())]),
+                    application_id: r.id,
+                    number: r.number.clone(),
+                    count: 1,
+                    link: format!("/applications/{}/visit", r.id),
                 });
             }
             if let Some((_, n)) = unread.iter().find(|(id, _)| *id == r.id) {

@@ -856,3 +856,5 @@ visit-state-missed = Did not come
 visit-state-served = Received
 case-note-visit-at = visit at { $when }
 case-note-visit-cancelled = visit at { $when } cancelled
+inbox-todo-book-visit = Book a visit for your application "{ $service }": it was accepted, the office expects you
+inbox-todo-rebook-visit = Choose a new visit time for your application "{ $service }": the office changed its hours

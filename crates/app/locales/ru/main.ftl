@@ -856,3 +856,5 @@ visit-state-missed = Не пришёл
 visit-state-served = Принят
 case-note-visit-at = приём { $when }
 case-note-visit-cancelled = запись на { $when } отменена
+inbox-todo-book-visit = Запишитесь на приём по заявлению «{ $service }»: его приняли, осталось прийти в подразделение
+inbox-todo-rebook-visit = Выберите новое время приёма по заявлению «{ $service }»: подразделение изменило часы приёма

@@ -192,6 +192,14 @@ async fn an_officer_sets_a_time_and_a_schedule_change_asks_people_to_rebook() {
             .into_iter()
             .find(|s| s["start_ms"].as_i64().unwrap() > later)
             .unwrap();
+        let todo = |what: &'static str| {
+            let (app, citizen, id) = (&app, citizen.clone(), id.clone());
+            async move {
+                let (_, _, inbox) = call(app, Method::GET, "/inbox", &citizen, &[], None).await;
+                inbox["todo"].as_array().unwrap().iter().any(|t| t["what"] == what && t["application_id"] == id.as_str() && t["link"] == format!("/applications/{id}/visit"))
+            }
+        };
+        assert!(todo("book_visit").await, "accepted: a visit to book in the inbox");
         let path = format!("/office/applications/{id}/appointment");
         // Not the office's application: not found; the office's own: set.
         let (status, _, _) = call(&app, Method::PUT, &path, &staff.petersburg, &[], Some(json!({"start_ms": slot["start_ms"]}))).await;
@@ -223,6 +231,7 @@ async fn an_officer_sets_a_time_and_a_schedule_change_asks_people_to_rebook() {
             app.sms.lock().unwrap().iter().filter(|m| m["to"] == "+79161112233" && m["text"].as_str().is_some_and(|t| t.contains("изменило часы приёма"))).count()
         };
         eventually("the person is asked to rebook", || async { asked() == 1 }).await;
+        assert!(!todo("book_visit").await && todo("rebook_visit").await, "displaced: a time to choose again");
         // Saving it again asks nobody twice.
         let (status, _, _) = call(&app, Method::PUT, &format!("/admin/offices/{MOSCOW}/schedule"), &staff.admin, &[], Some(schedule)).await;
         assert_eq!(status, 200);
