@@ -50,6 +50,7 @@ fn schedule() -> Schedule {
             vec![],
         ],
         exceptions: vec![],
+        services: Default::default(),
     }
 }
 
@@ -176,7 +177,7 @@ pub async fn run(bookings: usize, offices: usize, rounds: usize) -> anyhow::Resu
         let from = today + time::Duration::days(i64::try_from(round % 7)?);
         let to = from + time::Duration::days(30);
         let t = Instant::now();
-        let free = app::visits::availability(&portal, office, from, to)
+        let free = app::visits::availability(&portal, office, None, from, to)
             .await
             .map_err(|e| anyhow!("availability: {}", e.code))?;
         let d = t.elapsed();

@@ -13,6 +13,7 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 /// An office's time zone (the IANA database is bundled).
 pub use jiff::tz::TimeZone as Zone;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use time::Date;
 
 /// Minutes of a day, from local midnight.
@@ -42,6 +43,11 @@ pub struct Schedule {
     /// Monday first; an empty day is closed.
     pub week: [Vec<Span>; 7],
     pub exceptions: Vec<Exception>,
+    /// The services received and the minutes a visit for each takes (a
+    /// multiple of the slot length: it takes that many consecutive places of
+    /// one window). Empty: every service, one slot each.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, u16>,
 }
 
 /// `YYYY-MM-DD` in JSON.
@@ -81,6 +87,8 @@ pub enum Problem {
     Overlap,
     /// Two exceptions for one day.
     DuplicateException,
+    /// A service's visit that is not a whole number of slots (or longer than four hours).
+    ServiceMinutes,
 }
 
 impl Problem {
@@ -89,6 +97,7 @@ impl Problem {
             Self::BadSpan => "schedule.bad_span",
             Self::Overlap => "schedule.overlap",
             Self::DuplicateException => "schedule.duplicate_exception",
+            Self::ServiceMinutes => "schedule.service_minutes",
         }
     }
 }
@@ -122,6 +131,25 @@ impl Schedule {
             check_day(&e.spans)?;
         }
         Ok(())
+    }
+
+    /// The first mistake of the services' visit lengths for slots of `minutes`.
+    pub fn check_services(&self, minutes: u16) -> Result<(), Problem> {
+        let bad = |m: u16| minutes == 0 || m == 0 || !m.is_multiple_of(minutes) || m > 240;
+        if self.services.values().any(|m| bad(*m)) {
+            return Err(Problem::ServiceMinutes);
+        }
+        Ok(())
+    }
+
+    /// How many consecutive slots of `minutes` a visit for `service` takes;
+    /// `None` when the office does not receive for it.
+    pub fn places_for(&self, service: &str, minutes: u16) -> Option<u16> {
+        if self.services.is_empty() {
+            return Some(1);
+        }
+        let m = *self.services.get(service)?;
+        Some((m / minutes.max(1)).max(1))
     }
 
     /// The spans of a date: its exception; else closed on a holiday; else
@@ -237,6 +265,46 @@ pub fn slots(
         }
     }
     out
+}
+
+/// A visit of several consecutive slots: where it starts (its `minutes` the
+/// whole visit's, its `windows` the fewest of its slots') and the starts of
+/// the slots whose places it takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    pub slot: Slot,
+    pub places: Vec<i64>,
+}
+
+/// The visits of `places` consecutive slots the `slots` (in time order, of
+/// one length) hold: those of one day that follow each other without a gap,
+/// in local time and in UTC alike (none across a break or a clock change).
+pub fn visits(slots: &[Slot], places: u16) -> Vec<Visit> {
+    let k = usize::from(places.max(1));
+    if slots.len() < k {
+        return Vec::new();
+    }
+    (0..=slots.len() - k)
+        .filter_map(|i| {
+            let run = &slots[i..i + k];
+            let first = run[0];
+            let step = i64::from(first.minutes) * MINUTE_MS;
+            let joined = run.iter().enumerate().all(|(j, s)| {
+                let j16 = u16::try_from(j).unwrap_or(u16::MAX);
+                s.date == first.date
+                    && s.minute == first.minute + j16 * first.minutes
+                    && s.start_ms == first.start_ms + i64::try_from(j).unwrap_or(i64::MAX) * step
+            });
+            joined.then(|| Visit {
+                slot: Slot {
+                    minutes: first.minutes * places.max(1),
+                    windows: run.iter().map(|s| s.windows).min().unwrap_or(0),
+                    ..first
+                },
+                places: run.iter().map(|s| s.start_ms).collect(),
+            })
+        })
+        .collect()
 }
 
 /// When booking, moving and cancelling are allowed, for a slot at
@@ -405,6 +473,7 @@ mod tests {
                 vec![],
             ],
             exceptions: vec![],
+            services: BTreeMap::new(),
         }
     }
 
@@ -631,6 +700,34 @@ mod tests {
     }
 
     #[test]
+    fn a_longer_visit_takes_consecutive_slots_of_one_span() {
+        let day = slots(
+            &office(),
+            &calendar(),
+            &moscow(),
+            15,
+            date!(2026 - 11 - 30),
+            date!(2026 - 11 - 30),
+        );
+        // 9–13 and 14–18 in 15 minutes: 16 + 16 slots; half-hour visits: 15 + 15 starts.
+        assert_eq!(day.len(), 32);
+        let half = visits(&day, 2);
+        assert_eq!(half.len(), 30);
+        assert_eq!(half[0].places, vec![day[0].start_ms, day[1].start_ms]);
+        assert_eq!((half[0].slot.minutes, half[0].slot.windows), (30, 3));
+        // None across the break: 12:45 + 13:00 is not a visit.
+        assert!(half.iter().all(|v| v.slot.minute != 765));
+        let mut s = office();
+        s.services = BTreeMap::from([("passport".to_owned(), 30), ("stay".to_owned(), 15)]);
+        assert_eq!(s.places_for("passport", 15), Some(2));
+        assert_eq!(s.places_for("stay", 15), Some(1));
+        assert_eq!(s.places_for("permit", 15), None);
+        assert_eq!(office().places_for("permit", 15), Some(1));
+        assert_eq!(s.check_services(15), Ok(()));
+        assert_eq!(s.check_services(20), Err(Problem::ServiceMinutes));
+    }
+
+    #[test]
     fn a_schedule_is_json_with_plain_dates() {
         let mut s = office();
         s.exceptions = vec![Exception {
@@ -701,7 +798,7 @@ mod tests {
         ) {
             let tz = TimeZone::get("Europe/Berlin").unwrap();
             let cal = ProductionCalendar::new(&[]);
-            let week = |d: &Vec<Span>| Schedule { week: std::array::from_fn(|_| d.clone()), exceptions: vec![] };
+            let week = |d: &Vec<Span>| Schedule { week: std::array::from_fn(|_| d.clone()), exceptions: vec![], services: BTreeMap::new() };
             // Three days across the March change.
             let (from, to) = (date!(2026 - 03 - 28), date!(2026 - 03 - 30));
             let old = slots(&week(&old_day), &cal, &tz, old_minutes, from, to);
@@ -749,7 +846,7 @@ mod tests {
             start in 0i64..360,
         ) {
             let tz = TimeZone::get(zone).unwrap();
-            let schedule = Schedule { week: std::array::from_fn(|_| day.clone()), exceptions: vec![] };
+            let schedule = Schedule { week: std::array::from_fn(|_| day.clone()), exceptions: vec![], services: BTreeMap::new() };
             prop_assert!(schedule.check().is_ok());
             let cal = ProductionCalendar::new(&[]);
             let from = date!(2026 - 01 - 01) + time::Duration::days(start);
@@ -763,6 +860,17 @@ mod tests {
                 let spans = schedule.spans_on(s.date, &cal);
                 prop_assert!(spans.iter().any(|sp| sp.from <= s.minute && s.minute + minutes <= sp.to && sp.windows == s.windows));
                 prop_assert_eq!(instant(&tz, s.date, s.minute), Some(s.start_ms));
+            }
+            // Longer visits: as many slots as asked, one after another without
+            // a gap (spans that touch may share one), each a slot of the day.
+            for k in 1u16..4 {
+                for v in visits(&got, k) {
+                    prop_assert_eq!(v.places.len(), usize::from(k));
+                    prop_assert!(v.places.iter().all(|p| got.iter().any(|s| s.start_ms == *p && s.date == v.slot.date)));
+                    for w in v.places.windows(2) {
+                        prop_assert_eq!(w[1] - w[0], i64::from(minutes) * MINUTE_MS);
+                    }
+                }
             }
             // Per day: the spans' room, less the local times a change skipped.
             let mut d = from;

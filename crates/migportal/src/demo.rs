@@ -191,6 +191,7 @@ async fn seed_schedules(store: &Arc<dyn Store>, now: i64) -> anyhow::Result<()> 
                 vec![],
             ],
             exceptions: vec![],
+            services: Default::default(),
         };
         store
             .save_schedule(

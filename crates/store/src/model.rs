@@ -666,6 +666,8 @@ pub struct AppointmentRecord {
     pub office_id: Uuid,
     pub start_ms: i64,
     pub minutes: i64,
+    /// Consecutive slots it takes (`minutes / places` each).
+    pub places: i64,
     pub status: domain::schedule::VisitState,
     pub moves: i64,
     /// A schedule change left it outside the office's hours (SPEC §5: the
@@ -716,9 +718,11 @@ pub struct Booking {
     pub booked_by: Uuid,
     pub office_id: Uuid,
     pub start_ms: i64,
+    /// The whole visit's.
     pub minutes: i64,
-    /// The slot's windows: its places.
-    pub capacity: i64,
+    /// The slots whose places it takes (their starts, consecutive, the
+    /// first at `start_ms`) with the windows the schedule gives each now.
+    pub places: Vec<(i64, i64)>,
     /// The live booking this one replaces (a move).
     pub replaces: Option<Uuid>,
     /// The application's step to `invited` (a first booking).

@@ -858,3 +858,5 @@ case-note-visit-at = visit at { $when }
 case-note-visit-cancelled = visit at { $when } cancelled
 inbox-todo-book-visit = Book a visit for your application "{ $service }": it was accepted, the office expects you
 inbox-todo-rebook-visit = Choose a new visit time for your application "{ $service }": the office changed its hours
+err-visit-service-not-offered = This office does not receive for this service: choose another office.
+err-schedule-service-minutes = A service's visit length must be a multiple of the slot length and at most 240 minutes.

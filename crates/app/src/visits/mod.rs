@@ -10,6 +10,7 @@ use domain::application::Status;
 use domain::catalogue::Stage;
 use domain::schedule::{BookingRules, Schedule, Slot};
 use serde::Serialize;
+use std::collections::HashMap;
 use store::{Booking, ReceptionSchedule, StepBy, Transition};
 use time::Date;
 use uuid::Uuid;
@@ -24,7 +25,9 @@ use reminders::reminders;
 pub use schedule::{ScheduleInput, save_schedule};
 
 /// Every code this module reports.
-pub const CODES: [&str; 22] = [
+pub const CODES: [&str; 24] = [
+    "visit.service_not_offered",
+    "schedule.service_minutes",
     "visit.unknown_outcome",
     "visit.none",
     "visit.not_today",
@@ -102,20 +105,31 @@ fn parse_plan(s: &ReceptionSchedule, zone: &str) -> Result<Plan, AppError> {
     })
 }
 
-fn free_slot(s: &Slot, taken: i64) -> FreeSlot {
+fn free_slot(s: &Slot, free: i64) -> FreeSlot {
     FreeSlot {
         start_ms: s.start_ms,
         date: s.date.to_string(),
         time: format!("{:02}:{:02}", s.minute / 60, s.minute % 60),
         minutes: s.minutes,
-        free: i64::from(s.windows) - taken,
+        free,
     }
 }
 
-/// The free slots of an office from `from` to `to` (office dates), bookable now.
+/// How many consecutive slots a visit for `service` takes at the office
+/// (one when no service is named); `None` when it does not receive for it.
+fn places_for(p: &Plan, service: Option<&str>) -> Option<u16> {
+    match service {
+        None => Some(1),
+        Some(s) => p.schedule.places_for(s, p.minutes),
+    }
+}
+
+/// The free times of an office from `from` to `to` (office dates), bookable
+/// now, for a visit for `service` (as long as it takes there).
 pub async fn availability(
     state: &Portal,
     office_id: Uuid,
+    service: Option<&str>,
     from: Date,
     to: Date,
 ) -> Result<Vec<FreeSlot>, AppError> {
@@ -123,24 +137,35 @@ pub async fn availability(
         return Err(AppError::field("to", "visit.bad_range"));
     }
     let p = plan(state, office_id).await?;
+    let places = places_for(&p, service)
+        .ok_or_else(|| AppError::field("service", "visit.service_not_offered"))?;
     let slots = domain::schedule::slots(&p.schedule, &state.calendar, &p.tz, p.minutes, from, to);
     let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
         return Ok(Vec::new());
     };
-    let taken = state
+    let taken: HashMap<i64, i64> = state
         .store
         .taken_places(office_id, first.start_ms, last.start_ms + 1)
-        .await?;
+        .await?
+        .into_iter()
+        .collect();
+    let windows: HashMap<i64, u16> = slots.iter().map(|s| (s.start_ms, s.windows)).collect();
     let now = state.now();
-    Ok(slots
+    Ok(domain::schedule::visits(&slots, places)
         .iter()
-        .filter(|s| p.rules.may_book(s.start_ms, now).is_ok())
-        .map(|s| {
-            let t = taken
+        .filter(|v| p.rules.may_book(v.slot.start_ms, now).is_ok())
+        .map(|v| {
+            // The fewest places left among the slots it takes.
+            let free = v
+                .places
                 .iter()
-                .find(|(at, _)| *at == s.start_ms)
-                .map_or(0, |(_, n)| *n);
-            free_slot(s, t)
+                .map(|at| {
+                    i64::from(windows.get(at).copied().unwrap_or(0))
+                        - taken.get(at).copied().unwrap_or(0)
+                })
+                .min()
+                .unwrap_or(0);
+            free_slot(&v.slot, free)
         })
         .filter(|s| s.free > 0)
         .collect())
@@ -183,24 +208,50 @@ pub async fn set_time(
     crate::cases::case(state, staff, application_id).await
 }
 
-/// The slot of the office's schedule that starts at `start_ms`.
-fn slot_at(state: &Portal, p: &Plan, start_ms: i64) -> Result<(Slot, Date), AppError> {
+/// A visit of the schedule as a booking names it.
+struct Chosen {
+    visit: domain::schedule::Visit,
+    /// Each slot it takes, with the windows the schedule gives it.
+    places: Vec<(i64, i64)>,
+    /// The UTC date it falls on (its neighbours hold the alternatives).
+    day: Date,
+}
+
+/// The visit of `places` slots of the office's schedule that starts at
+/// `start_ms`, with the windows of each slot it takes.
+fn visit_at(state: &Portal, p: &Plan, start_ms: i64, places: u16) -> Result<Chosen, AppError> {
     let day = time::OffsetDateTime::from_unix_timestamp(start_ms.div_euclid(1000))
         .map_err(|_| AppError::field("start_ms", "visit.not_a_slot"))?
         .date();
     // The office's date may be the UTC date's neighbour.
-    let slot = domain::schedule::slots(
+    let slots = domain::schedule::slots(
         &p.schedule,
         &state.calendar,
         &p.tz,
         p.minutes,
         day.previous_day().unwrap_or(day),
         day.next_day().unwrap_or(day),
-    )
-    .into_iter()
-    .find(|s| s.start_ms == start_ms)
-    .ok_or_else(|| AppError::field("start_ms", "visit.not_a_slot"))?;
-    Ok((slot, day))
+    );
+    let visit = domain::schedule::visits(&slots, places)
+        .into_iter()
+        .find(|v| v.slot.start_ms == start_ms)
+        .ok_or_else(|| AppError::field("start_ms", "visit.not_a_slot"))?;
+    let windows = visit
+        .places
+        .iter()
+        .map(|at| {
+            let w = slots
+                .iter()
+                .find(|s| s.start_ms == *at)
+                .map_or(0, |s| s.windows);
+            (*at, i64::from(w))
+        })
+        .collect();
+    Ok(Chosen {
+        visit,
+        places: windows,
+        day,
+    })
 }
 
 async fn place(
@@ -221,7 +272,9 @@ async fn place(
         .ok_or_else(|| AppError::new(ErrorKind::Conflict, "visit.no_schedule"))?;
     let now = state.now();
     let p = plan(state, office_id).await?;
-    let (slot, day) = slot_at(state, &p, start_ms)?;
+    let places = places_for(&p, Some(&r.service))
+        .ok_or_else(|| AppError::new(ErrorKind::Conflict, "visit.service_not_offered"))?;
+    let Chosen { visit, places, day } = visit_at(state, &p, start_ms, places)?;
     p.rules
         .may_book(start_ms, now)
         .map_err(|e| AppError::field("start_ms", e.code()))?;
@@ -292,8 +345,8 @@ async fn place(
         booked_by,
         office_id,
         start_ms,
-        minutes: i64::from(slot.minutes),
-        capacity: i64::from(slot.windows),
+        minutes: i64::from(visit.slot.minutes),
+        places,
         replaces: live.map(|a| a.id),
         transition,
         jobs,
@@ -301,14 +354,20 @@ async fn place(
     match state.store.book(booking, now).await {
         Ok(_) => Ok(()),
         Err(store::StoreError::Conflict("visit.taken")) => {
-            let nearest = availability(state, office_id, day, day.next_day().unwrap_or(day))
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .take(3)
-                .map(|s| s.start_ms.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
+            let nearest = availability(
+                state,
+                office_id,
+                Some(&r.service),
+                day,
+                day.next_day().unwrap_or(day),
+            )
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .take(3)
+            .map(|s| s.start_ms.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
             Err(AppError::new(ErrorKind::Conflict, "visit.taken").arg("alternatives", nearest))
         }
         Err(store::StoreError::Stale) => {
@@ -450,12 +509,12 @@ pub async fn mine(
 }
 
 /// Whether the application's next step is booking a visit: the office it
-/// is booked at, when so.
+/// is booked at and the service, when so.
 pub async fn to_book(
     state: &Portal,
     actor: &Actor,
     application_id: Uuid,
-) -> Result<Option<Uuid>, AppError> {
+) -> Result<Option<(Uuid, String)>, AppError> {
     let r = state
         .store
         .get_application(application_id, actor.account.id)
@@ -465,7 +524,7 @@ pub async fn to_book(
         .get(&r.service)
         .is_some_and(|d| d.stages.contains(&Stage::Invited));
     Ok(match (visits, r.status) {
-        (true, Status::Accepted | Status::Invited) => r.office_id,
+        (true, Status::Accepted | Status::Invited) => r.office_id.map(|o| (o, r.service)),
         _ => None,
     })
 }

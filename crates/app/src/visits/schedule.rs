@@ -49,6 +49,18 @@ pub async fn save_schedule(
     if !(5..=240).contains(&input.slot_minutes) {
         return Err(AppError::field("slot_minutes", "schedule.slot_minutes"));
     }
+    input
+        .schedule
+        .check_services(input.slot_minutes)
+        .map_err(|p| AppError::field("schedule", p.code()))?;
+    if let Some(unknown) = input
+        .schedule
+        .services
+        .keys()
+        .find(|s| state.catalogue.get(s).is_none())
+    {
+        return Err(AppError::field("schedule", "service.unknown").arg("service", unknown));
+    }
     let r = input.rules;
     if !(1..=365).contains(&r.horizon_days) || r.max_moves > 10 {
         return Err(AppError::field("rules", "schedule.rules"));
@@ -98,13 +110,20 @@ async fn displacement(
         local(first.start_ms)?,
         local(last.start_ms)?,
     );
+    // Each slot a booking takes must still be one with room for it.
     let held: Vec<(i64, usize)> = live
         .iter()
         .enumerate()
-        .map(|(i, a)| (a.start_ms, i))
+        .flat_map(|(i, a)| {
+            let places = a.places.max(1);
+            (0..places).map(move |j| (a.start_ms + j * (a.minutes / places) * 60_000, i))
+        })
         .collect();
+    let mut gone = domain::schedule::displaced(&slots, &held);
+    gone.sort_unstable();
+    gone.dedup();
     let mut out = Displacement::default();
-    for i in domain::schedule::displaced(&slots, &held) {
+    for i in gone {
         let a = &live[i];
         let Some(r) = state.store.application_by_id(a.application_id).await? else {
             continue;

@@ -25,6 +25,7 @@ fn schedule() -> store::ReceptionSchedule {
         schedule: serde_json::to_string(&domain::schedule::Schedule {
             week: std::array::from_fn(|_| day.clone()),
             exceptions: vec![],
+            services: Default::default(),
         })
         .unwrap(),
         slot_minutes: 60,

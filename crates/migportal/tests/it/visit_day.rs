@@ -6,7 +6,7 @@
 use crate::applications::{call, confirmed_sidorov};
 use crate::lifecycle::{act, case, office, sent};
 use crate::support::*;
-use crate::visits::{MOSCOW, accepted_applicants, free};
+use crate::visits::{MOSCOW, NOVOSIBIRSK, accepted_applicants, free};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -453,6 +453,77 @@ async fn visits_through_the_pages() {
             html.contains("Документы приняты") && html.contains("Отпечатки сняты"),
             "the step and its note in the history: {html}"
         );
+        app.stop().await;
+    })
+    .await;
+}
+
+/// A service's visit takes as many consecutive slots as the office gives
+/// it, each holding a place in one transaction; a service the office does
+/// not receive for is said so.
+#[tokio::test]
+async fn a_service_takes_its_own_length_and_only_where_offered() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let staff = office(&app).await;
+        let path = format!("/admin/offices/{NOVOSIBIRSK}/schedule");
+        let set = |services: Value| {
+            let day = json!([{"from": 600, "to": 720, "windows": 2}]);
+            json!({
+                "schedule": {"week": [day, day, day, day, day, day, day], "exceptions": [], "services": services},
+                "slot_minutes": 15,
+                "rules": {"horizon_days": 30, "lead_minutes": 0, "cutoff_minutes": 60, "max_moves": 2}
+            })
+        };
+        for (services, code) in [
+            (json!({"passport-internal": 20}), "schedule.service_minutes"),
+            (json!({"no-such-service": 15}), "service.unknown"),
+        ] {
+            let (status, _, body) = call(&app, Method::PUT, &path, &staff.admin, &[], Some(set(services))).await;
+            assert_eq!((status, body["errors"][0]["code"].as_str()), (422, Some(code)), "{body}");
+        }
+        let (status, _, body) = call(&app, Method::PUT, &path, &staff.admin, &[], Some(set(json!({"passport-internal": 30, "passport-foreign-old": 15})))).await;
+        assert_eq!(status, 200, "{body}");
+        let from = moscow_date(app::system_clock()) + time::Duration::days(2);
+        let to = from + time::Duration::days(1);
+        let times = |service: &'static str| {
+            let app = &app;
+            async move {
+                let q = if service.is_empty() { String::new() } else { format!("&service={service}") };
+                call(app, Method::GET, &format!("/offices/{NOVOSIBIRSK}/availability?from={from}&to={to}{q}"), "", &[], None).await
+            }
+        };
+        let (status, _, body) = times("registration-stay").await;
+        assert_eq!((status, body["errors"][0]["code"].as_str()), (422, Some("visit.service_not_offered")), "{body}");
+        // Half-hour visits start every quarter: 10:00 … 11:30 each day.
+        let (_, _, body) = times("passport-internal").await;
+        let long: Vec<Value> = body["slots"].as_array().unwrap().iter().filter(|s| s["date"] == from.to_string()).cloned().collect();
+        assert_eq!(long.len(), 7, "{body}");
+        assert!(long.iter().all(|s| s["minutes"] == 30 && s["free"] == 2), "{body}");
+        // Two people take the 10:00 half hour (two windows); the third hears it is taken.
+        let people = accepted_applicants(&app, Uuid::parse_str(NOVOSIBIRSK).unwrap(), 3).await;
+        let start = long[0]["start_ms"].clone();
+        let mut answers = Vec::new();
+        for (token, id) in &people {
+            let (status, _, body) = call(&app, Method::PUT, &format!("/applications/{id}/appointment"), token, &[], Some(json!({"start_ms": start}))).await;
+            answers.push((status, body["code"].clone()));
+        }
+        assert_eq!(answers.iter().filter(|a| a.0 == 200).count(), 2, "{answers:?}");
+        assert_eq!(answers[2], (409, json!("visit.taken")));
+        // Both quarters are full now: no half hour starts at 10:00 or 9:45, 10:15 neither.
+        let (_, _, body) = times("").await;
+        let quarters: Vec<&str> = body["slots"].as_array().unwrap().iter().filter(|s| s["date"] == from.to_string()).map(|s| s["time"].as_str().unwrap()).collect();
+        assert_eq!(&quarters[..2], ["10:30", "10:45"], "{body}");
+        let (_, _, body) = times("passport-internal").await;
+        let first = body["slots"].as_array().unwrap().iter().find(|s| s["date"] == from.to_string()).unwrap().clone();
+        assert_eq!(first["time"], "10:30", "{body}");
+        // Cancelled: both of its quarters have a place again.
+        let (token, id) = &people[0];
+        let (status, _, body) = call(&app, Method::DELETE, &format!("/applications/{id}/appointment"), token, &[], None).await;
+        assert_eq!(status, 200, "{body}");
+        let (_, _, body) = times("").await;
+        let back: Vec<(String, i64)> = body["slots"].as_array().unwrap().iter().filter(|s| s["date"] == from.to_string()).take(2).map(|s| (s["time"].as_str().unwrap().to_owned(), s["free"].as_i64().unwrap())).collect();
+        assert_eq!(back, vec![("10:00".to_owned(), 1), ("10:15".to_owned(), 1)]);
         app.stop().await;
     })
     .await;

@@ -11,7 +11,7 @@ use store::vault::Vault;
 use uuid::Uuid;
 
 pub(crate) const MOSCOW: &str = "01930000-0000-7000-8000-000000000001";
-const NOVOSIBIRSK: &str = "01930000-0000-7000-8000-000000000003";
+pub(crate) const NOVOSIBIRSK: &str = "01930000-0000-7000-8000-000000000003";
 
 fn today() -> time::Date {
     app::today(app::system_clock())

@@ -6,3 +6,6 @@ ALTER TABLE appointments ADD COLUMN arrived_at BIGINT;
 ALTER TABLE appointments ADD COLUMN outcome TEXT;
 ALTER TABLE appointments ADD COLUMN booked_by UUID;
 ALTER TABLE appointments ADD COLUMN displaced_at BIGINT;
+-- A visit longer than one slot takes that many consecutive slots' places
+-- (minutes / places apart), freed together.
+ALTER TABLE appointments ADD COLUMN places BIGINT NOT NULL DEFAULT 1;

@@ -1,6 +1,6 @@
 //! Reception schedules and booked visits.
 
-pub(crate) const SELECT_APPOINTMENT: &str = "SELECT id, application_id, office_id, start_ms, minutes, status, moves, displaced_at FROM appointments";
+pub(crate) const SELECT_APPOINTMENT: &str = "SELECT id, application_id, office_id, start_ms, minutes, places, status, moves, displaced_at FROM appointments";
 
 macro_rules! appointment_from_row {
     ($r:expr) => {{
@@ -12,6 +12,7 @@ macro_rules! appointment_from_row {
             office_id: r.try_get("office_id")?,
             start_ms: r.try_get("start_ms")?,
             minutes: r.try_get("minutes")?,
+            places: r.try_get("places")?,
             status: domain::schedule::VisitState::parse(&status)
                 .ok_or_else(|| $crate::StoreError::Corrupt(format!("visit state {status}")))?,
             moves: r.try_get("moves")?,
@@ -21,17 +22,25 @@ macro_rules! appointment_from_row {
 }
 pub(crate) use appointment_from_row;
 
-/// Frees one place of a slot (a cancelled or moved booking's).
-macro_rules! free_place {
-    ($tx:expr, $office:expr, $start:expr) => {
-        sqlx::query("UPDATE slot_places SET taken = taken - 1 WHERE office_id = $1 AND start_ms = $2 AND taken > 0")
-            .bind($office)
-            .bind($start)
-            .execute(&mut *$tx)
-            .await?
-    };
+/// Frees the places of a cancelled or moved booking: `places` slots from
+/// `start`, `minutes / places` apart.
+macro_rules! free_places {
+    ($tx:expr, $row:expr) => {{
+        use sqlx::Row;
+        let office: uuid::Uuid = $row.try_get("office_id")?;
+        let start: i64 = $row.try_get("start_ms")?;
+        let minutes: i64 = $row.try_get("minutes")?;
+        let places: i64 = $row.try_get::<i64, _>("places")?.max(1);
+        for j in 0..places {
+            sqlx::query("UPDATE slot_places SET taken = taken - 1 WHERE office_id = $1 AND start_ms = $2 AND taken > 0")
+                .bind(office)
+                .bind(start + j * (minutes / places) * 60_000)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
 }
-pub(crate) use free_place;
+pub(crate) use free_places;
 
 /// The application left `invited` by another road than the visit's own
 /// (a cancellation, a refusal, an officer recording the visit on the case
@@ -47,7 +56,7 @@ macro_rules! end_booking {
         };
         let row = sqlx::query(
             "UPDATE appointments SET status = $2, updated_at = $3 WHERE application_id = $1 \
-             AND status IN ('booked', 'arrived') RETURNING office_id, start_ms",
+             AND status IN ('booked', 'arrived') RETURNING office_id, start_ms, minutes, places",
         )
         .bind($application)
         .bind(state.as_str())
@@ -55,10 +64,9 @@ macro_rules! end_booking {
         .fetch_optional(&mut *$tx)
         .await?;
         if let Some(row) = row {
-            let office: uuid::Uuid = row.try_get("office_id")?;
             let start: i64 = row.try_get("start_ms")?;
             if state == domain::schedule::VisitState::Cancelled && start > $now {
-                $crate::shared::visits::free_place!($tx, office, start);
+                $crate::shared::visits::free_places!($tx, row);
             }
         }
     }};
@@ -181,7 +189,7 @@ macro_rules! impl_visit_store {
                 if let Some(old) = b.replaces {
                     let row = sqlx::query(
                         "UPDATE appointments SET status = 'moved', updated_at = $3 WHERE id = $1 AND application_id = $2 \
-                         AND status = 'booked' RETURNING office_id, start_ms, moves, displaced_at",
+                         AND status = 'booked' RETURNING office_id, start_ms, minutes, places, moves, displaced_at",
                     )
                     .bind(old)
                     .bind(b.application_id)
@@ -191,49 +199,51 @@ macro_rules! impl_visit_store {
                     let Some(row) = row else {
                         return Err($crate::StoreError::Conflict("visit.changed"));
                     };
-                    let office: uuid::Uuid = row.try_get("office_id")?;
-                    let start: i64 = row.try_get("start_ms")?;
                     // A move the office caused (a displaced booking) or made is not the person's.
                     let counts = row.try_get::<Option<i64>, _>("displaced_at")?.is_none() && b.booked_by == b.account_id;
                     moves = row.try_get::<i64, _>("moves")? + i64::from(counts);
-                    $crate::shared::visits::free_place!(tx, office, start);
+                    $crate::shared::visits::free_places!(tx, row);
                 }
                 // Taken in the statement that checks it is free, against the
                 // windows the schedule gives the slot now (the stored capacity
                 // follows them, and the table's CHECK holds taken to it). A
                 // losing request never holds the slot's row: it reads it full.
-                let take = || {
-                    sqlx::query(
-                        "UPDATE slot_places SET taken = taken + 1, capacity = $3 \
-                         WHERE office_id = $1 AND start_ms = $2 AND taken < $3",
-                    )
-                    .bind(b.office_id)
-                    .bind(b.start_ms)
-                    .bind(b.capacity)
-                };
-                let mut took = take().execute(&mut *tx).await?.rows_affected();
-                if took == 0 {
-                    // The slot's first booking makes its row; a concurrent first wins the insert.
-                    took = sqlx::query(
-                        "INSERT INTO slot_places (office_id, start_ms, capacity, taken) VALUES ($1, $2, $3, 1) \
-                         ON CONFLICT (office_id, start_ms) DO NOTHING",
-                    )
-                    .bind(b.office_id)
-                    .bind(b.start_ms)
-                    .bind(b.capacity)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                for (place, windows) in &b.places {
+                    let take = || {
+                        sqlx::query(
+                            "UPDATE slot_places SET taken = taken + 1, capacity = $3 \
+                             WHERE office_id = $1 AND start_ms = $2 AND taken < $3",
+                        )
+                        .bind(b.office_id)
+                        .bind(*place)
+                        .bind(*windows)
+                    };
+                    let mut took = take().execute(&mut *tx).await?.rows_affected();
                     if took == 0 {
-                        took = take().execute(&mut *tx).await?.rows_affected();
+                        // The slot's first booking makes its row; a concurrent first wins the insert.
+                        took = sqlx::query(
+                            "INSERT INTO slot_places (office_id, start_ms, capacity, taken) VALUES ($1, $2, $3, 1) \
+                             ON CONFLICT (office_id, start_ms) DO NOTHING",
+                        )
+                        .bind(b.office_id)
+                        .bind(*place)
+                        .bind(*windows)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                        if took == 0 {
+                            took = take().execute(&mut *tx).await?.rows_affected();
+                        }
+                    }
+                    // One of its places full: nothing of the booking stays (the transaction rolls back).
+                    if took == 0 {
+                        return Err($crate::StoreError::Conflict("visit.taken"));
                     }
                 }
-                if took == 0 {
-                    return Err($crate::StoreError::Conflict("visit.taken"));
-                }
+
                 sqlx::query(
-                    "INSERT INTO appointments (id, application_id, office_id, start_ms, minutes, status, moves, created_at, updated_at, booked_by) \
-                     VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7, $7, $8)",
+                    "INSERT INTO appointments (id, application_id, office_id, start_ms, minutes, status, moves, created_at, updated_at, booked_by, places) \
+                     VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7, $7, $8, $9)",
                 )
                 .bind(b.id)
                 .bind(b.application_id)
@@ -243,6 +253,7 @@ macro_rules! impl_visit_store {
                 .bind(moves)
                 .bind(now)
                 .bind(b.booked_by)
+                .bind(i64::try_from(b.places.len()).unwrap_or(1))
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| match &e {
@@ -263,6 +274,7 @@ macro_rules! impl_visit_store {
                     office_id: b.office_id,
                     start_ms: b.start_ms,
                     minutes: b.minutes,
+                    places: i64::try_from(b.places.len()).unwrap_or(1),
                     status: domain::schedule::VisitState::Booked,
                     moves,
                     displaced: false,
@@ -284,7 +296,7 @@ macro_rules! impl_visit_store {
                 }
                 let row = sqlx::query(
                     "UPDATE appointments SET status = 'cancelled', updated_at = $2 WHERE application_id = $1 \
-                     AND status = 'booked' RETURNING office_id, start_ms",
+                     AND status = 'booked' RETURNING office_id, start_ms, minutes, places",
                 )
                 .bind(t.id)
                 .bind(now)
@@ -293,9 +305,8 @@ macro_rules! impl_visit_store {
                 let Some(row) = row else {
                     return Err($crate::StoreError::Conflict("visit.none"));
                 };
-                let office: uuid::Uuid = row.try_get("office_id")?;
                 let start: i64 = row.try_get("start_ms")?;
-                $crate::shared::visits::free_place!(tx, office, start);
+                $crate::shared::visits::free_places!(tx, row);
                 let application = t.id;
                 let _ = $crate::shared::cases::apply_transition!(self, tx, t, now);
                 $crate::shared::audit!(self, tx, now, Some(account_id), "visit.cancelled", Some(application), start.to_string());
@@ -316,7 +327,7 @@ macro_rules! impl_visit_store {
             async fn day_visits(&self, office_id: uuid::Uuid, from_ms: i64, to_ms: i64) -> $crate::Result<Vec<$crate::DayVisit>> {
                 use sqlx::Row;
                 let rows = sqlx::query(
-                    "SELECT v.id, v.application_id, v.office_id, v.start_ms, v.minutes, v.status, v.moves, v.displaced_at, \
+                    "SELECT v.id, v.application_id, v.office_id, v.start_ms, v.minutes, v.places, v.status, v.moves, v.displaced_at, \
                      v.arrived_at, v.outcome, a.number, a.service, a.status AS application_status, a.version, \
                      p.surname, p.given_name, p.patronymic \
                      FROM appointments v JOIN applications a ON a.id = v.application_id JOIN accounts p ON p.id = a.account_id \

@@ -11,7 +11,7 @@ fn booking(application_id: Uuid, account_id: Uuid, office_id: Uuid, start_ms: i6
         office_id,
         start_ms,
         minutes: 15,
-        capacity: 10,
+        places: vec![(start_ms, 10)],
         replaces: None,
         transition: None,
         jobs: vec![],
@@ -138,7 +138,7 @@ async fn places_follow_the_schedule_and_visits_are_bound_to_their_office() {
             let id = d.id;
             s.create_draft(d, None, 2).await.unwrap();
             let mut b = booking(id, me, office.id, slot);
-            b.capacity = capacity;
+            b.places = vec![(slot, capacity)];
             made.push(s.book(b, 10).await);
         }
         // One window, then the schedule gave the slot a second one.
@@ -155,11 +155,49 @@ async fn places_follow_the_schedule_and_visits_are_bound_to_their_office() {
         let id = d.id;
         s.create_draft(d, None, 2).await.unwrap();
         let mut b = booking(id, me, office.id, slot);
-        b.capacity = 1;
+        b.places = vec![(slot, 1)];
         assert!(matches!(
             s.book(b, 11).await,
             Err(StoreError::Conflict("visit.taken"))
         ));
+        // A half-hour visit whose second slot is full takes neither place.
+        let before = slot - 900_000;
+        let mut b = booking(id, me, office.id, before);
+        b.minutes = 30;
+        b.places = vec![(before, 2), (slot, 2)];
+        assert!(matches!(
+            s.book(b.clone(), 11).await,
+            Err(StoreError::Conflict("visit.taken"))
+        ));
+        assert_eq!(
+            s.taken_places(office.id, before, slot + 1).await.unwrap(),
+            vec![(slot, 2)]
+        );
+        // With room in both it takes both; moved away, both are free again.
+        let later = slot + 900_000;
+        b.id = Uuid::now_v7();
+        b.start_ms = later;
+        b.places = vec![(later, 2), (later + 900_000, 2)];
+        let long = s.book(b, 11).await.unwrap();
+        assert_eq!(
+            s.taken_places(office.id, later, later + 900_001)
+                .await
+                .unwrap(),
+            vec![(later, 1), (later + 900_000, 1)]
+        );
+        let mut moved = booking(id, me, office.id, before);
+        moved.replaces = Some(long.id);
+        s.book(moved, 12).await.unwrap();
+        assert_eq!(
+            s.taken_places(office.id, later, later + 900_001)
+                .await
+                .unwrap(),
+            vec![]
+        );
+        assert_eq!(
+            s.taken_places(office.id, before, before + 1).await.unwrap(),
+            vec![(before, 1)]
+        );
         // The day lists both, in booking order.
         let day = s.day_visits(office.id, slot, slot + 1).await.unwrap();
         assert_eq!(day.len(), 2);
@@ -211,8 +249,12 @@ async fn places_follow_the_schedule_and_visits_are_bound_to_their_office() {
             .await
             .unwrap();
         let live = s.live_bookings(office.id, 0).await.unwrap();
-        assert_eq!(live.len(), 1);
-        assert!(live[0].displaced && live[0].id == first);
+        // The first booking and the half-hour one moved to before it.
+        assert_eq!(live.len(), 2);
+        assert!(
+            live.iter().all(|a| a.displaced == (a.id == first)),
+            "{live:?}"
+        );
         // The arrived one was not booked any more: untouched.
         assert!(!s.appointment(second.id).await.unwrap().unwrap().displaced);
     })

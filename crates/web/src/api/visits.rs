@@ -36,8 +36,14 @@ pub async fn availability(
     {
         return Err(AppError::field("service", "service.unknown").into());
     }
-    let slots =
-        visits::availability(&state, office, date("from", &p.from)?, date("to", &p.to)?).await?;
+    let slots = visits::availability(
+        &state,
+        office,
+        p.service.as_deref(),
+        date("from", &p.from)?,
+        date("to", &p.to)?,
+    )
+    .await?;
     Ok(Json(json!({ "slots": slots })))
 }
 

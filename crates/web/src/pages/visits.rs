@@ -80,7 +80,7 @@ async fn visit_page(
         return see_other("/login");
     };
     let lang = ctx.lang;
-    let office = match app::visits::to_book(state, actor, id).await {
+    let (office, service) = match app::visits::to_book(state, actor, id).await {
         Ok(Some(o)) => o,
         Ok(None) => {
             return super::error_page(
@@ -98,6 +98,7 @@ async fn visit_page(
     let free = app::visits::availability(
         state,
         office,
+        Some(&service),
         today,
         today + time::Duration::days(app::visits::MAX_DAYS),
     )
