@@ -355,6 +355,7 @@ pub async fn seed_story(portal: &app::Portal, now: i64) -> anyhow::Result<()> {
         ("address-reference", true),
         ("registration-stay", true),
         ("deregistration", true),
+        ("passport-foreign-old", true),
         ("passport-foreign-biometric", false),
     ] {
         let draft = app::applications::create(portal, &actor, code, None)
@@ -390,22 +391,75 @@ pub async fn seed_story(portal: &app::Portal, now: i64) -> anyhow::Result<()> {
                 o.retain(|k, _| first.contains(&k.as_str()));
             }
         }
+        if send {
+            attach_photos(portal, &actor, draft.id, &mut answers).await?;
+        }
         let saved = app::applications::save(portal, &actor, draft.id, draft.version, &answers)
             .await
             .map_err(|e| anyhow::anyhow!("demo {code}: {} {:?}", e.code, e.problems))?;
         if send {
-            let done =
-                app::applications::submit(portal, &actor, draft.id, Some(saved.version), None)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("demo {code}: {} {:?}", e.code, e.problems))?;
+            // A passport is made at the office she chooses: the Moscow one.
+            let office = portal
+                .catalogue
+                .get(code)
+                .is_some_and(|d| d.any_office)
+                .then(|| "770-001".to_owned());
+            let done = app::applications::submit_at(
+                portal,
+                &actor,
+                draft.id,
+                Some(saved.version),
+                None,
+                office.as_deref(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("demo {code}: {} {:?}", e.code, e.problems))?;
             sent.push((code, done.id, done.version));
         }
     }
     office_story(portal, &sent).await
 }
 
+/// The placeholder the examples hold where a file goes.
+const FILE_PLACEHOLDER: &str = "0123456789abcdef0123456789abcdef";
+
+/// Uploads a passport-sized photo (413 × 531 px) for each file the
+/// example's answers leave as a placeholder.
+async fn attach_photos(
+    portal: &app::Portal,
+    actor: &app::session::Actor,
+    id: Uuid,
+    answers: &mut serde_json::Value,
+) -> anyhow::Result<()> {
+    let keys: Vec<String> = answers
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, v)| v.as_str() == Some(FILE_PLACEHOLDER))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let img = image::RgbImage::from_fn(413, 531, |x, y| {
+        let shade = u8::try_from((x + y) % 64).unwrap_or(0);
+        image::Rgb([200 + shade / 2, 210 + shade / 3, 220])
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png)?;
+    let png = png.into_inner();
+    for key in keys {
+        let file = app::attachments::upload(portal, actor, id, &format!("/{key}"), &png, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo photo {key}: {}", e.code))?;
+        answers[&key] = serde_json::json!(file.id);
+    }
+    Ok(())
+}
+
 /// The demo officer's share: one application returned with a comment, one
-/// accepted, one left new, so that every queue and both sides have something.
+/// accepted, one accepted and given a visit time by the office, one left
+/// new, so that every queue, the officer's day and both sides have something.
 async fn office_story(portal: &app::Portal, sent: &[(&str, Uuid, i64)]) -> anyhow::Result<()> {
     use app::cases::OfficeStep;
     let store = &portal.store;
@@ -432,12 +486,34 @@ async fn office_story(portal: &app::Portal, sent: &[(&str, Uuid, i64)]) -> anyho
                     "Укажите дату не позднее окончания договора найма или приложите новый договор."
                         .into(),
             }]),
-            "deregistration" => OfficeStep::Accept,
+            "deregistration" | "passport-foreign-old" => OfficeStep::Accept,
             _ => continue,
         };
-        app::cases::act(portal, &staff, *id, *version, step)
+        let case = app::cases::act(portal, &staff, *id, *version, step)
             .await
             .map_err(|e| anyhow::anyhow!("demo office step on {code}: {}", e.code))?;
+        // The office sets her visit for the passport at its first free time.
+        if *code == "passport-foreign-old"
+            && let Some(office) = case.office_id
+        {
+            let today = app::today(portal.now());
+            let first = app::visits::availability(
+                portal,
+                office,
+                Some(code),
+                today,
+                today + time::Duration::days(14),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("demo visit times: {}", e.code))?
+            .into_iter()
+            .next();
+            if let Some(slot) = first {
+                app::visits::set_time(portal, &staff, *id, slot.start_ms)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo visit: {}", e.code))?;
+            }
+        }
     }
     Ok(())
 }

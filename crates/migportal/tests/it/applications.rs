@@ -1432,16 +1432,17 @@ async fn the_demo_applicant_has_a_story() {
         .filter_map(|a| a["status"].as_str())
         .collect();
     statuses.sort_unstable();
-    // Sent, returned by the officer with a comment, accepted, and a draft.
+    // Sent, returned by the officer with a comment, accepted, invited to a
+    // visit the office set, and a draft.
     assert_eq!(
         statuses,
-        ["accepted", "draft", "returned", "submitted"],
+        ["accepted", "draft", "invited", "returned", "submitted"],
         "{list}"
     );
     // The demo officer has them in the Moscow office's queues.
     let (officer, _) =
         crate::staff::staff_token(&app, "officer@demo.migportal.ru", "Demo-Officer-2026").await;
-    for queue in ["new", "accepted"] {
+    for queue in ["new", "accepted", "awaiting_visit"] {
         let (status, _, page) = call(
             &app,
             Method::GET,
@@ -1458,6 +1459,52 @@ async fn the_demo_applicant_has_a_story() {
             "{queue}: {page}"
         );
     }
+    // Her visit is on the officer's day, at the office's first free time.
+    let invited = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["status"] == "invited")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, _, history) = call(
+        &app,
+        Method::GET,
+        &format!("/applications/{invited}/history"),
+        &token,
+        &[],
+        None,
+    )
+    .await;
+    let at = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|h| h["note"]["visit"].as_i64())
+        .unwrap_or_else(|| panic!("{history}"));
+    let date = time::OffsetDateTime::from_unix_timestamp(at / 1000 + 3 * 3600)
+        .unwrap()
+        .date();
+    let (status, _, day) = call(
+        &app,
+        Method::GET,
+        &format!("/office/visits?date={date}"),
+        &officer,
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{day}");
+    assert!(
+        day["visits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["application"] == invited.as_str()),
+        "{day}"
+    );
     app.stop().await;
 }
 
