@@ -206,6 +206,60 @@ pub fn day_bounds(tz: &TimeZone, date: Date) -> Option<(i64, i64)> {
     ))
 }
 
+/// `09:00` as minutes from midnight (`24:00` is the end of the day).
+fn parse_clock(s: &str) -> Option<u16> {
+    let (h, m) = s.trim().split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    (m < 60 && h * 60 + m <= DAY_MINUTES).then_some(h * 60 + m)
+}
+
+/// A day's spans as people write them: `09:00-13:00 x3, 14:00-18:00 x2`
+/// (an en dash for the hyphen and `×` for the `x` will do; without a
+/// count a span has `windows`). Empty or `-`: closed. Checked as a day.
+pub fn parse_spans(text: &str, windows: u16) -> Result<Vec<Span>, Problem> {
+    let text = text.trim();
+    if text.is_empty() || text == "-" || text == "—" {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for part in text.split([',', ';']) {
+        let part = part.trim().replace('×', "x").replace(['–', '—'], "-");
+        let (range, count) = match part.split_once('x') {
+            Some((r, n)) => (r.trim().to_owned(), n.trim().parse::<u16>().ok()),
+            None => (part.clone(), Some(windows)),
+        };
+        let (from, to) = range.split_once('-').ok_or(Problem::BadSpan)?;
+        out.push(Span {
+            from: parse_clock(from).ok_or(Problem::BadSpan)?,
+            to: parse_clock(to).ok_or(Problem::BadSpan)?,
+            windows: count.ok_or(Problem::BadSpan)?,
+        });
+    }
+    check_day(&out)?;
+    Ok(out)
+}
+
+/// A day's spans as [`parse_spans`] reads them.
+pub fn spans_text(spans: &[Span]) -> String {
+    spans
+        .iter()
+        .map(|s| {
+            format!(
+                "{:02}:{:02}-{:02}:{:02} x{}",
+                s.from / 60,
+                s.from % 60,
+                s.to / 60,
+                s.to % 60,
+                s.windows
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The UTC instant (Unix ms) of a local time in `tz`: `None` for a time a
 /// daylight-saving change skips; the earlier of a repeated one.
 pub fn instant(tz: &TimeZone, date: Date, minute: u16) -> Option<i64> {
@@ -725,6 +779,30 @@ mod tests {
         assert_eq!(office().places_for("permit", 15), Some(1));
         assert_eq!(s.check_services(15), Ok(()));
         assert_eq!(s.check_services(20), Err(Problem::ServiceMinutes));
+    }
+
+    #[test]
+    fn spans_are_read_as_people_write_them() {
+        assert_eq!(
+            parse_spans("09:00-13:00 x3, 14:00–18:00 ×2", 1),
+            Ok(vec![span(540, 780, 3), span(840, 1080, 2)])
+        );
+        assert_eq!(parse_spans("9:30-12:00", 4), Ok(vec![span(570, 720, 4)]));
+        assert_eq!(parse_spans("  ", 4), Ok(vec![]));
+        assert_eq!(parse_spans("-", 4), Ok(vec![]));
+        for bad in [
+            "9-13",
+            "13:00-09:00",
+            "09:00-25:00",
+            "09:00-13:00 x0",
+            "09:00-13:00 xx",
+            "09:00-12:00, 11:00-14:00",
+            "09:60-10:00",
+        ] {
+            assert!(parse_spans(bad, 1).is_err(), "{bad}");
+        }
+        let day = vec![span(540, 780, 3), span(840, 1080, 2)];
+        assert_eq!(parse_spans(&spans_text(&day), 1), Ok(day));
     }
 
     #[test]

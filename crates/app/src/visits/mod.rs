@@ -22,10 +22,11 @@ mod schedule;
 pub use day::{DayView, DayVisitView, Outcome, arrive, close, day};
 pub use reminders::VisitReminders;
 use reminders::reminders;
-pub use schedule::{ScheduleInput, save_schedule};
+pub use schedule::{ScheduleInput, current as current_schedule, save_schedule};
 
 /// Every code this module reports.
-pub const CODES: [&str; 24] = [
+pub const CODES: [&str; 25] = [
+    "schedule.bad_exception",
     "visit.service_not_offered",
     "schedule.service_minutes",
     "visit.unknown_outcome",

@@ -18,6 +18,47 @@ pub struct ScheduleInput {
     pub rules: BookingRules,
 }
 
+/// Whether the staff member may edit the office's schedule: an
+/// administrator, or the head of that office.
+async fn may_edit(
+    state: &Portal,
+    staff: &crate::staff::Staff,
+    office_id: Uuid,
+) -> Result<store::StaffActor, AppError> {
+    let who = staff.who();
+    let allowed = domain::permission::may(who.role, domain::permission::Permission::ManageOffices)
+        || (who.role == domain::account::Role::HeadOfOffice && who.office_id == Some(office_id));
+    if !allowed {
+        staff
+            .require(state, domain::permission::Permission::ManageOffices)
+            .await?;
+    }
+    Ok(who)
+}
+
+/// An office's schedule as it may be edited, if it has one.
+pub async fn current(
+    state: &Portal,
+    staff: &crate::staff::Staff,
+    office_id: Uuid,
+) -> Result<Option<ScheduleInput>, AppError> {
+    may_edit(state, staff, office_id).await?;
+    let Some(s) = state.store.schedule_of(office_id).await? else {
+        return Ok(None);
+    };
+    let n = |v: i64| u32::try_from(v).map_err(AppError::internal);
+    Ok(Some(ScheduleInput {
+        schedule: serde_json::from_str(&s.schedule).map_err(AppError::internal)?,
+        slot_minutes: u16::try_from(s.slot_minutes).map_err(AppError::internal)?,
+        rules: BookingRules {
+            horizon_days: u16::try_from(s.horizon_days).map_err(AppError::internal)?,
+            lead_minutes: n(s.lead_minutes)?,
+            cutoff_minutes: n(s.cutoff_minutes)?,
+            max_moves: u8::try_from(s.max_moves).map_err(AppError::internal)?,
+        },
+    }))
+}
+
 /// Sets an office's schedule: an administrator, or the head of that office.
 /// Answers how many live bookings it left outside the hours (their people
 /// are notified in the same transaction).
@@ -27,14 +68,7 @@ pub async fn save_schedule(
     office_id: Uuid,
     input: &ScheduleInput,
 ) -> Result<usize, AppError> {
-    let who = staff.who();
-    let allowed = domain::permission::may(who.role, domain::permission::Permission::ManageOffices)
-        || (who.role == domain::account::Role::HeadOfOffice && who.office_id == Some(office_id));
-    if !allowed {
-        staff
-            .require(state, domain::permission::Permission::ManageOffices)
-            .await?;
-    }
+    let who = may_edit(state, staff, office_id).await?;
     let office = state
         .store
         .list_offices()

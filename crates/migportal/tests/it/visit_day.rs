@@ -528,3 +528,116 @@ async fn a_service_takes_its_own_length_and_only_where_offered() {
     })
     .await;
 }
+
+/// An administrator edits an office's schedule in the browser: a day's
+/// hours as people write them, a mistake said at its field with the typed
+/// text kept, and a closed day that displaces a booking said after saving.
+#[tokio::test]
+async fn the_schedule_is_edited_in_the_browser() {
+    use crate::pages::{browser_staff_login, location, page, submit};
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let moscow = Uuid::parse_str(MOSCOW).unwrap();
+        let people = accepted_applicants(&app, moscow, 1).await;
+        let later = app::system_clock() + 2 * 86_400_000;
+        let slot = free(&app, MOSCOW, 10)
+            .await
+            .into_iter()
+            .find(|s| s["start_ms"].as_i64().unwrap() > later)
+            .unwrap();
+        let (token, id) = &people[0];
+        let (status, _, body) = call(
+            &app,
+            Method::PUT,
+            &format!("/applications/{id}/appointment"),
+            token,
+            &[],
+            Some(json!({"start_ms": slot["start_ms"]})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+
+        let (csrf, _) =
+            browser_staff_login(&app, "admin@demo.migportal.ru", "Demo-Admin-2026").await;
+        let (_, html) = page(&app, "/staff").await;
+        assert!(html.contains("href=\"/staff/schedule\""), "{html}");
+        let (status, html) = page(&app, &format!("/staff/schedule?office={MOSCOW}")).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(
+            html.contains("value=\"09:00-13:00 x3, 14:00-18:00 x3\""),
+            "{html}"
+        );
+        let mut form: Vec<(&str, String)> = vec![
+            ("csrf", csrf.clone()),
+            ("office", MOSCOW.to_owned()),
+            ("day_1", "9-13".into()),
+            ("day_2", "09:00-13:00 x3, 14:00-18:00 x3".into()),
+            ("day_3", "09:00-13:00 x3, 14:00-18:00 x3".into()),
+            ("day_4", "09:00-13:00 x3, 14:00-18:00 x3".into()),
+            ("day_5", "09:00-13:00 x3, 14:00-18:00 x3".into()),
+            ("day_6", "10:00-14:00 x1".into()),
+            ("day_7", "-".into()),
+            ("exceptions", String::new()),
+            ("slot_minutes", "15".into()),
+            ("horizon_days", "30".into()),
+            ("lead_minutes", "120".into()),
+            ("cutoff_minutes", "1440".into()),
+            ("max_moves", "2".into()),
+        ];
+        let pairs = |f: &Vec<(&'static str, String)>| {
+            f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()
+        };
+        let send = |f: Vec<(&'static str, String)>| {
+            let app = &app;
+            async move {
+                let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                submit(app, "/staff/schedule", &refs).await
+            }
+        };
+        let res = send(pairs(&form)).await;
+        assert_eq!(res.status().as_u16(), 422);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("href=\"#day_1\"") && html.contains("value=\"9-13\""),
+            "{html}"
+        );
+        // Monday fixed; the booked day closed by an exception line.
+        let date = time::Date::parse(
+            slot["date"].as_str().unwrap(),
+            &time::format_description::well_known::Iso8601::DATE,
+        )
+        .unwrap();
+        form[2].1 = "09:00-13:00 x3, 14:00-18:00 x3".into();
+        form[9].1 = format!(
+            "{:02}.{:02}.{}: -",
+            date.day(),
+            u8::from(date.month()),
+            date.year()
+        );
+        let res = send(pairs(&form)).await;
+        assert_eq!(
+            location(&res),
+            format!("/staff/schedule?office={MOSCOW}&displaced=1")
+        );
+        let (_, html) = page(&app, &location(&res)).await;
+        assert!(html.contains("Записей вне новых часов приёма: 1"), "{html}");
+        assert!(
+            html.contains(&format!(
+                "{:02}.{:02}.{}: -",
+                date.day(),
+                u8::from(date.month()),
+                date.year()
+            )),
+            "{html}"
+        );
+        // The day is closed now: no free time on it.
+        assert!(
+            free(&app, MOSCOW, 10)
+                .await
+                .iter()
+                .all(|s| s["date"] != slot["date"])
+        );
+        app.stop().await;
+    })
+    .await;
+}

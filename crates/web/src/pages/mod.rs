@@ -13,6 +13,7 @@ mod mailbox;
 mod office;
 mod profile;
 mod register;
+mod schedule;
 mod security;
 mod services;
 mod staff;
@@ -102,6 +103,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/staff/operator/register", post(staff::operator_register))
         .route("/staff/visits", get(visits::day))
+        .route("/staff/schedule", get(schedule::show).post(schedule::save))
         .route("/staff/visits/{id}/{what}", post(visits::record))
         .route(
             "/applications/{id}/visit",

@@ -16,12 +16,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use domain::application::Status;
 use domain::lifecycle::{Comment, Queue, RefusalReason};
 use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Comment rows a return form offers.
 const COMMENT_ROWS: usize = 3;
+/// The most free times the case page offers to set a visit at.
+const MAX_VISIT_TIMES: usize = 80;
 
 pub struct Tab {
     pub href: String,
@@ -217,6 +220,10 @@ struct CasePage {
     history: Vec<(String, String, String)>,
     thread: Vec<ThreadItem>,
     write_to: Option<String>,
+    /// Free times of the office's schedule (value, label), to set or move the visit.
+    visit_times: Vec<(String, String)>,
+    /// The application is invited: the visit may be moved.
+    moving: bool,
 }
 
 /// What a history entry carried, in words.
@@ -340,12 +347,48 @@ async fn case_page(
             lang.t(&format!("consent-{}", consent.status)),
         ));
     }
+    // The times the office may set the visit at, when the next step is one.
+    let visit_times = match (c.status, c.office_id) {
+        (Status::Accepted | Status::Invited, Some(office))
+            if c.status == Status::Invited || c.steps.contains(&"invite") =>
+        {
+            let today = app::today(state.now());
+            app::visits::availability(
+                state,
+                office,
+                Some(&c.service),
+                today,
+                today + time::Duration::days(14),
+            )
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .take(MAX_VISIT_TIMES)
+            .filter_map(|s| {
+                let date = time::Date::parse(
+                    &s.date,
+                    &time::format_description::well_known::Iso8601::DATE,
+                )
+                .ok()?;
+                Some((
+                    s.start_ms.to_string(),
+                    format!("{} {}", super::visits::day_text(lang, date), s.time),
+                ))
+            })
+            .collect()
+        }
+        _ => Vec::new(),
+    };
     let steps = c
         .steps
         .iter()
         .map(|s| StepForm {
             name: s,
-            action: format!("/staff/applications/{}/{s}", c.id),
+            action: if *s == "invite" && !visit_times.is_empty() {
+                format!("/staff/applications/{}/visit", c.id)
+            } else {
+                format!("/staff/applications/{}/{s}", c.id)
+            },
             label: lang.t(&format!("step-{s}")),
             primary: !matches!(*s, "return" | "reject" | "visit-missed"),
         })
@@ -437,6 +480,8 @@ async fn case_page(
         ),
         write_to: domain::lifecycle::may(c.status, domain::lifecycle::Ability::Write)
             .then(|| format!("/staff/applications/{}/messages", c.id)),
+        moving: c.status == Status::Invited && !visit_times.is_empty(),
+        visit_times,
     };
     ctx.render(status, &page)
 }
@@ -532,7 +577,18 @@ pub async fn step(
         .get("version")
         .and_then(|v| v.trim().parse::<i64>().ok())
         .unwrap_or_default();
-    let result = if name == "office" {
+    let result = if name == "visit" {
+        // The office sets (or moves) the person's visit at a time of its schedule.
+        match form
+            .get("start_ms")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+        {
+            Some(ms) => app::visits::set_time(&state, &staff, id, ms)
+                .await
+                .map(|_| ()),
+            None => Err(AppError::field("start_ms", "visit.not_a_slot")),
+        }
+    } else if name == "office" {
         match form.get("office_id").and_then(|o| Uuid::parse_str(o).ok()) {
             Some(to) => cases::reassign(&state, &staff, id, version, to)
                 .await

@@ -132,6 +132,16 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
             "/staff/applications",
             "staff-section-applications",
         ),
+        (
+            Permission::WorkApplications,
+            "/staff/visits",
+            "staff-section-visits",
+        ),
+        (
+            Permission::ManageOffices,
+            "/staff/schedule",
+            "staff-section-schedule",
+        ),
         (Permission::ReadAudit, "/staff/audit", "staff-section-audit"),
         (
             Permission::FindPeople,
@@ -150,6 +160,14 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
             primary: true,
         })
         .collect();
+    // The head of an office sets its reception schedule.
+    if a.role == domain::account::Role::HeadOfOffice && seen.insert("/staff/schedule") {
+        page.links.push(Link {
+            href: "/staff/schedule".into(),
+            text: l.t("staff-section-schedule"),
+            primary: true,
+        });
+    }
     if domain::permission::may(a.role, Permission::ViewOfficePeople) {
         page.paragraphs.push(l.t("staff-section-officer"));
     }

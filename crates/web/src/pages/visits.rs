@@ -197,7 +197,7 @@ pub async fn book(
         Ok(()) => see_other(&format!("/applications/{id}/check")),
         Err(e) if e.status() == StatusCode::NOT_FOUND => super::error_page(ctx.lang, &e),
         Err(e) => {
-            let errors = ctx.error_items(&e, &[("start_ms", "times")]);
+            let errors = ctx.error_items(&e, &[("start_ms", "#times")]);
             let status = e.status();
             visit_page(&state, &ctx, id, chosen, status, errors).await
         }
