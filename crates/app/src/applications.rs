@@ -105,7 +105,7 @@ impl Idempotency {
         })
     }
 
-    pub(crate) fn stored(self) -> IdempotencyKey {
+    pub fn stored(self) -> IdempotencyKey {
         IdempotencyKey {
             key: self.key,
             fingerprint: self.fingerprint,

@@ -306,7 +306,8 @@ pub trait VisitStore {
     /// (`Conflict("visit.taken")`), one live booking per application
     /// (`Conflict("visit.already_booked")`), a replaced booking that changed
     /// meanwhile is `Conflict("visit.changed")`; with its step and jobs.
-    async fn book(&self, b: Booking, now: i64) -> Result<AppointmentRecord>;
+    /// With a key, a retry is `Once::Replayed` (the appointment it made).
+    async fn book(&self, b: Booking, now: i64) -> Result<Once<AppointmentRecord>>;
     /// Cancels the application's live booking, frees its place and takes the
     /// application's step back to `accepted`, in one transaction;
     /// `Conflict("visit.none")` when nothing is booked.

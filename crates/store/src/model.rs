@@ -729,4 +729,6 @@ pub struct Booking {
     pub transition: Option<Transition>,
     /// Reminders and notices.
     pub jobs: Vec<NewJob>,
+    /// The request's key: a retry replays (the appointment it made).
+    pub idem: Option<IdempotencyKey>,
 }

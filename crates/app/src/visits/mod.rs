@@ -187,12 +187,13 @@ pub async fn book(
     actor: &Actor,
     application_id: Uuid,
     start_ms: i64,
+    idem: Option<crate::applications::Idempotency>,
 ) -> Result<crate::applications::ApplicationView, AppError> {
     let r = state
         .store
         .get_application(application_id, actor.account.id)
         .await?;
-    place(state, &r, Booker::Person(actor.account.id), start_ms).await?;
+    place(state, &r, Booker::Person(actor.account.id), start_ms, idem).await?;
     crate::applications::get(state, actor, application_id).await
 }
 
@@ -205,7 +206,7 @@ pub async fn set_time(
     start_ms: i64,
 ) -> Result<crate::cases::Case, AppError> {
     let (who, r) = crate::cases::at_office(state, staff, application_id).await?;
-    place(state, &r, Booker::Office(who), start_ms).await?;
+    place(state, &r, Booker::Office(who), start_ms, None).await?;
     crate::cases::case(state, staff, application_id).await
 }
 
@@ -260,6 +261,7 @@ async fn place(
     r: &store::ApplicationRecord,
     booker: Booker,
     start_ms: i64,
+    idem: Option<crate::applications::Idempotency>,
 ) -> Result<(), AppError> {
     let def = state
         .catalogue
@@ -298,6 +300,10 @@ async fn place(
         .map_err(|e| crate::cases::refused(e, r.status))?;
     }
     let live = state.store.live_appointment(r.id).await?;
+    // Asked again for the time it has: nothing to do (a retry, a double click).
+    if live.as_ref().is_some_and(|a| a.start_ms == start_ms) {
+        return Ok(());
+    }
     let transition = match (r.status, &live) {
         (Status::Accepted, None) => Some(Transition {
             id: r.id,
@@ -351,6 +357,7 @@ async fn place(
         replaces: live.map(|a| a.id),
         transition,
         jobs,
+        idem: idem.map(crate::applications::Idempotency::stored),
     };
     match state.store.book(booking, now).await {
         Ok(_) => Ok(()),

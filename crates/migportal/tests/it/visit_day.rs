@@ -641,3 +641,78 @@ async fn the_schedule_is_edited_in_the_browser() {
     })
     .await;
 }
+
+/// A booking retried with its `Idempotency-Key` answers as the first and
+/// takes no second place; the same key for another time is refused; asking
+/// again for the time one has changes nothing.
+#[tokio::test]
+async fn a_retried_booking_answers_as_the_first() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let people = accepted_applicants(&app, Uuid::parse_str(MOSCOW).unwrap(), 1).await;
+        let (token, id) = &people[0];
+        let later = app::system_clock() + 2 * 86_400_000;
+        let slots: Vec<Value> = free(&app, MOSCOW, 10)
+            .await
+            .into_iter()
+            .filter(|s| s["start_ms"].as_i64().unwrap() > later)
+            .collect();
+        let (slot, other) = (&slots[0], &slots[1]);
+        let path = format!("/applications/{id}/appointment");
+        let put = |key: Option<&'static str>, start: Value| {
+            let (app, token, path) = (&app, token.clone(), path.clone());
+            async move {
+                let headers: Vec<(&str, &str)> = key
+                    .map(|k| vec![("idempotency-key", k)])
+                    .unwrap_or_default();
+                call(
+                    app,
+                    Method::PUT,
+                    &path,
+                    &token,
+                    &headers,
+                    Some(json!({"start_ms": start})),
+                )
+                .await
+            }
+        };
+        for _ in 0..2 {
+            let (status, _, body) = put(Some("visit-1"), slot["start_ms"].clone()).await;
+            assert_eq!(
+                (status, body["status"].as_str()),
+                (200, Some("invited")),
+                "{body}"
+            );
+        }
+        let left = |all: Vec<Value>| {
+            all.iter()
+                .find(|s| s["start_ms"] == slot["start_ms"])
+                .map(|s| s["free"].as_i64().unwrap())
+        };
+        assert_eq!(
+            left(free(&app, MOSCOW, 10).await),
+            Some(slot["free"].as_i64().unwrap() - 1),
+            "one place taken"
+        );
+        let (status, _, body) = put(Some("visit-1"), other["start_ms"].clone()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (422, Some("idempotency.mismatch")),
+            "{body}"
+        );
+        // Without a key, the time it has already: nothing changes, no move counted.
+        let (status, _, _) = put(None, slot["start_ms"].clone()).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            left(free(&app, MOSCOW, 10).await),
+            Some(slot["free"].as_i64().unwrap() - 1)
+        );
+        for n in 0..2 {
+            let to = if n == 0 { other } else { slot };
+            let (status, _, body) = put(None, to["start_ms"].clone()).await;
+            assert_eq!(status, 200, "move {n} of the two allowed: {body}");
+        }
+        app.stop().await;
+    })
+    .await;
+}

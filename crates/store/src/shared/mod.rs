@@ -3,7 +3,7 @@
 //! Placeholders are `$n`, which both SQLite and PostgreSQL accept.
 
 mod accounts;
-mod applications;
+pub(crate) mod applications;
 pub(crate) mod cases;
 pub(crate) mod consents;
 mod identity;

@@ -171,9 +171,10 @@ macro_rules! impl_visit_store {
                 })
             }
 
-            async fn book(&self, b: $crate::Booking, now: i64) -> $crate::Result<$crate::AppointmentRecord> {
+            async fn book(&self, b: $crate::Booking, now: i64) -> $crate::Result<$crate::Once<$crate::AppointmentRecord>> {
                 use sqlx::Row;
                 let mut tx = self.begin_write().await?;
+                $crate::shared::applications::claim_key!(tx, b.booked_by, b.idem, b.id, now);
                 // The application's row first: its bookings are one at a time.
                 let status: Option<String> = sqlx::query_scalar(
                     "UPDATE applications SET updated_at = updated_at WHERE id = $1 AND account_id = $2 RETURNING status",
@@ -268,7 +269,7 @@ macro_rules! impl_visit_store {
                     $crate::shared::enqueue!(tx, job, now);
                 }
                 tx.commit().await?;
-                Ok($crate::AppointmentRecord {
+                Ok($crate::Once::Done($crate::AppointmentRecord {
                     id: b.id,
                     application_id: b.application_id,
                     office_id: b.office_id,
@@ -278,7 +279,7 @@ macro_rules! impl_visit_store {
                     status: domain::schedule::VisitState::Booked,
                     moves,
                     displaced: false,
-                })
+                }))
             }
 
             async fn cancel_booking(&self, t: $crate::Transition, account_id: uuid::Uuid, now: i64) -> $crate::Result<()> {

@@ -15,6 +15,15 @@ fn booking(application_id: Uuid, account_id: Uuid, office_id: Uuid, start_ms: i6
         replaces: None,
         transition: None,
         jobs: vec![],
+        idem: None,
+    }
+}
+
+/// The booking made now (no key, so never a replay).
+fn done(o: Once<AppointmentRecord>) -> AppointmentRecord {
+    match o {
+        Once::Done(a) => a,
+        Once::Replayed(id) => panic!("replayed {id}"),
     }
 }
 
@@ -79,7 +88,7 @@ async fn one_live_booking_per_application_and_a_move_frees_its_place() {
         let id = d.id;
         s.create_draft(d, None, 2).await.unwrap();
         let (a, b) = (1_800_000_000_000, 1_800_000_900_000);
-        let first = s.book(booking(id, me, office.id, a), 10).await.unwrap();
+        let first = done(s.book(booking(id, me, office.id, a), 10).await.unwrap());
         assert!(matches!(
             s.book(booking(id, me, office.id, b), 11).await,
             Err(StoreError::Conflict("visit.already_booked"))
@@ -94,13 +103,44 @@ async fn one_live_booking_per_application_and_a_move_frees_its_place() {
         ));
         let mut moved = booking(id, me, office.id, b);
         moved.replaces = Some(first.id);
-        let second = s.book(moved.clone(), 12).await.unwrap();
+        let second = done(s.book(moved.clone(), 12).await.unwrap());
         assert_eq!(second.moves, 1);
         assert_eq!(
             s.taken_places(office.id, a, b + 1).await.unwrap(),
             vec![(b, 1)]
         );
         assert_eq!(s.live_appointment(id).await.unwrap().unwrap().id, second.id);
+        // A keyed request replays: nothing booked twice, the first booking named.
+        let key = IdempotencyKey {
+            key: "k-1".into(),
+            fingerprint: "f".into(),
+        };
+        let other_app = {
+            let d = draft(me, "passport-foreign-old");
+            let id = d.id;
+            s.create_draft(d, None, 2).await.unwrap();
+            id
+        };
+        let mut keyed = booking(other_app, me, office.id, a);
+        keyed.idem = Some(key.clone());
+        let made = done(s.book(keyed.clone(), 14).await.unwrap());
+        keyed.id = Uuid::now_v7();
+        assert_eq!(
+            s.book(keyed.clone(), 15).await.unwrap(),
+            Once::Replayed(made.id)
+        );
+        keyed.idem = Some(IdempotencyKey {
+            fingerprint: "other".into(),
+            ..key
+        });
+        assert!(matches!(
+            s.book(keyed, 15).await,
+            Err(StoreError::Conflict("idempotency.mismatch"))
+        ));
+        assert_eq!(
+            s.taken_places(office.id, a, a + 1).await.unwrap(),
+            vec![(a, 1)]
+        );
         // A move of a booking that moved already: changed meanwhile.
         moved.id = Uuid::now_v7();
         assert!(matches!(
@@ -139,7 +179,7 @@ async fn places_follow_the_schedule_and_visits_are_bound_to_their_office() {
             s.create_draft(d, None, 2).await.unwrap();
             let mut b = booking(id, me, office.id, slot);
             b.places = vec![(slot, capacity)];
-            made.push(s.book(b, 10).await);
+            made.push(s.book(b, 10).await.map(done));
         }
         // One window, then the schedule gave the slot a second one.
         assert!(made[0].is_ok());
@@ -178,7 +218,7 @@ async fn places_follow_the_schedule_and_visits_are_bound_to_their_office() {
         b.id = Uuid::now_v7();
         b.start_ms = later;
         b.places = vec![(later, 2), (later + 900_000, 2)];
-        let long = s.book(b, 11).await.unwrap();
+        let long = done(s.book(b, 11).await.unwrap());
         assert_eq!(
             s.taken_places(office.id, later, later + 900_001)
                 .await

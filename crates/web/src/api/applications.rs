@@ -42,7 +42,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, AppError> {
         .ok_or_else(|| AppError::new(ErrorKind::Malformed, "application.if_match"))
 }
 
-fn idempotency(
+pub(crate) fn idempotency(
     headers: &HeaderMap,
     method: &str,
     path: &str,

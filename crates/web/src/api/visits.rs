@@ -53,15 +53,24 @@ pub struct BookBody {
     start_ms: i64,
 }
 
+/// Books or moves; an `Idempotency-Key` makes a retry answer as the first.
 pub async fn book(
     State(state): State<AppState>,
     actor: Actor,
     Path(raw): Path<String>,
-    crate::api::json::ApiJson(b): crate::api::json::ApiJson<BookBody>,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, HttpError> {
     let id = parse_id(&raw)?;
+    let b: BookBody = crate::api::applications::body(&headers, &bytes)?;
+    let idem = crate::api::applications::idempotency(
+        &headers,
+        "PUT",
+        &format!("/applications/{id}/appointment"),
+        &bytes,
+    )?;
     Ok(Json(json!(
-        visits::book(&state, &actor, id, b.start_ms).await?
+        visits::book(&state, &actor, id, b.start_ms, idem).await?
     )))
 }
 

@@ -190,7 +190,9 @@ pub async fn book(
         .get("start_ms")
         .and_then(|s| s.trim().parse::<i64>().ok());
     let result = match start {
-        Some(ms) => app::visits::book(&state, actor, id, ms).await.map(|_| ()),
+        Some(ms) => app::visits::book(&state, actor, id, ms, None)
+            .await
+            .map(|_| ()),
         None => Err(AppError::field("start_ms", "visit.not_a_slot")),
     };
     match result {
