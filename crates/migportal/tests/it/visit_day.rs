@@ -716,3 +716,90 @@ async fn a_retried_booking_answers_as_the_first() {
     })
     .await;
 }
+
+/// Bad times over HTTP: in the past, beyond the horizon, on a holiday, and
+/// a move or cancel after the cut-off — each said, nothing booked or changed.
+#[tokio::test]
+async fn bad_times_are_refused_and_nothing_is_booked() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let people = accepted_applicants(&app, Uuid::parse_str(MOSCOW).unwrap(), 1).await;
+        let (token, id) = &people[0];
+        let later = app::system_clock() + 2 * 86_400_000;
+        let slot = free(&app, MOSCOW, 10)
+            .await
+            .into_iter()
+            .find(|s| s["start_ms"].as_i64().unwrap() > later)
+            .unwrap();
+        let start = slot["start_ms"].as_i64().unwrap();
+        let path = format!("/applications/{id}/appointment");
+        let put = |at: i64| {
+            let (app, token, path) = (&app, token.clone(), path.clone());
+            async move {
+                call(
+                    app,
+                    Method::PUT,
+                    &path,
+                    &token,
+                    &[],
+                    Some(json!({"start_ms": at})),
+                )
+                .await
+            }
+        };
+        const WEEK: i64 = 7 * 86_400_000;
+        // The same weekday and hour: two weeks ago, eight weeks ahead (past the 30 days).
+        for (at, code) in [
+            (start - 2 * WEEK, "visit.past"),
+            (start + 8 * WEEK, "visit.beyond_horizon"),
+            // 1 January 2027, 10:00 in Moscow: a holiday, no reception.
+            (1_798_786_800_000, "visit.not_a_slot"),
+        ] {
+            let (status, _, body) = put(at).await;
+            assert_eq!(
+                (status, body["errors"][0]["code"].as_str()),
+                (422, Some(code)),
+                "{body}"
+            );
+        }
+        let (_, _, me) = call(
+            &app,
+            Method::GET,
+            &format!("/applications/{id}"),
+            token,
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(me["status"], "accepted", "nothing booked: {me}");
+        // Booked; then the visit is an hour away — inside the day's cut-off.
+        let (status, _, _) = put(start).await;
+        assert_eq!(status, 200);
+        let n = number(&app, token, &id.to_string()).await;
+        visit_at(&app, &n, app::system_clock() + 3_600_000).await;
+        let (status, _, body) = put(start).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("visit.after_cutoff")),
+            "{body}"
+        );
+        let (status, _, body) = call(&app, Method::DELETE, &path, token, &[], None).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("visit.after_cutoff")),
+            "{body}"
+        );
+        let (_, _, me) = call(
+            &app,
+            Method::GET,
+            &format!("/applications/{id}"),
+            token,
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(me["status"], "invited", "still booked: {me}");
+        app.stop().await;
+    })
+    .await;
+}
