@@ -77,13 +77,7 @@ async fn here(state: &Portal, staff: &Staff) -> Result<Here, AppError> {
     let id = who
         .office_id
         .ok_or_else(|| AppError::new(ErrorKind::Forbidden, "office.none"))?;
-    let office = state
-        .store
-        .list_offices()
-        .await?
-        .into_iter()
-        .find(|o| o.id == id)
-        .ok_or_else(AppError::not_found)?;
+    let office = super::office(state, id).await?;
     let tz = jiff::tz::TimeZone::get(&office.time_zone).map_err(AppError::internal)?;
     Ok(Here { office, tz, who })
 }

@@ -74,34 +74,33 @@ struct Plan {
     tz: jiff::tz::TimeZone,
 }
 
+/// An office by id; "not found" when there is none.
+pub(crate) async fn office(state: &Portal, office_id: Uuid) -> Result<store::Office, AppError> {
+    state
+        .store
+        .list_offices()
+        .await?
+        .into_iter()
+        .find(|o| o.id == office_id)
+        .ok_or_else(AppError::not_found)
+}
+
 async fn plan(state: &Portal, office_id: Uuid) -> Result<Plan, AppError> {
     let stored = state
         .store
         .schedule_of(office_id)
         .await?
         .ok_or_else(|| AppError::new(ErrorKind::Conflict, "visit.no_schedule"))?;
-    let office = state
-        .store
-        .list_offices()
-        .await?
-        .into_iter()
-        .find(|o| o.id == office_id)
-        .ok_or_else(AppError::not_found)?;
+    let office = office(state, office_id).await?;
     parse_plan(&stored, &office.time_zone)
 }
 
 fn parse_plan(s: &ReceptionSchedule, zone: &str) -> Result<Plan, AppError> {
-    let schedule: Schedule = serde_json::from_str(&s.schedule).map_err(AppError::internal)?;
-    let n = |v: i64| u32::try_from(v).map_err(AppError::internal);
+    let input = schedule::input_of(s)?;
     Ok(Plan {
-        schedule,
-        rules: BookingRules {
-            horizon_days: u16::try_from(s.horizon_days).map_err(AppError::internal)?,
-            lead_minutes: n(s.lead_minutes)?,
-            cutoff_minutes: n(s.cutoff_minutes)?,
-            max_moves: u8::try_from(s.max_moves).map_err(AppError::internal)?,
-        },
-        minutes: u16::try_from(s.slot_minutes).map_err(AppError::internal)?,
+        schedule: input.schedule,
+        rules: input.rules,
+        minutes: input.slot_minutes,
         tz: jiff::tz::TimeZone::get(zone).map_err(AppError::internal)?,
     })
 }
@@ -394,12 +393,7 @@ async fn set_notice(
     now: i64,
 ) -> Result<store::NewJob, AppError> {
     let office = match r.office_id {
-        Some(id) => state
-            .store
-            .list_offices()
-            .await?
-            .into_iter()
-            .find(|o| o.id == id),
+        Some(id) => Some(office(state, id).await?),
         None => None,
     };
     let (when, address) = office.map_or_else(Default::default, |o| {
@@ -497,13 +491,7 @@ pub async fn mine(
     let Some(a) = state.store.live_appointment(application_id).await? else {
         return Ok(None);
     };
-    let office = state
-        .store
-        .list_offices()
-        .await?
-        .into_iter()
-        .find(|o| o.id == a.office_id)
-        .ok_or_else(AppError::not_found)?;
+    let office = office(state, a.office_id).await?;
     let p = plan(state, a.office_id).await?;
     let may_change = a.displaced || p.rules.may_change(a.start_ms, 0, state.now()).is_ok();
     Ok(Some(MyVisit {

@@ -43,11 +43,16 @@ pub async fn current(
     office_id: Uuid,
 ) -> Result<Option<ScheduleInput>, AppError> {
     may_edit(state, staff, office_id).await?;
-    let Some(s) = state.store.schedule_of(office_id).await? else {
-        return Ok(None);
-    };
+    match state.store.schedule_of(office_id).await? {
+        Some(s) => Ok(Some(input_of(&s)?)),
+        None => Ok(None),
+    }
+}
+
+/// A stored schedule as its editor (and the slot arithmetic) sees it.
+pub(super) fn input_of(s: &ReceptionSchedule) -> Result<ScheduleInput, AppError> {
     let n = |v: i64| u32::try_from(v).map_err(AppError::internal);
-    Ok(Some(ScheduleInput {
+    Ok(ScheduleInput {
         schedule: serde_json::from_str(&s.schedule).map_err(AppError::internal)?,
         slot_minutes: u16::try_from(s.slot_minutes).map_err(AppError::internal)?,
         rules: BookingRules {
@@ -56,7 +61,7 @@ pub async fn current(
             cutoff_minutes: n(s.cutoff_minutes)?,
             max_moves: u8::try_from(s.max_moves).map_err(AppError::internal)?,
         },
-    }))
+    })
 }
 
 /// Sets an office's schedule: an administrator, or the head of that office.
@@ -69,13 +74,7 @@ pub async fn save_schedule(
     input: &ScheduleInput,
 ) -> Result<usize, AppError> {
     let who = may_edit(state, staff, office_id).await?;
-    let office = state
-        .store
-        .list_offices()
-        .await?
-        .into_iter()
-        .find(|o| o.id == office_id)
-        .ok_or_else(AppError::not_found)?;
+    let office = super::office(state, office_id).await?;
     input
         .schedule
         .check()
