@@ -573,10 +573,7 @@ pub async fn step(
             &AppError::new(crate::error::ErrorKind::Forbidden, "csrf"),
         );
     }
-    let version = form
-        .get("version")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .unwrap_or_default();
+    let version = super::staff::posted_version(&form);
     let result = if name == "visit" {
         // The office sets (or moves) the person's visit at a time of its schedule.
         match form

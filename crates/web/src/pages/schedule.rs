@@ -5,7 +5,7 @@
 //! hours displaced (they were asked to choose another time).
 
 use super::staff::staff_of;
-use super::{Chrome, Ctx, ErrorItem, parse_form, see_other};
+use super::{Chrome, Ctx, ErrorItem, see_other};
 use crate::error::{AppError, HttpStatus};
 use crate::state::AppState;
 use app::visits::ScheduleInput;
@@ -262,17 +262,10 @@ pub async fn show(
 }
 
 pub async fn save(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
-    let staff = match staff_of(&ctx) {
-        Ok(s) => s,
+    let (staff, form) = match super::staff::staff_posted(&ctx, &body) {
+        Ok(x) => x,
         Err(r) => return *r,
     };
-    let form = parse_form(&body);
-    if !ctx.form_token_ok(&form) {
-        return super::error_page(
-            ctx.lang,
-            &AppError::new(crate::error::ErrorKind::Forbidden, "csrf"),
-        );
-    }
     let (office, offices) = match office_of(&state, &staff, form.get("office")).await {
         Ok(x) => x,
         Err(e) => return super::error_page(ctx.lang, &e),

@@ -87,6 +87,29 @@ pub(super) fn staff_of(ctx: &Ctx) -> Result<staff::Staff, Box<Response>> {
     }
 }
 
+/// A staff member's posted form, its CSRF token checked.
+pub(super) fn staff_posted(
+    ctx: &Ctx,
+    body: &[u8],
+) -> Result<(staff::Staff, HashMap<String, String>), Box<Response>> {
+    let s = staff_of(ctx)?;
+    let form = parse_form(body);
+    if !ctx.form_token_ok(&form) {
+        return Err(Box::new(super::error_page(
+            ctx.lang,
+            &AppError::new(crate::error::ErrorKind::Forbidden, "csrf"),
+        )));
+    }
+    Ok((s, form))
+}
+
+/// The `version` a posted decision was made on (0 when absent: stale).
+pub(super) fn posted_version(form: &HashMap<String, String>) -> i64 {
+    form.get("version")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or_default()
+}
+
 fn page_error(ctx: &Ctx, err: &AppError) -> Response {
     super::error_page(ctx.lang, err)
 }

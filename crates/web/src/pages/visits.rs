@@ -6,7 +6,7 @@
 use super::applications::posted_by;
 use super::office::Tab;
 use super::staff::staff_of;
-use super::{Chrome, Ctx, ErrorItem, Link, parse_form, see_other};
+use super::{Chrome, Ctx, ErrorItem, Link, see_other};
 use crate::error::{AppError, HttpStatus};
 use crate::state::AppState;
 use app::i18n::Lang;
@@ -337,24 +337,14 @@ pub async fn record(
     Path((raw, what)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let staff = match staff_of(&ctx) {
-        Ok(s) => s,
+    let (staff, form) = match super::staff::staff_posted(&ctx, &body) {
+        Ok(x) => x,
         Err(r) => return *r,
     };
     let Ok(id) = Uuid::parse_str(&raw) else {
         return super::error_page(ctx.lang, &AppError::not_found());
     };
-    let form = parse_form(&body);
-    if !ctx.form_token_ok(&form) {
-        return super::error_page(
-            ctx.lang,
-            &AppError::new(crate::error::ErrorKind::Forbidden, "csrf"),
-        );
-    }
-    let version = form
-        .get("version")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .unwrap_or_default();
+    let version = super::staff::posted_version(&form);
     let result = match what.as_str() {
         "arrival" => app::visits::arrive(&state, &staff, id).await,
         "outcome" => {
