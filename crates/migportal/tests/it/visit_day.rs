@@ -803,3 +803,42 @@ async fn bad_times_are_refused_and_nothing_is_booked() {
     })
     .await;
 }
+
+/// A head of office sets their own office's schedule, not another's; an
+/// officer sets none.
+#[tokio::test]
+async fn only_the_offices_head_or_an_administrator_sets_its_schedule() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let staff = office(&app).await;
+        const PETERSBURG: &str = "01930000-0000-7000-8000-000000000002";
+        let day = json!([{"from": 600, "to": 720, "windows": 2}]);
+        let schedule = json!({
+            "schedule": {"week": [day, day, day, day, day, [], []], "exceptions": []},
+            "slot_minutes": 30,
+            "rules": {"horizon_days": 30, "lead_minutes": 60, "cutoff_minutes": 60, "max_moves": 2}
+        });
+        let put = |office: &'static str, token: String| {
+            let (app, schedule) = (&app, schedule.clone());
+            async move {
+                call(
+                    app,
+                    Method::PUT,
+                    &format!("/admin/offices/{office}/schedule"),
+                    &token,
+                    &[],
+                    Some(schedule),
+                )
+                .await
+                .0
+            }
+        };
+        // The head works in St Petersburg (the demo moved them there).
+        assert_eq!(put(MOSCOW, staff.petersburg.clone()).await, 403);
+        assert_eq!(put(MOSCOW, staff.moscow.clone()).await, 403);
+        assert_eq!(put(PETERSBURG, staff.petersburg.clone()).await, 200);
+        assert_eq!(put(MOSCOW, staff.admin.clone()).await, 200);
+        app.stop().await;
+    })
+    .await;
+}
