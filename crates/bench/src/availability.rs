@@ -105,15 +105,9 @@ pub async fn run(bookings: usize, offices: usize, rounds: usize) -> anyhow::Resu
         };
         store
             .save_schedule(
-                store::ReceptionSchedule {
-                    office_id: office.id,
-                    schedule: serde_json::to_string(&input.schedule)?,
-                    slot_minutes: i64::from(input.slot_minutes),
-                    horizon_days: i64::from(input.rules.horizon_days),
-                    lead_minutes: i64::from(input.rules.lead_minutes),
-                    cutoff_minutes: i64::from(input.rules.cutoff_minutes),
-                    max_moves: i64::from(input.rules.max_moves),
-                },
+                input
+                    .stored(office.id)
+                    .map_err(|e| anyhow!("schedule: {}", e.code))?,
                 store::Displacement::default(),
                 &admin,
                 now,

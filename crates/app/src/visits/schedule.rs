@@ -49,6 +49,22 @@ pub async fn current(
     }
 }
 
+impl ScheduleInput {
+    /// The schedule as the store keeps it (the inverse of [`input_of`]).
+    pub fn stored(&self, office_id: Uuid) -> Result<ReceptionSchedule, AppError> {
+        let r = self.rules;
+        Ok(ReceptionSchedule {
+            office_id,
+            schedule: serde_json::to_string(&self.schedule).map_err(AppError::internal)?,
+            slot_minutes: i64::from(self.slot_minutes),
+            horizon_days: i64::from(r.horizon_days),
+            lead_minutes: i64::from(r.lead_minutes),
+            cutoff_minutes: i64::from(r.cutoff_minutes),
+            max_moves: i64::from(r.max_moves),
+        })
+    }
+}
+
 /// A stored schedule as its editor (and the slot arithmetic) sees it.
 pub(super) fn input_of(s: &ReceptionSchedule) -> Result<ScheduleInput, AppError> {
     let n = |v: i64| u32::try_from(v).map_err(AppError::internal);
@@ -98,15 +114,7 @@ pub async fn save_schedule(
     if !(1..=365).contains(&r.horizon_days) || r.max_moves > 10 {
         return Err(AppError::field("rules", "schedule.rules"));
     }
-    let record = ReceptionSchedule {
-        office_id,
-        schedule: serde_json::to_string(&input.schedule).map_err(AppError::internal)?,
-        slot_minutes: i64::from(input.slot_minutes),
-        horizon_days: i64::from(r.horizon_days),
-        lead_minutes: i64::from(r.lead_minutes),
-        cutoff_minutes: i64::from(r.cutoff_minutes),
-        max_moves: i64::from(r.max_moves),
-    };
+    let record = input.stored(office_id)?;
     let now = state.now();
     let displaced = displacement(state, &record, &office, now).await?;
     let count = displaced.appointments.len();

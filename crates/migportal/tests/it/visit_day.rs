@@ -842,3 +842,85 @@ async fn only_the_offices_head_or_an_administrator_sets_its_schedule() {
     })
     .await;
 }
+
+/// The officer's day guards its times: no arrival before the visit's day,
+/// no no-show before its time, no outcome recorded ahead of the day — each
+/// refused, the visit still booked.
+#[tokio::test]
+async fn a_visit_is_recorded_only_when_its_time_has_come() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let staff = office(&app).await;
+        let people = accepted_applicants(&app, Uuid::parse_str(MOSCOW).unwrap(), 1).await;
+        let (token, id) = &people[0];
+        let later = app::system_clock() + 2 * 86_400_000;
+        let slot = free(&app, MOSCOW, 10)
+            .await
+            .into_iter()
+            .find(|s| s["start_ms"].as_i64().unwrap() > later)
+            .unwrap();
+        let (status, _, _) = call(
+            &app,
+            Method::PUT,
+            &format!("/applications/{id}/appointment"),
+            token,
+            &[],
+            Some(json!({"start_ms": slot["start_ms"]})),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let d = day(
+            &app,
+            &staff.moscow,
+            &format!("?date={}", slot["date"].as_str().unwrap()),
+        )
+        .await;
+        let n = number(&app, token, &id.to_string()).await;
+        let visit = d["visits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["number"] == n.as_str())
+            .unwrap()
+            .clone();
+        let (status, _, body) = call(
+            &app,
+            Method::POST,
+            &format!(
+                "/office/visits/{}/arrival",
+                visit["appointment"].as_str().unwrap()
+            ),
+            &staff.moscow,
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("visit.not_today")),
+            "{body}"
+        );
+        for (how, code) in [("missed", "visit.not_yet"), ("served", "visit.not_today")] {
+            let (status, body) = outcome(
+                &app,
+                &staff.moscow,
+                &visit,
+                json!({"version": visit["version"], "outcome": how}),
+            )
+            .await;
+            assert_eq!((status, body["code"].as_str()), (409, Some(code)), "{body}");
+        }
+        let (_, _, me) = call(
+            &app,
+            Method::GET,
+            &format!("/applications/{id}"),
+            token,
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(me["status"], "invited", "still booked: {me}");
+        app.stop().await;
+    })
+    .await;
+}
