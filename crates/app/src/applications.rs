@@ -511,8 +511,13 @@ pub async fn submit_at(
     let (routed, deadline) = route(state, actor, def, &clean, today).await?;
     let office_id = chosen.or(routed);
     let consent = crate::consents::request(state, actor, def, &clean).await?;
+    let charge = match clean.as_object() {
+        Some(answers) => crate::payments::new_charge(state, def, answers).await?,
+        None => None,
+    };
     let submission = Submission {
         consent,
+        charge,
         office_id,
         deadline,
         id,

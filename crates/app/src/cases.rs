@@ -514,6 +514,7 @@ pub async fn act(
     }
     let to = domain::lifecycle::step(&def.stages, r.status, step_actor(&who), &step.lifecycle())
         .map_err(|refusal| refused(refusal, r.status))?;
+    crate::payments::require_paid(state, &r, def, to).await?;
     let transition = Transition {
         id,
         version,

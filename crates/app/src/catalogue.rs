@@ -208,7 +208,7 @@ mod tests {
             reference.least_level,
             domain::catalogue::LeastLevel::Standard
         );
-        assert!(reference.fee_key.is_none(), "free of charge");
+        assert!(reference.fee.is_none(), "free of charge");
     }
 
     /// Every service has an example, and it is valid on any day (dates near

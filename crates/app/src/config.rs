@@ -21,6 +21,22 @@ pub struct Settings {
     /// (the demo, tests); off, addresses stand as typed until a register
     /// adapter is configured.
     pub seeded_addresses: bool,
+    /// The payment provider; none: fees are shown and charged, and paid at
+    /// a bank only.
+    pub payments: Option<PaymentSettings>,
+}
+
+/// The payment provider the portal is a shop of.
+#[derive(Debug, Clone)]
+pub struct PaymentSettings {
+    pub url: String,
+    /// The portal's bearer token at the provider.
+    pub token: String,
+    /// The key of the callbacks' HMAC.
+    pub secret: String,
+    pub timeout_ms: u64,
+    /// When a payment not heard of is asked about first.
+    pub reconcile_after_ms: i64,
 }
 
 /// Argon2id parameters. Production uses the OWASP-recommended defaults; tests
@@ -60,6 +76,7 @@ impl Default for Settings {
             attachments_dir: "data/attachments".into(),
             s3: None,
             seeded_addresses: false,
+            payments: None,
         }
     }
 }

@@ -136,6 +136,7 @@ mod tests {
             .chain(&crate::inbox::CODES)
             .chain(&crate::consents::CODES)
             .chain(&crate::visits::CODES)
+            .chain(&crate::payments::CODES)
             .chain(&["office.unknown"])
             .chain(&domain::attachment::CODES);
         for code in all {

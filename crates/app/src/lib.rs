@@ -20,12 +20,14 @@ pub mod confirmation;
 pub mod consents;
 pub mod credentials;
 pub mod error;
+pub mod fees;
 pub mod i18n;
 pub mod identity;
 pub mod inbox;
 pub mod jobs;
 pub mod messages;
 pub mod notice;
+pub mod payments;
 pub mod profile;
 pub mod queries;
 pub mod second_factor;
@@ -36,7 +38,7 @@ pub mod staff;
 pub mod state;
 pub mod visits;
 
-pub use config::{PasswordCost, Settings};
+pub use config::{PasswordCost, PaymentSettings, Settings};
 pub use error::{AppError, ErrorKind};
 pub use state::{Portal, system_clock};
 

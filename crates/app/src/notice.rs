@@ -41,7 +41,9 @@ pub fn kind_of(subject_key: &str) -> &'static str {
         | "msg-office-message-subject"
         | "msg-consent-subject"
         | "msg-consent-approved-subject"
-        | "msg-visit-reminder-subject" => "applications",
+        | "msg-visit-reminder-subject"
+        | "msg-payment-received-subject"
+        | "msg-payment-refunded-subject" => "applications",
         _ => "security",
     }
 }

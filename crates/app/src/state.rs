@@ -31,6 +31,8 @@ pub struct Inner {
     pub addresses: Arc<dyn crate::addresses::AddressDirectory>,
     /// Working days and holidays, for legal deadlines.
     pub calendar: domain::calendar::ProductionCalendar,
+    /// The payment provider, when configured.
+    pub acquirer: Option<acquirer::AcquirerClient>,
 }
 
 impl Portal {
@@ -67,7 +69,17 @@ impl Portal {
             tracing::error!(error = %e, "the production calendar did not load");
             domain::calendar::ProductionCalendar::new(&[])
         });
+        let acquirer = config.payments.as_ref().and_then(|p| {
+            acquirer::AcquirerClient::new(
+                &p.url,
+                &p.token,
+                std::time::Duration::from_millis(p.timeout_ms),
+            )
+            .map_err(|e| tracing::error!(error = %e, "the payment provider's client"))
+            .ok()
+        });
         Self(Arc::new(Inner {
+            acquirer,
             calendar,
             addresses,
             blobs,

@@ -163,9 +163,10 @@ pub struct ServiceDef {
     pub eligibility: Vec<Eligibility>,
     /// Stages after submission, in order.
     pub stages: Vec<Stage>,
-    /// The key of the fee schedule; none for a free service.
+    /// The state fee: its key in the fee schedule, the stage it is due
+    /// before, its categories; none for a free service.
     #[serde(default)]
-    pub fee_key: Option<String>,
+    pub fee: Option<crate::fees::FeeRule>,
     /// Visits to the office the service needs.
     pub visits: u8,
     pub processing: Vec<ProcessingTime>,
@@ -230,6 +231,12 @@ impl ServiceDef {
         if self.stages.last() != Some(&Stage::Completed) {
             out.push("stages: the last stage is `completed`".into());
         }
+        if let Some(fee) = &self.fee {
+            // Due before a stage the service has, and not at its very end.
+            if !self.stages.contains(&fee.due) || fee.due == Stage::Completed {
+                out.push("fee.due: not a stage of the service before `completed`".into());
+            }
+        }
         let top: Vec<&str> = self
             .form
             .sections
@@ -237,6 +244,20 @@ impl ServiceDef {
             .flat_map(|s| &s.fields)
             .map(|f| f.id.as_str())
             .collect();
+        if let Some(fee) = &self.fee {
+            for r in &fee.categories {
+                let named = r
+                    .when
+                    .iter()
+                    .map(|c| c.field())
+                    .chain(r.under.iter().map(|u| u.person.as_str()));
+                for f in named {
+                    if !top.contains(&f) {
+                        out.push(format!("fee: {f} is not a field of the form"));
+                    }
+                }
+            }
+        }
         for rule in &self.eligibility {
             let named: Vec<&String> = match rule {
                 Eligibility::OneOpen => vec![],

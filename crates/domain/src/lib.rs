@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod confirmation;
 pub mod eligibility;
 pub mod error;
+pub mod fees;
 pub mod form;
 pub mod identifiers;
 pub mod identity;

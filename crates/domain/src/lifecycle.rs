@@ -107,7 +107,8 @@ impl Refusal {
     }
 }
 
-fn stage_status(s: Stage) -> Status {
+/// The status an application has at a stage.
+pub const fn stage_status(s: Stage) -> Status {
     match s {
         Stage::Accepted => Status::Accepted,
         Stage::Invited => Status::Invited,

@@ -31,10 +31,12 @@ pub enum Permission {
     /// Send an application to another office (the head of the office that
     /// holds it; an administrator for one no office serves).
     ReassignApplications,
+    /// Add or withdraw editions of the fee schedule not yet in force.
+    ManageFees,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Self::ManageOffices,
         Self::ViewOffices,
         Self::ManageStaff,
@@ -45,6 +47,7 @@ impl Permission {
         Self::ViewOfficePeople,
         Self::WorkApplications,
         Self::ReassignApplications,
+        Self::ManageFees,
     ];
 
     /// A stable name, for the audit log of refusals.
@@ -60,6 +63,7 @@ impl Permission {
             Self::ViewOfficePeople => "office.people",
             Self::WorkApplications => "office.applications",
             Self::ReassignApplications => "office.reassign",
+            Self::ManageFees => "fees.manage",
         }
     }
 }
@@ -87,6 +91,7 @@ const fn granted(role: Role) -> &'static [Permission] {
             P::ViewOffices,
             P::ManageStaff,
             P::ReassignApplications,
+            P::ManageFees,
         ],
         Role::Auditor => &[P::ReadAudit],
     }
@@ -137,6 +142,7 @@ mod tests {
                     P::ViewOffices,
                     P::ManageStaff,
                     P::ReassignApplications,
+                    P::ManageFees,
                 ],
             ),
             (Role::Auditor, &[P::ReadAudit]),

@@ -51,7 +51,7 @@ pub struct Schedule {
 }
 
 /// `YYYY-MM-DD` in JSON.
-mod iso_date {
+pub(crate) mod iso_date {
     use serde::{Deserialize, Deserializer, Serializer};
     use time::Date;
     use time::format_description::well_known::Iso8601;

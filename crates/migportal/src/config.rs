@@ -27,6 +27,8 @@ pub struct Config {
     pub sms: Option<SmsConfig>,
     pub s3: Option<S3Config>,
     pub registries: Option<RegistriesConfig>,
+    /// The payment provider; unset in demo mode: the built-in test acquirer.
+    pub payments: Option<PaymentsConfig>,
     pub password: Option<PasswordConfig>,
     /// Idle session lifetime in minutes.
     pub session_idle_minutes: i64,
@@ -124,6 +126,24 @@ fn default_registry_timeout() -> u64 {
     5_000
 }
 
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentsConfig {
+    pub url: String,
+    pub token: String,
+    /// The key the provider signs its callbacks with (HMAC-SHA256).
+    pub secret: String,
+    #[serde(default = "default_registry_timeout")]
+    pub timeout_ms: u64,
+    /// Seconds before a payment whose callback has not come is asked about.
+    #[serde(default = "default_reconcile_after")]
+    pub reconcile_after_seconds: i64,
+}
+
+fn default_reconcile_after() -> i64 {
+    120
+}
+
 #[derive(Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordConfig {
@@ -151,6 +171,7 @@ impl Default for Config {
             sms: None,
             s3: None,
             registries: None,
+            payments: None,
             password: None,
             session_idle_minutes: 30,
             qes_trust_file: None,
@@ -205,6 +226,7 @@ impl std::fmt::Debug for Config {
                 "registries",
                 &self.registries.as_ref().map(|r| (&r.url, "***")),
             )
+            .field("payments", &self.payments.as_ref().map(|p| (&p.url, "***")))
             .finish_non_exhaustive()
     }
 }
@@ -297,6 +319,19 @@ impl Config {
                 url,
                 token,
                 timeout_ms: default_registry_timeout(),
+            });
+        }
+        if let (Some(url), Some(token), Some(secret)) = (
+            get("MIGPORTAL_PAYMENTS_URL"),
+            get("MIGPORTAL_PAYMENTS_TOKEN"),
+            get("MIGPORTAL_PAYMENTS_SECRET"),
+        ) {
+            self.payments = Some(PaymentsConfig {
+                url,
+                token,
+                secret,
+                timeout_ms: default_registry_timeout(),
+                reconcile_after_seconds: default_reconcile_after(),
             });
         }
         if let (Some(url), Some(token)) = (get("MIGPORTAL_SMS_URL"), get("MIGPORTAL_SMS_TOKEN")) {

@@ -492,7 +492,23 @@ async fn office_story(portal: &app::Portal, sent: &[(&str, Uuid, i64)]) -> anyho
         let case = app::cases::act(portal, &staff, *id, *version, step)
             .await
             .map_err(|e| anyhow::anyhow!("demo office step on {code}: {}", e.code))?;
-        // The office sets her visit for the passport at its first free time.
+        // She paid the fee at a bank; the office records it from the
+        // statement, then sets her visit at its first free time.
+        if *code == "passport-foreign-old" {
+            for charge in store.charges_of(*id).await? {
+                if charge.status == store::ChargeStatus::Due {
+                    app::payments::record_bank_payment(
+                        portal,
+                        &staff,
+                        &charge.uin,
+                        charge.kopecks,
+                        "ПАО Сбербанк, п/п 104",
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo payment: {}", e.code))?;
+                }
+            }
+        }
         if *code == "passport-foreign-old"
             && let Some(office) = case.office_id
         {

@@ -181,6 +181,91 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
     )
     .map_err(|e| anyhow::anyhow!("registries: {e}"))?;
 
+    let payments = match &config.payments {
+        Some(p) => p.clone(),
+        None if config.demo => {
+            // Demo: the test acquirer on loopback, a real HTTP service.
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let url = format!("http://{}", listener.local_addr()?);
+            let token = app::credentials::tokens::new_token();
+            let secret = app::credentials::tokens::new_token();
+            let sim = acquirer::sim::SimConfig {
+                token: token.clone(),
+                secret: secret.clone(),
+                public_url: url.clone(),
+            };
+            let mut rx = stop_rx.clone();
+            background.push(tokio::spawn(async move {
+                let stop = async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                };
+                if let Err(e) = acquirer::sim::serve_with_shutdown(listener, sim, stop).await {
+                    tracing::error!(error = %e, "demo acquirer stopped");
+                }
+            }));
+            crate::config::PaymentsConfig {
+                url,
+                token,
+                secret,
+                timeout_ms: 5_000,
+                reconcile_after_seconds: 60,
+            }
+        }
+        None => crate::config::PaymentsConfig {
+            url: String::new(),
+            token: String::new(),
+            secret: String::new(),
+            timeout_ms: 5_000,
+            reconcile_after_seconds: 120,
+        },
+    };
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let settings = Settings {
+        public_url: config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}")),
+        demo_mode: config.demo,
+        session_idle_ms: config.session_idle_minutes * 60_000,
+        session_absolute_ms: config.session_absolute_hours * 3_600_000,
+        password_cost: cost,
+        letter_code_days: config.letter_code_days,
+        attachments_dir: config.attachments_dir.clone().into(),
+        seeded_addresses: config.seeded_addresses.unwrap_or(config.demo),
+        s3: config.s3.as_ref().map(|s| app::blobs::S3Settings {
+            endpoint: s.endpoint.clone(),
+            bucket: s.bucket.clone(),
+            region: s.region.clone(),
+            access_key: s.access_key.clone(),
+            secret_key: s.secret_key.clone(),
+        }),
+        payments: Some(app::PaymentSettings {
+            url: payments.url.clone(),
+            token: payments.token.clone(),
+            secret: payments.secret.clone(),
+            timeout_ms: payments.timeout_ms,
+            reconcile_after_ms: payments.reconcile_after_seconds * 1000,
+        })
+        .filter(|_| !payments.url.is_empty()),
+    };
+    // The fee schedule's built-in editions, before anything is charged.
+    let portal = app::Portal::new(
+        store.clone(),
+        vault.clone(),
+        settings.clone(),
+        options.clock,
+        None,
+        catalogue.clone(),
+    );
+    let added = app::fees::seed(&portal)
+        .await
+        .map_err(|e| anyhow::anyhow!("fee schedule: {}", e.code))?;
+    if added > 0 {
+        tracing::info!(added, "fee schedule editions stored");
+    }
     let senders = Senders {
         email: match (&config.smtp, config.demo) {
             (Some(smtp), _) => Arc::new(SmtpSender::new(smtp).map_err(anyhow::Error::msg)?),
@@ -259,6 +344,18 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
             }),
         )
         .handle(
+            job_kind::PAYMENT_RECONCILE,
+            Arc::new(app::payments::PaymentJobs {
+                portal: portal.clone(),
+            }),
+        )
+        .handle(
+            job_kind::PAYMENT_REFUND,
+            Arc::new(app::payments::PaymentJobs {
+                portal: portal.clone(),
+            }),
+        )
+        .handle(
             job_kind::PURGE_SESSIONS,
             Arc::new(jobs::PurgeSessions {
                 store: store.clone(),
@@ -269,30 +366,6 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         background.push(tokio::spawn(worker.run(rx)));
     }
 
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let addr = listener.local_addr()?;
-    let settings = Settings {
-        public_url: config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}")),
-        demo_mode: config.demo,
-        session_idle_ms: config.session_idle_minutes * 60_000,
-        session_absolute_ms: config.session_absolute_hours * 3_600_000,
-        password_cost: cost,
-        letter_code_days: config.letter_code_days,
-        attachments_dir: config.attachments_dir.clone().into(),
-        seeded_addresses: config.seeded_addresses.unwrap_or(config.demo),
-        s3: config.s3.as_ref().map(|s| app::blobs::S3Settings {
-            endpoint: s.endpoint.clone(),
-            bucket: s.bucket.clone(),
-            region: s.region.clone(),
-            access_key: s.access_key.clone(),
-            secret_key: s.secret_key.clone(),
-        }),
-    };
     let limits = web::HttpLimits {
         entrance_per_minute: config.entrance_per_minute,
         entrance_burst: config.entrance_burst,
@@ -300,14 +373,6 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
     };
     let trust = trust_store(&config)?;
     if config.demo {
-        let portal = app::Portal::new(
-            store.clone(),
-            vault.clone(),
-            settings.clone(),
-            options.clock,
-            None,
-            catalogue.clone(),
-        );
         // The story is a convenience: a failure is said, the portal starts.
         if let Err(e) = crate::demo::seed_story(&portal, now).await {
             tracing::warn!(error = %e, "the demo applicant's story was not seeded");

@@ -16,3 +16,7 @@ pub const CONSENT_EXPIRE: &str = "consent_expire";
 pub const CONSENT_SETTLE: &str = "consent_settle";
 /// Remind a person of their visit if it is still booked (payload: appointment, application, hours before).
 pub const VISIT_REMINDER: &str = "visit_reminder";
+/// Ask the payment provider about a payment whose callback never came (payload: payment id).
+pub const PAYMENT_RECONCILE: &str = "payment_reconcile";
+/// Give back a payment that was not needed (payload: payment id).
+pub const PAYMENT_REFUND: &str = "payment_refund";

@@ -354,6 +354,65 @@ pub trait ConsentStore {
 }
 
 #[async_trait]
+/// State fees: the schedule's editions, charges and their payments.
+pub trait PaymentStore {
+    /// Every edition, oldest first.
+    async fn fee_editions(&self) -> Result<Vec<FeeEditionRow>>;
+    /// Stores the editions not stored yet (the built-in ones at start);
+    /// one already there is kept as it is. How many were added.
+    async fn seed_fee_editions(&self, rows: Vec<FeeEditionRow>) -> Result<u64>;
+    /// Adds, or replaces, an edition that starts after `today`, audited;
+    /// `Conflict("fee.in_force")` when one from that date is in force.
+    async fn put_fee_edition(&self, row: FeeEditionRow, today: &str, now: i64) -> Result<()>;
+    /// Withdraws an edition that starts after `today`, audited.
+    async fn withdraw_fee_edition(&self, from: &str, by: Uuid, today: &str, now: i64)
+    -> Result<()>;
+    async fn charges_of(&self, application_id: Uuid) -> Result<Vec<ChargeRecord>>;
+    async fn charge_by_uin(&self, uin: &str) -> Result<Option<ChargeRecord>>;
+    async fn charge(&self, id: Uuid) -> Result<Option<ChargeRecord>>;
+    async fn payments_of(&self, charge_id: Uuid) -> Result<Vec<PaymentRecord>>;
+    async fn payment(&self, id: Uuid) -> Result<Option<PaymentRecord>>;
+    /// A payment of the owner's due charge of an open application, for the
+    /// charge's portal amount, with its jobs (the reconciliation), under
+    /// the key: `NotFound` for another's, `Conflict("charge.not_due")`,
+    /// `Conflict("charge.application_closed")`.
+    async fn start_payment(
+        &self,
+        p: NewPayment,
+        jobs: Vec<NewJob>,
+        idem: Option<IdempotencyKey>,
+        now: i64,
+    ) -> Result<Once<PaymentRecord>>;
+    /// The provider's word on a payment, in one transaction with the
+    /// charge, the audit, the log of the callback and the outcome's jobs;
+    /// `NotFound` for no such payment (nothing logged: the caller does).
+    async fn settle_payment(&self, s: Settlement, now: i64) -> Result<Settled>;
+    /// A bank payment an officer of the application's office records,
+    /// settled at once; `NotFound` for a UIN outside their office.
+    async fn record_bank_payment(
+        &self,
+        b: BankPayment,
+        on_paid: Vec<NewJob>,
+        on_refund: Vec<NewJob>,
+        now: i64,
+    ) -> Result<Settled>;
+    /// Logs a callback that settled nothing (forged, unknown).
+    async fn log_callback(
+        &self,
+        payment_id: Option<Uuid>,
+        outcome: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<()>;
+    /// The latest callbacks, newest first.
+    async fn callbacks(&self, limit: i64) -> Result<Vec<CallbackRecord>>;
+    /// A payment due back given back: refund_due → refunded, its charge
+    /// refunded when it was the one that paid it, with a history note
+    /// (`fee_refunded`) and the jobs; false when it was not due back.
+    async fn mark_refunded(&self, payment_id: Uuid, jobs: Vec<NewJob>, now: i64) -> Result<bool>;
+}
+
+#[async_trait]
 /// The person's inbox of notices.
 pub trait InboxStore {
     /// Keeps a notice; a second one from the same `source` is ignored.
@@ -659,6 +718,7 @@ pub trait Store:
     + MessageStore
     + InboxStore
     + ConsentStore
+    + PaymentStore
     + VisitStore
     + AuditStore
     + SecondFactorStore
@@ -684,6 +744,7 @@ impl<T> Store for T where
         + MessageStore
         + InboxStore
         + ConsentStore
+        + PaymentStore
         + VisitStore
         + AuditStore
         + SecondFactorStore

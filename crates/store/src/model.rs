@@ -430,6 +430,8 @@ pub struct Submission {
     pub deadline: Option<String>,
     /// The owner's consent it waits for, with its jobs (expiry, the owner's notice).
     pub consent: Option<NewConsent>,
+    /// The state fee, at the first submission of a service with one.
+    pub charge: Option<NewCharge>,
 }
 
 /// What a submission gave: the number and the new version.
@@ -731,4 +733,237 @@ pub struct Booking {
     pub jobs: Vec<NewJob>,
     /// The request's key: a retry replays (the appointment it made).
     pub idem: Option<IdempotencyKey>,
+}
+
+/// An edition of the fee schedule as stored: its rates as JSON
+/// (`domain::fees::Rate` list), read back and checked by `app`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeEditionRow {
+    /// `YYYY-MM-DD`.
+    pub from: String,
+    pub discount_percent: i64,
+    pub rates: String,
+    pub created_by: Option<Uuid>,
+    pub created_at: i64,
+}
+
+/// Where a charge stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeStatus {
+    Due,
+    Paid,
+    /// The application ended before it was paid.
+    Cancelled,
+    /// Paid, then given back (the application was cancelled).
+    Refunded,
+}
+
+impl ChargeStatus {
+    pub const ALL: [Self; 4] = [Self::Due, Self::Paid, Self::Cancelled, Self::Refunded];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Due => "due",
+            Self::Paid => "paid",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// A charge made with a submission; the store gives it its UIN.
+#[derive(Debug, Clone)]
+pub struct NewCharge {
+    pub id: Uuid,
+    pub fee_key: String,
+    pub category: String,
+    pub kopecks: i64,
+    pub discount_percent: i64,
+    pub portal_kopecks: i64,
+    /// The stage it is due before (`domain::catalogue::Stage` in snake case).
+    pub due_stage: String,
+    /// `YYYY-MM-DD`: the day of the fee.
+    pub accrued_on: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeRecord {
+    pub id: Uuid,
+    pub uin: String,
+    pub application_id: Uuid,
+    pub account_id: Uuid,
+    pub fee_key: String,
+    pub category: String,
+    pub kopecks: i64,
+    pub discount_percent: i64,
+    pub portal_kopecks: i64,
+    pub due_stage: String,
+    pub accrued_on: String,
+    pub status: ChargeStatus,
+    /// The payment that paid it.
+    pub paid_by: Option<Uuid>,
+    pub created_at: i64,
+    pub paid_at: Option<i64>,
+}
+
+/// How a payment was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentChannel {
+    /// Through the portal's payment provider.
+    Portal,
+    /// At a bank, recorded by an officer.
+    Bank,
+}
+
+impl PaymentChannel {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Portal => "portal",
+            Self::Bank => "bank",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Portal, Self::Bank]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+/// Where a payment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Sent to the provider; the person is paying (or left).
+    Created,
+    Confirmed,
+    /// The provider said it did not go through.
+    Failed,
+    /// The provider confirmed an amount other than the one asked: flagged.
+    Mismatch,
+    /// Confirmed, but not needed (the charge was paid already, or the
+    /// application was cancelled): to be given back.
+    RefundDue,
+    Refunded,
+}
+
+impl PaymentStatus {
+    pub const ALL: [Self; 6] = [
+        Self::Created,
+        Self::Confirmed,
+        Self::Failed,
+        Self::Mismatch,
+        Self::RefundDue,
+        Self::Refunded,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Confirmed => "confirmed",
+            Self::Failed => "failed",
+            Self::Mismatch => "mismatch",
+            Self::RefundDue => "refund_due",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub id: Uuid,
+    pub charge_id: Uuid,
+    pub channel: PaymentChannel,
+    /// The bank's reference for a bank payment.
+    pub reference: Option<String>,
+    /// What was asked.
+    pub kopecks: i64,
+    /// What the provider or the bank said was paid.
+    pub paid_kopecks: Option<i64>,
+    pub status: PaymentStatus,
+    pub note: Option<String>,
+    pub recorded_by: Option<Uuid>,
+    pub created_at: i64,
+    pub confirmed_at: Option<i64>,
+    pub refunded_at: Option<i64>,
+}
+
+/// A payment through the provider, asked for by the charge's owner.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub id: Uuid,
+    pub uin: String,
+    pub account_id: Uuid,
+}
+
+/// A payment at a bank, recorded by an officer of the application's office.
+#[derive(Debug, Clone)]
+pub struct BankPayment {
+    pub id: Uuid,
+    pub uin: String,
+    pub kopecks: i64,
+    pub reference: String,
+    pub by: StaffActor,
+}
+
+/// What confirming a payment came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// The charge is paid now.
+    Paid { application_id: Uuid },
+    /// Confirmed before: nothing changed.
+    Repeated,
+    /// Another amount than asked: flagged, the charge still due.
+    Mismatch,
+    /// Not needed (paid already, or the application ended): to be refunded.
+    RefundDue,
+    /// The provider says it failed: the charge still due.
+    Failed,
+}
+
+impl Settled {
+    /// As logged with a callback.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Paid { .. } => "accepted",
+            Self::Repeated => "repeated",
+            Self::Mismatch => "mismatch",
+            Self::RefundDue => "refund_due",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// A provider's word about a payment (a callback or an answer to the
+/// reconciliation's question), with the jobs each outcome needs.
+#[derive(Debug, Clone)]
+pub struct Settlement {
+    pub payment_id: Uuid,
+    /// None: the provider says it failed.
+    pub paid_kopecks: Option<i64>,
+    /// The callback's body, when it came as one (logged with its outcome).
+    pub callback: Option<String>,
+    /// Sent when the charge becomes paid (the person's notice).
+    pub on_paid: Vec<NewJob>,
+    /// Sent when the payment is to be refunded (the refund job).
+    pub on_refund: Vec<NewJob>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackRecord {
+    pub id: Uuid,
+    pub received_at: i64,
+    pub payment_id: Option<Uuid>,
+    pub outcome: String,
+    pub body: String,
 }

@@ -29,6 +29,7 @@ impl PgStore {
 
     /// A sequence: numbers never wait on another submission's transaction.
     pub(crate) const NEXT_NUMBER_SQL: &'static str = "SELECT nextval('application_numbers')";
+    pub(crate) const NEXT_UIN_SQL: &'static str = "SELECT nextval('uin_serials')";
 
     pub async fn connect(url: &str) -> crate::Result<Self> {
         let options = PgConnectOptions::from_str(url)?;
@@ -73,6 +74,7 @@ shared::impl_case_store!(PgStore);
 shared::impl_message_store!(PgStore);
 shared::impl_inbox_store!(PgStore);
 shared::impl_consent_store!(PgStore);
+shared::impl_payment_store!(PgStore);
 shared::impl_visit_store!(PgStore);
 shared::impl_session_store!(PgStore);
 shared::impl_identity_store!(PgStore);

@@ -30,6 +30,9 @@ impl SqliteStore {
     /// The counter row is bumped under the one write lock `BEGIN IMMEDIATE` holds.
     pub(crate) const NEXT_NUMBER_SQL: &'static str = "UPDATE counters SET value = value + 1 \
          WHERE name = 'application_number' RETURNING value";
+    /// The UIN's serial, likewise.
+    pub(crate) const NEXT_UIN_SQL: &'static str =
+        "UPDATE counters SET value = value + 1 WHERE name = 'uin' RETURNING value";
 
     /// Opens (creating if missing, with its directory) the database file.
     pub async fn connect(url: &str) -> crate::Result<Self> {
@@ -129,6 +132,7 @@ shared::impl_case_store!(SqliteStore);
 shared::impl_message_store!(SqliteStore);
 shared::impl_inbox_store!(SqliteStore);
 shared::impl_consent_store!(SqliteStore);
+shared::impl_payment_store!(SqliteStore);
 shared::impl_visit_store!(SqliteStore);
 shared::impl_session_store!(SqliteStore);
 shared::impl_identity_store!(SqliteStore);

@@ -880,3 +880,29 @@ schedule-save = Save the schedule
 schedule-saved = Schedule saved. Bookings outside the new hours: { $displaced } — those people were asked to choose another time; their bookings are kept.
 staff-section-visits = Visits by appointment: the day's visits
 staff-section-schedule = Reception schedule
+
+# Fees and payment (issue 19)
+err-fee-unpaid = Pay the state fee first: unpaid, the application cannot move to its next stage.
+err-fee-in-force = This edition of the fees is already in force and cannot be changed or withdrawn. Add a new edition from a future date.
+err-fee-no-schedule = There are no state fees in force on that date.
+err-fee-no-rate = The edition in force has no fee for this service and category.
+err-fee-amount = An amount must be above zero and at most 1,000,000 RUB.
+err-fee-discount = The discount for paying through the portal must be below 100 %.
+err-fee-duplicate = A fee for one service and category is given twice.
+err-fee-incomplete = The edition does not list every service and category: an edition must be complete.
+err-fee-unknown-rate = The edition lists a service or category that is not in the catalogue.
+err-uin-format = A UIN is 20 digits.
+err-uin-checksum = The UIN has a mistake: its check digit does not match. Check the number on the receipt.
+err-charge-not-due = This charge is not waiting for payment: it is paid or cancelled.
+err-charge-application-closed = The application is finished or cancelled: its fee need not be paid.
+err-payment-not-configured = Paying through the portal is not available now. Pay the fee at a bank with the UIN.
+err-payment-provider-unavailable = The payment service is not answering. Try again a little later — nothing was charged.
+err-payment-signature = The payment notification's signature is wrong.
+err-payment-callback = The payment notification could not be read.
+err-payment-reference = Give the bank's payment document number (up to 64 characters).
+err-payment-reference-used = A payment with this payment document number is already recorded.
+
+msg-payment-received-subject = The state fee is paid
+msg-payment-received-body = The payment of { $amount } RUB for UIN { $uin } has been received. Your application goes on; the receipt is in your account.
+msg-payment-refunded-subject = The state fee was refunded
+msg-payment-refunded-body = The payment of { $amount } RUB for UIN { $uin } was refunded: it was not needed. The money goes back to where it came from.

@@ -297,6 +297,7 @@ async fn place(
             &domain::lifecycle::Step::Invite(start_ms.to_string()),
         )
         .map_err(|e| crate::cases::refused(e, r.status))?;
+        crate::payments::require_paid(state, r, def, Status::Invited).await?;
     }
     let live = state.store.live_appointment(r.id).await?;
     // Asked again for the time it has: nothing to do (a retry, a double click).

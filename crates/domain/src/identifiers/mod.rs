@@ -7,6 +7,7 @@ mod migration_card;
 mod office_code;
 mod passport_rf;
 mod snils;
+mod uin;
 
 pub use foreign_passport::ForeignPassportNumber;
 pub use inn::Inn;
@@ -14,6 +15,7 @@ pub use migration_card::MigrationCard;
 pub use office_code::OfficeCode;
 pub use passport_rf::PassportRf;
 pub use snils::Snils;
+pub use uin::{MVD_ADMINISTRATOR, Uin};
 
 use crate::Invalid;
 

@@ -160,6 +160,8 @@ async fn holder<'a>(app: &TestApp, staff: &'a Office, id: &str) -> &'a str {
 /// Takes the office's steps forward until the application is completed.
 async fn walk_to_the_end(app: &TestApp, token: &str, id: &str) -> Vec<String> {
     let mut taken = Vec::new();
+    // The fee paid first: a visit or production waits for it.
+    crate::support::pay_fee(app, id).await;
     for _ in 0..10 {
         let (status, c) = case(app, token, id).await;
         assert_eq!(status, 200, "{c}");
@@ -420,6 +422,20 @@ async fn a_return_opens_only_the_commented_fields_and_comes_back_to_the_same_off
         // Accepted; the person may still cancel, not once it is being made.
         let (status, c) = act(&app, &staff.moscow, &id, "accept", json!({"version": c["version"]})).await;
         assert_eq!(status, 200, "{c}");
+        // Unpaid, no invitation; the office records the bank's payment by its UIN.
+        let (status, body) = act(&app, &staff.moscow, &id, "invite", json!({"version": c["version"], "visit": "v1"})).await;
+        assert_eq!((status, body["code"].as_str()), (409, Some("fee.unpaid")), "{body}");
+        let (status, _, charges) = call(&app, Method::GET, &format!("/office/applications/{id}/charges"), &staff.moscow, &[], None).await;
+        assert_eq!(status, 200, "{charges}");
+        let charge = &charges["items"][0];
+        assert_eq!((charge["status"].as_str(), charge["kopecks"].as_i64()), (Some("due"), Some(200_000)), "{charge}");
+        let bank = json!({"uin": charge["uin"], "kopecks": 200_000, "reference": "ПП 4471"});
+        let (status, _, body) = call(&app, Method::POST, "/office/payments", &staff.petersburg, &[], Some(bank.clone())).await;
+        assert_eq!(status, 404, "another office's charge: {body}");
+        let (status, _, body) = call(&app, Method::POST, "/office/payments", &staff.moscow, &[], Some(bank.clone())).await;
+        assert_eq!((status, body["outcome"].as_str()), (201, Some("accepted")), "{body}");
+        let (status, _, body) = call(&app, Method::POST, "/office/payments", &staff.moscow, &[], Some(bank)).await;
+        assert_eq!((status, body["code"].as_str()), (409, Some("payment.reference_used")), "{body}");
         let (status, c) = act(&app, &staff.moscow, &id, "invite", json!({"version": c["version"], "visit": "v1"})).await;
         assert_eq!(status, 200, "{c}");
         // A missed visit goes back to accepted for a new booking.
@@ -787,6 +803,7 @@ async fn a_production_batch_is_marked_ready_at_once() {
             (&foreigner, "residence-permit"),
         ] {
             let id = sent(&app, token, code).await;
+            crate::support::pay_fee(&app, &id).await;
             let mut c = case(&app, &staff.moscow, &id).await.1;
             for step in ["accept", "invite", "visit-done", "start-production"] {
                 let (status, next) = act(
@@ -864,6 +881,7 @@ async fn a_production_batch_is_marked_ready_at_once() {
 
         // On the page: tick the production queue's rows, one button.
         let id = sent(&app, &foreigner, "temporary-residence-permit").await;
+        crate::support::pay_fee(&app, &id).await;
         let mut c = case(&app, &staff.moscow, &id).await.1;
         for step in ["accept", "invite", "visit-done", "start-production"] {
             c = act(

@@ -407,6 +407,7 @@ async fn every_service_walks_to_its_end_through_the_office_pages() {
                 }
             })
             .await;
+            crate::support::pay_fee(&app, &id).await;
             let call = |method, path: String, token: &str, body| {
                 let app = &app;
                 let token = token.to_owned();
@@ -539,6 +540,7 @@ async fn refusal_missed_visit_and_a_refused_consent_through_the_pages() {
         // Invited at a time of the office's schedule, missed, back to accepted
         // for a new booking.
         let visit = sent(&app, &citizen, "passport-foreign-old").await;
+        crate::support::pay_fee(&app, &visit).await;
         post_step(visit.clone(), "accept", vec![]).await;
         let res = post_step(visit.clone(), "visit", vec![("start_ms", String::new())]).await;
         assert_eq!(res.status().as_u16(), 422, "an invitation names its time");

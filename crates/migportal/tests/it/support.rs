@@ -347,3 +347,33 @@ pub async fn sql(db_url: &str, statement: &str) {
             .unwrap();
     }
 }
+
+/// Pays an application's due fee as a confirmed provider payment would,
+/// through the store's own path (for tests about what comes after paying).
+pub async fn pay_fee(app: &TestApp, application: &str) {
+    use store::{ChargeStatus, NewPayment, Settled, Settlement};
+    let id = uuid::Uuid::parse_str(application).unwrap();
+    let s = &app.running.store;
+    let now = app::system_clock();
+    for c in s.charges_of(id).await.unwrap() {
+        if c.status != ChargeStatus::Due {
+            continue;
+        }
+        let payment = uuid::Uuid::now_v7();
+        let new = NewPayment {
+            id: payment,
+            uin: c.uin.clone(),
+            account_id: c.account_id,
+        };
+        s.start_payment(new, vec![], None, now).await.unwrap();
+        let settled = Settlement {
+            payment_id: payment,
+            paid_kopecks: Some(c.portal_kopecks),
+            callback: None,
+            on_paid: vec![],
+            on_refund: vec![],
+        };
+        let out = s.settle_payment(settled, now).await.unwrap();
+        assert!(matches!(out, Settled::Paid { .. }), "{out:?}");
+    }
+}

@@ -184,6 +184,7 @@ async fn an_officer_sets_a_time_and_a_schedule_change_asks_people_to_rebook() {
         let staff = office(&app).await;
         let citizen = confirmed_sidorov(&app, "+79161112233").await;
         let id = sent(&app, &citizen, "passport-foreign-old").await;
+        crate::support::pay_fee(&app, &id).await;
         let (_, c) = case(&app, &staff.moscow, &id).await;
         act(&app, &staff.moscow, &id, "accept", json!({"version": c["version"]})).await;
         let later = app::system_clock() + 2 * 86_400_000;
@@ -271,6 +272,7 @@ async fn visits_through_the_pages() {
         let app = TestApp::spawn_with(backend, true).await;
         let citizen = confirmed_sidorov(&app, "+79161112233").await;
         let id = sent(&app, &citizen, "passport-internal").await;
+        crate::support::pay_fee(&app, &id).await;
         // The officer works in the browser (this client), the person in another.
         let (officer_csrf, _) =
             browser_staff_login(&app, "officer@demo.migportal.ru", "Demo-Officer-2026").await;

@@ -40,6 +40,7 @@ async fn booking_moves_the_application_to_invited_and_a_move_frees_the_place() {
         let staff = office(&app).await;
         let citizen = confirmed_sidorov(&app, "+79161112233").await;
         let id = sent(&app, &citizen, "passport-foreign-old").await;
+        crate::support::pay_fee(&app, &id).await;
         let path = format!("/applications/{id}/appointment");
         let slots = free(&app, MOSCOW, 10).await;
         assert!(!slots.is_empty());
@@ -321,6 +322,7 @@ async fn accepted_one(
             office_id: Some(office),
             deadline: None,
             consent: None,
+            charge: None,
         },
         None,
         now,
@@ -407,6 +409,7 @@ async fn reminders_follow_the_live_booking_and_a_cancel_frees_the_place() {
         let staff = office(&app).await;
         let citizen = confirmed_sidorov(&app, "+79161112233").await;
         let id = sent(&app, &citizen, "passport-foreign-old").await;
+        crate::support::pay_fee(&app, &id).await;
         let (_, c) = case(&app, &staff.moscow, &id).await;
         act(
             &app,

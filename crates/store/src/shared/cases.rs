@@ -98,6 +98,9 @@ macro_rules! apply_transition {
         if t.from == Status::Invited {
             $crate::shared::visits::end_booking!($tx, t.id, t.to, now);
         }
+        if matches!(t.to, Status::Cancelled | Status::Rejected) {
+            $crate::shared::payments::end_charge!($tx, t.id, t.to, now);
+        }
         let action = format!("application.{}", t.to.as_str());
         let details = format!("{} {}→{}", number.unwrap_or_default(), t.from.as_str(), t.to.as_str());
         $crate::shared::audit!($self, $tx, now, actor, role, office, action, Some(t.id), details);

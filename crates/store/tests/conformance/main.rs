@@ -1500,6 +1500,7 @@ fn submission(id: Uuid, account_id: Uuid, version: i64, open: bool) -> Submissio
         office_id: None,
         deadline: None,
         consent: None,
+        charge: None,
     }
 }
 

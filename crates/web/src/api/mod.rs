@@ -10,6 +10,7 @@ mod inbox;
 mod json;
 mod me;
 mod messages;
+mod payments;
 pub mod problem;
 mod profile;
 mod second_factor;
@@ -160,6 +161,19 @@ pub fn router() -> Router<AppState> {
             put(visits::book).delete(visits::cancel),
         )
         .route("/admin/offices/{id}/schedule", put(visits::save_schedule))
+        .route("/applications/{id}/charges", get(payments::of_application))
+        .route(
+            "/office/applications/{id}/charges",
+            get(payments::office_of_application),
+        )
+        .route("/office/payments", post(payments::record_bank))
+        .route("/charges/{uin}/payments", post(payments::start))
+        .route("/payments/callback", post(payments::callback))
+        .route("/admin/fees", get(payments::editions))
+        .route(
+            "/admin/fees/{from}",
+            put(payments::put_edition).delete(payments::withdraw_edition),
+        )
         .route("/services", get(services::list))
         .route("/services/{code}", get(services::get))
         .route("/password-resets", post(security::start_reset))

@@ -14,7 +14,7 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
             json!({
                 "code": s.code, "name": s.name, "description": s.description,
                 "applicants": s.applicants, "for_child": s.for_child,
-                "least_level": s.least_level, "fee_key": s.fee_key, "visits": s.visits,
+                "least_level": s.least_level, "fee_key": s.fee.as_ref().map(|f| &f.key), "visits": s.visits,
                 "processing": s.processing, "originals": s.originals, "result": s.result,
                 "situations": s.situations,
             })

@@ -143,7 +143,7 @@ fn facts(lang: app::i18n::Lang, s: &ServiceDef) -> Vec<Fact> {
             )
         })
         .collect();
-    let fee = if s.fee_key.is_some() {
+    let fee = if s.fee.is_some() {
         lang.t("service-fee-paid")
     } else {
         lang.t("service-fee-free")

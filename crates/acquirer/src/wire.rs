@@ -1,0 +1,94 @@
+//! The types that cross the wire, and the callback's signature.
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+/// The header that carries a callback's signature.
+pub const SIGNATURE_HEADER: &str = "x-signature";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePayment {
+    /// The shop's id of the payment; creating it again is answered with the same payment.
+    pub order_id: String,
+    pub amount: i64,
+    pub description: String,
+    /// Where the person is sent back after paying or declining.
+    pub return_url: String,
+    /// Where the signed outcome is posted.
+    pub callback_url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderStatus {
+    Pending,
+    Succeeded,
+    Failed,
+    Refunded,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderPayment {
+    pub order_id: String,
+    pub status: ProviderStatus,
+    /// What was asked.
+    pub amount: i64,
+    /// What the payer paid (set once it succeeded).
+    #[serde(default)]
+    pub paid_amount: Option<i64>,
+    pub pay_url: String,
+}
+
+/// The outcome the provider posts to the shop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Callback {
+    pub order_id: String,
+    pub status: ProviderStatus,
+    /// The amount paid, kopecks.
+    pub amount: i64,
+}
+
+/// `hex(HMAC-SHA256(secret, body))`.
+pub fn sign(secret: &[u8], body: &[u8]) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+        return String::new();
+    };
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Whether `signature` is the body's, compared in constant time.
+pub fn verify(secret: &[u8], body: &[u8], signature: &str) -> bool {
+    let Ok(given) = hex::decode(signature.trim()) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_bound_to_the_body_and_the_secret() {
+        let body = br#"{"order_id":"1","status":"succeeded","amount":600000}"#;
+        let s = sign(b"secret", body);
+        assert_eq!(s.len(), 64);
+        assert!(verify(b"secret", body, &s));
+        assert!(!verify(b"other", body, &s));
+        assert!(!verify(
+            b"secret",
+            br#"{"order_id":"1","status":"succeeded","amount":600001}"#,
+            &s
+        ));
+        assert!(!verify(b"secret", body, "zz"));
+        assert!(!verify(b"secret", body, ""));
+    }
+}
