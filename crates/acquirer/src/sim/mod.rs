@@ -110,7 +110,17 @@ impl SimState {
         lock(&self.inner.payments).get(order_id).cloned()
     }
 
-    /// Pays or declines a pending payment; the callback to send, if any.
+    /// Pays or declines a pending payment as the person would; the callback
+    /// made (sent unless the decision says not), if any.
+    pub fn decide_now(&self, order_id: &str, d: &Decision) -> Option<SentCallback> {
+        self.decide(order_id, d).and_then(|(_, sent)| sent)
+    }
+
+    /// The payment as the acquirer knows it.
+    pub fn payment(&self, order_id: &str) -> Option<ProviderPayment> {
+        self.get(order_id).map(|p| p.payment)
+    }
+
     fn decide(&self, order_id: &str, d: &Decision) -> Option<(SimPayment, Option<SentCallback>)> {
         let mut payments = lock(&self.inner.payments);
         let p = payments.get_mut(order_id)?;
@@ -185,6 +195,12 @@ impl SimState {
     pub fn set_unavailable(&self, on: bool) {
         self.inner.unavailable.store(on, Ordering::SeqCst);
     }
+}
+
+/// The router and a handle on its state (tests decide payments through it).
+pub fn app(config: SimConfig) -> (axum::Router, SimState) {
+    let state = SimState::new(config);
+    (router(state.clone()), state)
 }
 
 /// Serves the acquirer on `listener` until `shutdown` resolves.

@@ -22,6 +22,7 @@ mod messages;
 mod notifications;
 mod ops;
 mod pages;
+mod payments;
 mod profile;
 mod staff;
 mod support;

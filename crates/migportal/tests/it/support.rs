@@ -18,6 +18,9 @@ pub const SIM_TOKEN: &str = "sim-token-for-tests";
 
 pub struct TestApp {
     pub running: Running,
+    /// The test acquirer the portal is a shop of.
+    pub acquirer: acquirer::sim::SimState,
+    pub acquirer_url: String,
     pub url: String,
     pub api: String,
     pub sim: SimState,
@@ -48,6 +51,37 @@ async fn sms_gateway() -> (String, Arc<Mutex<Vec<Value>>>) {
     let url = format!("http://{}/send", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, seen)
+}
+
+pub const ACQUIRER_TOKEN: &str = "acquirer-token-for-tests";
+pub const ACQUIRER_SECRET: &str = "acquirer-secret-for-tests";
+
+/// The test acquirer on loopback, controlled through its state.
+pub async fn acquirer() -> (String, acquirer::sim::SimState) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (router, state) = acquirer::sim::app(acquirer::sim::SimConfig {
+        token: ACQUIRER_TOKEN.into(),
+        secret: ACQUIRER_SECRET.into(),
+        public_url: url.clone(),
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, state)
+}
+
+/// The portal's side of the test acquirer: a payment no callback settled is
+/// asked about `reconcile_after_seconds` after it starts.
+pub fn payments_config(
+    url: &str,
+    reconcile_after_seconds: i64,
+) -> migportal::config::PaymentsConfig {
+    migportal::config::PaymentsConfig {
+        url: url.into(),
+        token: ACQUIRER_TOKEN.into(),
+        secret: ACQUIRER_SECRET.into(),
+        timeout_ms: 2_000,
+        reconcile_after_seconds,
+    }
 }
 
 /// The reference registry on loopback, controlled through its state.
@@ -122,7 +156,9 @@ impl TestApp {
         let db = TestDb::new(backend).await.unwrap();
         let (registry_url, sim) = registry().await;
         let (sms_url, sms) = sms_gateway().await;
+        let (acquirer_url, acquirer) = acquirer().await;
         let mut config = config(&db.url, &registry_url, &sms_url, demo);
+        config.payments = Some(payments_config(&acquirer_url, 5));
         change(&mut config);
         let now = web::system_clock() / 1000;
         let ca = qes::demo_ca("Тестовый УЦ", now - 86_400, now + 86_400 * 365).unwrap();
@@ -146,6 +182,8 @@ impl TestApp {
             api: format!("{url}/api/v1"),
             url,
             running,
+            acquirer,
+            acquirer_url,
             sim,
             sms,
             sms_url,

@@ -15,6 +15,7 @@ use store::*;
 use uuid::Uuid;
 
 mod cases;
+mod payments;
 mod visits;
 
 async fn each_backend<F, Fut>(test: F)
