@@ -24,6 +24,31 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// An amount of kopecks as people read money: `6 000,00 ₽`, `RUB 6,000.00`.
+    pub fn money(self, kopecks: i64) -> String {
+        let (sign, k) = if kopecks < 0 {
+            ("-", -kopecks)
+        } else {
+            ("", kopecks)
+        };
+        let digits = (k / 100).to_string();
+        let sep = match self {
+            Self::Ru => '\u{a0}',
+            Self::En => ',',
+        };
+        let mut whole = String::new();
+        for (i, ch) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                whole.push(sep);
+            }
+            whole.push(ch);
+        }
+        match self {
+            Self::Ru => format!("{sign}{whole},{:02}\u{a0}₽", k % 100),
+            Self::En => format!("{sign}RUB {whole}.{:02}", k % 100),
+        }
+    }
+
     pub const fn code(self) -> &'static str {
         match self {
             Self::Ru => "ru",
@@ -122,6 +147,14 @@ mod tests {
         let s = Lang::Ru.t_args("err-otp-wrong", &[("attempts", "3".into())]);
         assert_eq!(s, "Неверный код. Осталось попыток: 3");
         assert_eq!(error_key("password.too_common"), "err-password-too-common");
+    }
+
+    #[test]
+    fn money_as_people_read_it() {
+        assert_eq!(Lang::Ru.money(600_000), "6\u{a0}000,00\u{a0}₽");
+        assert_eq!(Lang::Ru.money(35_050), "350,50\u{a0}₽");
+        assert_eq!(Lang::En.money(123_456_789), "RUB 1,234,567.89");
+        assert_eq!(Lang::En.money(5), "RUB 0.05");
     }
 
     /// Every problem the form engine can report has a message in both languages.

@@ -111,10 +111,44 @@ async fn todo(state: &Portal, actor: &Actor, lang: Lang) -> Result<Vec<Todo>, Ap
                     link: format!("/applications/{}", r.id),
                 });
             }
-            let visits = state
-                .catalogue
-                .get(&r.service)
-                .is_some_and(|d| d.stages.contains(&domain::catalogue::Stage::Invited));
+            // A fee to pay (an open application's charge not yet paid, with
+            // no payment under way): before a visit it blocks, so it comes first.
+            let mut unpaid = false;
+            if r.status.is_open() && r.status != Status::Draft {
+                for c in state.store.charges_of(r.id).await? {
+                    if c.status != store::ChargeStatus::Due {
+                        continue;
+                    }
+                    unpaid = true;
+                    let pending = state
+                        .store
+                        .payments_of(c.id)
+                        .await?
+                        .iter()
+                        .any(|p| p.status == store::PaymentStatus::Created);
+                    if !pending {
+                        out.push(Todo {
+                            what: "pay",
+                            title: lang.t_args(
+                                "inbox-todo-pay",
+                                &[
+                                    ("service", service.clone()),
+                                    ("amount", lang.money(c.portal_kopecks)),
+                                ],
+                            ),
+                            application_id: r.id,
+                            number: r.number.clone(),
+                            count: 1,
+                            link: format!("/applications/{}/check", r.id),
+                        });
+                    }
+                }
+            }
+            let visits = !unpaid
+                && state
+                    .catalogue
+                    .get(&r.service)
+                    .is_some_and(|d| d.stages.contains(&domain::catalogue::Stage::Invited));
             // A visit to book, or one the office's new hours displaced.
             let visit = match r.status {
                 Status::Accepted if visits && r.office_id.is_some() => {

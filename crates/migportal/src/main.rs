@@ -81,6 +81,20 @@ enum Command {
         #[arg(long)]
         population: Option<PathBuf>,
     },
+    /// Run the test acquirer (a payment provider with a payment page and
+    /// signed callbacks) for a portal configured with `[payments]`.
+    AcquirerSim {
+        #[arg(long, default_value = "127.0.0.1:8091")]
+        listen: String,
+        /// Where people's browsers reach it (defaults to http://LISTEN).
+        #[arg(long)]
+        public_url: Option<String>,
+        #[arg(long, env = "MIGPORTAL_ACQUIRER_SIM_TOKEN")]
+        token: String,
+        /// The key its callbacks are signed with (the portal's `payments.secret`).
+        #[arg(long, env = "MIGPORTAL_ACQUIRER_SIM_SECRET")]
+        secret: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -143,6 +157,16 @@ async fn main() -> anyhow::Result<()> {
     {
         init_logs(false);
         return registry_sim(listen, token, population.as_deref()).await;
+    }
+    if let Command::AcquirerSim {
+        listen,
+        public_url,
+        token,
+        secret,
+    } = &cli.command
+    {
+        init_logs(false);
+        return acquirer_sim(listen, public_url.as_deref(), token, secret).await;
     }
     let config = Config::load(cli.config.as_deref())?;
     init_logs(config.log_format == "json");
@@ -246,7 +270,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::RegistrySim { .. } => Ok(()),
+        Command::RegistrySim { .. } | Command::AcquirerSim { .. } => Ok(()),
     }
 }
 
@@ -364,6 +388,41 @@ async fn create_user(
     if generated {
         println!("generated password (shown once): {password}");
     }
+    Ok(())
+}
+
+async fn acquirer_sim(
+    listen: &str,
+    public_url: Option<&str>,
+    token: &str,
+    secret: &str,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let url = public_url.map_or_else(
+        || {
+            format!(
+                "http://{}",
+                listener
+                    .local_addr()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default()
+            )
+        },
+        str::to_owned,
+    );
+    println!("test acquirer at {url}");
+    acquirer::sim::serve_with_shutdown(
+        listener,
+        acquirer::sim::SimConfig {
+            token: token.to_owned(),
+            secret: secret.to_owned(),
+            public_url: url,
+        },
+        shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }
 

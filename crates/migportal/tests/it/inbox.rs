@@ -38,12 +38,15 @@ async fn the_inbox_gathers_what_needs_the_person_and_every_notice() {
         let (status, _, _) = call(&app, Method::POST, &format!("/office/applications/{id}/messages"), &officer, &[], Some(json!({"text": "Посмотрите замечание, пожалуйста."}))).await;
         assert_eq!(status, 201);
 
-        // What needs the person, worked out now: correct it, read the message.
+        // What needs the person, worked out now: correct it, pay its fee
+        // (1 500 ₽ for a lost passport), read the message.
         let view = inbox(&app, &citizen, "").await;
         let todo: Vec<&str> = view["todo"].as_array().unwrap().iter().filter_map(|t| t["what"].as_str()).collect();
-        assert_eq!(todo, ["correct_application", "read_messages"], "{view}");
+        assert_eq!(todo, ["correct_application", "pay", "read_messages"], "{view}");
         assert_eq!(view["todo"][0]["link"], format!("/applications/{id}"));
-        assert_eq!(view["todo"][1]["link"], format!("/applications/{id}/messages"));
+        assert_eq!(view["todo"][1]["link"], format!("/applications/{id}/check"));
+        assert!(view["todo"][1]["title"].as_str().unwrap().contains("1\u{a0}500,00\u{a0}₽"), "{view}");
+        assert_eq!(view["todo"][2]["link"], format!("/applications/{id}/messages"));
         // Every notice, once the worker has kept them: submitted ×2, returned, the message.
         // (the count settles once the worker has run every job).
         let mut view = inbox(&app, &citizen, "").await;
@@ -93,7 +96,7 @@ async fn the_inbox_gathers_what_needs_the_person_and_every_notice() {
         // Reading the thread clears its to-do.
         call(&app, Method::GET, &format!("/applications/{id}/messages"), &citizen, &[], None).await;
         let view = inbox(&app, &citizen, "").await;
-        assert_eq!(view["todo"].as_array().unwrap().len(), 1, "{view}");
+        assert_eq!(view["todo"].as_array().unwrap().len(), 2, "correct it and pay: {view}");
         // In English on request.
         let (_, _, en) = call(&app, Method::GET, "/inbox", &citizen, &[("Accept-Language", "en")], None).await;
         assert!(en["todo"][0]["title"].as_str().unwrap().starts_with("Correct your application"), "{en}");

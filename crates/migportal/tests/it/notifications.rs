@@ -108,6 +108,7 @@ async fn each_status_change_is_mailed_once_through_a_dead_smtp_server_and_a_kill
         // The SMTP server is down while the application is sent and moved
         // three times by the office.
         let id = crate::lifecycle::sent(&app, &citizen, "passport-foreign-old").await;
+        crate::support::pay_fee(&app, &id).await;
         let mut version = 0;
         for (step, body) in [
             ("accept", json!({})),

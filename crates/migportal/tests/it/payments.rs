@@ -109,6 +109,16 @@ async fn the_fee_is_paid_through_the_acquirer_and_every_bad_callback_is_handled(
         let (status, _, _) = call(&app, Method::GET, &format!("/applications/{id}/charges"), &other, &[], None).await;
         assert_eq!(status, 404, "another person's charges");
 
+        // The inbox asks for it (and not for a visit, which waits for it).
+        let todo = |what: &'static str| {
+            let (app, citizen, id) = (&app, citizen.clone(), id.clone());
+            async move {
+                let (_, _, inbox) = call(app, Method::GET, "/inbox", &citizen, &[], None).await;
+                inbox["todo"].as_array().unwrap().iter().any(|t| t["what"] == what && t["application_id"] == id.as_str())
+            }
+        };
+        assert!(todo("pay").await);
+
         // Bad starts change nothing.
         let mut wrong = uin.clone().into_bytes();
         wrong[19] = b'0' + (wrong[19] - b'0' + 1) % 10;
@@ -136,6 +146,7 @@ async fn the_fee_is_paid_through_the_acquirer_and_every_bad_callback_is_handled(
         .await;
         let c = charge(&app, &citizen, &id).await;
         assert_eq!((c["payments"].as_array().unwrap().len(), c["payable"].as_bool()), (1, Some(false)), "{c}");
+        assert!(!todo("pay").await, "paid: nothing to pay");
         assert_eq!(c["payments"][0]["status"], "confirmed");
 
         // The same callback again (a replay): nothing changes.
@@ -292,6 +303,165 @@ async fn a_payment_confirmed_while_the_portal_was_down_is_not_lost() {
             "{body}"
         );
         again.stop().await;
+    })
+    .await;
+}
+
+/// A browser carrying the person's session (the API sign-in's token).
+fn browser_of(app: &TestApp, token: &str) -> reqwest::Client {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    jar.add_cookie_str(&format!("mp_session={token}"), &app.url.parse().unwrap());
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_fee_is_shown_and_paid_through_the_pages() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let browser = browser_of(&app, &citizen);
+        let get = |path: String| {
+            let browser = browser.clone();
+            async move {
+                let res = browser.get(path).send().await.unwrap();
+                (res.status().as_u16(), res.text().await.unwrap())
+            }
+        };
+        // What it costs today, before the person starts.
+        let (_, html) = get(format!("{}/services/passport-foreign-biometric", app.url)).await;
+        for line in [
+            "Взрослому: 6\u{a0}000,00\u{a0}₽",
+            "Ребёнку до 14 лет: 3\u{a0}000,00\u{a0}₽",
+            "Оплата — до этапа «",
+        ] {
+            assert!(html.contains(line), "{line}: {html}");
+        }
+        let (_, html) = get(format!("{}/services/registration-stay", app.url)).await;
+        assert!(!html.contains("Оплата — до этапа"), "a free service");
+
+        let id = sent(&app, &citizen, "passport-foreign-biometric").await;
+        let uin = charge(&app, &citizen, &id).await["uin"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (status, html) = get(format!("{}/applications/{id}/check", app.url)).await;
+        assert_eq!(status, 200);
+        for part in [
+            "Госпошлина",
+            uin.as_str(),
+            "Ожидает оплаты",
+            "Оплатить 6\u{a0}000,00\u{a0}₽",
+            "до записи на приём",
+        ] {
+            assert!(html.contains(part), "{part}: {html}");
+        }
+        // A form without its token changes nothing.
+        let res = browser
+            .post(format!("{}/applications/{id}/pay", app.url))
+            .header("origin", app.url.clone())
+            .form(&[("csrf", "wrong")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 403);
+        let res = browser
+            .post(format!("{}/applications/{id}/pay", app.url))
+            .header("origin", app.url.clone())
+            .form(&[("csrf", crate::pages::csrf_of(&html).as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 303);
+        let to_bank = crate::pages::location(&res);
+        assert!(to_bank.starts_with(&app.acquirer_url), "{to_bank}");
+        let back = pay_on_page(&to_bank, "pay").await;
+        let (status, html) = get(back).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Госпошлина оплачена") && html.contains("6\u{a0}000,00\u{a0}₽"),
+            "{html}"
+        );
+        let (_, html) = get(format!("{}/applications/{id}/check", app.url)).await;
+        assert!(
+            html.contains("Оплачена") && !html.contains("Оплатить 6"),
+            "{html}"
+        );
+        app.running.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_office_records_a_bank_payment_on_the_case_page() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let id = sent(&app, &citizen, "passport-foreign-old").await;
+        let (csrf, _) = crate::pages::browser_staff_login(
+            &app,
+            "officer@demo.migportal.ru",
+            "Demo-Officer-2026",
+        )
+        .await;
+        let (status, html) = crate::pages::page(&app, &format!("/staff/applications/{id}")).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Оплата госпошлины в банке") && html.contains("Ожидает оплаты"),
+            "{html}"
+        );
+        let uin = charge(&app, &citizen, &id).await["uin"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let post = |amount: &'static str, reference: &'static str| {
+            let (app, csrf, uin, id) = (&app, csrf.clone(), uin.clone(), id.clone());
+            async move {
+                crate::pages::submit(
+                    app,
+                    &format!("/staff/applications/{id}/bank-payment"),
+                    &[
+                        ("csrf", &csrf),
+                        ("uin", &uin),
+                        ("amount", amount),
+                        ("reference", reference),
+                    ],
+                )
+                .await
+            }
+        };
+        // An amount that is not one, or no reference: said at the field.
+        let res = post("две тысячи", "п/п 12").await;
+        assert_eq!(res.status().as_u16(), 422);
+        assert!(res.text().await.unwrap().contains("href=\"#bank-amount\""));
+        let res = post("2 000,00", "").await;
+        assert_eq!(res.status().as_u16(), 422);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("href=\"#bank-reference\"")
+        );
+        assert_eq!(charge(&app, &citizen, &id).await["status"], "due");
+        let res = post("2 000,00", "п/п 12").await;
+        assert_eq!(
+            crate::pages::location(&res),
+            format!("/staff/applications/{id}")
+        );
+        let (_, html) = crate::pages::page(&app, &format!("/staff/applications/{id}")).await;
+        assert!(
+            html.contains("Оплачена") && !html.contains("Оплата госпошлины в банке"),
+            "{html}"
+        );
+        let c = charge(&app, &citizen, &id).await;
+        assert_eq!(
+            (c["status"].as_str(), c["payments"][0]["channel"].as_str()),
+            (Some("paid"), Some("bank"))
+        );
+        app.running.stop().await;
     })
     .await;
 }

@@ -782,6 +782,7 @@ struct CheckPage {
     messages: Option<Link>,
     /// The booked visit (when and where), and the way to book or change it.
     visit: Option<(Option<String>, Link)>,
+    fee: Option<super::payments::FeePanel>,
     can_cancel: bool,
     history: Vec<(String, String, String)>,
     /// Offices to choose from, where the service allows any.
@@ -796,6 +797,7 @@ pub(super) struct Followup {
     consent: Option<(String, Option<String>)>,
     messages: Option<Link>,
     visit: Option<(Option<String>, Link)>,
+    fee: Option<super::payments::FeePanel>,
     history: Vec<(String, String, String)>,
 }
 
@@ -876,6 +878,7 @@ async fn followup(state: &AppState, ctx: &Ctx, v: &ApplicationView, def: &Servic
     };
     Followup {
         offices: Vec::new(),
+        fee: super::payments::of_application(state, ctx, v.id).await,
         visit,
         next_step: Some(lang.t(&format!("next-{}", v.status.as_str().replace('_', "-")))),
         consent,
@@ -969,6 +972,7 @@ fn check_page(
         consent: more.consent,
         messages: more.messages,
         visit: more.visit,
+        fee: more.fee,
         can_cancel: domain::lifecycle::may(v.status, domain::lifecycle::Ability::Cancel),
         history: more.history,
         offices: more.offices,

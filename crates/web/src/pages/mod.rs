@@ -11,6 +11,7 @@ mod home;
 mod login;
 mod mailbox;
 mod office;
+mod payments;
 mod profile;
 mod register;
 mod schedule;
@@ -179,6 +180,11 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/submit", post(applications::submit))
         .route("/applications/{id}/delete", post(applications::delete))
         .route("/applications/{id}/cancel", post(followup::cancel))
+        .route("/applications/{id}/pay", post(payments::pay))
+        .route(
+            "/applications/{id}/payment/{payment}",
+            get(payments::returned),
+        )
         .route("/applications/{id}/resubmit", post(followup::resubmit))
         .route(
             "/applications/{id}/messages",

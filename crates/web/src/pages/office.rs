@@ -224,6 +224,8 @@ struct CasePage {
     visit_times: Vec<(String, String)>,
     /// The application is invited: the visit may be moved.
     moving: bool,
+    /// A due fee's UIN and amount in roubles: the bank payment form.
+    bank: Option<(String, String)>,
 }
 
 /// What a history entry carried, in words.
@@ -346,6 +348,26 @@ async fn case_page(
             lang.t("case-consent"),
             lang.t(&format!("consent-{}", consent.status)),
         ));
+    }
+    // The fee: how it stands, and the form to record a bank's payment of it.
+    let charges = app::payments::office_charges(state, staff, c.id)
+        .await
+        .unwrap_or_default();
+    let mut bank = None;
+    for ch in &charges {
+        summary.push((
+            lang.t("fee-title"),
+            format!(
+                "{} — {}, {} {}",
+                lang.money(ch.kopecks),
+                lang.t(&format!("fee-status-{}", ch.status.as_str())),
+                lang.t("fee-uin"),
+                ch.uin
+            ),
+        ));
+        if ch.status == store::ChargeStatus::Due && c.status.is_open() {
+            bank = Some((ch.uin.clone(), format!("{}", ch.kopecks as f64 / 100.0)));
+        }
     }
     // The times the office may set the visit at, when the next step is one.
     let visit_times = match (c.status, c.office_id) {
@@ -482,8 +504,36 @@ async fn case_page(
             .then(|| format!("/staff/applications/{}/messages", c.id)),
         moving: c.status == Status::Invited && !visit_times.is_empty(),
         visit_times,
+        bank,
     };
     ctx.render(status, &page)
+}
+
+/// Roubles as people type them (`6000`, `6 000,00`, `1500.5`) in kopecks.
+fn parse_rubles(s: &str) -> Option<i64> {
+    let s: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .collect();
+    let s = s.trim_end_matches('₽').replace(',', ".");
+    let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
+    if whole.is_empty() || whole.len() > 9 || frac.len() > 2 {
+        return None;
+    }
+    if !whole
+        .bytes()
+        .chain(frac.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<2}").parse().ok()?
+    };
+    Some(whole * 100 + frac)
 }
 
 fn parse_id(ctx: &Ctx, raw: &str) -> Result<Uuid, Box<Response>> {
@@ -541,7 +591,12 @@ async fn again(state: &AppState, ctx: &Ctx, staff: &Staff, id: Uuid, e: &AppErro
         e.fields
             .iter()
             .map(|f| ErrorItem {
-                field: None,
+                // The bank payment form's fields have their anchors.
+                field: match f.field {
+                    "kopecks" => Some("#bank-amount".to_owned()),
+                    "reference" => Some("#bank-reference".to_owned()),
+                    _ => None,
+                },
                 message: ctx.message(f.code, e),
             })
             .chain(e.problems.iter().map(|p| ErrorItem {
@@ -574,7 +629,22 @@ pub async fn step(
         );
     }
     let version = super::staff::posted_version(&form);
-    let result = if name == "visit" {
+    let result = if name == "bank-payment" {
+        // The bank's statement: the UIN, the amount in roubles, its reference.
+        let value = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+        match parse_rubles(&value("amount")) {
+            Some(kopecks) => app::payments::record_bank_payment(
+                &state,
+                &staff,
+                &value("uin"),
+                kopecks,
+                &value("reference"),
+            )
+            .await
+            .map(|_| ()),
+            None => Err(AppError::field("kopecks", "fee.amount")),
+        }
+    } else if name == "visit" {
         // The office sets (or moves) the person's visit at a time of its schedule.
         match form
             .get("start_ms")
@@ -717,6 +787,21 @@ pub async fn ready(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Resp
                 .map(|f| ctx.message(f.code, &e))
                 .unwrap_or_default();
             queue_page(&state, &ctx, &staff, &query, Some(message)).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn roubles_as_typed() {
+        use super::parse_rubles as p;
+        assert_eq!(p("6000"), Some(600_000));
+        assert_eq!(p("6 000,00"), Some(600_000));
+        assert_eq!(p("1500.5"), Some(150_050));
+        assert_eq!(p("0,05 ₽"), Some(5));
+        for bad in ["", "abc", "1,234", "-5", "1.2.3", "9999999999"] {
+            assert_eq!(p(bad), None, "{bad}");
         }
     }
 }

@@ -115,7 +115,7 @@ struct ServicePage {
     signed_in: bool,
 }
 
-fn facts(lang: app::i18n::Lang, s: &ServiceDef) -> Vec<Fact> {
+fn facts(lang: app::i18n::Lang, s: &ServiceDef, quote: &[domain::fees::Fee]) -> Vec<Fact> {
     let who: Vec<String> = s
         .applicants
         .iter()
@@ -143,10 +143,42 @@ fn facts(lang: app::i18n::Lang, s: &ServiceDef) -> Vec<Fact> {
             )
         })
         .collect();
-    let fee = if s.fee.is_some() {
-        lang.t("service-fee-paid")
-    } else {
-        lang.t("service-fee-free")
+    // Today's amounts, per category, with the portal discount when one applies.
+    let fee: Vec<String> = match &s.fee {
+        None => vec![lang.t("service-fee-free")],
+        Some(_) if quote.is_empty() => vec![lang.t("service-fee-paid")],
+        Some(rule) => quote
+            .iter()
+            .map(|f| {
+                let category = lang.t(&format!("fee-category-{}", f.category.as_str()));
+                if f.discount_percent > 0 {
+                    lang.t_args(
+                        "service-fee-discount-line",
+                        &[
+                            ("category", category),
+                            ("amount", lang.money(f.kopecks)),
+                            ("percent", f.discount_percent.to_string()),
+                            ("portal", lang.money(f.portal_kopecks)),
+                        ],
+                    )
+                } else {
+                    lang.t_args(
+                        "service-fee-line",
+                        &[("category", category), ("amount", lang.money(f.kopecks))],
+                    )
+                }
+            })
+            .chain(std::iter::once(lang.t_args(
+                "service-fee-due",
+                &[(
+                    "stage",
+                    super::applications::status_text(
+                        lang,
+                        domain::lifecycle::stage_status(rule.due),
+                    ),
+                )],
+            )))
+            .collect(),
     };
     let visits = if s.visits == 0 {
         lang.t("service-visits-none")
@@ -164,7 +196,7 @@ fn facts(lang: app::i18n::Lang, s: &ServiceDef) -> Vec<Fact> {
         },
         Fact {
             term: lang.t("service-fee"),
-            lines: vec![fee],
+            lines: fee,
         },
         Fact {
             term: lang.t("service-time"),
@@ -200,7 +232,13 @@ pub async fn service(
         chrome: ctx.chrome(text(ctx.lang, &s.name)),
         code: s.code.clone(),
         description: text(ctx.lang, &s.description),
-        facts: facts(ctx.lang, s),
+        facts: facts(
+            ctx.lang,
+            s,
+            &app::fees::quote(&state, s, app::today(state.now()))
+                .await
+                .unwrap_or_default(),
+        ),
         signed_in: ctx.actor.is_some(),
     };
     ctx.render(StatusCode::OK, &page)
