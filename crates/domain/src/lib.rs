@@ -8,6 +8,7 @@ pub mod attachment;
 pub mod calendar;
 pub mod catalogue;
 pub mod confirmation;
+pub mod document;
 pub mod eligibility;
 pub mod error;
 pub mod fees;
