@@ -518,6 +518,13 @@ pub async fn submit_at(
     let submission = Submission {
         consent,
         charge,
+        jobs: vec![crate::documents::job(
+            domain::document::DocumentKind::ApplicationReceipt,
+            id,
+            format!("application-receipt:{id}"),
+            None,
+            state.now(),
+        )],
         office_id,
         deadline,
         id,

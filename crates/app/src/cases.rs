@@ -522,7 +522,17 @@ pub async fn act(
         to,
         by: StepBy::Staff(who),
         note: step.note().map(|n| n.to_string()),
-        jobs: vec![status_notice(state.now(), &r, def, to, version)],
+        jobs: std::iter::once(status_notice(state.now(), &r, def, to, version))
+            .chain(crate::documents::for_step(&r.service, to).map(|kind| {
+                crate::documents::job(
+                    kind,
+                    id,
+                    format!("{}:{id}:{version}", kind.as_str()),
+                    None,
+                    state.now(),
+                )
+            }))
+            .collect(),
         answers: None,
         consent: None,
     };

@@ -19,6 +19,7 @@ pub mod config;
 pub mod confirmation;
 pub mod consents;
 pub mod credentials;
+pub mod documents;
 pub mod error;
 pub mod fees;
 pub mod i18n;

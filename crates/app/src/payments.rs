@@ -289,6 +289,17 @@ fn paid_notice(state: &Portal, c: &ChargeRecord, payment: Uuid) -> NewJob {
     )
 }
 
+/// The payment receipt, as a document in the person's account.
+fn receipt_job(c: &ChargeRecord, payment: Uuid, now: i64) -> NewJob {
+    crate::documents::job(
+        domain::document::DocumentKind::PaymentReceipt,
+        c.application_id,
+        format!("payment-receipt:{payment}"),
+        Some(payment),
+        now,
+    )
+}
+
 fn refund_job(payment: Uuid, now: i64) -> NewJob {
     NewJob::now(job_kind::PAYMENT_REFUND, payment.to_string(), now)
         .dedup(format!("refund:{payment}"))
@@ -324,7 +335,10 @@ async fn settle(
                 payment_id: payment.id,
                 paid_kopecks: paid,
                 callback: body,
-                on_paid: vec![paid_notice(state, &charge, payment.id)],
+                on_paid: vec![
+                    paid_notice(state, &charge, payment.id),
+                    receipt_job(&charge, payment.id, now),
+                ],
                 on_refund: vec![refund_job(payment.id, now)],
             },
             now,
@@ -497,7 +511,10 @@ pub async fn record_bank_payment(
                 reference: reference.to_owned(),
                 by: who,
             },
-            vec![paid_notice(state, &charge, id)],
+            vec![
+                paid_notice(state, &charge, id),
+                receipt_job(&charge, id, now),
+            ],
             vec![refund_job(id, now)],
             now,
         )

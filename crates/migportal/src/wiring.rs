@@ -55,6 +55,21 @@ impl Running {
     }
 }
 
+/// Documents typeset with typst (the `documents` crate).
+struct Typst;
+
+impl app::documents::Typesetter for Typst {
+    fn typeset(
+        &self,
+        doc: &domain::document::Document,
+        at_ms: i64,
+    ) -> Result<(Vec<u8>, Option<String>), String> {
+        documents::render(doc, at_ms)
+            .map(|r| (r.pdf, r.standard.map(str::to_owned)))
+            .map_err(|e| e.to_string())
+    }
+}
+
 struct Unconfigured(&'static str);
 
 #[async_trait::async_trait]
@@ -353,6 +368,13 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
             job_kind::PAYMENT_REFUND,
             Arc::new(app::payments::PaymentJobs {
                 portal: portal.clone(),
+            }),
+        )
+        .handle(
+            job_kind::MAKE_DOCUMENT,
+            Arc::new(app::documents::DocumentJobs {
+                portal: portal.clone(),
+                typesetter: Arc::new(Typst),
             }),
         )
         .handle(

@@ -20,3 +20,5 @@ pub const VISIT_REMINDER: &str = "visit_reminder";
 pub const PAYMENT_RECONCILE: &str = "payment_reconcile";
 /// Give back a payment that was not needed (payload: payment id).
 pub const PAYMENT_REFUND: &str = "payment_refund";
+/// Make a document of an application and keep it (payload: `app::documents::Making`).
+pub const MAKE_DOCUMENT: &str = "make_document";

@@ -413,6 +413,19 @@ pub trait PaymentStore {
 }
 
 #[async_trait]
+/// The documents issued to people.
+pub trait DocumentStore {
+    /// Keeps a document; one already kept from the same `source` wins
+    /// (false: nothing stored).
+    async fn add_document(&self, d: DocumentRecord) -> Result<bool>;
+    async fn document_by_source(&self, source: &str) -> Result<Option<DocumentRecord>>;
+    /// A person's documents, newest first.
+    async fn documents_of(&self, account_id: Uuid) -> Result<Vec<DocumentRecord>>;
+    async fn documents_of_application(&self, application_id: Uuid) -> Result<Vec<DocumentRecord>>;
+    async fn document(&self, id: Uuid) -> Result<Option<DocumentRecord>>;
+}
+
+#[async_trait]
 /// The person's inbox of notices.
 pub trait InboxStore {
     /// Keeps a notice; a second one from the same `source` is ignored.
@@ -719,6 +732,7 @@ pub trait Store:
     + InboxStore
     + ConsentStore
     + PaymentStore
+    + DocumentStore
     + VisitStore
     + AuditStore
     + SecondFactorStore
@@ -745,6 +759,7 @@ impl<T> Store for T where
         + InboxStore
         + ConsentStore
         + PaymentStore
+        + DocumentStore
         + VisitStore
         + AuditStore
         + SecondFactorStore

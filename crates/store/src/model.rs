@@ -432,6 +432,8 @@ pub struct Submission {
     pub consent: Option<NewConsent>,
     /// The state fee, at the first submission of a service with one.
     pub charge: Option<NewCharge>,
+    /// Further jobs of the submission (the application receipt's making).
+    pub jobs: Vec<NewJob>,
 }
 
 /// What a submission gave: the number and the new version.
@@ -966,4 +968,22 @@ pub struct CallbackRecord {
     pub payment_id: Option<Uuid>,
     pub outcome: String,
     pub body: String,
+}
+
+/// A document issued to a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentRecord {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub application_id: Option<Uuid>,
+    /// `domain::document::DocumentKind` as stored.
+    pub kind: String,
+    pub title: String,
+    pub number: String,
+    pub object_key: String,
+    pub key_id: String,
+    pub size: i64,
+    pub standard: Option<String>,
+    pub source: String,
+    pub created_at: i64,
 }

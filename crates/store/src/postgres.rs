@@ -75,6 +75,7 @@ shared::impl_message_store!(PgStore);
 shared::impl_inbox_store!(PgStore);
 shared::impl_consent_store!(PgStore);
 shared::impl_payment_store!(PgStore);
+shared::impl_document_store!(PgStore);
 shared::impl_visit_store!(PgStore);
 shared::impl_session_store!(PgStore);
 shared::impl_identity_store!(PgStore);

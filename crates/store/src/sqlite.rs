@@ -133,6 +133,7 @@ shared::impl_message_store!(SqliteStore);
 shared::impl_inbox_store!(SqliteStore);
 shared::impl_consent_store!(SqliteStore);
 shared::impl_payment_store!(SqliteStore);
+shared::impl_document_store!(SqliteStore);
 shared::impl_visit_store!(SqliteStore);
 shared::impl_session_store!(SqliteStore);
 shared::impl_identity_store!(SqliteStore);

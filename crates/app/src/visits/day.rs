@@ -278,7 +278,17 @@ pub async fn close(
             to,
             by: StepBy::Staff(who),
             note: Some(record.to_string()),
-            jobs: vec![job],
+            jobs: std::iter::once(job)
+                .chain(crate::documents::for_step(&r.service, to).map(|kind| {
+                    crate::documents::job(
+                        kind,
+                        r.id,
+                        format!("{}:{}:{version}", kind.as_str(), r.id),
+                        None,
+                        now,
+                    )
+                }))
+                .collect(),
             answers: None,
             consent: None,
         },

@@ -21,6 +21,7 @@ mod schedule;
 
 pub use day::{DayView, DayVisitView, Outcome, arrive, close, day};
 pub use reminders::VisitReminders;
+pub(crate) use reminders::local_time as local_time_text;
 use reminders::reminders;
 pub use schedule::{ScheduleInput, current as current_schedule, save_schedule};
 
@@ -345,6 +346,14 @@ async fn place(
         jobs.push(set_notice(state, r, appointment, start_ms, now).await?);
     }
     jobs.extend(reminders(appointment, r.id, start_ms, now));
+    // The invitation to the office, as a document: one per booking.
+    jobs.push(crate::documents::job(
+        domain::document::DocumentKind::VisitInvitation,
+        r.id,
+        format!("visit-invitation:{appointment}"),
+        None,
+        now,
+    ));
     let booking = Booking {
         id: appointment,
         application_id: r.id,

@@ -147,7 +147,7 @@ pub(crate) async fn act(
 }
 
 /// The token of the office that holds `id` (the other one gets 404).
-async fn holder<'a>(app: &TestApp, staff: &'a Office, id: &str) -> &'a str {
+pub(crate) async fn holder<'a>(app: &TestApp, staff: &'a Office, id: &str) -> &'a str {
     let (m, _) = case(app, &staff.moscow, id).await;
     let (p, _) = case(app, &staff.petersburg, id).await;
     match (m, p) {

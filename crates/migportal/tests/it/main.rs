@@ -14,6 +14,7 @@ mod booking_load;
 mod catalogue;
 mod confirmation;
 mod consents;
+mod documents;
 mod inbox;
 mod instances;
 mod lifecycle;

@@ -323,6 +323,7 @@ async fn accepted_one(
             deadline: None,
             consent: None,
             charge: None,
+            jobs: vec![],
         },
         None,
         now,

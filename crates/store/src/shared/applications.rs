@@ -376,6 +376,9 @@ macro_rules! impl_application_store {
                 if let Some(c) = s.consent {
                     $crate::shared::insert_consent!(tx, s.id, c, now);
                 }
+                for job in s.jobs {
+                    $crate::shared::enqueue!(tx, job, now);
+                }
                 if let Some(c) = s.charge {
                     $crate::shared::payments::insert_charge!(self, tx, s.id, s.account_id, c, now);
                 }

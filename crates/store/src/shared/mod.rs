@@ -6,6 +6,7 @@ mod accounts;
 pub(crate) mod applications;
 pub(crate) mod cases;
 pub(crate) mod consents;
+pub(crate) mod documents;
 mod identity;
 mod inbox;
 mod jobs;
@@ -25,6 +26,7 @@ pub(crate) use applications::{
 };
 pub(crate) use cases::impl_case_store;
 pub(crate) use consents::{impl_consent_store, insert_consent};
+pub(crate) use documents::impl_document_store;
 pub(crate) use identity::impl_identity_store;
 pub(crate) use inbox::{impl_inbox_store, inbox_from_row};
 pub(crate) use jobs::impl_job_store;

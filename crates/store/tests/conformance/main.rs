@@ -1502,6 +1502,7 @@ fn submission(id: Uuid, account_id: Uuid, version: i64, open: bool) -> Submissio
         deadline: None,
         consent: None,
         charge: None,
+        jobs: vec![],
     }
 }
 

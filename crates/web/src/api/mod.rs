@@ -6,6 +6,7 @@ pub(crate) mod applications;
 mod cases;
 mod confirmation;
 mod consents;
+mod documents;
 mod inbox;
 mod json;
 mod me;
@@ -161,6 +162,13 @@ pub fn router() -> Router<AppState> {
             put(visits::book).delete(visits::cancel),
         )
         .route("/admin/offices/{id}/schedule", put(visits::save_schedule))
+        .route("/documents", get(documents::mine))
+        .route("/documents/{id}", get(documents::download))
+        .route(
+            "/office/applications/{id}/documents",
+            get(documents::of_case),
+        )
+        .route("/office/documents/{id}", get(documents::office_download))
         .route("/applications/{id}/charges", get(payments::of_application))
         .route(
             "/office/applications/{id}/charges",

@@ -319,6 +319,7 @@ fn every_operation_is_described() {
                 }
             } else if !name.starts_with("GET /applications/{id}/attachments/")
                 && !name.contains("/messages/files/")
+                && !name.contains("/documents/{id}")
             {
                 // Everything but a downloaded file answers in JSON.
                 assert!(

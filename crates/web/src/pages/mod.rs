@@ -6,6 +6,7 @@ mod account;
 mod answers;
 mod applications;
 mod confirmation;
+mod documents;
 mod followup;
 mod home;
 mod login;
@@ -181,6 +182,9 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/delete", post(applications::delete))
         .route("/applications/{id}/cancel", post(followup::cancel))
         .route("/applications/{id}/pay", post(payments::pay))
+        .route("/documents", get(documents::list))
+        .route("/documents/{id}", get(documents::download))
+        .route("/staff/documents/{id}", get(documents::staff_download))
         .route(
             "/applications/{id}/payment/{payment}",
             get(payments::returned),

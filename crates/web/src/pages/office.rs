@@ -226,6 +226,8 @@ struct CasePage {
     moving: bool,
     /// A due fee's UIN and amount in roubles: the bank payment form.
     bank: Option<(String, String)>,
+    /// The documents issued for the application.
+    documents: Vec<Link>,
 }
 
 /// What a history entry carried, in words.
@@ -505,6 +507,16 @@ async fn case_page(
         moving: c.status == Status::Invited && !visit_times.is_empty(),
         visit_times,
         bank,
+        documents: app::documents::of_case(state, staff, c.id)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|d| Link {
+                href: format!("/staff/documents/{}", d.id),
+                text: super::documents::link_text(lang, d),
+                primary: false,
+            })
+            .collect(),
     };
     ctx.render(status, &page)
 }

@@ -1,0 +1,103 @@
+//! Documents issued to people.
+
+pub(crate) const SELECT_DOCUMENT: &str = "SELECT id, account_id, application_id, kind, title, number, object_key, key_id, \
+     size, standard, source, created_at FROM documents";
+
+macro_rules! document_from_row {
+    ($r:expr) => {{
+        let r = &$r;
+        $crate::DocumentRecord {
+            id: r.try_get("id")?,
+            account_id: r.try_get("account_id")?,
+            application_id: r.try_get("application_id")?,
+            kind: r.try_get("kind")?,
+            title: r.try_get("title")?,
+            number: r.try_get("number")?,
+            object_key: r.try_get("object_key")?,
+            key_id: r.try_get("key_id")?,
+            size: r.try_get("size")?,
+            standard: r.try_get("standard")?,
+            source: r.try_get("source")?,
+            created_at: r.try_get("created_at")?,
+        }
+    }};
+}
+pub(crate) use document_from_row;
+
+macro_rules! impl_document_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::DocumentStore for $store {
+            async fn add_document(&self, d: $crate::DocumentRecord) -> $crate::Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let added = sqlx::query(
+                    "INSERT INTO documents (id, account_id, application_id, kind, title, number, object_key, \
+                     key_id, size, standard, source, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (source) DO NOTHING",
+                )
+                .bind(d.id)
+                .bind(d.account_id)
+                .bind(d.application_id)
+                .bind(d.kind.clone())
+                .bind(d.title)
+                .bind(d.number)
+                .bind(d.object_key)
+                .bind(d.key_id)
+                .bind(d.size)
+                .bind(d.standard)
+                .bind(d.source)
+                .bind(d.created_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if added {
+                    $crate::shared::audit!(self, tx, d.created_at, None::<uuid::Uuid>, "document.issued", Some(d.id), d.kind);
+                }
+                tx.commit().await?;
+                Ok(added)
+            }
+
+            async fn document_by_source(&self, source: &str) -> $crate::Result<Option<$crate::DocumentRecord>> {
+                use sqlx::Row;
+                let sql = sqlx::AssertSqlSafe(format!("{} WHERE source = $1", $crate::shared::documents::SELECT_DOCUMENT));
+                let row = sqlx::query(sql).bind(source).fetch_optional(&self.pool).await?;
+                Ok(match row {
+                    Some(r) => Some($crate::shared::documents::document_from_row!(r)),
+                    None => None,
+                })
+            }
+
+            async fn documents_of(&self, account_id: uuid::Uuid) -> $crate::Result<Vec<$crate::DocumentRecord>> {
+                use sqlx::Row;
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "{} WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500",
+                    $crate::shared::documents::SELECT_DOCUMENT
+                ));
+                let rows = sqlx::query(sql).bind(account_id).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok($crate::shared::documents::document_from_row!(r))).collect()
+            }
+
+            async fn documents_of_application(&self, application_id: uuid::Uuid) -> $crate::Result<Vec<$crate::DocumentRecord>> {
+                use sqlx::Row;
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "{} WHERE application_id = $1 ORDER BY created_at, id",
+                    $crate::shared::documents::SELECT_DOCUMENT
+                ));
+                let rows = sqlx::query(sql).bind(application_id).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok($crate::shared::documents::document_from_row!(r))).collect()
+            }
+
+            async fn document(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::DocumentRecord>> {
+                use sqlx::Row;
+                let sql = sqlx::AssertSqlSafe(format!("{} WHERE id = $1", $crate::shared::documents::SELECT_DOCUMENT));
+                let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+                Ok(match row {
+                    Some(r) => Some($crate::shared::documents::document_from_row!(r)),
+                    None => None,
+                })
+            }
+        }
+    };
+}
+pub(crate) use impl_document_store;
