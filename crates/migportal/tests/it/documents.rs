@@ -15,6 +15,25 @@ async fn documents(app: &TestApp, token: &str) -> Vec<Value> {
     body["items"].as_array().unwrap().clone()
 }
 
+/// Whether poppler's pdftotext is here; without it the reading back is
+/// SKIPPED (CI sets `MIGPORTAL_REQUIRE_PDF_TOOLS=1` to fail instead).
+fn can_read_pdfs() -> bool {
+    let there = std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_ok();
+    if !there {
+        assert!(
+            std::env::var_os("MIGPORTAL_REQUIRE_PDF_TOOLS").is_none(),
+            "MIGPORTAL_REQUIRE_PDF_TOOLS=1 but pdftotext is missing: apt install poppler-utils"
+        );
+        eprintln!(
+            "SKIPPED reading the PDFs back: pdftotext is missing (apt install poppler-utils)"
+        );
+    }
+    there
+}
+
 /// The text of a PDF, by poppler's pdftotext (spaces normalised).
 fn pdf_text(pdf: &[u8]) -> String {
     let dir = std::env::temp_dir().join(format!("migportal-docs-{}", uuid::Uuid::now_v7()));
@@ -306,7 +325,7 @@ async fn every_kind_of_document_is_made_and_reads_right() {
         let (status, bytes) =
             pdf(&app, &format!("/office/documents/{receipt}"), &staff.moscow).await;
         assert_eq!(status, 200);
-        assert!(pdf_text(&bytes).contains("Квитанция"));
+        assert!(!can_read_pdfs() || pdf_text(&bytes).contains("Квитанция"));
         let (_, _, log) = call(&app, Method::GET, "/me/data-access", &citizen, &[], None).await;
         assert!(log.to_string().contains("document_download"), "{log}");
         let (status, _, listed) = call(
