@@ -1,6 +1,6 @@
 //! The portal's side of the contract.
 
-use crate::wire::{CreatePayment, ProviderPayment};
+use crate::wire::{CreatePayment, ProviderPayment, Reply};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -74,14 +74,14 @@ async fn answer(
     r: Result<reqwest::Response, reqwest::Error>,
 ) -> Result<Option<ProviderPayment>, AcquirerError> {
     let r = r.map_err(|e| AcquirerError::Unavailable(e.to_string()))?;
-    let status = r.status();
-    if status == reqwest::StatusCode::NOT_FOUND {
+    let status = r.status().as_u16();
+    if status == Reply::NotFound.code() {
         return Ok(None);
     }
-    if status.is_server_error() {
+    if status >= 500 {
         return Err(AcquirerError::Unavailable(status.to_string()));
     }
-    if !status.is_success() {
+    if !(200..300).contains(&status) {
         return Err(AcquirerError::Refused(status.to_string()));
     }
     r.json::<ProviderPayment>()

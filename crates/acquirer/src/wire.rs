@@ -4,6 +4,26 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+/// The statuses of the contract, as its answers use them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    Ok = 200,
+    Created = 201,
+    NoContent = 204,
+    SeeOther = 303,
+    BadRequest = 400,
+    Unauthorized = 401,
+    NotFound = 404,
+    Conflict = 409,
+    Unavailable = 503,
+}
+
+impl Reply {
+    pub const fn code(self) -> u16 {
+        self as u16
+    }
+}
+
 /// The header that carries a callback's signature.
 pub const SIGNATURE_HEADER: &str = "x-signature";
 

@@ -1,9 +1,9 @@
 //! The acquirer's routes.
 
 use super::{Decision, SimPayment, SimState};
-use crate::wire::{CreatePayment, ProviderPayment, ProviderStatus};
+use crate::wire::{CreatePayment, ProviderPayment, ProviderStatus, Reply};
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -32,20 +32,27 @@ fn authorized(state: &SimState, headers: &HeaderMap) -> bool {
         .is_some_and(|t| t == state.token())
 }
 
-fn error(code: StatusCode, what: &str) -> Response {
-    (code, Json(serde_json::json!({ "error": what }))).into_response()
+/// An answer with a status of the contract.
+fn with(status: Reply, res: impl IntoResponse) -> Response {
+    let mut res = res.into_response();
+    // Every variant is a valid status: the conversion cannot fail.
+    if let Ok(code) = status.code().try_into() {
+        *res.status_mut() = code;
+    }
+    res
+}
+
+fn error(status: Reply, what: &str) -> Response {
+    with(status, Json(serde_json::json!({ "error": what })))
 }
 
 /// Token and availability, for every `/v1` call.
 fn gate(state: &SimState, headers: &HeaderMap) -> Result<(), Box<Response>> {
     if !authorized(state, headers) {
-        return Err(Box::new(error(StatusCode::UNAUTHORIZED, "unauthorized")));
+        return Err(Box::new(error(Reply::Unauthorized, "unauthorized")));
     }
     if state.inner.unavailable.load(Ordering::SeqCst) {
-        return Err(Box::new(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-        )));
+        return Err(Box::new(error(Reply::Unavailable, "unavailable")));
     }
     Ok(())
 }
@@ -59,17 +66,17 @@ async fn create(
         return *r;
     }
     let Ok(p) = serde_json::from_slice::<CreatePayment>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "bad_request");
+        return error(Reply::BadRequest, "bad_request");
     };
     if p.amount <= 0 || p.order_id.is_empty() || p.order_id.len() > 64 {
-        return error(StatusCode::BAD_REQUEST, "bad_request");
+        return error(Reply::BadRequest, "bad_request");
     }
     let mut payments = super::lock(&state.inner.payments);
     if let Some(there) = payments.get(&p.order_id) {
         if there.payment.amount != p.amount {
-            return error(StatusCode::CONFLICT, "order_id_reused");
+            return error(Reply::Conflict, "order_id_reused");
         }
-        return (StatusCode::OK, Json(there.payment.clone())).into_response();
+        return with(Reply::Ok, Json(there.payment.clone()));
     }
     let payment = ProviderPayment {
         order_id: p.order_id.clone(),
@@ -91,7 +98,7 @@ async fn create(
             callback_url: p.callback_url,
         },
     );
-    (StatusCode::CREATED, Json(payment)).into_response()
+    with(Reply::Created, Json(payment))
 }
 
 async fn status(
@@ -104,7 +111,7 @@ async fn status(
     }
     match state.get(&order_id) {
         Some(p) => Json(p.payment).into_response(),
-        None => error(StatusCode::NOT_FOUND, "not_found"),
+        None => error(Reply::NotFound, "not_found"),
     }
 }
 
@@ -118,7 +125,7 @@ async fn refund(
     }
     let mut payments = super::lock(&state.inner.payments);
     let Some(p) = payments.get_mut(&order_id) else {
-        return error(StatusCode::NOT_FOUND, "not_found");
+        return error(Reply::NotFound, "not_found");
     };
     match p.payment.status {
         ProviderStatus::Succeeded => {
@@ -127,7 +134,7 @@ async fn refund(
         }
         // Refunding twice is answered as done: the shop may retry.
         ProviderStatus::Refunded => Json(p.payment.clone()).into_response(),
-        _ => error(StatusCode::CONFLICT, "not_paid"),
+        _ => error(Reply::Conflict, "not_paid"),
     }
 }
 
@@ -146,11 +153,7 @@ fn rubles(kopecks: i64) -> String {
 /// English beside it: this is the test bank's page, not the portal's.
 async fn page(State(state): State<SimState>, Path(order_id): Path<String>) -> Response {
     let Some(p) = state.get(&order_id) else {
-        return (
-            StatusCode::NOT_FOUND,
-            "Платёж не найден / Payment not found",
-        )
-            .into_response();
+        return with(Reply::NotFound, "Платёж не найден / Payment not found");
     };
     let body = if p.payment.status == ProviderStatus::Pending {
         "<form method=\"post\"><button name=\"decision\" value=\"pay\">Оплатить / Pay</button> \
@@ -192,11 +195,7 @@ async fn pay(
     };
     match state.decide(&order_id, &d) {
         Some((p, _)) => Redirect::to(&p.return_url).into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            "Платёж не найден / Payment not found",
-        )
-            .into_response(),
+        None => with(Reply::NotFound, "Платёж не найден / Payment not found"),
     }
 }
 
@@ -207,19 +206,19 @@ async fn admin_decide(
     Json(d): Json<Decision>,
 ) -> Response {
     if !authorized(&state, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "unauthorized");
+        return error(Reply::Unauthorized, "unauthorized");
     }
     match state.decide(&order_id, &d) {
         Some((p, sent)) => {
             Json(serde_json::json!({ "payment": p.payment, "callback": sent })).into_response()
         }
-        None => error(StatusCode::NOT_FOUND, "not_found"),
+        None => error(Reply::NotFound, "not_found"),
     }
 }
 
 async fn admin_callbacks(State(state): State<SimState>, headers: HeaderMap) -> Response {
     if !authorized(&state, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "unauthorized");
+        return error(Reply::Unauthorized, "unauthorized");
     }
     Json(state.callbacks()).into_response()
 }
@@ -235,8 +234,8 @@ async fn admin_unavailable(
     Json(u): Json<Unavailable>,
 ) -> Response {
     if !authorized(&state, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "unauthorized");
+        return error(Reply::Unauthorized, "unauthorized");
     }
     state.set_unavailable(u.unavailable);
-    StatusCode::NO_CONTENT.into_response()
+    with(Reply::NoContent, ())
 }
