@@ -125,7 +125,7 @@ async fn todo(state: &Portal, actor: &Actor, lang: Lang) -> Result<Vec<Todo>, Ap
                         .payments_of(c.id)
                         .await?
                         .iter()
-                        .any(|p| p.status == store::PaymentStatus::Created);
+                        .any(|p| crate::payments::in_progress(p, state.now()));
                     if !pending {
                         out.push(Todo {
                             what: "pay",

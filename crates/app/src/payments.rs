@@ -65,6 +65,18 @@ pub struct ChargeView {
     pub payments: Vec<PaymentView>,
     /// Whether the person may pay it now through the portal.
     pub payable: bool,
+    /// A payment started lately has not been heard of yet.
+    pub in_progress: bool,
+}
+
+/// How long a started payment is waited for before the person may start
+/// another (one abandoned on the bank's page must not block paying; should
+/// the old one succeed after all, the second is refunded).
+pub const PAYMENT_WINDOW_MS: i64 = 30 * 60 * 1000;
+
+/// Whether a payment is still with the person or the provider.
+pub fn in_progress(p: &PaymentRecord, now: i64) -> bool {
+    p.status == PaymentStatus::Created && now - p.created_at < PAYMENT_WINDOW_MS
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,8 +154,10 @@ pub(crate) async fn require_paid(
 
 async fn view(state: &Portal, c: ChargeRecord, open: bool) -> Result<ChargeView, AppError> {
     let payments = state.store.payments_of(c.id).await?;
-    let pending = payments.iter().any(|p| p.status == PaymentStatus::Created);
+    let now = state.now();
+    let pending = payments.iter().any(|p| in_progress(p, now));
     Ok(ChargeView {
+        in_progress: pending,
         payable: c.status == ChargeStatus::Due && open && state.acquirer.is_some() && !pending,
         payments: payments.iter().map(PaymentView::from).collect(),
         uin: c.uin,

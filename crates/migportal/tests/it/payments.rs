@@ -135,6 +135,9 @@ async fn the_fee_is_paid_through_the_acquirer_and_every_bad_callback_is_handled(
         assert!(redirect.starts_with(&app.acquirer_url), "{redirect}");
         let (status, again) = start(&app, &citizen, &uin, "pay-1").await;
         assert_eq!((status, &again["payment_id"]), (201, &started["payment_id"]), "{again}");
+        // While it is with the bank, it is in progress and not payable again.
+        let c = charge(&app, &citizen, &id).await;
+        assert_eq!((c["payable"].as_bool(), c["in_progress"].as_bool()), (Some(false), Some(true)), "{c}");
 
         // Paid on the acquirer's page; back at the portal; the callback lands.
         let back = pay_on_page(&redirect, "pay").await;
@@ -461,6 +464,44 @@ async fn the_office_records_a_bank_payment_on_the_case_page() {
             (c["status"].as_str(), c["payments"][0]["channel"].as_str()),
             (Some("paid"), Some("bank"))
         );
+        app.running.stop().await;
+    })
+    .await;
+}
+
+/// A payment left on the bank's page does not block paying for ever: after
+/// half an hour without word the person may start another.
+#[tokio::test]
+async fn an_abandoned_payment_does_not_block_paying_again() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn_with(backend, true).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let id = sent(&app, &citizen, "passport-foreign-biometric").await;
+        let uin = charge(&app, &citizen, &id).await["uin"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (status, _) = start(&app, &citizen, &uin, "left").await;
+        assert_eq!(status, 201);
+        assert_eq!(charge(&app, &citizen, &id).await["payable"], false);
+        sql(
+            &app.db.url,
+            "UPDATE payments SET created_at = created_at - 1860000 WHERE status = 'created'",
+        )
+        .await;
+        let c = charge(&app, &citizen, &id).await;
+        assert_eq!(
+            (c["payable"].as_bool(), c["in_progress"].as_bool()),
+            (Some(true), Some(false)),
+            "{c}"
+        );
+        let (status, again) = start(&app, &citizen, &uin, "again").await;
+        assert_eq!(status, 201, "{again}");
+        pay_on_page(again["redirect_url"].as_str().unwrap(), "pay").await;
+        eventually("paid", || async {
+            charge(&app, &citizen, &id).await["status"] == "paid"
+        })
+        .await;
         app.running.stop().await;
     })
     .await;

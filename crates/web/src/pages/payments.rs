@@ -31,13 +31,7 @@ pub(super) struct FeePanel {
 
 fn due_text(lang: Lang, c: &ChargeView) -> String {
     match c.status {
-        ChargeStatus::Due
-            if c.payments
-                .iter()
-                .any(|p| p.status == PaymentStatus::Created) =>
-        {
-            lang.t("fee-pending")
-        }
+        ChargeStatus::Due if c.in_progress => lang.t("fee-pending"),
         ChargeStatus::Due => lang.t(&format!("fee-due-{}", c.due_stage.replace('_', "-"))),
         ChargeStatus::Paid => lang.t("fee-paid-lead"),
         ChargeStatus::Cancelled => lang.t("fee-cancelled-lead"),
