@@ -1,4 +1,6 @@
 ## Chrome
+# Before the title of a page that shows errors.
+title-error-prefix = Error:
 site-title = Migration services portal
 skip-link = Skip to main content
 nav-home = Home

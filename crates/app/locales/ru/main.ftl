@@ -1,4 +1,6 @@
 ## Chrome
+# Before the title of a page that shows errors.
+title-error-prefix = Ошибка:
 site-title = Госпортал миграционных услуг
 skip-link = Перейти к основному содержанию
 nav-home = Главная

@@ -11,6 +11,7 @@ mod api_security;
 mod applications;
 mod attacks;
 mod booking_load;
+mod browser;
 mod catalogue;
 mod confirmation;
 mod consents;

@@ -278,10 +278,16 @@ impl Ctx {
 
     /// Renders a template with the page status, setting the CSRF cookie if new.
     pub fn render(&self, status: StatusCode, page: &impl Template) -> Response {
-        let html = match page.render() {
+        let mut html = match page.render() {
             Ok(h) => h,
             Err(e) => return error_page(self.lang, &AppError::internal(e)),
         };
+        // A page that shows an error summary says so first in its title, so
+        // a screen reader hears it before anything else (GOV.UK's pattern).
+        if html.contains("class=\"error-summary\"") {
+            let prefix = format!("<title>{} ", self.lang.t("title-error-prefix"));
+            html = html.replacen("<title>", &prefix, 1);
+        }
         let mut res = (status, Html(html)).into_response();
         if self.csrf_is_new {
             let secure = if self.secure { "; Secure" } else { "" };

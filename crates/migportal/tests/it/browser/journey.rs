@@ -1,0 +1,114 @@
+//! The applicant's whole journey for the biometric foreign passport, with
+//! the operator who confirms the identity and the officer who handles the
+//! application, each at their own browser.
+
+use super::webdriver::{Driver, Setup};
+use super::{Tab, available, setups, staff_login};
+use crate::support::*;
+use std::time::{Duration, Instant};
+
+const PHONE: &str = "+79031234567";
+const PASSWORD: &str = "Zelenyj-Slon-1985";
+
+#[tokio::test]
+async fn the_applicants_journey_in_a_real_browser() {
+    let Some(axe) = available() else { return };
+    let driver = Driver::start().await;
+    for setup in setups() {
+        journey(&driver, &axe, setup).await;
+    }
+}
+
+async fn journey(driver: &Driver, axe: &str, setup: Setup) {
+    let app = TestApp::spawn_with("sqlite", true).await;
+    app.sim
+        .add_person(registries::sim::SimPerson {
+            surname: "Соколова".into(),
+            given_name: "Мария".into(),
+            patronymic: Some("Игоревна".into()),
+            birth_date: "1985-03-14".into(),
+            snils: Some("98765432183".into()),
+            inn: None,
+            passport: Some(registries::sim::SimPassport {
+                series: "4519".into(),
+                number: "765432".into(),
+                issued_on: "2015-04-20".into(),
+                office_code: "770-001".into(),
+                status: registries::sim::DocStatus::Valid,
+            }),
+            foreign: None,
+        })
+        .unwrap();
+    let mut person = Tab::open(driver, &app.url, axe, setup, "applicant").await;
+
+    // Register, with a mistake first.
+    person.go("/").await;
+    person.shot("home").await;
+    person.follow("Зарегистрироваться").await;
+    person.fill("surname", "Соколова").await;
+    person.fill("contact", "+7 903 123-45-67").await;
+    person.fill("password", PASSWORD).await;
+    person.fill("password_repeat", "другой").await;
+    person.press("Зарегистрироваться").await;
+    person.see("Пароли не совпадают").await;
+    person.shot("register-errors").await;
+    person.fill("given_name", "Мария").await;
+    person.fill("patronymic", "Игоревна").await;
+    person.fill("password", PASSWORD).await;
+    person.fill("password_repeat", PASSWORD).await;
+    person.press("Зарегистрироваться").await;
+    let code = app.sms_code(PHONE, 0).await;
+    person.fill("code", &code).await;
+    person.press("Подтвердить").await;
+    person.see("Контакт подтверждён").await;
+    person.fill("login", PHONE).await;
+    person.fill("password", PASSWORD).await;
+    person.press("Войти").await;
+    person.see("Соколова Мария Игоревна").await;
+
+    // Identity: the registry checks it.
+    person.go("/account/identity").await;
+    person.choose("citizenship", "russian").await;
+    person.fill("birth_date", "14.03.1985").await;
+    person.fill("snils", "987-654-321 83").await;
+    person.fill("passport", "4519 765432").await;
+    person.fill("passport_issued_on", "20.04.2015").await;
+    person.fill("office_code", "770-001").await;
+    person.shot("identity").await;
+    person.press("Отправить на проверку").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !person.body_text().await.contains("Стандартная") {
+        assert!(
+            Instant::now() < deadline,
+            "the identity was never verified: {}",
+            person.body_text().await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        person.go("/account").await;
+    }
+
+    // The operator at a service centre confirms the identity.
+    let mut operator = Tab::open(driver, &app.url, axe, setup, "operator").await;
+    staff_login(
+        &mut operator,
+        "operator@demo.migportal.ru",
+        "Demo-Operator-2026",
+    )
+    .await;
+    operator.go("/staff/operator").await;
+    operator.fill("find-snils", "987-654-321 83").await;
+    operator.press("Найти").await;
+    operator.see("Соколова Мария Игоревна").await;
+    operator.fill("confirm-passport", "4519 765432").await;
+    operator.shot("operator-confirm").await;
+    operator.press("Подтвердить личность").await;
+    operator.see("подтвержд").await;
+    operator.close().await;
+
+    person.go("/account").await;
+    person.see("Подтверждённая").await;
+    person.shot("account").await;
+
+    person.close().await;
+    app.stop().await;
+}

@@ -1,0 +1,394 @@
+//! The pages as people use them (issue 20): real headless Chromium (Debian's
+//! `chromium` + `chromium-driver`) driven over WebDriver, at a phone and a
+//! desktop size, with the page's scripts on and off. On every page a journey
+//! visits: axe-core finds no WCAG 2.2 A/AA violation, the title names the
+//! page and says when there is an error, every error in the summary links to
+//! its field, and the page with its style and script weighs under 60 KB.
+//! Screenshots of the key pages go to `target/screenshots/`.
+//!
+//! Without chromium, chromedriver or axe-core (`npm ci` in
+//! `crates/migportal/tests/browser`) the tests say SKIPPED, unless
+//! MIGPORTAL_REQUIRE_BROWSER is set (CI sets it).
+
+mod journey;
+mod staff_day;
+pub mod webdriver;
+
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use webdriver::{Driver, Element, Session, Setup};
+
+/// Every page with its stylesheet and script, without images.
+const MAX_PAGE_BYTES: u64 = 60 * 1024;
+
+/// The WCAG 2.2 A/AA rules of axe-core.
+const AXE_TAGS: [&str; 6] = [
+    "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa",
+];
+
+fn axe_path() -> PathBuf {
+    std::env::var_os("MIGPORTAL_AXE_JS").map_or_else(
+        || {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/browser/node_modules/axe-core/axe.min.js")
+        },
+        PathBuf::from,
+    )
+}
+
+pub fn screenshots_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+            PathBuf::from,
+        )
+        .join("screenshots")
+}
+
+/// The browser and axe-core, or why the tests cannot run here.
+pub fn available() -> Option<String> {
+    let missing: Vec<String> = [
+        webdriver::CHROMIUM.into(),
+        webdriver::CHROMEDRIVER.into(),
+        axe_path(),
+    ]
+    .into_iter()
+    .filter(|p: &PathBuf| !p.exists())
+    .map(|p| p.display().to_string())
+    .collect();
+    if missing.is_empty() {
+        return std::fs::read_to_string(axe_path()).ok();
+    }
+    assert!(
+        std::env::var_os("MIGPORTAL_REQUIRE_BROWSER").is_none(),
+        "MIGPORTAL_REQUIRE_BROWSER is set but missing: {missing:?}"
+    );
+    eprintln!("SKIPPED: browser tests need {missing:?}");
+    None
+}
+
+/// A person at a browser: the session plus the checks run on every page.
+pub struct Tab {
+    pub s: Session,
+    base: String,
+    axe: String,
+    pub who: &'static str,
+    /// With the page's scripts off: a second browser that runs axe on its markup.
+    auditor: Option<Session>,
+    /// Pages checked, for the report.
+    pub checked: Vec<String>,
+}
+
+impl Tab {
+    pub async fn open(
+        driver: &Driver,
+        base: &str,
+        axe: &str,
+        setup: Setup,
+        who: &'static str,
+    ) -> Self {
+        let s = Session::new(driver, setup, "ru-RU").await;
+        s.set_timeouts(30_000).await;
+        let auditor = if setup.scripts {
+            None
+        } else {
+            let a = Session::new(
+                driver,
+                Setup {
+                    scripts: true,
+                    ..setup
+                },
+                "ru-RU",
+            )
+            .await;
+            a.set_timeouts(30_000).await;
+            a.goto(&format!("{base}/static/style.css")).await;
+            Some(a)
+        };
+        Self {
+            s,
+            auditor,
+            base: base.to_owned(),
+            axe: axe.to_owned(),
+            who,
+            checked: Vec::new(),
+        }
+    }
+
+    /// Goes to a path of the portal and checks the page.
+    pub async fn go(&mut self, path: &str) {
+        self.s.goto(&format!("{}{path}", self.base)).await;
+        self.check().await;
+    }
+
+    pub async fn path(&self) -> String {
+        let url = self.s.current_url().await;
+        url.strip_prefix(&self.base).unwrap_or(&url).to_owned()
+    }
+
+    pub async fn body_text(&self) -> String {
+        let body = self.s.find("body").await;
+        self.s.text(&body).await
+    }
+
+    pub async fn see(&self, text: &str) {
+        let body = self.body_text().await;
+        assert!(
+            body.contains(text),
+            "{} at {}: «{text}» not on the page:\n{body}",
+            self.who,
+            self.path().await
+        );
+    }
+
+    /// Types into the field with id `f-{name}`, else id `name`, else named `name`.
+    pub async fn fill(&self, name: &str, value: &str) {
+        let e = match self.s.try_find(&format!("[id=\"f-{name}\"]")).await {
+            Some(e) => e,
+            None => match self.s.try_find(&format!("[id=\"{name}\"]")).await {
+                Some(e) => e,
+                None => self.s.find(&format!("[name=\"{name}\"]")).await,
+            },
+        };
+        self.s.clear(&e).await;
+        self.s.type_into(&e, value).await;
+    }
+
+    pub async fn choose(&self, name: &str, value: &str) {
+        let e = self
+            .s
+            .find(&format!("input[name=\"{name}\"][value=\"{value}\"]"))
+            .await;
+        self.s.click(&e).await;
+    }
+
+    /// Presses the button with this text and checks the page that follows.
+    pub async fn press(&mut self, text: &str) {
+        let b = self.s.by_text("button", text).await;
+        self.navigate_by(&b).await;
+    }
+
+    /// Clicks and waits for the next page to load (a click returns before
+    /// the navigation it starts), then checks it.
+    async fn navigate_by(&mut self, e: &Element) {
+        self.s
+            .execute("document.documentElement.dataset.left = '1';", json!([]))
+            .await;
+        self.s.click(e).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let state = self
+                .s
+                .execute(
+                    "return document.documentElement.dataset.left === '1' ? 'old' : document.readyState;",
+                    json!([]),
+                )
+                .await;
+            if state == "complete" {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: the click at {} led nowhere",
+                self.who,
+                self.path().await
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        self.check().await;
+    }
+
+    /// Follows the link with this text and checks the page that follows.
+    pub async fn follow(&mut self, text: &str) {
+        let a = self.s.by_text("a", text).await;
+        self.navigate_by(&a).await;
+    }
+
+    pub async fn element(&self, css: &str) -> Element {
+        self.s.find(css).await
+    }
+
+    /// A screenshot named by page and set-up, for a person to look at.
+    pub async fn shot(&self, name: &str) {
+        let file = screenshots_dir().join(format!("{}-{name}.png", self.s.setup.name()));
+        self.s.screenshot(&file).await;
+    }
+
+    /// The checks every page passes.
+    pub async fn check(&mut self) {
+        let path = self.path().await;
+        let title = self.s.title().await;
+        let site = "Госпортал миграционных услуг";
+        assert!(
+            title.ends_with(site) && title.len() > site.len() + 5,
+            "{path}: the title must name the page: «{title}»"
+        );
+        // An error summary: the title says so and every error links to its field.
+        let errors = self.s.find_all(".error-summary").await;
+        if !errors.is_empty() {
+            assert!(
+                title.starts_with("Ошибка: "),
+                "{path}: a page with errors must say so in its title: «{title}»"
+            );
+            for a in self.s.find_all(".error-summary a").await {
+                let href = self.s.attribute(&a, "href").await.unwrap_or_default();
+                let id = href.rsplit('#').next().unwrap_or_default().to_owned();
+                assert!(
+                    self.s.try_find(&format!("[id=\"{id}\"]")).await.is_some(),
+                    "{path}: the error link {href} has no field"
+                );
+            }
+        }
+        self.accessible(&path).await;
+        self.light(&path).await;
+        self.checked.push(path);
+    }
+
+    async fn run_axe(&self, s: &Session, script: &str) -> Value {
+        let loaded = s
+            .execute(
+                &format!("{}\n;return typeof window.axe;", self.axe),
+                json!([]),
+            )
+            .await;
+        assert_eq!(loaded, "object", "axe-core did not load");
+        s.execute_async(script, json!([AXE_TAGS])).await
+    }
+
+    async fn accessible(&self, path: &str) {
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            window.axe.run(document, {
+                runOnly: {type: 'tag', values: arguments[0]},
+                resultTypes: ['violations'],
+            }).then(r => done(r.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary),
+            })))).catch(e => done([{id: 'axe-error', help: String(e), nodes: []}]));
+        "#;
+        let found = match &self.auditor {
+            None => self.run_axe(&self.s, script).await,
+            Some(auditor) => {
+                // axe needs timers, which a page without scripts does not
+                // run: the auditor (same size, scripts on) audits the very
+                // markup this page holds, its script tags left out.
+                let html = self.s.source().await;
+                let html = strip_scripts(&html);
+                auditor
+                    .execute(
+                        "document.open(); document.write(arguments[0]); document.close(); return true;",
+                        json!([html]),
+                    )
+                    .await;
+                self.run_axe(auditor, script).await
+            }
+        };
+        let found = found.as_array().cloned().unwrap_or_default();
+        assert!(
+            found.is_empty(),
+            "{} ({}) at {path}: accessibility violations:\n{}",
+            self.who,
+            self.s.setup.name(),
+            serde_json::to_string_pretty(&Value::Array(found)).unwrap_or_default()
+        );
+    }
+
+    /// The page's own bytes plus its style and scripts, images left out.
+    async fn light(&self, path: &str) {
+        let script = r#"
+            const nav = performance.getEntriesByType('navigation')[0];
+            let total = nav ? nav.decodedBodySize : document.documentElement.outerHTML.length;
+            for (const r of performance.getEntriesByType('resource')) {
+                if (r.initiatorType === 'link' || r.initiatorType === 'script' || r.initiatorType === 'css') {
+                    total += r.decodedBodySize;
+                }
+            }
+            return total;
+        "#;
+        let bytes = self
+            .s
+            .execute(script, json!([]))
+            .await
+            .as_u64()
+            .unwrap_or(0);
+        assert!(
+            bytes > 0 && bytes < MAX_PAGE_BYTES,
+            "{path} weighs {bytes} bytes (limit {MAX_PAGE_BYTES})"
+        );
+    }
+
+    pub async fn close(self) {
+        self.s.close().await;
+        if let Some(a) = self.auditor {
+            a.close().await;
+        }
+    }
+}
+
+/// The set-ups every journey runs in.
+pub const SETUPS: [Setup; 4] = [
+    Setup {
+        phone: false,
+        scripts: true,
+    },
+    Setup {
+        phone: true,
+        scripts: false,
+    },
+    Setup {
+        phone: true,
+        scripts: true,
+    },
+    Setup {
+        phone: false,
+        scripts: false,
+    },
+];
+
+/// Signs a demo staff member in at the back office, enrolling the
+/// authenticator as a new officer does: the key is read off the page.
+pub async fn staff_login(tab: &mut Tab, email: &str, password: &str) {
+    tab.go("/staff/login").await;
+    tab.fill("login", email).await;
+    tab.fill("password", password).await;
+    tab.press("Войти").await;
+    let html = tab.s.source().await;
+    let secret = html
+        .split("secret=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .expect("the enrolment page shows the key")
+        .to_owned();
+    let code = app::second_factor::current_code(&secret, web::system_clock()).unwrap();
+    tab.fill("code", &code).await;
+    tab.press("Войти").await;
+    tab.shot("staff-recovery-codes").await;
+    tab.follow("Я сохранил коды, продолжить").await;
+}
+
+/// The markup without its `<script …>…</script>` elements.
+fn strip_scripts(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<script") {
+        out.push_str(&rest[..at]);
+        match rest[at..].find("</script>") {
+            Some(end) => rest = &rest[at + end + "</script>".len()..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The set-ups to run: all, or those named in MIGPORTAL_BROWSER_SETUPS
+/// (e.g. `phone-nojs,desktop-js`) while working on one.
+pub fn setups() -> Vec<Setup> {
+    let only = std::env::var("MIGPORTAL_BROWSER_SETUPS").unwrap_or_default();
+    SETUPS
+        .into_iter()
+        .filter(|s| only.is_empty() || only.split(',').any(|n| n.trim() == s.name()))
+        .collect()
+}

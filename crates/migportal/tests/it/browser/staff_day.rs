@@ -1,0 +1,1 @@
+//! An officer's day.
