@@ -551,7 +551,6 @@ form-address-house = House
 form-address-building = Building (if any)
 form-address-flat = Flat (if any)
 form-address-postcode = Postcode
-page-title-error = Error: { $title }
 check-title = Check your answers before sending
 check-problems = The application did not pass the check: please correct
 check-change = Change

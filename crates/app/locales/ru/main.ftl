@@ -551,7 +551,6 @@ form-address-house = Дом
 form-address-building = Корпус или строение (если есть)
 form-address-flat = Квартира (если есть)
 form-address-postcode = Почтовый индекс
-page-title-error = Ошибка: { $title }
 check-title = Проверьте ответы перед отправкой
 check-problems = Заявление не прошло проверку — исправьте
 check-change = Изменить

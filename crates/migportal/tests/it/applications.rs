@@ -776,7 +776,7 @@ async fn every_service_takes_its_example_end_to_end() {
 }
 
 /// Flattens answers into the names a page posts (`a.b`, `g._count`, `g.0.x`).
-fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+pub(crate) fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(o) => {
             for (k, x) in o {

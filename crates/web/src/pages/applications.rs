@@ -316,11 +316,8 @@ fn draw_section(
         }))
         .collect::<Vec<_>>();
     let title = text(lang, &s.title);
-    let chrome = if items.is_empty() {
-        ctx.chrome(title)
-    } else {
-        ctx.chrome(lang.t_args("page-title-error", &[("title", title)]))
-    };
+    // With errors the title is prefixed in `Ctx::render`, the heading is not.
+    let chrome = ctx.chrome(title);
     let multipart = widgets.iter().any(|w| w.kind == "file");
     let page = SectionPage {
         chrome,

@@ -11,7 +11,6 @@
 //! MIGPORTAL_REQUIRE_BROWSER is set (CI sets it).
 
 mod journey;
-mod staff_day;
 pub mod webdriver;
 
 use serde_json::{Value, json};
@@ -204,10 +203,6 @@ impl Tab {
         self.navigate_by(&a).await;
     }
 
-    pub async fn element(&self, css: &str) -> Element {
-        self.s.find(css).await
-    }
-
     /// A screenshot named by page and set-up, for a person to look at.
     pub async fn shot(&self, name: &str) {
         let file = screenshots_dir().join(format!("{}-{name}.png", self.s.setup.name()));
@@ -391,4 +386,93 @@ pub fn setups() -> Vec<Setup> {
         .into_iter()
         .filter(|s| only.is_empty() || only.split(',').any(|n| n.trim() == s.name()))
         .collect()
+}
+
+impl Tab {
+    /// Fills one question page as a person would: each answer typed, picked
+    /// or ticked; lists grown with their «add» button; conditional questions
+    /// answered when the page shows them after a save. Ends on the page after.
+    pub async fn answer_section(&mut self, path: &str, answers: &[(String, String)]) {
+        for _round in 0..12 {
+            for (name, value) in answers.iter().filter(|(k, _)| !k.ends_with("._count")) {
+                self.answer(name, value).await;
+            }
+            // A list one item short: «add» saves the page and shows one more.
+            let mut grown = false;
+            for (name, n) in answers.iter().filter(|(k, _)| k.ends_with("._count")) {
+                let want: usize = n.parse().unwrap_or(0);
+                let Some(e) = self.s.try_find(&format!("input[name=\"{name}\"]")).await else {
+                    continue;
+                };
+                let shown = self
+                    .s
+                    .attribute(&e, "value")
+                    .await
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                if shown < want {
+                    let list = name.trim_end_matches("._count");
+                    let add = self.s.find(&format!("button[value=\"add:{list}\"]")).await;
+                    self.navigate_by(&add).await;
+                    grown = true;
+                    break;
+                }
+            }
+            if !grown {
+                let go = self.s.find(".actions button[value=\"save\"]").await;
+                self.navigate_by(&go).await;
+                if self.path().await.split('?').next() != Some(path) {
+                    return;
+                }
+            }
+            assert!(
+                self.s.find_all(".error-summary").await.is_empty(),
+                "{path}: {}",
+                self.body_text().await
+            );
+        }
+        panic!(
+            "{path}: the page never let go; answers {answers:?}\n{}",
+            self.s.source().await
+        );
+    }
+
+    /// One answer, by the kind of control the page shows for it (none: the
+    /// question is not asked yet).
+    async fn answer(&self, name: &str, value: &str) {
+        let Some(e) = self.s.try_find(&format!("[name=\"{name}\"]")).await else {
+            return;
+        };
+        let tag = self.s.attribute(&e, "tagName").await.unwrap_or_default();
+        let kind = self.s.attribute(&e, "type").await.unwrap_or_default();
+        match (tag.to_ascii_lowercase().as_str(), kind.as_str()) {
+            (_, "radio") => {
+                let r = self
+                    .s
+                    .find(&format!("input[name=\"{name}\"][value=\"{value}\"]"))
+                    .await;
+                self.s.click(&r).await;
+            }
+            (_, "checkbox") => {
+                let on = self.s.attribute(&e, "checked").await.is_some();
+                if on != (value == "true") {
+                    self.s.click(&e).await;
+                }
+            }
+            (_, "hidden" | "file") => {}
+            ("select", _) => {
+                let o = self
+                    .s
+                    .find(&format!(
+                        "select[name=\"{name}\"] option[value=\"{value}\"]"
+                    ))
+                    .await;
+                self.s.click(&o).await;
+            }
+            _ => {
+                self.s.clear(&e).await;
+                self.s.type_into(&e, value).await;
+            }
+        }
+    }
 }

@@ -1,1 +1,0 @@
-//! An officer's day.
