@@ -363,6 +363,27 @@ fn hidden_fields_show_nothing_and_declarations_must_be_accepted() {
 /// of the calendar does not overflow a period rule; pointers name fields only
 /// in their canonical form.
 #[test]
+fn a_list_item_missing_an_answer_is_kept_in_the_draft() {
+    // Found by the browser journey: a period of work saved before its
+    // employer was asked for vanished with every other period.
+    let payload = json!({
+        "had_other_names": true,
+        "previous_names": [{"surname": "Петрова"}, {"surname": "Сидорова", "changed_on": "2012-04-20"}],
+    });
+    let (clean, problems) = check(&form(), &payload, TODAY);
+    assert!(problems.iter().all(|p| is_missing(p.code)), "{problems:?}");
+    assert_eq!(
+        clean["previous_names"],
+        json!([{"surname": "Петрова"}, {"surname": "Сидорова", "changed_on": "2012-04-20"}])
+    );
+    // Something wrong inside is still refused, not kept.
+    let wrong = json!({"had_other_names": true, "previous_names": [{"surname": "Petrova", "changed_on": "2012-04-20"}]});
+    let (clean, problems) = check(&form(), &wrong, TODAY);
+    assert!(problems.iter().any(|p| !is_missing(p.code)), "{problems:?}");
+    assert!(clean.get("previous_names").is_none());
+}
+
+#[test]
 fn partial_values_dates_at_the_end_of_time_and_pointers() {
     let t = |s: &str| json!({"ru": s, "en": s});
     let form: FormDef = serde_json::from_value(json!({"sections": [{"id": "s", "title": t("s"), "fields": [

@@ -291,13 +291,22 @@ fn one(
                 problem(out, "group.too_few", path.to_owned());
             }
             let inner: Vec<&Field> = fields.iter().collect();
-            Value::Array(
+            let clean = Value::Array(
                 items
                     .iter()
                     .enumerate()
                     .map(|(i, item)| object(&inner, item, &format!("{path}/{i}"), today, out))
                     .collect(),
-            )
+            );
+            // Items still missing answers (a question their own answers
+            // revealed) are kept as far as given, so a draft loses nothing
+            // typed; anything wrong in them drops the list as before.
+            let only_missing = out
+                .get(before..)
+                .unwrap_or(&[])
+                .iter()
+                .all(|p| is_missing(p.code));
+            return only_missing.then_some(clean);
         }
     };
     (out.len() == before).then_some(clean)

@@ -131,15 +131,7 @@ async fn journey(driver: &Driver, axe: &str, setup: Setup) {
     let answers = answers_for(code, &draft);
     let catalogue = app::catalogue::Catalogue::builtin().unwrap();
     let def = catalogue.get(code).unwrap();
-    // Not yet: from the list of work periods on (see the session note), the
-    // check page, sending, and what follows (return, fix, visit, payment,
-    // messages, ready, documents).
-    let answered = def
-        .form
-        .sections
-        .iter()
-        .take_while(|s| s.id != "work_study");
-    for section in answered {
+    for section in &def.form.sections {
         let path = format!("/applications/{id}/sections/{}", section.id);
         let mut fields = Vec::new();
         for f in &section.fields {
@@ -150,8 +142,11 @@ async fn journey(driver: &Driver, axe: &str, setup: Setup) {
         person.go(&path).await;
         person.answer_section(&path, &fields).await;
     }
-    person.go(&format!("/applications/{id}")).await;
-    person.shot("task-list-begun").await;
+    person.go(&format!("/applications/{id}/check")).await;
+    person.shot("check-answers").await;
+    person.press("Отправить заявление").await;
+    person.see("Отправлено в ведомство").await;
+    person.shot("sent").await;
 
     person.close().await;
     app.stop().await;
