@@ -50,7 +50,8 @@ pub fn router(state: AppState) -> Router {
             security::entrance::limit,
         ))
         .layer(axum::middleware::from_fn(security::csrf::same_origin_only))
-        .layer(axum::middleware::from_fn(
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             security::headers::security_headers,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -21,6 +21,7 @@ struct Edge {
     metrics: Metrics,
     entrance: EntranceLimiter,
     limits: HttpLimits,
+    csp: axum::http::HeaderValue,
 }
 
 /// Limits of the HTTP edge, built by the binary from its configuration.
@@ -55,14 +56,26 @@ impl AppState {
         catalogue: app::catalogue::Catalogue,
     ) -> Self {
         let entrance = EntranceLimiter::new(limits.entrance_per_minute, limits.entrance_burst);
+        let csp = crate::security::headers::policy(
+            settings
+                .payments
+                .as_ref()
+                .and_then(|p| crate::security::headers::origin(&p.url)),
+        );
         Self {
             portal: Portal::new(store, vault, settings, clock, trust, catalogue),
             edge: Arc::new(Edge {
                 metrics: Metrics::default(),
                 entrance,
                 limits,
+                csp,
             }),
         }
+    }
+
+    /// The Content-Security-Policy of every response.
+    pub fn csp(&self) -> &axum::http::HeaderValue {
+        &self.edge.csp
     }
 
     pub fn limits(&self) -> &HttpLimits {

@@ -2,6 +2,7 @@
 # Before the title of a page that shows errors.
 title-error-prefix = Error:
 site-title = Migration services portal
+table-scroll-label = Table: scrolls sideways on a narrow screen
 skip-link = Skip to main content
 nav-home = Home
 nav-login = Sign in
@@ -957,6 +958,7 @@ case-bank-submit = Record the payment
 
 # Documents (issue 19)
 nav-documents = My documents
+case-documents-title = Documents of the application
 documents-title = My documents
 documents-lead = Documents the portal and the offices issued to you: receipts, invitations, certificates, references and decisions. Each is a PDF you can save and print.
 documents-none = No documents yet. A receipt appears here as soon as you send an application.

@@ -2,6 +2,7 @@
 # Before the title of a page that shows errors.
 title-error-prefix = Ошибка:
 site-title = Госпортал миграционных услуг
+table-scroll-label = Таблица: на узком экране прокручивается вбок
 skip-link = Перейти к основному содержанию
 nav-home = Главная
 nav-login = Войти
@@ -957,6 +958,7 @@ case-bank-submit = Записать оплату
 
 # Documents (issue 19)
 nav-documents = Мои документы
+case-documents-title = Документы по заявлению
 documents-title = Мои документы
 documents-lead = Документы, которые выдал портал и ведомства: расписки, квитанции, приглашения, справки и решения. Каждый — файл PDF, который можно сохранить и распечатать.
 documents-none = Документов пока нет. Расписка появится здесь, как только вы отправите заявление.

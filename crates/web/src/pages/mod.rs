@@ -210,6 +210,7 @@ pub fn router() -> Router<AppState> {
         .route("/demo/mailbox", get(mailbox::list))
         .route("/lang/{code}", get(home::switch_lang))
         .route("/static/style.css", get(home::stylesheet))
+        .route("/static/enhance.js", get(home::script))
 }
 
 /// The language of a request: the `mp_lang` cookie, else `Accept-Language`, else Russian.

@@ -3,18 +3,49 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// Strict defaults for every response: no scripts, frames or third parties.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// The policy: nothing from elsewhere, no frames, no inline script. Forms
+/// post to the portal only, and to the payment provider's origin when one is
+/// configured: the pay button's answer redirects there, and a browser holds
+/// a form's redirect to `form-action` too.
+pub fn policy(payments: Option<String>) -> HeaderValue {
+    let extra = payments.map(|o| format!(" {o}")).unwrap_or_default();
+    let text = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'{extra}; frame-ancestors 'none'; base-uri 'none'"
+    );
+    HeaderValue::from_str(&text).unwrap_or_else(|_| {
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+    })
+}
+
+/// `scheme://host[:port]` of a URL, if it is http(s) and plain.
+pub fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next()?;
+    let plain = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    plain.then(|| format!("{scheme}://{host}"))
+}
+
+/// Strict defaults for every response: no inline script, frames or third parties.
+pub async fn security_headers(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
         h.entry(k).or_insert(HeaderValue::from_static(v));
     };
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    );
+    h.entry("content-security-policy")
+        .or_insert_with(|| state.csp().clone());
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
@@ -25,4 +56,26 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     );
     set(h, "cross-origin-opener-policy", "same-origin");
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_payment_origin_joins_form_action_only_when_plain() {
+        assert_eq!(
+            origin("https://pay.example.ru:8443/api/v1?x=1").as_deref(),
+            Some("https://pay.example.ru:8443")
+        );
+        assert_eq!(origin("javascript:alert(1)"), None);
+        assert_eq!(origin("https://a b/"), None);
+        assert_eq!(origin("https://x;script-src */"), None);
+        let p = policy(origin("http://127.0.0.1:9000/"));
+        assert!(
+            p.to_str()
+                .unwrap()
+                .contains("form-action 'self' http://127.0.0.1:9000;")
+        );
+    }
 }

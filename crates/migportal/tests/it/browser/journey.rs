@@ -148,6 +148,118 @@ async fn journey(driver: &Driver, axe: &str, setup: Setup) {
     person.see("Отправлено в ведомство").await;
     person.shot("sent").await;
 
+    // The officer returns it with a comment at a field.
+    let mut officer = Tab::open(driver, &app.url, axe, setup, "officer").await;
+    staff_login(
+        &mut officer,
+        "officer@demo.migportal.ru",
+        "Demo-Officer-2026",
+    )
+    .await;
+    officer.go("/staff/applications?queue=new").await;
+    officer.see("Соколова Мария Игоревна").await;
+    officer.shot("officer-queue").await;
+    let case = format!("/staff/applications/{id}");
+    officer.go(&case).await;
+    officer.shot("officer-case").await;
+    officer.answer("field_0", "/birth_place").await;
+    officer.fill("wrong-0", "Не указан район").await;
+    officer
+        .fill("fix-0", "Допишите район, как в паспорте")
+        .await;
+    officer.press("Вернуть на доработку").await;
+    officer.see("Возвращено на доработку").await;
+
+    // The person reads the comment at its field, fixes it, sends it again.
+    person.go(&format!("/applications/{id}")).await;
+    person.see("Не указан район").await;
+    person.shot("returned").await;
+    let section = def
+        .form
+        .sections
+        .iter()
+        .find(|s| s.fields.iter().any(|f| f.id == "birth_place"))
+        .unwrap();
+    person
+        .go(&format!("/applications/{id}/sections/{}", section.id))
+        .await;
+    person.see("Допишите район, как в паспорте").await;
+    person
+        .fill("birth_place", "гор. Москва, район Хамовники")
+        .await;
+    person.press_at(".actions button[value=\"save\"]").await;
+    person.go(&format!("/applications/{id}/check")).await;
+    person.press("Отправить исправленное заявление").await;
+    person.see("Отправлено в ведомство").await;
+
+    // The officer accepts it.
+    officer.go(&case).await;
+    officer.press("Принять").await;
+    officer.see("Принято").await;
+
+    // The person pays the fee at the bank's page and comes back.
+    person.go(&format!("/applications/{id}/check")).await;
+    person.see("Ожидает оплаты").await;
+    person.shot("fee-due").await;
+    // The pay button leads to the bank's own page (another origin).
+    person
+        .press_outside(&format!("form[action=\"/applications/{id}/pay\"] button"))
+        .await;
+    assert!(!person.s.current_url().await.starts_with(&app.url));
+    person.press_outside("button[value=\"pay\"]").await;
+    person.check().await;
+    person.see("Госпошлина оплачена").await;
+    person.shot("paid").await;
+
+    // A visit: a day, a time.
+    person.go(&format!("/applications/{id}/visit")).await;
+    person.shot("visit-days").await;
+    person.follow_at("ul.days a").await;
+    let time = person.s.find("input[name=\"start_ms\"]").await;
+    person.s.click(&time).await;
+    person.shot("visit-times").await;
+    person.press("Записаться").await;
+    person.see("Приём:").await;
+
+    // Messages both ways.
+    person.go(&format!("/applications/{id}/messages")).await;
+    person.fill("text", "Можно ли прийти с ребёнком?").await;
+    person.press("Отправить").await;
+    person.see("Можно ли прийти с ребёнком?").await;
+    officer.go(&case).await;
+    officer.see("Можно ли прийти с ребёнком?").await;
+    officer.fill("text", "Да, можно.").await;
+    officer.press("Отправить").await;
+    person.go(&format!("/applications/{id}/messages")).await;
+    person.see("Да, можно.").await;
+    person.shot("messages").await;
+
+    // The officer's day: the visit, production, ready.
+    officer.go("/staff/visits").await;
+    officer.shot("officer-day").await;
+    officer.go(&case).await;
+    officer.press("Приём состоялся").await;
+    officer.press("Передать в производство").await;
+    officer.press("Готово к выдаче").await;
+    officer.see("Готов к выдаче").await;
+    officer.close().await;
+
+    // Ready: the person sees it and has the documents.
+    person.go(&format!("/applications/{id}/check")).await;
+    person.see("Готов к выдаче").await;
+    person.go("/inbox").await;
+    person.shot("inbox").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        person.go("/documents").await;
+        if person.body_text().await.contains("Квитанция об оплате") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", person.body_text().await);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    person.shot("documents").await;
+
     person.close().await;
     app.stop().await;
 }

@@ -15,7 +15,7 @@ pub mod webdriver;
 
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use webdriver::{Driver, Element, Session, Setup};
+use webdriver::{Driver, ELEMENT_KEY, Element, Session, Setup};
 
 /// Every page with its stylesheet and script, without images.
 const MAX_PAGE_BYTES: u64 = 60 * 1024;
@@ -167,6 +167,12 @@ impl Tab {
         self.navigate_by(&b).await;
     }
 
+    /// Follows the first link `css` finds and checks the page that follows.
+    pub async fn follow_at(&mut self, css: &str) {
+        let a = self.s.find(css).await;
+        self.navigate_by(&a).await;
+    }
+
     /// Clicks and waits for the next page to load (a click returns before
     /// the navigation it starts), then checks it.
     async fn navigate_by(&mut self, e: &Element) {
@@ -186,15 +192,48 @@ impl Tab {
             if state == "complete" {
                 break;
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{}: the click at {} led nowhere",
-                self.who,
-                self.path().await
-            );
+            if std::time::Instant::now() > deadline {
+                self.shot("failure").await;
+                panic!(
+                    "{}: the click on «{}» at {} led nowhere (screenshot {}-failure.png)",
+                    self.who,
+                    self.s.text(e).await,
+                    self.path().await,
+                    self.s.setup.name()
+                );
+            }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
         self.check().await;
+    }
+
+    /// Presses the first button `css` finds and checks the page that follows.
+    pub async fn press_at(&mut self, css: &str) {
+        let b = self.s.find(css).await;
+        self.navigate_by(&b).await;
+    }
+
+    /// Presses a button on a page outside the portal (the bank's): no
+    /// checks there, only the wait for the page it leads to.
+    pub async fn press_outside(&mut self, css: &str) {
+        let b = self.s.find(css).await;
+        self.s
+            .execute("document.documentElement.dataset.left = '1';", json!([]))
+            .await;
+        self.s.click(&b).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self
+            .s
+            .execute(
+                "return document.documentElement.dataset.left === '1' || document.readyState !== 'complete';",
+                json!([]),
+            )
+            .await
+            == Value::Bool(true)
+        {
+            assert!(std::time::Instant::now() < deadline, "{css} led nowhere");
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
     }
 
     /// Follows the link with this text and checks the page that follows.
@@ -233,6 +272,41 @@ impl Tab {
                     "{path}: the error link {href} has no field"
                 );
             }
+        }
+        // The page's scripts ran or did not, as the set-up says.
+        let js = self
+            .s
+            .execute(
+                "return document.documentElement.classList.contains('js');",
+                json!([]),
+            )
+            .await;
+        assert_eq!(
+            js,
+            Value::Bool(self.s.setup.scripts),
+            "{path}: page scripts in {}",
+            self.s.setup.name()
+        );
+        // Reflow (WCAG 1.4.10): nothing makes the whole page scroll sideways.
+        let wide = self
+            .s
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                json!([]),
+            )
+            .await;
+        if wide[0].as_u64() > wide[1].as_u64() {
+            let culprits = self
+                .s
+                .execute(
+                    "const w = window.innerWidth; return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > w + 1 && Array.from(e.children).every(c => c.getBoundingClientRect().right <= w + 1)).slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width) + ' ' + (e.textContent || '').slice(0, 60));",
+                    json!([]),
+                )
+                .await;
+            panic!(
+                "{path}: the page is wider than the window {wide} ({}): {culprits}",
+                self.s.setup.name()
+            );
         }
         self.accessible(&path).await;
         self.light(&path).await;
@@ -436,13 +510,13 @@ impl Tab {
 
     /// One answer, by the kind of control the page shows for it (none: the
     /// question is not asked yet).
-    async fn answer(&self, name: &str, value: &str) {
+    pub async fn answer(&self, name: &str, value: &str) {
         let Some(e) = self.s.try_find(&format!("[name=\"{name}\"]")).await else {
             return;
         };
-        let tag = self.s.attribute(&e, "tagName").await.unwrap_or_default();
+        let tag = self.s.tag_name(&e).await;
         let kind = self.s.attribute(&e, "type").await.unwrap_or_default();
-        match (tag.to_ascii_lowercase().as_str(), kind.as_str()) {
+        match (tag.as_str(), kind.as_str()) {
             (_, "radio") => {
                 let r = self
                     .s
@@ -464,7 +538,17 @@ impl Tab {
                         "select[name=\"{name}\"] option[value=\"{value}\"]"
                     ))
                     .await;
-                self.s.click(&o).await;
+                // Typed, as with a keyboard: a phone's picker would take a click.
+                let label = self.s.text(&o).await;
+                self.s.type_into(&e, &label).await;
+                let chosen = self
+                    .s
+                    .execute(
+                        "return arguments[0].value;",
+                        json!([{ ELEMENT_KEY: e.id() }]),
+                    )
+                    .await;
+                assert_eq!(chosen, value, "{name}: «{label}» was not chosen");
             }
             _ => {
                 self.s.clear(&e).await;

@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// The key of an element reference passed to a script.
+pub const ELEMENT_KEY: &str = ELEMENT;
 
 /// Where Debian puts the browser and its driver.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -81,6 +83,12 @@ pub struct Session {
 }
 
 pub struct Element(String);
+
+impl Element {
+    pub fn id(&self) -> &str {
+        &self.0
+    }
+}
 
 impl Session {
     pub async fn new(driver: &Driver, setup: Setup, lang: &str) -> Self {
@@ -278,6 +286,17 @@ impl Session {
             )
             .await;
         v.as_str().map(str::to_owned)
+    }
+
+    pub async fn tag_name(&self, e: &Element) -> String {
+        let v = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{}/name", e.0),
+                None,
+            )
+            .await;
+        v.as_str().unwrap_or_default().to_ascii_lowercase()
     }
 
     pub async fn text(&self, e: &Element) -> String {
