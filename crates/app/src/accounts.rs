@@ -175,6 +175,13 @@ pub async fn register(
             now,
         )
         .await?;
+    // The profile keeps the language the person registered in (Russian is
+    // the column's default): their pages and notices follow it.
+    if lang != Lang::default()
+        && let Err(e) = state.store.set_lang(account_id, lang.code()).await
+    {
+        tracing::warn!(error = %e, "the registration's language was not kept");
+    }
     Ok(Registered {
         account_id,
         challenge_id,

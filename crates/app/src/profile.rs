@@ -386,6 +386,20 @@ pub async fn confirm_add_contact(
     }
 }
 
+/// The language kept in the person's profile (the one they registered or
+/// last switched to), which their pages follow on any browser they sign in on.
+pub async fn language(
+    state: &Portal,
+    account: uuid::Uuid,
+) -> Result<Option<crate::i18n::Lang>, AppError> {
+    Ok(state
+        .store
+        .lang_of(account)
+        .await?
+        .as_deref()
+        .and_then(crate::i18n::Lang::parse))
+}
+
 /// The language the person chose (the switch while signed in): their
 /// notices are written in it from now on.
 pub async fn set_language(

@@ -334,6 +334,80 @@ async fn english_on_request_and_demo_mailbox() {
 }
 
 #[tokio::test]
+async fn the_profiles_language_comes_before_the_browsers() {
+    let app = TestApp::spawn("sqlite").await;
+    // Registered in English (the switch), confirmed.
+    let en = TestApp::client();
+    en.get(format!("{}/lang/en", app.url)).send().await.unwrap();
+    let html = en
+        .get(format!("{}/register", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_of(&html);
+    let form = [
+        ("csrf", token.as_str()),
+        ("surname", "Смит"),
+        ("given_name", "Джон"),
+        ("contact", "+7 916 555-44-33"),
+        ("password", "Zelenyj-Slon-1985"),
+        ("password_repeat", "Zelenyj-Slon-1985"),
+    ];
+    let res = en
+        .post(format!("{}/register", app.url))
+        .header("origin", app.url.clone())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let confirm = location(&res);
+    let code = app.sms_code("+79165554433", 0).await;
+    let res = en
+        .post(format!("{}{confirm}", app.url))
+        .header("origin", app.url.clone())
+        .form(&[("csrf", token.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/login?confirmed=1");
+
+    // A new browser that asks for Russian: before sign-in Russian, after it
+    // the profile's English.
+    let ru = TestApp::client();
+    let get = |path: &str| {
+        ru.get(format!("{}{path}", app.url))
+            .header("accept-language", "ru-RU,ru;q=0.9")
+            .send()
+    };
+    let html = get("/login").await.unwrap().text().await.unwrap();
+    assert!(html.contains("<html lang=\"ru\">"), "{html}");
+    let token = csrf_of(&html);
+    let res = ru
+        .post(format!("{}/login", app.url))
+        .header("origin", app.url.clone())
+        .form(&[
+            ("csrf", token.as_str()),
+            ("login", "+79165554433"),
+            ("password", "Zelenyj-Slon-1985"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/account");
+    let html = get("/account").await.unwrap().text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">"), "{html}");
+    // The switch still works, and the profile follows it.
+    ru.get(format!("{}/lang/ru", app.url)).send().await.unwrap();
+    let html = get("/account").await.unwrap().text().await.unwrap();
+    assert!(html.contains("<html lang=\"ru\">"), "{html}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_demo_mailbox_is_absent_outside_demo_mode() {
     let app = TestApp::spawn("sqlite").await;
     let (status, _) = page(&app, "/demo/mailbox").await;

@@ -2,7 +2,7 @@ use super::{Ctx, Field, FormPage, FormView, Link, Section, parse_form, see_other
 use crate::error::{AppError, ErrorKind, HttpStatus};
 use crate::session::{self, user_agent};
 use crate::state::AppState;
-use app::accounts::{self, Entrance, LoginOutcome};
+use app::accounts::{self, Entrance, LoggedIn, LoginOutcome};
 use app::second_factor::Enrolment;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -123,13 +123,30 @@ pub async fn staff_submit(
 }
 
 /// Starts a session for the browser: the cookie, and the old session ended.
-async fn signed_in(state: &AppState, ctx: &Ctx, token: &str, to: &str) -> Response {
+/// The pages then speak the language of the person's profile, whatever this
+/// browser had chosen before (the profile comes first, then the switch, then
+/// `Accept-Language`).
+async fn signed_in(state: &AppState, ctx: &Ctx, done: &LoggedIn, to: &str) -> Response {
     if let Some(old) = &ctx.actor {
         let _ = accounts::logout(state, old).await;
     }
     let mut res = see_other(to);
-    if let Ok(v) = HeaderValue::from_str(&session::session_cookie(state, Some(token))) {
+    if let Ok(v) = HeaderValue::from_str(&session::session_cookie(state, Some(&done.token))) {
         res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    match app::profile::language(state, done.account_id).await {
+        Ok(Some(lang)) => {
+            let cookie = format!(
+                "{}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+                super::LANG_COOKIE,
+                lang.code()
+            );
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e.code, "the profile's language was not read"),
     }
     res
 }
@@ -171,7 +188,7 @@ async fn login_at(
             signed_in(
                 &state,
                 &ctx,
-                &done.token,
+                &done,
                 if staff { "/staff" } else { "/account" },
             )
             .await
@@ -286,7 +303,7 @@ pub async fn second_factor_submit(
                 .unwrap_or(false);
             let home = if staff { "/staff" } else { "/account" };
             let Some(codes) = codes else {
-                return signed_in(&state, &ctx, &done.token, home).await;
+                return signed_in(&state, &ctx, &done, home).await;
             };
             // Show the recovery codes once, with the session already set.
             let l = ctx.lang;

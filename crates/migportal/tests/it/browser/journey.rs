@@ -220,6 +220,10 @@ async fn journey(driver: &Driver, axe: &str, setup: Setup) {
     person.shot("visit-times").await;
     person.press("Записаться").await;
     person.see("Приём:").await;
+    let body = person.body_text().await;
+    let when = body.split("Приём: ").nth(1).unwrap_or_default();
+    let (d, m, y) = (&when[0..2], &when[3..5], &when[6..10]);
+    let visit_day = format!("{y}-{m}-{d}");
 
     // Messages both ways.
     person.go(&format!("/applications/{id}/messages")).await;
@@ -234,11 +238,16 @@ async fn journey(driver: &Driver, axe: &str, setup: Setup) {
     person.see("Да, можно.").await;
     person.shot("messages").await;
 
-    // The officer's day: the visit, production, ready.
-    officer.go("/staff/visits").await;
+    // The officer's day: the person arrives, the documents are taken; then
+    // production and ready on the case page.
+    officer.go(&format!("/staff/visits?date={visit_day}")).await;
+    officer.see("Соколова Мария Игоревна").await;
     officer.shot("officer-day").await;
+    officer.press("Заявитель пришёл").await;
+    officer.press("Записать результат").await;
     officer.go(&case).await;
     officer.press("Приём состоялся").await;
+    officer.see("Документы приняты").await;
     officer.press("Передать в производство").await;
     officer.press("Готово к выдаче").await;
     officer.see("Готов к выдаче").await;
