@@ -59,6 +59,7 @@ pub async fn security_headers(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

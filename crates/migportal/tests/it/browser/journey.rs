@@ -272,3 +272,28 @@ async fn journey(driver: &Driver, axe: &str, setup: Setup) {
     person.close().await;
     app.stop().await;
 }
+
+/// The public pages in English (the browser asks for it), with a mistake.
+#[tokio::test]
+async fn the_pages_in_english_in_a_real_browser() {
+    let Some(axe) = available() else { return };
+    let driver = Driver::start().await;
+    for setup in setups() {
+        let app = TestApp::spawn_with("sqlite", true).await;
+        let mut visitor = Tab::open_in(&driver, &app.url, &axe, setup, "visitor", "en-GB").await;
+        visitor.go("/").await;
+        visitor.follow("Services").await;
+        visitor.go("/services/passport-foreign-biometric").await;
+        visitor.see("Foreign passport of the new generation").await;
+        visitor.see("6,000.00").await;
+        visitor.shot("en-service").await;
+        visitor.go("/register").await;
+        visitor.fill("surname", "Smith").await;
+        visitor.fill("password", PASSWORD).await;
+        visitor.press("Create account").await;
+        visitor.shot("en-register-errors").await;
+        visitor.go("/login").await;
+        visitor.close().await;
+        app.stop().await;
+    }
+}

@@ -86,7 +86,19 @@ impl Tab {
         setup: Setup,
         who: &'static str,
     ) -> Self {
-        let s = Session::new(driver, setup, "ru-RU").await;
+        Self::open_in(driver, base, axe, setup, who, "ru-RU").await
+    }
+
+    /// A browser whose `Accept-Language` is `lang`.
+    pub async fn open_in(
+        driver: &Driver,
+        base: &str,
+        axe: &str,
+        setup: Setup,
+        who: &'static str,
+        lang: &str,
+    ) -> Self {
+        let s = Session::new(driver, setup, lang).await;
         s.set_timeouts(30_000).await;
         let auditor = if setup.scripts {
             None
@@ -252,7 +264,15 @@ impl Tab {
     pub async fn check(&mut self) {
         let path = self.path().await;
         let title = self.s.title().await;
-        let site = "Госпортал миграционных услуг";
+        let lang = self
+            .s
+            .execute("return document.documentElement.lang;", json!([]))
+            .await;
+        let (site, error) = if lang == "en" {
+            ("Migration services portal", "Error: ")
+        } else {
+            ("Госпортал миграционных услуг", "Ошибка: ")
+        };
         assert!(
             title.ends_with(site) && title.len() > site.len() + 5,
             "{path}: the title must name the page: «{title}»"
@@ -261,7 +281,7 @@ impl Tab {
         let errors = self.s.find_all(".error-summary").await;
         if !errors.is_empty() {
             assert!(
-                title.starts_with("Ошибка: "),
+                title.starts_with(error),
                 "{path}: a page with errors must say so in its title: «{title}»"
             );
             for a in self.s.find_all(".error-summary a").await {
