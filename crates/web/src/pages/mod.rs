@@ -271,6 +271,10 @@ impl Ctx {
                 .actor
                 .as_ref()
                 .map(|a| format!("{} {}", a.account.given_name, a.account.surname)),
+            staff: self
+                .actor
+                .as_ref()
+                .is_some_and(|a| a.account.role.is_staff()),
             csrf: self.csrf.clone(),
             demo: self.demo,
             path: self.path.clone(),
@@ -377,6 +381,7 @@ pub fn error_page(lang: Lang, err: &AppError) -> Response {
             lang,
             title,
             signed_in: None,
+            staff: false,
             csrf: String::new(),
             demo: false,
             path: "/".into(),

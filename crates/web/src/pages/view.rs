@@ -7,6 +7,8 @@ pub struct Chrome {
     pub title: String,
     /// The name shown in the header when someone is signed in.
     pub signed_in: Option<String>,
+    /// Staff see their workplace in the header instead of a person's pages.
+    pub staff: bool,
     pub csrf: String,
     pub demo: bool,
     pub path: String,

@@ -293,6 +293,14 @@ async fn the_pages_in_english_in_a_real_browser() {
         visitor.press("Create account").await;
         visitor.shot("en-register-errors").await;
         visitor.go("/login").await;
+        if !setup.phone {
+            // Zoomed to 200 %: the same pages reflow into half the width.
+            visitor.s.set_size(640, 900).await;
+            visitor.go("/services/passport-foreign-biometric").await;
+            visitor.go("/register").await;
+            visitor.press("Create account").await;
+            visitor.shot("en-register-errors-zoom-200").await;
+        }
         visitor.close().await;
         app.stop().await;
     }

@@ -338,6 +338,16 @@ impl Session {
         .await;
     }
 
+    /// Resizes the window (a desktop at 200 % zoom is half as wide).
+    pub async fn set_size(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
     /// A full-page PNG of what the browser shows.
     pub async fn screenshot(&self, file: &Path) {
         let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
