@@ -188,6 +188,13 @@ impl Tab {
     /// Clicks and waits for the next page to load (a click returns before
     /// the navigation it starts), then checks it.
     async fn navigate_by(&mut self, e: &Element) {
+        self.click_and_wait(e).await;
+        self.check().await;
+    }
+
+    /// Clicks and waits until another page has loaded, failing with a
+    /// screenshot when none comes.
+    async fn click_and_wait(&self, e: &Element) {
         self.s
             .execute("document.documentElement.dataset.left = '1';", json!([]))
             .await;
@@ -202,7 +209,7 @@ impl Tab {
                 )
                 .await;
             if state == "complete" {
-                break;
+                return;
             }
             if std::time::Instant::now() > deadline {
                 self.shot("failure").await;
@@ -210,13 +217,12 @@ impl Tab {
                     "{}: the click on «{}» at {} led nowhere (screenshot {}-failure.png)",
                     self.who,
                     self.s.text(e).await,
-                    self.path().await,
+                    self.s.current_url().await,
                     self.s.setup.name()
                 );
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        self.check().await;
     }
 
     /// Presses the first button `css` finds and checks the page that follows.
@@ -229,23 +235,7 @@ impl Tab {
     /// checks there, only the wait for the page it leads to.
     pub async fn press_outside(&mut self, css: &str) {
         let b = self.s.find(css).await;
-        self.s
-            .execute("document.documentElement.dataset.left = '1';", json!([]))
-            .await;
-        self.s.click(&b).await;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while self
-            .s
-            .execute(
-                "return document.documentElement.dataset.left === '1' || document.readyState !== 'complete';",
-                json!([]),
-            )
-            .await
-            == Value::Bool(true)
-        {
-            assert!(std::time::Instant::now() < deadline, "{css} led nowhere");
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
+        self.click_and_wait(&b).await;
     }
 
     /// Follows the link with this text and checks the page that follows.
