@@ -24,6 +24,14 @@ async fn charge(app: &TestApp, token: &str, id: &str) -> Value {
     body["items"][0].clone()
 }
 
+/// The UIN of the application's charge.
+async fn uin_of(app: &TestApp, token: &str, id: &str) -> String {
+    charge(app, token, id).await["uin"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn start(app: &TestApp, token: &str, uin: &str, key: &str) -> (u16, Value) {
     let (status, _, body) = call(
         app,
@@ -235,10 +243,7 @@ async fn a_payment_confirmed_while_the_portal_was_down_is_not_lost() {
         .await;
         let citizen = confirmed_sidorov(&app, "+79161112233").await;
         let id = sent(&app, &citizen, "passport-foreign-biometric").await;
-        let uin = charge(&app, &citizen, &id).await["uin"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let uin = uin_of(&app, &citizen, &id).await;
         let (status, started) = start(&app, &citizen, &uin, "k").await;
         assert_eq!(status, 201, "{started}");
         let order = started["payment_id"].as_str().unwrap().to_owned();
@@ -347,10 +352,7 @@ async fn the_fee_is_shown_and_paid_through_the_pages() {
         assert!(!html.contains("Оплата — до этапа"), "a free service");
 
         let id = sent(&app, &citizen, "passport-foreign-biometric").await;
-        let uin = charge(&app, &citizen, &id).await["uin"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let uin = uin_of(&app, &citizen, &id).await;
         let (status, html) = get(format!("{}/applications/{id}/check", app.url)).await;
         assert_eq!(status, 200);
         for part in [
@@ -416,10 +418,7 @@ async fn the_office_records_a_bank_payment_on_the_case_page() {
             html.contains("Оплата госпошлины в банке") && html.contains("Ожидает оплаты"),
             "{html}"
         );
-        let uin = charge(&app, &citizen, &id).await["uin"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let uin = uin_of(&app, &citizen, &id).await;
         let post = |amount: &'static str, reference: &'static str| {
             let (app, csrf, uin, id) = (&app, csrf.clone(), uin.clone(), id.clone());
             async move {
@@ -477,10 +476,7 @@ async fn an_abandoned_payment_does_not_block_paying_again() {
         let app = TestApp::spawn_with(backend, true).await;
         let citizen = confirmed_sidorov(&app, "+79161112233").await;
         let id = sent(&app, &citizen, "passport-foreign-biometric").await;
-        let uin = charge(&app, &citizen, &id).await["uin"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let uin = uin_of(&app, &citizen, &id).await;
         let (status, _) = start(&app, &citizen, &uin, "left").await;
         assert_eq!(status, 201);
         assert_eq!(charge(&app, &citizen, &id).await["payable"], false);

@@ -71,6 +71,12 @@ pub async fn switch_lang(
         .filter(|b| local_path(b))
         .map_or("/", String::as_str);
     let mut res = super::see_other(back);
+    remember_lang(&mut res, lang);
+    res
+}
+
+/// The language cookie on a response: the switch and signing in set it.
+pub fn remember_lang(res: &mut Response, lang: Lang) {
     let cookie = format!(
         "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
         lang.code()
@@ -78,27 +84,30 @@ pub async fn switch_lang(
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
-    res
+}
+
+/// A file built into the binary, cached by browsers for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 pub async fn script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+    asset(
+        "text/javascript; charset=utf-8",
         include_str!("../../static/enhance.js"),
     )
-        .into_response()
 }
 
 pub async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+    asset(
+        "text/css; charset=utf-8",
         include_str!("../../static/style.css"),
     )
-        .into_response()
 }

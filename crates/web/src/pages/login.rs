@@ -135,16 +135,7 @@ async fn signed_in(state: &AppState, ctx: &Ctx, done: &LoggedIn, to: &str) -> Re
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     match app::profile::language(state, done.account_id).await {
-        Ok(Some(lang)) => {
-            let cookie = format!(
-                "{}={}; Path=/; SameSite=Lax; Max-Age=31536000",
-                super::LANG_COOKIE,
-                lang.code()
-            );
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                res.headers_mut().append(header::SET_COOKIE, v);
-            }
-        }
+        Ok(Some(lang)) => super::home::remember_lang(&mut res, lang),
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e.code, "the profile's language was not read"),
     }
