@@ -233,7 +233,7 @@ pub(crate) async fn first_login_job(
         channel,
         to,
         code,
-        Lang::Ru,
+        Lang::RU,
         Some(link),
         now,
     )
@@ -558,7 +558,7 @@ pub async fn login(
                 ),
                 (None, None) => return Err(AppError::internal("second factor without a contact")),
             };
-            let job = delivery_job(state, challenge_id, channel, &to, &code, Lang::Ru, now).await?;
+            let job = delivery_job(state, challenge_id, channel, &to, &code, Lang::RU, now).await?;
             (
                 FactorMethod::Code,
                 None,

@@ -211,6 +211,83 @@ mod tests {
         assert!(reference.fee.is_none(), "free of charge");
     }
 
+    /// Every text of every service is translated into every language there
+    /// is a catalogue for (a new language names here what it still lacks),
+    /// and no text is in a language the portal does not speak.
+    #[test]
+    fn every_service_text_is_in_every_language() {
+        fn texts<'a>(
+            v: &'a serde_json::Value,
+            at: String,
+            out: &mut Vec<(String, &'a serde_json::Map<String, serde_json::Value>)>,
+        ) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if m.contains_key("ru") && m.values().all(serde_json::Value::is_string) {
+                        out.push((at, m));
+                    } else {
+                        for (k, v) in m {
+                            texts(v, format!("{at}.{k}"), out);
+                        }
+                    }
+                }
+                serde_json::Value::Array(a) => {
+                    for (i, v) in a.iter().enumerate() {
+                        texts(v, format!("{at}[{i}]"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let c = Catalogue::builtin().expect("loads");
+        let langs: Vec<&str> = crate::i18n::Lang::all().map(|l| l.code()).collect();
+        for s in c.services() {
+            let json = serde_json::to_value(s).unwrap();
+            let mut found = Vec::new();
+            texts(&json, s.code.clone(), &mut found);
+            assert!(found.len() > 10, "{}: the walk finds the texts", s.code);
+            for (at, text) in found {
+                for lang in &langs {
+                    assert!(
+                        text.get(*lang)
+                            .and_then(|v| v.as_str())
+                            .is_some_and(|t| !t.trim().is_empty()),
+                        "{at} has no `{lang}` text"
+                    );
+                }
+                for key in text.keys() {
+                    assert!(
+                        langs.contains(&key.as_str()),
+                        "{at}: `{key}` is not a language of the portal"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A text without Russian, or keyed by something not a language, is refused when loaded.
+    #[test]
+    fn a_text_needs_russian_and_language_codes() {
+        let no_ru: Result<domain::form::Text, _> =
+            serde_json::from_value(serde_json::json!({"en": "x"}));
+        assert!(no_ru.unwrap_err().to_string().contains("Russian"));
+        let typo: Result<domain::form::Text, _> =
+            serde_json::from_value(serde_json::json!({"ru": "x", "English": "x"}));
+        assert!(
+            typo.unwrap_err()
+                .to_string()
+                .contains("not a language code")
+        );
+        let de: domain::form::Text =
+            serde_json::from_value(serde_json::json!({"ru": "Услуги", "de": "Dienste"})).unwrap();
+        assert_eq!(de.get("de"), "Dienste");
+        assert_eq!(
+            de.get("en"),
+            "Услуги",
+            "a language without its text is shown the Russian one"
+        );
+    }
+
     /// Every service has an example, and it is valid on any day (dates near
     /// today are written relative to it).
     #[test]

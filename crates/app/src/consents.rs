@@ -99,7 +99,7 @@ pub(crate) async fn request(
                 "msg-consent-body",
                 vec![
                     ("applicant".into(), actor.account.surname.clone()),
-                    ("service".into(), def.name.ru.clone()),
+                    ("service".into(), def.name.ru().to_owned()),
                 ],
                 "/consents".into(),
                 format!("consent:{id}"),
@@ -247,7 +247,7 @@ pub async fn addressed_to_me(state: &Portal, actor: &Actor) -> Result<Vec<Reques
             service: state
                 .catalogue
                 .get(&r.service)
-                .map_or_else(|| r.service.clone(), |d| d.name.ru.clone()),
+                .map_or_else(|| r.service.clone(), |d| d.name.ru().to_owned()),
             number: r.number.clone(),
             dwelling: answers.get("dwelling_address").cloned(),
             created_at: c.created_at,

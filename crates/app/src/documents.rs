@@ -70,7 +70,7 @@ pub fn for_step(service: &str, to: Status) -> Option<DocumentKind> {
 }
 
 fn t(key: &str) -> String {
-    Lang::Ru.t(key)
+    Lang::RU.t(key)
 }
 
 fn text_at<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -144,7 +144,7 @@ async fn facts(state: &Portal, application: Uuid) -> Result<Facts, AppError> {
     let service = state
         .catalogue
         .get(&r.service)
-        .map(|d| d.name.ru.clone())
+        .map(|d| d.name.ru().to_owned())
         .unwrap_or_else(|| r.service.clone());
     let office = match r.office_id {
         Some(id) => state
@@ -236,7 +236,7 @@ pub async fn build(state: &Portal, m: &Making, now: i64) -> Result<Document, App
             let originals: Vec<String> = state
                 .catalogue
                 .get(&f.r.service)
-                .map(|def| def.originals.iter().map(|o| o.ru.clone()).collect())
+                .map(|def| def.originals.iter().map(|o| o.ru().to_owned()).collect())
                 .unwrap_or_default();
             if !originals.is_empty() {
                 d.sections.push((t("doc-visit-bring"), originals));
@@ -264,7 +264,7 @@ pub async fn build(state: &Portal, m: &Making, now: i64) -> Result<Document, App
                 (t("doc-purpose"), format!("{}: {}", t("doc-fee"), f.service)),
                 (
                     t("doc-amount"),
-                    Lang::Ru.money(payment.paid_kopecks.unwrap_or(payment.kopecks)),
+                    Lang::RU.money(payment.paid_kopecks.unwrap_or(payment.kopecks)),
                 ),
                 (
                     t("doc-payment-way"),

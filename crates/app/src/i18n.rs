@@ -6,6 +6,7 @@ use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, static_loader};
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 static_loader! {
     static LOCALES = {
@@ -16,52 +17,60 @@ static_loader! {
     };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Ru,
-    En,
+/// One language the portal speaks: a directory `locales/<code>/` with the
+/// same keys as the Russian catalogue. Nothing else names languages, so a
+/// language is added by adding its catalogue (see README, "Languages").
+struct Language {
+    code: String,
+    id: LanguageIdentifier,
+}
+
+/// Every catalogue compiled in, Russian (the default and fallback) first.
+static LANGUAGES: LazyLock<Vec<Language>> = LazyLock::new(|| {
+    let mut ids: Vec<LanguageIdentifier> = LOCALES.locales().cloned().collect();
+    ids.sort_by_key(|id| (id.language.as_str() != "ru", id.to_string()));
+    ids.into_iter()
+        .map(|id| Language {
+            code: id.language.as_str().to_owned(),
+            id,
+        })
+        .collect()
+});
+
+/// A language of the catalogues, by its place in [`LANGUAGES`]; the default
+/// is Russian.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct Lang(u8);
+
+impl std::fmt::Debug for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 
 impl Lang {
-    /// An amount of kopecks as people read money: `6 000,00 ₽`, `RUB 6,000.00`.
-    pub fn money(self, kopecks: i64) -> String {
-        let (sign, k) = if kopecks < 0 {
-            ("-", -kopecks)
-        } else {
-            ("", kopecks)
-        };
-        let digits = (k / 100).to_string();
-        let sep = match self {
-            Self::Ru => '\u{a0}',
-            Self::En => ',',
-        };
-        let mut whole = String::new();
-        for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                whole.push(sep);
-            }
-            whole.push(ch);
-        }
-        match self {
-            Self::Ru => format!("{sign}{whole},{:02}\u{a0}₽", k % 100),
-            Self::En => format!("{sign}RUB {whole}.{:02}", k % 100),
-        }
+    /// Russian: the default, the fallback of every other catalogue and the
+    /// language of official papers.
+    pub const RU: Self = Self(0);
+
+    /// Every language there is a catalogue for, Russian first.
+    pub fn all() -> impl Iterator<Item = Self> {
+        (0..LANGUAGES.len()).filter_map(|i| u8::try_from(i).ok().map(Self))
     }
 
-    pub const fn code(self) -> &'static str {
-        match self {
-            Self::Ru => "ru",
-            Self::En => "en",
-        }
+    fn language(self) -> Option<&'static Language> {
+        LANGUAGES.get(usize::from(self.0))
     }
 
+    /// `ru`, `en`: the code in cookies, profiles and `lang` attributes.
+    pub fn code(self) -> &'static str {
+        self.language().map_or("ru", |l| l.code.as_str())
+    }
+
+    /// The language of `code` (`en`, ` EN `) when there is a catalogue for it.
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "ru" => Some(Self::Ru),
-            "en" => Some(Self::En),
-            _ => None,
-        }
+        let code = s.trim().to_ascii_lowercase();
+        Self::all().find(|l| l.code() == code)
     }
 
     /// Picks the first supported language of an `Accept-Language` header.
@@ -84,18 +93,16 @@ impl Lang {
         best.map(|(_, l)| l)
     }
 
-    fn id(self) -> LanguageIdentifier {
-        match self {
-            Self::Ru => fluent_templates::langid!("ru"),
-            Self::En => fluent_templates::langid!("en"),
-        }
+    fn id(self) -> &'static LanguageIdentifier {
+        static RU: LanguageIdentifier = fluent_templates::langid!("ru");
+        self.language().map_or(&RU, |l| &l.id)
     }
 
     /// The text of `key`, or the key itself when a catalogue lacks it
     /// (a test asserts that never happens for keys the code uses).
     pub fn t(self, key: &str) -> String {
         LOCALES
-            .try_lookup(&self.id(), key)
+            .try_lookup(self.id(), key)
             .unwrap_or_else(|| key.to_owned())
     }
 
@@ -110,14 +117,91 @@ impl Lang {
             })
             .collect();
         LOCALES
-            .try_lookup_with_args(&self.id(), key, &map)
+            .try_lookup_with_args(self.id(), key, &map)
             .unwrap_or_else(|| key.to_owned())
     }
 
-    /// Whether the catalogue of this language has `key`.
+    /// Whether the catalogue of this very language has `key` (no fallback
+    /// to Russian). A message that needs arguments fails to format without
+    /// them and still counts; the crate's error type is private, hence the text.
     pub fn has(self, key: &str) -> bool {
-        LOCALES.try_lookup(&self.id(), key).is_some()
+        match LOCALES.lookup_single_language::<&str>(self.id(), key, None) {
+            Ok(_) => true,
+            Err(e) => e.to_string().starts_with("Fluent errors"),
+        }
     }
+
+    /// An amount of kopecks as people read money: `6 000,00 ₽`, `RUB 6,000.00`;
+    /// the separators and the pattern are the catalogue's `fmt-*` texts.
+    pub fn money(self, kopecks: i64) -> String {
+        let sign = if kopecks < 0 { "-" } else { "" };
+        let k = kopecks.unsigned_abs();
+        let group = self.t("fmt-number-group");
+        let digits = (k / 100).to_string();
+        let mut whole = String::new();
+        for (i, ch) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                whole.push_str(&group);
+            }
+            whole.push(ch);
+        }
+        let number = format!(
+            "{sign}{whole}{}{:02}",
+            self.t("fmt-number-decimal"),
+            k % 100
+        );
+        self.t_args("fmt-money", &[("number", number)])
+    }
+
+    /// A calendar date as people of this language write it: `14.03.1985`,
+    /// `14 March 1985` (the catalogue's `fmt-date`).
+    pub fn date(self, d: time::Date) -> String {
+        let month = u8::from(d.month());
+        self.t_args(
+            "fmt-date",
+            &[
+                ("day", d.day().to_string()),
+                ("dd", format!("{:02}", d.day())),
+                ("mm", format!("{month:02}")),
+                ("month", self.t(&format!("month-{month}"))),
+                ("year", d.year().to_string()),
+            ],
+        )
+    }
+
+    /// A moment in Moscow time, where the offices keep their hours:
+    /// `25.11.2026 14:03 МСК`, `25 November 2026, 14:03 Moscow time`.
+    pub fn moment(self, ms: i64) -> String {
+        let Some(t) = in_moscow(ms) else {
+            return String::new();
+        };
+        self.t_args(
+            "fmt-moment",
+            &[
+                ("date", self.date(t.date())),
+                ("time", format!("{:02}:{:02}", t.hour(), t.minute())),
+            ],
+        )
+    }
+
+    /// The day of a moment in Moscow: `25.11.2026`, `25 November 2026`.
+    pub fn day_of(self, ms: i64) -> String {
+        in_moscow(ms)
+            .map(|t| self.date(t.date()))
+            .unwrap_or_default()
+    }
+
+    /// The language's own name, for the switch (`Русский`, `English`).
+    pub fn name(self) -> String {
+        self.t("lang-name")
+    }
+}
+
+fn in_moscow(ms: i64) -> Option<time::OffsetDateTime> {
+    let moscow = time::UtcOffset::from_hms(3, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .map(|t| t.to_offset(moscow))
 }
 
 /// The catalogue key of an error code: `snils.checksum` → `err-snils-checksum`.
@@ -126,38 +210,65 @@ pub fn error_key(code: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
+    fn en() -> Lang {
+        Lang::parse("en").unwrap()
+    }
+
     #[test]
     fn negotiates_language() {
-        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Some(en()));
         assert_eq!(
             Lang::from_accept_language("de,en;q=0.5,ru;q=0.8"),
-            Some(Lang::Ru)
+            Some(Lang::RU)
         );
-        assert_eq!(Lang::from_accept_language("de"), None);
+        assert_eq!(Lang::from_accept_language("xx"), None);
         assert_eq!(Lang::from_accept_language(""), None);
+        assert_eq!(Lang::parse(" EN "), Some(en()));
+        assert_eq!(Lang::default(), Lang::RU);
     }
 
     #[test]
     fn looks_up_with_arguments() {
-        assert_eq!(Lang::Ru.t("nav-login"), "Войти");
-        assert_eq!(Lang::En.t("nav-login"), "Sign in");
-        let s = Lang::Ru.t_args("err-otp-wrong", &[("attempts", "3".into())]);
+        assert_eq!(Lang::RU.t("nav-login"), "Войти");
+        assert_eq!(en().t("nav-login"), "Sign in");
+        let s = Lang::RU.t_args("err-otp-wrong", &[("attempts", "3".into())]);
         assert_eq!(s, "Неверный код. Осталось попыток: 3");
         assert_eq!(error_key("password.too_common"), "err-password-too-common");
+        assert!(
+            Lang::RU.has("form-item"),
+            "a message with arguments is there"
+        );
+        assert!(!en().has("no-such-key"));
     }
 
     #[test]
     fn money_as_people_read_it() {
-        assert_eq!(Lang::Ru.money(600_000), "6\u{a0}000,00\u{a0}₽");
-        assert_eq!(Lang::Ru.money(35_050), "350,50\u{a0}₽");
-        assert_eq!(Lang::En.money(123_456_789), "RUB 1,234,567.89");
-        assert_eq!(Lang::En.money(5), "RUB 0.05");
+        assert_eq!(Lang::RU.money(600_000), "6\u{a0}000,00\u{a0}₽");
+        assert_eq!(Lang::RU.money(35_050), "350,50\u{a0}₽");
+        assert_eq!(Lang::RU.money(-35_050), "-350,50\u{a0}₽");
+        assert_eq!(en().money(123_456_789), "RUB 1,234,567.89");
+        assert_eq!(en().money(5), "RUB 0.05");
     }
 
-    /// Every problem the form engine can report has a message in both languages.
+    #[test]
+    fn dates_and_moments_as_people_read_them() {
+        let d = time::macros::date!(1985 - 03 - 04);
+        assert_eq!(Lang::RU.date(d), "04.03.1985");
+        assert_eq!(en().date(d), "4 March 1985");
+        // 2026-11-25 11:03 UTC is 14:03 in Moscow.
+        let ms = 1_795_604_580_000;
+        assert_eq!(Lang::RU.moment(ms), "25.11.2026 14:03 МСК");
+        assert_eq!(en().moment(ms), "25 November 2026, 14:03 Moscow time");
+        assert_eq!(en().day_of(ms), "25 November 2026");
+        assert_eq!(Lang::RU.name(), "Русский");
+        assert_eq!(en().name(), "English");
+    }
+
+    /// Every problem the form engine can report has a message in every language.
     #[test]
     fn every_form_code_has_messages() {
         let all = domain::form::CODES
@@ -173,13 +284,39 @@ mod tests {
             .chain(&["office.unknown"])
             .chain(&domain::attachment::CODES);
         for code in all {
-            for lang in [Lang::Ru, Lang::En] {
+            for lang in Lang::all() {
                 assert!(lang.has(&error_key(code)), "{lang:?} lacks {code}");
             }
         }
     }
 
-    /// Every key in one catalogue exists in the other.
+    /// The catalogue directories, read now from the source tree.
+    fn catalogue_files() -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let code = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(path.join("main.ftl")).unwrap();
+            out.push((code, text));
+        }
+        out.sort();
+        out
+    }
+
+    /// A language is its catalogue directory: each one is a language of the
+    /// portal and no language exists without one.
+    #[test]
+    fn the_languages_are_the_catalogue_directories() {
+        let dirs: Vec<String> = catalogue_files().into_iter().map(|(c, _)| c).collect();
+        let mut langs: Vec<String> = Lang::all().map(|l| l.code().to_owned()).collect();
+        assert_eq!(langs[0], "ru", "Russian comes first");
+        langs.sort();
+        assert_eq!(langs, dirs);
+        assert!(dirs.len() >= 2);
+    }
+
+    /// Every catalogue has exactly the keys of the Russian one, formats included.
     #[test]
     fn catalogues_have_the_same_keys() {
         let keys = |text: &str| -> Vec<String> {
@@ -188,13 +325,23 @@ mod tests {
                 .filter(|k| !k.starts_with('#') && !k.is_empty())
                 .collect()
         };
-        let ru = keys(include_str!("../locales/ru/main.ftl"));
-        let en = keys(include_str!("../locales/en/main.ftl"));
-        for k in &ru {
-            assert!(en.contains(k), "en lacks {k}");
+        let files = catalogue_files();
+        let ru = files
+            .iter()
+            .find(|(c, _)| c == "ru")
+            .map(|(_, t)| keys(t))
+            .unwrap();
+        for key in ["lang-name", "fmt-money", "fmt-date", "fmt-moment"] {
+            assert!(ru.contains(&key.to_owned()), "ru lacks {key}");
         }
-        for k in &en {
-            assert!(ru.contains(k), "ru lacks {k}");
+        for (code, text) in &files {
+            let other = keys(text);
+            for k in &ru {
+                assert!(other.contains(k), "{code} lacks {k}");
+            }
+            for k in &other {
+                assert!(ru.contains(k), "ru lacks {k} that {code} has");
+            }
         }
     }
 }

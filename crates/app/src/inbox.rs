@@ -68,10 +68,7 @@ fn service_name(state: &Portal, lang: Lang, code: &str) -> String {
     state
         .catalogue
         .get(code)
-        .map(|d| match lang {
-            Lang::En => d.name.en.clone(),
-            _ => d.name.ru.clone(),
-        })
+        .map(|d| d.name.get(lang.code()).to_owned())
         .unwrap_or_else(|| code.to_owned())
 }
 

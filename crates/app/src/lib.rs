@@ -52,13 +52,8 @@ pub fn today(now_ms: i64) -> time::Date {
         .date()
 }
 
-/// A moment as people in Russia read it: Moscow time, `25.11.2026 14:03`.
+/// A moment as people in Russia read it: Moscow time, `25.11.2026 14:03 МСК`
+/// (notices keep it in their arguments; pages use [`i18n::Lang::moment`]).
 pub fn moscow_time(now_ms: i64) -> String {
-    let moscow = time::UtcOffset::from_hms(3, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    let fmt = time::macros::format_description!("[day].[month].[year] [hour]:[minute] МСК");
-    time::OffsetDateTime::from_unix_timestamp(now_ms / 1000)
-        .map(|t| t.to_offset(moscow))
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_default()
+    i18n::Lang::RU.moment(now_ms)
 }

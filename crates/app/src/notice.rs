@@ -59,7 +59,7 @@ fn notice(
         subject_key: subject_key.into(),
         body_key: body_key.into(),
         args,
-        lang: crate::i18n::Lang::Ru.code().into(),
+        lang: crate::i18n::Lang::RU.code().into(),
         kind: kind_of(subject_key).into(),
         channel: None,
         to: None,

@@ -23,5 +23,5 @@ pub fn example(state: &Portal, code: &str) -> Option<serde_json::Value> {
 
 /// The JSON Schema of a service's answers (draft 2020-12).
 pub fn json_schema(def: &ServiceDef) -> serde_json::Value {
-    domain::form::json_schema(&def.form, &def.name.ru)
+    domain::form::json_schema(&def.form, def.name.ru())
 }

@@ -338,7 +338,7 @@ pub async fn create_staff(
             state.now(),
         )
         .await?;
-    let reset = super::security::start_reset(state, email.as_str(), crate::i18n::Lang::Ru).await?;
+    let reset = super::security::start_reset(state, email.as_str(), crate::i18n::Lang::RU).await?;
     Ok(StaffCreated {
         id,
         password_reset: reset.challenge_id,

@@ -98,7 +98,7 @@ async fn registered(p: &Portal, phone: &str) -> uuid::Uuid {
             password: PASSWORD.into(),
             ..RegisterInput::default()
         },
-        Lang::Ru,
+        Lang::RU,
     )
     .await
     .unwrap();
@@ -217,7 +217,7 @@ async fn a_code_is_judged_five_times_and_then_never_again() {
                 password: PASSWORD.into(),
                 ..RegisterInput::default()
             },
-            Lang::Ru,
+            Lang::RU,
         )
         .await
         .unwrap();
@@ -259,7 +259,7 @@ async fn registered_later(p: &Portal) -> (uuid::Uuid, String) {
             password: PASSWORD.into(),
             ..RegisterInput::default()
         },
-        Lang::Ru,
+        Lang::RU,
     )
     .await
     .unwrap();

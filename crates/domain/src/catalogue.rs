@@ -221,8 +221,8 @@ impl ServiceDef {
             out.push("least_level: every application needs `confirmed`".into());
         }
         for t in [&self.name, &self.description, &self.result] {
-            if t.ru.trim().is_empty() || t.en.trim().is_empty() {
-                out.push("a text is empty in ru or en".into());
+            if t.each().any(|(_, s)| s.trim().is_empty()) {
+                out.push("a text is empty in one of its languages".into());
             }
         }
         if self.situations.is_empty() {

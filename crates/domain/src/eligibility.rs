@@ -200,10 +200,7 @@ mod tests {
 
     #[test]
     fn not_online_says_why_and_a_child_of_14_consents() {
-        let reason = Text {
-            ru: "Только лично".into(),
-            en: "In person only".into(),
-        };
+        let reason = Text::new("Только лично", "In person only");
         let d = def(vec![
             Eligibility::NotOnline {
                 field: "reason".into(),

@@ -93,10 +93,7 @@ mod tests {
     use serde_json::json;
 
     fn text(s: &str) -> Text {
-        Text {
-            ru: s.into(),
-            en: s.into(),
-        }
+        Text::new(s, s)
     }
 
     fn def(routing: Vec<RouteBy>, processing: Vec<ProcessingTime>) -> ServiceDef {

@@ -65,3 +65,6 @@ pub fn router(state: AppState) -> Router {
         ))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod catalogue_keys_tests;

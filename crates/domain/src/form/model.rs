@@ -3,13 +3,68 @@
 //! when it is loaded, not when a person meets it.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-/// A text in both languages of the portal.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Text {
-    pub ru: String,
-    pub en: String,
+/// A text in the languages of the portal, keyed by language code (`ru`,
+/// `en`, …). Russian, the official language, is required; a language without
+/// its own text is shown the Russian one. Keys are language codes, so a
+/// translation is added by data alone (`de = "…"`), with no code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Text(BTreeMap<String, String>);
+
+impl Text {
+    /// The language every text must have.
+    pub const OFFICIAL: &'static str = "ru";
+
+    /// A text in Russian and English (definitions in code and tests).
+    pub fn new(ru: impl Into<String>, en: impl Into<String>) -> Self {
+        Self(BTreeMap::from([
+            ("ru".to_owned(), ru.into()),
+            ("en".to_owned(), en.into()),
+        ]))
+    }
+
+    /// The Russian text (documents, registers, the API's titles).
+    pub fn ru(&self) -> &str {
+        self.0.get(Self::OFFICIAL).map_or("", String::as_str)
+    }
+
+    /// The text in `lang`, or the Russian one when it has none.
+    pub fn get(&self, lang: &str) -> &str {
+        self.0.get(lang).map_or_else(|| self.ru(), String::as_str)
+    }
+
+    /// Whether the text has its own translation into `lang`.
+    pub fn has(&self, lang: &str) -> bool {
+        self.0.get(lang).is_some_and(|s| !s.trim().is_empty())
+    }
+
+    /// Each language and its text, Russian included.
+    pub fn each(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// A language code as the catalogues name them: two or three small letters.
+fn is_language_code(code: &str) -> bool {
+    (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let map = BTreeMap::<String, String>::deserialize(d)?;
+        if let Some(bad) = map.keys().find(|k| !is_language_code(k)) {
+            return Err(D::Error::custom(format!(
+                "`{bad}` is not a language code (two or three small letters)"
+            )));
+        }
+        if !map.contains_key(Text::OFFICIAL) {
+            return Err(D::Error::custom("a text needs its Russian `ru`"));
+        }
+        Ok(Self(map))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -29,7 +29,7 @@
 //!   it the same; flags (`(?i)`) and anchors inside it do not translate.
 
 use super::model::{
-    ChoiceOption, Condition, DateRule, DocumentType, Field, FieldKind, FormDef, Script,
+    ChoiceOption, Condition, DateRule, DocumentType, Field, FieldKind, FormDef, Script, Text,
 };
 use serde_json::{Map, Value, json};
 
@@ -139,12 +139,16 @@ fn level(fields: &[&Field]) -> Map<String, Value> {
 /// schema cannot check in words.
 fn annotations(f: &Field, siblings: &[&Field]) -> Map<String, Value> {
     let mut out = Map::new();
-    out.insert("title".to_owned(), f.label.ru.as_str().into());
-    out.insert("x-label-en".to_owned(), f.label.en.as_str().into());
-    if let Some(help) = &f.help {
-        out.insert("x-help-en".to_owned(), help.en.as_str().into());
+    out.insert("title".to_owned(), f.label.ru().into());
+    for (lang, s) in f.label.each().filter(|(l, _)| *l != Text::OFFICIAL) {
+        out.insert(format!("x-label-{lang}"), s.into());
     }
-    let mut notes: Vec<String> = f.help.iter().map(|h| h.ru.clone()).collect();
+    if let Some(help) = &f.help {
+        for (lang, s) in help.each().filter(|(l, _)| *l != Text::OFFICIAL) {
+            out.insert(format!("x-help-{lang}"), s.into());
+        }
+    }
+    let mut notes: Vec<String> = f.help.iter().map(|h| h.ru().to_owned()).collect();
     match &f.kind {
         FieldKind::Number { min, max } => notes.push(format!("Целое число от {min} до {max}.")),
         FieldKind::Date { rules } if !rules.is_empty() => {
@@ -394,7 +398,13 @@ fn choice_schema(options: &[ChoiceOption]) -> Value {
     };
     let labels: Vec<Value> = options
         .iter()
-        .map(|o| json!({"value": o.value, "title": o.label.ru, "x-label-en": o.label.en}))
+        .map(|o| {
+            let mut label = json!({"value": o.value, "title": o.label.ru()});
+            for (lang, s) in o.label.each().filter(|(l, _)| *l != Text::OFFICIAL) {
+                label[format!("x-label-{lang}")] = s.into();
+            }
+            label
+        })
         .collect();
     json!({"type": "string", "pattern": pattern, "examples": values, "x-options": labels})
 }
@@ -596,7 +606,7 @@ fn label_of<'a>(id: &'a str, siblings: &[&'a Field]) -> &'a str {
         .iter()
         .copied()
         .find(|f| f.id == id)
-        .map_or(id, |f| f.label.ru.as_str())
+        .map_or(id, |f| f.label.ru())
 }
 
 /// The Russian form of a noun after the number `n`.

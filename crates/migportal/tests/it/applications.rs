@@ -814,7 +814,7 @@ async fn apply_in_the_browser(
     let (status, html) = page(app, &format!("/services/{code}")).await;
     assert_eq!(status, 200);
     assert!(
-        html.contains(&def.name.ru),
+        html.contains(def.name.ru()),
         "{code}: the service page names it"
     );
     let res = submit(app, &format!("/services/{code}/start"), &[("csrf", csrf)]).await;
@@ -958,7 +958,7 @@ async fn apply_in_the_browser(
     let (status, html) = page(app, &format!("/applications/{id}/check")).await;
     assert_eq!(status, 200, "{code}");
     assert!(
-        html.contains(&def.form.sections[0].title.ru),
+        html.contains(def.form.sections[0].title.ru()),
         "{code}: the answers are shown by section"
     );
     let res = submit(
@@ -1009,6 +1009,183 @@ async fn every_service_through_the_pages_without_javascript() {
         app2.stop().await;
     })
     .await;
+}
+
+/// The `version` hidden field of a section page.
+fn version_on(html: &str) -> String {
+    html.split("name=\"version\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A question an answer brings into sight is asked, not blamed: inside a
+/// list item as at the top of a page. Left empty once it was in sight, it is
+/// an error like any other.
+#[tokio::test]
+async fn questions_an_answer_reveals_are_asked_not_blamed() {
+    let app = TestApp::spawn("sqlite").await;
+    let citizen = confirmed_citizen(&app, "+79161112233").await;
+    let csrf = browser_login(&app, "+79161112233", "Zelenyj-Slon-1985").await;
+    let code = "passport-foreign-biometric";
+    let res = submit(&app, &format!("/services/{code}/start"), &[("csrf", &csrf)]).await;
+    let id = location(&res)
+        .trim_start_matches("/applications/")
+        .to_owned();
+    let (_, _, draft) = call(
+        &app,
+        Method::GET,
+        &format!("/applications/{id}"),
+        &citizen,
+        &[],
+        None,
+    )
+    .await;
+    let mut answers = answers_for(code, &draft);
+    answers.as_object_mut().unwrap().remove("activity");
+    let (_, _, v) = call(
+        &app,
+        Method::GET,
+        &format!("/applications/{id}"),
+        &citizen,
+        &[],
+        None,
+    )
+    .await;
+    let (status, _, _) = call(
+        &app,
+        Method::PUT,
+        &format!("/applications/{id}"),
+        &citizen,
+        &[("If-Match", &format!("\"{}\"", v["version"]))],
+        Some(json!({"answers": answers})),
+    )
+    .await;
+    assert!(status < 300, "the other answers are saved first: {status}");
+    let here = format!("/applications/{id}/sections/work_study");
+    let (status, html) = page(&app, &here).await;
+    assert_eq!(status, 200, "{html}");
+    // The first period: only what the blank item shows, work chosen.
+    let version = version_on(&html);
+    let post = |query: &'static str, version: String| {
+        let (app, csrf, here) = (&app, csrf.clone(), here.clone());
+        async move {
+            submit(
+                app,
+                &format!("{here}{query}"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("version", version.as_str()),
+                    ("_action", "save"),
+                    ("activity._count", "1"),
+                    ("activity.0.activity_kind", "work"),
+                    ("activity.0.started_on", "01.09.2015"),
+                ],
+            )
+            .await
+        }
+    };
+    let res = post("", version).await;
+    assert_eq!(
+        res.status(),
+        303,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    assert_eq!(location(&res), format!("{here}?more-questions=1"));
+    let (status, html) = page(&app, &format!("{here}?more-questions=1")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("появились дополнительные вопросы"), "{html}");
+    assert!(
+        !html.contains("error-summary"),
+        "no error is blamed: {html}"
+    );
+    assert!(
+        html.contains("name=\"activity.0.organisation\""),
+        "the new question is there"
+    );
+    assert!(
+        html.contains("value=\"01.09.2015\""),
+        "nothing typed is lost"
+    );
+    // Sent again without them, now they were in sight: errors.
+    let res = post("?more-questions=1", version_on(&html)).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("error-summary") && html.contains("#f-activity-0-organisation"),
+        "{html}"
+    );
+    app.stop().await;
+}
+
+/// The save while typing (the page script's): valid answers are kept and
+/// the reply is the new version; a stale version or a value the form refuses
+/// changes nothing; the draw of the page is left to the person's own save.
+#[tokio::test]
+async fn a_draft_is_saved_while_typing_only_as_it_stands() {
+    let app = TestApp::spawn("sqlite").await;
+    let citizen = confirmed_citizen(&app, "+79161112233").await;
+    let csrf = browser_login(&app, "+79161112233", "Zelenyj-Slon-1985").await;
+    let res = submit(
+        &app,
+        "/services/passport-foreign-biometric/start",
+        &[("csrf", &csrf)],
+    )
+    .await;
+    let id = location(&res)
+        .trim_start_matches("/applications/")
+        .to_owned();
+    let here = format!("/applications/{id}/sections/person");
+    let (_, html) = page(&app, &here).await;
+    let version = version_on(&html);
+    let autosave = |version: String, place: &'static str| {
+        let (app, csrf, here) = (&app, csrf.clone(), here.clone());
+        async move {
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("version", version.as_str()),
+                ("_action", "autosave"),
+                ("birth_place", place),
+            ];
+            submit(app, &here, &form).await
+        }
+    };
+    let saved = || {
+        let (app, citizen, id) = (&app, citizen.clone(), id.clone());
+        async move {
+            let path = format!("/applications/{id}");
+            call(app, Method::GET, &path, &citizen, &[], None).await.2
+        }
+    };
+    let res = autosave(version.clone(), "г. Тула").await;
+    assert_eq!(res.status(), 204);
+    let next = res.headers()["x-draft-version"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let v = saved().await;
+    assert_eq!(
+        (
+            v["answers"]["birth_place"].as_str(),
+            v["version"].to_string()
+        ),
+        (Some("г. Тула"), next.clone())
+    );
+    // The old version again: refused, nothing changes.
+    assert_eq!(autosave(version, "г. Орёл").await.status(), 409);
+    // A value the form refuses (one letter): nothing changes either.
+    assert_eq!(autosave(next.clone(), "Т").await.status(), 422);
+    let v = saved().await;
+    assert_eq!(
+        (
+            v["answers"]["birth_place"].as_str(),
+            v["version"].to_string()
+        ),
+        (Some("г. Тула"), next)
+    );
+    app.stop().await;
 }
 
 #[tokio::test]

@@ -38,10 +38,7 @@ pub fn problem(lang: Lang, err: &AppError) -> Response {
             let mut message = lang.t(&error_key(p.code));
             if let Some(note) = &p.note {
                 message.push(' ');
-                message.push_str(match lang {
-                    Lang::En => &note.en,
-                    _ => &note.ru,
-                });
+                message.push_str(note.get(lang.code()));
             }
             json!({ "field": p.path, "code": p.code, "message": message })
         }))

@@ -53,10 +53,7 @@ pub fn field_id(name: &str) -> String {
 }
 
 pub fn text(lang: Lang, t: &Text) -> String {
-    match lang {
-        Lang::En => t.en.clone(),
-        _ => t.ru.clone(),
-    }
+    t.get(lang.code()).to_owned()
 }
 
 /// A JSON Pointer (`/a/1/b`) as an input name (`a.1.b`).
@@ -114,7 +111,90 @@ fn parts(kind: &FieldKind) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-/// What the page draws for `fields` (one level) with `answers` (that
+/// The names of the questions on a page that a condition brought into sight
+/// (`activity.0.organisation`), walked as [`Draw::fields`] walks them. Posted
+/// back as `_shown`, they tell a question the person saw from one an answer
+/// has just revealed — also when the script saved that answer while typing.
+pub fn revealed_names(
+    fields: &[&Field],
+    answers: &Map<String, Value>,
+    prefix: &str,
+    out: &mut Vec<String>,
+) {
+    let view = domain::form::shown(fields, answers);
+    for f in fields {
+        let name = join(prefix, &f.id);
+        match &f.show_when {
+            Some(c) if !domain::form::holds(c, &view) => continue,
+            Some(_) => out.push(name.clone()),
+            None => {}
+        }
+        if let FieldKind::Group { fields: inner, .. } = &f.kind {
+            let inner: Vec<&Field> = inner.iter().collect();
+            let items = view.get(&f.id).and_then(Value::as_array);
+            for (i, item) in items.into_iter().flatten().enumerate() {
+                if let Some(item) = item.as_object() {
+                    revealed_names(&inner, item, &format!("{name}.{i}"), out);
+                }
+            }
+        }
+    }
+}
+
+/// How a question is answered, for the words of "you have not answered it".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asks {
+    Fill,
+    Choose,
+    Confirm,
+    Attach,
+}
+
+/// The question a problem points at (`/activity/0/organisation`): its label
+/// as the page shows it, with the part of a composite and the list item's
+/// number, and how it is answered.
+pub fn question_at(lang: Lang, fields: &[&Field], pointer: &str) -> Option<(String, Asks)> {
+    let mut segments = pointer.trim_start_matches('/').split('/');
+    let mut level: Vec<&Field> = fields.to_vec();
+    let mut items: Vec<String> = Vec::new();
+    loop {
+        let id = segments.next()?;
+        let field = level.iter().copied().find(|f| f.id == id)?;
+        let label = text(lang, &field.label);
+        let named = |label: String| {
+            if items.is_empty() {
+                label
+            } else {
+                format!("{label} ({})", items.join(", "))
+            }
+        };
+        match &field.kind {
+            FieldKind::Group { fields: inner, .. } => {
+                let n = segments.next()?.parse::<usize>().ok()?;
+                items.push(lang.t_args("form-item", &[("n", (n + 1).to_string())]));
+                level = inner.iter().collect();
+            }
+            kind @ (FieldKind::Person { .. } | FieldKind::Document { .. } | FieldKind::Address) => {
+                let label = match segments.next() {
+                    Some(part) => {
+                        let key = parts(kind).iter().find(|(p, _)| *p == part)?.1;
+                        format!("{label}: {}", lang.t(key).to_lowercase())
+                    }
+                    None => label,
+                };
+                return Some((named(label), Asks::Fill));
+            }
+            FieldKind::Choice { .. } | FieldKind::Boolean => {
+                return Some((named(label), Asks::Choose));
+            }
+            FieldKind::Declaration => return Some((named(label), Asks::Confirm)),
+            FieldKind::File { .. } => return Some((named(label), Asks::Attach)),
+            _ => return Some((named(label), Asks::Fill)),
+        }
+    }
+}
+
+/// What the page draws for `fields` (one level)/// What the page draws for `fields` (one level) with `answers` (that
 /// level's values), `errors` by input name, and `more` naming a group that
 /// gets one more empty item.
 pub struct Draw<'a> {
@@ -338,6 +418,15 @@ pub fn display_date(v: &str) -> String {
     }
 }
 
+/// An ISO date as people of `lang` read it (`14.03.1985`, `14 March 1985`);
+/// anything else as is.
+pub(crate) fn shown_date(lang: Lang, v: &str) -> String {
+    match domain::person::parse_date(v) {
+        Ok(d) if v.len() == 10 && v.as_bytes().get(4) == Some(&b'-') => lang.date(d),
+        _ => v.to_owned(),
+    }
+}
+
 /// The answers a posted page holds for `fields`, keyed by id; a field left
 /// blank is absent. `drop` names a group item removed by its button.
 pub fn read(
@@ -402,14 +491,14 @@ pub fn show(lang: Lang, f: &Field, v: &Value, files: &HashMap<String, String>) -
             .map_or_else(|| s.clone(), |o| text(lang, &o.label)),
         (FieldKind::Boolean, Value::Bool(b)) => lang.t(if *b { "form-yes" } else { "form-no" }),
         (FieldKind::Declaration, Value::Bool(true)) => lang.t("form-accepted"),
-        (FieldKind::Date { .. }, Value::String(s)) => display_date(s),
+        (FieldKind::Date { .. }, Value::String(s)) => shown_date(lang, s),
         (
             FieldKind::Person { .. } | FieldKind::Document { .. } | FieldKind::Address,
             Value::Object(o),
         ) => parts(&f.kind)
             .iter()
             .filter_map(|(part, _)| o.get(*part).and_then(Value::as_str))
-            .map(display_date)
+            .map(|v| shown_date(lang, v))
             .collect::<Vec<_>>()
             .join(", "),
         (FieldKind::Group { fields, .. }, Value::Array(items)) => items
@@ -476,7 +565,7 @@ mod tests {
         let errors = HashMap::from([("jobs.1.org".to_owned(), "плохо".to_owned())]);
         let files = HashMap::new();
         let draw = Draw {
-            lang: Lang::Ru,
+            lang: Lang::RU,
             errors: &errors,
             more: Some("jobs"),
             files: &files,

@@ -5,7 +5,7 @@ use super::staff::{Input, SmallForm, TablePage, input};
 use super::{Ctx, Link, parse_form, see_other};
 use crate::error::{AppError, ErrorKind, HttpStatus};
 use crate::state::AppState;
-use app::{confirmation, moscow_time};
+use app::confirmation;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -71,9 +71,9 @@ async fn page(
             "confirm-letter-status",
             &[
                 ("address", letter.address),
-                ("date", moscow_time(letter.requested_at)),
-                ("expires", moscow_time(letter.expires_at)),
-                ("next", moscow_time(letter.next_letter_from)),
+                ("date", l.moment(letter.requested_at)),
+                ("expires", l.moment(letter.expires_at)),
+                ("next", l.moment(letter.next_letter_from)),
             ],
         )),
         _ => {}

@@ -19,10 +19,7 @@ pub(super) fn link_text(lang: Lang, d: &DocumentView) -> String {
         &[
             ("title", d.title.clone()),
             ("number", d.number.clone()),
-            (
-                "date",
-                app::moscow_time(d.created_at).chars().take(10).collect(),
-            ),
+            ("date", lang.day_of(d.created_at)),
             ("size", (d.size.max(1023) / 1024).to_string()),
         ],
     )

@@ -309,7 +309,7 @@ pub async fn inbox(
             .iter()
             .map(|n| NoticeLine {
                 id: n.id,
-                at: app::moscow_time(n.created_at),
+                at: lang.moment(n.created_at),
                 title: n.title.clone(),
                 text: n.text.clone(),
                 href: n.link.clone(),
@@ -424,7 +424,7 @@ async fn consents_page(
                 service: r.service,
                 dwelling: r.dwelling.as_ref().map(address_line).unwrap_or_default(),
                 status: lang.t(&format!("consent-{}", r.status)),
-                until: app::moscow_time(r.expires_at),
+                until: lang.moment(r.expires_at),
                 pending: r.status == "pending",
             })
             .collect(),

@@ -69,15 +69,6 @@ fn service_name(state: &AppState, lang: Lang, code: &str) -> String {
         .map_or_else(|| code.to_owned(), |d| text(lang, &d.name))
 }
 
-/// `2026-12-10` → `10.12.2026`.
-fn date(iso: &str) -> String {
-    let mut parts = iso.split('-');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(y), Some(m), Some(d)) => format!("{d}.{m}.{y}"),
-        _ => iso.to_owned(),
-    }
-}
-
 pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -165,7 +156,11 @@ async fn queue_page(
                     service: service_name(state, lang, &i.service),
                     applicant: i.applicant,
                     status: status_text(lang, i.status),
-                    deadline: i.deadline.as_deref().map(date).unwrap_or_default(),
+                    deadline: i
+                        .deadline
+                        .as_deref()
+                        .map(|d| super::answers::shown_date(lang, d))
+                        .unwrap_or_default(),
                     overdue: i.overdue,
                     unread: i.unread,
                 })
@@ -257,13 +252,10 @@ fn note_text(
         parts.push(lang.t_args("case-note-visit", &[("visit", v.to_owned())]));
     }
     if let Some(ms) = note["visit"].as_i64() {
-        parts.push(lang.t_args("case-note-visit-at", &[("when", app::moscow_time(ms))]));
+        parts.push(lang.t_args("case-note-visit-at", &[("when", lang.moment(ms))]));
     }
     if let Some(ms) = note["visit_cancelled"].as_i64() {
-        parts.push(lang.t_args(
-            "case-note-visit-cancelled",
-            &[("when", app::moscow_time(ms))],
-        ));
+        parts.push(lang.t_args("case-note-visit-cancelled", &[("when", lang.moment(ms))]));
     }
     if let Some(o) = note["outcome"].as_str() {
         parts.push(lang.t(&format!("visit-state-{o}")));
@@ -286,7 +278,7 @@ pub(super) fn history_rows(
         .iter()
         .map(|h| {
             (
-                app::moscow_time(h.at),
+                lang.moment(h.at),
                 status_text(lang, h.to),
                 h.note
                     .as_ref()
@@ -333,10 +325,10 @@ async fn case_page(
         ),
     ];
     if let Some(at) = c.submitted_at {
-        summary.push((lang.t("case-submitted"), app::moscow_time(at)));
+        summary.push((lang.t("case-submitted"), lang.moment(at)));
     }
     if let Some(d) = &c.deadline {
-        let mut v = date(d);
+        let mut v = super::answers::shown_date(lang, d);
         if c.overdue {
             v.push_str(&format!(" — {}", lang.t("queue-overdue-tag")));
         }

@@ -2,7 +2,7 @@ use super::{Ctx, Field, FormPage, FormView, Link, Section, parse_form, see_other
 use crate::error::{AppError, ErrorKind, HttpStatus};
 use crate::session;
 use crate::state::AppState;
-use app::{moscow_time, security};
+use app::security;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -49,8 +49,8 @@ pub async fn overview(
             kind: l.t(&format!("session-kind-{}", s.kind)),
             current: s.current,
             device: s.device,
-            started: moscow_time(s.created_at),
-            last_seen: moscow_time(s.last_seen_at),
+            started: l.moment(s.created_at),
+            last_seen: l.moment(s.last_seen_at),
         })
         .collect();
     let method = match app::second_factor::method(&state, actor.account.id).await {

@@ -45,14 +45,13 @@ fn matches(lang: app::i18n::Lang, s: &ServiceDef, q: &str) -> bool {
     if q.is_empty() {
         return true;
     }
-    let hay = format!(
-        "{} {} {} {}",
-        text(lang, &s.name),
-        text(lang, &s.description),
-        s.name.ru,
-        s.name.en
-    )
-    .to_lowercase();
+    // A name is found in any language: a person may type it in another.
+    let mut hay = format!("{} {}", text(lang, &s.name), text(lang, &s.description));
+    for (_, name) in s.name.each() {
+        hay.push(' ');
+        hay.push_str(name);
+    }
+    let hay = hay.to_lowercase();
     q.to_lowercase()
         .split_whitespace()
         .all(|word| hay.contains(word))

@@ -3,7 +3,7 @@
 use super::{Ctx, ErrorItem, Link, parse_form, see_other};
 use crate::error::{AppError, ErrorKind, HttpStatus};
 use crate::state::AppState;
-use app::{moscow_time, staff};
+use app::staff;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -419,7 +419,7 @@ pub async fn audit(
                 .map(|e| {
                     vec![
                         e.seq.to_string(),
-                        moscow_time(e.at),
+                        l.moment(e.at),
                         e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
                         e.actor_role.unwrap_or_default(),
                         e.action,
@@ -688,7 +688,7 @@ pub async fn my_access(State(state): State<AppState>, ctx: Ctx) -> Response {
             .into_iter()
             .map(|a| {
                 vec![
-                    moscow_time(a.at),
+                    l.moment(a.at),
                     format!("{} ({})", a.staff, l.t(&format!("role-{}", a.role))),
                     a.office.unwrap_or_else(|| l.t("staff-no-office")),
                     format!("{} {}", l.t(&format!("purpose-{}", a.purpose)), a.reference),

@@ -25,10 +25,10 @@ pub fn items(lang: Lang, thread: &[MessageView], files: &str, me_office: bool) -
                 (Some(office), false) => office.clone(),
                 (None, false) => lang.t("messages-applicant"),
             },
-            at: app::moscow_time(m.created_at),
+            at: lang.moment(m.created_at),
             read: m
                 .read_at
-                .map(|t| lang.t_args("messages-read", &[("at", app::moscow_time(t))])),
+                .map(|t| lang.t_args("messages-read", &[("at", lang.moment(t))])),
             text: m.text.clone(),
             files: m
                 .files

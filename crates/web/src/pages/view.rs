@@ -14,6 +14,16 @@ pub struct Chrome {
     pub path: String,
 }
 
+impl Chrome {
+    /// The switch to every other language, each named in itself.
+    pub fn other_langs(&self) -> Vec<(&'static str, String)> {
+        Lang::all()
+            .filter(|l| *l != self.lang)
+            .map(|l| (l.code(), l.name()))
+            .collect()
+    }
+}
+
 pub struct Link {
     pub href: String,
     pub text: String,
