@@ -2,14 +2,67 @@
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+  // On a narrow screen the header's links fold under a "Menu" button; without
+  // this script they are simply all shown.
+  var toggle = document.querySelector(".menu-toggle");
+  var menu = document.getElementById("menu");
+  if (toggle && menu) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      menu.classList.toggle("open", open);
+    });
+  }
   // An error summary takes the focus, so keyboard and screen-reader users
   // start where the problem is (GOV.UK's pattern).
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.focus(); }
+  // A question page saves the draft a moment after typing stops, so nothing
+  // typed is lost if the person leaves; the page's own buttons still save.
+  var draft = document.querySelector("form[data-autosave]");
+  if (draft && window.fetch && window.FormData) {
+    var version = draft.querySelector("input[name=version]");
+    var said = draft.querySelector(".autosave");
+    var timer = null, busy = false, again = false, pending = false, waiting = null;
+    var save = function () {
+      if (busy) { again = true; return; }
+      busy = true;
+      // Files go with the person's own save, not while typing.
+      var data = new URLSearchParams();
+      new FormData(draft).forEach(function (v, k) {
+        if (typeof v === "string" && k !== "_action") { data.append(k, v); }
+      });
+      data.set("_action", "autosave");
+      fetch(draft.action, { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (r) {
+          var v = r.headers.get("x-draft-version");
+          if (r.status === 204 && v && version) {
+            version.value = v;
+            if (said) { said.textContent = said.getAttribute("data-saved"); }
+          }
+        })
+        .catch(function () {})
+        .then(function () {
+          busy = false;
+          if (again) { again = false; save(); return; }
+          // A button pressed while saving is pressed again with the new version.
+          if (pending) { pending = false; draft.requestSubmit(waiting || undefined); }
+        });
+    };
+    var later = function () { clearTimeout(timer); timer = setTimeout(save, 1200); };
+    draft.addEventListener("input", later);
+    draft.addEventListener("change", later);
+    draft.addEventListener("submit", function (e) {
+      clearTimeout(timer);
+      if (busy) { e.preventDefault(); pending = true; waiting = e.submitter || null; }
+    });
+  }
   // A form sent once is not sent twice by a second click while the next
   // page loads; coming back (bfcache) lets it be sent again.
   document.addEventListener("submit", function (e) {
     var form = e.target;
+    if (e.defaultPrevented) { return; }
     if (form.dataset.sent === "1") { e.preventDefault(); return; }
     form.dataset.sent = "1";
   });

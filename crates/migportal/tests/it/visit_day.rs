@@ -19,7 +19,7 @@ fn moscow_date(ms: i64) -> time::Date {
 }
 
 /// The application's number, as its owner sees it.
-async fn number(app: &TestApp, token: &str, id: &str) -> String {
+pub(crate) async fn number(app: &TestApp, token: &str, id: &str) -> String {
     let (_, _, body) = call(
         app,
         Method::GET,
@@ -34,7 +34,7 @@ async fn number(app: &TestApp, token: &str, id: &str) -> String {
 
 /// Moves a booked visit's time to `start_ms` (the clock cannot be moved in
 /// a running server; the visit can).
-async fn visit_at(app: &TestApp, number: &str, start_ms: i64) {
+pub(crate) async fn visit_at(app: &TestApp, number: &str, start_ms: i64) {
     sql(
         &app.db.url,
         &format!(

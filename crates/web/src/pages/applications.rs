@@ -13,10 +13,10 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use domain::application::Status;
 use domain::catalogue::ServiceDef;
-use domain::form::{Field, Problem, Section};
+use domain::form::{Field, FieldKind, Problem, Section};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -53,6 +53,24 @@ pub fn refusal(ctx: &Ctx, e: &AppError) -> Response {
         ],
     };
     ctx.render(e.status(), &page)
+}
+
+/// A problem's text on a question page: an unanswered question is named
+/// ("Заполните поле «Фамилия»"), as the error summary must say what to do
+/// where; other problems say what is wrong with the answer.
+fn problem_on_page(lang: Lang, fields: &[&Field], p: &Problem) -> String {
+    if p.code == "field.required"
+        && let Some((label, asks)) = answers::question_at(lang, fields, &p.path)
+    {
+        let key = match asks {
+            answers::Asks::Fill => "form-required-fill",
+            answers::Asks::Choose => "form-required-choose",
+            answers::Asks::Confirm => "form-required-confirm",
+            answers::Asks::Attach => "form-required-attach",
+        };
+        return lang.t_args(key, &[("label", label)]);
+    }
+    problem_text(lang, p)
 }
 
 pub(super) fn problem_text(lang: Lang, p: &Problem) -> String {
@@ -231,6 +249,8 @@ struct SectionPage {
     action: String,
     back: String,
     version: i64,
+    /// The conditional questions drawn ([`answers::revealed_names`]).
+    shown: String,
     lead: Option<String>,
     errors: Vec<ErrorItem>,
     widgets: Vec<Widget>,
@@ -283,9 +303,10 @@ fn draw_section(
     lead: Option<String>,
 ) -> Response {
     let lang = ctx.lang;
+    let fields = section_fields(s);
     let errors: HashMap<String, String> = problems
         .iter()
-        .map(|p| (name_of(&p.path), problem_text(lang, p)))
+        .map(|p| (name_of(&p.path), problem_on_page(lang, &fields, p)))
         .collect();
     let mut widgets = Vec::new();
     Draw {
@@ -295,7 +316,7 @@ fn draw_section(
         files,
         found: extra.found,
     }
-    .fields(&section_fields(s), answers, "", &mut widgets);
+    .fields(&fields, answers, "", &mut widgets);
     for w in &mut widgets {
         if let Some((_, note)) = extra.notes.iter().find(|(name, _)| *name == w.name) {
             w.hint = Some(match &w.hint {
@@ -308,7 +329,7 @@ fn draw_section(
         .iter()
         .map(|p| ErrorItem {
             field: Some(format!("#{}", answers::field_id(&name_of(&p.path)))),
-            message: problem_text(lang, p),
+            message: problem_on_page(lang, &fields, p),
         })
         .chain(extra.elsewhere.iter().map(|(href, message)| ErrorItem {
             field: Some(href.clone()).filter(|h| !h.is_empty()),
@@ -319,7 +340,10 @@ fn draw_section(
     // With errors the title is prefixed in `Ctx::render`, the heading is not.
     let chrome = ctx.chrome(title);
     let multipart = widgets.iter().any(|w| w.kind == "file");
+    let mut shown = Vec::new();
+    answers::revealed_names(&fields, answers, "", &mut shown);
     let page = SectionPage {
+        shown: shown.join(" "),
         chrome,
         multipart,
         files_base: format!("/applications/{id}/files/"),
@@ -614,6 +638,20 @@ pub async fn section_submit(
     }
     let saved =
         applications::save(&state, actor, v.id, version, &Value::Object(merged.clone())).await;
+    // A save while typing (enhance.js): the draft keeps the answers so far
+    // when they are valid; the reply is only the version the page's next
+    // save must carry. Anything refused is said by the person's own save.
+    if action == "autosave" {
+        return match &saved {
+            Ok(saved) => (
+                StatusCode::NO_CONTENT,
+                [("x-draft-version", saved.version.to_string())],
+            )
+                .into_response(),
+            Err(e) if e.code == "application.stale" => StatusCode::CONFLICT.into_response(),
+            Err(_) => StatusCode::UNPROCESSABLE_ENTITY.into_response(),
+        };
+    }
     let saved = match saved {
         Ok(saved) => saved,
         Err(e) if !e.problems.is_empty() => {
@@ -693,21 +731,19 @@ pub async fn section_submit(
         .map(|m| Problem::at("field.required", m.clone()))
         .collect();
     if !missing.is_empty() {
-        let answered = |p: &Problem| {
-            posted.contains_key(
-                p.path
-                    .trim_start_matches('/')
-                    .split('/')
-                    .next()
-                    .unwrap_or(""),
-            )
-        };
-        let shown_before: Vec<&Problem> = missing.iter().filter(|p| !answered(p)).collect();
         let empty = Map::new();
         let answers = saved.answers.as_object().unwrap_or(&empty);
-        if shown_before.len() == missing.len()
-            && !q.contains_key("more-questions")
-            && revealed(s, &merged, &v.answers)
+        let before = v.answers.as_object().unwrap_or(&empty);
+        let fields = section_fields(s);
+        let drawn: Option<Vec<&str>> = form
+            .get("_shown")
+            .map(|names| names.split_whitespace().collect());
+        // Questions that were out of sight when the person filled the page
+        // are asked, not blamed: once, with a calm line at the top.
+        if !q.contains_key("more-questions")
+            && missing
+                .iter()
+                .all(|p| hidden_before(&fields, before, drawn.as_deref(), &p.path))
         {
             return see_other(&format!("{here}?more-questions=1"));
         }
@@ -733,20 +769,52 @@ pub async fn section_submit(
     }
 }
 
-/// Whether the new answers show a question of the section the old ones did not.
-fn revealed(s: &Section, new: &Map<String, Value>, old: &Value) -> bool {
-    let fields = section_fields(s);
-    let empty = Map::new();
-    let before = domain::form::shown(&fields, old.as_object().unwrap_or(&empty));
-    let after = domain::form::shown(&fields, new);
-    fields.iter().any(|f| {
-        let visible = |level: &Map<String, Value>| {
-            f.show_when
-                .as_ref()
-                .is_none_or(|c| domain::form::holds(c, level))
+/// Whether the question at `pointer` was out of sight on the page the person
+/// filled: by the names of the conditional questions that page drew
+/// (`drawn`, posted back), else by the `old` answers — hidden by a condition
+/// at its own level or at its list item's as that item stood (a new item is
+/// empty).
+fn hidden_before<'a>(
+    fields: &[&'a Field],
+    old: &Map<String, Value>,
+    drawn: Option<&[&str]>,
+    pointer: &str,
+) -> bool {
+    let mut segments = pointer.trim_start_matches('/').split('/');
+    let mut fields: Vec<&'a Field> = fields.to_vec();
+    let mut level = old.clone();
+    let mut name = String::new();
+    while let Some(id) = segments.next() {
+        let view = domain::form::shown(&fields, &level);
+        let Some(field) = fields.iter().copied().find(|f| f.id == id) else {
+            return false;
         };
-        visible(&after) && !visible(&before)
-    })
+        if !name.is_empty() {
+            name.push('.');
+        }
+        name.push_str(id);
+        if let Some(condition) = &field.show_when {
+            let out_of_sight = match drawn {
+                Some(drawn) => !drawn.contains(&name.as_str()),
+                None => !domain::form::holds(condition, &view),
+            };
+            if out_of_sight {
+                return true;
+            }
+        }
+        let FieldKind::Group { fields: inner, .. } = &field.kind else {
+            return false;
+        };
+        let item = segments.next();
+        level = item
+            .and_then(|i| i.parse::<usize>().ok())
+            .and_then(|i| view.get(id)?.as_array()?.get(i)?.as_object().cloned())
+            .unwrap_or_default();
+        name.push('.');
+        name.push_str(item.unwrap_or_default());
+        fields = inner.iter().collect();
+    }
+    false
 }
 
 pub struct Row {

@@ -381,7 +381,15 @@ pub async fn record(
         }),
         Err(e) if e.status() == StatusCode::NOT_FOUND => super::error_page(ctx.lang, &e),
         Err(e) => {
-            let errors = ctx.error_items(&e, &[]);
+            // Each visit has its own controls: the summary links to this one's.
+            let mut errors = ctx.error_items(&e, &[]);
+            for item in &mut errors {
+                item.field = item.field.take().map(|f| match f.as_str() {
+                    "reason" | "note" => format!("{f}-{id}"),
+                    "outcome" => format!("o-{id}-s"),
+                    _ => f,
+                });
+            }
             day_page(&state, &ctx, &q, e.status(), errors).await
         }
     }

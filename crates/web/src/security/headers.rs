@@ -3,14 +3,15 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// The policy: nothing from elsewhere, no frames, no inline script. Forms
+/// The policy: nothing from elsewhere, no frames, no inline script; the
+/// page script may call the portal only (the draft's save while typing). Forms
 /// post to the portal only, and to the payment provider's origin when one is
 /// configured: the pay button's answer redirects there, and a browser holds
 /// a form's redirect to `form-action` too.
 pub fn policy(payments: Option<String>) -> HeaderValue {
     let with = |forms: &str| {
         HeaderValue::from_str(&format!(
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action {forms}; frame-ancestors 'none'; base-uri 'none'"
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action {forms}; frame-ancestors 'none'; base-uri 'none'"
         ))
     };
     // `origin` admits only characters a header may hold, so the first never

@@ -45,7 +45,7 @@ async fn journey(driver: &Driver, axe: &str, setup: Setup) {
     // Register, with a mistake first.
     person.go("/").await;
     person.shot("home").await;
-    person.follow("Зарегистрироваться").await;
+    person.menu("Зарегистрироваться").await;
     person.fill("surname", "Соколова").await;
     person.fill("contact", "+7 903 123-45-67").await;
     person.fill("password", PASSWORD).await;
@@ -129,6 +129,29 @@ async fn journey(driver: &Driver, axe: &str, setup: Setup) {
         )
         .await;
     let answers = answers_for(code, &draft);
+    // Typing alone keeps an answer where scripts run (the draft is saved a
+    // moment after typing stops); without them only the page's buttons save.
+    let about = format!("/applications/{id}/sections/person");
+    person.go(&about).await;
+    person.fill("birth_place", "г. Тула").await;
+    let deadline = Instant::now() + Duration::from_secs(if setup.scripts { 10 } else { 3 });
+    while Instant::now() < deadline && !person.body_text().await.contains("Черновик сохранён")
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    person.go(&about).await;
+    let kept = person
+        .s
+        .execute(
+            "return document.getElementsByName('birth_place')[0].value;",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(
+        kept == "г. Тула",
+        setup.scripts,
+        "typed, not saved by a button: {kept}"
+    );
     let catalogue = app::catalogue::Catalogue::builtin().unwrap();
     let def = catalogue.get(code).unwrap();
     for section in &def.form.sections {
@@ -256,7 +279,7 @@ async fn journey(driver: &Driver, axe: &str, setup: Setup) {
     // Ready: the person sees it and has the documents.
     person.go(&format!("/applications/{id}/check")).await;
     person.see("Готов к выдаче").await;
-    person.go("/inbox").await;
+    person.menu("Входящие").await;
     person.shot("inbox").await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -282,7 +305,7 @@ async fn the_pages_in_english_in_a_real_browser() {
         let app = TestApp::spawn_with("sqlite", true).await;
         let mut visitor = Tab::open_in(&driver, &app.url, &axe, setup, "visitor", "en-GB").await;
         visitor.go("/").await;
-        visitor.follow("Services").await;
+        visitor.menu("Services").await;
         visitor.go("/services/passport-foreign-biometric").await;
         visitor.see("Foreign passport of the new generation").await;
         visitor.see("6,000.00").await;

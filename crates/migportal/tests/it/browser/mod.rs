@@ -11,6 +11,7 @@
 //! MIGPORTAL_REQUIRE_BROWSER is set (CI sets it).
 
 mod journey;
+mod officer_day;
 pub mod webdriver;
 
 use serde_json::{Value, json};
@@ -236,6 +237,43 @@ impl Tab {
     pub async fn press_outside(&mut self, css: &str) {
         let b = self.s.find(css).await;
         self.click_and_wait(&b).await;
+    }
+
+    /// Follows a link of the header's menu. On a phone with scripts the menu
+    /// is folded under its button, which must open it; elsewhere it is shown
+    /// as it is and the button stays out of sight.
+    pub async fn menu(&mut self, text: &str) {
+        let folded = self
+            .s
+            .execute(
+                "var b = document.querySelector('.menu-toggle');\
+                 return !!b && !b.hidden && getComputedStyle(b).display !== 'none';",
+                json!([]),
+            )
+            .await
+            == json!(true);
+        let narrow = self
+            .s
+            .execute("return innerWidth;", json!([]))
+            .await
+            .as_u64()
+            <= Some(640);
+        assert_eq!(
+            folded,
+            self.s.setup.scripts && narrow,
+            "the menu button shows exactly on a narrow screen with scripts"
+        );
+        if folded {
+            let toggle = self.s.find(".menu-toggle").await;
+            self.s.click(&toggle).await;
+            assert_eq!(
+                self.s.attribute(&toggle, "aria-expanded").await.as_deref(),
+                Some("true")
+            );
+        }
+        let xpath = format!("//ul[@id='menu']//a[normalize-space(.)='{text}']");
+        let a = self.s.by_xpath(&xpath).await;
+        self.navigate_by(&a).await;
     }
 
     /// Follows the link with this text and checks the page that follows.

@@ -239,13 +239,17 @@ impl Session {
 
     /// The button or link whose visible text is exactly `text` (XPath).
     pub async fn by_text(&self, tag: &str, text: &str) -> Element {
-        let xpath = format!("//{tag}[normalize-space(.)='{text}']");
+        self.by_xpath(&format!("//{tag}[normalize-space(.)='{text}']"))
+            .await
+    }
+
+    pub async fn by_xpath(&self, xpath: &str) -> Element {
         let Some(v) = self
             .try_call("/element", json!({"using": "xpath", "value": xpath}))
             .await
         else {
             let url = self.current_url().await;
-            panic!("no <{tag}> «{text}» at {url}:\n{}", self.source().await);
+            panic!("nothing at {xpath} on {url}:\n{}", self.source().await);
         };
         Element(v[ELEMENT].as_str().unwrap().to_owned())
     }
