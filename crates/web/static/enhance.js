@@ -58,6 +58,34 @@
       if (busy) { e.preventDefault(); pending = true; waiting = e.submitter || null; }
     });
   }
+  // The times of a day stay current while the person chooses: a time others
+  // have just taken is withdrawn, and if it was the chosen one, they are told.
+  var times = document.getElementById("times");
+  if (times && window.fetch && window.DOMParser) {
+    var tell = document.querySelector(".times-live");
+    var refresh = function () {
+      if (document.hidden) { return; }
+      fetch(location.href, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) { return; }
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          var free = {};
+          fresh.querySelectorAll("#times input[name=start_ms]").forEach(function (i) { free[i.value] = true; });
+          times.querySelectorAll("input[name=start_ms]").forEach(function (i) {
+            if (free[i.value] || i.disabled) { return; }
+            if (i.checked) {
+              i.checked = false;
+              if (tell) { tell.textContent = tell.getAttribute("data-taken"); }
+            }
+            i.disabled = true;
+            i.parentNode.classList.add("taken");
+          });
+        })
+        .catch(function () {});
+    };
+    setInterval(refresh, Number(times.getAttribute("data-refresh-ms")) || 15000);
+  }
   // A form sent once is not sent twice by a second click while the next
   // page loads; coming back (bfcache) lets it be sent again.
   document.addEventListener("submit", function (e) {

@@ -830,6 +830,7 @@ visit-day-free = { $day } — free places: { $count }
 visit-day-title = Visit times: { $day }
 visit-day-full = No free time is left on this day. Choose another day.
 visit-times-legend = Choose a time
+visit-live-taken = The time you chose has just been taken — choose another.
 visit-book = Book
 visit-move = Move to this time
 visit-back-days = Choose another day

@@ -830,6 +830,7 @@ visit-day-free = { $day } — свободных мест: { $count }
 visit-day-title = Время приёма: { $day }
 visit-day-full = На этот день свободного времени уже нет. Выберите другой день.
 visit-times-legend = Выберите время
+visit-live-taken = Выбранное время только что заняли — выберите другое.
 visit-book = Записаться
 visit-move = Перенести на это время
 visit-back-days = Выбрать другой день

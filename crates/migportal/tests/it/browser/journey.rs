@@ -238,7 +238,38 @@ async fn journey(driver: &Driver, axe: &str, setup: Setup) {
     person.go(&format!("/applications/{id}/visit")).await;
     person.shot("visit-days").await;
     person.follow_at("ul.days a").await;
-    let time = person.s.find("input[name=\"start_ms\"]").await;
+    let first = person.s.find("input[name=\"start_ms\"]").await;
+    let taken: i64 = person
+        .s
+        .attribute(&first, "value")
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    person.s.click(&first).await;
+    // Meanwhile others take the chosen time. With scripts the page learns it
+    // by itself; without, the booking is refused with the way on.
+    take_the_time(&app, taken).await;
+    if setup.scripts {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while !person.body_text().await.contains("только что заняли") {
+            assert!(Instant::now() < deadline, "the taken time is not withdrawn");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let gone = person
+            .s
+            .find(&format!("input[name=\"start_ms\"][value=\"{taken}\"]"))
+            .await;
+        assert!(person.s.attribute(&gone, "disabled").await.is_some());
+    } else {
+        person.press("Записаться").await;
+        person.see("Это время только что заняли").await;
+    }
+    person.shot("visit-taken").await;
+    let time = person
+        .s
+        .find("input[name=\"start_ms\"]:not([disabled])")
+        .await;
     person.s.click(&time).await;
     person.shot("visit-times").await;
     person.press("Записаться").await;
@@ -326,5 +357,30 @@ async fn the_pages_in_english_in_a_real_browser() {
         }
         visitor.close().await;
         app.stop().await;
+    }
+}
+
+/// Books every free place of the time starting at `start_ms` at the Moscow
+/// office (where the journey's application is) for other people.
+async fn take_the_time(app: &TestApp, start_ms: i64) {
+    use crate::visits::{MOSCOW, accepted_applicants, free};
+    let slot = free(app, MOSCOW, 30)
+        .await
+        .into_iter()
+        .find(|s| s["start_ms"].as_i64() == Some(start_ms))
+        .expect("the chosen time is free");
+    let places = usize::try_from(slot["free"].as_i64().unwrap()).unwrap();
+    let office = uuid::Uuid::parse_str(MOSCOW).unwrap();
+    for (token, id) in accepted_applicants(app, office, places).await {
+        let (status, _, body) = crate::applications::call(
+            app,
+            reqwest::Method::PUT,
+            &format!("/applications/{id}/appointment"),
+            &token,
+            &[],
+            Some(serde_json::json!({"start_ms": start_ms})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
     }
 }
