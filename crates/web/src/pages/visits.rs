@@ -237,6 +237,11 @@ pub struct DayRow {
     pub arrive: bool,
     pub no_show: bool,
     pub served: bool,
+    /// What the officer chose for this visit, kept when it came back with
+    /// an error: refusing, the reason, the note.
+    pub refuse: bool,
+    pub reason: String,
+    pub note: String,
 }
 
 #[derive(Template)]
@@ -258,6 +263,7 @@ async fn day_page(
     q: &HashMap<String, String>,
     status: StatusCode,
     errors: Vec<ErrorItem>,
+    kept: Option<(Uuid, &HashMap<String, String>)>,
 ) -> Response {
     let staff = match staff_of(ctx) {
         Ok(s) => s,
@@ -297,16 +303,26 @@ async fn day_page(
         rows: day
             .visits
             .into_iter()
-            .map(|v| DayRow {
-                arrive: v.actions.contains(&"arrive"),
-                no_show: v.actions.contains(&"no-show"),
-                served: v.actions.contains(&"served"),
-                state: lang.t(&format!("visit-state-{}", v.state.as_str())),
-                service: state.catalogue.get(&v.service).map_or_else(
-                    || v.service.clone(),
-                    |d| super::answers::text(lang, &d.name),
-                ),
-                v,
+            .map(|v| {
+                let kept = kept
+                    .filter(|(id, _)| *id == v.appointment)
+                    .map(|(_, form)| form);
+                let posted =
+                    |name: &str| kept.and_then(|f| f.get(name)).cloned().unwrap_or_default();
+                DayRow {
+                    refuse: posted("outcome") == "rejected",
+                    reason: posted("reason"),
+                    note: posted("note"),
+                    arrive: v.actions.contains(&"arrive"),
+                    no_show: v.actions.contains(&"no-show"),
+                    served: v.actions.contains(&"served"),
+                    state: lang.t(&format!("visit-state-{}", v.state.as_str())),
+                    service: state.catalogue.get(&v.service).map_or_else(
+                        || v.service.clone(),
+                        |d| super::answers::text(lang, &d.name),
+                    ),
+                    v,
+                }
             })
             .collect(),
         reasons: domain::lifecycle::RefusalReason::ALL
@@ -327,7 +343,7 @@ pub async fn day(
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    day_page(&state, &ctx, &q, StatusCode::OK, Vec::new()).await
+    day_page(&state, &ctx, &q, StatusCode::OK, Vec::new(), None).await
 }
 
 /// Arrival, served, refused or no-show, posted from the day's page.
@@ -390,7 +406,7 @@ pub async fn record(
                     _ => f,
                 });
             }
-            day_page(&state, &ctx, &q, e.status(), errors).await
+            day_page(&state, &ctx, &q, e.status(), errors, Some((id, &form))).await
         }
     }
 }

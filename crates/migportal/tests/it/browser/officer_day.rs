@@ -102,7 +102,9 @@ async fn an_officers_day_in_a_real_browser() {
 
         // The third is refused: without a reason the page says what is missing.
         let third = visit_of(&officer, &numbers[2]).await;
+        let note = format!("note-{}", third.trim_start_matches("#v-"));
         officer.choose("outcome", "rejected").await;
+        officer.fill(&note, "Нет оригинала").await;
         officer
             .press_at(&format!("{third} form.compact button.primary"))
             .await;
@@ -110,7 +112,20 @@ async fn an_officers_day_in_a_real_browser() {
         officer.shot("day-refusal-error").await;
         assert_eq!(status(&app, &people[2].0, people[2].1).await, "invited");
         let third = visit_of(&officer, &numbers[2]).await;
-        officer.choose("outcome", "rejected").await;
+        let kept = officer
+            .s
+            .find(&format!("{third} input[value=\"rejected\"]"))
+            .await;
+        assert!(
+            officer.s.attribute(&kept, "checked").await.is_some(),
+            "the choice to refuse is kept"
+        );
+        let typed = officer.s.find(&format!("#{note}")).await;
+        assert_eq!(
+            officer.s.text(&typed).await,
+            "Нет оригинала",
+            "the note is kept"
+        );
         officer.answer("reason", "documents_missing").await;
         officer
             .press_at(&format!("{third} form.compact button.primary"))
