@@ -30,6 +30,7 @@ pub struct Link {
     pub primary: bool,
 }
 
+#[derive(Clone)]
 pub struct ErrorItem {
     /// The field the summary links to; `None` for a form-wide problem.
     pub field: Option<String>,

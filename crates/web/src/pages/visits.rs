@@ -242,6 +242,8 @@ pub struct DayRow {
     pub refuse: bool,
     pub reason: String,
     pub note: String,
+    /// The error at the reason, said again beside it.
+    pub reason_error: Option<String>,
 }
 
 #[derive(Template)]
@@ -285,7 +287,7 @@ async fn day_page(
     };
     let page = DayPage {
         chrome: ctx.chrome(lang.t_args("day-title", &[("day", day_text(lang, shown))])),
-        errors,
+        errors: errors.clone(),
         date: day.date.clone(),
         windows: std::iter::once(None)
             .chain((1..=day.windows).map(Some))
@@ -309,7 +311,12 @@ async fn day_page(
                     .map(|(_, form)| form);
                 let posted =
                     |name: &str| kept.and_then(|f| f.get(name)).cloned().unwrap_or_default();
+                let at_reason = format!("reason-{}", v.appointment);
                 DayRow {
+                    reason_error: errors
+                        .iter()
+                        .find(|e| e.field.as_deref() == Some(at_reason.as_str()))
+                        .map(|e| e.message.clone()),
                     refuse: posted("outcome") == "rejected",
                     reason: posted("reason"),
                     note: posted("note"),

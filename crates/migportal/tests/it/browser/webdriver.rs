@@ -353,10 +353,29 @@ impl Session {
     }
 
     /// A full-page PNG of what the browser shows.
+    /// The whole page, not only what the window shows (Chrome's own
+    /// capture through the driver), else the window.
     pub async fn screenshot(&self, file: &Path) {
-        let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let size = self
+            .execute(
+                "var d = document.documentElement; return [d.scrollWidth, Math.min(d.scrollHeight, 8000)];",
+                json!([]),
+            )
+            .await;
+        let capture = json!({
+            "cmd": "Page.captureScreenshot",
+            "params": {
+                "format": "png",
+                "captureBeyondViewport": true,
+                "clip": {"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1},
+            },
+        });
+        let data = match self.try_call("/goog/cdp/execute", capture).await {
+            Some(v) if v["data"].is_string() => v["data"].clone(),
+            _ => self.call(reqwest::Method::GET, "/screenshot", None).await,
+        };
         let png = base64::engine::general_purpose::STANDARD
-            .decode(v.as_str().unwrap_or_default())
+            .decode(data.as_str().unwrap_or_default())
             .unwrap();
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).unwrap();
