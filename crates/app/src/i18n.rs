@@ -109,12 +109,7 @@ impl Lang {
     pub fn t_args<K: AsRef<str>>(self, key: &str, args: &[(K, String)]) -> String {
         let map: HashMap<Cow<'static, str>, FluentValue<'_>> = args
             .iter()
-            .map(|(k, v)| {
-                (
-                    Cow::Owned(k.as_ref().to_owned()),
-                    FluentValue::from(v.clone()),
-                )
-            })
+            .map(|(k, v)| (Cow::Owned(k.as_ref().to_owned()), value(v)))
             .collect();
         LOCALES
             .try_lookup_with_args(self.id(), key, &map)
@@ -197,6 +192,16 @@ impl Lang {
     }
 }
 
+/// An argument as Fluent should see it: a whole number written plainly
+/// (`3`, not `03` or `+7…`) is a number, so plural forms can select on it;
+/// anything else stays the text it is.
+fn value(v: &str) -> FluentValue<'static> {
+    match v.parse::<i64>() {
+        Ok(n) if n.to_string() == v && n.unsigned_abs() < 1 << 53 => FluentValue::from(n),
+        _ => FluentValue::from(v.to_owned()),
+    }
+}
+
 fn in_moscow(ms: i64) -> Option<time::OffsetDateTime> {
     let moscow = time::UtcOffset::from_hms(3, 0, 0).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
@@ -243,6 +248,22 @@ mod tests {
             "a message with arguments is there"
         );
         assert!(!en().has("no-such-key"));
+    }
+
+    #[test]
+    fn plural_forms_by_language() {
+        let days = |lang: Lang, n: &str| lang.t_args("service-days", &[("days", n.to_owned())]);
+        assert_eq!(days(Lang::RU, "1"), "1 календарный день");
+        assert_eq!(days(Lang::RU, "3"), "3 календарных дня");
+        assert_eq!(days(Lang::RU, "11"), "11 календарных дней");
+        assert_eq!(days(Lang::RU, "21"), "21 календарный день");
+        assert_eq!(days(Lang::RU, "30"), "30 календарных дней");
+        assert_eq!(days(en(), "1"), "1 calendar day");
+        assert_eq!(days(en(), "30"), "30 calendar days");
+        // Not plain numbers stay as written.
+        assert_eq!(value("04"), FluentValue::from("04"));
+        assert_eq!(value("+7"), FluentValue::from("+7"));
+        assert_eq!(value("2026"), FluentValue::from(2026));
     }
 
     #[test]

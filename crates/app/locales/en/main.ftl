@@ -504,8 +504,14 @@ service-fee = State fee
 service-fee-paid = a fee applies: the amount is shown before you send the application
 service-fee-free = free of charge
 service-time = Time
-service-days = { $days } calendar days
-service-working-days = { $days } working days
+service-days = { $days } { $days ->
+    [one] calendar day
+   *[other] calendar days
+}
+service-working-days = { $days } { $days ->
+    [one] working day
+   *[other] working days
+}
 service-visits = Visits to the office
 service-visits-none = none
 service-visits-count = { $count }, at a time you choose

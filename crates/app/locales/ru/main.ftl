@@ -504,8 +504,16 @@ service-fee = Госпошлина
 service-fee-paid = платная услуга: сумма будет показана до отправки заявления
 service-fee-free = бесплатно
 service-time = Срок
-service-days = { $days } календарных дн.
-service-working-days = { $days } рабочих дн.
+service-days = { $days } { $days ->
+    [one] календарный день
+    [few] календарных дня
+   *[many] календарных дней
+}
+service-working-days = { $days } { $days ->
+    [one] рабочий день
+    [few] рабочих дня
+   *[many] рабочих дней
+}
 service-visits = Посещения ведомства
 service-visits-none = не нужны
 service-visits-count = { $count } — время выберете сами

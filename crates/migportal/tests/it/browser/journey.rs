@@ -354,7 +354,31 @@ async fn the_pages_in_english_in_a_real_browser() {
             visitor.go("/register").await;
             visitor.press("Create account").await;
             visitor.shot("en-register-errors-zoom-200").await;
+            visitor.s.set_size(1280, 900).await;
         }
+        // Signed in, the profile's language (Russian) comes first, until
+        // the switch, which the profile then keeps.
+        visitor.go("/login").await;
+        visitor.fill("login", "applicant@demo.migportal.ru").await;
+        visitor.fill("password", "Demo-Applicant-2026").await;
+        visitor.press("Sign in").await;
+        let lang = "return document.documentElement.lang;";
+        assert_eq!(visitor.s.execute(lang, serde_json::json!([])).await, "ru");
+        visitor.menu("English").await;
+        assert_eq!(visitor.s.execute(lang, serde_json::json!([])).await, "en");
+        for page in [
+            "/applications",
+            "/inbox",
+            "/documents",
+            "/account",
+            "/account/security",
+        ] {
+            visitor.go(page).await;
+        }
+        visitor.shot("en-account").await;
+        visitor.go("/applications").await;
+        visitor.follow_at("main table a").await;
+        visitor.shot("en-application").await;
         visitor.close().await;
         app.stop().await;
     }
