@@ -160,6 +160,9 @@ pub async fn register(
                 level: AssuranceLevel::Simplified,
                 role: Role::Applicant,
                 office_id: None,
+                // The profile keeps the language the person registered in:
+                // their pages and notices follow it.
+                lang: lang.code().to_owned(),
             },
             NewChallenge {
                 id: challenge_id,
@@ -175,13 +178,6 @@ pub async fn register(
             now,
         )
         .await?;
-    // The profile keeps the language the person registered in (Russian is
-    // the column's default): their pages and notices follow it.
-    if lang != Lang::default()
-        && let Err(e) = state.store.set_lang(account_id, lang.code()).await
-    {
-        tracing::warn!(error = %e, "the registration's language was not kept");
-    }
     Ok(Registered {
         account_id,
         challenge_id,
@@ -647,7 +643,7 @@ pub async fn second_factor(
                     account_id,
                     "msg-second-factor-subject",
                     "msg-second-factor-locked",
-                    vec![("time".into(), super::moscow_time(now))],
+                    vec![("time".into(), crate::i18n::moment_arg(now))],
                     format!(
                         "2fa-locked:{account_id}:{}:{}",
                         after.failures, after.last_failure_ms

@@ -290,7 +290,7 @@ pub async fn request_letter(
 
 fn too_soon(from: i64, now: i64) -> AppError {
     let mut e = AppError::new(ErrorKind::Throttled, "letter.too_soon")
-        .arg("date", super::moscow_time(from));
+        .arg("date", crate::i18n::moment_arg(from));
     e.retry_after_secs = Some(u64::try_from((from - now).max(0) / 1000).unwrap_or(0));
     e
 }

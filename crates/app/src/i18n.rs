@@ -109,7 +109,13 @@ impl Lang {
     pub fn t_args<K: AsRef<str>>(self, key: &str, args: &[(K, String)]) -> String {
         let map: HashMap<Cow<'static, str>, FluentValue<'_>> = args
             .iter()
-            .map(|(k, v)| (Cow::Owned(k.as_ref().to_owned()), value(v)))
+            .map(|(k, v)| {
+                let v = match v.strip_prefix(MOMENT).and_then(|ms| ms.parse().ok()) {
+                    Some(ms) => FluentValue::from(self.moment(ms)),
+                    None => value(v),
+                };
+                (Cow::Owned(k.as_ref().to_owned()), v)
+            })
             .collect();
         LOCALES
             .try_lookup_with_args(self.id(), key, &map)
@@ -190,6 +196,17 @@ impl Lang {
     pub fn name(self) -> String {
         self.t("lang-name")
     }
+}
+
+/// Marks an argument that is a moment: it is written in the language the
+/// text is read in, which for a notice is known only when it is sent.
+const MOMENT: &str = "\u{1}moment:";
+
+/// A moment as a message argument (notices, errors), written out by
+/// [`Lang::t_args`] in the reader's language: `25.11.2026 14:03 МСК`,
+/// `25 November 2026, 14:03 Moscow time`.
+pub fn moment_arg(ms: i64) -> String {
+    format!("{MOMENT}{ms}")
 }
 
 /// An argument as Fluent should see it: a whole number written plainly
@@ -285,6 +302,17 @@ mod tests {
         assert_eq!(Lang::RU.moment(ms), "25.11.2026 14:03 МСК");
         assert_eq!(en().moment(ms), "25 November 2026, 14:03 Moscow time");
         assert_eq!(en().day_of(ms), "25 November 2026");
+        // A notice's moment is written when it is read, in the reader's language.
+        let arg = [("time", moment_arg(ms))];
+        assert!(
+            Lang::RU
+                .t_args("msg-password-changed", &arg)
+                .contains("25.11.2026 14:03 МСК")
+        );
+        assert!(
+            en().t_args("msg-password-changed", &arg)
+                .contains("25 November 2026, 14:03 Moscow time")
+        );
         assert_eq!(Lang::RU.name(), "Русский");
         assert_eq!(en().name(), "English");
     }

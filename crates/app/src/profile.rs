@@ -352,7 +352,7 @@ pub async fn confirm_add_contact(
             &to,
             "msg-profile-subject",
             "msg-contact-replaced",
-            vec![("time".into(), super::moscow_time(now))],
+            vec![("time".into(), crate::i18n::moment_arg(now))],
             format!("contact-old:{challenge_id}"),
             now,
         )),

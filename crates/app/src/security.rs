@@ -58,7 +58,7 @@ pub async fn end_all(state: &Portal, actor: &Actor) -> Result<u64, AppError> {
                     actor.account.id,
                     "msg-sessions-subject",
                     "msg-sessions-ended",
-                    vec![("time".into(), super::moscow_time(now))],
+                    vec![("time".into(), crate::i18n::moment_arg(now))],
                     format!("ended-all:{}:{now}", actor.account.id),
                     now,
                 )
@@ -165,7 +165,7 @@ pub async fn change_password(
         a.id,
         "msg-password-subject",
         "msg-password-changed",
-        vec![("time".into(), super::moscow_time(now))],
+        vec![("time".into(), crate::i18n::moment_arg(now))],
         format!("password-changed:{}:{now}", a.id),
         now,
     );
@@ -290,7 +290,7 @@ pub async fn complete_reset(
         account_id,
         "msg-password-subject",
         "msg-password-reset",
-        vec![("time".into(), super::moscow_time(now))],
+        vec![("time".into(), crate::i18n::moment_arg(now))],
         format!("password-reset:{challenge_id}"),
         now,
     );

@@ -80,7 +80,7 @@ pub async fn start(
                     device.clone()
                 },
             ),
-            ("time".into(), crate::moscow_time(now)),
+            ("time".into(), crate::i18n::moment_arg(now)),
         ],
         format!("new-device:{account_id}:{device_key}"),
         now,

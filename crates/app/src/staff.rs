@@ -333,6 +333,7 @@ pub async fn create_staff(
                 level: domain::account::AssuranceLevel::Simplified,
                 role,
                 office_id,
+                lang: "ru".into(),
             },
             Some(who.id),
             state.now(),
@@ -792,6 +793,7 @@ pub async fn register_person(
                 level: domain::account::AssuranceLevel::Simplified,
                 role: Role::Applicant,
                 office_id: None,
+                lang: "ru".into(),
             },
             store::NewIdentity {
                 account_id: id,

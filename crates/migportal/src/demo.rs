@@ -130,6 +130,7 @@ pub async fn seed(store: &Arc<dyn Store>, cost: PasswordCost, now: i64) -> anyho
             } else {
                 None
             },
+            lang: "ru".into(),
         };
         match store.create_account(account, None, now).await {
             Ok(()) | Err(StoreError::Conflict(_)) => {}

@@ -373,6 +373,7 @@ async fn create_user(
                 level: AssuranceLevel::Simplified,
                 role,
                 office_id,
+                lang: "ru".into(),
             },
             None,
             ::app::system_clock(),

@@ -16,6 +16,8 @@ pub struct NewAccount {
     pub level: AssuranceLevel,
     pub role: Role,
     pub office_id: Option<Uuid>,
+    /// The language of the person's pages and notices (`ru`, `en`, …).
+    pub lang: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -119,6 +119,7 @@ async fn applicant(
             level: domain::account::AssuranceLevel::Simplified,
             role: domain::account::Role::Applicant,
             office_id: None,
+            lang: "ru".into(),
         },
         None,
         1,

@@ -284,6 +284,7 @@ async fn accepted_one(
             level: domain::account::AssuranceLevel::Confirmed,
             role: domain::account::Role::Applicant,
             office_id: None,
+            lang: "ru".into(),
         },
         None,
         now,

@@ -437,8 +437,8 @@ macro_rules! impl_account_store {
         ) -> $crate::Result<()> {
             sqlx::query(
                 "INSERT INTO accounts (id, surname, given_name, patronymic, phone, email, \
-                 password_hash, status, level, role, office_id, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+                 password_hash, status, level, role, office_id, lang, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
             )
             .bind(a.id)
             .bind(a.surname)
@@ -451,6 +451,7 @@ macro_rules! impl_account_store {
             .bind(a.level.as_str())
             .bind(a.role.as_str())
             .bind(a.office_id)
+            .bind(a.lang)
             .bind(now)
             .execute(&mut **tx)
             .await

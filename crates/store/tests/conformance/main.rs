@@ -49,6 +49,7 @@ fn account(phone: Option<&str>, email: Option<&str>) -> NewAccount {
         level: AssuranceLevel::Simplified,
         role: Role::Applicant,
         office_id: None,
+        lang: "ru".into(),
     }
 }
 
@@ -190,11 +191,14 @@ async fn abandoned_registration_gives_way() {
         let ch = challenge(first_id);
         let ch_id = ch.id;
         s.register_account(first, ch, job("k", 1), 1).await.unwrap();
-        let again = account(None, Some("new@example.ru"));
+        let mut again = account(None, Some("new@example.ru"));
+        again.lang = "en".into();
         let again_id = again.id;
         s.register_account(again, challenge(again_id), job("k", 2), 2)
             .await
             .unwrap();
+        // The language registered in is kept by the same statement.
+        assert_eq!(s.lang_of(again_id).await.unwrap().as_deref(), Some("en"));
         assert!(s.get_account(first_id).await.unwrap().is_none());
         assert!(s.get_challenge(ch_id).await.unwrap().is_none());
         assert!(s.get_account(again_id).await.unwrap().is_some());
