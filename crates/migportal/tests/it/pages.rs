@@ -436,6 +436,19 @@ async fn staff_back_office_in_the_browser() {
     let (status, html) = page(&app, "/staff").await;
     assert_eq!(status, 200);
     assert!(html.contains("Оператор центра обслуживания"));
+    // Staff have a workplace, not a person's pages, in the header.
+    let header = html.split("</header>").next().unwrap_or_default();
+    assert!(header.contains("href=\"/staff\""), "{header}");
+    for person_only in [
+        "href=\"/applications\"",
+        "href=\"/inbox\"",
+        "href=\"/documents\"",
+    ] {
+        assert!(
+            !header.contains(person_only),
+            "{person_only} in a staff header: {header}"
+        );
+    }
     // A search link writes nothing and finds nothing: searching is a POST.
     let (status, html) = page(&app, "/staff/operator?snils=112-233-445%2095").await;
     assert_eq!(status, 200);

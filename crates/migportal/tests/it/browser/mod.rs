@@ -138,9 +138,18 @@ impl Tab {
         url.strip_prefix(&self.base).unwrap_or(&url).to_owned()
     }
 
+    /// The page's visible text, read in one step (a page being replaced
+    /// cannot leave a stale element behind).
     pub async fn body_text(&self) -> String {
-        let body = self.s.find("body").await;
-        self.s.text(&body).await
+        self.s
+            .execute(
+                "return document.body ? document.body.innerText : '';",
+                json!([]),
+            )
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     pub async fn see(&self, text: &str) {
@@ -432,6 +441,20 @@ impl Tab {
             bytes > 0 && bytes < MAX_PAGE_BYTES,
             "{path} weighs {bytes} bytes (limit {MAX_PAGE_BYTES})"
         );
+        // Kept for people to read (docs/PERFORMANCE.md sums them up).
+        let line = format!(
+            "{}\t{}\t{bytes}\n",
+            self.s.setup.name(),
+            path.split('?').next().unwrap_or(path)
+        );
+        let file = screenshots_dir().join("page-weights.tsv");
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+        {
+            let _ = std::io::Write::write_all(&mut f, line.as_bytes());
+        }
     }
 
     pub async fn close(self) {
