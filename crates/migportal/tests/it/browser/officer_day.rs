@@ -14,7 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 /// The CSS selector of the visit section that shows this application number.
-async fn visit_of(tab: &Tab, number: &str) -> String {
+pub(super) async fn visit_of(tab: &Tab, number: &str) -> String {
     let xpath = format!("//section[contains(@class,'visit')][.//a[normalize-space(.)='{number}']]");
     let section = tab.s.by_xpath(&xpath).await;
     let id = tab.s.attribute(&section, "id").await.unwrap();
