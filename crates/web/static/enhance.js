@@ -21,11 +21,14 @@
   // A question page saves the draft a moment after typing stops, so nothing
   // typed is lost if the person leaves; the page's own buttons still save.
   var draft = document.querySelector("form[data-autosave]");
-  if (draft && window.fetch && window.FormData) {
+  if (draft && window.fetch && window.FormData && window.URLSearchParams) {
     var version = draft.querySelector("input[name=version]");
     var said = draft.querySelector(".autosave");
     var timer = null, busy = false, again = false, pending = false, waiting = null;
+    var say = function (text) { if (said) { said.textContent = text; } };
     var save = function () {
+      // Once the page is sent, its own save carries everything.
+      if (draft.dataset.sent === "1") { return; }
       if (busy) { again = true; return; }
       busy = true;
       // Files go with the person's own save, not while typing.
@@ -34,15 +37,24 @@
         if (typeof v === "string" && k !== "_action") { data.append(k, v); }
       });
       data.set("_action", "autosave");
-      fetch(draft.action, { method: "POST", body: data, credentials: "same-origin" })
+      var options = { method: "POST", body: data, credentials: "same-origin" };
+      // A save that hangs must not hold the person's own button for long.
+      if (window.AbortController) {
+        var stop = new AbortController();
+        options.signal = stop.signal;
+        setTimeout(function () { stop.abort(); }, 8000);
+      }
+      fetch(draft.action, options)
         .then(function (r) {
           var v = r.headers.get("x-draft-version");
           if (r.status === 204 && v && version) {
             version.value = v;
-            if (said) { said.textContent = said.getAttribute("data-saved"); }
+            say(said ? said.getAttribute("data-saved") : "");
+          } else {
+            say("");
           }
         })
-        .catch(function () {})
+        .catch(function () { say(""); })
         .then(function () {
           busy = false;
           if (again) { again = false; save(); return; }
@@ -50,12 +62,16 @@
           if (pending) { pending = false; draft.requestSubmit(waiting || undefined); }
         });
     };
-    var later = function () { clearTimeout(timer); timer = setTimeout(save, 1200); };
+    var later = function () { say(""); clearTimeout(timer); timer = setTimeout(save, 1200); };
     draft.addEventListener("input", later);
     draft.addEventListener("change", later);
     draft.addEventListener("submit", function (e) {
       clearTimeout(timer);
-      if (busy) { e.preventDefault(); pending = true; waiting = e.submitter || null; }
+      if (busy && draft.requestSubmit) {
+        e.preventDefault();
+        pending = true;
+        waiting = e.submitter || null;
+      }
     });
   }
   // The times of a day stay current while the person chooses: a time others
@@ -63,13 +79,19 @@
   var times = document.getElementById("times");
   if (times && window.fetch && window.DOMParser) {
     var tell = document.querySelector(".times-live");
+    var form = times.form || times.parentNode;
+    var day = form.querySelector("input[name=date]");
+    // The day's own address (the page may have come from a refused booking).
+    var url = form.getAttribute("action") + "?date=" + encodeURIComponent(day ? day.value : "");
     var refresh = function () {
-      if (document.hidden) { return; }
-      fetch(location.href, { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.text() : null; })
+      if (document.hidden || !day) { return; }
+      fetch(url, { credentials: "same-origin" })
+        .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
         .then(function (html) {
           if (!html) { return; }
           var fresh = new DOMParser().parseFromString(html, "text/html");
+          // Only a list of this day's times is news; anything else is not.
+          if (!fresh.getElementById("times")) { return; }
           var free = {};
           fresh.querySelectorAll("#times input[name=start_ms]").forEach(function (i) { free[i.value] = true; });
           times.querySelectorAll("input[name=start_ms]").forEach(function (i) {

@@ -1066,9 +1066,21 @@ async fn questions_an_answer_reveals_are_asked_not_blamed() {
     let here = format!("/applications/{id}/sections/work_study");
     let (status, html) = page(&app, &here).await;
     assert_eq!(status, 200, "{html}");
-    // The first period: only what the blank item shows, work chosen.
+    // The first period: only what the blank item shows, work chosen. The
+    // page's script saves it while the person types (which reveals the
+    // period's other questions in the draft); then the person's own save
+    // posts which conditional questions the page had drawn.
     let version = version_on(&html);
-    let post = |query: &'static str, version: String| {
+    let shown_on = |html: &str| {
+        html.split("name=\"_shown\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let drawn = shown_on(&html);
+    assert_eq!(drawn, "activity", "the list is shown for oneself");
+    let post = |query: &'static str, version: String, action: &'static str, drawn: String| {
         let (app, csrf, here) = (&app, csrf.clone(), here.clone());
         async move {
             submit(
@@ -1077,7 +1089,8 @@ async fn questions_an_answer_reveals_are_asked_not_blamed() {
                 &[
                     ("csrf", csrf.as_str()),
                     ("version", version.as_str()),
-                    ("_action", "save"),
+                    ("_shown", drawn.as_str()),
+                    ("_action", action),
                     ("activity._count", "1"),
                     ("activity.0.activity_kind", "work"),
                     ("activity.0.started_on", "01.09.2015"),
@@ -1086,7 +1099,13 @@ async fn questions_an_answer_reveals_are_asked_not_blamed() {
             .await
         }
     };
-    let res = post("", version).await;
+    let res = post("", version, "autosave", drawn.clone()).await;
+    assert_eq!(res.status(), 204);
+    let version = res.headers()["x-draft-version"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let res = post("", version, "save", drawn).await;
     assert_eq!(
         res.status(),
         303,
@@ -1110,7 +1129,9 @@ async fn questions_an_answer_reveals_are_asked_not_blamed() {
         "nothing typed is lost"
     );
     // Sent again without them, now they were in sight: errors.
-    let res = post("?more-questions=1", version_on(&html)).await;
+    let drawn = shown_on(&html);
+    assert!(drawn.contains("activity.0.organisation"), "{drawn}");
+    let res = post("?more-questions=1", version_on(&html), "save", drawn).await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(

@@ -321,9 +321,19 @@ impl Tab {
                 title.starts_with(error),
                 "{path}: a page with errors must say so in its title: «{title}»"
             );
-            for a in self.s.find_all(".error-summary a").await {
-                let href = self.s.attribute(&a, "href").await.unwrap_or_default();
-                let id = href.rsplit('#').next().unwrap_or_default().to_owned();
+            let hrefs = self
+                .s
+                .execute(
+                    "return Array.from(document.querySelectorAll('.error-summary a'), a => a.getAttribute('href'));",
+                    json!([]),
+                )
+                .await;
+            for href in hrefs.as_array().into_iter().flatten() {
+                let href = href.as_str().unwrap_or_default();
+                // A link within the page, never away from it.
+                let id = href
+                    .strip_prefix('#')
+                    .unwrap_or_else(|| panic!("{path}: the error link {href} leaves the page"));
                 assert!(
                     self.s.try_find(&format!("[id=\"{id}\"]")).await.is_some(),
                     "{path}: the error link {href} has no field"
@@ -448,6 +458,11 @@ impl Tab {
             path.split('?').next().unwrap_or(path)
         );
         let file = screenshots_dir().join("page-weights.tsv");
+        // One run's pages: the file of an earlier run is replaced.
+        static FRESH: std::sync::Once = std::sync::Once::new();
+        FRESH.call_once(|| {
+            let _ = std::fs::remove_file(&file);
+        });
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
