@@ -109,13 +109,7 @@ impl Lang {
     pub fn t_args<K: AsRef<str>>(self, key: &str, args: &[(K, String)]) -> String {
         let map: HashMap<Cow<'static, str>, FluentValue<'_>> = args
             .iter()
-            .map(|(k, v)| {
-                let v = match v.strip_prefix(MOMENT).and_then(|ms| ms.parse().ok()) {
-                    Some(ms) => FluentValue::from(self.moment(ms)),
-                    None => value(v),
-                };
-                (Cow::Owned(k.as_ref().to_owned()), v)
-            })
+            .map(|(k, v)| (Cow::Owned(k.as_ref().to_owned()), self.argument(v)))
             .collect();
         LOCALES
             .try_lookup_with_args(self.id(), key, &map)
@@ -192,21 +186,65 @@ impl Lang {
             .unwrap_or_default()
     }
 
+    /// An argument written out: a marked moment, local moment or amount in
+    /// this language (see [`moment_arg`]), else the value itself.
+    fn argument(self, v: &str) -> FluentValue<'static> {
+        let Some(marked) = v.strip_prefix(MARK) else {
+            return value(v);
+        };
+        let written = match marked.split_once(':') {
+            Some(("moment", ms)) => ms.parse().ok().map(|ms| self.moment(ms)),
+            Some(("money", k)) => k.parse().ok().map(|k| self.money(k)),
+            Some(("local", rest)) => rest
+                .split_once(':')
+                .and_then(|(ms, zone)| ms.parse().ok().and_then(|ms| self.local_moment(ms, zone))),
+            _ => None,
+        };
+        FluentValue::from(written.unwrap_or_default())
+    }
+
+    /// A moment in an office's own time zone, as its visits are kept:
+    /// `25.11.2026 14:30`, `25 November 2026, 14:30`.
+    pub fn local_moment(self, ms: i64, zone: &str) -> Option<String> {
+        let tz = jiff::tz::TimeZone::get(zone).ok()?;
+        let at = jiff::Timestamp::from_millisecond(ms).ok()?.to_zoned(tz);
+        let month = time::Month::try_from(u8::try_from(at.month()).ok()?).ok()?;
+        let day = u8::try_from(at.day()).ok()?;
+        let date = time::Date::from_calendar_date(i32::from(at.year()), month, day).ok()?;
+        Some(self.t_args(
+            "fmt-local-moment",
+            &[
+                ("date", self.date(date)),
+                ("time", format!("{:02}:{:02}", at.hour(), at.minute())),
+            ],
+        ))
+    }
+
     /// The language's own name, for the switch (`Русский`, `English`).
     pub fn name(self) -> String {
         self.t("lang-name")
     }
 }
 
-/// Marks an argument that is a moment: it is written in the language the
-/// text is read in, which for a notice is known only when it is sent.
-const MOMENT: &str = "\u{1}moment:";
+/// Marks an argument to be written in the language the text is read in,
+/// which for a notice is known only when it is sent.
+const MARK: &str = "\u{1}";
 
 /// A moment as a message argument (notices, errors), written out by
 /// [`Lang::t_args`] in the reader's language: `25.11.2026 14:03 МСК`,
 /// `25 November 2026, 14:03 Moscow time`.
 pub fn moment_arg(ms: i64) -> String {
-    format!("{MOMENT}{ms}")
+    format!("{MARK}moment:{ms}")
+}
+
+/// A moment in an office's time zone as a message argument (visits).
+pub fn local_moment_arg(ms: i64, zone: &str) -> String {
+    format!("{MARK}local:{ms}:{zone}")
+}
+
+/// An amount of kopecks as a message argument: `6 000,00 ₽`, `RUB 6,000.00`.
+pub fn money_arg(kopecks: i64) -> String {
+    format!("{MARK}money:{kopecks}")
 }
 
 /// An argument as Fluent should see it: a whole number written plainly
@@ -313,6 +351,30 @@ mod tests {
             en().t_args("msg-password-changed", &arg)
                 .contains("25 November 2026, 14:03 Moscow time")
         );
+        // An office's own time, and money, likewise.
+        let visit = [
+            ("when", local_moment_arg(ms, "Asia/Novosibirsk")),
+            ("address", "x".to_owned()),
+        ];
+        assert!(
+            Lang::RU
+                .t_args("msg-visit-set-body", &visit)
+                .contains("25.11.2026 18:03")
+        );
+        assert!(
+            en().t_args("msg-visit-set-body", &visit)
+                .contains("25 November 2026, 18:03")
+        );
+        let paid = [("amount", money_arg(600_000)), ("uin", "1".to_owned())];
+        assert!(
+            Lang::RU
+                .t_args("msg-payment-received-body", &paid)
+                .contains("6\u{a0}000,00\u{a0}₽ получен")
+        );
+        assert!(
+            en().t_args("msg-payment-received-body", &paid)
+                .contains("payment of RUB 6,000.00 for")
+        );
         assert_eq!(Lang::RU.name(), "Русский");
         assert_eq!(en().name(), "English");
     }
@@ -380,7 +442,13 @@ mod tests {
             .find(|(c, _)| c == "ru")
             .map(|(_, t)| keys(t))
             .unwrap();
-        for key in ["lang-name", "fmt-money", "fmt-date", "fmt-moment"] {
+        for key in [
+            "lang-name",
+            "fmt-money",
+            "fmt-date",
+            "fmt-moment",
+            "fmt-local-moment",
+        ] {
             assert!(ru.contains(&key.to_owned()), "ru lacks {key}");
         }
         for (code, text) in &files {

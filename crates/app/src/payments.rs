@@ -295,7 +295,7 @@ fn paid_notice(state: &Portal, c: &ChargeRecord, payment: Uuid) -> NewJob {
         "msg-payment-received-body",
         vec![
             ("uin".into(), c.uin.clone()),
-            ("amount".into(), rubles(c.portal_kopecks)),
+            ("amount".into(), crate::i18n::money_arg(c.portal_kopecks)),
         ],
         format!("/applications/{}", c.application_id),
         format!("payment-paid:{payment}"),
@@ -317,20 +317,6 @@ fn receipt_job(c: &ChargeRecord, payment: Uuid, now: i64) -> NewJob {
 fn refund_job(payment: Uuid, now: i64) -> NewJob {
     NewJob::now(job_kind::PAYMENT_REFUND, payment.to_string(), now)
         .dedup(format!("refund:{payment}"))
-}
-
-/// `6 000,00` — the amount as a Russian receipt writes it.
-pub fn rubles(kopecks: i64) -> String {
-    let r = kopecks / 100;
-    let digits = r.to_string();
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push('\u{a0}');
-        }
-        grouped.push(ch);
-    }
-    format!("{grouped},{:02}", (kopecks % 100).abs())
 }
 
 /// Applies the provider's word on a payment we know.
@@ -476,7 +462,7 @@ pub async fn refund(state: &Portal, payment_id: Uuid) -> Result<(), AppError> {
             ("uin".into(), charge.uin.clone()),
             (
                 "amount".into(),
-                rubles(payment.paid_kopecks.unwrap_or(payment.kopecks)),
+                crate::i18n::money_arg(payment.paid_kopecks.unwrap_or(payment.kopecks)),
             ),
         ],
         format!("/applications/{}", charge.application_id),

@@ -18,6 +18,7 @@ fmt-number-decimal = .
 fmt-money = RUB { $number }
 fmt-date = { $day } { $month } { $year }
 fmt-moment = { $date }, { $time } Moscow time
+fmt-local-moment = { $date }, { $time }
 footer-text = migportal — an open portal for migration services. Never tell anyone your password or SMS codes: portal staff never ask for them.
 demo-banner = Demo mode: e-mails and text messages are not sent; they are shown on the "Demo mailbox" page.
 error-summary-title = There is a problem
@@ -923,9 +924,9 @@ err-payment-reference = Give the bank's payment document number (up to 64 charac
 err-payment-reference-used = A payment with this payment document number is already recorded.
 
 msg-payment-received-subject = The state fee is paid
-msg-payment-received-body = The payment of { $amount } RUB for UIN { $uin } has been received. Your application goes on; the receipt is in your account.
+msg-payment-received-body = The payment of { $amount } for UIN { $uin } has been received. Your application goes on; the receipt is in your account.
 msg-payment-refunded-subject = The state fee was refunded
-msg-payment-refunded-body = The payment of { $amount } RUB for UIN { $uin } was refunded: it was not needed. The money goes back to where it came from.
+msg-payment-refunded-body = The payment of { $amount } for UIN { $uin } was refunded: it was not needed. The money goes back to where it came from.
 
 # The state fee on an application's page (issue 19)
 fee-title = State fee

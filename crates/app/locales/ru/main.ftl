@@ -18,6 +18,7 @@ fmt-number-decimal = ,
 fmt-money = { $number }{ "\u00A0" }₽
 fmt-date = { $dd }.{ $mm }.{ $year }
 fmt-moment = { $date } { $time } МСК
+fmt-local-moment = { $date } { $time }
 footer-text = migportal — открытый портал миграционных услуг. Никому не сообщайте свой пароль и коды из СМС: сотрудники портала их никогда не спрашивают.
 demo-banner = Демонстрационный режим: письма и СМС не отправляются, а показываются на странице «Демо-почта».
 error-summary-title = Исправьте ошибки
@@ -925,9 +926,9 @@ err-payment-reference = Укажите номер платёжного доку�
 err-payment-reference-used = Платёж с таким номером платёжного документа уже записан.
 
 msg-payment-received-subject = Госпошлина оплачена
-msg-payment-received-body = Платёж по УИН { $uin } на сумму { $amount } ₽ получен. Заявление продолжит движение; чек — в личном кабинете.
+msg-payment-received-body = Платёж по УИН { $uin } на сумму { $amount } получен. Заявление продолжит движение; чек — в личном кабинете.
 msg-payment-refunded-subject = Госпошлина возвращена
-msg-payment-refunded-body = Платёж по УИН { $uin } на сумму { $amount } ₽ возвращён: он не понадобился. Деньги поступят туда, откуда была оплата.
+msg-payment-refunded-body = Платёж по УИН { $uin } на сумму { $amount } возвращён: он не понадобился. Деньги поступят туда, откуда была оплата.
 
 # The state fee on an application's page (issue 19)
 fee-title = Госпошлина

@@ -4,7 +4,6 @@
 //! again), and how the visit ended (the application moves on). Each end of
 //! a visit is one transaction with the application's step.
 
-use super::reminders::local_time;
 use crate::Portal;
 use crate::error::{AppError, ErrorKind};
 use crate::staff::Staff;
@@ -252,7 +251,10 @@ pub async fn close(
             r.account_id,
             "msg-visit-missed-subject",
             "msg-visit-missed-body",
-            vec![("when".into(), local_time(a.start_ms, &h.office.time_zone))],
+            vec![(
+                "when".into(),
+                crate::i18n::local_moment_arg(a.start_ms, &h.office.time_zone),
+            )],
             format!("/applications/{}/visit", r.id),
             format!("visit-missed:{}", a.id),
             now,

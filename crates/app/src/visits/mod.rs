@@ -407,7 +407,10 @@ async fn set_notice(
         None => None,
     };
     let (when, address) = office.map_or_else(Default::default, |o| {
-        (reminders::local_time(start_ms, &o.time_zone), o.address)
+        (
+            crate::i18n::local_moment_arg(start_ms, &o.time_zone),
+            o.address,
+        )
     });
     Ok(crate::notice::job_at(
         r.account_id,

@@ -73,7 +73,10 @@ impl notify::JobHandler for VisitReminders {
             .into_iter()
             .find(|o| o.id == a.office_id);
         let (when, address) = match &office {
-            Some(o) => (local_time(a.start_ms, &o.time_zone), o.address.clone()),
+            Some(o) => (
+                crate::i18n::local_moment_arg(a.start_ms, &o.time_zone),
+                o.address.clone(),
+            ),
             None => (String::new(), String::new()),
         };
         let now = (self.clock)();

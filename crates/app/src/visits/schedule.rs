@@ -2,7 +2,7 @@
 //! A change never drops a booking silently: those it leaves outside the
 //! hours are marked displaced and their people asked to choose another time.
 
-use super::{parse_plan, reminders::local_time};
+use super::parse_plan;
 use crate::Portal;
 use crate::error::AppError;
 use domain::schedule::{BookingRules, Schedule};
@@ -175,7 +175,10 @@ async fn displacement(
             "msg-visit-displaced-subject",
             "msg-visit-displaced-body",
             vec![
-                ("when".into(), local_time(a.start_ms, &office.time_zone)),
+                (
+                    "when".into(),
+                    crate::i18n::local_moment_arg(a.start_ms, &office.time_zone),
+                ),
                 ("address".into(), office.address.clone()),
             ],
             format!("/applications/{}/visit", r.id),
