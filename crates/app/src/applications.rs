@@ -503,7 +503,7 @@ pub async fn submit_at(
         actor.account.id,
         "msg-application-submitted-subject",
         "msg-application-submitted-body",
-        vec![("service".into(), def.name.ru().to_owned())],
+        vec![("service".into(), crate::i18n::service_arg(&def.code))],
         format!("/applications/{id}"),
         format!("application-submitted:{id}"),
         state.now(),

@@ -576,7 +576,7 @@ pub(crate) fn status_notice(
         "msg-application-status-subject",
         "msg-application-status-body",
         vec![
-            ("service".into(), def.name.ru().to_owned()),
+            ("service".into(), crate::i18n::service_arg(&def.code)),
             ("number".into(), r.number.clone().unwrap_or_default()),
             ("status".into(), to.as_str().into()),
         ],

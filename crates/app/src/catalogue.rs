@@ -108,6 +108,19 @@ pub struct Catalogue {
     services: Vec<ServiceDef>,
 }
 
+/// The built-in catalogue, read once, for texts written when they are read.
+static BUILTIN: std::sync::LazyLock<Option<Catalogue>> =
+    std::sync::LazyLock::new(|| Catalogue::builtin().ok());
+
+/// A built-in service's name in the language `lang` (a notice keeps the
+/// service's code, so it reads in its reader's language).
+pub fn service_name(code: &str, lang: &str) -> Option<String> {
+    BUILTIN
+        .as_ref()?
+        .get(code)
+        .map(|d| d.name.get(lang).to_owned())
+}
+
 impl Catalogue {
     /// The built-in definitions, checked.
     pub fn builtin() -> Result<Self, CatalogueError> {

@@ -99,7 +99,7 @@ pub(crate) async fn request(
                 "msg-consent-body",
                 vec![
                     ("applicant".into(), actor.account.surname.clone()),
-                    ("service".into(), def.name.ru().to_owned()),
+                    ("service".into(), crate::i18n::service_arg(&def.code)),
                 ],
                 "/consents".into(),
                 format!("consent:{id}"),

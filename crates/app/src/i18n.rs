@@ -195,6 +195,9 @@ impl Lang {
         let written = match marked.split_once(':') {
             Some(("moment", ms)) => ms.parse().ok().map(|ms| self.moment(ms)),
             Some(("money", k)) => k.parse().ok().map(|k| self.money(k)),
+            Some(("service", code)) => {
+                crate::catalogue::service_name(code, self.code()).or_else(|| Some(code.to_owned()))
+            }
             Some(("local", rest)) => rest
                 .split_once(':')
                 .and_then(|(ms, zone)| ms.parse().ok().and_then(|ms| self.local_moment(ms, zone))),
@@ -240,6 +243,11 @@ pub fn moment_arg(ms: i64) -> String {
 /// A moment in an office's time zone as a message argument (visits).
 pub fn local_moment_arg(ms: i64, zone: &str) -> String {
     format!("{MARK}local:{ms}:{zone}")
+}
+
+/// A service's name as a message argument, by its code.
+pub fn service_arg(code: &str) -> String {
+    format!("{MARK}service:{code}")
 }
 
 /// An amount of kopecks as a message argument: `6 000,00 ₽`, `RUB 6,000.00`.
@@ -364,6 +372,19 @@ mod tests {
         assert!(
             en().t_args("msg-visit-set-body", &visit)
                 .contains("25 November 2026, 18:03")
+        );
+        let sent = [
+            ("service", service_arg("passport-internal")),
+            ("number", "1".to_owned()),
+        ];
+        assert!(
+            Lang::RU
+                .t_args("msg-application-submitted-body", &sent)
+                .contains("паспорт")
+        );
+        assert!(
+            en().t_args("msg-application-submitted-body", &sent)
+                .contains("passport")
         );
         let paid = [("amount", money_arg(600_000)), ("uin", "1".to_owned())];
         assert!(
