@@ -213,7 +213,11 @@ pub struct Request {
     pub application_id: Uuid,
     pub status: &'static str,
     pub applicant: String,
+    /// The service's name in Russian (the API's), and its code for pages
+    /// that name it in their own language.
     pub service: String,
+    #[serde(skip)]
+    pub service_code: String,
     pub number: Option<String>,
     /// The dwelling, as the applicant wrote it.
     pub dwelling: Option<Value>,
@@ -248,6 +252,7 @@ pub async fn addressed_to_me(state: &Portal, actor: &Actor) -> Result<Vec<Reques
                 .catalogue
                 .get(&r.service)
                 .map_or_else(|| r.service.clone(), |d| d.name.ru().to_owned()),
+            service_code: r.service.clone(),
             number: r.number.clone(),
             dwelling: answers.get("dwelling_address").cloned(),
             created_at: c.created_at,

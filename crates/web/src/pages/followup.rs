@@ -421,7 +421,8 @@ async fn consents_page(
             .map(|r| RequestLine {
                 id: r.id,
                 who: r.applicant,
-                service: r.service,
+                service: app::catalogue::service_name(&r.service_code, lang.code())
+                    .unwrap_or(r.service),
                 dwelling: r.dwelling.as_ref().map(address_line).unwrap_or_default(),
                 status: lang.t(&format!("consent-{}", r.status)),
                 until: lang.moment(r.expires_at),
