@@ -76,6 +76,20 @@ async fn verified(app: &TestApp, token: &str, phone: &str, identity: Value) {
 }
 
 /// A request with optional extra headers; returns status, headers and JSON.
+/// An application as its owner reads it over the API.
+pub(crate) async fn application(app: &TestApp, token: &str, id: &str) -> Value {
+    call(
+        app,
+        Method::GET,
+        &format!("/applications/{id}"),
+        token,
+        &[],
+        None,
+    )
+    .await
+    .2
+}
+
 pub(crate) async fn call(
     app: &TestApp,
     method: Method,
@@ -1033,26 +1047,9 @@ async fn questions_an_answer_reveals_are_asked_not_blamed() {
     let id = location(&res)
         .trim_start_matches("/applications/")
         .to_owned();
-    let (_, _, draft) = call(
-        &app,
-        Method::GET,
-        &format!("/applications/{id}"),
-        &citizen,
-        &[],
-        None,
-    )
-    .await;
-    let mut answers = answers_for(code, &draft);
+    let v = application(&app, &citizen, &id).await;
+    let mut answers = answers_for(code, &v);
     answers.as_object_mut().unwrap().remove("activity");
-    let (_, _, v) = call(
-        &app,
-        Method::GET,
-        &format!("/applications/{id}"),
-        &citizen,
-        &[],
-        None,
-    )
-    .await;
     let (status, _, _) = call(
         &app,
         Method::PUT,
@@ -1173,13 +1170,7 @@ async fn a_draft_is_saved_while_typing_only_as_it_stands() {
             submit(app, &here, &form).await
         }
     };
-    let saved = || {
-        let (app, citizen, id) = (&app, citizen.clone(), id.clone());
-        async move {
-            let path = format!("/applications/{id}");
-            call(app, Method::GET, &path, &citizen, &[], None).await.2
-        }
-    };
+    let saved = || application(&app, &citizen, &id);
     let res = autosave(version.clone(), "г. Тула").await;
     assert_eq!(res.status(), 204);
     let next = res.headers()["x-draft-version"]

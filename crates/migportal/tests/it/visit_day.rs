@@ -20,15 +20,7 @@ fn moscow_date(ms: i64) -> time::Date {
 
 /// The application's number, as its owner sees it.
 pub(crate) async fn number(app: &TestApp, token: &str, id: &str) -> String {
-    let (_, _, body) = call(
-        app,
-        Method::GET,
-        &format!("/applications/{id}"),
-        token,
-        &[],
-        None,
-    )
-    .await;
+    let body = crate::applications::application(app, token, id).await;
     body["number"].as_str().unwrap().to_owned()
 }
 

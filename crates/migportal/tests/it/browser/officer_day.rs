@@ -22,16 +22,8 @@ pub(super) async fn visit_of(tab: &Tab, number: &str) -> String {
 }
 
 async fn status(app: &TestApp, token: &str, id: Uuid) -> String {
-    let (_, _, body) = call(
-        app,
-        Method::GET,
-        &format!("/applications/{id}"),
-        token,
-        &[],
-        None,
-    )
-    .await;
-    body["status"].as_str().unwrap_or_default().to_owned()
+    let v = crate::applications::application(app, token, &id.to_string()).await;
+    v["status"].as_str().unwrap_or_default().to_owned()
 }
 
 #[tokio::test]
