@@ -5,16 +5,21 @@
 //!
 //! ```text
 //! migportal-bench availability [--bookings N] [--offices N] [--rounds N]
+//! migportal-bench load [--seconds N] [--clients N] [--postgres] [--only me,status,…]
 //! ```
 //! PostgreSQL is reached through `MIGPORTAL_TEST_POSTGRES_URL` (an admin URL;
 //! a database is created and dropped).
 
 mod availability;
+mod load;
 
 use std::time::Duration;
 
 fn usage() -> anyhow::Error {
-    anyhow::anyhow!("usage: migportal-bench availability [--bookings N] [--offices N] [--rounds N]")
+    anyhow::anyhow!(
+        "usage: migportal-bench availability [--bookings N] [--offices N] [--rounds N]\n       \
+         migportal-bench load [--seconds N] [--clients N] [--postgres] [--only me,status,list,availability,submit]"
+    )
 }
 
 /// `--name value` from the arguments, or the default.
@@ -55,6 +60,19 @@ async fn main() -> anyhow::Result<()> {
                 number(&args, "--offices", 50)?,
                 number(&args, "--rounds", 200)?,
             )
+            .await
+        }
+        Some("load") => {
+            load::run(load::Options {
+                seconds: u64::try_from(number(&args, "--seconds", 10)?)?,
+                clients: number(&args, "--clients", 16)?,
+                postgres: args.iter().any(|a| a == "--postgres"),
+                only: args
+                    .iter()
+                    .position(|a| a == "--only")
+                    .map(|i| args.get(i + 1).cloned().ok_or_else(usage))
+                    .transpose()?,
+            })
             .await
         }
         _ => Err(usage()),
