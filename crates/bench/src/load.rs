@@ -13,7 +13,6 @@
 //! accepted applications prepared in bulk).
 
 use anyhow::{Context, anyhow};
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -250,7 +249,7 @@ async fn read(t: &Target, url: String) -> Result<(), String> {
     let status = res.status();
     // The body is read in full, as a client does.
     res.bytes().await.map_err(|e| format!("read: {e}"))?;
-    if status == StatusCode::OK {
+    if status.as_u16() == 200 {
         Ok(())
     } else {
         Err(status.to_string())

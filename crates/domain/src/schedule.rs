@@ -282,6 +282,20 @@ pub fn instant(tz: &TimeZone, date: Date, minute: u16) -> Option<i64> {
 /// The slots of `minutes` each from `from` to `to` (both included) in the
 /// office's zone: each span cut from its start; a remainder shorter than a
 /// slot is not offered.
+/// The start of a slot of `minutes` at local `minute` of `date`, unless a
+/// clock change falls inside it (it would overlap the next slot or last an
+/// hour more, so it is not offered) or its start does not exist that day.
+pub fn whole_slot(tz: &TimeZone, date: Date, minute: u16, minutes: u16) -> Option<i64> {
+    let start = instant(tz, date, minute)?;
+    let last = start + i64::from(minutes) * MINUTE_MS - 1;
+    let offset = |ms| {
+        jiff::Timestamp::from_millisecond(ms)
+            .ok()
+            .map(|t| tz.to_offset(t))
+    };
+    (offset(start)? == offset(last)?).then_some(start)
+}
+
 pub fn slots(
     schedule: &Schedule,
     calendar: &ProductionCalendar,
@@ -301,7 +315,7 @@ pub fn slots(
         for s in spans {
             let mut m = s.from;
             while m + minutes <= s.to {
-                if let Some(start_ms) = instant(tz, date, m) {
+                if let Some(start_ms) = whole_slot(tz, date, m, minutes) {
                     out.push(Slot {
                         start_ms,
                         date,
@@ -950,7 +964,7 @@ mod tests {
                     }
                 }
             }
-            // Per day: the spans' room, less the local times a change skipped.
+            // Per day: the spans' room, less the slots a clock change skipped or cut.
             let mut d = from;
             while d <= to {
                 let expected: usize = schedule
@@ -960,7 +974,7 @@ mod tests {
                         (0..)
                             .map(|k| sp.from + k * minutes)
                             .take_while(|m| m + minutes <= sp.to)
-                            .filter(|m| instant(&tz, d, *m).is_some())
+                            .filter(|m| whole_slot(&tz, d, *m, minutes).is_some())
                             .count()
                     })
                     .sum();
