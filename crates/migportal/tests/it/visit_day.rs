@@ -67,25 +67,38 @@ async fn outcome(app: &TestApp, token: &str, visit: &Value, body: Value) -> (u16
     (status, b)
 }
 
+/// `n` accepted applicants at the Moscow office, all booked at one time two
+/// or more days ahead with room for them all: (people, the slot, numbers).
+pub(crate) async fn booked_together(
+    app: &TestApp,
+    n: usize,
+) -> (Vec<(String, Uuid)>, Value, Vec<String>) {
+    let people = accepted_applicants(app, Uuid::parse_str(MOSCOW).unwrap(), n).await;
+    let later = app::system_clock() + 2 * 86_400_000;
+    let room = i64::try_from(n).unwrap();
+    let slot = free(app, MOSCOW, 10)
+        .await
+        .into_iter()
+        .find(|s| s["start_ms"].as_i64().unwrap() > later && s["free"].as_i64().unwrap() >= room)
+        .unwrap();
+    let mut numbers = Vec::new();
+    for (token, id) in &people {
+        let path = format!("/applications/{id}/appointment");
+        let body = json!({"start_ms": slot["start_ms"]});
+        let (status, _, body) = call(app, Method::PUT, &path, token, &[], Some(body)).await;
+        assert_eq!(status, 200, "{body}");
+        numbers.push(number(app, token, &id.to_string()).await);
+    }
+    (people, slot, numbers)
+}
+
 #[tokio::test]
 async fn the_officers_day_receives_records_and_moves_applications_on() {
     each_backend(|backend| async move {
         let app = TestApp::spawn_with(backend, true).await;
         let staff = office(&app).await;
-        let moscow = Uuid::parse_str(MOSCOW).unwrap();
-        let people = accepted_applicants(&app, moscow, 3).await;
+        let (people, slot, numbers) = booked_together(&app, 3).await;
         let later = app::system_clock() + 2 * 86_400_000;
-        let slot = free(&app, MOSCOW, 10)
-            .await
-            .into_iter()
-            .find(|s| s["start_ms"].as_i64().unwrap() > later && s["free"].as_i64().unwrap() >= 3)
-            .unwrap();
-        let mut numbers = Vec::new();
-        for (token, id) in &people {
-            let (status, _, body) = call(&app, Method::PUT, &format!("/applications/{id}/appointment"), token, &[], Some(json!({"start_ms": slot["start_ms"]}))).await;
-            assert_eq!(status, 200, "{body}");
-            numbers.push(number(&app, token, &id.to_string()).await);
-        }
         // Before the day: listed on its date, nothing to record yet.
         let date = slot["date"].as_str().unwrap();
         let ahead = day(&app, &staff.moscow, &format!("?date={date}")).await;

@@ -5,12 +5,8 @@
 
 use super::webdriver::Driver;
 use super::{Tab, available, setups, staff_login};
-use crate::applications::call;
 use crate::support::*;
-use crate::visit_day::{number, visit_at};
-use crate::visits::{MOSCOW, accepted_applicants, free};
-use reqwest::Method;
-use serde_json::json;
+use crate::visit_day::visit_at;
 use uuid::Uuid;
 
 /// The CSS selector of the visit section that shows this application number.
@@ -32,21 +28,7 @@ async fn an_officers_day_in_a_real_browser() {
     let driver = Driver::start().await;
     for setup in setups() {
         let app = TestApp::spawn_with("sqlite", true).await;
-        let people = accepted_applicants(&app, Uuid::parse_str(MOSCOW).unwrap(), 3).await;
-        let later = app::system_clock() + 2 * 86_400_000;
-        let slot = free(&app, MOSCOW, 10)
-            .await
-            .into_iter()
-            .find(|s| s["start_ms"].as_i64().unwrap() > later && s["free"].as_i64().unwrap() >= 3)
-            .unwrap();
-        let mut numbers = Vec::new();
-        for (token, id) in &people {
-            let path = format!("/applications/{id}/appointment");
-            let body = json!({"start_ms": slot["start_ms"]});
-            let (code, _, body) = call(&app, Method::PUT, &path, token, &[], Some(body)).await;
-            assert_eq!(code, 200, "{body}");
-            numbers.push(number(&app, token, &id.to_string()).await);
-        }
+        let (people, _, numbers) = crate::visit_day::booked_together(&app, 3).await;
         // Their time has come: a running server's clock cannot move, the visits can.
         let now = app::system_clock() - 1000;
         for n in &numbers {
