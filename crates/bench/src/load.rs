@@ -8,9 +8,11 @@
 //! Scenarios: `me` (a session look-up and an account read), `status` (one
 //! application as its owner reads it), `list` (the owner's applications),
 //! `availability` (a month of an office's free times), `submit` (create a
-//! draft, save its answers, send it: three requests, timed together).
-//! Not yet: the officer's queue and booking (they need staff sessions and
-//! accepted applications prepared in bulk).
+//! draft, save its answers, send it: three requests, timed together),
+//! `queue` (the demo officer's queue of the demo office), `send` (the
+//! submission request alone, each client an applicant of its own whose
+//! identity the portal verified against a registry the run starts; see
+//! [`sends`]). Booking under contention is `migportal/tests/it/booking_load.rs`.
 
 use anyhow::{Context, anyhow};
 use serde_json::{Value, json};
@@ -19,7 +21,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::testing::TestDb;
 
-const SCENARIOS: [&str; 5] = ["me", "status", "list", "availability", "submit"];
+const SCENARIOS: [&str; 7] = [
+    "me",
+    "status",
+    "list",
+    "queue",
+    "availability",
+    "submit",
+    "send",
+];
 
 /// What one run is asked to do.
 pub struct Options {
@@ -29,46 +39,141 @@ pub struct Options {
     pub only: Option<String>,
 }
 
+impl Options {
+    fn wants(&self, scenario: &str) -> bool {
+        self.only
+            .as_deref()
+            .is_none_or(|only| only.split(',').any(|s| s == scenario))
+    }
+}
+
 /// What the clients share: the address, the applicant's token, the ids
 /// the reads use, and the answers a submission sends.
-struct Target {
-    http: reqwest::Client,
-    api: String,
-    token: String,
-    application: String,
-    office: String,
-    answers: Value,
+pub struct Target {
+    pub(crate) http: reqwest::Client,
+    pub(crate) api: String,
+    pub(crate) token: String,
+    pub(crate) application: String,
+    pub(crate) office: String,
+    pub(crate) answers: Value,
+    /// One applicant per client, each sending its own applications.
+    pub(crate) people: Vec<crate::people::Person>,
+    /// The demo officer's bearer token (for `queue`).
+    pub(crate) officer: String,
+}
+
+/// A bearer session of the demo officer, made in the store: the back
+/// office's second-factor ceremony is not what `queue` measures.
+async fn officer_session(store: &Arc<dyn store::Store>) -> anyhow::Result<String> {
+    let login = migportal::demo::LOGINS[1].login;
+    let officer = store
+        .find_auth(&store::LoginLookup::Email(login.into()))
+        .await?
+        .context("no demo officer")?;
+    let now = app::system_clock();
+    let token = app::credentials::tokens::new_token();
+    store
+        .create_session(
+            store::NewSession {
+                token_hash: app::credentials::tokens::token_hash(&token),
+                account_id: officer.id,
+                kind: store::SessionKind::Bearer,
+                csrf_token: app::credentials::tokens::new_token(),
+                user_agent: "migportal-bench".into(),
+                expires_at: now + 24 * 3_600_000,
+            },
+            &app::credentials::tokens::token_hash("device:migportal-bench"),
+            None,
+            now,
+        )
+        .await?;
+    Ok(token)
 }
 
 pub async fn run(o: Options) -> anyhow::Result<()> {
-    let db = TestDb::new(if o.postgres { "postgres" } else { "sqlite" })
-        .await
-        .map_err(|e| anyhow!("{e} (set {})", store::testing::POSTGRES_ENV))?;
-    let dir = std::env::temp_dir().join(format!("migportal-load-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir)?;
-    let config = migportal::Config {
-        listen: "127.0.0.1:0".into(),
-        database_url: db.url.clone(),
-        demo: true,
-        vault: migportal::config::VaultConfig {
-            key_id: "load".into(),
-            key: Some(hex_key()),
-            ..Default::default()
-        },
-        audit_checkpoint_file: dir.join("checkpoints.jsonl").display().to_string(),
-        attachments_dir: dir.join("attachments").display().to_string(),
-        seeded_addresses: Some(true),
-        // One address signs in and sends many requests a second.
-        entrance_per_minute: 1_000_000,
-        entrance_burst: 1_000_000,
-        ..migportal::Config::default()
-    };
-    let vault = migportal::wiring::vault(&config)?;
-    let running = migportal::start(config, vault, migportal::StartOptions::default()).await?;
-    let result = drive(&running.url(), &o).await;
-    running.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    let portal = Harness::start(o.postgres, o.clients).await?;
+    let result = drive(&portal, &o).await;
+    portal.stop().await;
     result
+}
+
+/// The portal started for a run: its database, a registry holding the
+/// run's people, and the running server.
+pub struct Harness {
+    pub db: TestDb,
+    pub running: migportal::wiring::Running,
+    dir: std::path::PathBuf,
+    registry: tokio::sync::oneshot::Sender<()>,
+    /// How many people of [`crate::people::population`] the registry holds.
+    pub people: usize,
+}
+
+impl Harness {
+    /// Starts the portal with its demo data on a fresh database, and a
+    /// reference registry of `people` generated citizens.
+    pub async fn start(postgres: bool, people: usize) -> anyhow::Result<Self> {
+        let db = TestDb::new(if postgres { "postgres" } else { "sqlite" })
+            .await
+            .map_err(|e| anyhow!("{e} (set {})", store::testing::POSTGRES_ENV))?;
+        let dir = std::env::temp_dir().join(format!("migportal-load-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir)?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let registry_url = format!("http://{}", listener.local_addr()?);
+        let token = app::credentials::tokens::new_token();
+        let sim = registries::sim::SimConfig {
+            token: token.clone(),
+            population: crate::people::population(people)?,
+        };
+        let (registry, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(registries::sim::serve_with_shutdown(
+            listener,
+            sim,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let config = migportal::Config {
+            listen: "127.0.0.1:0".into(),
+            database_url: db.url.clone(),
+            demo: true,
+            vault: migportal::config::VaultConfig {
+                key_id: "load".into(),
+                key: Some(hex_key()),
+                ..Default::default()
+            },
+            audit_checkpoint_file: dir.join("checkpoints.jsonl").display().to_string(),
+            attachments_dir: dir.join("attachments").display().to_string(),
+            seeded_addresses: Some(true),
+            registries: Some(migportal::config::RegistriesConfig {
+                url: registry_url,
+                token,
+                timeout_ms: 5_000,
+            }),
+            // One address signs in and sends many requests a second.
+            entrance_per_minute: 1_000_000,
+            entrance_burst: 1_000_000,
+            ..migportal::Config::default()
+        };
+        let vault = migportal::wiring::vault(&config)?;
+        let running = migportal::start(config, vault, migportal::StartOptions::default()).await?;
+        Ok(Self {
+            db,
+            running,
+            dir,
+            registry,
+            people,
+        })
+    }
+
+    pub fn api(&self) -> String {
+        format!("{}/api/v1", self.running.url())
+    }
+
+    pub async fn stop(self) {
+        self.running.stop().await;
+        let _ = self.registry.send(());
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 fn hex_key() -> String {
@@ -78,60 +183,8 @@ fn hex_key() -> String {
         .collect()
 }
 
-async fn drive(base: &str, o: &Options) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(o.clients.max(1))
-        .build()?;
-    let api = format!("{base}/api/v1");
-    let login = json!({"login": migportal::demo::LOGINS[0].login, "password": migportal::demo::LOGINS[0].password});
-    let res = http
-        .post(format!("{api}/sessions"))
-        .json(&login)
-        .send()
-        .await?;
-    let status = res.status();
-    let body: Value = res.json().await?;
-    let token = body["token"]
-        .as_str()
-        .with_context(|| format!("the demo applicant cannot sign in: {status} {body}"))?
-        .to_owned();
-    let get = |path: String| {
-        let (http, token) = (http.clone(), token.clone());
-        async move {
-            let v: Value = http
-                .get(path)
-                .bearer_auth(token)
-                .send()
-                .await?
-                .json()
-                .await?;
-            anyhow::Ok(v)
-        }
-    };
-    let list = get(format!("{api}/applications")).await?;
-    let application = list["items"][0]["id"]
-        .as_str()
-        .context("the demo applicant has no application")?
-        .to_owned();
-    let offices = get(format!("{api}/offices")).await?;
-    let office = offices["offices"]
-        .as_array()
-        .and_then(|a| a.first())
-        .and_then(|o| o["id"].as_str())
-        .context("no office")?
-        .to_owned();
-    let catalogue = app::catalogue::Catalogue::builtin()?;
-    let answers = catalogue
-        .example(SUBMITTED, app::today(app::system_clock()))
-        .context("no example answers")?;
-    let target = Arc::new(Target {
-        http,
-        api,
-        token,
-        application,
-        office,
-        answers,
-    });
+async fn drive(portal: &Harness, o: &Options) -> anyhow::Result<()> {
+    let target = Arc::new(Target::prepare(portal, o).await?);
     println!(
         "load: {} clients, {} s per scenario, on {}",
         o.clients,
@@ -140,15 +193,16 @@ async fn drive(base: &str, o: &Options) -> anyhow::Result<()> {
     );
     let mut failing = Vec::new();
     for scenario in SCENARIOS {
-        if o.only
-            .as_deref()
-            .is_some_and(|only| !only.split(',').any(|s| s == scenario))
-        {
+        if !o.wants(scenario) {
             continue;
         }
-        let (report, ok) = scenario_run(&target, scenario, o).await;
-        println!("{scenario:>13}: {report}");
-        if !ok {
+        let out = if scenario == "send" {
+            sends(&target, o).await
+        } else {
+            scenario_run(&target, scenario, o).await
+        };
+        println!("{scenario:>13}: {}", out.line);
+        if !out.ok {
             failing.push(scenario);
         }
     }
@@ -160,12 +214,94 @@ async fn drive(base: &str, o: &Options) -> anyhow::Result<()> {
     }
 }
 
+impl Target {
+    /// Signs the demo applicant in, finds what the reads read, and makes
+    /// one applicant of its own per client (for `send`).
+    pub async fn prepare(portal: &Harness, o: &Options) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(o.clients.max(1))
+            .build()?;
+        let api = portal.api();
+        let login = json!({"login": migportal::demo::LOGINS[0].login, "password": migportal::demo::LOGINS[0].password});
+        let res = http
+            .post(format!("{api}/sessions"))
+            .json(&login)
+            .send()
+            .await?;
+        let status = res.status();
+        let body: Value = res.json().await?;
+        let token = body["token"]
+            .as_str()
+            .with_context(|| format!("the demo applicant cannot sign in: {status} {body}"))?
+            .to_owned();
+        let get = |path: String| {
+            let (http, token) = (http.clone(), token.clone());
+            async move {
+                let v: Value = http
+                    .get(path)
+                    .bearer_auth(token)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                anyhow::Ok(v)
+            }
+        };
+        let list = get(format!("{api}/applications")).await?;
+        let application = list["items"][0]["id"]
+            .as_str()
+            .context("the demo applicant has no application")?
+            .to_owned();
+        let offices = get(format!("{api}/offices")).await?;
+        let office = offices["offices"]
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(|o| o["id"].as_str())
+            .context("no office")?
+            .to_owned();
+        let catalogue = app::catalogue::Catalogue::builtin()?;
+        let answers = catalogue
+            .example(SUBMITTED, app::today(app::system_clock()))
+            .context("no example answers")?;
+        let officer = officer_session(&portal.running.store).await?;
+        let people = if o.wants("send") {
+            crate::people::applicants(
+                &portal.running.store,
+                &http,
+                &api,
+                o.clients.max(1).min(portal.people),
+            )
+            .await?
+        } else {
+            Vec::new()
+        };
+        Ok(Target {
+            http,
+            api,
+            token,
+            application,
+            office,
+            answers,
+            people,
+            officer,
+        })
+    }
+}
+
 /// The service the `submit` scenario applies for: free, no visit, open to
 /// anyone signed in, any number at a time.
 const SUBMITTED: &str = "address-reference";
 
 /// The scenario's report line, and whether every request succeeded.
-async fn scenario_run(t: &Arc<Target>, scenario: &'static str, o: &Options) -> (String, bool) {
+/// What a scenario's run printed, whether all its requests succeeded, and
+/// its rate per second.
+pub struct Outcome {
+    pub line: String,
+    pub ok: bool,
+    pub rate: f64,
+}
+
+pub async fn scenario_run(t: &Arc<Target>, scenario: &'static str, o: &Options) -> Outcome {
     let until = Instant::now() + Duration::from_secs(o.seconds);
     let started = Instant::now();
     let mut clients = Vec::new();
@@ -198,11 +334,8 @@ async fn scenario_run(t: &Arc<Target>, scenario: &'static str, o: &Options) -> (
     }
     let secs = started.elapsed().as_secs_f64();
     let done = took.len();
-    let mut line = format!(
-        "{done} done, {:.0}/s, {}",
-        done as f64 / secs.max(f64::EPSILON),
-        crate::summary(took)
-    );
+    let rate = done as f64 / secs.max(f64::EPSILON);
+    let mut line = format!("{done} done, {rate:.0}/s, {}", crate::summary(took));
     if !failed.is_empty() {
         line.push_str(&format!("; failed: {failed:?}"));
     }
@@ -210,7 +343,7 @@ async fn scenario_run(t: &Arc<Target>, scenario: &'static str, o: &Options) -> (
         line.push_str(&format!("; process RSS {} MB", rss / 1024));
     }
     let ok = failed.is_empty() && done > 0;
-    (line, ok)
+    Outcome { line, ok, rate }
 }
 
 /// One request (or, for `submit`, one submission) of a scenario; an error
@@ -221,6 +354,7 @@ async fn once(t: &Target, scenario: &str, client: usize, n: u64) -> Result<(), S
         "me" => read(t, format!("{api}/me")).await,
         "status" => read(t, format!("{api}/applications/{}", t.application)).await,
         "list" => read(t, format!("{api}/applications")).await,
+        "queue" => read_as(t, &t.officer, format!("{api}/office/applications")).await,
         "availability" => {
             let from = app::today(app::system_clock());
             let to = from + time::Duration::days(30);
@@ -239,10 +373,14 @@ async fn once(t: &Target, scenario: &str, client: usize, n: u64) -> Result<(), S
 }
 
 async fn read(t: &Target, url: String) -> Result<(), String> {
+    read_as(t, &t.token, url).await
+}
+
+async fn read_as(t: &Target, token: &str, url: String) -> Result<(), String> {
     let res = t
         .http
         .get(url)
-        .bearer_auth(&t.token)
+        .bearer_auth(token)
         .send()
         .await
         .map_err(|e| format!("send: {e}"))?;
@@ -297,6 +435,168 @@ async fn submit(t: &Target, client: usize, n: u64) -> Result<(), String> {
     )
     .await?;
     Ok(())
+}
+
+/// Drafts each person makes ready before a timed round of `send` (a person
+/// may hold 20; the demo story's draft is the demo applicant's, not theirs).
+const ROUND: usize = 19;
+
+/// `send`: the submission itself, one request (`POST …/submit`: the
+/// electronic check, routing, the number, history, audit and the outbox
+/// in one transaction), as SPEC §10 measures it. Each client is its own
+/// applicant; in every round all clients first make drafts ready untimed,
+/// then all send them at once, timed from the moment all are ready to the
+/// moment the last is answered.
+pub async fn sends(t: &Arc<Target>, o: &Options) -> Outcome {
+    let clients = t.people.len();
+    if clients == 0 {
+        return Outcome {
+            line: "no applicants were prepared".into(),
+            ok: false,
+            rate: 0.0,
+        };
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(clients));
+    let timed = Arc::new(std::sync::Mutex::new((Duration::ZERO, Instant::now())));
+    let budget = Duration::from_secs(o.seconds);
+    // Any failure ends the run for all, decided together after a round.
+    let broken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let (t, barrier, timed) = (t.clone(), barrier.clone(), timed.clone());
+        let broken = broken.clone();
+        tasks.push(tokio::spawn(async move {
+            let person = &t.people[client];
+            let mut took = Vec::new();
+            let mut failed: BTreeMap<String, usize> = BTreeMap::new();
+            loop {
+                let mut ready = Vec::with_capacity(ROUND);
+                for _ in 0..ROUND {
+                    match draft(&t, &person.token).await {
+                        Ok(d) => ready.push(d),
+                        Err(why) => *failed.entry(format!("draft: {why}")).or_default() += 1,
+                    }
+                }
+                if barrier.wait().await.is_leader()
+                    && let Ok(mut g) = timed.lock()
+                {
+                    g.1 = Instant::now();
+                }
+                for (n, (id, version)) in ready.into_iter().enumerate() {
+                    let at = Instant::now();
+                    let key = format!("send-{client}-{n}-{id}");
+                    match send_one(&t, &person.token, &id, version, &key).await {
+                        Ok(()) => took.push(at.elapsed()),
+                        Err(why) => *failed.entry(why).or_default() += 1,
+                    }
+                }
+                if barrier.wait().await.is_leader()
+                    && let Ok(mut g) = timed.lock()
+                {
+                    let round = g.1.elapsed();
+                    g.0 += round;
+                }
+                if !failed.is_empty() {
+                    broken.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                // All read the same total before deciding on another round.
+                barrier.wait().await;
+                let spent = timed.lock().map(|g| g.0).unwrap_or(budget);
+                if spent >= budget || broken.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+            }
+            (took, failed)
+        }));
+    }
+    let mut took = Vec::new();
+    let mut failed: BTreeMap<String, usize> = BTreeMap::new();
+    for task in tasks {
+        if let Ok((tk, f)) = task.await {
+            took.extend(tk);
+            for (why, n) in f {
+                *failed.entry(why).or_default() += n;
+            }
+        }
+    }
+    let secs = timed.lock().map(|g| g.0.as_secs_f64()).unwrap_or(0.0);
+    let done = took.len();
+    let rate = done as f64 / secs.max(f64::EPSILON);
+    let mut line = format!(
+        "{done} sent in {secs:.1} s of sending, {rate:.0}/s, {}",
+        crate::summary(took)
+    );
+    if !failed.is_empty() {
+        line.push_str(&format!("; failed: {failed:?}"));
+    }
+    if let Some(rss) = rss_kib() {
+        line.push_str(&format!("; process RSS {} MB", rss / 1024));
+    }
+    Outcome {
+        line,
+        ok: failed.is_empty() && done > 0,
+        rate,
+    }
+}
+
+/// A draft of [`SUBMITTED`] with its answers saved: its id and version.
+async fn draft(t: &Target, token: &str) -> Result<(String, i64), String> {
+    let api = &t.api;
+    let d = call(
+        t.http
+            .post(format!("{api}/applications"))
+            .json(&json!({"service": SUBMITTED})),
+        token,
+    )
+    .await?;
+    let id = d["id"].as_str().ok_or("no id")?.to_owned();
+    let version = d["version"].as_i64().ok_or("no version")?;
+    let saved = call(
+        t.http
+            .put(format!("{api}/applications/{id}"))
+            .header("If-Match", format!("\"{version}\""))
+            .json(&json!({"answers": t.answers})),
+        token,
+    )
+    .await?;
+    Ok((id, saved["version"].as_i64().ok_or("no version")?))
+}
+
+async fn send_one(
+    t: &Target,
+    token: &str,
+    id: &str,
+    version: i64,
+    key: &str,
+) -> Result<(), String> {
+    call(
+        t.http
+            .post(format!("{}/applications/{id}/submit", t.api))
+            .header("If-Match", format!("\"{version}\""))
+            .header("Idempotency-Key", key),
+        token,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// A request with the person's token: its JSON body, or its status and code.
+async fn call(req: reqwest::RequestBuilder, token: &str) -> Result<Value, String> {
+    let res = req
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| format!("send: {e}"))?;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    if status.is_success() {
+        Ok(body)
+    } else {
+        Err(format!(
+            "{status} {}",
+            body["code"].as_str().unwrap_or_default()
+        ))
+    }
 }
 
 /// The resident memory of this process (the portal and the load both), in KiB.

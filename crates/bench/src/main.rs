@@ -6,19 +6,23 @@
 //! ```text
 //! migportal-bench availability [--bookings N] [--offices N] [--rounds N]
 //! migportal-bench load [--seconds N] [--clients N] [--postgres] [--only me,status,…]
+//! migportal-bench side-by-side [--seconds N] [--clients N]
 //! ```
 //! PostgreSQL is reached through `MIGPORTAL_TEST_POSTGRES_URL` (an admin URL;
 //! a database is created and dropped).
 
 mod availability;
 mod load;
+mod people;
+mod side_by_side;
 
 use std::time::Duration;
 
 fn usage() -> anyhow::Error {
     anyhow::anyhow!(
         "usage: migportal-bench availability [--bookings N] [--offices N] [--rounds N]\n       \
-         migportal-bench load [--seconds N] [--clients N] [--postgres] [--only me,status,list,availability,submit]"
+         migportal-bench load [--seconds N] [--clients N] [--postgres] [--only me,status,list,queue,availability,submit,send]\n       \
+         migportal-bench side-by-side [--seconds N] [--clients N]"
     )
 }
 
@@ -72,6 +76,13 @@ async fn main() -> anyhow::Result<()> {
                     .position(|a| a == "--only")
                     .map(|i| args.get(i + 1).cloned().ok_or_else(usage))
                     .transpose()?,
+            })
+            .await
+        }
+        Some("side-by-side") => {
+            side_by_side::run(side_by_side::Args {
+                seconds: u64::try_from(number(&args, "--seconds", 10)?)?,
+                clients: number(&args, "--clients", 8)?,
             })
             .await
         }

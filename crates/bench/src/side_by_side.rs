@@ -1,0 +1,331 @@
+//! `migportal-bench side-by-side`: the portal against its database's own
+//! limit, in one run on one machine (SPEC §10). For each database the
+//! baseline runs first on the portal's own tables, with the same number of
+//! clients and the same time, then the portal over HTTP:
+//!
+//! - PostgreSQL: `pgbench` with two custom scripts — a submission's three
+//!   inserts (the application, its history event, its outbox job) in one
+//!   transaction, and a status read's three selects (the session, the
+//!   account, the application) — against the portal's `send` and `status`;
+//! - SQLite: the same three inserts in one `BEGIN IMMEDIATE` transaction,
+//!   from as many tasks, through sqlx on the portal's database file, with
+//!   the store's settings (WAL, `synchronous = NORMAL`).
+//!
+//! It prints each rate and the portal's share of the baseline next to the
+//! target; it fails only if a request or the baseline failed.
+
+use crate::load::{Harness, Options, Outcome, Target};
+use anyhow::{Context, anyhow};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub struct Args {
+    pub seconds: u64,
+    pub clients: usize,
+}
+
+pub async fn run(a: Args) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    if std::env::var(store::testing::POSTGRES_ENV).is_ok() {
+        rows.extend(one(true, &a).await?);
+    } else {
+        println!(
+            "PostgreSQL skipped: set {} to an admin URL",
+            store::testing::POSTGRES_ENV
+        );
+    }
+    rows.extend(one(false, &a).await?);
+    println!();
+    println!(
+        "{:<34} {:>10} {:>10} {:>7} {:>8}",
+        "", "baseline/s", "portal/s", "share", "target"
+    );
+    for r in &rows {
+        println!(
+            "{:<34} {:>10.0} {:>10.0} {:>6.0}% {:>8}",
+            r.what,
+            r.baseline,
+            r.portal,
+            100.0 * r.portal / r.baseline.max(f64::EPSILON),
+            r.target
+        );
+    }
+    Ok(())
+}
+
+struct Row {
+    what: &'static str,
+    baseline: f64,
+    portal: f64,
+    target: &'static str,
+}
+
+async fn one(postgres: bool, a: &Args) -> anyhow::Result<Vec<Row>> {
+    let name = if postgres { "PostgreSQL" } else { "SQLite" };
+    println!("== {name}: {} clients, {} s each", a.clients, a.seconds);
+    let portal = Harness::start(postgres, a.clients).await?;
+    let result = measure(&portal, postgres, a).await;
+    portal.stop().await;
+    result
+}
+
+async fn measure(portal: &Harness, postgres: bool, a: &Args) -> anyhow::Result<Vec<Row>> {
+    let o = Options {
+        seconds: a.seconds,
+        clients: a.clients,
+        postgres,
+        only: Some("status,send".into()),
+    };
+    let t = Arc::new(Target::prepare(portal, &o).await?);
+    let account = crate::people::bystander(&portal.running.store).await?;
+    let work = Work {
+        account: account.to_string(),
+        demo_token_hash: app::credentials::tokens::token_hash(&t.token),
+        demo_account: demo_account(&portal.running.store, &t.token).await?,
+        application: t.application.clone(),
+        sealed: sealed_size(&portal.db.url, postgres).await?,
+        now: app::system_clock(),
+    };
+    let (sub_base, status_base) = if postgres {
+        (
+            pgbench(&portal.db.url, &work.submission_sql(), a, "submission")?,
+            pgbench(&portal.db.url, &work.status_sql(), a, "status")?,
+        )
+    } else {
+        (sqlite_inserts(&portal.db.url, &work, a).await?, f64::NAN)
+    };
+    // Reads first: the sends leave the worker a backlog of receipts to typeset.
+    let status = checked(crate::load::scenario_run(&t, "status", &o).await, "status")?;
+    let send = checked(crate::load::sends(&t, &o).await, "send")?;
+    let mut rows = vec![Row {
+        what: if postgres {
+            "PostgreSQL: submission"
+        } else {
+            "SQLite: submission"
+        },
+        baseline: sub_base,
+        portal: send,
+        target: if postgres { "≥ 70 %" } else { "≥ 1000/s" },
+    }];
+    if postgres {
+        rows.push(Row {
+            what: "PostgreSQL: status read",
+            baseline: status_base,
+            portal: status,
+            target: "≥ 50 %",
+        });
+    }
+    Ok(rows)
+}
+
+fn checked(o: Outcome, what: &str) -> anyhow::Result<f64> {
+    println!("portal {what:>10}: {}", o.line);
+    if o.ok {
+        Ok(o.rate)
+    } else {
+        Err(anyhow!("the portal's {what} had failed requests"))
+    }
+}
+
+/// What the baseline's statements write and read: the same rows and sizes
+/// as the portal's.
+struct Work {
+    /// The account the baseline's submissions belong to (not a sender's:
+    /// their filler would stop the portal reading that person's list).
+    account: String,
+    /// The status read's session, account and application.
+    demo_token_hash: String,
+    demo_account: String,
+    application: String,
+    /// Bytes of a sealed submitted application (the portal's average).
+    sealed: i64,
+    now: i64,
+}
+
+impl Work {
+    /// The three inserts of a submission, in pgbench's script language:
+    /// the application's row, its history event and its outbox job.
+    fn submission_sql(&self) -> String {
+        let Work {
+            account,
+            sealed,
+            now,
+            ..
+        } = self;
+        format!(
+            "\\set serial random(1, 1000000000000000)\n\
+             BEGIN;\n\
+             INSERT INTO applications (id, account_id, service, status, version, key_id, sealed, number, \
+             late, created_at, updated_at, submitted_at) VALUES ({id}, '{account}', \
+             'address-reference', 'submitted', 3, 'load', convert_to(repeat('x', {sealed}), 'UTF8'), \
+             'B' || :client_id || '-' || :serial, false, {now}, {now}, {now});\n\
+             INSERT INTO application_events (id, application_id, at, actor_id, from_status, to_status, note) \
+             VALUES (gen_random_uuid(), {id}, {now}, '{account}', 'draft', 'submitted', NULL);\n\
+             INSERT INTO jobs (id, kind, payload, dedup_key, run_at, attempts, max_attempts, created_at) \
+             VALUES (gen_random_uuid(), 'bench', '{{\"application\":\"' || {id} || '\"}}', \
+             'bench:' || {id}, {far}, 0, 10, {now});\n\
+             END;\n",
+            // The same id in all three (pgbench variables are numbers).
+            id = "md5(:client_id || '-' || :serial)::uuid",
+            // Never due: the portal's worker must not take the baseline's jobs.
+            far = now + 365 * 86_400_000,
+        )
+    }
+
+    /// The three selects of a status read, as the portal makes them.
+    fn status_sql(&self) -> String {
+        let Work {
+            demo_token_hash,
+            demo_account,
+            application,
+            now,
+            ..
+        } = self;
+        format!(
+            "SELECT token_hash, account_id, kind, csrf_token, user_agent, created_at, last_seen_at, \
+             expires_at FROM sessions WHERE token_hash = '{demo_token_hash}' AND expires_at > {now};\n\
+             SELECT id, surname, given_name, patronymic, phone, email, status, level, role, office_id, \
+             created_at FROM accounts WHERE id = '{demo_account}';\n\
+             SELECT id, account_id, service, status, version, key_id, sealed, number, late, created_at, \
+             updated_at, submitted_at, office_id, deadline FROM applications \
+             WHERE id = '{application}' AND account_id = '{demo_account}';\n"
+        )
+    }
+}
+
+async fn demo_account(store: &Arc<dyn store::Store>, token: &str) -> anyhow::Result<String> {
+    let hash = app::credentials::tokens::token_hash(token);
+    let s = store
+        .find_session(&hash, app::system_clock())
+        .await?
+        .context("the demo applicant's session is gone")?;
+    Ok(s.account_id.to_string())
+}
+
+async fn sealed_size(url: &str, postgres: bool) -> anyhow::Result<i64> {
+    let sql = "SELECT CAST(COALESCE(AVG(LENGTH(sealed)), 1024) AS BIGINT) FROM applications";
+    Ok(if postgres {
+        let pool = sqlx::PgPool::connect(url).await?;
+        let n = sqlx::query_scalar(sql).fetch_one(&pool).await?;
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await?;
+        let n = sqlx::query_scalar(sql).fetch_one(&pool).await?;
+        pool.close().await;
+        n
+    })
+}
+
+/// `pgbench` with one custom script on the portal's database: its rate of
+/// transactions per second.
+fn pgbench(url: &str, script: &str, a: &Args, what: &str) -> anyhow::Result<f64> {
+    let file = std::env::temp_dir().join(format!("migportal-{what}-{}.sql", uuid::Uuid::new_v4()));
+    std::fs::write(&file, script)?;
+    let out = std::process::Command::new("pgbench")
+        .args(["-n", "-c", &a.clients.to_string(), "-j", "2", "-T"])
+        .arg(a.seconds.to_string())
+        .arg("-f")
+        .arg(&file)
+        .arg(url)
+        .output()
+        .context("pgbench (Debian's postgresql-contrib or postgresql-client) is not on PATH")?;
+    let _ = std::fs::remove_file(&file);
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(anyhow!(
+            "pgbench {what} failed: {}{}",
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let tps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .with_context(|| format!("no tps in pgbench's output: {text}"))?;
+    let latency = text
+        .lines()
+        .find(|l| l.starts_with("latency average"))
+        .unwrap_or_default();
+    println!("pgbench {what:>10}: {tps:.0} tx/s ({latency})");
+    Ok(tps)
+}
+
+/// SQLite's own rate of a submission's three inserts, from as many tasks as
+/// the portal has clients, on the portal's database file.
+async fn sqlite_inserts(url: &str, w: &Work, a: &Args) -> anyhow::Result<f64> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
+    use std::str::FromStr;
+    let options = SqliteConnectOptions::from_str(url)?
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    let until = Instant::now() + Duration::from_secs(a.seconds);
+    let started = Instant::now();
+    let account = uuid::Uuid::parse_str(&w.account)?;
+    let sealed = vec![b'x'; usize::try_from(w.sealed).unwrap_or(1024)];
+    let mut tasks = Vec::new();
+    for _ in 0..a.clients.max(1) {
+        let (pool, sealed, now) = (pool.clone(), sealed.clone(), w.now);
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < until {
+                let id = uuid::Uuid::now_v7();
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                sqlx::query(
+                    "INSERT INTO applications (id, account_id, service, status, version, key_id, sealed, \
+                     number, late, created_at, updated_at, submitted_at) \
+                     VALUES ($1, $2, 'address-reference', 'submitted', 3, 'load', $3, $4, 0, $5, $5, $5)",
+                )
+                .bind(id)
+                .bind(account)
+                .bind(&sealed)
+                .bind(format!("B-{id}"))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO application_events (id, application_id, at, actor_id, from_status, \
+                     to_status, note) VALUES ($1, $2, $3, $4, 'draft', 'submitted', NULL)",
+                )
+                .bind(uuid::Uuid::now_v7())
+                .bind(id)
+                .bind(now)
+                .bind(account)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO jobs (id, kind, payload, dedup_key, run_at, attempts, max_attempts, \
+                     created_at) VALUES ($1, 'bench', $2, $3, $4, 0, 10, $5)",
+                )
+                .bind(uuid::Uuid::now_v7())
+                .bind(format!("{{\"application\":\"{id}\"}}"))
+                .bind(format!("bench:{id}"))
+                .bind(now + 365 * 86_400_000)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                n += 1;
+            }
+            anyhow::Ok(n)
+        }));
+    }
+    let mut done = 0;
+    for t in tasks {
+        done += t.await??;
+    }
+    let rate = done as f64 / started.elapsed().as_secs_f64();
+    pool.close().await;
+    println!(
+        "sqlite  submission: {rate:.0} tx/s ({done} in {} s)",
+        a.seconds
+    );
+    Ok(rate)
+}
