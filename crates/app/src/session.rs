@@ -23,7 +23,8 @@ pub async fn resolve(state: &Portal, token: &str) -> Result<Option<Actor>, AppEr
     }
     let hash = token_hash(token);
     let now = state.now();
-    let Some(session) = state.store.find_session(&hash, now).await? else {
+    // One read for both: every signed-in request makes it.
+    let Some((session, account)) = state.store.find_session_account(&hash, now).await? else {
         return Ok(None);
     };
     // However active, a session ends after its absolute lifetime.
@@ -31,9 +32,6 @@ pub async fn resolve(state: &Portal, token: &str) -> Result<Option<Actor>, AppEr
     if now >= end {
         return Ok(None);
     }
-    let Some(account) = state.store.get_account(session.account_id).await? else {
-        return Ok(None);
-    };
     if account.status != domain::account::AccountStatus::Active {
         return Ok(None);
     }

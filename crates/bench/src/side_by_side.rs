@@ -96,7 +96,34 @@ async fn measure(portal: &Harness, postgres: bool, a: &Args) -> anyhow::Result<V
     };
     // Reads first: the sends leave the worker a backlog of receipts to typeset.
     let status = checked(crate::load::scenario_run(&t, "status", &o).await, "status")?;
-    let send = checked(crate::load::sends(&t, &o).await, "send")?;
+    let before = if postgres {
+        Some(pg_work(&portal.db.url).await?)
+    } else {
+        None
+    };
+    let sends = crate::load::sends(&t, &o).await;
+    let sent = sends
+        .line
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse::<f64>().ok());
+    let send = checked(sends, "send")?;
+    if let (Some(before), Some(sent)) = (before, sent) {
+        // The database's own count of what the sends (with the worker's
+        // jobs they queued, run meanwhile) made it do, per submission.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let after = pg_work(&portal.db.url).await?;
+        let per = |i: usize| (after[i] - before[i]) as f64 / sent.max(1.0);
+        println!(
+            "per submission, in the database: {:.1} transactions, {:.1} rows inserted, \
+             {:.1} updated, {:.1} deleted, {:.0} read by index or scan",
+            per(0),
+            per(1),
+            per(2),
+            per(3),
+            per(4)
+        );
+    }
     let mut rows = vec![Row {
         what: if postgres {
             "PostgreSQL: submission"
@@ -191,6 +218,19 @@ impl Work {
              WHERE id = '{application}' AND account_id = '{demo_account}';\n"
         )
     }
+}
+
+/// The database's counters: commits, rows inserted, updated, deleted, read.
+async fn pg_work(url: &str) -> anyhow::Result<[i64; 5]> {
+    let pool = sqlx::PgPool::connect(url).await?;
+    let row: (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted, tup_fetched + tup_returned \
+         FROM pg_stat_database WHERE datname = current_database()",
+    )
+    .fetch_one(&pool)
+    .await?;
+    pool.close().await;
+    Ok([row.0, row.1, row.2, row.3, row.4])
 }
 
 async fn demo_account(store: &Arc<dyn store::Store>, token: &str) -> anyhow::Result<String> {

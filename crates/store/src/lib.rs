@@ -4,7 +4,8 @@
 //! transaction that changes state, appends its audit event and enqueues its
 //! outbox jobs together. Two implementations share the SQL text through macros
 //! (`shared/`), and differ only where the dialects must: transaction start
-//! (`BEGIN IMMEDIATE` on SQLite) and job claiming (`SKIP LOCKED` on PostgreSQL).
+//! (`BEGIN IMMEDIATE` on SQLite), job claiming (`SKIP LOCKED` on PostgreSQL) and
+//! the audit head's lock (`FOR UPDATE` on PostgreSQL).
 
 pub mod audit;
 mod error;
@@ -179,6 +180,13 @@ pub trait SessionStore {
     ) -> Result<u64>;
     /// The session if it exists and has not expired at `now`.
     async fn find_session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRecord>>;
+    /// [`find_session`](Self::find_session) with its account, in one read:
+    /// every signed-in request asks for both.
+    async fn find_session_account(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(SessionRecord, Account)>>;
     async fn touch_session(&self, token_hash: &str, now: i64, expires_at: i64) -> Result<()>;
     /// Ends one session (logout); audited.
     async fn delete_session(&self, token_hash: &str, now: i64) -> Result<()>;

@@ -34,6 +34,11 @@ impl SqliteStore {
     pub(crate) const NEXT_UIN_SQL: &'static str =
         "UPDATE counters SET value = value + 1 WHERE name = 'uin' RETURNING value";
 
+    /// The audit chain's head and the next seq; an UPDATE, so the write lock
+    /// is held from here even in a transaction not begun `IMMEDIATE`.
+    pub(crate) const AUDIT_HEAD_LOCK_SQL: &'static str =
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
+
     /// Opens (creating if missing, with its directory) the database file.
     pub async fn connect(url: &str) -> crate::Result<Self> {
         // WAL is set once below, not per connection: the pragma needs a lock,

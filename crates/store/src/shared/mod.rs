@@ -75,10 +75,11 @@ macro_rules! audit {
     };
     ($store:expr, $tx:expr, $now:expr, $actor:expr, $role:expr, $office:expr, $action:expr, $subject:expr, $details:expr) => {{
         use sqlx::Row;
-        let head =
-            sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(&mut *$tx)
-                .await?;
+        // Locks the head (the dialect's statement); the one UPDATE below then
+        // leaves one new version of this hot row per event, not two.
+        let head = sqlx::query(Self::AUDIT_HEAD_LOCK_SQL)
+            .fetch_one(&mut *$tx)
+            .await?;
         let prev: String = head.try_get("hash")?;
         let mut event = $crate::AuditEvent {
             id: uuid::Uuid::now_v7(),
@@ -108,8 +109,9 @@ macro_rules! audit {
             .bind(event.hash.clone())
             .execute(&mut *$tx)
             .await?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        sqlx::query("UPDATE audit_head SET seq = $2, hash = $1 WHERE id = 1")
             .bind(event.hash)
+            .bind(event.seq)
             .execute(&mut *$tx)
             .await?;
     }};

@@ -122,6 +122,50 @@ macro_rules! impl_session_store {
                 }))
             }
 
+            async fn find_session_account(
+                &self,
+                token_hash: &str,
+                now: i64,
+            ) -> $crate::Result<Option<($crate::SessionRecord, $crate::Account)>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT s.token_hash, s.account_id, s.kind, s.csrf_token, s.user_agent, s.created_at, \
+                     s.last_seen_at, s.expires_at, a.surname, a.given_name, a.patronymic, a.phone, a.email, \
+                     a.status, a.level, a.role, a.office_id, a.created_at AS account_created_at \
+                     FROM sessions s JOIN accounts a ON a.id = s.account_id \
+                     WHERE s.token_hash = $1 AND s.expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                let session = $crate::SessionRecord {
+                    token_hash: r.try_get("token_hash")?,
+                    account_id: r.try_get("account_id")?,
+                    kind: r.try_get("kind")?,
+                    csrf_token: r.try_get("csrf_token")?,
+                    user_agent: r.try_get("user_agent")?,
+                    created_at: r.try_get("created_at")?,
+                    last_seen_at: r.try_get("last_seen_at")?,
+                    expires_at: r.try_get("expires_at")?,
+                };
+                let account = $crate::Account {
+                    id: session.account_id,
+                    surname: r.try_get("surname")?,
+                    given_name: r.try_get("given_name")?,
+                    patronymic: r.try_get("patronymic")?,
+                    phone: r.try_get("phone")?,
+                    email: r.try_get("email")?,
+                    status: $crate::shared::status(r.try_get("status")?)?,
+                    level: $crate::shared::level(r.try_get("level")?)?,
+                    role: $crate::shared::role(r.try_get("role")?)?,
+                    office_id: r.try_get("office_id")?,
+                    created_at: r.try_get("account_created_at")?,
+                };
+                Ok(Some((session, account)))
+            }
+
             async fn touch_session(
                 &self,
                 token_hash: &str,
