@@ -90,8 +90,9 @@
         .then(function (html) {
           if (!html) { return; }
           var fresh = new DOMParser().parseFromString(html, "text/html");
-          // Only a list of this day's times is news; anything else is not.
-          if (!fresh.getElementById("times")) { return; }
+          // Only this day's times, or its word that none are left, is news;
+          // anything else (an error, a sign-in page) is not.
+          if (!fresh.getElementById("times") && !fresh.getElementById("day-full")) { return; }
           var free = {};
           fresh.querySelectorAll("#times input[name=start_ms]").forEach(function (i) { free[i.value] = true; });
           times.querySelectorAll("input[name=start_ms]").forEach(function (i) {
