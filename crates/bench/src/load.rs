@@ -396,23 +396,7 @@ async fn read_as(t: &Target, token: &str, url: String) -> Result<(), String> {
 
 async fn submit(t: &Target, client: usize, n: u64) -> Result<(), String> {
     let api = &t.api;
-    let send = |req: reqwest::RequestBuilder| async move {
-        let res = req
-            .bearer_auth(&t.token)
-            .send()
-            .await
-            .map_err(|e| format!("send: {e}"))?;
-        let status = res.status();
-        let body: Value = res.json().await.unwrap_or(Value::Null);
-        if status.is_success() {
-            Ok(body)
-        } else {
-            Err(format!(
-                "{status} {}",
-                body["code"].as_str().unwrap_or_default()
-            ))
-        }
-    };
+    let send = |req: reqwest::RequestBuilder| call(req, &t.token);
     let draft = send(
         t.http
             .post(format!("{api}/applications"))

@@ -80,20 +80,12 @@ pub async fn applicants(
         let account = Uuid::now_v7();
         store
             .create_account(
-                NewAccount {
-                    id: account,
-                    surname: SURNAME.into(),
-                    given_name: GIVEN.into(),
-                    patronymic: Some(PATRONYMIC.into()),
-                    phone: None,
-                    email: Some(format!("load{i}@bench.invalid")),
-                    password_hash: hash.clone(),
-                    status: AccountStatus::Active,
-                    level: AssuranceLevel::Simplified,
-                    role: Role::Applicant,
-                    office_id: None,
-                    lang: "ru".into(),
-                },
+                account_of(
+                    account,
+                    (SURNAME, GIVEN, Some(PATRONYMIC)),
+                    &format!("load{i}"),
+                    &hash,
+                ),
                 None,
                 now,
             )
@@ -166,23 +158,28 @@ pub async fn bystander(store: &Arc<dyn Store>) -> anyhow::Result<Uuid> {
     let id = Uuid::now_v7();
     store
         .create_account(
-            NewAccount {
-                id,
-                surname: "Базова".into(),
-                given_name: "Линия".into(),
-                patronymic: None,
-                phone: None,
-                email: Some("baseline@bench.invalid".into()),
-                password_hash: "-".into(),
-                status: AccountStatus::Active,
-                level: AssuranceLevel::Simplified,
-                role: Role::Applicant,
-                office_id: None,
-                lang: "ru".into(),
-            },
+            account_of(id, ("Базова", "Линия", None), "baseline", "-"),
             None,
             app::system_clock(),
         )
         .await?;
     Ok(id)
+}
+
+/// An active applicant's account at the simplified level, in Russian.
+fn account_of(id: Uuid, names: (&str, &str, Option<&str>), login: &str, hash: &str) -> NewAccount {
+    NewAccount {
+        id,
+        surname: names.0.into(),
+        given_name: names.1.into(),
+        patronymic: names.2.map(Into::into),
+        phone: None,
+        email: Some(format!("{login}@bench.invalid")),
+        password_hash: hash.into(),
+        status: AccountStatus::Active,
+        level: AssuranceLevel::Simplified,
+        role: Role::Applicant,
+        office_id: None,
+        lang: "ru".into(),
+    }
 }

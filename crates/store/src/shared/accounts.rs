@@ -87,19 +87,7 @@ macro_rules! impl_account_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some(r) = row else { return Ok(None) };
-                Ok(Some($crate::Account {
-                    id: r.try_get("id")?,
-                    surname: r.try_get("surname")?,
-                    given_name: r.try_get("given_name")?,
-                    patronymic: r.try_get("patronymic")?,
-                    phone: r.try_get("phone")?,
-                    email: r.try_get("email")?,
-                    status: $crate::shared::status(r.try_get("status")?)?,
-                    level: $crate::shared::level(r.try_get("level")?)?,
-                    role: $crate::shared::role(r.try_get("role")?)?,
-                    office_id: r.try_get("office_id")?,
-                    created_at: r.try_get("created_at")?,
-                }))
+                Ok(Some($crate::shared::account_from_row!(r)))
             }
 
             async fn find_auth(

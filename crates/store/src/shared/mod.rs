@@ -35,7 +35,7 @@ pub(crate) use messages::impl_message_store;
 pub(crate) use misc::impl_misc_stores;
 pub(crate) use payments::impl_payment_store;
 pub(crate) use profile::impl_profile_store;
-pub(crate) use sessions::impl_session_store;
+pub(crate) use sessions::{impl_session_store, session_from_row};
 pub(crate) use staff::{account_from_row, impl_staff_store};
 pub(crate) use visits::impl_visit_store;
 

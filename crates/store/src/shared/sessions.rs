@@ -1,3 +1,21 @@
+/// A `SessionRecord` from a row; `$created` names the session's
+/// `created_at` column (aliased where it is joined with its account).
+macro_rules! session_from_row {
+    ($r:expr, $created:expr) => {
+        $crate::SessionRecord {
+            token_hash: $r.try_get("token_hash")?,
+            account_id: $r.try_get("account_id")?,
+            kind: $r.try_get("kind")?,
+            csrf_token: $r.try_get("csrf_token")?,
+            user_agent: $r.try_get("user_agent")?,
+            created_at: $r.try_get($created)?,
+            last_seen_at: $r.try_get("last_seen_at")?,
+            expires_at: $r.try_get("expires_at")?,
+        }
+    };
+}
+pub(crate) use session_from_row;
+
 macro_rules! impl_session_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -60,18 +78,7 @@ macro_rules! impl_session_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter()
-                    .map(|r| {
-                        Ok($crate::SessionRecord {
-                            token_hash: r.try_get("token_hash")?,
-                            account_id: r.try_get("account_id")?,
-                            kind: r.try_get("kind")?,
-                            csrf_token: r.try_get("csrf_token")?,
-                            user_agent: r.try_get("user_agent")?,
-                            created_at: r.try_get("created_at")?,
-                            last_seen_at: r.try_get("last_seen_at")?,
-                            expires_at: r.try_get("expires_at")?,
-                        })
-                    })
+                    .map(|r| Ok($crate::shared::session_from_row!(r, "created_at")))
                     .collect()
             }
 
@@ -110,16 +117,7 @@ macro_rules! impl_session_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some(r) = row else { return Ok(None) };
-                Ok(Some($crate::SessionRecord {
-                    token_hash: r.try_get("token_hash")?,
-                    account_id: r.try_get("account_id")?,
-                    kind: r.try_get("kind")?,
-                    csrf_token: r.try_get("csrf_token")?,
-                    user_agent: r.try_get("user_agent")?,
-                    created_at: r.try_get("created_at")?,
-                    last_seen_at: r.try_get("last_seen_at")?,
-                    expires_at: r.try_get("expires_at")?,
-                }))
+                Ok(Some($crate::shared::session_from_row!(r, "created_at")))
             }
 
             async fn find_session_account(
@@ -129,9 +127,10 @@ macro_rules! impl_session_store {
             ) -> $crate::Result<Option<($crate::SessionRecord, $crate::Account)>> {
                 use sqlx::Row;
                 let row = sqlx::query(
-                    "SELECT s.token_hash, s.account_id, s.kind, s.csrf_token, s.user_agent, s.created_at, \
-                     s.last_seen_at, s.expires_at, a.surname, a.given_name, a.patronymic, a.phone, a.email, \
-                     a.status, a.level, a.role, a.office_id, a.created_at AS account_created_at \
+                    "SELECT s.token_hash, s.account_id, s.kind, s.csrf_token, s.user_agent, \
+                     s.created_at AS session_created_at, s.last_seen_at, s.expires_at, a.id, a.surname, \
+                     a.given_name, a.patronymic, a.phone, a.email, a.status, a.level, a.role, a.office_id, \
+                     a.created_at \
                      FROM sessions s JOIN accounts a ON a.id = s.account_id \
                      WHERE s.token_hash = $1 AND s.expires_at > $2",
                 )
@@ -140,29 +139,8 @@ macro_rules! impl_session_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some(r) = row else { return Ok(None) };
-                let session = $crate::SessionRecord {
-                    token_hash: r.try_get("token_hash")?,
-                    account_id: r.try_get("account_id")?,
-                    kind: r.try_get("kind")?,
-                    csrf_token: r.try_get("csrf_token")?,
-                    user_agent: r.try_get("user_agent")?,
-                    created_at: r.try_get("created_at")?,
-                    last_seen_at: r.try_get("last_seen_at")?,
-                    expires_at: r.try_get("expires_at")?,
-                };
-                let account = $crate::Account {
-                    id: session.account_id,
-                    surname: r.try_get("surname")?,
-                    given_name: r.try_get("given_name")?,
-                    patronymic: r.try_get("patronymic")?,
-                    phone: r.try_get("phone")?,
-                    email: r.try_get("email")?,
-                    status: $crate::shared::status(r.try_get("status")?)?,
-                    level: $crate::shared::level(r.try_get("level")?)?,
-                    role: $crate::shared::role(r.try_get("role")?)?,
-                    office_id: r.try_get("office_id")?,
-                    created_at: r.try_get("account_created_at")?,
-                };
+                let session = $crate::shared::session_from_row!(r, "session_created_at");
+                let account = $crate::shared::account_from_row!(r);
                 Ok(Some((session, account)))
             }
 
