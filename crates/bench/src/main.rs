@@ -7,6 +7,7 @@
 //! migportal-bench availability [--bookings N] [--offices N] [--rounds N]
 //! migportal-bench load [--seconds N] [--clients N] [--postgres] [--only me,status,…]
 //! migportal-bench side-by-side [--seconds N] [--clients N]
+//! migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]
 //! ```
 //! PostgreSQL is reached through `MIGPORTAL_TEST_POSTGRES_URL` (an admin URL;
 //! a database is created and dropped).
@@ -14,6 +15,7 @@
 mod availability;
 mod load;
 mod people;
+mod scale;
 mod side_by_side;
 
 use std::time::Duration;
@@ -22,7 +24,8 @@ fn usage() -> anyhow::Error {
     anyhow::anyhow!(
         "usage: migportal-bench availability [--bookings N] [--offices N] [--rounds N]\n       \
          migportal-bench load [--seconds N] [--clients N] [--postgres] [--only me,status,list,queue,availability,submit,send]\n       \
-         migportal-bench side-by-side [--seconds N] [--clients N]"
+         migportal-bench side-by-side [--seconds N] [--clients N]\n       \
+         migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]"
     )
 }
 
@@ -76,6 +79,16 @@ async fn main() -> anyhow::Result<()> {
                     .position(|a| a == "--only")
                     .map(|i| args.get(i + 1).cloned().ok_or_else(usage))
                     .transpose()?,
+            })
+            .await
+        }
+        Some("scale") => {
+            scale::run(scale::Args {
+                accounts: number(&args, "--accounts", 5_000_000)?,
+                applications: number(&args, "--applications", 10_000_000)?,
+                offices: number(&args, "--offices", 85)?,
+                rounds: number(&args, "--rounds", 200)?,
+                keep: args.iter().any(|a| a == "--keep"),
             })
             .await
         }

@@ -1,0 +1,499 @@
+//! `migportal-bench scale`: PostgreSQL at a country's size (SPEC §10: 5
+//! million accounts, 10 million applications), filled with `COPY`, then the
+//! reads that grow with it timed as a request runs them (the `app` use
+//! cases): an officer's queues at the busiest office, an applicant's list,
+//! a month of free times.
+//!
+//! The data: offices of very different sizes (Zipf-like weights, the
+//! largest taking about a tenth), applications over three years, UUIDv7 ids
+//! in time order, each service as often as its share, statuses by age (the
+//! last quarter's still moving, older ones finished), one to five history
+//! events each, sealed answers of the size the vault makes of the service's
+//! example answers (random bytes, as ciphertext is). Each application's
+//! person is anyone at random (two per person on average: most hold one to
+//! three, a few a dozen).
+
+use anyhow::{Context, anyhow};
+use domain::application::Status;
+use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+use std::fmt::Write as _;
+use std::time::Instant;
+use store::testing::TestDb;
+use uuid::Uuid;
+
+const KEY: &str = "c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4";
+const DAY_MS: i64 = 86_400_000;
+/// Rows per COPY buffer sent.
+const CHUNK: usize = 20_000;
+
+pub struct Args {
+    pub accounts: usize,
+    pub applications: usize,
+    pub offices: usize,
+    pub rounds: usize,
+    /// Keep the database (for EXPLAIN by hand) and print its URL.
+    pub keep: bool,
+}
+
+pub async fn run(a: Args) -> anyhow::Result<()> {
+    let db = TestDb::new("postgres")
+        .await
+        .map_err(|e| anyhow!("{e} (set {})", store::testing::POSTGRES_ENV))?;
+    let vault = store::vault::Vault::new("scale", KEY)?;
+    let store = store::connect(&db.url, true, vault.audit_key()).await?;
+    let catalogue = app::catalogue::Catalogue::builtin()?;
+    let now = app::system_clock();
+    let today = app::today(now);
+    // Sealed sizes: the service's example answers as the vault seals them.
+    let mut services = Vec::new();
+    for def in catalogue.services() {
+        let size = match catalogue.example(&def.code, today) {
+            Some(answers) => vault.seal("size", &serde_json::to_vec(&answers)?)?.len(),
+            None => 512,
+        };
+        services.push((def.code.clone(), size));
+    }
+    let offices = make_offices(&store, a.offices.max(1), now).await?;
+    let pool = sqlx::PgPool::connect(&db.url).await?;
+    let t = Instant::now();
+    let people = copy_accounts(&pool, a.accounts.max(1), now).await?;
+    println!(
+        "accounts: {} in {:.1} s",
+        a.accounts,
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let made = copy_applications(&pool, &people, a.applications, &offices, &services, now).await?;
+    println!(
+        "applications: {} with {} history events in {:.1} s",
+        a.applications,
+        made.events,
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    sqlx::query("ANALYZE").execute(&pool).await?;
+    println!("ANALYZE in {:.1} s", t.elapsed().as_secs_f64());
+    let size: String =
+        sqlx::query_scalar("SELECT pg_size_pretty(pg_database_size(current_database()))")
+            .fetch_one(&pool)
+            .await?;
+    println!("database size: {size}");
+
+    let portal = app::Portal::new(
+        store.clone(),
+        vault,
+        app::config::Settings::default(),
+        app::system_clock,
+        None,
+        catalogue,
+    );
+    measure(&portal, &pool, &offices, &made, a.rounds.max(1)).await?;
+    pool.close().await;
+    if a.keep {
+        println!("kept: {}", db.url);
+        std::mem::forget(db);
+    }
+    Ok(())
+}
+
+/// Offices, the first the busiest (weights 1/k).
+async fn make_offices(
+    store: &std::sync::Arc<dyn store::Store>,
+    n: usize,
+    now: i64,
+) -> anyhow::Result<Vec<Uuid>> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let office = store::Office {
+            id: Uuid::now_v7(),
+            code: format!("8{:02}-{:03}", i / 1000, i % 1000),
+            name: format!("Отделение {i}"),
+            address: format!("Адрес {i}"),
+            time_zone: "Europe/Moscow".into(),
+            territory: vec![],
+        };
+        store.upsert_office(office.clone(), vec![], now).await?;
+        ids.push(office.id);
+    }
+    Ok(ids)
+}
+
+/// Zipf-like choice of 0..n (weight 1/(k+1)), by inverting the harmonic sum.
+fn zipf(rng: &mut StdRng, cumulative: &[f64]) -> usize {
+    let total = cumulative.last().copied().unwrap_or(1.0);
+    let x = rng.r#gen::<f64>() * total;
+    cumulative
+        .partition_point(|c| *c < x)
+        .min(cumulative.len() - 1)
+}
+
+fn harmonic(n: usize) -> Vec<f64> {
+    let mut acc = 0.0;
+    (0..n)
+        .map(|k| {
+            acc += 1.0 / (k as f64 + 1.0);
+            acc
+        })
+        .collect()
+}
+
+/// Accounts in COPY; their ids, in creation order.
+async fn copy_accounts(pool: &sqlx::PgPool, n: usize, now: i64) -> anyhow::Result<Vec<Uuid>> {
+    let mut conn = pool.acquire().await?;
+    let mut copy = conn
+        .copy_in_raw(
+            "COPY accounts (id, surname, given_name, patronymic, phone, email, password_hash, status, \
+             level, role, office_id, created_at, updated_at, lang) FROM STDIN",
+        )
+        .await?;
+    let mut ids = Vec::with_capacity(n);
+    let mut buf = String::with_capacity(CHUNK * 160);
+    let start = now - 5 * 365 * DAY_MS;
+    for i in 0..n {
+        let at = start + (i as i64) * (5 * 365 * DAY_MS / n as i64).max(1);
+        let id = v7(at, i as u64);
+        ids.push(id);
+        writeln!(
+            buf,
+            "{id}\tМасштабова\tВера\tПавловна\t\\N\tp{i}@scale.invalid\t-\tactive\tstandard\tapplicant\t\\N\t{at}\t{at}\tru"
+        )?;
+        if buf.len() > CHUNK * 150 {
+            copy.send(std::mem::take(&mut buf).into_bytes()).await?;
+        }
+    }
+    copy.send(buf.into_bytes()).await?;
+    copy.finish().await?;
+    Ok(ids)
+}
+
+/// A UUIDv7 of a moment, unique by `seq`.
+fn v7(at_ms: i64, seq: u64) -> Uuid {
+    let ms = u64::try_from(at_ms).unwrap_or(0);
+    let mut b = [0u8; 16];
+    b[0..6].copy_from_slice(&ms.to_be_bytes()[2..8]);
+    b[6] = 0x70 | ((seq >> 56) as u8 & 0x0f);
+    b[7] = (seq >> 48) as u8;
+    b[8] = 0x80 | ((seq >> 40) as u8 & 0x3f);
+    b[9..16].copy_from_slice(&seq.to_be_bytes()[1..8]);
+    Uuid::from_bytes(b)
+}
+
+/// What the measurements need of the data made.
+pub struct Made {
+    events: usize,
+    /// A person with the most applications, and one with a typical few.
+    busy_person: Uuid,
+    typical_person: Uuid,
+}
+
+/// The status of an application `age_days` old, and the path it took.
+fn status_of(rng: &mut StdRng, age_days: i64) -> &'static [Status] {
+    use Status::*;
+    const DONE: &[Status] = &[Submitted, Accepted, InProduction, Ready, Completed];
+    const REJECTED: &[Status] = &[Submitted, Accepted, Rejected];
+    const CANCELLED: &[Status] = &[Submitted, Cancelled];
+    let x = rng.r#gen::<f64>();
+    if age_days > 90 {
+        return match x {
+            x if x < 0.85 => DONE,
+            x if x < 0.92 => REJECTED,
+            _ => CANCELLED,
+        };
+    }
+    const OPEN: [&[Status]; 10] = [
+        &[Draft],
+        &[Submitted],
+        &[Submitted, Returned],
+        &[Submitted, Accepted],
+        &[Submitted, Accepted, Invited],
+        &[Submitted, Accepted, Invited, VisitDone],
+        &[Submitted, Accepted, InProduction],
+        &[Submitted, Accepted, InProduction, Ready],
+        DONE,
+        CANCELLED,
+    ];
+    const WEIGHTS: [f64; 10] = [0.05, 0.15, 0.03, 0.15, 0.10, 0.05, 0.20, 0.10, 0.14, 0.03];
+    let mut acc = 0.0;
+    for (path, w) in OPEN.iter().zip(WEIGHTS) {
+        acc += w;
+        if x < acc {
+            return path;
+        }
+    }
+    DONE
+}
+
+async fn copy_applications(
+    pool: &sqlx::PgPool,
+    people: &[Uuid],
+    n: usize,
+    offices: &[Uuid],
+    services: &[(String, usize)],
+    now: i64,
+) -> anyhow::Result<Made> {
+    let mut rng = StdRng::seed_from_u64(21);
+    let office_weights = harmonic(offices.len());
+    let mut apps = pool.acquire().await?;
+    let mut events_conn = pool.acquire().await?;
+    // As pg_restore --disable-triggers: the rows are consistent by
+    // construction, so the per-row foreign-key checks are skipped (a
+    // superuser's setting; without it the load is only slower).
+    for c in [&mut apps, &mut events_conn] {
+        let _ = sqlx::query("SET session_replication_role = replica")
+            .execute(&mut **c)
+            .await;
+    }
+    let mut copy = apps
+        .copy_in_raw(
+            "COPY applications (id, account_id, service, status, version, key_id, sealed, number, \
+             open_key, late, created_at, updated_at, submitted_at, office_id, deadline, resubmitted) FROM STDIN",
+        )
+        .await?;
+    let mut events = events_conn
+        .copy_in_raw(
+            "COPY application_events (id, application_id, at, actor_id, from_status, to_status, note) FROM STDIN",
+        )
+        .await?;
+    let span = 3 * 365 * DAY_MS;
+    let start = now - span;
+    let mut buf = String::with_capacity(CHUNK * 2_000);
+    let mut ev = String::with_capacity(CHUNK * 400);
+    let mut sealed = Vec::new();
+    let mut serial_of_year = std::collections::BTreeMap::<i32, i64>::new();
+    let mut per_person = vec![0u16; people.len()];
+    let mut n_events = 0usize;
+    for i in 0..n {
+        let at = start + (i as i64) * (span / n.max(1) as i64).max(1);
+        let id = v7(at, i as u64);
+        // Anyone at random: with two per person on average, most have one
+        // to three, a few a dozen.
+        let p = rng.gen_range(0..people.len());
+        per_person[p] = per_person[p].saturating_add(1);
+        let (service, size) = &services[rng.gen_range(0..services.len())];
+        let path = status_of(&mut rng, (now - at) / DAY_MS);
+        let status = path.last().copied().unwrap_or(Status::Draft);
+        let office = offices[zipf(&mut rng, &office_weights)];
+        sealed.resize(*size, 0);
+        rng.fill_bytes(&mut sealed);
+        let year = time::OffsetDateTime::from_unix_timestamp(at / 1000)
+            .map(|t| t.year())
+            .unwrap_or(2026);
+        let draft = status == Status::Draft;
+        let (number, submitted, office_col, deadline) = if draft {
+            (
+                "\\N".to_owned(),
+                "\\N".to_owned(),
+                "\\N".to_owned(),
+                "\\N".to_owned(),
+            )
+        } else {
+            let serial = serial_of_year.entry(year).or_insert(0);
+            *serial += 1;
+            let due = time::OffsetDateTime::from_unix_timestamp((at + 30 * DAY_MS) / 1000)
+                .map(|t| t.date().to_string())
+                .unwrap_or_default();
+            (
+                domain::application::number(year, *serial),
+                at.to_string(),
+                office.to_string(),
+                due,
+            )
+        };
+        write!(
+            buf,
+            "{id}\t{}\t{service}\t{}\t{}\tscale\t\\\\x",
+            people[p],
+            status.as_str(),
+            path.len() + 1
+        )?;
+        buf.push_str(&hex::encode(&sealed));
+        writeln!(
+            buf,
+            "\t{number}\t\\N\tf\t{at}\t{at}\t{submitted}\t{office_col}\t{deadline}\t{}",
+            if status == Status::Submitted && rng.gen_ratio(1, 10) {
+                "t"
+            } else {
+                "f"
+            }
+        )?;
+        let mut from = "draft";
+        for (k, s) in path
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s != Status::Draft)
+        {
+            let when = at + (k as i64) * DAY_MS;
+            writeln!(
+                ev,
+                "{}\t{id}\t{when}\t{}\t{from}\t{}\t\\N",
+                v7(when, (i * 8 + k) as u64),
+                people[p],
+                s.as_str()
+            )?;
+            from = s.as_str();
+            n_events += 1;
+        }
+        if buf.len() > CHUNK * 1_500 {
+            // Both backends parse at once (two cores).
+            let (a, e) = tokio::join!(
+                copy.send(std::mem::take(&mut buf).into_bytes()),
+                events.send(std::mem::take(&mut ev).into_bytes())
+            );
+            a?;
+            e?;
+        }
+    }
+    copy.send(buf.into_bytes()).await?;
+    events.send(ev.into_bytes()).await?;
+    copy.finish().await?;
+    events.finish().await?;
+    let busy = per_person
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, n)| **n)
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    let typical = per_person.iter().position(|n| *n == 2).unwrap_or(0);
+    Ok(Made {
+        events: n_events,
+        busy_person: people[busy],
+        typical_person: people[typical],
+    })
+}
+
+async fn measure(
+    portal: &app::Portal,
+    pool: &sqlx::PgPool,
+    offices: &[Uuid],
+    made: &Made,
+    rounds: usize,
+) -> anyhow::Result<()> {
+    use domain::lifecycle::Queue;
+    let store = &portal.store;
+    let busiest = offices[0];
+    let officer = Uuid::now_v7();
+    store
+        .create_account(
+            store::NewAccount {
+                id: officer,
+                surname: "Офицерова".into(),
+                given_name: "Ольга".into(),
+                patronymic: None,
+                phone: None,
+                email: Some("officer@scale.invalid".into()),
+                password_hash: "-".into(),
+                status: domain::account::AccountStatus::Active,
+                level: domain::account::AssuranceLevel::Standard,
+                role: domain::account::Role::Officer,
+                office_id: Some(busiest),
+                lang: "ru".into(),
+            },
+            None,
+            app::system_clock(),
+        )
+        .await?;
+    let actor = |id: Uuid| async move {
+        let account = store.get_account(id).await?.context("no account")?;
+        anyhow::Ok(app::session::Actor {
+            account,
+            token_hash: String::new(),
+            csrf: String::new(),
+        })
+    };
+    let staff = app::staff::Staff(actor(officer).await?);
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM applications WHERE office_id = $1 \
+         AND status NOT IN ('draft', 'completed', 'rejected', 'cancelled')",
+    )
+    .bind(busiest)
+    .fetch_one(pool)
+    .await?;
+    println!("the busiest office: {open} open applications");
+    // The plans of the reads that grow, as the database runs them now.
+    let today = app::today(app::system_clock()).to_string();
+    for (name, sql) in [
+        (
+            "all open",
+            "SELECT a.id FROM applications a WHERE a.office_id = $1 \
+             AND a.status NOT IN ('draft', 'completed', 'rejected', 'cancelled') \
+             ORDER BY a.submitted_at, a.id LIMIT 50",
+        ),
+        (
+            "overdue",
+            "SELECT a.id FROM applications a WHERE a.office_id = $1 \
+             AND a.status NOT IN ('draft', 'completed', 'rejected', 'cancelled') AND a.deadline < $2 \
+             AND a.status IN ('submitted', 'accepted', 'invited', 'visit_done', 'in_production') \
+             ORDER BY a.submitted_at, a.id LIMIT 50",
+        ),
+    ] {
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}"
+        )))
+        .bind(busiest)
+        .bind(&today)
+        .fetch_all(pool)
+        .await
+        .or_else(|_| anyhow::Ok(Vec::new()))?;
+        println!("plan of «{name}»:\n  {}", plan.join("\n  "));
+    }
+    let queues: [(&str, Option<Queue>); 5] = [
+        ("all open", None),
+        ("new", Some(Queue::New)),
+        ("accepted", Some(Queue::Accepted)),
+        ("in production", Some(Queue::InProduction)),
+        ("overdue", Some(Queue::Overdue)),
+    ];
+    for (name, queue) in queues {
+        let mut took = Vec::with_capacity(rounds);
+        let mut cursor = None;
+        for round in 0..rounds + 5 {
+            let t = Instant::now();
+            let page = app::cases::queue(
+                portal,
+                &staff,
+                app::cases::QueueFilter {
+                    queue,
+                    search: None,
+                    service: None,
+                    after: cursor.clone(),
+                    limit: Some(50),
+                },
+            )
+            .await
+            .map_err(|e| anyhow!("queue: {}", e.code))?;
+            if round >= 5 {
+                took.push(t.elapsed());
+            }
+            // Every other round the next page, as an officer leafs on.
+            cursor = if round % 2 == 0 { page.next } else { None };
+        }
+        println!(
+            "officer's queue «{name}», 50 a page: {}",
+            crate::summary(took)
+        );
+    }
+    for (name, person) in [
+        ("with the most applications", made.busy_person),
+        ("with two", made.typical_person),
+    ] {
+        let me = actor(person).await?;
+        let n = store.list_applications(person, None, 1000).await?.len();
+        let mut took = Vec::with_capacity(rounds);
+        for round in 0..rounds + 5 {
+            let t = Instant::now();
+            app::applications::list(portal, &me, None, 20)
+                .await
+                .map_err(|e| anyhow!("list: {}", e.code))?;
+            if round >= 5 {
+                took.push(t.elapsed());
+            }
+        }
+        println!(
+            "an applicant's list, first page, a person {name} ({n}): {}",
+            crate::summary(took)
+        );
+    }
+    Ok(())
+}
