@@ -218,8 +218,11 @@ impl Target {
     /// Signs the demo applicant in, finds what the reads read, and makes
     /// one applicant of its own per client (for `send`).
     pub async fn prepare(portal: &Harness, o: &Options) -> anyhow::Result<Self> {
+        // A stuck request fails (and is counted) rather than holding every
+        // client of `send` at its barrier.
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(o.clients.max(1))
+            .timeout(std::time::Duration::from_secs(30))
             .build()?;
         let api = portal.api();
         let login = json!({"login": migportal::demo::LOGINS[0].login, "password": migportal::demo::LOGINS[0].password});
@@ -507,7 +510,8 @@ pub async fn sends(t: &Arc<Target>, o: &Options) -> Outcome {
     let done = took.len();
     let rate = done as f64 / secs.max(f64::EPSILON);
     let mut line = format!(
-        "{done} sent in {secs:.1} s of sending, {rate:.0}/s, {}",
+        "{done} sent in {secs:.1} s of sending, {rate:.0}/s (a burst: the worker catches up \
+         between rounds), {}",
         crate::summary(took)
     );
     if !failed.is_empty() {

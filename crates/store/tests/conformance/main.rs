@@ -304,6 +304,19 @@ async fn sessions_expire_and_can_be_deleted() {
             s.find_session("t2", 50).await.unwrap().is_none(),
             "expired at its expiry time"
         );
+        // The joined read: the session as above (its own created_at, not the
+        // account's) with its account; expired alike.
+        let (session, account) = s.find_session_account("t1", 20).await.unwrap().unwrap();
+        assert_eq!(
+            (session.account_id, session.created_at, session.expires_at),
+            (id, 10, 100)
+        );
+        assert_eq!(
+            (account.id, account.created_at, account.status),
+            (id, 1, AccountStatus::Active)
+        );
+        assert!(s.find_session_account("t2", 50).await.unwrap().is_none());
+        assert!(s.find_session_account("nope", 20).await.unwrap().is_none());
         s.touch_session("t1", 30, 200).await.unwrap();
         assert_eq!(
             s.find_session("t1", 150)
