@@ -65,14 +65,7 @@ pub async fn run(bookings: usize, offices: usize, rounds: usize) -> anyhow::Resu
         .map_err(|e| anyhow!("{e} (set {})", store::testing::POSTGRES_ENV))?;
     let vault = store::vault::Vault::new("bench", KEY)?;
     let store = store::connect(&db.url, true, vault.audit_key()).await?;
-    let portal = app::Portal::new(
-        store.clone(),
-        vault,
-        app::config::Settings::default(),
-        app::system_clock,
-        None,
-        app::catalogue::Catalogue::builtin()?,
-    );
+    let portal = crate::portal(store.clone(), vault, app::catalogue::Catalogue::builtin()?);
     let now = app::system_clock();
     let today = app::today(now);
     let admin = store::StaffActor {

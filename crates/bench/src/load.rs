@@ -70,24 +70,7 @@ async fn officer_session(store: &Arc<dyn store::Store>) -> anyhow::Result<String
         .find_auth(&store::LoginLookup::Email(login.into()))
         .await?
         .context("no demo officer")?;
-    let now = app::system_clock();
-    let token = app::credentials::tokens::new_token();
-    store
-        .create_session(
-            store::NewSession {
-                token_hash: app::credentials::tokens::token_hash(&token),
-                account_id: officer.id,
-                kind: store::SessionKind::Bearer,
-                csrf_token: app::credentials::tokens::new_token(),
-                user_agent: "migportal-bench".into(),
-                expires_at: now + 24 * 3_600_000,
-            },
-            &app::credentials::tokens::token_hash("device:migportal-bench"),
-            None,
-            now,
-        )
-        .await?;
-    Ok(token)
+    crate::people::bearer_session(store, officer.id).await
 }
 
 pub async fn run(o: Options) -> anyhow::Result<()> {
@@ -325,28 +308,53 @@ pub async fn scenario_run(t: &Arc<Target>, scenario: &'static str, o: &Options) 
             (took, failed)
         }));
     }
+    let (took, failed) = gather(clients).await;
+    let secs = started.elapsed().as_secs_f64();
+    report(took, failed, secs, |done, rate| {
+        format!("{done} done, {rate:.0}/s")
+    })
+}
+
+/// A client's timings and its failures counted by their reason.
+type Run = (Vec<Duration>, BTreeMap<String, usize>);
+
+/// What every client task timed and what failed, put together.
+async fn gather(tasks: Vec<tokio::task::JoinHandle<Run>>) -> Run {
     let mut took = Vec::new();
     let mut failed: BTreeMap<String, usize> = BTreeMap::new();
-    for c in clients {
-        if let Ok((t, f)) = c.await {
+    for task in tasks {
+        if let Ok((t, f)) = task.await {
             took.extend(t);
             for (why, n) in f {
                 *failed.entry(why).or_default() += n;
             }
         }
     }
-    let secs = started.elapsed().as_secs_f64();
+    (took, failed)
+}
+
+/// The report line (`head` names the count and the rate), with the
+/// percentiles, the failures and the process's memory.
+fn report(
+    took: Vec<Duration>,
+    failed: BTreeMap<String, usize>,
+    secs: f64,
+    head: impl Fn(usize, f64) -> String,
+) -> Outcome {
     let done = took.len();
     let rate = done as f64 / secs.max(f64::EPSILON);
-    let mut line = format!("{done} done, {rate:.0}/s, {}", crate::summary(took));
+    let mut line = format!("{}, {}", head(done, rate), crate::summary(took));
     if !failed.is_empty() {
         line.push_str(&format!("; failed: {failed:?}"));
     }
     if let Some(rss) = rss_kib() {
         line.push_str(&format!("; process RSS {} MB", rss / 1024));
     }
-    let ok = failed.is_empty() && done > 0;
-    Outcome { line, ok, rate }
+    Outcome {
+        line,
+        ok: failed.is_empty() && done > 0,
+        rate,
+    }
 }
 
 /// One request (or, for `submit`, one submission) of a scenario; an error
@@ -496,35 +504,14 @@ pub async fn sends(t: &Arc<Target>, o: &Options) -> Outcome {
             (took, failed)
         }));
     }
-    let mut took = Vec::new();
-    let mut failed: BTreeMap<String, usize> = BTreeMap::new();
-    for task in tasks {
-        if let Ok((tk, f)) = task.await {
-            took.extend(tk);
-            for (why, n) in f {
-                *failed.entry(why).or_default() += n;
-            }
-        }
-    }
+    let (took, failed) = gather(tasks).await;
     let secs = timed.lock().map(|g| g.0.as_secs_f64()).unwrap_or(0.0);
-    let done = took.len();
-    let rate = done as f64 / secs.max(f64::EPSILON);
-    let mut line = format!(
-        "{done} sent in {secs:.1} s of sending, {rate:.0}/s (a burst: the worker catches up \
-         between rounds), {}",
-        crate::summary(took)
-    );
-    if !failed.is_empty() {
-        line.push_str(&format!("; failed: {failed:?}"));
-    }
-    if let Some(rss) = rss_kib() {
-        line.push_str(&format!("; process RSS {} MB", rss / 1024));
-    }
-    Outcome {
-        line,
-        ok: failed.is_empty() && done > 0,
-        rate,
-    }
+    report(took, failed, secs, |done, rate| {
+        format!(
+            "{done} sent in {secs:.1} s of sending, {rate:.0}/s (a burst: the worker catches up \
+             between rounds)"
+        )
+    })
 }
 
 /// A draft of [`SUBMITTED`] with its answers saved: its id and version.

@@ -40,6 +40,23 @@ fn number(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> 
     }
 }
 
+/// The use cases' context over a store, as a request sees it (default
+/// settings, the system clock, the built-in catalogue unless given).
+pub fn portal(
+    store: std::sync::Arc<dyn store::Store>,
+    vault: store::vault::Vault,
+    catalogue: app::catalogue::Catalogue,
+) -> app::Portal {
+    app::Portal::new(
+        store,
+        vault,
+        app::config::Settings::default(),
+        app::system_clock,
+        None,
+        catalogue,
+    )
+}
+
 /// p50, p95, p99 and the maximum of some durations, in milliseconds.
 pub fn summary(mut took: Vec<Duration>) -> String {
     took.sort();

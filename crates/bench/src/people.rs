@@ -74,7 +74,6 @@ pub async fn applicants(
     )
     .await
     .map_err(|e| anyhow!("password hash: {e}"))?;
-    let device = app::credentials::tokens::token_hash("device:migportal-bench");
     let mut people = Vec::with_capacity(n);
     for i in 0..n {
         let account = Uuid::now_v7();
@@ -90,22 +89,7 @@ pub async fn applicants(
                 now,
             )
             .await?;
-        let token = app::credentials::tokens::new_token();
-        store
-            .create_session(
-                NewSession {
-                    token_hash: app::credentials::tokens::token_hash(&token),
-                    account_id: account,
-                    kind: SessionKind::Bearer,
-                    csrf_token: app::credentials::tokens::new_token(),
-                    user_agent: "migportal-bench".into(),
-                    expires_at: now + 24 * 3_600_000,
-                },
-                &device,
-                None,
-                now,
-            )
-            .await?;
+        let token = bearer_session(store, account).await?;
         let (snils, number) = documents(i)?;
         let d = snils.as_digits();
         let form = json!({
@@ -182,4 +166,27 @@ fn account_of(id: Uuid, names: (&str, &str, Option<&str>), login: &str, hash: &s
         office_id: None,
         lang: "ru".into(),
     }
+}
+
+/// A bearer session of an account, made in the store (no sign-in ceremony):
+/// its token.
+pub async fn bearer_session(store: &Arc<dyn Store>, account: Uuid) -> anyhow::Result<String> {
+    let now = app::system_clock();
+    let token = app::credentials::tokens::new_token();
+    store
+        .create_session(
+            NewSession {
+                token_hash: app::credentials::tokens::token_hash(&token),
+                account_id: account,
+                kind: SessionKind::Bearer,
+                csrf_token: app::credentials::tokens::new_token(),
+                user_agent: "migportal-bench".into(),
+                expires_at: now + 24 * 3_600_000,
+            },
+            &app::credentials::tokens::token_hash("device:migportal-bench"),
+            None,
+            now,
+        )
+        .await?;
+    Ok(token)
 }

@@ -80,14 +80,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             .await?;
     println!("database size: {size}");
 
-    let portal = app::Portal::new(
-        store.clone(),
-        vault,
-        app::config::Settings::default(),
-        app::system_clock,
-        None,
-        catalogue,
-    );
+    let portal = crate::portal(store.clone(), vault, catalogue);
     measure(&portal, &pool, &offices, &made, a.rounds.max(1)).await?;
     pool.close().await;
     if a.keep {
