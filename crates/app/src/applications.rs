@@ -139,14 +139,7 @@ pub(crate) fn open(state: &Portal, r: &ApplicationRecord) -> Result<Value, AppEr
 fn view(state: &Portal, r: &ApplicationRecord) -> Result<ApplicationView, AppError> {
     let answers = open(state, r)?;
     let missing = match state.catalogue.get(&r.service) {
-        Some(def) if r.status.is_editable() => {
-            let (_, problems) = domain::form::check(&def.form, &answers, today(state));
-            problems
-                .into_iter()
-                .filter(|p| domain::form::is_missing(p.code))
-                .map(|p| p.path)
-                .collect()
-        }
+        Some(def) if r.status.is_editable() => missing(state, def, &answers),
         _ => Vec::new(),
     };
     Ok(ApplicationView {
@@ -163,6 +156,43 @@ fn view(state: &Portal, r: &ApplicationRecord) -> Result<ApplicationView, AppErr
         updated_at: r.updated_at,
         submitted_at: r.submitted_at,
     })
+}
+
+/// What must still be answered (JSON Pointers).
+fn missing(state: &Portal, def: &ServiceDef, answers: &Value) -> Vec<String> {
+    let (_, problems) = domain::form::check(&def.form, answers, today(state));
+    problems
+        .into_iter()
+        .filter(|p| domain::form::is_missing(p.code))
+        .map(|p| p.path)
+        .collect()
+}
+
+/// A draft just written, viewed from what was written rather than read
+/// and opened again.
+fn draft_view(
+    state: &Portal,
+    def: &ServiceDef,
+    id: Uuid,
+    version: i64,
+    answers: Value,
+    created_at: i64,
+    updated_at: i64,
+) -> ApplicationView {
+    ApplicationView {
+        id,
+        service: def.code.clone(),
+        status: Status::Draft,
+        epgu_code: Status::Draft.epgu_code(),
+        version,
+        number: None,
+        late: false,
+        missing: missing(state, def, &answers),
+        answers,
+        created_at,
+        updated_at,
+        submitted_at: None,
+    }
 }
 
 fn today(state: &Portal) -> time::Date {
@@ -329,14 +359,15 @@ pub async fn create(
         key_id: state.vault.key_id().to_owned(),
         sealed: seal(state, id, &answers)?,
     };
+    let now = state.now();
     let made = state
         .store
-        .create_draft(draft, idem.map(Idempotency::stored), state.now())
+        .create_draft(draft, idem.map(Idempotency::stored), now)
         .await?;
-    let id = match made {
-        Once::Done(id) | Once::Replayed(id) => id,
-    };
-    get(state, actor, id).await
+    match made {
+        Once::Done(id) => Ok(draft_view(state, def, id, 1, answers, now, now)),
+        Once::Replayed(id) => get(state, actor, id).await,
+    }
 }
 
 pub async fn get(state: &Portal, actor: &Actor, id: Uuid) -> Result<ApplicationView, AppError> {
@@ -420,6 +451,7 @@ pub async fn save(
         return Err(AppError::answers(wrong));
     }
     let sealed = seal(state, id, &clean)?;
+    let now = state.now();
     match state
         .store
         .save_answers(
@@ -428,13 +460,20 @@ pub async fn save(
             version,
             state.vault.key_id(),
             sealed,
-            state.now(),
+            now,
         )
         .await
     {
         Err(store::StoreError::Stale) => Err(stale(state, actor, id).await),
         Err(e) => Err(e.into()),
-        Ok(_) => get(state, actor, id).await,
+        Ok(saved) => Ok(ApplicationView {
+            status: current.status,
+            epgu_code: current.status.epgu_code(),
+            number: current.number.clone(),
+            late: current.late,
+            submitted_at: current.submitted_at,
+            ..draft_view(state, def, id, saved, clean, current.created_at, now)
+        }),
     }
 }
 
@@ -497,7 +536,8 @@ pub async fn submit_at(
     let def = service(state, &current.service)?;
     let chosen = chosen_office(state, def, office_code).await?;
     let (clean, late) = electronic_check(state, actor, &current, def).await?;
-    let today = today(state);
+    let now = state.now();
+    let today = crate::today(now);
     let one_open = def.eligibility.contains(&Eligibility::OneOpen);
     let notice = crate::notice::job_at(
         actor.account.id,
@@ -506,7 +546,7 @@ pub async fn submit_at(
         vec![("service".into(), crate::i18n::service_arg(&def.code))],
         format!("/applications/{id}"),
         format!("application-submitted:{id}"),
-        state.now(),
+        now,
     );
     let (routed, deadline) = route(state, actor, def, &clean, today).await?;
     let office_id = chosen.or(routed);
@@ -523,7 +563,7 @@ pub async fn submit_at(
             id,
             format!("application-receipt:{id}"),
             None,
-            state.now(),
+            now,
         )],
         office_id,
         deadline,
@@ -543,12 +583,28 @@ pub async fn submit_at(
     };
     match state
         .store
-        .submit_application(submission, idem.map(Idempotency::stored), state.now())
+        .submit_application(submission, idem.map(Idempotency::stored), now)
         .await
     {
         Err(store::StoreError::Stale) => Err(stale(state, actor, id).await),
         Err(e) => Err(e.into()),
-        Ok(_) => get(state, actor, id).await,
+        // Sent now: the answers are the cleaned ones just sealed, so the
+        // view is made from them rather than read and opened again.
+        Ok(store::Once::Done(sent)) => Ok(ApplicationView {
+            status: Status::Submitted,
+            epgu_code: Status::Submitted.epgu_code(),
+            version: sent.version,
+            number: Some(sent.number),
+            late,
+            answers: clean,
+            missing: Vec::new(),
+            updated_at: now,
+            submitted_at: Some(now),
+            id,
+            service: current.service,
+            created_at: current.created_at,
+        }),
+        Ok(store::Once::Replayed(_)) => get(state, actor, id).await,
     }
 }
 

@@ -1,8 +1,9 @@
 //! The documents a person receives (SPEC §7): made by an outbox job queued
 //! in the transaction of the event they attest (a submission, a booking, a
 //! payment, a refusal, a completed registration or reference, an
-//! invitation ready), typeset by the [`Typesetter`] at the edge (typst in
-//! the `documents` crate), sealed in the blob store, listed in the person's
+//! invitation ready): its words kept sealed then, its PDF typeset by the
+//! [`Typesetter`] at the edge (typst in the `documents` crate) when first
+//! opened and then kept sealed in the blob store; listed in the person's
 //! documents and downloadable only by them and by staff of the
 //! application's office (each staff download in the person's access log).
 
@@ -15,7 +16,6 @@ use domain::application::Status;
 use domain::document::{Document, DocumentKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::sync::Arc;
 use store::{ApplicationRecord, DataAccess, DocumentRecord, NewJob, job_kind};
 use uuid::Uuid;
 
@@ -164,8 +164,9 @@ async fn facts(state: &Portal, application: Uuid) -> Result<Facts, AppError> {
     })
 }
 
-/// The words of a document, from the application and its events.
-pub async fn build(state: &Portal, m: &Making, now: i64) -> Result<Document, AppError> {
+/// The words of a document, from the application and its events, and the
+/// account of the person it is issued to.
+pub async fn build(state: &Portal, m: &Making, now: i64) -> Result<(Document, Uuid), AppError> {
     let kind = DocumentKind::parse(&m.kind)
         .ok_or_else(|| AppError::internal(format!("document kind {}", m.kind)))?;
     let f = facts(state, m.application_id).await?;
@@ -405,44 +406,26 @@ pub async fn build(state: &Portal, m: &Making, now: i64) -> Result<Document, App
             signed(&mut d);
         }
     }
-    Ok(d)
+    Ok((d, f.r.account_id))
 }
 
-/// Makes, seals and keeps a document; nothing twice for one source.
-pub async fn make(
-    state: &Portal,
-    typesetter: &Arc<dyn Typesetter>,
-    m: &Making,
-) -> Result<(), AppError> {
+/// Issues a document: its words, as things stand now, sealed and kept;
+/// nothing twice for one source. Its PDF is typeset when it is first
+/// opened ([`bytes`]), so the worker does not typeset receipts nobody reads.
+pub async fn make(state: &Portal, m: &Making) -> Result<(), AppError> {
     if state.store.document_by_source(&m.source).await?.is_some() {
         return Ok(());
     }
     let now = state.now();
-    let doc = build(state, m, now).await?;
-    let setter = typesetter.clone();
-    let owned = doc.clone();
-    let (pdf, standard) = tokio::task::spawn_blocking(move || setter.typeset(&owned, now))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+    let (doc, account_id) = build(state, m, now).await?;
     let id = Uuid::now_v7();
     let object_key = format!("documents/{id}.pdf");
-    let sealed = state
+    let json = serde_json::to_vec(&doc).map_err(AppError::internal)?;
+    let words = state
         .vault
-        .seal(&place(&object_key), &pdf)
+        .seal(&words_place(&object_key), &json)
         .map_err(AppError::internal)?;
     state
-        .blobs
-        .put(&object_key, &sealed)
-        .await
-        .map_err(AppError::internal)?;
-    let account_id = state
-        .store
-        .application_by_id(m.application_id)
-        .await?
-        .ok_or_else(AppError::not_found)?
-        .account_id;
-    let added = state
         .store
         .add_document(DocumentRecord {
             id,
@@ -451,19 +434,21 @@ pub async fn make(
             kind: m.kind.clone(),
             title: doc.title.clone(),
             number: doc.number.clone(),
-            object_key: object_key.clone(),
+            object_key,
             key_id: state.vault.key_id().to_owned(),
-            size: i64::try_from(pdf.len()).unwrap_or(i64::MAX),
-            standard,
+            size: 0,
+            standard: None,
             source: m.source.clone(),
             created_at: now,
+            words: Some(words),
         })
         .await?;
-    if !added {
-        // Another run kept it first: this copy goes.
-        let _ = state.blobs.delete(&object_key).await;
-    }
     Ok(())
+}
+
+/// Where a document's sealed words are bound to (distinct from its PDF's).
+fn words_place(object_key: &str) -> String {
+    format!("documents:words:{object_key}")
 }
 
 fn place(object_key: &str) -> String {
@@ -509,16 +494,54 @@ pub async fn mine(state: &Portal, actor: &Actor) -> Result<Vec<DocumentView>, Ap
         .collect())
 }
 
+/// A document's PDF: kept in the blob store once typeset; the first time,
+/// typeset from its sealed words (dated as issued, so the same bytes
+/// whoever opens it first), kept, and its size recorded.
 async fn bytes(state: &Portal, d: &DocumentRecord) -> Result<Vec<u8>, AppError> {
+    if d.size > 0 {
+        let sealed = state
+            .blobs
+            .get(&d.object_key)
+            .await
+            .map_err(AppError::internal)?;
+        return state
+            .vault
+            .open(&d.key_id, &place(&d.object_key), &sealed)
+            .map_err(AppError::internal);
+    }
+    let words = d
+        .words
+        .as_ref()
+        .ok_or_else(|| AppError::internal(format!("document {} has no words", d.id)))?;
+    let json = state
+        .vault
+        .open(&d.key_id, &words_place(&d.object_key), words)
+        .map_err(AppError::internal)?;
+    let doc: Document = serde_json::from_slice(&json).map_err(AppError::internal)?;
+    let setter = state
+        .typesetter
+        .get()
+        .cloned()
+        .ok_or_else(|| AppError::internal("no typesetter is set for this portal"))?;
+    let at = d.created_at;
+    let (pdf, standard) = tokio::task::spawn_blocking(move || setter.typeset(&doc, at))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
     let sealed = state
+        .vault
+        .seal(&place(&d.object_key), &pdf)
+        .map_err(AppError::internal)?;
+    state
         .blobs
-        .get(&d.object_key)
+        .put(&d.object_key, &sealed)
         .await
         .map_err(AppError::internal)?;
     state
-        .vault
-        .open(&d.key_id, &place(&d.object_key), &sealed)
-        .map_err(AppError::internal)
+        .store
+        .document_typeset(d.id, i64::try_from(pdf.len()).unwrap_or(i64::MAX), standard)
+        .await?;
+    Ok(pdf)
 }
 
 /// One of the person's documents: its file name and PDF.
@@ -589,7 +612,6 @@ pub async fn office_download(
 /// The outbox's document job.
 pub struct DocumentJobs {
     pub portal: Portal,
-    pub typesetter: Arc<dyn Typesetter>,
 }
 
 #[async_trait::async_trait]
@@ -597,13 +619,11 @@ impl notify::JobHandler for DocumentJobs {
     async fn handle(&self, job: &store::Job) -> Result<(), notify::JobError> {
         let m: Making = serde_json::from_str(&job.payload)
             .map_err(|e| notify::JobError::Permanent(format!("bad payload: {e}")))?;
-        make(&self.portal, &self.typesetter, &m)
-            .await
-            .map_err(|e| match e.kind {
-                ErrorKind::Internal | ErrorKind::Unavailable => {
-                    notify::JobError::Temporary(e.code.to_owned())
-                }
-                _ => notify::JobError::Permanent(e.code.to_owned()),
-            })
+        make(&self.portal, &m).await.map_err(|e| match e.kind {
+            ErrorKind::Internal | ErrorKind::Unavailable => {
+                notify::JobError::Temporary(e.code.to_owned())
+            }
+            _ => notify::JobError::Permanent(e.code.to_owned()),
+        })
     }
 }

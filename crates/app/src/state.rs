@@ -33,6 +33,9 @@ pub struct Inner {
     pub calendar: domain::calendar::ProductionCalendar,
     /// The payment provider, when configured.
     pub acquirer: Option<acquirer::AcquirerClient>,
+    /// Typesets a document's PDF when it is first opened (set once by the
+    /// wiring; the typesetting crate is heavy and `app` does not build it).
+    pub typesetter: std::sync::OnceLock<Arc<dyn crate::documents::Typesetter>>,
 }
 
 impl Portal {
@@ -93,6 +96,7 @@ impl Portal {
             trust,
             letters,
             catalogue,
+            typesetter: std::sync::OnceLock::new(),
         }))
     }
 

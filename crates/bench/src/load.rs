@@ -12,7 +12,9 @@
 //! `queue` (the demo officer's queue of the demo office), `send` (the
 //! submission request alone, each client an applicant of its own whose
 //! identity the portal verified against a registry the run starts; see
-//! [`sends`]). Booking under contention is `migportal/tests/it/booking_load.rs`.
+//! [`sends`]), `mixed` (SPEC §10's mixed traffic: status reads, lists,
+//! the catalogue, availability, and one submission in 22 requests with its
+//! draft's two; see [`mixed`]). Booking under contention is `migportal/tests/it/booking_load.rs`.
 
 use anyhow::{Context, anyhow};
 use serde_json::{Value, json};
@@ -21,15 +23,27 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::testing::TestDb;
 
-const SCENARIOS: [&str; 7] = [
+const SCENARIOS: [&str; 9] = [
     "me",
+    "catalogue",
     "status",
     "list",
     "queue",
     "availability",
     "submit",
     "send",
+    "mixed",
 ];
+
+/// Applicants made per client for `send` and `mixed`, taking turns: a
+/// real person has a handful of applications, not the thousands one
+/// applicant would pile up in a run (their reads would grow with them).
+const PEOPLE_PER_CLIENT: usize = 25;
+
+/// How many people the run's registry and accounts hold for `clients`.
+pub fn people_for(clients: usize) -> usize {
+    clients.max(1) * PEOPLE_PER_CLIENT
+}
 
 /// What one run is asked to do.
 pub struct Options {
@@ -37,6 +51,8 @@ pub struct Options {
     pub clients: usize,
     pub postgres: bool,
     pub only: Option<String>,
+    /// The outbox worker in a portal process of its own.
+    pub worker_apart: bool,
 }
 
 impl Options {
@@ -60,6 +76,8 @@ pub struct Target {
     pub(crate) people: Vec<crate::people::Person>,
     /// The demo officer's bearer token (for `queue`).
     pub(crate) officer: String,
+    /// The portal's processes, whose CPU and memory a report shows.
+    pub(crate) pids: Vec<u32>,
 }
 
 /// A bearer session of the demo officer, made in the store: the back
@@ -74,17 +92,20 @@ async fn officer_session(store: &Arc<dyn store::Store>) -> anyhow::Result<String
 }
 
 pub async fn run(o: Options) -> anyhow::Result<()> {
-    let portal = Harness::start(o.postgres, o.clients).await?;
+    let portal = Harness::start(o.postgres, people_for(o.clients), o.worker_apart).await?;
     let result = drive(&portal, &o).await;
     portal.stop().await;
     result
 }
 
-/// The portal started for a run: its database, a registry holding the
-/// run's people, and the running server.
+/// The portal started for a run in processes of its own: its database, a
+/// registry holding the run's people, and the store as the portal sees it
+/// (for what the run prepares directly: sessions, bystanders).
 pub struct Harness {
     pub db: TestDb,
-    pub running: migportal::wiring::Running,
+    pub store: Arc<dyn store::Store>,
+    /// The process serving HTTP, then (with the worker apart) the worker's.
+    pub portals: Vec<crate::process::Process>,
     dir: std::path::PathBuf,
     registry: tokio::sync::oneshot::Sender<()>,
     /// How many people of [`crate::people::population`] the registry holds.
@@ -93,8 +114,9 @@ pub struct Harness {
 
 impl Harness {
     /// Starts the portal with its demo data on a fresh database, and a
-    /// reference registry of `people` generated citizens.
-    pub async fn start(postgres: bool, people: usize) -> anyhow::Result<Self> {
+    /// reference registry of `people` generated citizens. With the worker
+    /// apart, a second portal process (not sent requests) runs the outbox.
+    pub async fn start(postgres: bool, people: usize, worker_apart: bool) -> anyhow::Result<Self> {
         let db = TestDb::new(if postgres { "postgres" } else { "sqlite" })
             .await
             .map_err(|e| anyhow!("{e} (set {})", store::testing::POSTGRES_ENV))?;
@@ -115,45 +137,49 @@ impl Harness {
                 let _ = stopped.await;
             },
         ));
-        let config = migportal::Config {
-            listen: "127.0.0.1:0".into(),
+        let spec = crate::process::Spec {
             database_url: db.url.clone(),
-            demo: true,
-            vault: migportal::config::VaultConfig {
-                key_id: "load".into(),
-                key: Some(hex_key()),
-                ..Default::default()
-            },
-            audit_checkpoint_file: dir.join("checkpoints.jsonl").display().to_string(),
-            attachments_dir: dir.join("attachments").display().to_string(),
-            seeded_addresses: Some(true),
-            registries: Some(migportal::config::RegistriesConfig {
-                url: registry_url,
-                token,
-                timeout_ms: 5_000,
-            }),
-            // One address signs in and sends many requests a second.
-            entrance_per_minute: 1_000_000,
-            entrance_burst: 1_000_000,
-            ..migportal::Config::default()
+            registry_url,
+            registry_token: token,
+            vault_key: hex_key(),
+            dir: dir.display().to_string(),
+            run_worker: !worker_apart,
         };
-        let vault = migportal::wiring::vault(&config)?;
-        let running = migportal::start(config, vault, migportal::StartOptions::default()).await?;
+        let mut portals = vec![crate::process::Process::spawn(&spec).await?];
+        if worker_apart {
+            let worker = crate::process::Spec {
+                run_worker: true,
+                ..spec.clone()
+            };
+            portals.push(crate::process::Process::spawn(&worker).await?);
+        }
+        let store = migportal::wiring::open_store(&spec.config()).await?;
         Ok(Self {
             db,
-            running,
+            store,
+            portals,
             dir,
             registry,
             people,
         })
     }
 
+    pub fn url(&self) -> &str {
+        self.portals.first().map_or("", |p| p.url.as_str())
+    }
+
     pub fn api(&self) -> String {
-        format!("{}/api/v1", self.running.url())
+        format!("{}/api/v1", self.url())
+    }
+
+    pub fn pids(&self) -> Vec<u32> {
+        self.portals.iter().map(|p| p.pid).collect()
     }
 
     pub async fn stop(self) {
-        self.running.stop().await;
+        for p in self.portals {
+            p.stop().await;
+        }
         let _ = self.registry.send(());
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -174,6 +200,8 @@ async fn drive(portal: &Harness, o: &Options) -> anyhow::Result<()> {
         o.seconds,
         if o.postgres { "PostgreSQL" } else { "SQLite" }
     );
+    // What preparing left to the worker (identity checks, notices) first.
+    settle(&portal.store).await?;
     let mut failing = Vec::new();
     for scenario in SCENARIOS {
         if !o.wants(scenario) {
@@ -181,6 +209,8 @@ async fn drive(portal: &Harness, o: &Options) -> anyhow::Result<()> {
         }
         let out = if scenario == "send" {
             sends(&target, o).await
+        } else if scenario == "mixed" {
+            mixed(&target, o).await
         } else {
             scenario_run(&target, scenario, o).await
         };
@@ -188,12 +218,39 @@ async fn drive(portal: &Harness, o: &Options) -> anyhow::Result<()> {
         if !out.ok {
             failing.push(scenario);
         }
+        if let Some(line) = settle(&portal.store).await? {
+            println!("{:>15}{line}", "");
+        }
     }
     // A load run is also a check: any refused or lost request fails it.
     if failing.is_empty() {
         Ok(())
     } else {
         Err(anyhow!("requests failed in: {}", failing.join(", ")))
+    }
+}
+
+/// Waits until the outbox worker has caught up with what a scenario left
+/// (the pending jobs stop changing), so the next scenario does not pay
+/// for this one; says how fast it worked through them, if there were any.
+pub async fn settle(store: &Arc<dyn store::Store>) -> anyhow::Result<Option<String>> {
+    let started = Instant::now();
+    let first = store.job_stats().await?;
+    let mut last = (first.pending, first.done);
+    loop {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let now = store.job_stats().await?;
+        if (now.pending, now.done) == last || started.elapsed() > Duration::from_secs(300) {
+            let done = now.done.saturating_sub(first.done);
+            let secs = started.elapsed().as_secs_f64() - 0.7;
+            return Ok((done > 0).then(|| {
+                format!(
+                    "the worker then caught up: {done} jobs in {secs:.1} s ({:.0}/s)",
+                    done as f64 / secs.max(0.1)
+                )
+            }));
+        }
+        last = (now.pending, now.done);
     }
 }
 
@@ -249,13 +306,13 @@ impl Target {
         let answers = catalogue
             .example(SUBMITTED, app::today(app::system_clock()))
             .context("no example answers")?;
-        let officer = officer_session(&portal.running.store).await?;
-        let people = if o.wants("send") {
+        let officer = officer_session(&portal.store).await?;
+        let people = if o.wants("send") || o.wants("mixed") {
             crate::people::applicants(
-                &portal.running.store,
+                &portal.store,
                 &http,
                 &api,
-                o.clients.max(1).min(portal.people),
+                people_for(o.clients).min(portal.people),
             )
             .await?
         } else {
@@ -270,6 +327,7 @@ impl Target {
             answers,
             people,
             officer,
+            pids: portal.pids(),
         })
     }
 }
@@ -288,6 +346,8 @@ pub struct Outcome {
 }
 
 pub async fn scenario_run(t: &Arc<Target>, scenario: &'static str, o: &Options) -> Outcome {
+    let mut meter = crate::process::Meter::new(&t.pids);
+    meter.begin();
     let until = Instant::now() + Duration::from_secs(o.seconds);
     let started = Instant::now();
     let mut clients = Vec::new();
@@ -310,7 +370,8 @@ pub async fn scenario_run(t: &Arc<Target>, scenario: &'static str, o: &Options) 
     }
     let (took, failed) = gather(clients).await;
     let secs = started.elapsed().as_secs_f64();
-    report(took, failed, secs, |done, rate| {
+    meter.end();
+    report(took, failed, secs, &meter, |done, rate| {
         format!("{done} done, {rate:.0}/s")
     })
 }
@@ -339,6 +400,7 @@ fn report(
     took: Vec<Duration>,
     failed: BTreeMap<String, usize>,
     secs: f64,
+    meter: &crate::process::Meter,
     head: impl Fn(usize, f64) -> String,
 ) -> Outcome {
     let done = took.len();
@@ -347,9 +409,7 @@ fn report(
     if !failed.is_empty() {
         line.push_str(&format!("; failed: {failed:?}"));
     }
-    if let Some(rss) = rss_kib() {
-        line.push_str(&format!("; process RSS {} MB", rss / 1024));
-    }
+    line.push_str(&format!("\n{:>15}{}", "", meter.line(done)));
     Outcome {
         line,
         ok: failed.is_empty() && done > 0,
@@ -363,6 +423,7 @@ async fn once(t: &Target, scenario: &str, client: usize, n: u64) -> Result<(), S
     let api = &t.api;
     match scenario {
         "me" => read(t, format!("{api}/me")).await,
+        "catalogue" => read(t, format!("{api}/services")).await,
         "status" => read(t, format!("{api}/applications/{}", t.application)).await,
         "list" => read(t, format!("{api}/applications")).await,
         "queue" => read_as(t, &t.officer, format!("{api}/office/applications")).await,
@@ -443,7 +504,7 @@ const ROUND: usize = 19;
 /// then all send them at once, timed from the moment all are ready to the
 /// moment the last is answered.
 pub async fn sends(t: &Arc<Target>, o: &Options) -> Outcome {
-    let clients = t.people.len();
+    let clients = o.clients.max(1).min(t.people.len());
     if clients == 0 {
         return Outcome {
             line: "no applicants were prepared".into(),
@@ -453,18 +514,22 @@ pub async fn sends(t: &Arc<Target>, o: &Options) -> Outcome {
     }
     let barrier = Arc::new(tokio::sync::Barrier::new(clients));
     let timed = Arc::new(std::sync::Mutex::new((Duration::ZERO, Instant::now())));
+    // The CPU of the timed parts only, like the clock.
+    let meter = Arc::new(std::sync::Mutex::new(crate::process::Meter::new(&t.pids)));
     let budget = Duration::from_secs(o.seconds);
     // Any failure ends the run for all, decided together after a round.
     let broken = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = Vec::new();
     for client in 0..clients {
         let (t, barrier, timed) = (t.clone(), barrier.clone(), timed.clone());
+        let meter = meter.clone();
         let broken = broken.clone();
         tasks.push(tokio::spawn(async move {
-            let person = &t.people[client];
             let mut took = Vec::new();
             let mut failed: BTreeMap<String, usize> = BTreeMap::new();
-            loop {
+            for round in 0.. {
+                // Each round another of the client's people.
+                let person = &t.people[(client + round * clients) % t.people.len()];
                 let mut ready = Vec::with_capacity(ROUND);
                 for _ in 0..ROUND {
                     match draft(&t, &person.token).await {
@@ -473,8 +538,9 @@ pub async fn sends(t: &Arc<Target>, o: &Options) -> Outcome {
                     }
                 }
                 if barrier.wait().await.is_leader()
-                    && let Ok(mut g) = timed.lock()
+                    && let (Ok(mut g), Ok(mut m)) = (timed.lock(), meter.lock())
                 {
+                    m.begin();
                     g.1 = Instant::now();
                 }
                 for (n, (id, version)) in ready.into_iter().enumerate() {
@@ -486,10 +552,11 @@ pub async fn sends(t: &Arc<Target>, o: &Options) -> Outcome {
                     }
                 }
                 if barrier.wait().await.is_leader()
-                    && let Ok(mut g) = timed.lock()
+                    && let (Ok(mut g), Ok(mut m)) = (timed.lock(), meter.lock())
                 {
                     let round = g.1.elapsed();
                     g.0 += round;
+                    m.end();
                 }
                 if !failed.is_empty() {
                     broken.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -506,12 +573,154 @@ pub async fn sends(t: &Arc<Target>, o: &Options) -> Outcome {
     }
     let (took, failed) = gather(tasks).await;
     let secs = timed.lock().map(|g| g.0.as_secs_f64()).unwrap_or(0.0);
-    report(took, failed, secs, |done, rate| {
+    let meter = match meter.lock() {
+        Ok(mut m) => std::mem::replace(&mut *m, crate::process::Meter::new(&[])),
+        Err(_) => crate::process::Meter::new(&[]),
+    };
+    report(took, failed, secs, &meter, |done, rate| {
         format!(
             "{done} sent in {secs:.1} s of sending, {rate:.0}/s (a burst: the worker catches up \
              between rounds)"
         )
     })
+}
+
+/// The reads of `mixed`, in the order each client repeats them between
+/// two submissions: status 7, catalogue 4, list 3, `me` 3, availability 2.
+const MIX: [&str; 19] = [
+    "status",
+    "list",
+    "catalogue",
+    "status",
+    "me",
+    "availability",
+    "status",
+    "list",
+    "catalogue",
+    "status",
+    "me",
+    "status",
+    "list",
+    "catalogue",
+    "status",
+    "availability",
+    "me",
+    "status",
+    "catalogue",
+];
+
+/// `mixed`: each client, an applicant of its own, repeats the reads of
+/// [`MIX`] and then sends an application (its draft made and saved, then
+/// sent: three requests), so 22 requests carry one submission (4.5 %).
+/// Every request is timed and counted alike.
+pub async fn mixed(t: &Arc<Target>, o: &Options) -> Outcome {
+    if t.people.is_empty() {
+        return Outcome {
+            line: "no applicants were prepared".into(),
+            ok: false,
+            rate: 0.0,
+        };
+    }
+    let mut meter = crate::process::Meter::new(&t.pids);
+    meter.begin();
+    let until = Instant::now() + Duration::from_secs(o.seconds);
+    let started = Instant::now();
+    let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut clients = Vec::new();
+    let active = o.clients.max(1).min(t.people.len());
+    for client in 0..active {
+        let (t, sent) = (t.clone(), sent.clone());
+        clients.push(tokio::spawn(async move {
+            let mut took = Vec::new();
+            let mut failed: BTreeMap<String, usize> = BTreeMap::new();
+            let mut count = |at: Instant, r: Result<(), String>, what: &str| match r {
+                Ok(()) => took.push(at.elapsed()),
+                Err(why) => *failed.entry(format!("{what}: {why}")).or_default() += 1,
+            };
+            let mut n = 0usize;
+            'run: while Instant::now() < until {
+                // Each submission another of the client's people.
+                let token = &t.people[(client + n * active) % t.people.len()].token;
+                for what in MIX {
+                    if Instant::now() >= until {
+                        break 'run;
+                    }
+                    let at = Instant::now();
+                    let r = mixed_read(&t, token, what).await;
+                    count(at, r, what);
+                }
+                // The submission: a draft, its answers, the sending; each timed.
+                let at = Instant::now();
+                let d = call(
+                    t.http
+                        .post(format!("{}/applications", t.api))
+                        .json(&json!({"service": SUBMITTED})),
+                    token,
+                )
+                .await;
+                let Some((id, version)) = d
+                    .as_ref()
+                    .ok()
+                    .and_then(|d| Some((d["id"].as_str()?.to_owned(), d["version"].as_i64()?)))
+                else {
+                    count(at, Err(d.err().unwrap_or_else(|| "no id".into())), "draft");
+                    continue;
+                };
+                count(at, Ok(()), "draft");
+                let at = Instant::now();
+                let saved = call(
+                    t.http
+                        .put(format!("{}/applications/{id}", t.api))
+                        .header("If-Match", format!("\"{version}\""))
+                        .json(&json!({"answers": t.answers})),
+                    token,
+                )
+                .await;
+                let Some(version) = saved.as_ref().ok().and_then(|s| s["version"].as_i64()) else {
+                    count(
+                        at,
+                        Err(saved.err().unwrap_or_else(|| "no version".into())),
+                        "save",
+                    );
+                    continue;
+                };
+                count(at, Ok(()), "save");
+                n += 1;
+                let at = Instant::now();
+                let key = format!("mixed-{client}-{n}-{id}");
+                let r = send_one(&t, token, &id, version, &key).await;
+                if r.is_ok() {
+                    sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                count(at, r, "send");
+            }
+            (took, failed)
+        }));
+    }
+    let (took, failed) = gather(clients).await;
+    let secs = started.elapsed().as_secs_f64();
+    meter.end();
+    let sent = sent.load(std::sync::atomic::Ordering::Relaxed);
+    report(took, failed, secs, &meter, |done, rate| {
+        format!(
+            "{done} requests, {rate:.0}/s, of them {sent} submissions ({:.0}/s)",
+            sent as f64 / secs.max(f64::EPSILON)
+        )
+    })
+}
+
+/// One read of [`MIX`] as the person (the status read is the demo
+/// applicant's application, as `status` reads it).
+async fn mixed_read(t: &Target, token: &str, what: &str) -> Result<(), String> {
+    let api = &t.api;
+    match what {
+        "status" => read(t, format!("{api}/applications/{}", t.application)).await,
+        "list" => read_as(t, token, format!("{api}/applications")).await,
+        "catalogue" => read_as(t, token, format!("{api}/services")).await,
+        "me" => read_as(t, token, format!("{api}/me")).await,
+        "availability" => once(t, "availability", 0, 0).await,
+        other => Err(format!("unknown read {other}")),
+    }
 }
 
 /// A draft of [`SUBMITTED`] with its answers saved: its id and version.
@@ -572,13 +781,4 @@ async fn call(req: reqwest::RequestBuilder, token: &str) -> Result<Value, String
             body["code"].as_str().unwrap_or_default()
         ))
     }
-}
-
-/// The resident memory of this process (the portal and the load both), in KiB.
-fn rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -5,8 +5,8 @@
 //!
 //! ```text
 //! migportal-bench availability [--bookings N] [--offices N] [--rounds N]
-//! migportal-bench load [--seconds N] [--clients N] [--postgres] [--only me,status,…]
-//! migportal-bench side-by-side [--seconds N] [--clients N]
+//! migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--only me,status,…]
+//! migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]
 //! migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]
 //! ```
 //! PostgreSQL is reached through `MIGPORTAL_TEST_POSTGRES_URL` (an admin URL;
@@ -15,6 +15,7 @@
 mod availability;
 mod load;
 mod people;
+mod process;
 mod scale;
 mod side_by_side;
 
@@ -23,8 +24,8 @@ use std::time::Duration;
 fn usage() -> anyhow::Error {
     anyhow::anyhow!(
         "usage: migportal-bench availability [--bookings N] [--offices N] [--rounds N]\n       \
-         migportal-bench load [--seconds N] [--clients N] [--postgres] [--only me,status,list,queue,availability,submit,send]\n       \
-         migportal-bench side-by-side [--seconds N] [--clients N]\n       \
+         migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--only me,status,list,queue,availability,submit,send]\n       \
+         migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]\n       \
          migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]"
     )
 }
@@ -96,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
                     .position(|a| a == "--only")
                     .map(|i| args.get(i + 1).cloned().ok_or_else(usage))
                     .transpose()?,
+                worker_apart: args.iter().any(|a| a == "--worker-apart"),
             })
             .await
         }
@@ -113,9 +115,12 @@ async fn main() -> anyhow::Result<()> {
             side_by_side::run(side_by_side::Args {
                 seconds: u64::try_from(number(&args, "--seconds", 10)?)?,
                 clients: number(&args, "--clients", 8)?,
+                worker_apart: args.iter().any(|a| a == "--worker-apart"),
             })
             .await
         }
+        // A load run's portal, started by the run itself (process.rs).
+        Some("portal") => process::child().await,
         _ => Err(usage()),
     }
 }

@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 pub struct Args {
     pub seconds: u64,
     pub clients: usize,
+    /// The outbox worker in a portal process of its own.
+    pub worker_apart: bool,
 }
 
 pub async fn run(a: Args) -> anyhow::Result<()> {
@@ -63,7 +65,8 @@ struct Row {
 async fn one(postgres: bool, a: &Args) -> anyhow::Result<Vec<Row>> {
     let name = if postgres { "PostgreSQL" } else { "SQLite" };
     println!("== {name}: {} clients, {} s each", a.clients, a.seconds);
-    let portal = Harness::start(postgres, a.clients).await?;
+    let portal =
+        Harness::start(postgres, crate::load::people_for(a.clients), a.worker_apart).await?;
     let result = measure(&portal, postgres, a).await;
     portal.stop().await;
     result
@@ -75,13 +78,14 @@ async fn measure(portal: &Harness, postgres: bool, a: &Args) -> anyhow::Result<V
         clients: a.clients,
         postgres,
         only: Some("status,send".into()),
+        worker_apart: a.worker_apart,
     };
     let t = Arc::new(Target::prepare(portal, &o).await?);
-    let account = crate::people::bystander(&portal.running.store).await?;
+    let account = crate::people::bystander(&portal.store).await?;
     let work = Work {
         account: account.to_string(),
         demo_token_hash: app::credentials::tokens::token_hash(&t.token),
-        demo_account: demo_account(&portal.running.store, &t.token).await?,
+        demo_account: demo_account(&portal.store, &t.token).await?,
         application: t.application.clone(),
         sealed: sealed_size(&portal.db.url, postgres).await?,
         now: app::system_clock(),

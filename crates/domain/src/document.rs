@@ -1,7 +1,8 @@
 //! The kinds of document a person receives (SPEC §7).
 
 /// A document the portal issues; stored with the person's documents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     /// The application was received (its number, date, office, deadline).
     ApplicationReceipt,
@@ -47,8 +48,10 @@ impl DocumentKind {
     }
 }
 
-/// What a document says, in the order the template lays it out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a document says, in the order the template lays it out. Kept
+/// (sealed) when the document is issued, so its PDF, typeset later, says
+/// what was true then.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Document {
     pub kind: DocumentKind,
     pub title: String,

@@ -374,7 +374,6 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
             job_kind::MAKE_DOCUMENT,
             Arc::new(app::documents::DocumentJobs {
                 portal: portal.clone(),
-                typesetter: Arc::new(Typst),
             }),
         )
         .handle(
@@ -400,15 +399,16 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
             tracing::warn!(error = %e, "the demo applicant's story was not seeded");
         }
     }
-    let router = web::portal_router(
-        store.clone(),
+    let router = web::portal_router(web::PortalParts {
+        store: store.clone(),
         vault,
         settings,
         limits,
-        options.clock,
+        clock: options.clock,
         trust,
         catalogue,
-    );
+        typesetter: Arc::new(Typst),
+    });
     if !config.audit_checkpoint_file.trim().is_empty() {
         background.push(crate::checkpoints::spawn(
             store.clone(),

@@ -431,6 +431,8 @@ pub trait DocumentStore {
     async fn documents_of(&self, account_id: Uuid) -> Result<Vec<DocumentRecord>>;
     async fn documents_of_application(&self, application_id: Uuid) -> Result<Vec<DocumentRecord>>;
     async fn document(&self, id: Uuid) -> Result<Option<DocumentRecord>>;
+    /// Records the PDF of a document issued untypeset (`size` 0), once.
+    async fn document_typeset(&self, id: Uuid, size: i64, standard: Option<String>) -> Result<()>;
 }
 
 #[async_trait]

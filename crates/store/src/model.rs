@@ -982,10 +982,15 @@ pub struct DocumentRecord {
     pub kind: String,
     pub title: String,
     pub number: String,
+    /// Where its PDF is (or will be, once typeset) in the blob store.
     pub object_key: String,
     pub key_id: String,
+    /// The PDF's size; 0 until it is first typeset.
     pub size: i64,
     pub standard: Option<String>,
     pub source: String,
     pub created_at: i64,
+    /// Its words (`domain::document::Document` as JSON), sealed with
+    /// `key_id`; what the PDF is typeset from.
+    pub words: Option<Vec<u8>>,
 }

@@ -27,6 +27,9 @@ impl PgStore {
          ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
          RETURNING id, kind, payload, attempts, max_attempts";
 
+    /// The claim is one statement; it needs no transaction around it.
+    pub(crate) const CLAIM_IN_TRANSACTION: bool = false;
+
     /// A sequence: numbers never wait on another submission's transaction.
     pub(crate) const NEXT_NUMBER_SQL: &'static str = "SELECT nextval('application_numbers')";
     pub(crate) const NEXT_UIN_SQL: &'static str = "SELECT nextval('uin_serials')";

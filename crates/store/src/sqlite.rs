@@ -27,6 +27,10 @@ impl SqliteStore {
          ORDER BY run_at, id LIMIT 1) \
          RETURNING id, kind, payload, attempts, max_attempts";
 
+    /// The claim takes the write lock first (`BEGIN IMMEDIATE`): a write
+    /// statement that begins as a read may otherwise fail with a busy snapshot.
+    pub(crate) const CLAIM_IN_TRANSACTION: bool = true;
+
     /// The counter row is bumped under the one write lock `BEGIN IMMEDIATE` holds.
     pub(crate) const NEXT_NUMBER_SQL: &'static str = "UPDATE counters SET value = value + 1 \
          WHERE name = 'application_number' RETURNING value";

@@ -19,19 +19,33 @@ use axum::routing::get;
 use std::time::Duration;
 use tower_http::timeout::TimeoutLayer;
 
+/// What the portal's HTTP interface is made of.
+pub struct PortalParts {
+    pub store: std::sync::Arc<dyn store::Store>,
+    pub vault: store::vault::Vault,
+    pub settings: Settings,
+    pub limits: HttpLimits,
+    pub clock: fn() -> i64,
+    pub trust: Option<qes::TrustStore>,
+    pub catalogue: app::catalogue::Catalogue,
+    /// Typesets a document when it is first opened.
+    pub typesetter: std::sync::Arc<dyn app::documents::Typesetter>,
+}
+
 /// The portal's HTTP interface over its store: the one entry the binary uses.
-pub fn portal_router(
-    store: std::sync::Arc<dyn store::Store>,
-    vault: store::vault::Vault,
-    settings: Settings,
-    limits: HttpLimits,
-    clock: fn() -> i64,
-    trust: Option<qes::TrustStore>,
-    catalogue: app::catalogue::Catalogue,
-) -> Router {
-    router(AppState::new(
-        store, vault, settings, limits, clock, trust, catalogue,
-    ))
+pub fn portal_router(p: PortalParts) -> Router {
+    let state = AppState::new(
+        p.store,
+        p.vault,
+        p.settings,
+        p.limits,
+        p.clock,
+        p.trust,
+        p.catalogue,
+    );
+    // A state just made holds no typesetter yet: this sets it.
+    let _ = state.typesetter.set(p.typesetter);
+    router(state)
 }
 
 /// The whole application router.

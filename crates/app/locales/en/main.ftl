@@ -982,6 +982,7 @@ documents-title = My documents
 documents-lead = Documents the portal and the offices issued to you: receipts, invitations, certificates, references and decisions. Each is a PDF you can save and print.
 documents-none = No documents yet. A receipt appears here as soon as you send an application.
 documents-item = { $title } No. { $number } of { $date } (PDF, { $size } KB)
+documents-item-new = { $title } No. { $number } of { $date } (PDF)
 doc-portal = State portal of migration services
 doc-footer = Issued electronically
 doc-title-application-receipt = Receipt of the application

@@ -49,8 +49,10 @@ impl BlobStore for LocalBlobs {
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir).await?;
         }
-        // Written aside and renamed: a crash never leaves half a file under the key.
-        let tmp = path.with_extension("part");
+        // Written aside and renamed: a crash never leaves half a file under the
+        // key. The aside name is the writer's own: two writers of one key (a
+        // document opened twice at once) never share it, the last rename wins.
+        let tmp = path.with_extension(format!("part-{}", uuid::Uuid::new_v4().simple()));
         let mut f = tokio::fs::File::create(&tmp).await?;
         tokio::io::AsyncWriteExt::write_all(&mut f, bytes).await?;
         f.sync_all().await?;

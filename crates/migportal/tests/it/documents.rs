@@ -294,19 +294,40 @@ async fn every_kind_of_document_is_made_and_reads_right() {
         ];
         for (kind, parts) in expect {
             let d = all.iter().find(|d| d["kind"] == *kind).unwrap();
-            assert_eq!(d["standard"], "PDF/A-2a", "{d}");
-            let (status, bytes) = pdf(
-                &app,
-                &format!("/documents/{}", d["id"].as_str().unwrap()),
-                &citizen,
-            )
-            .await;
+            // Issued with its words; typeset when first opened.
+            assert_eq!(d["size"], 0, "{d}");
+            assert_eq!(d["standard"], Value::Null, "{d}");
+            let path = format!("/documents/{}", d["id"].as_str().unwrap());
+            let (status, bytes) = pdf(&app, &path, &citizen).await;
             assert_eq!(status, 200);
             let text = pdf_text(&bytes);
             for part in *parts {
                 assert!(text.contains(part), "{kind}: {part} not in {text}");
             }
+            // Then kept: the same bytes again, its size and standard recorded.
+            let (_, again) = pdf(&app, &path, &citizen).await;
+            assert_eq!(again, bytes, "{kind} typeset twice differently");
+            let now = documents(&app, &citizen).await;
+            let d = now.iter().find(|x| x["id"] == d["id"]).unwrap();
+            assert_eq!(d["size"], bytes.len(), "{d}");
+            assert_eq!(d["standard"], "PDF/A-2a", "{d}");
         }
+
+        // Opened twice at once before it was ever typeset: both get the
+        // same file, and it is recorded once.
+        let unopened = all
+            .iter()
+            .filter(|d| d["kind"] == "application_receipt")
+            .nth(1)
+            .unwrap();
+        let path = format!("/documents/{}", unopened["id"].as_str().unwrap());
+        let ((s1, b1), (s2, b2)) =
+            tokio::join!(pdf(&app, &path, &citizen), pdf(&app, &path, &citizen));
+        assert_eq!((s1, s2), (200, 200));
+        assert_eq!(b1, b2, "two first openings typeset different files");
+        let now = documents(&app, &citizen).await;
+        let d = now.iter().find(|x| x["id"] == unopened["id"]).unwrap();
+        assert_eq!(d["size"], b1.len(), "{d}");
 
         // Only the person and the office's staff.
         let receipt = all.iter().find(|d| d["kind"] == "payment_receipt").unwrap()["id"]

@@ -302,42 +302,17 @@ macro_rules! impl_application_store {
             ) -> $crate::Result<$crate::Once<$crate::Submitted>> {
                 let mut tx = self.begin_write().await?;
                 $crate::shared::claim_key!(tx, s.account_id, idem, s.id, now);
-                // The row lock first: a save or a second submission waits here.
-                let status: Option<String> = sqlx::query_scalar(
-                    "UPDATE applications SET updated_at = $3 WHERE id = $1 AND account_id = $2 RETURNING status",
+                // One statement locks the row and sends it, bound to the owner, the
+                // status and the version: a save or a second submission waits here,
+                // and a stale or refused one takes no number.
+                let version: Option<i64> = sqlx::query_scalar(
+                    "UPDATE applications SET status = 'submitted', open_key = $4, late = $5, \
+                     key_id = $6, sealed = $7, version = version + 1, submitted_at = $8, updated_at = $8, \
+                     office_id = $9, deadline = $10 \
+                     WHERE id = $1 AND account_id = $2 AND version = $3 AND status = 'draft' RETURNING version",
                 )
                 .bind(s.id)
                 .bind(s.account_id)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(status) = status else {
-                    return Err($crate::StoreError::NotFound);
-                };
-                if $crate::shared::app_status(&status)? != domain::application::Status::Draft {
-                    return Err($crate::StoreError::Conflict("application.not_draft"));
-                }
-                // A file replaced after the check (an upload in between) is not sent unseen.
-                for file in &s.files {
-                    let there: Option<String> = sqlx::query_scalar(
-                        "SELECT id FROM attachments WHERE application_id = $1 AND id = $2",
-                    )
-                    .bind(s.id)
-                    .bind(file)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if there.is_none() {
-                        return Err($crate::StoreError::Conflict("application.files_changed"));
-                    }
-                }
-                // The version first: a stale or refused submission takes no number.
-                let version: Option<i64> = sqlx::query_scalar(
-                    "UPDATE applications SET status = 'submitted', open_key = $3, late = $4, \
-                     key_id = $5, sealed = $6, version = version + 1, submitted_at = $7, updated_at = $7, \
-                     office_id = $8, deadline = $9 \
-                     WHERE id = $1 AND version = $2 RETURNING version",
-                )
-                .bind(s.id)
                 .bind(s.version)
                 .bind(s.open_key)
                 .bind(s.late)
@@ -350,8 +325,36 @@ macro_rules! impl_application_store {
                 .await
                 .map_err($crate::shared::one_open)?;
                 let Some(version) = version else {
-                    return Err($crate::StoreError::Stale);
+                    // Why not, read in the same transaction: gone, sent already, or stale.
+                    let status: Option<String> = sqlx::query_scalar(
+                        "SELECT status FROM applications WHERE id = $1 AND account_id = $2",
+                    )
+                    .bind(s.id)
+                    .bind(s.account_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    return Err(match status {
+                        None => $crate::StoreError::NotFound,
+                        Some(st) if $crate::shared::app_status(&st)? != domain::application::Status::Draft => {
+                            $crate::StoreError::Conflict("application.not_draft")
+                        }
+                        Some(_) => $crate::StoreError::Stale,
+                    });
                 };
+                // A file replaced after the check (an upload in between) is not
+                // sent unseen; the row is locked, so none can come in now.
+                for file in &s.files {
+                    let there: Option<String> = sqlx::query_scalar(
+                        "SELECT id FROM attachments WHERE application_id = $1 AND id = $2",
+                    )
+                    .bind(s.id)
+                    .bind(file)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if there.is_none() {
+                        return Err($crate::StoreError::Conflict("application.files_changed"));
+                    }
+                }
                 let serial: i64 = sqlx::query_scalar(Self::NEXT_NUMBER_SQL).fetch_one(&mut *tx).await?;
                 let number = domain::application::number(s.year, serial);
                 sqlx::query("UPDATE applications SET number = $2 WHERE id = $1")
@@ -369,19 +372,17 @@ macro_rules! impl_application_store {
                 .bind(s.account_id)
                 .execute(&mut *tx)
                 .await?;
-                $crate::shared::audit!(self, tx, now, Some(s.account_id), "application.submitted", Some(s.id), number.clone());
-                if let Some(job) = s.notice {
-                    $crate::shared::enqueue!(tx, job, now);
-                }
                 if let Some(c) = s.consent {
                     $crate::shared::insert_consent!(tx, s.id, c, now);
                 }
-                for job in s.jobs {
-                    $crate::shared::enqueue!(tx, job, now);
-                }
+                let mut jobs = s.jobs;
+                jobs.extend(s.notice);
+                $crate::shared::enqueue_all!(tx, jobs, now);
                 if let Some(c) = s.charge {
                     $crate::shared::payments::insert_charge!(self, tx, s.id, s.account_id, c, now);
                 }
+                // Last: the chain's head stays locked only through the commit.
+                $crate::shared::audit!(self, tx, now, Some(s.account_id), "application.submitted", Some(s.id), number.clone());
                 tx.commit().await?;
                 Ok($crate::Once::Done($crate::Submitted { number, version }))
             }

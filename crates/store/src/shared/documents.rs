@@ -1,7 +1,7 @@
 //! Documents issued to people.
 
 pub(crate) const SELECT_DOCUMENT: &str = "SELECT id, account_id, application_id, kind, title, number, object_key, key_id, \
-     size, standard, source, created_at FROM documents";
+     size, standard, source, created_at, words FROM documents";
 
 macro_rules! document_from_row {
     ($r:expr) => {{
@@ -19,6 +19,7 @@ macro_rules! document_from_row {
             standard: r.try_get("standard")?,
             source: r.try_get("source")?,
             created_at: r.try_get("created_at")?,
+            words: r.try_get("words")?,
         }
     }};
 }
@@ -32,8 +33,8 @@ macro_rules! impl_document_store {
                 let mut tx = self.begin_write().await?;
                 let added = sqlx::query(
                     "INSERT INTO documents (id, account_id, application_id, kind, title, number, object_key, \
-                     key_id, size, standard, source, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (source) DO NOTHING",
+                     key_id, size, standard, source, created_at, words) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (source) DO NOTHING",
                 )
                 .bind(d.id)
                 .bind(d.account_id)
@@ -47,6 +48,7 @@ macro_rules! impl_document_store {
                 .bind(d.standard)
                 .bind(d.source)
                 .bind(d.created_at)
+                .bind(d.words)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()
@@ -96,6 +98,18 @@ macro_rules! impl_document_store {
                     Some(r) => Some($crate::shared::documents::document_from_row!(r)),
                     None => None,
                 })
+            }
+
+            async fn document_typeset(&self, id: uuid::Uuid, size: i64, standard: Option<String>) -> $crate::Result<()> {
+                // The first typesetting records its file; a second (two opened at
+                // once) made the same bytes and changes nothing.
+                sqlx::query("UPDATE documents SET size = $2, standard = $3 WHERE id = $1 AND size = 0")
+                    .bind(id)
+                    .bind(size)
+                    .bind(standard)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
         }
     };

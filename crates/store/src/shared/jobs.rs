@@ -37,14 +37,22 @@ macro_rules! impl_job_store {
                 lease_ms: i64,
             ) -> $crate::Result<Option<$crate::Job>> {
                 use sqlx::Row;
-                let mut tx = self.begin_write().await?;
-                let row = sqlx::query(<$store>::CLAIM_JOB_SQL)
-                    .bind(worker)
-                    .bind(now + lease_ms)
-                    .bind(now)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                tx.commit().await?;
+                let claim = || {
+                    sqlx::query(<$store>::CLAIM_JOB_SQL)
+                        .bind(worker.to_owned())
+                        .bind(now + lease_ms)
+                        .bind(now)
+                };
+                let row = if <$store>::CLAIM_IN_TRANSACTION {
+                    let mut tx = self.begin_write().await?;
+                    let row = claim().fetch_optional(&mut *tx).await?;
+                    tx.commit().await?;
+                    row
+                } else {
+                    // One statement is its own transaction: no BEGIN and COMMIT
+                    // round trips for every job.
+                    claim().fetch_optional(&self.pool).await?
+                };
                 let Some(r) = row else { return Ok(None) };
                 Ok(Some($crate::Job {
                     id: r.try_get("id")?,

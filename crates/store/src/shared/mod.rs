@@ -75,8 +75,8 @@ macro_rules! audit {
     };
     ($store:expr, $tx:expr, $now:expr, $actor:expr, $role:expr, $office:expr, $action:expr, $subject:expr, $details:expr) => {{
         use sqlx::Row;
-        // Locks the head (the dialect's statement); the one UPDATE below then
-        // leaves one new version of this hot row per event, not two.
+        // Locks the head (the dialect's statement); the insert's trigger then
+        // moves it, one new version of this hot row per event, not two.
         let head = sqlx::query(Self::AUDIT_HEAD_LOCK_SQL)
             .fetch_one(&mut *$tx)
             .await?;
@@ -105,15 +105,11 @@ macro_rules! audit {
             .bind(event.action.clone())
             .bind(event.subject_id)
             .bind(event.details.clone())
-            .bind(event.prev_hash.clone())
-            .bind(event.hash.clone())
-            .execute(&mut *$tx)
-            .await?;
-        sqlx::query("UPDATE audit_head SET seq = $2, hash = $1 WHERE id = 1")
+            .bind(event.prev_hash)
             .bind(event.hash)
-            .bind(event.seq)
             .execute(&mut *$tx)
             .await?;
+        // The head follows the insert (trigger `audit_head_follows`, migration 0019).
     }};
 }
 pub(crate) use audit;
@@ -198,6 +194,53 @@ macro_rules! enqueue {
     }};
 }
 pub(crate) use enqueue;
+
+/// [`enqueue!`] for several jobs in one statement (one round trip).
+macro_rules! enqueue_all {
+    ($tx:expr, $jobs:expr, $now:expr) => {{
+        let jobs: Vec<$crate::NewJob> = $jobs;
+        if !jobs.is_empty() {
+            let sql = sqlx::AssertSqlSafe($crate::shared::insert_jobs_sql(jobs.len()));
+            let mut q = sqlx::query(sql);
+            for job in jobs {
+                q = q
+                    .bind(job.id)
+                    .bind(job.kind)
+                    .bind(job.payload)
+                    .bind(job.dedup_key)
+                    .bind(job.run_at)
+                    .bind(i64::from(job.max_attempts))
+                    .bind($now);
+            }
+            q.execute(&mut *$tx).await?;
+        }
+    }};
+}
+pub(crate) use enqueue_all;
+
+/// [`INSERT_JOB`] with `n` rows of values, seven parameters a row.
+pub(crate) fn insert_jobs_sql(n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let p = |k: usize| format!("${}", i * 7 + k);
+            format!(
+                "({}, {}, {}, {}, {}, 0, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7)
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO jobs (id, kind, payload, dedup_key, run_at, attempts, max_attempts, created_at) \
+         VALUES {} ON CONFLICT (dedup_key) DO NOTHING",
+        rows.join(", ")
+    )
+}
 
 pub(crate) const SELECT_AUDIT: &str = "SELECT id, seq, at, actor_id, actor_role, office_id, action, subject_id, \
      details, prev_hash, hash FROM audit_events";

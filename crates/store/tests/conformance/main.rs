@@ -1616,6 +1616,16 @@ async fn drafts_save_on_their_version_and_submit_once() {
                 (Some(Status::Draft), Status::Submitted)
             ]
         );
+        // Another person's submission finds nothing and changes nothing.
+        let theirs = draft(me, "address-reference");
+        let theirs_id = theirs.id;
+        s.create_draft(theirs, None, 7).await.unwrap();
+        assert!(matches!(
+            s.submit_application(submission(theirs_id, other, 1, false), None, 7)
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        s.delete_draft(theirs_id, me, 7).await.unwrap();
         // One open application per person and service; another service is free.
         let second = draft(me, "passport-internal");
         let second_id = second.id;
@@ -1812,6 +1822,71 @@ async fn file_guards_hold() {
             s.submit_application(there, None, 4).await,
             Ok(Once::Done(_))
         ));
+    })
+    .await;
+}
+
+/// A submission's notice and jobs go in with it, each once by its key.
+#[tokio::test]
+async fn a_submission_enqueues_every_job_it_carries() {
+    each_backend(|s| async move {
+        let me = applicant(&s).await;
+        let d = draft(me, "address-reference");
+        let id = d.id;
+        s.create_draft(d, None, 2).await.unwrap();
+        let before = s.job_stats().await.unwrap().pending;
+        let mut sub = submission(id, me, 1, false);
+        sub.jobs = vec![
+            job("make_document", 5).dedup(format!("receipt:{id}")),
+            job("make_document", 5).dedup(format!("other:{id}")),
+            // Same key as the first: kept once.
+            job("make_document", 5).dedup(format!("receipt:{id}")),
+        ];
+        s.submit_application(sub, None, 5).await.unwrap();
+        assert_eq!(s.job_stats().await.unwrap().pending, before + 3);
+    })
+    .await;
+}
+
+/// A document is issued untypeset (size 0, its words kept); the first
+/// typesetting records its size and standard, a second changes nothing.
+#[tokio::test]
+async fn a_document_is_typeset_once() {
+    each_backend(|s| async move {
+        let me = applicant(&s).await;
+        let d = draft(me, "address-reference");
+        let app_id = d.id;
+        s.create_draft(d, None, 2).await.unwrap();
+        let doc = DocumentRecord {
+            id: Uuid::now_v7(),
+            account_id: me,
+            application_id: Some(app_id),
+            kind: "application_receipt".into(),
+            title: "Расписка".into(),
+            number: "1".into(),
+            object_key: "documents/x.pdf".into(),
+            key_id: "k1".into(),
+            size: 0,
+            standard: None,
+            source: format!("receipt:{app_id}"),
+            created_at: 3,
+            words: Some(b"sealed words".to_vec()),
+        };
+        let id = doc.id;
+        assert!(s.add_document(doc.clone()).await.unwrap());
+        assert!(!s.add_document(doc).await.unwrap(), "one per source");
+        let got = s.document(id).await.unwrap().unwrap();
+        assert_eq!((got.size, got.standard.as_deref()), (0, None));
+        assert_eq!(got.words.as_deref(), Some(b"sealed words".as_slice()));
+        s.document_typeset(id, 1234, Some("PDF/A-2a".into()))
+            .await
+            .unwrap();
+        s.document_typeset(id, 99, None).await.unwrap();
+        let got = s.document(id).await.unwrap().unwrap();
+        assert_eq!(
+            (got.size, got.standard.as_deref()),
+            (1234, Some("PDF/A-2a"))
+        );
     })
     .await;
 }

@@ -12,10 +12,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
 
-/// "Квитанция … № … от 30.11.2026 (PDF, 24 КБ)".
+/// "Квитанция … № … от 30.11.2026 (PDF, 24 КБ)"; without the size until
+/// the file is first opened (it is typeset then).
 pub(super) fn link_text(lang: Lang, d: &DocumentView) -> String {
     lang.t_args(
-        "documents-item",
+        if d.size > 0 {
+            "documents-item"
+        } else {
+            "documents-item-new"
+        },
         &[
             ("title", d.title.clone()),
             ("number", d.number.clone()),
