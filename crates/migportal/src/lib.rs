@@ -5,6 +5,7 @@ pub mod checkpoints;
 pub mod config;
 pub mod demo;
 mod http_server;
+mod memory;
 pub mod wiring;
 
 pub use config::Config;

@@ -143,6 +143,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyhow::Result<Running> {
+    crate::memory::return_large_allocations();
     // A broken service definition stops the start, naming its file and line.
     let catalogue = app::catalogue::Catalogue::builtin()?;
     tracing::info!(
