@@ -53,6 +53,15 @@ pub struct Options {
     pub only: Option<String>,
     /// The outbox worker in a portal process of its own.
     pub worker_apart: bool,
+    /// Portal processes serving HTTP (behind HAProxy when more than one).
+    pub instances: usize,
+}
+
+/// How the portal runs: its processes, and whether the worker is apart.
+#[derive(Clone, Copy)]
+pub struct Layout {
+    pub worker_apart: bool,
+    pub instances: usize,
 }
 
 impl Options {
@@ -77,7 +86,7 @@ pub struct Target {
     /// The demo officer's bearer token (for `queue`).
     pub(crate) officer: String,
     /// The portal's processes, whose CPU and memory a report shows.
-    pub(crate) pids: Vec<u32>,
+    pub(crate) pids: Vec<(u32, &'static str)>,
 }
 
 /// A bearer session of the demo officer, made in the store: the back
@@ -92,7 +101,15 @@ async fn officer_session(store: &Arc<dyn store::Store>) -> anyhow::Result<String
 }
 
 pub async fn run(o: Options) -> anyhow::Result<()> {
-    let portal = Harness::start(o.postgres, people_for(o.clients), o.worker_apart).await?;
+    let portal = Harness::start(
+        o.postgres,
+        people_for(o.clients),
+        Layout {
+            worker_apart: o.worker_apart,
+            instances: o.instances,
+        },
+    )
+    .await?;
     let result = drive(&portal, &o).await;
     portal.stop().await;
     result
@@ -104,8 +121,12 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
 pub struct Harness {
     pub db: TestDb,
     pub store: Arc<dyn store::Store>,
-    /// The process serving HTTP, then (with the worker apart) the worker's.
+    /// The processes serving HTTP, then (with the worker apart) the worker's.
     pub portals: Vec<crate::process::Process>,
+    /// HAProxy in front of them, with more than one instance.
+    pub balancer: Option<crate::balancer::Balancer>,
+    /// How many of `portals` serve HTTP.
+    instances: usize,
     dir: std::path::PathBuf,
     registry: tokio::sync::oneshot::Sender<()>,
     /// How many people of [`crate::people::population`] the registry holds.
@@ -115,8 +136,11 @@ pub struct Harness {
 impl Harness {
     /// Starts the portal with its demo data on a fresh database, and a
     /// reference registry of `people` generated citizens. With the worker
-    /// apart, a second portal process (not sent requests) runs the outbox.
-    pub async fn start(postgres: bool, people: usize, worker_apart: bool) -> anyhow::Result<Self> {
+    /// apart, one more portal process (not sent requests) runs the outbox;
+    /// with several instances, each serves HTTP (and runs a worker, unless
+    /// apart) behind HAProxy.
+    pub async fn start(postgres: bool, people: usize, layout: Layout) -> anyhow::Result<Self> {
+        let worker_apart = layout.worker_apart;
         let db = TestDb::new(if postgres { "postgres" } else { "sqlite" })
             .await
             .map_err(|e| anyhow!("{e} (set {})", store::testing::POSTGRES_ENV))?;
@@ -145,7 +169,17 @@ impl Harness {
             dir: dir.display().to_string(),
             run_worker: !worker_apart,
         };
+        // The first seeds the demo data; the others start on it.
         let mut portals = vec![crate::process::Process::spawn(&spec).await?];
+        for _ in 1..layout.instances.max(1) {
+            portals.push(crate::process::Process::spawn(&spec).await?);
+        }
+        let balancer = if layout.instances > 1 {
+            let web: Vec<String> = portals.iter().map(|p| p.url.clone()).collect();
+            Some(crate::balancer::Balancer::start(&web, &dir).await?)
+        } else {
+            None
+        };
         if worker_apart {
             let worker = crate::process::Spec {
                 run_worker: true,
@@ -158,25 +192,44 @@ impl Harness {
             db,
             store,
             portals,
+            balancer,
+            instances: layout.instances.max(1),
             dir,
             registry,
             people,
         })
     }
 
+    /// Where clients send requests: the balancer, or the one instance.
     pub fn url(&self) -> &str {
-        self.portals.first().map_or("", |p| p.url.as_str())
+        match &self.balancer {
+            Some(b) => b.url.as_str(),
+            None => self.portals.first().map_or("", |p| p.url.as_str()),
+        }
     }
 
     pub fn api(&self) -> String {
         format!("{}/api/v1", self.url())
     }
 
-    pub fn pids(&self) -> Vec<u32> {
-        self.portals.iter().map(|p| p.pid).collect()
+    /// The portal processes (the worker's last when apart), then HAProxy's.
+    pub fn pids(&self) -> Vec<(u32, &'static str)> {
+        let apart = self.portals.len() > self.instances.max(1);
+        self.portals
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let worker = apart && i + 1 == self.portals.len();
+                (p.pid, if worker { "worker" } else { "portal" })
+            })
+            .chain(self.balancer.as_ref().map(|b| (b.pid, "haproxy")))
+            .collect()
     }
 
     pub async fn stop(self) {
+        if let Some(b) = self.balancer {
+            b.stop().await;
+        }
         for p in self.portals {
             p.stop().await;
         }
@@ -195,13 +248,25 @@ fn hex_key() -> String {
 async fn drive(portal: &Harness, o: &Options) -> anyhow::Result<()> {
     let target = Arc::new(Target::prepare(portal, o).await?);
     println!(
-        "load: {} clients, {} s per scenario, on {}",
+        "load: {} clients, {} s per scenario, on {}, {} instance(s){}{}",
         o.clients,
         o.seconds,
-        if o.postgres { "PostgreSQL" } else { "SQLite" }
+        if o.postgres { "PostgreSQL" } else { "SQLite" },
+        o.instances.max(1),
+        if o.instances > 1 {
+            " behind HAProxy"
+        } else {
+            ""
+        },
+        if o.worker_apart {
+            ", the worker apart"
+        } else {
+            ""
+        },
     );
     // What preparing left to the worker (identity checks, notices) first.
     settle(&portal.store).await?;
+    let since = app::system_clock();
     let mut failing = Vec::new();
     for scenario in SCENARIOS {
         if !o.wants(scenario) {
@@ -221,6 +286,11 @@ async fn drive(portal: &Harness, o: &Options) -> anyhow::Result<()> {
         if let Some(line) = settle(&portal.store).await? {
             println!("{:>15}{line}", "");
         }
+    }
+    let (line, whole) = exactly_once(&portal.db.url, since).await?;
+    println!("{:>13}: {line}", "exactly once");
+    if !whole {
+        failing.push("exactly once");
     }
     // A load run is also a check: any refused or lost request fails it.
     if failing.is_empty() {
@@ -252,6 +322,47 @@ pub async fn settle(store: &Arc<dyn store::Store>) -> anyhow::Result<Option<Stri
         }
         last = (now.pending, now.done);
     }
+}
+
+/// After the run, with the worker caught up: every application sent
+/// during it has exactly one receipt, and every notice delivered to the
+/// demo mailbox is there once. Read from the database itself (on several
+/// instances each ran a worker).
+async fn exactly_once(url: &str, since: i64) -> anyhow::Result<(String, bool)> {
+    const WITHOUT_ONE_RECEIPT: &str = "SELECT COUNT(*) FROM applications a WHERE a.number IS NOT NULL \
+         AND a.submitted_at >= $1 AND (SELECT COUNT(*) FROM documents d WHERE d.application_id = a.id \
+         AND d.kind = 'application_receipt') <> 1";
+    const SENT: &str =
+        "SELECT COUNT(*) FROM applications WHERE number IS NOT NULL AND submitted_at >= $1";
+    const DELIVERED: &str =
+        "SELECT COUNT(*) FROM deliveries WHERE started_at >= $1 AND sent_at IS NOT NULL";
+    const IN_MAILBOX: &str = "SELECT COUNT(*) FROM demo_mailbox WHERE created_at >= $1";
+    let mut n = [0i64; 4];
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await?;
+        for (i, q) in [SENT, WITHOUT_ONE_RECEIPT, DELIVERED, IN_MAILBOX]
+            .into_iter()
+            .enumerate()
+        {
+            n[i] = sqlx::query_scalar(q).bind(since).fetch_one(&pool).await?;
+        }
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await?;
+        for (i, q) in [SENT, WITHOUT_ONE_RECEIPT, DELIVERED, IN_MAILBOX]
+            .into_iter()
+            .enumerate()
+        {
+            n[i] = sqlx::query_scalar(q).bind(since).fetch_one(&pool).await?;
+        }
+    }
+    let [sent, without, delivered, mailbox] = n;
+    Ok((
+        format!(
+            "{sent} applications sent, {without} without exactly one receipt; \
+             {delivered} notices delivered, {mailbox} in the mailbox"
+        ),
+        without == 0 && delivered == mailbox,
+    ))
 }
 
 impl Target {

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! migportal-bench availability [--bookings N] [--offices N] [--rounds N]
-//! migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--only me,status,…]
+//! migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--only me,status,…]
 //! migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]
 //! migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]
 //! ```
@@ -13,6 +13,7 @@
 //! a database is created and dropped).
 
 mod availability;
+mod balancer;
 mod load;
 mod people;
 mod process;
@@ -24,7 +25,7 @@ use std::time::Duration;
 fn usage() -> anyhow::Error {
     anyhow::anyhow!(
         "usage: migportal-bench availability [--bookings N] [--offices N] [--rounds N]\n       \
-         migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--only me,status,list,queue,availability,submit,send]\n       \
+         migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--only me,catalogue,status,list,queue,availability,submit,send,mixed]\n       \
          migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]\n       \
          migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]"
     )
@@ -98,6 +99,7 @@ async fn main() -> anyhow::Result<()> {
                     .map(|i| args.get(i + 1).cloned().ok_or_else(usage))
                     .transpose()?,
                 worker_apart: args.iter().any(|a| a == "--worker-apart"),
+                instances: number(&args, "--instances", 1)?,
             })
             .await
         }

@@ -161,6 +161,8 @@ pub fn memory_mib(pid: &str, field: &str) -> Option<u64> {
 /// the load (this process), PostgreSQL.
 pub struct Meter {
     portals: Vec<String>,
+    /// What each process is (`portal`, `worker`, `haproxy`).
+    labels: Vec<&'static str>,
     open: Option<(Ticks, std::time::Instant)>,
     spent: Ticks,
     secs: f64,
@@ -175,9 +177,10 @@ struct Ticks {
 }
 
 impl Meter {
-    pub fn new(portals: &[u32]) -> Self {
+    pub fn new(portals: &[(u32, &'static str)]) -> Self {
         Self {
-            portals: portals.iter().map(u32::to_string).collect(),
+            labels: portals.iter().map(|(_, l)| *l).collect(),
+            portals: portals.iter().map(|(p, _)| p.to_string()).collect(),
             open: None,
             spent: Ticks {
                 portals: vec![0; portals.len()],
@@ -221,7 +224,7 @@ impl Meter {
         self.secs += at.elapsed().as_secs_f64();
     }
 
-    /// "CPU cores busy: portal 0.91 + 0.10, load 0.52, PostgreSQL 0.40;
+    /// "CPU cores busy: portal 0.91, worker 0.10, load 0.52, PostgreSQL 0.40;
     /// portal CPU 850 µs a request; portal RSS 98 MB (peak 120 MB)".
     pub fn line(&self, requests: usize) -> String {
         let secs = self.secs.max(f64::EPSILON);
@@ -230,16 +233,24 @@ impl Meter {
             .spent
             .portals
             .iter()
-            .map(|t| format!("{:.2}", cores(*t)))
+            .zip(&self.labels)
+            .map(|(t, label)| format!("{label} {:.2}", cores(*t)))
             .collect();
         let mut line = format!(
-            "CPU cores busy: portal {}, load {:.2}, PostgreSQL {:.2}",
-            each.join(" + "),
+            "CPU cores busy: {}, load {:.2}, PostgreSQL {:.2}",
+            each.join(", "),
             cores(self.spent.load),
             cores(self.spent.postgres)
         );
         if requests > 0 {
-            let portal: u64 = self.spent.portals.iter().sum();
+            let portal: u64 = self
+                .spent
+                .portals
+                .iter()
+                .zip(&self.labels)
+                .filter(|(_, l)| **l != "haproxy")
+                .map(|(t, _)| t)
+                .sum();
             line.push_str(&format!(
                 "; portal CPU {:.0} µs a request",
                 portal as f64 * 10_000.0 / requests as f64

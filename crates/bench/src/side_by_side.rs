@@ -65,8 +65,15 @@ struct Row {
 async fn one(postgres: bool, a: &Args) -> anyhow::Result<Vec<Row>> {
     let name = if postgres { "PostgreSQL" } else { "SQLite" };
     println!("== {name}: {} clients, {} s each", a.clients, a.seconds);
-    let portal =
-        Harness::start(postgres, crate::load::people_for(a.clients), a.worker_apart).await?;
+    let portal = Harness::start(
+        postgres,
+        crate::load::people_for(a.clients),
+        crate::load::Layout {
+            worker_apart: a.worker_apart,
+            instances: 1,
+        },
+    )
+    .await?;
     let result = measure(&portal, postgres, a).await;
     portal.stop().await;
     result
@@ -79,6 +86,7 @@ async fn measure(portal: &Harness, postgres: bool, a: &Args) -> anyhow::Result<V
         postgres,
         only: Some("status,send".into()),
         worker_apart: a.worker_apart,
+        instances: 1,
     };
     let t = Arc::new(Target::prepare(portal, &o).await?);
     let account = crate::people::bystander(&portal.store).await?;
