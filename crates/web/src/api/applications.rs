@@ -22,7 +22,8 @@ pub(crate) fn parse_id(raw: &str) -> Result<Uuid, AppError> {
 
 /// The application with its version as the entity tag.
 fn with_etag(status: StatusCode, v: &ApplicationView) -> Response {
-    let mut res = (status, Json(json!(v))).into_response();
+    // Straight from the view: no `Value` tree made first.
+    let mut res = (status, Json(v)).into_response();
     if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", v.version)) {
         res.headers_mut().insert(header::ETAG, tag);
     }
@@ -120,15 +121,23 @@ pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<ListPage>, HttpError> {
     let before = match q.cursor.as_deref() {
         None | Some("") => None,
         Some(c) => Some(
             Uuid::parse_str(c).map_err(|_| AppError::new(ErrorKind::Invalid, "cursor.invalid"))?,
         ),
     };
-    let (items, next) = applications::list(&state, &actor, before, q.limit.unwrap_or(20)).await?;
-    Ok(Json(json!({ "items": items, "next_cursor": next })))
+    let (items, next_cursor) =
+        applications::list(&state, &actor, before, q.limit.unwrap_or(20)).await?;
+    Ok(Json(ListPage { items, next_cursor }))
+}
+
+/// A page of the person's applications, serialised straight from its lines.
+#[derive(serde::Serialize)]
+pub struct ListPage {
+    items: Vec<applications::ApplicationLine>,
+    next_cursor: Option<Uuid>,
 }
 
 pub async fn get(

@@ -33,7 +33,7 @@ pub async fn queue(
     State(state): State<AppState>,
     s: Staff,
     Query(p): Query<QueueParams>,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<cases::QueuePage>, HttpError> {
     let queue = match p.queue.as_deref() {
         None | Some("") | Some("all") => None,
         Some(q) => {
@@ -52,7 +52,8 @@ pub async fn queue(
         },
     )
     .await?;
-    Ok(Json(json!(page)))
+    // Straight from the page: no `Value` tree made first.
+    Ok(Json(page))
 }
 
 pub async fn case(

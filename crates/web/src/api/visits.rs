@@ -25,11 +25,19 @@ fn date(field: &'static str, s: &str) -> Result<time::Date, AppError> {
         .map_err(|_| AppError::field(field, "date.format"))
 }
 
+/// `{"slots": [...]}`, serialised straight from the slots: a month is
+/// hundreds of them, and a `Value` tree of them first cost more than
+/// computing them.
+#[derive(serde::Serialize)]
+pub struct Slots {
+    slots: Vec<visits::FreeSlot>,
+}
+
 pub async fn availability(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     Query(p): Query<AvailabilityParams>,
-) -> Result<Json<Value>, HttpError> {
+) -> Result<Json<Slots>, HttpError> {
     let office = parse_id(&raw)?;
     if let Some(s) = &p.service
         && state.catalogue.get(s).is_none()
@@ -44,7 +52,7 @@ pub async fn availability(
         date("to", &p.to)?,
     )
     .await?;
-    Ok(Json(json!({ "slots": slots })))
+    Ok(Json(Slots { slots }))
 }
 
 #[derive(Deserialize)]
