@@ -53,9 +53,6 @@ pub(crate) const INSERT_CHALLENGE: &str = "INSERT INTO otp_challenges (id, accou
      code_hash, sent_at, sends, attempts, consumed, created_at, identity_version) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, FALSE, $7, $8)";
 
-pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, payload, dedup_key, run_at, attempts, max_attempts, created_at) \
-     VALUES ($1, $2, $3, $4, $5, 0, $6, $7) ON CONFLICT (dedup_key) DO NOTHING";
-
 /// Appends an audit event inside the caller's transaction, chained to the
 /// previous one. Taking the `audit_head` row lock serialises appends, so the
 /// chain never forks even with several instances.
@@ -181,16 +178,7 @@ pub(crate) use raise_to_confirmed;
 macro_rules! enqueue {
     ($tx:expr, $job:expr, $now:expr) => {{
         let job: $crate::NewJob = $job;
-        sqlx::query($crate::shared::INSERT_JOB)
-            .bind(job.id)
-            .bind(job.kind)
-            .bind(job.payload)
-            .bind(job.dedup_key)
-            .bind(job.run_at)
-            .bind(i64::from(job.max_attempts))
-            .bind($now)
-            .execute(&mut *$tx)
-            .await?
+        $crate::shared::enqueue_all!($tx, vec![job], $now)
     }};
 }
 pub(crate) use enqueue;
@@ -218,7 +206,8 @@ macro_rules! enqueue_all {
 }
 pub(crate) use enqueue_all;
 
-/// [`INSERT_JOB`] with `n` rows of values, seven parameters a row.
+/// The outbox's insert of `n` jobs, seven parameters a row; a job whose
+/// `dedup_key` is already there is not added again.
 pub(crate) fn insert_jobs_sql(n: usize) -> String {
     let rows: Vec<String> = (0..n)
         .map(|i| {
@@ -337,3 +326,19 @@ pub(crate) use save_office;
 
 pub(crate) const SELECT_ACCOUNT: &str = "SELECT id, surname, given_name, patronymic, phone, email, status, level, \
      role, office_id, created_at FROM accounts";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn jobs_insert_numbers_seven_parameters_a_row() {
+        assert_eq!(
+            super::insert_jobs_sql(1),
+            "INSERT INTO jobs (id, kind, payload, dedup_key, run_at, attempts, max_attempts, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 0, $6, $7) ON CONFLICT (dedup_key) DO NOTHING"
+        );
+        assert!(
+            super::insert_jobs_sql(2)
+                .contains("($1, $2, $3, $4, $5, 0, $6, $7), ($8, $9, $10, $11, $12, 0, $13, $14)")
+        );
+    }
+}
