@@ -419,11 +419,10 @@ pub async fn make(state: &Portal, m: &Making) -> Result<(), AppError> {
     let now = state.now();
     let (doc, account_id) = build(state, m, now).await?;
     let id = Uuid::now_v7();
-    let object_key = format!("documents/{id}.pdf");
     let json = serde_json::to_vec(&doc).map_err(AppError::internal)?;
     let words = state
         .vault
-        .seal(&words_place(&object_key), &json)
+        .seal(&words_place(id), &json)
         .map_err(AppError::internal)?;
     state
         .store
@@ -434,7 +433,8 @@ pub async fn make(state: &Portal, m: &Making) -> Result<(), AppError> {
             kind: m.kind.clone(),
             title: doc.title.clone(),
             number: doc.number.clone(),
-            object_key,
+            // Named when it is typeset (each typesetting its own file).
+            object_key: String::new(),
             key_id: state.vault.key_id().to_owned(),
             size: 0,
             standard: None,
@@ -447,8 +447,8 @@ pub async fn make(state: &Portal, m: &Making) -> Result<(), AppError> {
 }
 
 /// Where a document's sealed words are bound to (distinct from its PDF's).
-fn words_place(object_key: &str) -> String {
-    format!("documents:words:{object_key}")
+fn words_place(id: Uuid) -> String {
+    format!("documents:words:{id}")
 }
 
 fn place(object_key: &str) -> String {
@@ -495,8 +495,10 @@ pub async fn mine(state: &Portal, actor: &Actor) -> Result<Vec<DocumentView>, Ap
 }
 
 /// A document's PDF: kept in the blob store once typeset; the first time,
-/// typeset from its sealed words (dated as issued, so the same bytes
-/// whoever opens it first), kept, and its size recorded.
+/// typeset from its sealed words (dated as issued), sealed under the key
+/// of now in a file of its own, and recorded — file, key and size — unless
+/// another opening recorded its own first (then this copy goes, and its
+/// bytes, made from the same words, are still the answer).
 async fn bytes(state: &Portal, d: &DocumentRecord) -> Result<Vec<u8>, AppError> {
     if d.size > 0 {
         let sealed = state
@@ -515,7 +517,7 @@ async fn bytes(state: &Portal, d: &DocumentRecord) -> Result<Vec<u8>, AppError> 
         .ok_or_else(|| AppError::internal(format!("document {} has no words", d.id)))?;
     let json = state
         .vault
-        .open(&d.key_id, &words_place(&d.object_key), words)
+        .open(&d.key_id, &words_place(d.id), words)
         .map_err(AppError::internal)?;
     let doc: Document = serde_json::from_slice(&json).map_err(AppError::internal)?;
     let setter = state
@@ -528,19 +530,31 @@ async fn bytes(state: &Portal, d: &DocumentRecord) -> Result<Vec<u8>, AppError> 
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
+    let object_key = format!("documents/{}-{}.pdf", d.id, Uuid::new_v4().simple());
     let sealed = state
         .vault
-        .seal(&place(&d.object_key), &pdf)
+        .seal(&place(&object_key), &pdf)
         .map_err(AppError::internal)?;
     state
         .blobs
-        .put(&d.object_key, &sealed)
+        .put(&object_key, &sealed)
         .await
         .map_err(AppError::internal)?;
-    state
+    let first = state
         .store
-        .document_typeset(d.id, i64::try_from(pdf.len()).unwrap_or(i64::MAX), standard)
+        .document_typeset(
+            d.id,
+            store::TypesetPdf {
+                object_key: object_key.clone(),
+                key_id: state.vault.key_id().to_owned(),
+                size: i64::try_from(pdf.len()).unwrap_or(i64::MAX),
+                standard,
+            },
+        )
         .await?;
+    if !first {
+        let _ = state.blobs.delete(&object_key).await;
+    }
     Ok(pdf)
 }
 

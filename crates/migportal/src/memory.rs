@@ -2,7 +2,7 @@
 //! 19 MiB for a moment, on a blocking thread. glibc's malloc, by default,
 //! raises its mmap threshold after the first such buffer is freed, so later
 //! ones come from per-thread arenas that keep the pages: an idle portal
-//! held ~145 MB after a few sign-ins, ~35 MB with a fixed threshold
+//! held ~145 MB under load, 33–46 MB with a fixed threshold
 //! (docs/PERFORMANCE.md). Setting the threshold also stops the adjustment.
 
 /// Large allocations (≥ 1 MiB) are mapped and unmapped on their own, so

@@ -431,8 +431,9 @@ pub trait DocumentStore {
     async fn documents_of(&self, account_id: Uuid) -> Result<Vec<DocumentRecord>>;
     async fn documents_of_application(&self, application_id: Uuid) -> Result<Vec<DocumentRecord>>;
     async fn document(&self, id: Uuid) -> Result<Option<DocumentRecord>>;
-    /// Records the PDF of a document issued untypeset (`size` 0), once.
-    async fn document_typeset(&self, id: Uuid, size: i64, standard: Option<String>) -> Result<()>;
+    /// Records the PDF of a document issued untypeset (`size` 0): where it
+    /// is and under which key. Only the first is kept (false: another was).
+    async fn document_typeset(&self, id: Uuid, pdf: TypesetPdf) -> Result<bool>;
 }
 
 #[async_trait]

@@ -972,6 +972,15 @@ pub struct CallbackRecord {
     pub body: String,
 }
 
+/// A document's PDF once typeset: its blob, the key it is sealed under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypesetPdf {
+    pub object_key: String,
+    pub key_id: String,
+    pub size: i64,
+    pub standard: Option<String>,
+}
+
 /// A document issued to a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentRecord {
@@ -982,8 +991,9 @@ pub struct DocumentRecord {
     pub kind: String,
     pub title: String,
     pub number: String,
-    /// Where its PDF is (or will be, once typeset) in the blob store.
+    /// Where its PDF is in the blob store, once typeset.
     pub object_key: String,
+    /// The key its PDF is sealed under, or (until typeset) its words.
     pub key_id: String,
     /// The PDF's size; 0 until it is first typeset.
     pub size: i64,

@@ -53,10 +53,18 @@ impl BlobStore for LocalBlobs {
         // key. The aside name is the writer's own: two writers of one key (a
         // document opened twice at once) never share it, the last rename wins.
         let tmp = path.with_extension(format!("part-{}", uuid::Uuid::new_v4().simple()));
-        let mut f = tokio::fs::File::create(&tmp).await?;
-        tokio::io::AsyncWriteExt::write_all(&mut f, bytes).await?;
-        f.sync_all().await?;
-        tokio::fs::rename(&tmp, &path).await
+        let written = async {
+            let mut f = tokio::fs::File::create(&tmp).await?;
+            tokio::io::AsyncWriteExt::write_all(&mut f, bytes).await?;
+            f.sync_all().await?;
+            tokio::fs::rename(&tmp, &path).await
+        }
+        .await;
+        if written.is_err() {
+            // Its name is this writer's own: nobody else would clear it.
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        written
     }
 
     async fn get(&self, key: &str) -> std::io::Result<Vec<u8>> {

@@ -100,16 +100,26 @@ macro_rules! impl_document_store {
                 })
             }
 
-            async fn document_typeset(&self, id: uuid::Uuid, size: i64, standard: Option<String>) -> $crate::Result<()> {
-                // The first typesetting records its file; a second (two opened at
-                // once) made the same bytes and changes nothing.
-                sqlx::query("UPDATE documents SET size = $2, standard = $3 WHERE id = $1 AND size = 0")
-                    .bind(id)
-                    .bind(size)
-                    .bind(standard)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
+            async fn document_typeset(
+                &self,
+                id: uuid::Uuid,
+                pdf: $crate::TypesetPdf,
+            ) -> $crate::Result<bool> {
+                // The first typesetting records where its file is and under which
+                // key; a second (two opened at once) changes nothing and is told so.
+                let done = sqlx::query(
+                    "UPDATE documents SET object_key = $2, key_id = $3, size = $4, standard = $5 \
+                     WHERE id = $1 AND size = 0",
+                )
+                .bind(id)
+                .bind(pdf.object_key)
+                .bind(pdf.key_id)
+                .bind(pdf.size)
+                .bind(pdf.standard)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(done == 1)
             }
         }
     };

@@ -1864,7 +1864,7 @@ async fn a_document_is_typeset_once() {
             kind: "application_receipt".into(),
             title: "Расписка".into(),
             number: "1".into(),
-            object_key: "documents/x.pdf".into(),
+            object_key: String::new(),
             key_id: "k1".into(),
             size: 0,
             standard: None,
@@ -1878,14 +1878,27 @@ async fn a_document_is_typeset_once() {
         let got = s.document(id).await.unwrap().unwrap();
         assert_eq!((got.size, got.standard.as_deref()), (0, None));
         assert_eq!(got.words.as_deref(), Some(b"sealed words".as_slice()));
-        s.document_typeset(id, 1234, Some("PDF/A-2a".into()))
-            .await
-            .unwrap();
-        s.document_typeset(id, 99, None).await.unwrap();
+        let first = TypesetPdf {
+            object_key: "documents/a.pdf".into(),
+            key_id: "k2".into(),
+            size: 1234,
+            standard: Some("PDF/A-2a".into()),
+        };
+        assert!(s.document_typeset(id, first.clone()).await.unwrap());
+        let second = TypesetPdf {
+            object_key: "documents/b.pdf".into(),
+            key_id: "k1".into(),
+            size: 99,
+            standard: None,
+        };
+        assert!(
+            !s.document_typeset(id, second).await.unwrap(),
+            "the first is kept"
+        );
         let got = s.document(id).await.unwrap().unwrap();
         assert_eq!(
-            (got.size, got.standard.as_deref()),
-            (1234, Some("PDF/A-2a"))
+            (got.object_key, got.key_id, got.size, got.standard),
+            (first.object_key, first.key_id, first.size, first.standard)
         );
     })
     .await;
