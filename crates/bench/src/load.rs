@@ -307,12 +307,20 @@ pub async fn settle(store: &Arc<dyn store::Store>) -> anyhow::Result<Option<Stri
     let started = Instant::now();
     let first = store.job_stats().await?;
     let mut last = (first.pending, first.done);
+    // Two quiet polls in a row: one slow job (a registry's timeout) is not
+    // taken for the worker having caught up.
+    let mut quiet = 0;
     loop {
         tokio::time::sleep(Duration::from_millis(700)).await;
         let now = store.job_stats().await?;
-        if (now.pending, now.done) == last || started.elapsed() > Duration::from_secs(300) {
+        quiet = if (now.pending, now.done) == last {
+            quiet + 1
+        } else {
+            0
+        };
+        if quiet >= 2 || started.elapsed() > Duration::from_secs(300) {
             let done = now.done.saturating_sub(first.done);
-            let secs = started.elapsed().as_secs_f64() - 0.7;
+            let secs = started.elapsed().as_secs_f64() - 1.4;
             return Ok((done > 0).then(|| {
                 format!(
                     "the worker then caught up: {done} jobs in {secs:.1} s ({:.0}/s)",
@@ -762,38 +770,21 @@ pub async fn mixed(t: &Arc<Target>, o: &Options) -> Outcome {
                 }
                 // The submission: a draft, its answers, the sending; each timed.
                 let at = Instant::now();
-                let d = call(
-                    t.http
-                        .post(format!("{}/applications", t.api))
-                        .json(&json!({"service": SUBMITTED})),
-                    token,
-                )
-                .await;
-                let Some((id, version)) = d
-                    .as_ref()
-                    .ok()
-                    .and_then(|d| Some((d["id"].as_str()?.to_owned(), d["version"].as_i64()?)))
-                else {
-                    count(at, Err(d.err().unwrap_or_else(|| "no id".into())), "draft");
-                    continue;
+                let (id, version) = match new_draft(&t, token).await {
+                    Ok(d) => d,
+                    Err(why) => {
+                        count(at, Err(why), "draft");
+                        continue;
+                    }
                 };
                 count(at, Ok(()), "draft");
                 let at = Instant::now();
-                let saved = call(
-                    t.http
-                        .put(format!("{}/applications/{id}", t.api))
-                        .header("If-Match", format!("\"{version}\""))
-                        .json(&json!({"answers": t.answers})),
-                    token,
-                )
-                .await;
-                let Some(version) = saved.as_ref().ok().and_then(|s| s["version"].as_i64()) else {
-                    count(
-                        at,
-                        Err(saved.err().unwrap_or_else(|| "no version".into())),
-                        "save",
-                    );
-                    continue;
+                let version = match save_answers(&t, token, &id, version).await {
+                    Ok(v) => v,
+                    Err(why) => {
+                        count(at, Err(why), "save");
+                        continue;
+                    }
                 };
                 count(at, Ok(()), "save");
                 n += 1;
@@ -836,25 +827,35 @@ async fn mixed_read(t: &Target, token: &str, what: &str) -> Result<(), String> {
 
 /// A draft of [`SUBMITTED`] with its answers saved: its id and version.
 async fn draft(t: &Target, token: &str) -> Result<(String, i64), String> {
-    let api = &t.api;
+    let (id, version) = new_draft(t, token).await?;
+    let saved = save_answers(t, token, &id, version).await?;
+    Ok((id, saved))
+}
+
+/// A new draft of [`SUBMITTED`]: its id and version.
+async fn new_draft(t: &Target, token: &str) -> Result<(String, i64), String> {
     let d = call(
         t.http
-            .post(format!("{api}/applications"))
+            .post(format!("{}/applications", t.api))
             .json(&json!({"service": SUBMITTED})),
         token,
     )
     .await?;
     let id = d["id"].as_str().ok_or("no id")?.to_owned();
-    let version = d["version"].as_i64().ok_or("no version")?;
+    Ok((id, d["version"].as_i64().ok_or("no version")?))
+}
+
+/// The example answers saved on `version`: the next version.
+async fn save_answers(t: &Target, token: &str, id: &str, version: i64) -> Result<i64, String> {
     let saved = call(
         t.http
-            .put(format!("{api}/applications/{id}"))
+            .put(format!("{}/applications/{id}", t.api))
             .header("If-Match", format!("\"{version}\""))
             .json(&json!({"answers": t.answers})),
         token,
     )
     .await?;
-    Ok((id, saved["version"].as_i64().ok_or("no version")?))
+    Ok(saved["version"].as_i64().ok_or("no version")?)
 }
 
 async fn send_one(
