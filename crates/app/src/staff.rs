@@ -387,7 +387,8 @@ pub async fn update_staff(
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuditQuery {
-    pub before: Option<i64>,
+    /// The id of the last event of the page before (ids are time-ordered).
+    pub before: Option<Uuid>,
     pub action: Option<String>,
     pub actor: Option<String>,
     pub subject: Option<String>,
@@ -409,7 +410,7 @@ pub async fn audit(
         }
     };
     let filter = AuditFilter {
-        before_seq: q.before,
+        before: q.before,
         action_prefix: q.action.clone().filter(|a| !a.trim().is_empty()),
         actor_id: id(&q.actor, "actor")?,
         subject_id: id(&q.subject, "subject")?,

@@ -12,19 +12,32 @@ use store::Store;
 use store::audit::{AuditKey, Checkpoint};
 use tokio::sync::watch;
 
-/// Appends a checkpoint of the log's tip now, unless it is the one written last.
+/// The tips last written, per lane.
+pub type Written = std::collections::HashMap<i64, (i64, String)>;
+
+/// Appends a checkpoint of each lane's tip now, unless it is the one
+/// written last for that lane.
 pub async fn write(
     store: &dyn Store,
     key: &AuditKey,
     path: &Path,
-    last: &mut Option<(i64, String)>,
+    last: &mut Written,
     now: i64,
 ) -> anyhow::Result<()> {
-    let (seq, hash) = store.audit_head().await?;
-    if last.as_ref() == Some(&(seq, hash.clone())) {
+    let heads: Vec<_> = store
+        .audit_heads()
+        .await?
+        .into_iter()
+        .filter(|h| last.get(&h.lane) != Some(&(h.seq, h.hash.clone())))
+        .collect();
+    if heads.is_empty() {
         return Ok(());
     }
-    let line = serde_json::to_string(&Checkpoint::sign(key, seq, &hash, now))?;
+    let mut lines = String::new();
+    for h in &heads {
+        lines.push_str(&serde_json::to_string(&Checkpoint::sign(key, h, now))?);
+        lines.push('\n');
+    }
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
@@ -35,9 +48,11 @@ pub async fn write(
         .append(true)
         .open(path)
         .with_context(|| format!("audit checkpoint file {}", path.display()))?;
-    writeln!(file, "{line}")?;
+    file.write_all(lines.as_bytes())?;
     file.sync_data()?;
-    *last = Some((seq, hash));
+    for h in heads {
+        last.insert(h.lane, (h.seq, h.hash));
+    }
     Ok(())
 }
 
@@ -69,7 +84,7 @@ pub fn spawn(
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut last = None;
+        let mut last = Written::new();
         loop {
             if let Err(e) = write(store.as_ref(), &key, &path, &mut last, clock()).await {
                 tracing::error!(error = %e, "cannot write an audit checkpoint");

@@ -243,7 +243,10 @@ async fn main() -> anyhow::Result<()> {
                 }
                 Err(b) => {
                     let id = b.id.map(|i| format!(" ({i})")).unwrap_or_default();
-                    println!("audit log BROKEN at entry #{}{id}: {}", b.seq, b.reason);
+                    println!(
+                        "audit log BROKEN at entry #{} of lane {}{id}: {}",
+                        b.seq, b.lane, b.reason
+                    );
                     std::process::exit(1);
                 }
             }

@@ -5,6 +5,13 @@
 //! entry breaks every hash after it, and someone who can only write the
 //! database cannot compute a new one. Signed checkpoints (`Checkpoint`),
 //! written to a file outside the database, catch a log cut short.
+//!
+//! The log is several such chains, "lanes" (eight on PostgreSQL, one on
+//! SQLite): a transaction appends to one lane, so appends of different
+//! transactions need not wait for each other's COMMIT. Each lane has its own
+//! head, sequence and checkpoints; events after lane 1 hash their lane too,
+//! so none can be passed off as another lane's. Across lanes, events are
+//! ordered in time by their UUIDv7 ids.
 
 use crate::AuditEvent;
 use hmac::{Hmac, Mac};
@@ -59,6 +66,11 @@ pub fn entry_hash(key: &AuditKey, prev_hash: &str, e: &AuditEvent) -> String {
         return String::new();
     };
     field(&mut h, prev_hash);
+    // Lane 1 hashes as the single chain did before lanes, so logs written
+    // then still verify.
+    if e.lane != 1 {
+        field(&mut h, &format!("lane {}", e.lane));
+    }
     field(&mut h, &e.id.to_string());
     field(&mut h, &e.seq.to_string());
     field(&mut h, &e.at.to_string());
@@ -71,40 +83,52 @@ pub fn entry_hash(key: &AuditKey, prev_hash: &str, e: &AuditEvent) -> String {
     hex::encode(h.finalize().into_bytes())
 }
 
-/// A signed statement "the log had `seq` entries, the last hashing to
-/// `hash`, at `at`", written outside the database. A log that no longer
-/// reaches a checkpoint, or reaches it with another hash, was altered.
+/// A signed statement "lane `lane` of the log had `seq` entries, the last
+/// hashing to `hash`, at `at`", written outside the database. A lane that no
+/// longer reaches its checkpoint, or reaches it with another hash, was altered.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Checkpoint {
+    /// Checkpoints written before lanes name none: they are of lane 1.
+    #[serde(default = "first_lane")]
+    pub lane: i64,
     pub seq: i64,
     pub hash: String,
     pub at: i64,
     pub mac: String,
 }
 
+fn first_lane() -> i64 {
+    1
+}
+
 impl Checkpoint {
-    fn mac_of(key: &AuditKey, seq: i64, hash: &str, at: i64) -> String {
+    fn mac_of(key: &AuditKey, lane: i64, seq: i64, hash: &str, at: i64) -> String {
         let Some(mut h) = key.mac() else {
             return String::new();
         };
         field(&mut h, "checkpoint");
+        // As in `entry_hash`: lane 1's checkpoints sign what they signed before lanes.
+        if lane != 1 {
+            field(&mut h, &format!("lane {lane}"));
+        }
         field(&mut h, &seq.to_string());
         field(&mut h, hash);
         field(&mut h, &at.to_string());
         hex::encode(h.finalize().into_bytes())
     }
 
-    pub fn sign(key: &AuditKey, seq: i64, hash: &str, at: i64) -> Self {
+    pub fn sign(key: &AuditKey, head: &crate::AuditHead, at: i64) -> Self {
         Self {
-            seq,
-            hash: hash.to_owned(),
+            lane: head.lane,
+            seq: head.seq,
+            hash: head.hash.clone(),
             at,
-            mac: Self::mac_of(key, seq, hash, at),
+            mac: Self::mac_of(key, head.lane, head.seq, &head.hash, at),
         }
     }
 
     pub fn is_genuine(&self, key: &AuditKey) -> bool {
-        let expected = Self::mac_of(key, self.seq, &self.hash, self.at);
+        let expected = Self::mac_of(key, self.lane, self.seq, &self.hash, self.at);
         !expected.is_empty()
             && expected.len() == self.mac.len()
             && expected
@@ -118,47 +142,52 @@ impl Checkpoint {
 /// Where the chain is broken, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Broken {
+    pub lane: i64,
     pub seq: i64,
     pub id: Option<Uuid>,
     pub reason: &'static str,
 }
 
-/// Checks entries in `seq` order, continuing from (`seq`, `hash`) of the
-/// entry before them. Returns the new tip, or the first broken entry.
+/// Checks entries of one lane in `seq` order, continuing from (`seq`,
+/// `hash`) of the entry before them. Returns the new tip, or the first
+/// broken entry.
 pub fn verify_run(
     key: &AuditKey,
+    lane: i64,
     mut tip: (i64, String),
     entries: &[AuditEvent],
 ) -> Result<(i64, String), Broken> {
+    let broken = |seq, id, reason| Broken {
+        lane,
+        seq,
+        id,
+        reason,
+    };
     for e in entries {
+        if e.lane != lane {
+            return Err(broken(e.seq, Some(e.id), "in another lane than its place"));
+        }
         if e.seq != tip.0 + 1 {
-            return Err(Broken {
-                seq: tip.0 + 1,
-                id: None,
-                reason: "missing entry (gap in sequence)",
-            });
+            return Err(broken(tip.0 + 1, None, "missing entry (gap in sequence)"));
         }
         if e.prev_hash != tip.1 {
-            return Err(Broken {
-                seq: e.seq,
-                id: Some(e.id),
-                reason: "does not link to the previous entry",
-            });
+            return Err(broken(
+                e.seq,
+                Some(e.id),
+                "does not link to the previous entry",
+            ));
         }
         if entry_hash(key, &e.prev_hash, e) != e.hash {
-            return Err(Broken {
-                seq: e.seq,
-                id: Some(e.id),
-                reason: "content altered (hash mismatch)",
-            });
+            return Err(broken(e.seq, Some(e.id), "content altered (hash mismatch)"));
         }
         tip = (e.seq, e.hash.clone());
     }
     Ok(tip)
 }
 
-/// Walks the whole log in pages and checks it against the stored tip and
-/// the checkpoints kept outside the database.
+/// Walks every lane of the log in pages and checks it against its stored
+/// tip and the checkpoints kept outside the database, then that no event
+/// lies outside the lanes walked.
 /// `Ok(Ok(n))`: n entries, all intact; `Ok(Err(b))`: the first break.
 pub async fn verify_all<S: crate::AuditStore + ?Sized>(
     store: &S,
@@ -168,22 +197,61 @@ pub async fn verify_all<S: crate::AuditStore + ?Sized>(
     for c in checkpoints {
         if !c.is_genuine(key) {
             return Ok(Err(Broken {
+                lane: c.lane,
                 seq: c.seq,
                 id: None,
                 reason: "a checkpoint is not genuine (wrong key or edited)",
             }));
         }
     }
-    let (head_seq, head_hash) = store.audit_head().await?;
+    let heads = store.audit_heads().await?;
+    if let Some(c) = checkpoints
+        .iter()
+        .find(|c| !heads.iter().any(|h| h.lane == c.lane))
+    {
+        return Ok(Err(Broken {
+            lane: c.lane,
+            seq: c.seq,
+            id: None,
+            reason: "a checkpoint names a lane the log no longer has",
+        }));
+    }
+    let mut total = 0;
+    for head in &heads {
+        let mine: Vec<&Checkpoint> = checkpoints.iter().filter(|c| c.lane == head.lane).collect();
+        match verify_lane(store, key, head, &mine).await? {
+            Ok(n) => total += n,
+            Err(b) => return Ok(Err(b)),
+        }
+    }
+    let stored = store.audit_count().await?;
+    if stored != total {
+        return Ok(Err(Broken {
+            lane: 0,
+            seq: 0,
+            id: None,
+            reason: "the log holds events outside its chains",
+        }));
+    }
+    Ok(Ok(total))
+}
+
+async fn verify_lane<S: crate::AuditStore + ?Sized>(
+    store: &S,
+    key: &AuditKey,
+    head: &crate::AuditHead,
+    checkpoints: &[&Checkpoint],
+) -> crate::Result<Result<i64, Broken>> {
+    let lane = head.lane;
     let mut tip = (0, GENESIS.to_owned());
     let mut seen: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     let wanted: std::collections::HashSet<i64> = checkpoints.iter().map(|c| c.seq).collect();
     loop {
-        let page = store.audit_page(tip.0, 1000).await?;
+        let page = store.audit_page(lane, tip.0, 1000).await?;
         if page.is_empty() {
             break;
         }
-        match verify_run(key, tip, &page) {
+        match verify_run(key, lane, tip, &page) {
             Ok(t) => tip = t,
             Err(b) => return Ok(Err(b)),
         }
@@ -191,32 +259,30 @@ pub async fn verify_all<S: crate::AuditStore + ?Sized>(
             seen.insert(e.seq, e.hash.clone());
         }
     }
+    let broken = |seq, reason| Broken {
+        lane,
+        seq,
+        id: None,
+        reason,
+    };
     for c in checkpoints {
         match seen.get(&c.seq) {
             Some(h) if *h == c.hash => {}
-            Some(_) => {
-                return Ok(Err(Broken {
-                    seq: c.seq,
-                    id: None,
-                    reason: "differs from a signed checkpoint",
-                }));
-            }
+            Some(_) => return Ok(Err(broken(c.seq, "differs from a signed checkpoint"))),
             None if c.seq == 0 => {}
             None => {
-                return Ok(Err(Broken {
-                    seq: tip.0 + 1,
-                    id: None,
-                    reason: "entries after this point were removed (a checkpoint is beyond the log)",
-                }));
+                return Ok(Err(broken(
+                    tip.0 + 1,
+                    "entries after this point were removed (a checkpoint is beyond the log)",
+                )));
             }
         }
     }
-    if tip.0 != head_seq || tip.1 != head_hash {
-        return Ok(Err(Broken {
-            seq: tip.0 + 1,
-            id: None,
-            reason: "entries after this point were removed",
-        }));
+    if tip.0 != head.seq || tip.1 != head.hash {
+        return Ok(Err(broken(
+            tip.0 + 1,
+            "entries after this point were removed",
+        )));
     }
     Ok(Ok(tip.0))
 }
@@ -231,11 +297,16 @@ mod tests {
     }
 
     fn chain(n: i64) -> Vec<AuditEvent> {
+        chain_in(1, n)
+    }
+
+    fn chain_in(lane: i64, n: i64) -> Vec<AuditEvent> {
         let mut prev = GENESIS.to_owned();
         (1..=n)
             .map(|seq| {
                 let mut e = AuditEvent {
                     id: Uuid::now_v7(),
+                    lane,
                     seq,
                     at: seq * 10,
                     actor_id: None,
@@ -257,11 +328,11 @@ mod tests {
     #[test]
     fn intact_chain_verifies_and_edits_are_found() {
         let c = chain(5);
-        assert_eq!(verify_run(&key(), (0, GENESIS.into()), &c).unwrap().0, 5);
+        assert_eq!(verify_run(&key(), 1, (0, GENESIS.into()), &c).unwrap().0, 5);
         let mut edited = c.clone();
         edited[2].details = "d3 changed".into();
         assert_eq!(
-            verify_run(&key(), (0, GENESIS.into()), &edited)
+            verify_run(&key(), 1, (0, GENESIS.into()), &edited)
                 .unwrap_err()
                 .seq,
             3
@@ -269,7 +340,7 @@ mod tests {
         let mut gap = c.clone();
         gap.remove(1);
         assert_eq!(
-            verify_run(&key(), (0, GENESIS.into()), &gap)
+            verify_run(&key(), 1, (0, GENESIS.into()), &gap)
                 .unwrap_err()
                 .seq,
             2
@@ -277,7 +348,7 @@ mod tests {
         let mut relinked = c;
         relinked[3].prev_hash = "x".into();
         assert_eq!(
-            verify_run(&key(), (0, GENESIS.into()), &relinked)
+            verify_run(&key(), 1, (0, GENESIS.into()), &relinked)
                 .unwrap_err()
                 .reason,
             "does not link to the previous entry"
@@ -307,20 +378,88 @@ mod tests {
         forged[1].details = "rewritten".into();
         forged[1].hash = entry_hash(&other, &forged[1].prev_hash, &forged[1]);
         assert_eq!(
-            verify_run(&key(), (0, GENESIS.into()), &forged)
+            verify_run(&key(), 1, (0, GENESIS.into()), &forged)
                 .unwrap_err()
                 .seq,
             2
         );
     }
 
+    fn head(lane: i64, seq: i64, hash: &str) -> crate::AuditHead {
+        crate::AuditHead {
+            lane,
+            seq,
+            hash: hash.into(),
+        }
+    }
+
     #[test]
     fn checkpoints_are_signed() {
-        let cp = Checkpoint::sign(&key(), 5, "abc", 10);
+        let cp = Checkpoint::sign(&key(), &head(1, 5, "abc"), 10);
         assert!(cp.is_genuine(&key()));
         assert!(!cp.is_genuine(&AuditKey::derive(b"other")));
-        let mut moved = cp;
+        let mut moved = cp.clone();
         moved.seq = 4;
         assert!(!moved.is_genuine(&key()));
+        // Another lane's checkpoint cannot be passed off as lane 1's.
+        let mut relaned = Checkpoint::sign(&key(), &head(3, 5, "abc"), 10);
+        assert!(relaned.is_genuine(&key()));
+        relaned.lane = 1;
+        assert!(!relaned.is_genuine(&key()));
+    }
+
+    /// Lane 1 hashes and signs exactly as the single chain did before lanes
+    /// (values computed apart, with Python's hmac), so older logs and
+    /// checkpoint files still verify; a checkpoint line without a lane is lane 1's.
+    #[test]
+    fn lane_one_is_the_chain_as_it_was() {
+        let e = AuditEvent {
+            id: Uuid::parse_str("0193a5f6-4e5f-7a6b-8c7d-8e9fa0b1c205").unwrap(),
+            lane: 1,
+            seq: 1,
+            at: 10,
+            actor_id: None,
+            actor_role: Some("officer".into()),
+            office_id: None,
+            action: "a".into(),
+            subject_id: None,
+            details: "d1".into(),
+            prev_hash: GENESIS.into(),
+            hash: String::new(),
+        };
+        assert_eq!(
+            entry_hash(&key(), GENESIS, &e),
+            "67c93f3cf9f86e61598d4f098b6a3e2b77b0cbd32cbdbdd6de50824fa8e1f834"
+        );
+        let old: Checkpoint = serde_json::from_str(
+            r#"{"seq":5,"hash":"abc","at":10,"mac":"314e974775c531e3265ff434f69a6f547ae137cd9622e399b928f1508d782c09"}"#,
+        )
+        .unwrap();
+        assert_eq!(old.lane, 1);
+        assert!(old.is_genuine(&key()));
+    }
+
+    /// Lanes are chains of their own: each verifies alone, and an event
+    /// moved into another lane (lane and place rewritten) no longer does.
+    #[test]
+    fn an_event_cannot_change_lanes() {
+        let two = chain_in(2, 3);
+        let three = chain_in(3, 3);
+        assert_eq!(
+            verify_run(&key(), 2, (0, GENESIS.into()), &two).unwrap().0,
+            3
+        );
+        assert_eq!(
+            verify_run(&key(), 3, (0, GENESIS.into()), &three)
+                .unwrap()
+                .0,
+            3
+        );
+        assert!(verify_run(&key(), 3, (0, GENESIS.into()), &two).is_err());
+        let mut moved = two[0].clone();
+        moved.lane = 3;
+        let broken = verify_run(&key(), 3, (0, GENESIS.into()), &[moved]).unwrap_err();
+        assert_eq!((broken.lane, broken.seq), (3, 1));
+        assert_eq!(broken.reason, "content altered (hash mismatch)");
     }
 }

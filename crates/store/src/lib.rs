@@ -139,10 +139,12 @@ pub trait AccountStore {
 pub trait AuditStore {
     /// Events about one subject (a person, an application), oldest first.
     async fn list_audit(&self, subject: Uuid) -> Result<Vec<AuditEvent>>;
-    /// Up to `limit` events after sequence number `after`, in order.
-    async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEvent>>;
-    /// The tip of the chain: last sequence number and its hash.
-    async fn audit_head(&self) -> Result<(i64, String)>;
+    /// Up to `limit` events of `lane` after its sequence number `after`, in order.
+    async fn audit_page(&self, lane: i64, after: i64, limit: u32) -> Result<Vec<AuditEvent>>;
+    /// The tip of every lane: its last sequence number and that event's hash.
+    async fn audit_heads(&self) -> Result<Vec<AuditHead>>;
+    /// How many events the log holds, in all lanes (a verifier's count).
+    async fn audit_count(&self) -> Result<i64>;
     /// The log for auditors, newest first, filtered.
     async fn search_audit(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEvent>>;
     /// Records a staff action that changes nothing (a refused attempt, a view).

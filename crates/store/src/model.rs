@@ -261,6 +261,8 @@ pub struct OfficeHours {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub id: Uuid,
+    /// The chain this event belongs to (see `audit`); `seq` counts within it.
+    pub lane: i64,
     pub seq: i64,
     pub at: i64,
     pub actor_id: Option<Uuid>,
@@ -270,6 +272,14 @@ pub struct AuditEvent {
     pub subject_id: Option<Uuid>,
     pub details: String,
     pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The tip of one lane of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead {
+    pub lane: i64,
+    pub seq: i64,
     pub hash: String,
 }
 
@@ -308,7 +318,8 @@ pub struct DataAccess {
 /// Filters of the auditors' view of the log.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    pub before_seq: Option<i64>,
+    /// Only events older than this one (ids are time-ordered UUIDv7).
+    pub before: Option<Uuid>,
     pub action_prefix: Option<String>,
     pub actor_id: Option<Uuid>,
     pub subject_id: Option<Uuid>,

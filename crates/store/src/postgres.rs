@@ -33,9 +33,12 @@ impl PgStore {
     /// A sequence: numbers never wait on another submission's transaction.
     pub(crate) const NEXT_NUMBER_SQL: &'static str = "SELECT nextval('application_numbers')";
     pub(crate) const NEXT_UIN_SQL: &'static str = "SELECT nextval('uin_serials')";
-    /// The audit chain's head, locked for this transaction, and the next seq.
-    pub(crate) const AUDIT_HEAD_LOCK_SQL: &'static str =
-        "SELECT seq + 1 AS seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+    /// The head of this connection's audit lane (one of the 8 of migration
+    /// 0021), locked for this transaction, and the next seq. One connection,
+    /// one lane: a transaction appending twice stays in its lane, so two
+    /// transactions never hold lanes the other waits for.
+    pub(crate) const AUDIT_HEAD_LOCK_SQL: &'static str = "SELECT id AS lane, seq + 1 AS seq, hash FROM audit_head \
+         WHERE id = pg_backend_pid() % 8 + 1 FOR UPDATE";
 
     pub async fn connect(url: &str) -> crate::Result<Self> {
         let options = PgConnectOptions::from_str(url)?;

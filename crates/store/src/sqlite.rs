@@ -39,9 +39,10 @@ impl SqliteStore {
         "UPDATE counters SET value = value + 1 WHERE name = 'uin' RETURNING value";
 
     /// The audit chain's head and the next seq; an UPDATE, so the write lock
-    /// is held from here even in a transaction not begun `IMMEDIATE`.
+    /// is held from here even in a transaction not begun `IMMEDIATE`. One
+    /// writer at a time: SQLite keeps the one lane (migration 0021).
     pub(crate) const AUDIT_HEAD_LOCK_SQL: &'static str =
-        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING id AS lane, seq, hash";
 
     /// Opens (creating if missing, with its directory) the database file.
     pub async fn connect(url: &str) -> crate::Result<Self> {

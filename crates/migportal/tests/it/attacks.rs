@@ -531,42 +531,49 @@ async fn signed_checkpoints_catch_a_truncated_audit_log() {
         let _ = app.applicant("+79165550006", "Громов", "Пётр", None).await;
         let key = store::vault::Vault::new("k1", KEY).unwrap().audit_key();
         let file = std::env::temp_dir().join(format!("cp-{}.jsonl", uuid::Uuid::new_v4()));
-        let mut last = None;
+        let mut last = migportal::checkpoints::Written::new();
         let store = app.running.store.clone();
         migportal::checkpoints::write(store.as_ref(), &key, &file, &mut last, 1)
             .await
             .unwrap();
         let cps = migportal::checkpoints::read(&file).unwrap();
-        assert_eq!(
-            store::audit::verify_all(store.as_ref(), &key, &cps)
-                .await
-                .unwrap()
-                .map(|n| n > 2),
-            Ok(true)
-        );
-        // Someone with the database drops the guard, cuts the log and rewrites the head.
-        let (seq, _) = store.audit_head().await.unwrap();
-        let page = store.audit_page(0, 1).await.unwrap();
+        let total = store::audit::verify_all(store.as_ref(), &key, &cps)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(total > 2, "{total}");
+        // Someone with the database drops the guard, cuts the longest lane
+        // to its first event and rewrites that lane's head.
+        let heads = store.audit_heads().await.unwrap();
+        let longest = heads.iter().max_by_key(|h| h.seq).unwrap().clone();
+        assert!(longest.seq > 1, "{heads:?}");
+        let page = store.audit_page(longest.lane, 0, 1).await.unwrap();
         if backend == "sqlite" {
             sql(&app.db.url, "DROP TRIGGER audit_events_no_delete").await;
         } else {
             sql(&app.db.url, "ALTER TABLE audit_events DISABLE TRIGGER USER").await;
         }
-        sql(&app.db.url, "DELETE FROM audit_events WHERE seq > 1").await;
         sql(
             &app.db.url,
             &format!(
-                "UPDATE audit_head SET seq = 1, hash = '{}' WHERE id = 1",
-                page[0].hash
+                "DELETE FROM audit_events WHERE lane = {} AND seq > 1",
+                longest.lane
             ),
         )
         .await;
-        assert!(seq > 1);
+        sql(
+            &app.db.url,
+            &format!(
+                "UPDATE audit_head SET seq = 1, hash = '{}' WHERE id = {}",
+                page[0].hash, longest.lane
+            ),
+        )
+        .await;
         assert_eq!(
             store::audit::verify_all(store.as_ref(), &key, &[])
                 .await
                 .unwrap(),
-            Ok(1)
+            Ok(total - (longest.seq - 1))
         );
         let broken = store::audit::verify_all(store.as_ref(), &key, &cps)
             .await

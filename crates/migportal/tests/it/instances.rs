@@ -380,16 +380,30 @@ async fn audit_verify_names_the_altered_entry() {
         } else {
             sql(&app.db.url, "ALTER TABLE audit_events DISABLE TRIGGER USER").await;
         }
+        // The second event in time, wherever its lane.
+        let events = app
+            .running
+            .store
+            .search_audit(&store::AuditFilter::default(), 10)
+            .await
+            .unwrap();
+        let second = &events[events.len() - 2];
         sql(
             &app.db.url,
-            "UPDATE audit_events SET actor_id = NULL WHERE seq = 2",
+            &format!(
+                "UPDATE audit_events SET actor_id = NULL WHERE lane = {} AND seq = {}",
+                second.lane, second.seq
+            ),
         )
         .await;
         let bad = run();
         assert_eq!(bad.status.code(), Some(1));
         let out = String::from_utf8_lossy(&bad.stdout);
         assert!(
-            out.contains("BROKEN at entry #2") && out.contains("content altered"),
+            out.contains(&format!(
+                "BROKEN at entry #{} of lane {} ({})",
+                second.seq, second.lane, second.id
+            )) && out.contains("content altered"),
             "{out}"
         );
         app.stop().await;

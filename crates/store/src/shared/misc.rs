@@ -136,32 +136,44 @@ macro_rules! impl_misc_stores {
         #[async_trait::async_trait]
         impl $crate::AuditStore for $store {
             async fn list_audit(&self, subject: uuid::Uuid) -> $crate::Result<Vec<$crate::AuditEvent>> {
-                let sql = sqlx::AssertSqlSafe(format!("{} WHERE subject_id = $1 ORDER BY seq", $crate::shared::SELECT_AUDIT));
+                // Ids are UUIDv7: their order is the order in time across lanes.
+                let sql = sqlx::AssertSqlSafe(format!("{} WHERE subject_id = $1 ORDER BY id", $crate::shared::SELECT_AUDIT));
                 let rows = sqlx::query(sql).bind(subject).fetch_all(&self.pool).await?;
                 rows.iter().map($crate::shared::audit_row).collect()
             }
 
-            async fn audit_page(&self, after: i64, limit: u32) -> $crate::Result<Vec<$crate::AuditEvent>> {
-                let sql = sqlx::AssertSqlSafe(format!("{} WHERE seq > $1 ORDER BY seq LIMIT $2", $crate::shared::SELECT_AUDIT));
-                let rows = sqlx::query(sql).bind(after).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+            async fn audit_page(&self, lane: i64, after: i64, limit: u32) -> $crate::Result<Vec<$crate::AuditEvent>> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "{} WHERE lane = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                    $crate::shared::SELECT_AUDIT
+                ));
+                let rows = sqlx::query(sql).bind(lane).bind(after).bind(i64::from(limit)).fetch_all(&self.pool).await?;
                 rows.iter().map($crate::shared::audit_row).collect()
             }
 
-            async fn audit_head(&self) -> $crate::Result<(i64, String)> {
+            async fn audit_heads(&self) -> $crate::Result<Vec<$crate::AuditHead>> {
                 use sqlx::Row;
-                let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
-                Ok((r.try_get("seq")?, r.try_get("hash")?))
+                let rows = sqlx::query("SELECT id, seq, hash FROM audit_head ORDER BY id").fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| Ok($crate::AuditHead { lane: r.try_get("id")?, seq: r.try_get("seq")?, hash: r.try_get("hash")? }))
+                    .collect()
+            }
+
+            async fn audit_count(&self) -> $crate::Result<i64> {
+                use sqlx::Row;
+                let r = sqlx::query("SELECT COUNT(*) AS n FROM audit_events").fetch_one(&self.pool).await?;
+                Ok(r.try_get("n")?)
             }
 
             async fn search_audit(&self, f: &$crate::AuditFilter, limit: u32) -> $crate::Result<Vec<$crate::AuditEvent>> {
                 // Fixed text with optional filters: NULL parameters switch a condition off.
                 let sql = sqlx::AssertSqlSafe(format!(
-                    "{} WHERE ($1 IS NULL OR seq < $1) AND ($2 IS NULL OR action LIKE $2 ESCAPE '!') \
-                     AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR subject_id = $4) ORDER BY seq DESC LIMIT $5",
+                    "{} WHERE ($1 IS NULL OR id < $1) AND ($2 IS NULL OR action LIKE $2 ESCAPE '!') \
+                     AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR subject_id = $4) ORDER BY id DESC LIMIT $5",
                     $crate::shared::SELECT_AUDIT
                 ));
                 let rows = sqlx::query(sql)
-                    .bind(f.before_seq)
+                    .bind(f.before)
                     .bind(f.action_prefix.as_ref().map(|p| format!("{}%", p.replace('!', "!!").replace('%', "!%").replace('_', "!_"))))
                     .bind(f.actor_id)
                     .bind(f.subject_id)

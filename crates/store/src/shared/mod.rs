@@ -42,8 +42,8 @@ pub(crate) use visits::impl_visit_store;
 use crate::StoreError;
 use domain::account::{AccountStatus, AssuranceLevel, Role};
 
-pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, seq, at, actor_id, actor_role, office_id, \
-     action, subject_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, lane, seq, at, actor_id, actor_role, office_id, \
+     action, subject_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
 pub(crate) const INSERT_IDENTITY: &str = "INSERT INTO identities (account_id, version, document_kind, snils_lookup, key_id, \
      sealed, masked, state, failure_reason, submitted_at, checked_at, pending_confirmation) \
@@ -54,8 +54,9 @@ pub(crate) const INSERT_CHALLENGE: &str = "INSERT INTO otp_challenges (id, accou
      VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 0, FALSE, $7, $8)";
 
 /// Appends an audit event inside the caller's transaction, chained to the
-/// previous one. Taking the `audit_head` row lock serialises appends, so the
-/// chain never forks even with several instances.
+/// previous one of its lane. Taking the lane's `audit_head` row lock
+/// serialises appends to that lane, so no lane forks even with several
+/// instances.
 macro_rules! audit {
     ($store:expr, $tx:expr, $now:expr, $actor:expr, $action:expr, $subject:expr, $details:expr) => {
         $crate::shared::audit!(
@@ -80,6 +81,7 @@ macro_rules! audit {
         let prev: String = head.try_get("hash")?;
         let mut event = $crate::AuditEvent {
             id: uuid::Uuid::now_v7(),
+            lane: head.try_get("lane")?,
             seq: head.try_get("seq")?,
             at: $now,
             actor_id: $actor,
@@ -94,6 +96,7 @@ macro_rules! audit {
         event.hash = $crate::audit::entry_hash(&$store.audit_key, &event.prev_hash, &event);
         sqlx::query($crate::shared::INSERT_AUDIT)
             .bind(event.id)
+            .bind(event.lane)
             .bind(event.seq)
             .bind(event.at)
             .bind(event.actor_id)
@@ -231,7 +234,7 @@ pub(crate) fn insert_jobs_sql(n: usize) -> String {
     )
 }
 
-pub(crate) const SELECT_AUDIT: &str = "SELECT id, seq, at, actor_id, actor_role, office_id, action, subject_id, \
+pub(crate) const SELECT_AUDIT: &str = "SELECT id, lane, seq, at, actor_id, actor_role, office_id, action, subject_id, \
      details, prev_hash, hash FROM audit_events";
 
 pub(crate) fn audit_row<R: sqlx::Row>(r: &R) -> Result<crate::AuditEvent, StoreError>
@@ -245,6 +248,7 @@ where
 {
     Ok(crate::AuditEvent {
         id: r.try_get("id")?,
+        lane: r.try_get("lane")?,
         seq: r.try_get("seq")?,
         at: r.try_get("at")?,
         actor_id: r.try_get("actor_id")?,

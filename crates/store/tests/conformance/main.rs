@@ -757,6 +757,20 @@ async fn audit_chain_detects_tampering() {
             audit::verify_all(s.as_ref(), &key, &[]).await.unwrap(),
             Ok(15)
         );
+        // PostgreSQL spreads concurrent appends over its lanes (one per
+        // connection); SQLite, one writer, keeps one.
+        let used = s
+            .audit_heads()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|h| h.seq > 0)
+            .count();
+        if backend == "sqlite" {
+            assert_eq!(used, 1);
+        } else {
+            assert!(used > 1, "{used} lanes used");
+        }
         // Checked with another key, the intact log is not intact.
         assert!(
             audit::verify_all(s.as_ref(), &audit::AuditKey::derive(b"other"), &[])
@@ -766,16 +780,21 @@ async fn audit_chain_detects_tampering() {
         );
 
         // The database refuses to change or delete entries.
+        let all = s.search_audit(&AuditFilter::default(), 100).await.unwrap();
+        let third = &all[all.len() - 3];
+        let sql_of = |what: &str, e: &store::AuditEvent| {
+            format!("{what} WHERE lane = {} AND seq = {}", e.lane, e.seq)
+        };
         assert!(
             try_sql(
                 &db.url,
-                "UPDATE audit_events SET details = 'x' WHERE seq = 3"
+                &sql_of("UPDATE audit_events SET details = 'x'", third)
             )
             .await
             .is_err()
         );
         assert!(
-            try_sql(&db.url, "DELETE FROM audit_events WHERE seq = 15")
+            try_sql(&db.url, &sql_of("DELETE FROM audit_events", &all[0]))
                 .await
                 .is_err()
         );
@@ -784,14 +803,21 @@ async fn audit_chain_detects_tampering() {
         // the key (plain SHA-256, as the review did) is still found.
         unguard(&db.url).await;
         let h3 = "f".repeat(64);
-        raw_sql(&db.url, &format!("UPDATE audit_events SET details = 'role=administrator', hash = '{h3}' WHERE seq = 3")).await;
+        raw_sql(
+            &db.url,
+            &sql_of(
+                &format!("UPDATE audit_events SET details = 'role=administrator', hash = '{h3}'"),
+                third,
+            ),
+        )
+        .await;
         let broken = audit::verify_all(s.as_ref(), &key, &[])
             .await
             .unwrap()
             .unwrap_err();
         assert_eq!(
-            (broken.seq, broken.reason),
-            (3, "content altered (hash mismatch)")
+            (broken.lane, broken.seq, broken.reason),
+            (third.lane, third.seq, "content altered (hash mismatch)")
         );
 
         // Truncation with the head row rewritten: only the checkpoints tell.
@@ -802,36 +828,68 @@ async fn audit_chain_detects_tampering() {
                 .await
                 .unwrap();
         }
-        let (seq, hash) = s2.audit_head().await.unwrap();
-        let checkpoint = audit::Checkpoint::sign(&key, seq, &hash, 10);
-        let early = s2.audit_page(0, 2).await.unwrap();
+        // The lane with the most events loses all but its first.
+        let heads = s2.audit_heads().await.unwrap();
+        let longest = heads.iter().max_by_key(|h| h.seq).unwrap().clone();
+        assert!(longest.seq >= 2, "{heads:?}");
+        let checkpoints: Vec<_> = heads
+            .iter()
+            .map(|h| audit::Checkpoint::sign(&key, h, 10))
+            .collect();
+        let early = s2.audit_page(longest.lane, 0, 1).await.unwrap();
         unguard(&db2.url).await;
-        raw_sql(&db2.url, "DELETE FROM audit_events WHERE seq > 2").await;
         raw_sql(
             &db2.url,
             &format!(
-                "UPDATE audit_head SET seq = 2, hash = '{}' WHERE id = 1",
-                early[1].hash
+                "DELETE FROM audit_events WHERE lane = {} AND seq > 1",
+                longest.lane
+            ),
+        )
+        .await;
+        raw_sql(
+            &db2.url,
+            &format!(
+                "UPDATE audit_head SET seq = 1, hash = '{}' WHERE id = {}",
+                early[0].hash, longest.lane
             ),
         )
         .await;
         assert_eq!(
             audit::verify_all(s2.as_ref(), &key, &[]).await.unwrap(),
-            Ok(2)
+            Ok(4 - (longest.seq - 1))
         );
-        let cut = audit::verify_all(s2.as_ref(), &key, std::slice::from_ref(&checkpoint))
+        let cut = audit::verify_all(s2.as_ref(), &key, &checkpoints)
             .await
             .unwrap()
             .unwrap_err();
-        assert!(cut.reason.contains("removed"), "{cut:?}");
+        assert!(
+            cut.reason.contains("removed") && cut.lane == longest.lane,
+            "{cut:?}"
+        );
         // A forged checkpoint is refused as such.
-        let mut forged = checkpoint;
-        forged.seq = 2;
+        let mut forged = checkpoints[0].clone();
+        forged.seq += 1;
         let bad = audit::verify_all(s2.as_ref(), &key, &[forged])
             .await
             .unwrap()
             .unwrap_err();
         assert!(bad.reason.contains("not genuine"), "{bad:?}");
+
+        // An event put outside every lane's chain (no head of its own) is found.
+        raw_sql(
+            &db2.url,
+            &format!(
+                "INSERT INTO audit_events (id, lane, seq, at, action, details, prev_hash, hash) \
+                 VALUES ('{}', 99, 1000, 1, 'staff.created', '', 'genesis', 'x')",
+                uuid::Uuid::now_v7()
+            ),
+        )
+        .await;
+        let stray = audit::verify_all(s2.as_ref(), &key, &[])
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(stray.reason.contains("outside"), "{stray:?}");
     }
 }
 
@@ -985,11 +1043,11 @@ async fn staff_second_factor_access_log_and_confirmation() {
             .await
             .unwrap();
         assert_eq!(by_actor.len(), 2);
-        assert!(by_actor[0].seq > by_actor[1].seq, "newest first");
+        assert!(by_actor[0].id > by_actor[1].id, "newest first");
         let older = s
             .search_audit(
                 &AuditFilter {
-                    before_seq: Some(by_actor[1].seq),
+                    before: Some(by_actor[1].id),
                     actor_id: Some(op),
                     ..AuditFilter::default()
                 },
@@ -997,7 +1055,12 @@ async fn staff_second_factor_access_log_and_confirmation() {
             )
             .await
             .unwrap();
-        assert!(older.iter().all(|e| e.seq < by_actor[1].seq));
+        assert!(!older.is_empty());
+        assert!(
+            older
+                .iter()
+                .all(|e| e.id < by_actor[1].id && e.actor_id == Some(op))
+        );
         assert_eq!(
             audit::verify_all(s.as_ref(), &test_key(), &[])
                 .await

@@ -81,11 +81,11 @@ pub async fn audit(
     let query: staff::AuditQuery = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
         .map_err(|e| AppError::new(ErrorKind::Malformed, "query.invalid").arg("detail", e))?;
     let events = staff::audit(&state, &s, &query).await?;
-    let next = events.last().map(|e| e.seq);
+    let next = events.last().map(|e| e.id);
     let items: Vec<Value> = events
         .iter()
         .map(|e| {
-            json!({"seq": e.seq, "id": e.id, "at": e.at, "actor_id": e.actor_id, "actor_role": e.actor_role,
+            json!({"lane": e.lane, "seq": e.seq, "id": e.id, "at": e.at, "actor_id": e.actor_id, "actor_role": e.actor_role,
                    "office_id": e.office_id, "action": e.action, "subject_id": e.subject_id, "details": e.details, "hash": e.hash})
         })
         .collect();

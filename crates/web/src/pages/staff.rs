@@ -408,7 +408,18 @@ pub async fn audit(
                 page.links.insert(
                     0,
                     Link {
-                        href: format!("/staff/audit?before={}", last.seq),
+                        // The next page keeps the filters it was asked with.
+                        href: format!(
+                            "/staff/audit?{}",
+                            serde_urlencoded::to_string(
+                                ["action", "actor", "subject"]
+                                    .iter()
+                                    .filter_map(|k| q.get(*k).map(|v| (*k, v.as_str())))
+                                    .chain([("before", last.id.to_string().as_str())])
+                                    .collect::<Vec<_>>()
+                            )
+                            .unwrap_or_default()
+                        ),
                         text: l.t("audit-older"),
                         primary: false,
                     },
@@ -418,7 +429,7 @@ pub async fn audit(
                 .into_iter()
                 .map(|e| {
                     vec![
-                        e.seq.to_string(),
+                        format!("{}/{}", e.lane, e.seq),
                         l.moment(e.at),
                         e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
                         e.actor_role.unwrap_or_default(),
