@@ -3,8 +3,14 @@
 pub(crate) const SELECT_DOCUMENT: &str = "SELECT id, account_id, application_id, kind, title, number, object_key, key_id, \
      size, standard, source, created_at, words FROM documents";
 
+/// A list's columns: without the sealed words (a few KB a row), which only
+/// the first opening of one document needs.
+pub(crate) const LIST_DOCUMENTS: &str = "SELECT id, account_id, application_id, kind, title, number, object_key, key_id, \
+     size, standard, source, created_at FROM documents";
+
+/// A row of `SELECT_DOCUMENT`, or of `LIST_DOCUMENTS` with `listed`.
 macro_rules! document_from_row {
-    ($r:expr) => {{
+    ($r:expr, listed) => {{
         let r = &$r;
         $crate::DocumentRecord {
             id: r.try_get("id")?,
@@ -19,8 +25,13 @@ macro_rules! document_from_row {
             standard: r.try_get("standard")?,
             source: r.try_get("source")?,
             created_at: r.try_get("created_at")?,
-            words: r.try_get("words")?,
+            words: None,
         }
+    }};
+    ($r:expr) => {{
+        let mut d = $crate::shared::documents::document_from_row!($r, listed);
+        d.words = $r.try_get("words")?;
+        d
     }};
 }
 pub(crate) use document_from_row;
@@ -74,20 +85,20 @@ macro_rules! impl_document_store {
                 use sqlx::Row;
                 let sql = sqlx::AssertSqlSafe(format!(
                     "{} WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500",
-                    $crate::shared::documents::SELECT_DOCUMENT
+                    $crate::shared::documents::LIST_DOCUMENTS
                 ));
                 let rows = sqlx::query(sql).bind(account_id).fetch_all(&self.pool).await?;
-                rows.iter().map(|r| Ok($crate::shared::documents::document_from_row!(r))).collect()
+                rows.iter().map(|r| Ok($crate::shared::documents::document_from_row!(r, listed))).collect()
             }
 
             async fn documents_of_application(&self, application_id: uuid::Uuid) -> $crate::Result<Vec<$crate::DocumentRecord>> {
                 use sqlx::Row;
                 let sql = sqlx::AssertSqlSafe(format!(
                     "{} WHERE application_id = $1 ORDER BY created_at, id",
-                    $crate::shared::documents::SELECT_DOCUMENT
+                    $crate::shared::documents::LIST_DOCUMENTS
                 ));
                 let rows = sqlx::query(sql).bind(application_id).fetch_all(&self.pool).await?;
-                rows.iter().map(|r| Ok($crate::shared::documents::document_from_row!(r))).collect()
+                rows.iter().map(|r| Ok($crate::shared::documents::document_from_row!(r, listed))).collect()
             }
 
             async fn document(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::DocumentRecord>> {
