@@ -402,21 +402,16 @@ impl ConsentJobs {
             let Some(rule) = &def.consent else {
                 return Ok(());
             };
-            let (wrong, fix) = if c.status == ConsentStatus::Refused {
-                (
-                    "Собственник жилья отказал в согласии на регистрацию.",
-                    "Укажите жильё, собственник которого согласен, или договоритесь с собственником и отправьте заявление снова.",
-                )
+            // Written out in the reader's language when shown (`i18n::written`).
+            let why = if c.status == ConsentStatus::Refused {
+                "refused"
             } else {
-                (
-                    "Собственник жилья не ответил на запрос согласия в срок.",
-                    "Попросите собственника подтвердить согласие в личном кабинете и отправьте заявление снова.",
-                )
+                "expired"
             };
             let comment = Comment {
                 field: format!("/{}", rule.owner_snils),
-                wrong: wrong.into(),
-                fix: fix.into(),
+                wrong: crate::i18n::text_arg(&format!("consent-return-{why}-wrong")),
+                fix: crate::i18n::text_arg(&format!("consent-return-{why}-fix")),
             };
             let step = Step::Return(vec![comment.clone()]);
             let Ok(to) = domain::lifecycle::step(&def.stages, r.status, StepActor::System, &step)

@@ -195,6 +195,7 @@ impl Lang {
         let written = match marked.split_once(':') {
             Some(("moment", ms)) => ms.parse().ok().map(|ms| self.moment(ms)),
             Some(("money", k)) => k.parse().ok().map(|k| self.money(k)),
+            Some(("text", key)) => Some(self.t(key)),
             Some(("service", code)) => {
                 crate::catalogue::service_name(code, self.code()).or_else(|| Some(code.to_owned()))
             }
@@ -248,6 +249,40 @@ pub fn local_moment_arg(ms: i64, zone: &str) -> String {
 /// A service's name as a message argument, by its code.
 pub fn service_arg(code: &str) -> String {
     format!("{MARK}service:{code}")
+}
+
+/// A catalogue text as a value stored for later (a comment the portal
+/// itself writes), written out in the language it is read in.
+pub fn text_arg(key: &str) -> String {
+    format!("{MARK}text:{key}")
+}
+
+/// A stored value as a reader should see it: a marked argument written out
+/// in `lang`, anything else (an officer's own words) as it is.
+pub fn written(lang: Lang, v: &str) -> String {
+    match lang.argument(v) {
+        FluentValue::String(s) => s.into_owned(),
+        _ => v.to_owned(),
+    }
+}
+
+/// The comments of a step's note (`{"comments": [{"wrong", "fix"}]}`)
+/// written out in `lang`, for answers that hand the note over as it is.
+pub fn write_out_note(note: &mut serde_json::Value, lang: Lang) {
+    let Some(comments) = note.get_mut("comments").and_then(|c| c.as_array_mut()) else {
+        return;
+    };
+    for c in comments {
+        for key in ["wrong", "fix"] {
+            if let Some(v) = c
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(|v| written(lang, v))
+            {
+                c[key] = v.into();
+            }
+        }
+    }
 }
 
 /// An amount of kopecks as a message argument: `6 000,00 ₽`, `RUB 6,000.00`.

@@ -600,6 +600,23 @@ async fn refusal_missed_visit_and_a_refused_consent_through_the_pages() {
             html.contains("Собственник жилья отказал в согласии"),
             "{html}"
         );
+        // The portal's own comment is a catalogue text: read in English, in
+        // English — on the page and in the API's history alike.
+        person.get("/lang/en").await;
+        let (_, html) = person.get(&format!("/applications/{stay}")).await;
+        assert!(
+            html.contains("The owner of the home refused consent to the registration."),
+            "{html}"
+        );
+        let (status, history) = person
+            .get(&format!("/api/v1/applications/{stay}/history"))
+            .await;
+        assert_eq!(status, 200, "{history}");
+        assert!(
+            history.contains("Give a home whose owner consents")
+                && !history.contains("text:consent"),
+            "{history}"
+        );
         app.stop().await;
     })
     .await;

@@ -1941,6 +1941,20 @@ async fn a_document_is_typeset_once() {
         let got = s.document(id).await.unwrap().unwrap();
         assert_eq!((got.size, got.standard.as_deref()), (0, None));
         assert_eq!(got.words.as_deref(), Some(b"sealed words".as_slice()));
+        // Lists leave the words out; the rest is the same record.
+        for listed in [
+            s.documents_of(me).await.unwrap(),
+            s.documents_of_application(app_id).await.unwrap(),
+        ] {
+            assert_eq!(listed.len(), 1);
+            assert_eq!(
+                listed[0],
+                DocumentRecord {
+                    words: None,
+                    ..got.clone()
+                }
+            );
+        }
         let first = TypesetPdf {
             object_key: "documents/a.pdf".into(),
             key_id: "k2".into(),

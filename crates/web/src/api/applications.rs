@@ -378,9 +378,17 @@ pub async fn history(
     State(state): State<AppState>,
     actor: Actor,
     Path(raw): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Json<Value>, HttpError> {
     let id = parse_id(&raw)?;
-    let entries = app::applicant_steps::history(&state, &actor, id).await?;
+    let mut entries = app::applicant_steps::history(&state, &actor, id).await?;
+    // Comments the portal wrote itself are read in the asker's language.
+    let lang = crate::pages::request_lang(&headers);
+    for e in &mut entries {
+        if let Some(note) = &mut e.note {
+            app::i18n::write_out_note(note, lang);
+        }
+    }
     Ok(Json(json!({ "items": entries })))
 }
 

@@ -60,9 +60,17 @@ pub async fn case(
     State(state): State<AppState>,
     s: Staff,
     Path(raw): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Json<Value>, HttpError> {
     let id = parse_id(&raw)?;
-    Ok(Json(json!(cases::case(&state, &s, id).await?)))
+    let mut case = cases::case(&state, &s, id).await?;
+    let lang = crate::pages::request_lang(&headers);
+    for e in &mut case.history {
+        if let Some(note) = &mut e.note {
+            app::i18n::write_out_note(note, lang);
+        }
+    }
+    Ok(Json(json!(case)))
 }
 
 #[derive(Deserialize)]

@@ -238,11 +238,8 @@ fn note_text(
             let label = def
                 .and_then(|d| domain::form::field_at(&d.form, field))
                 .map_or_else(|| field.to_owned(), |f| text(lang, &f.label));
-            parts.push(format!(
-                "{label}: {} — {}",
-                c["wrong"].as_str().unwrap_or_default(),
-                c["fix"].as_str().unwrap_or_default()
-            ));
+            let said = |k: &str| app::i18n::written(lang, c[k].as_str().unwrap_or_default());
+            parts.push(format!("{label}: {} — {}", said("wrong"), said("fix")));
         }
     }
     if let Some(r) = note["reason"].as_str() {
@@ -595,10 +592,15 @@ async fn again(state: &AppState, ctx: &Ctx, staff: &Staff, id: Uuid, e: &AppErro
         e.fields
             .iter()
             .map(|f| ErrorItem {
-                // The bank payment form's fields have their anchors.
+                // Each field an office step can refuse, at its control on this page.
                 field: match f.field {
-                    "kopecks" => Some("#bank-amount".to_owned()),
+                    "kopecks" | "uin" => Some("#bank-amount".to_owned()),
                     "reference" => Some("#bank-reference".to_owned()),
+                    "comments" => Some("#field-0".to_owned()),
+                    "reason" => Some("#reason".to_owned()),
+                    "office_id" => Some("#office".to_owned()),
+                    // Set while the next step is the invitation, moved once invited.
+                    "start_ms" => Some("#start_ms".to_owned()),
                     _ => None,
                 },
                 message: ctx.message(f.code, e),
@@ -610,7 +612,17 @@ async fn again(state: &AppState, ctx: &Ctx, staff: &Staff, id: Uuid, e: &AppErro
             .collect()
     };
     match cases::case(state, staff, id).await {
-        Ok(c) => case_page(state, ctx, staff, c, e.status(), errors, None).await,
+        Ok(c) => {
+            let mut errors = errors;
+            if c.status == Status::Invited {
+                for item in &mut errors {
+                    if item.field.as_deref() == Some("#start_ms") {
+                        item.field = Some("#move_ms".to_owned());
+                    }
+                }
+            }
+            case_page(state, ctx, staff, c, e.status(), errors, None).await
+        }
         Err(e) => super::error_page(ctx.lang, &e),
     }
 }

@@ -12,6 +12,7 @@
 
 mod journey;
 mod officer_day;
+mod other_pages;
 pub mod webdriver;
 
 use serde_json::{Value, json};
@@ -340,6 +341,44 @@ impl Tab {
                 );
             }
         }
+        // With scripts, the error summary has the focus, so a screen reader
+        // reads it first and the keyboard starts there.
+        if !errors.is_empty() && self.s.setup.scripts {
+            let focused = self
+                .s
+                .execute(
+                    "return !!document.activeElement && document.activeElement.classList.contains('error-summary');",
+                    json!([]),
+                )
+                .await;
+            assert_eq!(
+                focused,
+                json!(true),
+                "{path}: the error summary takes the focus"
+            );
+        }
+        // Visible focus (WCAG 2.4.7, 1.4.11): the first link, button and
+        // field of the page, focused, show a ring with black in it (yellow
+        // alone is 1.4:1 on white). The focus and scroll are put back.
+        let faint = self
+            .s
+            .execute(
+                r#"const was = document.activeElement, x = scrollX, y = scrollY, faint = [];
+                for (const sel of ['main a[href]', 'main button', 'main input:not([type=hidden])', 'main select', 'main textarea', 'header a[href]']) {
+                    const el = document.querySelector(sel);
+                    if (!el) continue;
+                    el.focus();
+                    if (document.activeElement !== el) continue;
+                    const s = getComputedStyle(el);
+                    if (!s.boxShadow.includes('rgb(11, 12, 12)')) faint.push(sel + ': ' + s.outline + ' / ' + s.boxShadow);
+                }
+                if (was && was !== document.body && was.focus) was.focus(); else document.activeElement.blur();
+                scrollTo(x, y);
+                return faint;"#,
+                json!([]),
+            )
+            .await;
+        assert_eq!(faint, json!([]), "{path}: focus hard to see");
         // The page's scripts ran or did not, as the set-up says.
         let js = self
             .s
