@@ -370,8 +370,13 @@ pub async fn create(
     }
 }
 
+/// One's application as it stands (its status read): from the standby
+/// when it already holds what this person changed (`Portal::reads_for`).
 pub async fn get(state: &Portal, actor: &Actor, id: Uuid) -> Result<ApplicationView, AppError> {
-    let r = state.store.get_application(id, actor.account.id).await?;
+    let r = state
+        .reads_for(actor.account.id)
+        .get_application(id, actor.account.id)
+        .await?;
     view(state, &r)
 }
 
@@ -384,14 +389,15 @@ pub async fn list(
     limit: u32,
 ) -> Result<(Vec<ApplicationLine>, Option<Uuid>), AppError> {
     let limit = limit.clamp(1, MAX_PAGE);
-    let mut rows = state
-        .store
+    // A read-only list: the standby may serve it (`Portal::reads_for`).
+    let reads = state.reads_for(actor.account.id);
+    let mut rows = reads
         .list_applications(actor.account.id, before, limit + 1)
         .await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next = more.then(|| rows.last().map(|r| r.id)).flatten();
-    let unread = state.store.unread_for_person(actor.account.id).await?;
+    let unread = reads.unread_for_person(actor.account.id).await?;
     let lines = rows
         .into_iter()
         .map(|r| ApplicationLine {

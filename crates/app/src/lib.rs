@@ -31,6 +31,7 @@ pub mod notice;
 pub mod payments;
 pub mod profile;
 pub mod queries;
+pub mod replica;
 pub mod second_factor;
 pub mod security;
 pub mod services;

@@ -36,6 +36,9 @@ pub struct Inner {
     /// Typesets a document's PDF when it is first opened (set once by the
     /// wiring; the typesetting crate is heavy and `app` does not build it).
     pub typesetter: std::sync::OnceLock<Arc<dyn crate::documents::Typesetter>>,
+    /// A read-only standby for people's lists and status reads, when
+    /// configured (set once by the wiring, which also follows it).
+    pub replica: std::sync::OnceLock<Arc<crate::replica::Replica>>,
 }
 
 impl Portal {
@@ -97,11 +100,29 @@ impl Portal {
             letters,
             catalogue,
             typesetter: std::sync::OnceLock::new(),
+            replica: std::sync::OnceLock::new(),
         }))
     }
 
     pub fn now(&self) -> i64 {
         (self.0.clock)()
+    }
+
+    /// Where `account`'s reads of their own lists and status go: the
+    /// standby when there is one and it already holds what they changed,
+    /// else the primary (`replica::ReadYourWrites`).
+    pub fn reads_for(&self, account: uuid::Uuid) -> &dyn Store {
+        match self.replica.get() {
+            Some(r) if r.rule.serves(account, self.now()) => r.store.as_ref(),
+            _ => self.store.as_ref(),
+        }
+    }
+
+    /// Marks that `account` has just changed something (the request answered).
+    pub fn wrote(&self, account: uuid::Uuid) {
+        if let Some(r) = self.replica.get() {
+            r.rule.wrote(account, self.now());
+        }
     }
 }
 

@@ -13,6 +13,14 @@ pub struct Config {
     pub public_url: Option<String>,
     /// `sqlite://…` (default, a file under ./data) or `postgres://…`.
     pub database_url: String,
+    /// `postgres://…` of a read-only streaming standby of `database_url`
+    /// (see `scripts/pg-standby`): people's lists and status reads go there
+    /// unless it lacks what they themselves changed. Unset: everything on
+    /// `database_url`.
+    pub database_read_url: Option<String>,
+    /// The most a standby may be behind and still serve reads, in
+    /// milliseconds; further behind, every read goes to the primary.
+    pub standby_max_lag_ms: u32,
     /// Apply migrations at start. Production with several instances sets this
     /// to false and runs `migportal migrate` once before rolling out.
     pub migrate_on_start: bool,
@@ -156,6 +164,8 @@ impl Default for Config {
         Self {
             listen: "127.0.0.1:8080".into(),
             public_url: None,
+            database_read_url: None,
+            standby_max_lag_ms: 5_000,
             database_url: "sqlite://data/migportal.db".into(),
             migrate_on_start: true,
             demo: true,
@@ -213,6 +223,11 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
+            .field(
+                "database_read_url",
+                &self.database_read_url.as_deref().map(mask_url),
+            )
+            .field("standby_max_lag_ms", &self.standby_max_lag_ms)
             .field("database_url", &mask_url(&self.database_url))
             .field("demo", &self.demo)
             .field("vault.key", &mask(&self.vault.key))
@@ -292,6 +307,17 @@ impl Config {
         }
         if let Some(v) = get("MIGPORTAL_DATABASE_URL") {
             self.database_url = v;
+        }
+        if let Some(v) = get("MIGPORTAL_DATABASE_READ_URL") {
+            self.database_read_url = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = get("MIGPORTAL_STANDBY_MAX_LAG_MS") {
+            self.standby_max_lag_ms = v.trim().parse().map_err(|_| {
+                ConfigError::Env(
+                    "MIGPORTAL_STANDBY_MAX_LAG_MS",
+                    "expected milliseconds".into(),
+                )
+            })?;
         }
         if let Some(v) = get("MIGPORTAL_MIGRATE_ON_START") {
             self.migrate_on_start = flag("MIGPORTAL_MIGRATE_ON_START", v)?;
@@ -382,6 +408,14 @@ impl Config {
         if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
         {
             return bad("database_url must start with sqlite:// or postgres://".into());
+        }
+        if let Some(read) = &self.database_read_url
+            && !(read.starts_with("postgres") && self.database_url.starts_with("postgres"))
+        {
+            return bad(
+                "database_read_url must be a postgres:// standby of a postgres:// database_url"
+                    .into(),
+            );
         }
         if !matches!(self.log_format.as_str(), "pretty" | "json") {
             return bad("log_format must be \"pretty\" or \"json\"".into());

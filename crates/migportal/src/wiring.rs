@@ -400,6 +400,30 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
             tracing::warn!(error = %e, "the demo applicant's story was not seeded");
         }
     }
+    let replica = match &config.database_read_url {
+        Some(url) => {
+            // A standby is read-only and follows the primary's schema: never migrated.
+            let standby = store::connect(url, false, vault_audit_key.clone())
+                .await
+                .with_context(|| "cannot open the standby (check database_read_url)")?;
+            let replica = Arc::new(app::replica::Replica::new(
+                standby,
+                i64::from(config.standby_max_lag_ms),
+            ));
+            background.push(tokio::spawn(app::replica::follow(
+                store.clone(),
+                replica.clone(),
+                options.clock,
+                Duration::from_millis(100),
+                stop_rx.clone(),
+            )));
+            tracing::info!(
+                "people's lists and status reads go to the standby when it holds their changes"
+            );
+            Some(replica)
+        }
+        None => None,
+    };
     let router = web::portal_router(web::PortalParts {
         store: store.clone(),
         vault,
@@ -409,6 +433,7 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
         trust,
         catalogue,
         typesetter: Arc::new(Typst),
+        replica,
     });
     if !config.audit_checkpoint_file.trim().is_empty() {
         background.push(crate::checkpoints::spawn(

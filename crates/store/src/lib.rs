@@ -734,6 +734,10 @@ pub trait Health {
     /// Which backend this is: "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;
+    /// How far the database's write-ahead log reaches, in bytes: on a
+    /// primary what it has written, on a standby what it has replayed.
+    /// `None` where there is no such log to follow (SQLite).
+    async fn wal_position(&self) -> Result<Option<i64>>;
 }
 
 /// Everything the application needs from storage.

@@ -38,6 +38,9 @@ impl SqliteStore {
     pub(crate) const NEXT_UIN_SQL: &'static str =
         "UPDATE counters SET value = value + 1 WHERE name = 'uin' RETURNING value";
 
+    /// No write-ahead log to follow: SQLite has no standby.
+    pub(crate) const WAL_POSITION_SQL: Option<&'static str> = None;
+
     /// The audit chain's head and the next seq; an UPDATE, so the write lock
     /// is held from here even in a transaction not begun `IMMEDIATE`. One
     /// writer at a time: SQLite keeps the one lane (migration 0021).

@@ -30,6 +30,8 @@ pub struct PortalParts {
     pub catalogue: app::catalogue::Catalogue,
     /// Typesets a document when it is first opened.
     pub typesetter: std::sync::Arc<dyn app::documents::Typesetter>,
+    /// A read-only standby for people's lists and status reads, if any.
+    pub replica: Option<std::sync::Arc<app::replica::Replica>>,
 }
 
 /// The portal's HTTP interface over its store: the one entry the binary uses.
@@ -43,8 +45,11 @@ pub fn portal_router(p: PortalParts) -> Router {
         p.trust,
         p.catalogue,
     );
-    // A state just made holds no typesetter yet: this sets it.
+    // A state just made holds no typesetter or standby yet: this sets them.
     let _ = state.typesetter.set(p.typesetter);
+    if let Some(replica) = p.replica {
+        let _ = state.replica.set(replica);
+    }
     router(state)
 }
 
@@ -59,6 +64,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::mark_writers,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::entrance::limit,

@@ -133,9 +133,24 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let jobs = app::queries::job_stats(&state).await.ok();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics().render(jobs),
-    )
-        .into_response()
+    let mut text = state.metrics().render(jobs);
+    if let Some(r) = state.replica.get() {
+        use std::fmt::Write;
+        use std::sync::atomic::Ordering;
+        let _ = write!(
+            text,
+            "# HELP migportal_standby_reads_total People's reads by where they went.\n\
+             # TYPE migportal_standby_reads_total counter\n\
+             migportal_standby_reads_total{{to=\"standby\"}} {}\n\
+             migportal_standby_reads_total{{to=\"primary\"}} {}\n\
+             # HELP migportal_standby_lag_seconds How far behind the standby is known to be.\n\
+             # TYPE migportal_standby_lag_seconds gauge\n\
+             migportal_standby_lag_seconds {}\n",
+            r.rule.served.load(Ordering::Relaxed),
+            r.rule.declined.load(Ordering::Relaxed),
+            // Not yet caught up once: as far behind as can be said.
+            (r.rule.lag_ms(state.now()).min(i64::from(i32::MAX)) as f64) / 1000.0,
+        );
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -42,6 +42,50 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
+/// The account a request that changes something acts for, filled in by
+/// the extractors that resolve its session, read by `mark_writers` once the
+/// request has answered (read-your-writes with a standby, `app::replica`).
+#[derive(Clone, Default)]
+pub struct Writer(std::sync::Arc<std::sync::OnceLock<uuid::Uuid>>);
+
+/// Marks the account of every request that may change something, when the
+/// portal reads from a standby: at the start (a retry of a request whose
+/// answer was lost must find what it wrote) and once it has answered.
+pub async fn mark_writers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let reads_only = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if reads_only || state.replica.get().is_none() {
+        return next.run(req).await;
+    }
+    let writer = Writer::default();
+    req.extensions_mut().insert(writer.clone());
+    let res = next.run(req).await;
+    if let Some(account) = writer.0.get() {
+        state.wrote(*account);
+    }
+    res
+}
+
+/// Resolves the session of a request and, for one that changes something,
+/// notes whose it is (`Writer`).
+pub async fn resolve_parts(
+    state: &AppState,
+    parts: &Parts,
+) -> Result<Option<app::session::Actor>, AppError> {
+    let actor = resolve(state, &parts.headers).await?;
+    if let (Some(a), Some(w)) = (&actor, parts.extensions.get::<Writer>()) {
+        let _ = w.0.set(a.account.id);
+        state.wrote(a.account.id);
+    }
+    Ok(actor)
+}
+
 /// Resolves the session of a request (cookie or bearer token).
 pub async fn resolve(
     state: &AppState,
@@ -80,7 +124,7 @@ impl FromRequestParts<AppState> for Actor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
         Ok(Self(
-            resolve(state, &parts.headers)
+            resolve_parts(state, parts)
                 .await?
                 .ok_or_else(AppError::unauthenticated)?,
         ))
@@ -94,7 +138,7 @@ impl FromRequestParts<AppState> for MaybeActor {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
-        Ok(Self(resolve(state, &parts.headers).await?))
+        Ok(Self(resolve_parts(state, parts).await?))
     }
 }
 
@@ -112,7 +156,7 @@ impl FromRequestParts<AppState> for Staff {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
-        let actor = resolve(state, &parts.headers)
+        let actor = resolve_parts(state, parts)
             .await?
             .ok_or_else(AppError::unauthenticated)?;
         Ok(Self(app::staff::Staff::of(actor)?))

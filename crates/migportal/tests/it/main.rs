@@ -27,6 +27,7 @@ mod pages;
 mod payments;
 mod profile;
 mod staff;
+mod standby;
 mod support;
 mod visit_day;
 mod visits;

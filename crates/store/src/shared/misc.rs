@@ -208,6 +208,14 @@ macro_rules! impl_misc_stores {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())
             }
+
+            async fn wal_position(&self) -> $crate::Result<Option<i64>> {
+                let Some(sql) = <$store>::WAL_POSITION_SQL else {
+                    return Ok(None);
+                };
+                let at: Option<i64> = sqlx::query_scalar(sql).fetch_one(&self.pool).await?;
+                Ok(at)
+            }
         }
     };
 }

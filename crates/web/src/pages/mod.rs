@@ -242,7 +242,7 @@ impl FromRequestParts<AppState> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let lang = request_lang(&parts.headers);
-        let actor = match session::resolve(state, &parts.headers).await {
+        let actor = match session::resolve_parts(state, parts).await {
             Ok(a) => a,
             Err(e) => return Err(error_page(lang, &e)),
         };
