@@ -55,13 +55,18 @@ pub struct Options {
     pub worker_apart: bool,
     /// Portal processes serving HTTP (behind HAProxy when more than one).
     pub instances: usize,
+    /// A streaming standby's admin URL (`scripts/pg-standby`): people's
+    /// lists and status reads go there when it holds their changes.
+    pub standby: Option<String>,
 }
 
-/// How the portal runs: its processes, and whether the worker is apart.
-#[derive(Clone, Copy)]
+/// How the portal runs: its processes, whether the worker is apart, and
+/// the standby its people's reads may go to.
+#[derive(Clone, Default)]
 pub struct Layout {
     pub worker_apart: bool,
     pub instances: usize,
+    pub standby: Option<String>,
 }
 
 impl Options {
@@ -107,6 +112,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         Layout {
             worker_apart: o.worker_apart,
             instances: o.instances,
+            standby: o.standby.clone(),
         },
     )
     .await?;
@@ -168,6 +174,14 @@ impl Harness {
             vault_key: hex_key(),
             dir: dir.display().to_string(),
             run_worker: !worker_apart,
+            // The run's database on the standby: it arrives there by replication.
+            database_read_url: match &layout.standby {
+                Some(admin) => Some(store::testing::with_database(
+                    admin,
+                    db.url.rsplit('/').next().unwrap_or_default(),
+                )),
+                None => None,
+            },
         };
         // The first seeds the demo data; the others start on it.
         let mut portals = vec![crate::process::Process::spawn(&spec).await?];
@@ -248,7 +262,7 @@ fn hex_key() -> String {
 async fn drive(portal: &Harness, o: &Options) -> anyhow::Result<()> {
     let target = Arc::new(Target::prepare(portal, o).await?);
     println!(
-        "load: {} clients, {} s per scenario, on {}, {} instance(s){}{}",
+        "load: {} clients, {} s per scenario, on {}, {} instance(s){}{}{}",
         o.clients,
         o.seconds,
         if o.postgres { "PostgreSQL" } else { "SQLite" },
@@ -260,6 +274,11 @@ async fn drive(portal: &Harness, o: &Options) -> anyhow::Result<()> {
         },
         if o.worker_apart {
             ", the worker apart"
+        } else {
+            ""
+        },
+        if o.standby.is_some() {
+            ", people's reads from the standby"
         } else {
             ""
         },
@@ -289,6 +308,22 @@ async fn drive(portal: &Harness, o: &Options) -> anyhow::Result<()> {
     }
     let (line, whole) = exactly_once(&portal.db.url, since).await?;
     println!("{:>13}: {line}", "exactly once");
+    if o.standby.is_some() {
+        // Where people's reads went, as the portal counts them.
+        let base = target.api.trim_end_matches("/api/v1");
+        let metrics = target
+            .http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let counts: Vec<&str> = metrics
+            .lines()
+            .filter(|l| l.starts_with("migportal_standby_"))
+            .collect();
+        println!("{:>13}: {}", "standby", counts.join("; "));
+    }
     if !whole {
         failing.push("exactly once");
     }

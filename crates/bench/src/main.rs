@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! migportal-bench availability [--bookings N] [--offices N] [--rounds N]
-//! migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--only me,status,…]
+//! migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--standby URL] [--only me,status,…]
 //! migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]
 //! migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]
 //! ```
@@ -25,7 +25,7 @@ use std::time::Duration;
 fn usage() -> anyhow::Error {
     anyhow::anyhow!(
         "usage: migportal-bench availability [--bookings N] [--offices N] [--rounds N]\n       \
-         migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--only me,catalogue,status,list,queue,availability,submit,send,mixed]\n       \
+         migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--standby URL] [--only me,catalogue,status,list,queue,availability,submit,send,mixed]\n       \
          migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]\n       \
          migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]"
     )
@@ -100,6 +100,11 @@ async fn main() -> anyhow::Result<()> {
                     .transpose()?,
                 worker_apart: args.iter().any(|a| a == "--worker-apart"),
                 instances: number(&args, "--instances", 1)?,
+                standby: args
+                    .iter()
+                    .position(|a| a == "--standby")
+                    .map(|i| args.get(i + 1).cloned().ok_or_else(usage))
+                    .transpose()?,
             })
             .await
         }

@@ -26,6 +26,9 @@ pub struct Spec {
     pub dir: String,
     /// Whether this process runs the outbox worker.
     pub run_worker: bool,
+    /// A read-only standby of `database_url` for people's reads, if any.
+    #[serde(default)]
+    pub database_read_url: Option<String>,
 }
 
 impl Spec {
@@ -36,6 +39,7 @@ impl Spec {
         migportal::Config {
             listen: "127.0.0.1:0".into(),
             database_url: self.database_url.clone(),
+            database_read_url: self.database_read_url.clone(),
             demo: true,
             run_worker: self.run_worker,
             vault: migportal::config::VaultConfig {

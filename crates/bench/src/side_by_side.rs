@@ -71,6 +71,7 @@ async fn one(postgres: bool, a: &Args) -> anyhow::Result<Vec<Row>> {
         crate::load::Layout {
             worker_apart: a.worker_apart,
             instances: 1,
+            standby: None,
         },
     )
     .await?;
@@ -87,6 +88,7 @@ async fn measure(portal: &Harness, postgres: bool, a: &Args) -> anyhow::Result<V
         only: Some("status,send".into()),
         worker_apart: a.worker_apart,
         instances: 1,
+        standby: None,
     };
     let t = Arc::new(Target::prepare(portal, &o).await?);
     let account = crate::people::bystander(&portal.store).await?;
