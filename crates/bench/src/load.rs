@@ -175,13 +175,9 @@ impl Harness {
             dir: dir.display().to_string(),
             run_worker: !worker_apart,
             // The run's database on the standby: it arrives there by replication.
-            database_read_url: match &layout.standby {
-                Some(admin) => Some(store::testing::with_database(
-                    admin,
-                    db.url.rsplit('/').next().unwrap_or_default(),
-                )),
-                None => None,
-            },
+            database_read_url: layout.standby.as_ref().map(|admin| {
+                store::testing::with_database(admin, db.url.rsplit('/').next().unwrap_or_default())
+            }),
         };
         // The first seeds the demo data; the others start on it.
         let mut portals = vec![crate::process::Process::spawn(&spec).await?];
