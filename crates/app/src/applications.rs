@@ -371,11 +371,11 @@ pub async fn create(
 }
 
 /// One's application as it stands (its status read): from the standby
-/// when it already holds what this person changed (`Portal::reads_for`).
+/// when it already holds what this person changed (`Portal::read_own`).
 pub async fn get(state: &Portal, actor: &Actor, id: Uuid) -> Result<ApplicationView, AppError> {
+    let me = actor.account.id;
     let r = state
-        .reads_for(actor.account.id)
-        .get_application(id, actor.account.id)
+        .read_own(me, |s| async move { s.get_application(id, me).await })
         .await?;
     view(state, &r)
 }
@@ -389,15 +389,17 @@ pub async fn list(
     limit: u32,
 ) -> Result<(Vec<ApplicationLine>, Option<Uuid>), AppError> {
     let limit = limit.clamp(1, MAX_PAGE);
-    // A read-only list: the standby may serve it (`Portal::reads_for`).
-    let reads = state.reads_for(actor.account.id);
-    let mut rows = reads
-        .list_applications(actor.account.id, before, limit + 1)
+    // A read-only list: the standby may serve it (`Portal::read_own`).
+    let me = actor.account.id;
+    let (mut rows, unread) = state
+        .read_own(me, |s| async move {
+            let rows = s.list_applications(me, before, limit + 1).await?;
+            Ok((rows, s.unread_for_person(me).await?))
+        })
         .await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next = more.then(|| rows.last().map(|r| r.id)).flatten();
-    let unread = reads.unread_for_person(actor.account.id).await?;
     let lines = rows
         .into_iter()
         .map(|r| ApplicationLine {

@@ -129,6 +129,9 @@ pub async fn applicant_thread(
         .store
         .mark_read(application_id, true, state.now())
         .await?;
+    // A read that writes: the person's lists must not count these as new
+    // from a standby that lacks it.
+    state.wrote(actor.account.id);
     let thread = state.store.thread(application_id).await?;
     views(state, thread).await
 }

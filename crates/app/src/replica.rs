@@ -40,12 +40,24 @@ impl Replica {
 /// Who may read from the standby now (see the module's text).
 pub struct ReadYourWrites {
     fresh_as_of: AtomicI64,
-    writers: Mutex<HashMap<Uuid, i64>>,
+    writers: Mutex<HashMap<Uuid, Mark>>,
     max_lag_ms: i64,
     /// Reads the standby served, and reads sent to the primary instead.
     pub served: AtomicU64,
     pub declined: AtomicU64,
 }
+
+/// A person's writes: how many of their requests that may change something
+/// are running now, and when the last one ended.
+#[derive(Clone, Copy, Default)]
+struct Mark {
+    running: u32,
+    last: i64,
+}
+
+/// A request that may change something may still commit after it was cut
+/// short (its COMMIT already sent): its end counts this much later.
+const CUT_SHORT_MARGIN_MS: i64 = 2_000;
 
 impl ReadYourWrites {
     pub fn new(max_lag_ms: i64) -> Self {
@@ -58,12 +70,39 @@ impl ReadYourWrites {
         }
     }
 
-    /// Records that `account`'s request that changed something answered at `at`.
-    pub fn wrote(&self, account: Uuid, at: i64) {
+    /// A request of `account` that may change something has begun: until it
+    /// ends, their reads (those of that very request too) go to the primary.
+    pub fn began(&self, account: Uuid) {
         if let Ok(mut w) = self.writers.lock() {
-            let last = w.entry(account).or_insert(at);
-            *last = (*last).max(at);
+            w.entry(account).or_default().running += 1;
         }
+    }
+
+    /// That request has ended at `at` (answered, or cut short).
+    pub fn ended(&self, account: Uuid, at: i64, cut_short: bool) {
+        let at = if cut_short {
+            at.saturating_add(CUT_SHORT_MARGIN_MS)
+        } else {
+            at
+        };
+        if let Ok(mut w) = self.writers.lock() {
+            let mark = w.entry(account).or_default();
+            mark.running = mark.running.saturating_sub(1);
+            mark.last = mark.last.max(at);
+            if w.len() > 10_000 {
+                // Marks older than the bound decide nothing: a standby that
+                // far behind serves nobody, a fresher one is past them.
+                let old = at.saturating_sub(self.max_lag_ms + CUT_SHORT_MARGIN_MS);
+                w.retain(|_, m| m.running > 0 || m.last >= old);
+            }
+        }
+    }
+
+    /// `account` changed something just now outside such a request (a read
+    /// that marks messages read).
+    pub fn wrote(&self, account: Uuid, at: i64) {
+        self.began(account);
+        self.ended(account, at, false);
     }
 
     /// Whether `account` may read from the standby at `now`.
@@ -73,7 +112,10 @@ impl ReadYourWrites {
             && self
                 .writers
                 .lock()
-                .map(|w| w.get(&account).is_none_or(|last| *last < fresh))
+                .map(|w| {
+                    w.get(&account)
+                        .is_none_or(|m| m.running == 0 && m.last < fresh)
+                })
                 .unwrap_or(false);
         let counter = if ok { &self.served } else { &self.declined };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -87,8 +129,14 @@ impl ReadYourWrites {
         if moment > before
             && let Ok(mut w) = self.writers.lock()
         {
-            w.retain(|_, last| *last >= moment);
+            w.retain(|_, m| m.running > 0 || m.last >= moment);
         }
+    }
+
+    /// The standby cannot be followed (down, not a standby of this primary):
+    /// nobody reads there until it is fresh again.
+    pub fn lost(&self) {
+        self.fresh_as_of.store(i64::MIN, Ordering::Release);
     }
 
     /// How far behind the standby is at `now`, in milliseconds.
@@ -126,7 +174,9 @@ impl Follower {
     }
 }
 
-/// Follows the standby every `every` until `stop` says so.
+/// Follows the standby every `every` until `stop` says so. A standby that
+/// cannot be read, or is not a standby of this very primary (another
+/// cluster, or promoted), serves nobody.
 pub async fn follow(
     primary: Arc<dyn Store>,
     replica: Arc<Replica>,
@@ -135,21 +185,39 @@ pub async fn follow(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut follower = Follower::default();
+    let mut said = false;
     loop {
         let at = clock();
-        match (
+        let positions = (
             primary.wal_position().await,
             replica.store.wal_position().await,
-        ) {
-            (Ok(Some(p)), Ok(Some(s))) => {
-                if let Some(moment) = follower.step(at, p, s) {
+        );
+        let problem = match &positions {
+            (Ok(Some(p)), Ok(Some(s))) if !p.standby && s.standby && p.system == s.system => {
+                if let Some(moment) = follower.step(at, p.bytes, s.bytes) {
                     replica.rule.caught_up(moment);
                 }
+                None
             }
-            (Ok(_), Ok(_)) => {}
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::warn!(error = %e, "cannot read the standby's position");
+            (Ok(Some(_)), Ok(Some(_))) => {
+                Some("database_read_url is not a standby of database_url".to_owned())
             }
+            (Ok(_), Ok(_)) => Some("no write-ahead log to follow".to_owned()),
+            (Err(e), _) | (_, Err(e)) => Some(e.to_string()),
+        };
+        match problem {
+            Some(p) => {
+                replica.rule.lost();
+                if !said {
+                    tracing::error!(problem = %p, "the standby serves no reads");
+                    said = true;
+                }
+            }
+            None if said => {
+                tracing::info!("the standby serves reads again");
+                said = false;
+            }
+            None => {}
         }
         if *stop.borrow() {
             break;
@@ -183,8 +251,12 @@ mod tests {
         assert!(!r.serves(me, 100));
         r.caught_up(100);
         assert!(r.serves(me, 150));
-        // My write at 200: the standby (fresh as of 100) lacks it; others' reads are fine.
-        r.wrote(me, 200);
+        // While my request that writes runs, my reads (its own too) go to the primary.
+        r.began(me);
+        r.caught_up(180);
+        assert!(!r.serves(me, 190));
+        // It ended at 200: the standby (fresh as of 180) lacks it; others' reads are fine.
+        r.ended(me, 200, false);
         assert!(!r.serves(me, 250));
         assert!(r.serves(other, 250));
         // Fresh as of my write's moment is not enough: it must be after it.
@@ -194,5 +266,20 @@ mod tests {
         assert!(r.serves(me, 260));
         // A standby too far behind serves nobody.
         assert!(!r.serves(other, 201 + 1_001));
+        // One that cannot be followed, nobody at all.
+        r.lost();
+        assert!(!r.serves(other, 300));
+    }
+
+    #[test]
+    fn a_request_cut_short_counts_as_ending_later() {
+        let r = ReadYourWrites::new(10_000);
+        let me = Uuid::now_v7();
+        r.began(me);
+        r.ended(me, 1_000, true);
+        r.caught_up(2_500);
+        assert!(!r.serves(me, 2_600), "its COMMIT may land after the cut");
+        r.caught_up(1_000 + CUT_SHORT_MARGIN_MS + 1);
+        assert!(r.serves(me, 3_100));
     }
 }

@@ -108,17 +108,45 @@ impl Portal {
         (self.0.clock)()
     }
 
-    /// Where `account`'s reads of their own lists and status go: the
-    /// standby when there is one and it already holds what they changed,
-    /// else the primary (`replica::ReadYourWrites`).
-    pub fn reads_for(&self, account: uuid::Uuid) -> &dyn Store {
-        match self.replica.get() {
-            Some(r) if r.rule.serves(account, self.now()) => r.store.as_ref(),
-            _ => self.store.as_ref(),
+    /// One of `account`'s reads of their own lists and status: from the
+    /// standby when there is one and it already holds what they changed
+    /// (`replica::ReadYourWrites`), else — or should the standby fail
+    /// (down, restarting) — from the primary.
+    pub async fn read_own<T, F, Fut>(&self, account: uuid::Uuid, read: F) -> store::Result<T>
+    where
+        F: Fn(Arc<dyn Store>) -> Fut,
+        Fut: std::future::Future<Output = store::Result<T>>,
+    {
+        if let Some(r) = self.replica.get()
+            && r.rule.serves(account, self.now())
+        {
+            match read(r.store.clone()).await {
+                Err(store::StoreError::Database(e)) => {
+                    tracing::warn!(error = %e, "the standby failed a read; the primary answers");
+                }
+                answer => return answer,
+            }
+        }
+        read(self.store.clone()).await
+    }
+
+    /// A request of `account` that may change something has begun.
+    pub fn began_writing(&self, account: uuid::Uuid) {
+        if let Some(r) = self.replica.get() {
+            r.rule.began(account);
         }
     }
 
-    /// Marks that `account` has just changed something (the request answered).
+    /// That request has ended: answered, or cut short (time limit, the
+    /// client gone) with its COMMIT perhaps still landing.
+    pub fn ended_writing(&self, account: uuid::Uuid, cut_short: bool) {
+        if let Some(r) = self.replica.get() {
+            r.rule.ended(account, self.now(), cut_short);
+        }
+    }
+
+    /// `account` has just changed something in a request that only reads
+    /// (marking messages read).
     pub fn wrote(&self, account: uuid::Uuid) {
         if let Some(r) = self.replica.get() {
             r.rule.wrote(account, self.now());

@@ -400,12 +400,20 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
             tracing::warn!(error = %e, "the demo applicant's story was not seeded");
         }
     }
-    let replica = match &config.database_read_url {
-        Some(url) => {
-            // A standby is read-only and follows the primary's schema: never migrated.
-            let standby = store::connect(url, false, vault_audit_key.clone())
-                .await
-                .with_context(|| "cannot open the standby (check database_read_url)")?;
+    let standby = match &config.database_read_url {
+        // A standby is read-only and follows the primary's schema: never migrated.
+        Some(url) => match store::connect(url, false, vault_audit_key.clone()).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                // The primary alone serves everything; a restart tries again.
+                tracing::error!(error = %e, "cannot open the standby (database_read_url): every read goes to the primary");
+                None
+            }
+        },
+        None => None,
+    };
+    let replica = match standby {
+        Some(standby) => {
             let replica = Arc::new(app::replica::Replica::new(
                 standby,
                 i64::from(config.standby_max_lag_ms),

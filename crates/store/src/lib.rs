@@ -143,8 +143,8 @@ pub trait AuditStore {
     async fn audit_page(&self, lane: i64, after: i64, limit: u32) -> Result<Vec<AuditEvent>>;
     /// The tip of every lane: its last sequence number and that event's hash.
     async fn audit_heads(&self) -> Result<Vec<AuditHead>>;
-    /// How many events the log holds, in all lanes (a verifier's count).
-    async fn audit_count(&self) -> Result<i64>;
+    /// How many events lie in lanes that have no head (none should).
+    async fn audit_strays(&self) -> Result<i64>;
     /// The log for auditors, newest first, filtered.
     async fn search_audit(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEvent>>;
     /// Records a staff action that changes nothing (a refused attempt, a view).
@@ -734,10 +734,21 @@ pub trait Health {
     /// Which backend this is: "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;
-    /// How far the database's write-ahead log reaches, in bytes: on a
-    /// primary what it has written, on a standby what it has replayed.
-    /// `None` where there is no such log to follow (SQLite).
-    async fn wal_position(&self) -> Result<Option<i64>>;
+    /// How far the database's write-ahead log reaches: on a primary what it
+    /// has written, on a standby what it has replayed. `None` where there is
+    /// no such log to follow (SQLite).
+    async fn wal_position(&self) -> Result<Option<WalPosition>>;
+}
+
+/// A point of a PostgreSQL cluster's write-ahead log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalPosition {
+    /// Bytes from the log's start.
+    pub bytes: i64,
+    /// Whether the cluster is a standby (in recovery).
+    pub standby: bool,
+    /// The cluster's system identifier: a standby shares its primary's.
+    pub system: i64,
 }
 
 /// Everything the application needs from storage.

@@ -27,10 +27,13 @@ impl PgStore {
          ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
          RETURNING id, kind, payload, attempts, max_attempts";
 
-    /// Bytes of WAL written (primary) or replayed (standby).
+    /// Bytes of WAL written (primary) or replayed (standby), which of the
+    /// two this is, and the cluster's identity.
     pub(crate) const WAL_POSITION_SQL: Option<&'static str> = Some(
         "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
-         ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::BIGINT",
+         ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::BIGINT AS bytes, \
+         pg_is_in_recovery() AS standby, \
+         (SELECT system_identifier FROM pg_control_system()) AS system",
     );
 
     /// The claim is one statement; it needs no transaction around it.

@@ -42,15 +42,32 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The account a request that changes something acts for, filled in by
-/// the extractors that resolve its session, read by `mark_writers` once the
-/// request has answered (read-your-writes with a standby, `app::replica`).
+/// The account a request that may change something acts for: filled in
+/// by the extractors that resolve its session (which mark the start of the
+/// person's write), read when the request ends however it ends (read-your-
+/// writes with a standby, `app::replica`).
 #[derive(Clone, Default)]
 pub struct Writer(std::sync::Arc<std::sync::OnceLock<uuid::Uuid>>);
 
-/// Marks the account of every request that may change something, when the
-/// portal reads from a standby: at the start (a retry of a request whose
-/// answer was lost must find what it wrote) and once it has answered.
+/// Ends the person's write when dropped: after the answer, or when the
+/// request is cut short (the time limit, the client gone) and dropped.
+struct WriteEnds {
+    state: AppState,
+    writer: Writer,
+    answered: bool,
+}
+
+impl Drop for WriteEnds {
+    fn drop(&mut self) {
+        if let Some(account) = self.writer.0.get() {
+            self.state.ended_writing(*account, !self.answered);
+        }
+    }
+}
+
+/// Marks every request that may change something, when the portal reads
+/// from a standby: its person reads from the primary while it runs and
+/// until the standby holds what it changed.
 pub async fn mark_writers(
     axum::extract::State(state): axum::extract::State<AppState>,
     mut req: axum::extract::Request,
@@ -65,23 +82,28 @@ pub async fn mark_writers(
     }
     let writer = Writer::default();
     req.extensions_mut().insert(writer.clone());
+    let mut ends = WriteEnds {
+        state: state.clone(),
+        writer,
+        answered: false,
+    };
     let res = next.run(req).await;
-    if let Some(account) = writer.0.get() {
-        state.wrote(*account);
-    }
+    ends.answered = true;
+    drop(ends);
     res
 }
 
-/// Resolves the session of a request and, for one that changes something,
-/// notes whose it is (`Writer`).
+/// Resolves the session of a request and, for one that may change
+/// something, marks the start of its person's write (`Writer`).
 pub async fn resolve_parts(
     state: &AppState,
     parts: &Parts,
 ) -> Result<Option<app::session::Actor>, AppError> {
     let actor = resolve(state, &parts.headers).await?;
-    if let (Some(a), Some(w)) = (&actor, parts.extensions.get::<Writer>()) {
-        let _ = w.0.set(a.account.id);
-        state.wrote(a.account.id);
+    if let (Some(a), Some(w)) = (&actor, parts.extensions.get::<Writer>())
+        && w.0.set(a.account.id).is_ok()
+    {
+        state.began_writing(a.account.id);
     }
     Ok(actor)
 }

@@ -196,3 +196,36 @@ async fn the_standby_serves_reads_and_people_read_their_own_writes() {
     }
     app.stop().await;
 }
+
+/// A `database_read_url` that is not a standby of the primary (here the
+/// primary itself) serves nobody: every read goes to the primary.
+#[tokio::test]
+async fn a_read_url_that_is_no_standby_serves_nobody() {
+    if standby().is_none() {
+        return;
+    }
+    let app = TestApp::spawn_config("postgres", false, |c| {
+        c.database_read_url = Some(c.database_url.clone());
+    })
+    .await;
+    let me = confirmed_citizen(&app, "+79161112233").await;
+    let (status, _, draft) = call(
+        &app,
+        Method::POST,
+        "/applications",
+        &me,
+        &[],
+        Some(json!({"service": "passport-internal"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{draft}");
+    let id = draft["id"].as_str().unwrap().to_owned();
+    for _ in 0..10 {
+        assert_eq!(versions(&app, &me, &id).await, (1, 1));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (served, declined) = counts(&app).await;
+    assert_eq!(served, 0, "the primary is no standby of itself");
+    assert!(declined >= 20, "{declined}");
+    app.stop().await;
+}

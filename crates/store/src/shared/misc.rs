@@ -159,9 +159,11 @@ macro_rules! impl_misc_stores {
                     .collect()
             }
 
-            async fn audit_count(&self) -> $crate::Result<i64> {
+            async fn audit_strays(&self) -> $crate::Result<i64> {
                 use sqlx::Row;
-                let r = sqlx::query("SELECT COUNT(*) AS n FROM audit_events").fetch_one(&self.pool).await?;
+                let r = sqlx::query("SELECT COUNT(*) AS n FROM audit_events WHERE lane NOT IN (SELECT id FROM audit_head)")
+                    .fetch_one(&self.pool)
+                    .await?;
                 Ok(r.try_get("n")?)
             }
 
@@ -209,12 +211,16 @@ macro_rules! impl_misc_stores {
                 Ok(())
             }
 
-            async fn wal_position(&self) -> $crate::Result<Option<i64>> {
+            async fn wal_position(&self) -> $crate::Result<Option<$crate::WalPosition>> {
+                use sqlx::Row;
                 let Some(sql) = <$store>::WAL_POSITION_SQL else {
                     return Ok(None);
                 };
-                let at: Option<i64> = sqlx::query_scalar(sql).fetch_one(&self.pool).await?;
-                Ok(at)
+                let r = sqlx::query(sql).fetch_one(&self.pool).await?;
+                let bytes: Option<i64> = r.try_get("bytes")?;
+                Ok(bytes.map(|bytes| -> $crate::Result<$crate::WalPosition> {
+                    Ok($crate::WalPosition { bytes, standby: r.try_get("standby")?, system: r.try_get("system")? })
+                }).transpose()?)
             }
         }
     };

@@ -364,13 +364,17 @@ impl Tab {
             .s
             .execute(
                 r#"const was = document.activeElement, x = scrollX, y = scrollY, faint = [];
-                for (const sel of ['main a[href]', 'main button', 'main input:not([type=hidden])', 'main select', 'main textarea', 'header a[href]']) {
+                const black = 'rgb(11, 12, 12)';
+                for (const sel of ['main a[href]', 'main button', 'main input:not([type=hidden]):not([type=radio]):not([type=checkbox])', 'main input[type=radio]', 'main input[type=checkbox]', 'main select', 'main textarea', 'header a[href]', 'header button:not([hidden])']) {
                     const el = document.querySelector(sel);
                     if (!el) continue;
                     el.focus();
                     if (document.activeElement !== el) continue;
                     const s = getComputedStyle(el);
-                    if (!s.boxShadow.includes('rgb(11, 12, 12)')) faint.push(sel + ': ' + s.outline + ' / ' + s.boxShadow);
+                    const ring = s.boxShadow.includes(black) || (s.outlineStyle === 'solid' && s.outlineColor === black);
+                    // A link or button turns yellow: its text must turn black.
+                    const text = !/^(A|BUTTON)$/.test(el.tagName) || s.color === black;
+                    if (!ring || !text) faint.push(sel + ': ' + s.outline + ' / ' + s.boxShadow + ' / ' + s.color);
                 }
                 if (was && was !== document.body && was.focus) was.focus(); else document.activeElement.blur();
                 scrollTo(x, y);
