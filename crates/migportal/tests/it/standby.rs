@@ -62,6 +62,21 @@ async fn counts(app: &TestApp) -> (u64, u64) {
     (of("standby"), of("primary"))
 }
 
+/// A new draft of the internal passport: its id and the answer.
+async fn new_draft(app: &TestApp, token: &str) -> (String, serde_json::Value) {
+    let (status, _, draft) = call(
+        app,
+        Method::POST,
+        "/applications",
+        token,
+        &[],
+        Some(json!({"service": "passport-internal"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{draft}");
+    (draft["id"].as_str().unwrap().to_owned(), draft)
+}
+
 /// The person's application as read now: its version, and the version the list shows.
 async fn versions(app: &TestApp, token: &str, id: &str) -> (i64, i64) {
     let (status, _, one) = call(
@@ -105,27 +120,8 @@ async fn the_standby_serves_reads_and_people_read_their_own_writes() {
     let me = confirmed_citizen(&app, "+79161112233").await;
     let other = confirmed_sidorov(&app, "+79162223344").await;
     // Theirs first: the standby that holds my draft holds theirs too.
-    let (_, _, theirs) = call(
-        &app,
-        Method::POST,
-        "/applications",
-        &other,
-        &[],
-        Some(json!({"service": "passport-internal"})),
-    )
-    .await;
-    let their_id = theirs["id"].as_str().unwrap().to_owned();
-    let (status, _, draft) = call(
-        &app,
-        Method::POST,
-        "/applications",
-        &me,
-        &[],
-        Some(json!({"service": "passport-internal"})),
-    )
-    .await;
-    assert_eq!(status, 201, "{draft}");
-    let id = draft["id"].as_str().unwrap().to_owned();
+    let (their_id, _) = new_draft(&app, &other).await;
+    let (id, draft) = new_draft(&app, &me).await;
 
     // Right after the change, and until the standby serves: always the draft.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -209,17 +205,7 @@ async fn a_read_url_that_is_no_standby_serves_nobody() {
     })
     .await;
     let me = confirmed_citizen(&app, "+79161112233").await;
-    let (status, _, draft) = call(
-        &app,
-        Method::POST,
-        "/applications",
-        &me,
-        &[],
-        Some(json!({"service": "passport-internal"})),
-    )
-    .await;
-    assert_eq!(status, 201, "{draft}");
-    let id = draft["id"].as_str().unwrap().to_owned();
+    let (id, _) = new_draft(&app, &me).await;
     for _ in 0..10 {
         assert_eq!(versions(&app, &me, &id).await, (1, 1));
         tokio::time::sleep(Duration::from_millis(100)).await;
