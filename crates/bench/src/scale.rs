@@ -131,6 +131,91 @@ fn harmonic(n: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Common surnames, most common first (female forms: the generated people
+/// are Вера Павловна); a person takes one of them by a Zipf-like weight
+/// half the time, else one made of a root and an ending (some thousands).
+const COMMON_SURNAMES: [&str; 20] = [
+    "Иванова",
+    "Смирнова",
+    "Кузнецова",
+    "Попова",
+    "Васильева",
+    "Петрова",
+    "Соколова",
+    "Михайлова",
+    "Новикова",
+    "Фёдорова",
+    "Морозова",
+    "Волкова",
+    "Алексеева",
+    "Лебедева",
+    "Семёнова",
+    "Егорова",
+    "Павлова",
+    "Козлова",
+    "Степанова",
+    "Николаева",
+];
+const ROOTS: [&str; 40] = [
+    "Бел",
+    "Чер",
+    "Гром",
+    "Ветр",
+    "Зим",
+    "Лет",
+    "Осен",
+    "Вес",
+    "Рыб",
+    "Кузьм",
+    "Мельн",
+    "Гончар",
+    "Кравч",
+    "Ткач",
+    "Щерб",
+    "Жук",
+    "Сорок",
+    "Ворон",
+    "Орл",
+    "Сокол",
+    "Голуб",
+    "Медвед",
+    "Барс",
+    "Лис",
+    "Заяц",
+    "Кедр",
+    "Берез",
+    "Дуб",
+    "Клён",
+    "Ряб",
+    "Калин",
+    "Малин",
+    "Вишн",
+    "Яблон",
+    "Тополь",
+    "Сосн",
+    "Ель",
+    "Рог",
+    "Тур",
+    "Лос",
+];
+const ENDINGS: [&str; 8] = ["ова", "ева", "ина", "ская", "цкая", "енко", "ук", "ич"];
+
+/// The surname of the `i`-th generated person.
+fn surname(i: usize) -> String {
+    let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    if h.is_multiple_of(2) {
+        // Rank r with weight 1/(r + 1), by inverting the harmonic sums roughly.
+        let u = ((h >> 8) % 10_000) as f64 / 10_000.0;
+        let rank = ((COMMON_SURNAMES.len() as f64 + 1.0).powf(u) - 1.0) as usize;
+        COMMON_SURNAMES[rank.min(COMMON_SURNAMES.len() - 1)].to_owned()
+    } else {
+        let root = ROOTS[((h >> 16) % ROOTS.len() as u64) as usize];
+        let ending = ENDINGS[((h >> 24) % ENDINGS.len() as u64) as usize];
+        let middle = ["", "ан", "ов", "ен", "ин", "ар"][((h >> 32) % 6) as usize];
+        format!("{root}{middle}{ending}")
+    }
+}
+
 /// Accounts in COPY; their ids, in creation order.
 async fn copy_accounts(pool: &sqlx::PgPool, n: usize, now: i64) -> anyhow::Result<Vec<Uuid>> {
     let mut conn = pool.acquire().await?;
@@ -149,7 +234,8 @@ async fn copy_accounts(pool: &sqlx::PgPool, n: usize, now: i64) -> anyhow::Resul
         ids.push(id);
         writeln!(
             buf,
-            "{id}\tМасштабова\tВера\tПавловна\t\\N\tp{i}@scale.invalid\t-\tactive\tstandard\tapplicant\t\\N\t{at}\t{at}\tru"
+            "{id}\t{}\tВера\tПавловна\t\\N\tp{i}@scale.invalid\t-\tactive\tstandard\tapplicant\t\\N\t{at}\t{at}\tru",
+            surname(i)
         )?;
         if buf.len() > CHUNK * 150 {
             copy.send(std::mem::take(&mut buf).into_bytes()).await?;
@@ -466,6 +552,36 @@ async fn measure(
         }
         println!(
             "officer's queue «{name}», 50 a page: {}",
+            crate::summary(took)
+        );
+    }
+    // The officer's search by surname in the busiest office's open queue:
+    // the commonest surname's prefix, and a rare one.
+    for (name, prefix) in [("a common surname", "Иван"), ("a rare surname", "Щербин")] {
+        let mut took = Vec::with_capacity(rounds);
+        let mut found = 0;
+        for round in 0..rounds + 5 {
+            let t = Instant::now();
+            let page = app::cases::queue(
+                portal,
+                &staff,
+                app::cases::QueueFilter {
+                    queue: None,
+                    search: Some(prefix.into()),
+                    service: None,
+                    after: None,
+                    limit: Some(50),
+                },
+            )
+            .await
+            .map_err(|e| anyhow!("search: {}", e.code))?;
+            found = page.items.len();
+            if round >= 5 {
+                took.push(t.elapsed());
+            }
+        }
+        println!(
+            "officer's search by {name} («{prefix}…», {found} on the first page): {}",
             crate::summary(took)
         );
     }

@@ -163,11 +163,14 @@ macro_rules! impl_case_store {
                       AND NOT m.from_office AND m.read_at IS NULL) AS unread \
                      FROM applications a JOIN accounts c ON c.id = a.account_id \
                      WHERE {office} AND {} AND ($2 = $2) \
-                     AND ($3 IS NULL OR a.number = $3) AND ($4 IS NULL OR c.surname LIKE $4) \
+                     AND ($3 IS NULL OR a.number = $3) AND {} \
                      AND ($5 IS NULL OR a.service = $5) \
                      AND {} \
                      ORDER BY a.submitted_at, a.id LIMIT $8",
                     $crate::shared::cases::queue_condition(q.queue),
+                    // As the cursor below: a plain condition the surname
+                    // index (migration 0022) can serve, in its own statement.
+                    if q.surname.is_some() { "c.surname LIKE $4" } else { "$4 IS NULL" },
                     // A row comparison the index seeks to; an OR with the
                     // first page's NULLs made it walk from the start or sort
                     // the whole queue (0.9 s at 10 M applications).
@@ -181,7 +184,12 @@ macro_rules! impl_case_store {
                     Some((at, id)) => (Some(at), Some(id)),
                     None => (None, None),
                 };
+                // A search is planned for its very prefix each time (a
+                // statement kept prepared gets one plan for every prefix,
+                // which cannot use the index: 107–168 ms at 2 M accounts).
+                let searching = q.surname.is_some();
                 let rows = sqlx::query(sql)
+                    .persistent(!searching)
                     .bind(q.office_id)
                     .bind(q.today)
                     .bind(q.number)
