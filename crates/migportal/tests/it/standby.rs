@@ -215,3 +215,62 @@ async fn a_read_url_that_is_no_standby_serves_nobody() {
     assert!(declined >= 20, "{declined}");
     app.stop().await;
 }
+
+/// A request that changes something and then reads it back (cancelling
+/// answers with the application as it now stands) reads the primary, even
+/// when the standby already holds everything the person did before.
+#[tokio::test]
+async fn a_request_reads_what_it_has_just_changed() {
+    let Some(standby) = standby() else { return };
+    on_standby(&standby, "SELECT pg_wal_replay_resume()").await;
+    let app = TestApp::spawn_config("postgres", false, |c| {
+        let name = c
+            .database_url
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        c.database_read_url = Some(on_database(&standby, &name));
+    })
+    .await;
+    let me = confirmed_citizen(&app, "+79161112233").await;
+    let id = crate::lifecycle::sent(&app, &me, "passport-internal").await;
+    // The standby holds all of it: it serves my reads.
+    let before = counts(&app).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, _, now) = call(
+            &app,
+            Method::GET,
+            &format!("/applications/{id}"),
+            &me,
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(now["status"], "submitted", "{now}");
+        if counts(&app).await.0 > before.0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the standby never served a read");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Held back, it will not have the cancellation; the answer must.
+    on_standby(&standby, "SELECT pg_wal_replay_pause()").await;
+    let (status, _, cancelled) = call(
+        &app,
+        Method::POST,
+        &format!("/applications/{id}/cancel"),
+        &me,
+        &[],
+        None,
+    )
+    .await;
+    on_standby(&standby, "SELECT pg_wal_replay_resume()").await;
+    assert_eq!(
+        (status, cancelled["status"].as_str()),
+        (200, Some("cancelled")),
+        "{cancelled}"
+    );
+    app.stop().await;
+}
