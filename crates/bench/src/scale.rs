@@ -527,29 +527,8 @@ async fn measure(
         ("overdue", Some(Queue::Overdue)),
     ];
     for (name, queue) in queues {
-        let mut took = Vec::with_capacity(rounds);
-        let mut cursor = None;
-        for round in 0..rounds + 5 {
-            let t = Instant::now();
-            let page = app::cases::queue(
-                portal,
-                &staff,
-                app::cases::QueueFilter {
-                    queue,
-                    search: None,
-                    service: None,
-                    after: cursor.clone(),
-                    limit: Some(50),
-                },
-            )
-            .await
-            .map_err(|e| anyhow!("queue: {}", e.code))?;
-            if round >= 5 {
-                took.push(t.elapsed());
-            }
-            // Every other round the next page, as an officer leafs on.
-            cursor = if round % 2 == 0 { page.next } else { None };
-        }
+        // Every other round the next page, as an officer leafs on.
+        let (took, _) = timed_queue(portal, &staff, rounds, queue, None).await?;
         println!(
             "officer's queue «{name}», 50 a page: {}",
             crate::summary(took)
@@ -558,28 +537,7 @@ async fn measure(
     // The officer's search by surname in the busiest office's open queue:
     // the commonest surname's prefix, and a rare one.
     for (name, prefix) in [("a common surname", "Иван"), ("a rare surname", "Щербин")] {
-        let mut took = Vec::with_capacity(rounds);
-        let mut found = 0;
-        for round in 0..rounds + 5 {
-            let t = Instant::now();
-            let page = app::cases::queue(
-                portal,
-                &staff,
-                app::cases::QueueFilter {
-                    queue: None,
-                    search: Some(prefix.into()),
-                    service: None,
-                    after: None,
-                    limit: Some(50),
-                },
-            )
-            .await
-            .map_err(|e| anyhow!("search: {}", e.code))?;
-            found = page.items.len();
-            if round >= 5 {
-                took.push(t.elapsed());
-            }
-        }
+        let (took, found) = timed_queue(portal, &staff, rounds, None, Some(prefix)).await?;
         println!(
             "officer's search by {name} («{prefix}…», {found} on the first page): {}",
             crate::summary(took)
@@ -607,4 +565,45 @@ async fn measure(
         );
     }
     Ok(())
+}
+
+/// Times `rounds` pages of a queue (after 5 warm-ups) through the use case:
+/// a search stays on its first page, a plain queue takes the next page every
+/// other round. Returns the times and how many the last page held.
+async fn timed_queue(
+    portal: &app::state::Portal,
+    staff: &app::staff::Staff,
+    rounds: usize,
+    queue: Option<domain::lifecycle::Queue>,
+    search: Option<&str>,
+) -> anyhow::Result<(Vec<std::time::Duration>, usize)> {
+    let mut took = Vec::with_capacity(rounds);
+    let mut cursor = None;
+    let mut found = 0;
+    for round in 0..rounds + 5 {
+        let t = Instant::now();
+        let page = app::cases::queue(
+            portal,
+            staff,
+            app::cases::QueueFilter {
+                queue,
+                search: search.map(str::to_owned),
+                service: None,
+                after: cursor.clone(),
+                limit: Some(50),
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("queue: {}", e.code))?;
+        if round >= 5 {
+            took.push(t.elapsed());
+        }
+        found = page.items.len();
+        cursor = if search.is_none() && round % 2 == 0 {
+            page.next
+        } else {
+            None
+        };
+    }
+    Ok((took, found))
 }
