@@ -25,6 +25,18 @@ impl Drop for Instance {
 }
 
 pub(crate) fn spawn(db_url: &str, registry_url: &str, sms_url: &str) -> Instance {
+    spawn_logging(db_url, registry_url, sms_url, "warn", None)
+}
+
+/// [`spawn`] with `RUST_LOG` set to `log`; with `lines`, every line the
+/// process writes (stdout and stderr) is kept there.
+pub(crate) fn spawn_logging(
+    db_url: &str,
+    registry_url: &str,
+    sms_url: &str,
+    log: &str,
+    lines: Option<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
+) -> Instance {
     let mut child = Command::new(env!("CARGO_BIN_EXE_migportal"))
         .arg("serve")
         .env("MIGPORTAL_DATABASE_URL", db_url)
@@ -40,17 +52,31 @@ pub(crate) fn spawn(db_url: &str, registry_url: &str, sms_url: &str) -> Instance
         .env("MIGPORTAL_AUDIT_CHECKPOINT_FILE", "")
         .env("MIGPORTAL_ENTRANCE_PER_MINUTE", "1000000")
         .env("MIGPORTAL_ENTRANCE_BURST", "1000000")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", log)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(if lines.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        })
         .spawn()
         .expect("start migportal serve");
     let stdout = child.stdout.take().expect("stdout");
+    if let (Some(stderr), Some(kept)) = (child.stderr.take(), lines.clone()) {
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+    }
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(url) = line.trim().strip_prefix("migportal is serving at ") {
                 let _ = tx.send(url.to_owned());
+            }
+            if let Some(kept) = &lines {
+                kept.lock().unwrap().push(line);
             }
         }
     });

@@ -34,7 +34,7 @@ pub struct TestApp {
 }
 
 /// A recording SMS gateway on loopback (a real HTTP listener).
-async fn sms_gateway() -> (String, Arc<Mutex<Vec<Value>>>) {
+pub async fn sms_gateway() -> (String, Arc<Mutex<Vec<Value>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let app = axum::Router::new()
         .route(

@@ -37,7 +37,8 @@ pub fn origin(url: &str) -> Option<String> {
     plain.then(|| format!("{scheme}://{host}"))
 }
 
-/// Strict defaults for every response: no inline script, frames or third parties.
+/// Strict defaults for every response: no inline script, frames or third
+/// parties; HSTS when the public URL is https.
 pub async fn security_headers(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
     req: Request,
@@ -59,6 +60,15 @@ pub async fn security_headers(
         "camera=(), microphone=(), geolocation=()",
     );
     set(h, "cross-origin-opener-policy", "same-origin");
+    // Only where the portal is reached over https: a browser told this over
+    // plain http ignores it, and a test set-up on http must stay reachable.
+    if state.config.secure_cookies() {
+        set(
+            h,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
+    }
     res
 }
 
