@@ -2,13 +2,14 @@
 //! (`If-Match`), submission with the electronic check; `Idempotency-Key`
 //! honoured on the POSTs.
 
+use super::json::ApiQuery;
 use crate::error::{AppError, ErrorKind, HttpError};
 use crate::session::Actor;
 use crate::state::AppState;
 use app::applications::{self, ApplicationView, Idempotency};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -120,7 +121,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListPage>, HttpError> {
     let before = match q.cursor.as_deref() {
         None | Some("") => None,

@@ -2,12 +2,13 @@
 //! route per lifecycle step, reassignment. Every decision names the version
 //! it was made on (`version` in the body or `If-Match`).
 
+use super::json::ApiQuery;
 use crate::error::{AppError, ErrorKind, HttpError};
 use crate::session::Staff;
 use crate::state::AppState;
 use app::cases::{self, OfficeStep, QueueFilter};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use domain::lifecycle::{Comment, Queue, RefusalReason};
 use serde::Deserialize;
@@ -32,7 +33,7 @@ pub struct QueueParams {
 pub async fn queue(
     State(state): State<AppState>,
     s: Staff,
-    Query(p): Query<QueueParams>,
+    ApiQuery(p): ApiQuery<QueueParams>,
 ) -> Result<Json<cases::QueuePage>, HttpError> {
     let queue = match p.queue.as_deref() {
         None | Some("") | Some("all") => None,

@@ -1,12 +1,13 @@
 //! One inbox over the API: what needs the person and every notice they got,
 //! in the request's language, with read marks.
 
+use super::json::ApiQuery;
 use crate::error::{AppError, HttpError};
 use crate::session::Actor;
 use crate::state::AppState;
 use app::inbox::{self, Filter};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -25,7 +26,7 @@ pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
     headers: HeaderMap,
-    Query(p): Query<InboxParams>,
+    ApiQuery(p): ApiQuery<InboxParams>,
 ) -> Result<Json<Value>, HttpError> {
     let before = match p.before.as_deref() {
         None | Some("") => None,

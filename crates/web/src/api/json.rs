@@ -43,3 +43,32 @@ fn reject(r: JsonRejection) -> AppError {
         }
     }
 }
+
+/// `Query<T>` whose rejection is a problem document (`400 query.invalid`,
+/// naming the parameter), not axum's plain text.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, HttpError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Self(v)),
+            Err(rejection) => {
+                let detail = std::error::Error::source(&rejection)
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| rejection.body_text());
+                Err(AppError::new(ErrorKind::Malformed, "query.invalid")
+                    .arg("detail", detail)
+                    .into())
+            }
+        }
+    }
+}

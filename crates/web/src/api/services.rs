@@ -39,7 +39,7 @@ pub async fn get(
 /// addresses are not secret).
 pub async fn addresses(
     State(state): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+    super::json::ApiQuery(q): super::json::ApiQuery<std::collections::HashMap<String, String>>,
 ) -> Result<Json<Value>, HttpError> {
     let query = q.get("q").map(String::as_str).unwrap_or_default();
     let places = app::addresses::search(&state, query).await?;

@@ -1,13 +1,14 @@
 //! Visits over the API: an office's free times, booking (or moving) a
 //! visit for one's application, and the schedule an office receives by.
 
+use super::json::ApiQuery;
 use crate::api::applications::parse_id;
 use crate::error::{AppError, HttpError};
 use crate::session::{Actor, Staff};
 use crate::state::AppState;
 use app::visits;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -36,7 +37,7 @@ pub struct Slots {
 pub async fn availability(
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    Query(p): Query<AvailabilityParams>,
+    ApiQuery(p): ApiQuery<AvailabilityParams>,
 ) -> Result<Json<Slots>, HttpError> {
     let office = parse_id(&raw)?;
     if let Some(s) = &p.service
@@ -126,7 +127,7 @@ pub struct DayParams {
 pub async fn day(
     State(state): State<AppState>,
     s: Staff,
-    Query(p): Query<DayParams>,
+    ApiQuery(p): ApiQuery<DayParams>,
 ) -> Result<Json<Value>, HttpError> {
     let date = p.date.as_deref().map(|d| date("date", d)).transpose()?;
     Ok(Json(json!(visits::day(&state, &s, date, p.window).await?)))
