@@ -67,6 +67,8 @@ pub struct Layout {
     pub worker_apart: bool,
     pub instances: usize,
     pub standby: Option<String>,
+    /// The outbox's job lease, if not the default.
+    pub job_lease_seconds: Option<i64>,
 }
 
 impl Options {
@@ -113,6 +115,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
             worker_apart: o.worker_apart,
             instances: o.instances,
             standby: o.standby.clone(),
+            job_lease_seconds: None,
         },
     )
     .await?;
@@ -134,6 +137,8 @@ pub struct Harness {
     /// How many of `portals` serve HTTP.
     instances: usize,
     dir: std::path::PathBuf,
+    /// How the (first) portal process was started: again after a kill.
+    spec: crate::process::Spec,
     registry: tokio::sync::oneshot::Sender<()>,
     /// How many people of [`crate::people::population`] the registry holds.
     pub people: usize,
@@ -178,6 +183,7 @@ impl Harness {
             database_read_url: layout.standby.as_ref().map(|admin| {
                 store::testing::with_database(admin, db.url.rsplit('/').next().unwrap_or_default())
             }),
+            job_lease_seconds: layout.job_lease_seconds,
         };
         // The first seeds the demo data; the others start on it.
         let mut portals = vec![crate::process::Process::spawn(&spec).await?];
@@ -205,6 +211,7 @@ impl Harness {
             balancer,
             instances: layout.instances.max(1),
             dir,
+            spec,
             registry,
             people,
         })
@@ -234,6 +241,19 @@ impl Harness {
             })
             .chain(self.balancer.as_ref().map(|b| (b.pid, "haproxy")))
             .collect()
+    }
+
+    /// SIGKILL to the first portal process, then the same started again
+    /// on the same database (on a new port: see [`Harness::api`]).
+    pub async fn kill_and_restart(&mut self) -> anyhow::Result<()> {
+        if let Some(first) = self.portals.first_mut() {
+            first.kill().await;
+        }
+        let again = crate::process::Process::spawn(&self.spec).await?;
+        if let Some(first) = self.portals.first_mut() {
+            *first = again;
+        }
+        Ok(())
     }
 
     pub async fn stop(self) {
@@ -367,7 +387,7 @@ pub async fn settle(store: &Arc<dyn store::Store>) -> anyhow::Result<Option<Stri
 /// during it has exactly one receipt, and every notice delivered to the
 /// demo mailbox is there once. Read from the database itself (on several
 /// instances each ran a worker).
-async fn exactly_once(url: &str, since: i64) -> anyhow::Result<(String, bool)> {
+pub(crate) async fn exactly_once(url: &str, since: i64) -> anyhow::Result<(String, bool)> {
     const WITHOUT_ONE_RECEIPT: &str = "SELECT COUNT(*) FROM applications a WHERE a.number IS NOT NULL \
          AND a.submitted_at >= $1 AND (SELECT COUNT(*) FROM documents d WHERE d.application_id = a.id \
          AND d.kind = 'application_receipt') <> 1";
@@ -484,7 +504,7 @@ impl Target {
 
 /// The service the `submit` scenario applies for: free, no visit, open to
 /// anyone signed in, any number at a time.
-const SUBMITTED: &str = "address-reference";
+pub(crate) const SUBMITTED: &str = "address-reference";
 
 /// The scenario's report line, and whether every request succeeded.
 /// What a scenario's run printed, whether all its requests succeeded, and

@@ -7,6 +7,7 @@
 //! migportal-bench availability [--bookings N] [--offices N] [--rounds N]
 //! migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--standby URL] [--only me,status,…]
 //! migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]
+//! migportal-bench crash [--seconds N] [--clients N] [--kills N] [--postgres]
 //! migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]
 //! ```
 //! PostgreSQL is reached through `MIGPORTAL_TEST_POSTGRES_URL` (an admin URL;
@@ -14,6 +15,7 @@
 
 mod availability;
 mod balancer;
+mod crash;
 mod load;
 mod people;
 mod process;
@@ -26,6 +28,7 @@ fn usage() -> anyhow::Error {
     anyhow::anyhow!(
         "usage: migportal-bench availability [--bookings N] [--offices N] [--rounds N]\n       \
          migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--standby URL] [--only me,catalogue,status,list,queue,availability,submit,send,mixed]\n       \
+         migportal-bench crash [--seconds N] [--clients N] [--kills N] [--postgres]\n       \
          migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]\n       \
          migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]"
     )
@@ -123,6 +126,15 @@ async fn main() -> anyhow::Result<()> {
                 seconds: u64::try_from(number(&args, "--seconds", 10)?)?,
                 clients: number(&args, "--clients", 8)?,
                 worker_apart: args.iter().any(|a| a == "--worker-apart"),
+            })
+            .await
+        }
+        Some("crash") => {
+            crash::run(crash::Args {
+                seconds: u64::try_from(number(&args, "--seconds", 20)?)?,
+                clients: number(&args, "--clients", 4)?,
+                kills: number(&args, "--kills", 3)?,
+                postgres: args.iter().any(|a| a == "--postgres"),
             })
             .await
         }

@@ -29,6 +29,10 @@ pub struct Spec {
     /// A read-only standby of `database_url` for people's reads, if any.
     #[serde(default)]
     pub database_read_url: Option<String>,
+    /// How long a job taken by a worker is its own (the default 60 s if
+    /// unset): after a kill, how long its jobs wait for another.
+    #[serde(default)]
+    pub job_lease_seconds: Option<i64>,
 }
 
 impl Spec {
@@ -57,6 +61,7 @@ impl Spec {
             }),
             entrance_per_minute: 1_000_000,
             entrance_burst: 1_000_000,
+            job_lease_seconds: self.job_lease_seconds.unwrap_or(60),
             ..migportal::Config::default()
         }
     }
@@ -110,6 +115,11 @@ impl Process {
         // Whatever else it prints is read, so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Ok(Self { child, url, pid })
+    }
+
+    /// SIGKILL: no chance to finish anything (a crash, a power cut).
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
     }
 
     /// Closes its stdin and waits for it to finish what it is doing.

@@ -72,6 +72,7 @@ async fn one(postgres: bool, a: &Args) -> anyhow::Result<Vec<Row>> {
             worker_apart: a.worker_apart,
             instances: 1,
             standby: None,
+            job_lease_seconds: None,
         },
     )
     .await?;

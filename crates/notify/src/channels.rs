@@ -214,7 +214,14 @@ impl Sender for DemoMailbox {
         tracing::warn!(channel = m.channel.as_str(), body = %m.body, "DEMO MAILBOX: message not sent, shown at /demo/mailbox");
         self.store
             .add_demo_message(DemoMessage {
-                id: uuid::Uuid::now_v7(),
+                // The delivery key as the message's id, honoured as real
+                // gateways honour it: a resend after a worker died between
+                // this and marking the delivery sent adds nothing.
+                id: m
+                    .key
+                    .as_deref()
+                    .and_then(|k| uuid::Uuid::parse_str(k).ok())
+                    .unwrap_or_else(uuid::Uuid::now_v7),
                 channel: m.channel.as_str().to_owned(),
                 destination: m.to.clone(),
                 subject: m.subject.clone(),

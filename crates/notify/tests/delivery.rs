@@ -305,6 +305,29 @@ async fn sms_gateway_down_is_temporary() {
 // ---------------------------------------------------------------------------
 // Demo mailbox
 
+/// The demo mailbox honours the delivery key as real gateways do: a resend
+/// after a worker died past the send (before marking it sent) adds nothing.
+#[tokio::test]
+async fn demo_mailbox_takes_a_resent_message_once() {
+    for backend in backends() {
+        let (_db, store) = fresh_store(backend).await;
+        let mailbox = DemoMailbox::new(store.clone());
+        let mut keyed = email("ivan.ivanov@example.test");
+        keyed.key = Some(uuid::Uuid::now_v7().to_string());
+        mailbox.send(&keyed).await.expect("first send");
+        mailbox.send(&keyed).await.expect("the resend is no error");
+        let unkeyed = email("ivan.ivanov@example.test");
+        mailbox.send(&unkeyed).await.expect("unkeyed");
+        mailbox.send(&unkeyed).await.expect("unkeyed again");
+        let listed = store.list_demo_messages(10).await.expect("list");
+        assert_eq!(
+            listed.len(),
+            3,
+            "{backend}: one keyed, two unkeyed: {listed:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn demo_mailbox_stores_messages_for_the_demo_page() {
     for backend in backends() {

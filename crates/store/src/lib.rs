@@ -268,6 +268,8 @@ pub trait JobStore {
 
 #[async_trait]
 pub trait MailboxStore {
+    /// A message whose id is there already (its delivery key) is not
+    /// added again.
     async fn add_demo_message(&self, message: DemoMessage) -> Result<()>;
     async fn list_demo_messages(&self, limit: u32) -> Result<Vec<DemoMessage>>;
 }

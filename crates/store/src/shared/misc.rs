@@ -5,7 +5,7 @@ macro_rules! impl_misc_stores {
             async fn add_demo_message(&self, m: $crate::DemoMessage) -> $crate::Result<()> {
                 sqlx::query(
                     "INSERT INTO demo_mailbox (id, channel, destination, subject, body, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
                 )
                 .bind(m.id)
                 .bind(m.channel)

@@ -1,0 +1,354 @@
+//! `migportal-bench crash`: kill -9 the portal under a steady load of
+//! submissions, start it again, and prove from the database that nothing
+//! acknowledged was lost or done twice (issue 22, item 1).
+//!
+//! Each client, as its own applicant, makes drafts and sends them, every
+//! request with an `Idempotency-Key`; a request that meets a dead portal
+//! (refused, reset, cut off) is sent again, with the same key, until it is
+//! answered. Meanwhile the portal process is killed with SIGKILL at even
+//! intervals and started again on the same database (its worker with it).
+//! Afterwards, with the worker caught up:
+//! - every acknowledged submission is `submitted` with the number it was
+//!   answered with, one `submitted` history event, one receipt, one audit
+//!   event, and its notice once in the mailbox;
+//! - no application is half-changed (a number without its event, or the
+//!   reverse), no job is left due;
+//! - every submission sent again with its key answers as the first time.
+
+use crate::load::{Harness, Layout};
+use anyhow::{Context, anyhow};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// A killed worker's jobs are taken again after this (60 s by default; a
+/// deployment chooses it, `job_lease_seconds`).
+const LEASE_SECONDS: i64 = 5;
+
+pub struct Args {
+    pub seconds: u64,
+    pub clients: usize,
+    pub kills: usize,
+    pub postgres: bool,
+}
+
+/// What the clients got acknowledged: application id → the number
+/// answered, the submission's key, and whose it is (an index of `people`).
+type Acknowledged = BTreeMap<String, (String, String, usize)>;
+
+pub async fn run(a: Args) -> anyhow::Result<()> {
+    let name = if a.postgres { "PostgreSQL" } else { "SQLite" };
+    println!(
+        "== crash on {name}: {} clients, {} s, the portal killed {} times",
+        a.clients, a.seconds, a.kills
+    );
+    let mut portal = Harness::start(
+        a.postgres,
+        crate::load::people_for(a.clients),
+        Layout {
+            worker_apart: false,
+            instances: 1,
+            standby: None,
+            job_lease_seconds: Some(LEASE_SECONDS),
+        },
+    )
+    .await?;
+    let result = drive(&mut portal, &a).await;
+    portal.stop().await;
+    result
+}
+
+async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
+    let o = crate::load::Options {
+        seconds: a.seconds,
+        clients: a.clients,
+        postgres: a.postgres,
+        only: Some("send".into()),
+        worker_apart: false,
+        instances: 1,
+        standby: None,
+    };
+    let t = Arc::new(crate::load::Target::prepare(portal, &o).await?);
+    let since = app::system_clock();
+    let api = Arc::new(RwLock::new(portal.api()));
+    let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    let retried = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for client in 0..a.clients.max(1).min(t.people.len()) {
+        let (t, api, retried) = (t.clone(), api.clone(), retried.clone());
+        tasks.push(tokio::spawn(async move {
+            client_loop(&t, &api, client, deadline, &retried).await
+        }));
+    }
+    // The killer: evenly spread over the run.
+    let every = Duration::from_secs(a.seconds) / u32::try_from(a.kills + 1)?;
+    let mut killed = 0;
+    for _ in 0..a.kills {
+        tokio::time::sleep(every).await;
+        let down = Instant::now();
+        portal.kill_and_restart().await?;
+        if let Ok(mut g) = api.write() {
+            *g = portal.api();
+        }
+        killed += 1;
+        println!(
+            "killed (SIGKILL) and started again in {:.1} s",
+            down.elapsed().as_secs_f64()
+        );
+    }
+    let mut acknowledged = Acknowledged::new();
+    for task in tasks {
+        acknowledged.extend(
+            task.await
+                .map_err(|e| anyhow!("a client panicked: {e}"))??,
+        );
+    }
+    let retried = retried.load(std::sync::atomic::Ordering::SeqCst);
+    if let Some(pace) = crate::load::settle(&portal.store).await? {
+        println!("{pace}");
+    }
+    let url = portal.db.url.clone();
+    let resumed = outbox_resumed(&url).await?;
+    println!(
+        "the outbox resumed: the killed worker's jobs done {resumed:.1} s after the run \
+         (lease {LEASE_SECONDS} s)"
+    );
+    let found = verify(&url, since, &acknowledged).await?;
+    let replayed = replay(&t, &portal.api(), &acknowledged).await?;
+    let (line, once) = crate::load::exactly_once(&url, since).await?;
+    println!(
+        "{killed} kills; {} submissions acknowledged, {retried} requests sent again after a \
+         dead portal; found afterwards: {found} exactly once, 0 lost, 0 doubled, none half-changed; \
+         {replayed} answered again with the same key as the first time; {line}",
+        acknowledged.len()
+    );
+    if !once {
+        return Err(anyhow!(
+            "a notice or a receipt is not there exactly once: {line}"
+        ));
+    }
+    if acknowledged.is_empty() || killed == 0 {
+        return Err(anyhow!(
+            "nothing was proven: no submission acknowledged or no kill"
+        ));
+    }
+    Ok(())
+}
+
+/// Drafts and sends until the deadline; each request sent again (same key)
+/// until the portal answers it.
+async fn client_loop(
+    t: &crate::load::Target,
+    api: &RwLock<String>,
+    client: usize,
+    deadline: Instant,
+    retried: &std::sync::atomic::AtomicUsize,
+) -> anyhow::Result<Acknowledged> {
+    let who = client % t.people.len();
+    let person = &t.people[who];
+    let mut acknowledged = Acknowledged::new();
+    let mut n = 0;
+    while Instant::now() < deadline {
+        n += 1;
+        let key = format!("crash-{client}-{n}");
+        let draft = answered(api, &person.token, retried, |api| {
+            t.http
+                .post(format!("{api}/applications"))
+                .header("Idempotency-Key", format!("{key}-draft"))
+                .json(&json!({"service": crate::load::SUBMITTED}))
+        })
+        .await?;
+        let id = draft["id"].as_str().context("no id")?.to_owned();
+        let version = draft["version"].as_i64().context("no version")?;
+        // A save has no key: sent again on the same version it is refused
+        // as stale if it went through, and then the draft is read back.
+        let saved = match answered(api, &person.token, retried, |api| {
+            t.http
+                .put(format!("{api}/applications/{id}"))
+                .header("If-Match", format!("\"{version}\""))
+                .json(&json!({"answers": t.answers}))
+        })
+        .await
+        {
+            Ok(v) => v,
+            Err(_) => {
+                answered(api, &person.token, retried, |api| {
+                    t.http.get(format!("{api}/applications/{id}"))
+                })
+                .await?
+            }
+        };
+        let version = saved["version"].as_i64().context("no version")?;
+        let send_key = format!("{key}-send");
+        let sent = answered(api, &person.token, retried, |api| {
+            t.http
+                .post(format!("{api}/applications/{id}/submit"))
+                .header("If-Match", format!("\"{version}\""))
+                .header("Idempotency-Key", send_key.clone())
+        })
+        .await?;
+        let number = sent["number"]
+            .as_str()
+            .with_context(|| format!("a submission answered without a number: {sent}"))?;
+        acknowledged.insert(id, (number.to_owned(), send_key, who));
+    }
+    Ok(acknowledged)
+}
+
+/// Sends the request made by `make` (for the portal's current address)
+/// until the portal answers; a refusal (4xx) is an error, a dead or dying
+/// portal (no answer, 5xx) is waited out for up to a minute.
+async fn answered(
+    api: &RwLock<String>,
+    token: &str,
+    retried: &std::sync::atomic::AtomicUsize,
+    make: impl Fn(&str) -> reqwest::RequestBuilder,
+) -> anyhow::Result<Value> {
+    let give_up = Instant::now() + Duration::from_secs(60);
+    let mut first = true;
+    loop {
+        let current = api.read().map(|g| g.clone()).unwrap_or_default();
+        match make(&current).bearer_auth(token).send().await {
+            Ok(res) if res.status().is_success() => return Ok(res.json().await?),
+            Ok(res) if res.status().is_client_error() => {
+                let status = res.status();
+                let body: Value = res.json().await.unwrap_or(Value::Null);
+                return Err(anyhow!("{status} {body}"));
+            }
+            // A 5xx or no answer: the portal died under it.
+            _ => {
+                if first {
+                    retried.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    first = false;
+                }
+                if Instant::now() > give_up {
+                    return Err(anyhow!("the portal did not answer for a minute"));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Jobs due now and not done (not those planned for later: reminders,
+/// reconciliations).
+const DUE: &str = "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND attempts < max_attempts \
+    AND run_at <= $1";
+
+async fn due(url: &str) -> anyhow::Result<i64> {
+    Ok(if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await?;
+        sqlx::query_scalar(DUE)
+            .bind(app::system_clock())
+            .fetch_one(&pool)
+            .await?
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await?;
+        sqlx::query_scalar(DUE)
+            .bind(app::system_clock())
+            .fetch_one(&pool)
+            .await?
+    })
+}
+
+/// Waits until no job is left undone (the killed worker's jobs wait out
+/// their lease); the seconds it took.
+async fn outbox_resumed(url: &str) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let give_up = Duration::from_secs(u64::try_from(LEASE_SECONDS)? + 60);
+    while due(url).await? > 0 {
+        if started.elapsed() > give_up {
+            return Err(anyhow!(
+                "{} jobs still undone {} s after the run",
+                due(url).await?,
+                give_up.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Each acknowledged submission is in the database once, whole; nothing
+/// is half-changed and no job is left due. The count of those found.
+async fn verify(url: &str, since: i64, acknowledged: &Acknowledged) -> anyhow::Result<usize> {
+    // One row per application submitted since the start: its number, its
+    // history events to `submitted`, receipts and audit events.
+    const SENT: &str = "SELECT a.id, a.status, a.number, \
+        (SELECT COUNT(*) FROM application_events e WHERE e.application_id = a.id AND e.to_status = 'submitted'), \
+        (SELECT COUNT(*) FROM documents d WHERE d.application_id = a.id AND d.kind = 'application_receipt'), \
+        (SELECT COUNT(*) FROM audit_events l WHERE l.subject_id = a.id AND l.action = 'application.submitted') \
+        FROM applications a WHERE a.created_at >= $1 AND (a.number IS NOT NULL OR a.status <> 'draft' \
+        OR EXISTS (SELECT 1 FROM application_events e WHERE e.application_id = a.id AND e.to_status = 'submitted'))";
+    type Row = (uuid::Uuid, String, Option<String>, i64, i64, i64);
+    let rows: Vec<Row> = if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await?;
+        sqlx::query_as(SENT).bind(since).fetch_all(&pool).await?
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await?;
+        sqlx::query_as(SENT).bind(since).fetch_all(&pool).await?
+    };
+    let due = due(url).await?;
+    let mut problems = Vec::new();
+    let mut found = 0;
+    for (id, status, number, events, receipts, audits) in &rows {
+        let whole =
+            status == "submitted" && number.is_some() && (*events, *receipts, *audits) == (1, 1, 1);
+        if !whole {
+            problems.push(format!(
+                "{id}: {status}, number {number:?}, {events} events, {receipts} receipts, {audits} audit events"
+            ));
+        }
+    }
+    let by_id: BTreeMap<String, &Row> = rows.iter().map(|r| (r.0.to_string(), r)).collect();
+    for (id, (number, _, _)) in acknowledged {
+        match by_id.get(id) {
+            Some(r) if r.2.as_deref() == Some(number.as_str()) => found += 1,
+            Some(r) => problems.push(format!("{id}: answered {number}, holds {:?}", r.2)),
+            None => problems.push(format!("{id}: acknowledged as {number}, lost")),
+        }
+    }
+    if due != 0 {
+        problems.push(format!("{due} jobs still due after the worker settled"));
+    }
+    if problems.is_empty() {
+        Ok(found)
+    } else {
+        Err(anyhow!(
+            "{} problems:\n{}",
+            problems.len(),
+            problems.join("\n")
+        ))
+    }
+}
+
+/// Every acknowledged submission sent again with its key: the same answer.
+async fn replay(
+    t: &crate::load::Target,
+    api: &str,
+    acknowledged: &Acknowledged,
+) -> anyhow::Result<usize> {
+    let mut same = 0;
+    for (id, (number, key, who)) in acknowledged {
+        let res = t
+            .http
+            .post(format!("{api}/applications/{id}/submit"))
+            .header("Idempotency-Key", key.clone())
+            .bearer_auth(&t.people[*who].token)
+            .send()
+            .await?;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        if !status.is_success()
+            || body["number"].as_str() != Some(number.as_str())
+            || body["status"] != "submitted"
+        {
+            return Err(anyhow!(
+                "{id}: the retry answered {status} {body}, the first {number}"
+            ));
+        }
+        same += 1;
+    }
+    Ok(same)
+}
