@@ -214,9 +214,9 @@ impl Sender for DemoMailbox {
         tracing::warn!(channel = m.channel.as_str(), body = %m.body, "DEMO MAILBOX: message not sent, shown at /demo/mailbox");
         self.store
             .add_demo_message(DemoMessage {
-                // The delivery key as the message's id, honoured as real
-                // gateways honour it: a resend after a worker died between
-                // this and marking the delivery sent adds nothing.
+                // The delivery key as the message's id, as an SMS gateway
+                // honours its idempotency key: a resend after a worker died
+                // between this and marking the delivery sent adds nothing.
                 id: m
                     .key
                     .as_deref()

@@ -18,6 +18,21 @@ const PATHS: &[&str] = &[
     "/api/v1/no-such-thing",
 ];
 
+/// The headers of each of [`PATHS`], fetched anonymously.
+async fn answers(app: &TestApp) -> Vec<(&'static str, HeaderMap)> {
+    let mut out = Vec::new();
+    for path in PATHS {
+        let res = app
+            .client
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .unwrap();
+        out.push((*path, res.headers().clone()));
+    }
+    out
+}
+
 fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
     h.get(name)
         .and_then(|v| v.to_str().ok())
@@ -97,16 +112,10 @@ async fn every_answer_carries_the_security_headers_and_http_has_no_hsts() {
     let token = app
         .applicant("+79160000001", "Иванов", "Иван", Some("Иванович"))
         .await;
-    for path in PATHS {
-        let res = app
-            .client
-            .get(format!("{}{path}", app.url))
-            .send()
-            .await
-            .unwrap();
-        assert_strict(path, res.headers());
+    for (path, headers) in answers(&app).await {
+        assert_strict(path, &headers);
         assert!(
-            res.headers().get("strict-transport-security").is_none(),
+            headers.get("strict-transport-security").is_none(),
             "{path}: HSTS over plain http"
         );
     }
@@ -153,16 +162,10 @@ async fn over_https_the_portal_asks_for_https_only_and_secure_cookies() {
     .await;
     app.applicant("+79160000001", "Иванов", "Иван", Some("Иванович"))
         .await;
-    for path in PATHS {
-        let res = app
-            .client
-            .get(format!("{}{path}", app.url))
-            .send()
-            .await
-            .unwrap();
-        assert_strict(path, res.headers());
+    for (path, headers) in answers(&app).await {
+        assert_strict(path, &headers);
         assert_eq!(
-            header(res.headers(), "strict-transport-security"),
+            header(&headers, "strict-transport-security"),
             "max-age=31536000; includeSubDomains",
             "{path}"
         );

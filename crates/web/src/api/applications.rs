@@ -31,17 +31,23 @@ fn with_etag(status: StatusCode, v: &ApplicationView) -> Response {
     res
 }
 
-/// `If-Match: "3"` (or `W/"3"`, or `3`) → 3.
+/// `If-Match: "3"` (or `W/"3"`, or `3`) → 3: up to 18 digits, nothing else
+/// (the pattern the OpenAPI document gives).
 fn if_match(headers: &HeaderMap) -> Result<Option<i64>, AppError> {
     let Some(raw) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
-    raw.to_str()
-        .ok()
-        .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|s| s.parse::<i64>().ok())
-        .map(Some)
-        .ok_or_else(|| AppError::new(ErrorKind::Malformed, "application.if_match"))
+    let bad = || AppError::new(ErrorKind::Malformed, "application.if_match");
+    let text = raw.to_str().map_err(|_| bad())?;
+    let tag = text.strip_prefix("W/").unwrap_or(text);
+    let digits = match tag.strip_prefix('"') {
+        Some(rest) => rest.strip_suffix('"').ok_or_else(bad)?,
+        None => tag,
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    digits.parse::<i64>().map(Some).map_err(|_| bad())
 }
 
 pub(crate) fn idempotency(
