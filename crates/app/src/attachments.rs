@@ -300,6 +300,13 @@ pub async fn list(
         .store
         .attachments(application_id, actor.account.id)
         .await?;
+    // No files: someone else's application is not found, not empty.
+    if files.is_empty() {
+        state
+            .store
+            .get_application(application_id, actor.account.id)
+            .await?;
+    }
     Ok(files.iter().map(AttachmentView::from).collect())
 }
 

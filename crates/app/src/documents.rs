@@ -14,6 +14,7 @@ use crate::staff::Staff;
 use crate::state::Portal;
 use domain::application::Status;
 use domain::document::{Document, DocumentKind};
+use domain::permission::Permission;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use store::{ApplicationRecord, DataAccess, DocumentRecord, NewJob, job_kind};
@@ -600,6 +601,9 @@ pub async fn office_download(
     staff: &Staff,
     id: Uuid,
 ) -> Result<(String, Vec<u8>), AppError> {
+    // The permission before the look-up: staff who may not work cases learn
+    // nothing of which documents exist (403 for any id, not 404 or 403).
+    staff.require(state, Permission::WorkApplications).await?;
     let d = state
         .store
         .document(id)

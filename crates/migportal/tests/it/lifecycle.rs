@@ -40,7 +40,7 @@ pub(crate) async fn office(app: &TestApp) -> Office {
 }
 
 /// Moves the demo head of office to the office `code` (its sessions follow).
-async fn move_head(app: &TestApp, admin: &str, code: &str) {
+pub(crate) async fn move_head(app: &TestApp, admin: &str, code: &str) {
     let (_, list) = app
         .with_token(Method::GET, "/admin/staff", admin, None)
         .await;

@@ -228,6 +228,11 @@ async fn operator_page(state: AppState, ctx: Ctx, q: HashMap<String, String>) ->
         Ok(s) => s,
         Err(r) => return *r,
     };
+    // The service-centre desk is the operator's: other staff are refused
+    // (and the refusal audited) before any form is shown.
+    if let Err(e) = s.require(&state, Permission::FindPeople).await {
+        return page_error(&ctx, &e);
+    }
     let l = ctx.lang;
     let mut page = TablePage::new(&ctx, l.t("operator-title"));
     page.paragraphs = vec![l.t("operator-lead")];
