@@ -111,4 +111,29 @@ mod tests {
         assert!(!verify(b"secret", body, "zz"));
         assert!(!verify(b"secret", body, ""));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        /// Whatever arrives at the callback — any bytes, any signature
+        /// header — is judged without panic; only the body signed with the
+        /// secret passes, and a signed body is read as a callback or refused.
+        #[test]
+        fn any_callback_is_judged_without_panic(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+            signature in "\\PC{0,80}",
+            order_id in "\\PC{0,40}",
+            amount in proptest::prelude::any::<i64>(),
+        ) {
+            proptest::prop_assert!(!verify(b"secret", &body, &signature)
+                || sign(b"secret", &body).eq_ignore_ascii_case(signature.trim()));
+            let signed = sign(b"secret", &body);
+            proptest::prop_assert!(verify(b"secret", &body, &signed));
+            let _ = serde_json::from_slice::<Callback>(&body);
+            let shaped = serde_json::json!({"order_id": order_id, "status": "succeeded", "amount": amount});
+            let text = serde_json::to_vec(&shaped).unwrap_or_default();
+            let cb: Callback = serde_json::from_slice(&text).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            proptest::prop_assert_eq!(cb.amount, amount);
+        }
+    }
 }

@@ -159,7 +159,11 @@ impl FeeSchedule {
             category,
             kopecks,
             discount_percent: e.portal_discount_percent,
-            portal_kopecks: kopecks * i64::from(100 - e.portal_discount_percent.min(100)) / 100,
+            // In i128: an unchecked edition's amount must not overflow.
+            portal_kopecks: i64::try_from(
+                i128::from(kopecks) * i128::from(100 - e.portal_discount_percent.min(100)) / 100,
+            )
+            .unwrap_or(kopecks),
             edition: e.from,
         })
     }

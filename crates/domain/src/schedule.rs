@@ -264,12 +264,15 @@ pub fn spans_text(spans: &[Span]) -> String {
 /// daylight-saving change skips; the earlier of a repeated one.
 pub fn instant(tz: &TimeZone, date: Date, minute: u16) -> Option<i64> {
     let d = civil(date)?;
-    let dt: DateTime = d.at(
+    // Fallible: `at` panics on an hour past 23.
+    let time = jiff::civil::Time::new(
         i8::try_from(minute / 60).ok()?,
         i8::try_from(minute % 60).ok()?,
         0,
         0,
-    );
+    )
+    .ok()?;
+    let dt: DateTime = d.to_datetime(time);
     let offset = match tz.to_ambiguous_timestamp(dt).offset() {
         AmbiguousOffset::Unambiguous { offset } => offset,
         AmbiguousOffset::Gap { .. } => return None,
@@ -314,7 +317,8 @@ pub fn slots(
         spans.sort_by_key(|s| s.from);
         for s in spans {
             let mut m = s.from;
-            while m + minutes <= s.to {
+            // In u32: a span or slot length near u16::MAX must not overflow.
+            while u32::from(m) + u32::from(minutes) <= u32::from(s.to) {
                 if let Some(start_ms) = whole_slot(tz, date, m, minutes) {
                     out.push(Slot {
                         start_ms,
