@@ -835,3 +835,144 @@ async fn finishing_an_enrolment_never_spends_a_recovery_code() {
     })
     .await;
 }
+
+/// Session fixation: a session cookie planted before sign-in (by a
+/// subdomain, a shared computer) is never the one the sign-in grants — the
+/// portal makes a new token and answers the planted one as nobody's; and
+/// a signed-in browser that signs in again gets a new token too, the old
+/// one ended.
+#[tokio::test]
+async fn a_planted_session_cookie_is_never_signed_in() {
+    each_backend(|backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let phone = "+79165550311";
+        let _ = app.applicant(phone, "Фомина", "Вера", None).await;
+        let planted = "planted-session-token-0123456789abcdef";
+        let plain = TestApp::client();
+        let res = plain
+            .get(format!("{}/login", app.url))
+            .send()
+            .await
+            .unwrap();
+        let csrf = crate::pages::csrf_of(&res.text().await.unwrap());
+        let sign_in = |cookie: String| {
+            let (app, csrf) = (&app, csrf.clone());
+            async move {
+                let res = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap()
+                    .post(format!("{}/login", app.url))
+                    .header("cookie", cookie)
+                    .form(&[
+                        ("csrf", csrf.as_str()),
+                        ("login", phone),
+                        ("password", "Zelenyj-Slon-1985"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status().as_u16(), 303, "signed in");
+                res.headers()
+                    .get_all("set-cookie")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .find_map(|c| c.strip_prefix("mp_session="))
+                    .and_then(|c| c.split(';').next())
+                    .map(str::to_owned)
+                    .expect("a session cookie is set")
+            }
+        };
+        let granted = sign_in(format!("mp_csrf={csrf}; mp_session={planted}")).await;
+        assert_ne!(granted, planted);
+        let account_as = |token: String| {
+            let app = &app;
+            async move {
+                let res = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap()
+                    .get(format!("{}/account", app.url))
+                    .header("cookie", format!("mp_session={token}"))
+                    .send()
+                    .await
+                    .unwrap();
+                res.status().as_u16()
+            }
+        };
+        assert_eq!(account_as(granted.clone()).await, 200);
+        assert_eq!(
+            account_as(planted.to_owned()).await,
+            303,
+            "the planted one is nobody's"
+        );
+        // Signing in again over a live session: a new token, the old one ended.
+        let again = sign_in(format!("mp_csrf={csrf}; mp_session={granted}")).await;
+        assert_ne!(again, granted);
+        assert_eq!(account_as(again).await, 200);
+        assert_eq!(account_as(granted).await, 303, "the earlier session ends");
+        app.stop().await;
+    })
+    .await;
+}
+
+/// The time a wrong sign-in takes does not tell a known login from an
+/// unknown one (an unknown login's password is checked against a dummy
+/// hash of the same cost), nor does a reset (an unknown login gets a decoy
+/// challenge, written as a real one is). Medians of interleaved attempts,
+/// each login key tried fewer times than its slowdown starts; the bounds
+/// are wide — a class, not a benchmark: without the dummy hash a known
+/// login takes the whole password hash longer (tens of times).
+#[tokio::test]
+async fn known_and_unknown_logins_take_the_same_time() {
+    each_backend(|backend| async move {
+        // The production hash cost: the tests' cheap one hides the difference.
+        let app = TestApp::spawn_config(backend, false, |c| c.password = None).await;
+        let known: Vec<String> = (0..6).map(|i| format!("+7916555042{i}")).collect();
+        for phone in &known {
+            let _ = app.applicant(phone, "Гусева", "Нина", None).await;
+        }
+        let time = |path: &'static str, body: Value| {
+            let app = &app;
+            async move {
+                let started = std::time::Instant::now();
+                let (status, answer) = app.post(path, body).await;
+                (started.elapsed().as_secs_f64(), status, answer)
+            }
+        };
+        let (mut login_known, mut login_unknown) = (Vec::new(), Vec::new());
+        let (mut reset_known, mut reset_unknown) = (Vec::new(), Vec::new());
+        for i in 0..12 {
+            let phone = &known[i % 6];
+            let stranger = format!("+791655504{:02}", 60 + i);
+            let wrong = json!({"login": phone, "password": "Ne-Tot-Parol-2026"});
+            let (t, status, body) = time("/sessions", wrong).await;
+            assert_eq!(status, 401, "{body}");
+            login_known.push(t);
+            let wrong = json!({"login": stranger, "password": "Ne-Tot-Parol-2026"});
+            let (t, status, body) = time("/sessions", wrong).await;
+            assert_eq!(status, 401, "{body}");
+            login_unknown.push(t);
+            let (t, status, body) = time("/password-resets", json!({"login": phone})).await;
+            assert_eq!(status, 202, "{body}");
+            reset_known.push(t);
+            let (t, status, body) = time("/password-resets", json!({"login": stranger})).await;
+            assert_eq!(status, 202, "{body}");
+            reset_unknown.push(t);
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            (v[5] + v[6]) / 2.0
+        };
+        let (lk, lu) = (median(&mut login_known), median(&mut login_unknown));
+        let (rk, ru) = (median(&mut reset_known), median(&mut reset_unknown));
+        println!(
+            "sign-in: known {lk:.4} s, unknown {lu:.4} s; reset: known {rk:.4} s, unknown {ru:.4} s"
+        );
+        let ratio = |a: f64, b: f64| a.max(b) / a.min(b);
+        assert!(ratio(lk, lu) < 3.0, "sign-in {lk} s against {lu} s");
+        assert!(ratio(rk, ru) < 5.0, "reset {rk} s against {ru} s");
+        app.stop().await;
+    })
+    .await;
+}
