@@ -49,6 +49,10 @@ pub struct Config {
     pub job_lease_seconds: i64,
     /// A client must send a request's whole head within this many seconds.
     pub header_read_timeout_seconds: u64,
+    /// A request is answered 408 when it is not done within this many
+    /// seconds, its body's arrival included (a body sent slowly holds a
+    /// connection no longer).
+    pub request_timeout_seconds: u64,
     /// After SIGTERM, requests in flight get this many seconds to finish.
     pub shutdown_deadline_seconds: u64,
     /// Where signed checkpoints of the audit chain are appended (outside the
@@ -188,6 +192,7 @@ impl Default for Config {
             letter_code_days: 90,
             job_lease_seconds: 60,
             header_read_timeout_seconds: 10,
+            request_timeout_seconds: 30,
             shutdown_deadline_seconds: 20,
             audit_checkpoint_file: "data/audit-checkpoints.jsonl".into(),
             attachments_dir: "data/attachments".into(),

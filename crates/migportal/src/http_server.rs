@@ -13,6 +13,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::Service;
 
+/// The largest request head read (request line and headers).
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 /// Limits of the connection handling (configurable, see `Config`).
 #[derive(Debug, Clone, Copy)]
 pub struct ServerLimits {
@@ -34,7 +37,15 @@ pub async fn serve(
     let mut builder = Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout)
+        // A request head over 64 KiB (hyper's default is its ~400 KiB read
+        // buffer; the size is checked on the parsed head too) or with
+        // more than 100 header lines is answered 431 and the connection
+        // closed: no client needs more, and each open connection may hold
+        // this much memory.
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_buf_size(MAX_HEAD_BYTES * 2)
+        .max_headers(100);
     let graceful = GracefulShutdown::new();
     let stopped = async move {
         let _ = stop.wait_for(|s| *s).await.map(|_| ());

@@ -9,4 +9,5 @@ mod memory;
 pub mod wiring;
 
 pub use config::Config;
+pub use http_server::MAX_HEAD_BYTES;
 pub use wiring::{Running, StartOptions, start};

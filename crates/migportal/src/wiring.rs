@@ -391,6 +391,7 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
     let limits = web::HttpLimits {
         entrance_per_minute: config.entrance_per_minute,
         entrance_burst: config.entrance_burst,
+        request_timeout: std::time::Duration::from_secs(config.request_timeout_seconds.max(1)),
         ..web::HttpLimits::default()
     };
     let trust = trust_store(&config)?;

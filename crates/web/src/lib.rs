@@ -16,7 +16,6 @@ pub use state::{AppState, system_clock};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use std::time::Duration;
 use tower_http::timeout::TimeoutLayer;
 
 /// What the portal's HTTP interface is made of.
@@ -56,6 +55,7 @@ pub fn portal_router(p: PortalParts) -> Router {
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let limit = state.limits().max_body_bytes;
+    let request_timeout = state.limits().request_timeout;
     let api = api::router().layer(axum::middleware::from_fn(api::problem::localize_problems));
     Router::new()
         .merge(pages::router())
@@ -84,7 +84,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            request_timeout,
         ))
         .with_state(state)
 }

@@ -33,6 +33,9 @@ pub struct HttpLimits {
     /// may make per minute, and at once.
     pub entrance_per_minute: u32,
     pub entrance_burst: u32,
+    /// A request not done within this (its body's arrival included) is
+    /// answered 408.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for HttpLimits {
@@ -41,6 +44,7 @@ impl Default for HttpLimits {
             max_body_bytes: 64 * 1024,
             entrance_per_minute: 30,
             entrance_burst: 20,
+            request_timeout: std::time::Duration::from_secs(30),
         }
     }
 }

@@ -976,3 +976,75 @@ async fn known_and_unknown_logins_take_the_same_time() {
     })
     .await;
 }
+
+/// Sends raw bytes on a new connection and reads the answer until the
+/// server closes it or `wait` passes.
+async fn raw_exchange(app: &TestApp, bytes: &[u8], wait: std::time::Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.url.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // The server may answer and close before all is written.
+    let _ = stream.write_all(bytes).await;
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(wait, stream.read_to_end(&mut buf)).await;
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// A request head too large or with too many header lines is answered 431
+/// and costs the portal nothing more; one within the limits is served.
+#[tokio::test]
+async fn oversized_request_heads_are_refused() {
+    let app = TestApp::spawn("sqlite").await;
+    let wait = std::time::Duration::from_secs(10);
+    let big = "a".repeat(migportal::MAX_HEAD_BYTES + 1024);
+    let answer = raw_exchange(
+        &app,
+        format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n").as_bytes(),
+        wait,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.80}");
+    let many: String = (0..120).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let answer = raw_exchange(
+        &app,
+        format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{many}\r\n").as_bytes(),
+        wait,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.80}");
+    // A large cookie header of a real browser (~8 KiB) is fine.
+    let cookie = format!("mp_lang=en; other={}", "b".repeat(8 * 1024));
+    let answer = raw_exchange(
+        &app,
+        format!(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+        wait,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:.80}");
+    app.stop().await;
+}
+
+/// A body sent slowly (a head promising 1 000 bytes, then a trickle and
+/// silence) holds its connection only until the request time limit: 408,
+/// closed, and nothing is done with the half body.
+#[tokio::test]
+async fn a_slowly_sent_body_is_cut_off() {
+    let app = TestApp::spawn_config("sqlite", false, |c| c.request_timeout_seconds = 2).await;
+    let started = std::time::Instant::now();
+    let answer = raw_exchange(
+        &app,
+        b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"login\": \"+7916",
+        std::time::Duration::from_secs(15),
+    )
+    .await;
+    let took = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:.80}");
+    assert!(
+        took < std::time::Duration::from_secs(12),
+        "held {took:?} by a slow body"
+    );
+    app.stop().await;
+}
