@@ -863,3 +863,98 @@ async fn read_person(
         request: reference,
     })
 }
+
+/// How many stuck jobs a page shows and one revival sets going.
+pub const STUCK_JOBS_SHOWN: u32 = 200;
+
+/// A job that failed for good, as an administrator sees it: its kind, how
+/// often it was tried, when it was made and given up, and the last error
+/// with contacts and long numbers masked (an error may quote an address).
+#[derive(Debug, Clone, Serialize)]
+pub struct StuckJob {
+    pub id: Uuid,
+    pub kind: String,
+    pub attempts: u32,
+    pub error: String,
+    pub created_at: i64,
+    pub failed_at: i64,
+}
+
+/// The stuck (dead) jobs, the latest first, with how many there are.
+pub async fn stuck_jobs(state: &Portal, staff: &Staff) -> Result<(Vec<StuckJob>, u64), AppError> {
+    staff.require(state, Permission::ManageJobs).await?;
+    let total = state.store.job_stats().await?.dead;
+    let jobs = state.store.dead_jobs(STUCK_JOBS_SHOWN).await?;
+    let list = jobs
+        .into_iter()
+        .map(|j| StuckJob {
+            id: j.id,
+            kind: j.kind,
+            attempts: j.attempts,
+            error: mask_error(j.last_error.as_deref().unwrap_or_default()),
+            created_at: j.created_at,
+            failed_at: j.done_at,
+        })
+        .collect();
+    Ok((list, total))
+}
+
+/// Sets the stuck jobs going again from their first attempt (after the
+/// cause is mended: a gateway back, a setting corrected); audited.
+pub async fn revive_jobs(state: &Portal, staff: &Staff) -> Result<u64, AppError> {
+    let who = staff.require(state, Permission::ManageJobs).await?;
+    let now = state.now();
+    let revived = state.store.revive_dead_jobs(STUCK_JOBS_SHOWN, now).await?;
+    state
+        .store
+        .audit_staff(&who, "jobs.revived", None, &revived.to_string(), now)
+        .await?;
+    Ok(revived)
+}
+
+/// An error text with e-mail addresses and runs of five or more digits
+/// (phones, document numbers) masked, cut to 300 characters.
+pub fn mask_error(text: &str) -> String {
+    let masked: Vec<String> = text
+        .split(' ')
+        .map(|word| {
+            if word.contains('@') {
+                return "***@***".to_owned();
+            }
+            let mut out = String::with_capacity(word.len());
+            let mut run = String::new();
+            for c in word.chars().chain(std::iter::once(' ')) {
+                if c.is_ascii_digit() {
+                    run.push(c);
+                    continue;
+                }
+                if run.len() >= 5 {
+                    out.push_str(&"*".repeat(run.len()));
+                } else {
+                    out.push_str(&run);
+                }
+                run.clear();
+                if c != ' ' {
+                    out.push(c);
+                }
+            }
+            out
+        })
+        .collect();
+    masked.join(" ").chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod stuck_job_tests {
+    use super::mask_error;
+
+    #[test]
+    fn contacts_and_long_numbers_are_masked() {
+        assert_eq!(
+            mask_error("550 no mailbox ivan@example.ru, to +79161234567 after 3 tries"),
+            "550 no mailbox ***@*** to +*********** after 3 tries"
+        );
+        assert_eq!(mask_error("connection refused"), "connection refused");
+        assert_eq!(mask_error(&"x".repeat(500)).chars().count(), 300);
+    }
+}

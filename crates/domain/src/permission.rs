@@ -33,10 +33,12 @@ pub enum Permission {
     ReassignApplications,
     /// Add or withdraw editions of the fee schedule not yet in force.
     ManageFees,
+    /// See background work that failed for good and set it going again.
+    ManageJobs,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Self::ManageOffices,
         Self::ViewOffices,
         Self::ManageStaff,
@@ -48,6 +50,7 @@ impl Permission {
         Self::WorkApplications,
         Self::ReassignApplications,
         Self::ManageFees,
+        Self::ManageJobs,
     ];
 
     /// A stable name, for the audit log of refusals.
@@ -64,6 +67,7 @@ impl Permission {
             Self::WorkApplications => "office.applications",
             Self::ReassignApplications => "office.reassign",
             Self::ManageFees => "fees.manage",
+            Self::ManageJobs => "jobs.manage",
         }
     }
 }
@@ -92,6 +96,7 @@ const fn granted(role: Role) -> &'static [Permission] {
             P::ManageStaff,
             P::ReassignApplications,
             P::ManageFees,
+            P::ManageJobs,
         ],
         Role::Auditor => &[P::ReadAudit],
     }
@@ -143,6 +148,7 @@ mod tests {
                     P::ManageStaff,
                     P::ReassignApplications,
                     P::ManageFees,
+                    P::ManageJobs,
                 ],
             ),
             (Role::Auditor, &[P::ReadAudit]),

@@ -258,6 +258,11 @@ pub trait JobStore {
     /// Records a job as failed for good (a permanent error); false if the lease was lost.
     async fn give_up_job(&self, id: Uuid, worker: &str, error: &str, now: i64) -> Result<bool>;
     async fn job_stats(&self) -> Result<JobStats>;
+    /// Jobs that failed for good, the latest first (at most `limit`).
+    async fn dead_jobs(&self, limit: u32) -> Result<Vec<DeadJob>>;
+    /// Sets up to `limit` jobs that failed for good going again, from
+    /// their first attempt, due `now`; how many.
+    async fn revive_dead_jobs(&self, limit: u32, now: i64) -> Result<u64>;
     /// Records that a message under `key` (one per event and channel) is
     /// about to be sent, in the statement that reads whether it already was:
     /// `true` when it was sent before (the caller skips the send).

@@ -151,6 +151,18 @@ pub struct Job {
     pub max_attempts: u32,
 }
 
+/// A job that failed for good: what it was and why, never its payload
+/// (which may carry a person's contact).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadJob {
+    pub id: Uuid,
+    pub kind: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub done_at: i64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JobStats {
     pub pending: u64,

@@ -1043,3 +1043,15 @@ doc-refusal-ground = Ground for refusal
 doc-refusal-appeal = The decision may be appealed out of court through the portal, or in court.
 doc-signed-by = Head of the office
 doc-signed-note = Signed with a qualified electronic signature
+
+jobs-title = Stuck background jobs
+jobs-none = No job is stuck: all background work (mail, SMS, checks, payments, documents) is going its way.
+jobs-lead = Jobs that used up all their attempts: { $count }. The latest are below.
+jobs-how = Mend the cause (the gateway back, the setting corrected) and set the jobs going again: each starts its attempts afresh. Sending again does not repeat what was delivered.
+jobs-col-kind = Job
+jobs-col-attempts = Attempts
+jobs-col-created = Created
+jobs-col-failed = Stopped
+jobs-col-error = Last error
+jobs-revive = Set the jobs going again
+jobs-revived = Set going again: { $count }.

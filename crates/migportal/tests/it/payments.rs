@@ -502,3 +502,141 @@ async fn an_abandoned_payment_does_not_block_paying_again() {
     })
     .await;
 }
+
+/// The payment provider unreachable: starting a payment is answered with a
+/// clear 503 and nothing is lost or half-done (the charge stays due, the
+/// rest of the portal serves); the reconciliation job fails against the
+/// dead provider until its attempts run out, the administrator sees it on
+/// the stuck-jobs page (other staff are refused), sets it going again once
+/// the provider is back, and it finishes by itself; the person then pays.
+#[tokio::test]
+async fn an_unreachable_provider_loses_nothing_and_stuck_work_is_set_going_again() {
+    each_backend(|backend| async move {
+        let (acquirer_url, _sim) = acquirer().await;
+        let provider = Cuttable::new(&acquirer_url).await;
+        let payments = payments_config(&provider.url, 1);
+        let app = TestApp::spawn_config(backend, true, |c| c.payments = Some(payments)).await;
+        let staff = office(&app).await;
+        let citizen = confirmed_sidorov(&app, "+79161112233").await;
+        let id = sent(&app, &citizen, "passport-foreign-biometric").await;
+        let uin = uin_of(&app, &citizen, &id).await;
+
+        provider.set_up(false);
+        let (status, body) = start(&app, &citizen, &uin, "down-1").await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (503, Some("payment.provider_unavailable")),
+            "{body}"
+        );
+        assert_eq!(charge(&app, &citizen, &id).await["status"], "due");
+        let (status, _, _) = call(
+            &app,
+            Method::GET,
+            &format!("/applications/{id}"),
+            &citizen,
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "the portal keeps serving");
+        // The reconciliation of that payment runs against the dead provider;
+        // its attempts are cut to one so that they run out now.
+        sql(
+            &app.db.url,
+            "UPDATE jobs SET max_attempts = 1 WHERE kind = 'payment_reconcile' AND done_at IS NULL",
+        )
+        .await;
+
+        // The administrator's page, in a browser signed in as them.
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        jar.add_cookie_str(
+            &format!("mp_session={}", staff.admin),
+            &app.url.parse().unwrap(),
+        );
+        let admin = reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = |path: &'static str| {
+            let (admin, app) = (&admin, &app);
+            async move {
+                let res = admin
+                    .get(format!("{}{path}", app.url))
+                    .send()
+                    .await
+                    .unwrap();
+                (res.status().as_u16(), res.text().await.unwrap())
+            }
+        };
+        let mut html = String::new();
+        for _ in 0..200 {
+            html = page("/staff/admin/jobs").await.1;
+            if html.contains("payment_reconcile") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(
+            html.contains("payment_reconcile") && html.contains("jobs/revive"),
+            "{html}"
+        );
+        assert!(!html.contains(&uin), "no payload on the page");
+        let metrics = reqwest::get(format!("{}/metrics", app.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains("migportal_jobs{state=\"dead\"} 1"),
+            "{metrics}"
+        );
+        let officer = TestApp::client()
+            .get(format!("{}/staff/admin/jobs", app.url))
+            .header("cookie", format!("mp_session={}", staff.moscow))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(officer.status().as_u16(), 403);
+
+        // The provider is back; the administrator sets the work going again.
+        provider.set_up(true);
+        let csrf = crate::pages::csrf_of(&html);
+        let res = admin
+            .post(format!("{}/staff/admin/jobs/revive", app.url))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 303);
+        let to = res.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(to, "/staff/admin/jobs?revived=1");
+        eventually("the revived job finishes", || {
+            let page = &page;
+            async move {
+                !page("/staff/admin/jobs")
+                    .await
+                    .1
+                    .contains("payment_reconcile")
+            }
+        })
+        .await;
+        // The provider never took that payment: it is ended, the charge
+        // still due, and paying now goes through.
+        assert_eq!(charge(&app, &citizen, &id).await["status"], "due");
+        let (status, body) = start(&app, &citizen, &uin, "up-1").await;
+        assert_eq!(status, 201, "{body}");
+        assert!(body["redirect_url"].as_str().is_some(), "{body}");
+        let auditor =
+            crate::staff::staff_token(&app, "auditor@demo.migportal.ru", "Demo-Auditor-2026")
+                .await
+                .0;
+        let (_, log) = app
+            .with_token(Method::GET, "/audit?action=jobs.revived", &auditor, None)
+            .await;
+        assert_eq!(log["events"].as_array().map(Vec::len), Some(1), "{log}");
+        app.stop().await;
+    })
+    .await;
+}

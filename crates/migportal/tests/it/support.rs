@@ -415,3 +415,41 @@ pub async fn pay_fee(app: &TestApp, application: &str) {
         assert!(matches!(out, Settled::Paid { .. }), "{out:?}");
     }
 }
+
+/// A TCP proxy in front of a service that can be cut and restored, as a
+/// network fault: while cut, each connection is closed at once (a host
+/// that is down); while up, bytes pass both ways.
+pub struct Cuttable {
+    pub url: String,
+    up: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Cuttable {
+    pub async fn new(target_url: &str) -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let target = target_url.trim_start_matches("http://").to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let up = Arc::new(AtomicBool::new(true));
+        let flag = up.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !flag.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Self { url, up }
+    }
+
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+    }
+}

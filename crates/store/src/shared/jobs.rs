@@ -142,6 +142,44 @@ macro_rules! impl_job_store {
                 };
                 Ok($crate::JobStats { pending: get("pending")?, done: get("done")?, dead: get("dead")? })
             }
+
+            async fn dead_jobs(&self, limit: u32) -> $crate::Result<Vec<$crate::DeadJob>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, kind, attempts, last_error, created_at, done_at FROM jobs \
+                     WHERE outcome = 'dead' ORDER BY done_at DESC LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::DeadJob {
+                            id: r.try_get("id")?,
+                            kind: r.try_get("kind")?,
+                            attempts: $crate::shared::count(r.try_get("attempts")?),
+                            last_error: r.try_get("last_error")?,
+                            created_at: r.try_get("created_at")?,
+                            done_at: r.try_get::<Option<i64>, _>("done_at")?.unwrap_or_default(),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn revive_dead_jobs(&self, limit: u32, now: i64) -> $crate::Result<u64> {
+                // One statement: a job revived twice at once is revived once.
+                let done = sqlx::query(
+                    "UPDATE jobs SET done_at = NULL, outcome = NULL, attempts = 0, run_at = $2, \
+                     locked_by = NULL, locked_until = NULL \
+                     WHERE outcome = 'dead' AND id IN \
+                     (SELECT id FROM jobs WHERE outcome = 'dead' ORDER BY done_at LIMIT $1)",
+                )
+                .bind(i64::from(limit))
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
         }
     };
 }

@@ -131,6 +131,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/admin", get(staff::admin))
         .route("/staff/admin/offices", post(staff::admin_office))
         .route("/staff/admin/staff", post(staff::admin_staff))
+        .route("/staff/admin/jobs", get(staff::stuck_jobs))
+        .route("/staff/admin/jobs/revive", post(staff::revive_jobs))
         .route("/account/data-access", get(staff::my_access))
         .route("/account/profile", get(profile::overview))
         .route(

@@ -166,6 +166,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
             "staff-section-schedule",
         ),
         (Permission::ReadAudit, "/staff/audit", "staff-section-audit"),
+        (Permission::ManageJobs, "/staff/admin/jobs", "jobs-title"),
         (
             Permission::FindPeople,
             "/staff/operator",
@@ -782,5 +783,89 @@ pub async fn operator_register(State(state): State<AppState>, ctx: Ctx, body: By
             page.forms.push(register_form(&ctx, &v));
             ctx.render(e.status(), &page)
         }
+    }
+}
+
+/// Stuck background work for administrators: jobs that failed for good
+/// (a gateway down longer than the retries last), and one button to set
+/// them going again once the cause is mended.
+pub async fn stuck_jobs(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let s = match staff_of(&ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let l = ctx.lang;
+    let (jobs, total) = match staff::stuck_jobs(&state, &s).await {
+        Ok(found) => found,
+        Err(e) => return page_error(&ctx, &e),
+    };
+    let mut page = TablePage::new(&ctx, l.t("jobs-title"));
+    if let Some(n) = q.get("revived").and_then(|n| n.parse::<u64>().ok()) {
+        page.notice = Some(l.t_args("jobs-revived", &[("count".to_owned(), n.to_string())]));
+    }
+    if jobs.is_empty() {
+        page.paragraphs = vec![l.t("jobs-none")];
+    } else {
+        page.paragraphs = vec![
+            l.t_args("jobs-lead", &[("count".to_owned(), total.to_string())]),
+            l.t("jobs-how"),
+        ];
+        page.headers = [
+            "jobs-col-kind",
+            "jobs-col-attempts",
+            "jobs-col-created",
+            "jobs-col-failed",
+            "jobs-col-error",
+        ]
+        .iter()
+        .map(|k| l.t(k))
+        .collect();
+        page.rows = jobs
+            .into_iter()
+            .map(|j| {
+                vec![
+                    j.kind,
+                    j.attempts.to_string(),
+                    l.moment(j.created_at),
+                    l.moment(j.failed_at),
+                    j.error,
+                ]
+            })
+            .collect();
+        page.forms.push(SmallForm {
+            id: "revive",
+            method: "post",
+            action: "/staff/admin/jobs/revive".into(),
+            legend: String::new(),
+            inputs: Vec::new(),
+            submit: l.t("jobs-revive"),
+        });
+    }
+    page.links.insert(
+        0,
+        Link {
+            href: "/staff/admin".into(),
+            text: l.t("staff-section-admin"),
+            primary: false,
+        },
+    );
+    ctx.render(StatusCode::OK, &page)
+}
+
+pub async fn revive_jobs(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let s = match staff_of(&ctx) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    if !ctx.form_token_ok(&parse_form(&body)) {
+        return page_error(&ctx, &AppError::new(ErrorKind::Forbidden, "csrf"));
+    }
+    match staff::revive_jobs(&state, &s).await {
+        Ok(n) => see_other(&format!("/staff/admin/jobs?revived={n}")),
+        Err(e) => page_error(&ctx, &e),
     }
 }
