@@ -1,6 +1,9 @@
 //! `migportal-bench crash`: kill -9 the portal under a steady load of
 //! submissions, start it again, and prove from the database that nothing
-//! acknowledged was lost or done twice (issue 22, item 1).
+//! acknowledged was lost or done twice (issue 22, item 1). With
+//! `--restart-postgres` the fault is the database instead: PostgreSQL is
+//! restarted in immediate mode (its processes stop at once, as in a
+//! crash, and it recovers from its WAL) while the portal keeps running.
 //!
 //! Each client, as its own applicant, makes drafts and sends them (each
 //! draft and submission with an `Idempotency-Key`); a request that meets a dead portal
@@ -32,6 +35,17 @@ pub struct Args {
     pub clients: usize,
     pub kills: usize,
     pub postgres: bool,
+    pub fault: Fault,
+}
+
+/// What is struck down during the run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The portal's process, by SIGKILL, then started again.
+    Portal,
+    /// PostgreSQL, by `pg_ctlcluster … restart -m immediate` (Debian's
+    /// tools, the cluster on port 5432); the portal stays up.
+    Postgres,
 }
 
 /// What the clients got acknowledged: application id → the number
@@ -40,8 +54,12 @@ type Acknowledged = BTreeMap<String, (String, String, usize)>;
 
 pub async fn run(a: Args) -> anyhow::Result<()> {
     let name = if a.postgres { "PostgreSQL" } else { "SQLite" };
+    let what = match a.fault {
+        Fault::Portal => "the portal killed",
+        Fault::Postgres => "PostgreSQL restarted (immediate)",
+    };
     println!(
-        "== crash on {name}: {} clients, {} s, the portal killed {} times",
+        "== crash on {name}: {} clients, {} s, {what} {} times",
         a.clients, a.seconds, a.kills
     );
     let mut portal = Harness::start(
@@ -91,15 +109,26 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
     for _ in 0..a.kills {
         tokio::time::sleep(every).await;
         let down = Instant::now();
-        portal.kill_and_restart().await?;
-        if let Ok(mut g) = api.write() {
-            *g = portal.api();
+        match a.fault {
+            Fault::Portal => {
+                portal.kill_and_restart().await?;
+                if let Ok(mut g) = api.write() {
+                    *g = portal.api();
+                }
+                println!(
+                    "killed (SIGKILL) and started again in {:.1} s",
+                    down.elapsed().as_secs_f64()
+                );
+            }
+            Fault::Postgres => {
+                restart_postgres().await?;
+                println!(
+                    "PostgreSQL restarted (immediate) and accepting in {:.1} s",
+                    down.elapsed().as_secs_f64()
+                );
+            }
         }
         killed += 1;
-        println!(
-            "killed (SIGKILL) and started again in {:.1} s",
-            down.elapsed().as_secs_f64()
-        );
     }
     let mut acknowledged = Acknowledged::new();
     for task in tasks {
@@ -115,15 +144,19 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
     let url = portal.db.url.clone();
     let resumed = outbox_resumed(&url).await?;
     println!(
-        "the outbox resumed: the killed worker's jobs done {resumed:.1} s after the run \
+        "the outbox resumed: the jobs in flight at the faults done {resumed:.1} s after the run \
          (lease {LEASE_SECONDS} s)"
     );
+    let faults = match a.fault {
+        Fault::Portal => "kills of the portal",
+        Fault::Postgres => "restarts of PostgreSQL",
+    };
     let found = verify(&url, since, &acknowledged).await?;
     let replayed = replay(&t, &portal.api(), &acknowledged).await?;
     let (line, once) = crate::load::exactly_once(&url, since).await?;
     println!(
-        "{killed} kills; {} submissions acknowledged, {retried} requests sent again after a \
-         dead portal; found afterwards: {found} exactly once, 0 lost, 0 doubled, none half-changed; \
+        "{killed} {faults}; {} submissions acknowledged, {retried} requests sent again after \
+         no answer or a 5xx; found afterwards: {found} exactly once, 0 lost, 0 doubled, none half-changed; \
          {replayed} answered again with the same key as the first time; {line}",
         acknowledged.len()
     );
@@ -136,6 +169,46 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
         return Err(anyhow!(
             "nothing was proven: no submission acknowledged, no kill, or no request cut by one"
         ));
+    }
+    Ok(())
+}
+
+/// Restarts the local PostgreSQL cluster on port 5432 in immediate mode
+/// (no shutdown checkpoint: it recovers from its WAL, as after a crash)
+/// and waits until it accepts connections again.
+async fn restart_postgres() -> anyhow::Result<()> {
+    let mut versions: Vec<String> = std::fs::read_dir("/etc/postgresql")
+        .context("Debian's PostgreSQL clusters (/etc/postgresql)")?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    versions.sort();
+    let version = versions
+        .first()
+        .ok_or_else(|| anyhow!("no cluster in /etc/postgresql"))?;
+    let status = tokio::process::Command::new("pg_ctlcluster")
+        .args([
+            "--skip-systemctl-redirect",
+            version,
+            "main",
+            "restart",
+            "-m",
+            "immediate",
+        ])
+        .status()
+        .await
+        .context("pg_ctlcluster")?;
+    if !status.success() {
+        return Err(anyhow!("pg_ctlcluster restart failed: {status}"));
+    }
+    let until = Instant::now() + Duration::from_secs(60);
+    while tokio::net::TcpStream::connect("127.0.0.1:5432")
+        .await
+        .is_err()
+    {
+        if Instant::now() > until {
+            return Err(anyhow!("PostgreSQL did not come back in 60 s"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(())
 }

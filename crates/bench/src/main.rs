@@ -7,7 +7,7 @@
 //! migportal-bench availability [--bookings N] [--offices N] [--rounds N]
 //! migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--standby URL] [--only me,status,…]
 //! migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]
-//! migportal-bench crash [--seconds N] [--clients N] [--kills N] [--postgres]
+//! migportal-bench crash [--seconds N] [--clients N] [--kills N] [--postgres] [--restart-postgres]
 //! migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]
 //! ```
 //! PostgreSQL is reached through `MIGPORTAL_TEST_POSTGRES_URL` (an admin URL;
@@ -28,7 +28,7 @@ fn usage() -> anyhow::Error {
     anyhow::anyhow!(
         "usage: migportal-bench availability [--bookings N] [--offices N] [--rounds N]\n       \
          migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--standby URL] [--only me,catalogue,status,list,queue,availability,submit,send,mixed]\n       \
-         migportal-bench crash [--seconds N] [--clients N] [--kills N] [--postgres]\n       \
+         migportal-bench crash [--seconds N] [--clients N] [--kills N] [--postgres] [--restart-postgres]\n       \
          migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]\n       \
          migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]"
     )
@@ -134,7 +134,14 @@ async fn main() -> anyhow::Result<()> {
                 seconds: u64::try_from(number(&args, "--seconds", 20)?)?,
                 clients: number(&args, "--clients", 4)?,
                 kills: number(&args, "--kills", 3)?,
-                postgres: args.iter().any(|a| a == "--postgres"),
+                postgres: args
+                    .iter()
+                    .any(|a| a == "--postgres" || a == "--restart-postgres"),
+                fault: if args.iter().any(|a| a == "--restart-postgres") {
+                    crash::Fault::Postgres
+                } else {
+                    crash::Fault::Portal
+                },
             })
             .await
         }
