@@ -39,13 +39,13 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         // A request head over 64 KiB (hyper's default is its ~400 KiB read
-        // buffer; the size is checked on the parsed head too) or with
-        // more than 100 header lines is answered 431 and the connection
-        // closed: no client needs more, and each open connection may hold
-        // this much memory.
+        // buffer; the size is checked on the parsed head too) is answered
+        // 431 and the connection closed: no client needs more, and each
+        // open connection may hold this much memory. More than 100 header
+        // lines get the same by hyper's default (setting it would move
+        // every request's headers to the heap).
         .max_header_size(MAX_HEAD_BYTES)
-        .max_buf_size(MAX_HEAD_BYTES * 2)
-        .max_headers(100);
+        .max_buf_size(MAX_HEAD_BYTES * 2);
     let graceful = GracefulShutdown::new();
     let stopped = async move {
         let _ = stop.wait_for(|s| *s).await.map(|_| ());

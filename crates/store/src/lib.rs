@@ -260,8 +260,9 @@ pub trait JobStore {
     async fn job_stats(&self) -> Result<JobStats>;
     /// Jobs that failed for good, the latest first (at most `limit`).
     async fn dead_jobs(&self, limit: u32) -> Result<Vec<DeadJob>>;
-    /// Sets up to `limit` jobs that failed for good going again, from
-    /// their first attempt, due `now`; how many.
+    /// Sets the latest `limit` jobs that failed for good (the ones
+    /// [`dead_jobs`](Self::dead_jobs) lists) going again, from their first
+    /// attempt, due `now`; how many.
     async fn revive_dead_jobs(&self, limit: u32, now: i64) -> Result<u64>;
     /// Records that a message under `key` (one per event and channel) is
     /// about to be sent, in the statement that reads whether it already was:

@@ -1046,7 +1046,7 @@ doc-signed-note = Signed with a qualified electronic signature
 
 jobs-title = Stuck background jobs
 jobs-none = No job is stuck: all background work (mail, SMS, checks, payments, documents) is going its way.
-jobs-lead = Jobs that used up all their attempts: { $count }. The latest are below.
+jobs-lead = Jobs that used up all their attempts or stopped on a permanent error: { $count }. The latest are below; these are the ones set going again.
 jobs-how = Mend the cause (the gateway back, the setting corrected) and set the jobs going again: each starts its attempts afresh. Sending again does not repeat what was delivered.
 jobs-col-kind = Job
 jobs-col-attempts = Attempts

@@ -543,9 +543,13 @@ async fn an_unreachable_provider_loses_nothing_and_stuck_work_is_set_going_again
         // its attempts are cut to one so that they run out now.
         sql(
             &app.db.url,
-            "UPDATE jobs SET max_attempts = 1 WHERE kind = 'payment_reconcile' AND done_at IS NULL",
+            // `attempts + 1`: it may have failed once already, and a job
+            // with no attempt left would never be claimed again.
+            "UPDATE jobs SET max_attempts = attempts + 1 WHERE kind = 'payment_reconcile' AND done_at IS NULL",
         )
         .await;
+        let payload = scalar(&app.db.url, "SELECT payload FROM jobs WHERE kind = 'payment_reconcile'").await;
+        assert_eq!(payload.len(), 36, "the payment's id: {payload}");
 
         // The administrator's page, in a browser signed in as them.
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
@@ -581,7 +585,7 @@ async fn an_unreachable_provider_loses_nothing_and_stuck_work_is_set_going_again
             html.contains("payment_reconcile") && html.contains("jobs/revive"),
             "{html}"
         );
-        assert!(!html.contains(&uin), "no payload on the page");
+        assert!(!html.contains(&payload), "no payload on the page");
         let metrics = reqwest::get(format!("{}/metrics", app.url))
             .await
             .unwrap()
@@ -612,16 +616,18 @@ async fn an_unreachable_provider_loses_nothing_and_stuck_work_is_set_going_again
         assert_eq!(res.status().as_u16(), 303);
         let to = res.headers()["location"].to_str().unwrap().to_owned();
         assert_eq!(to, "/staff/admin/jobs?revived=1");
+        assert!(!page("/staff/admin/jobs").await.1.contains("payment_reconcile"));
+        // It runs again against the provider, now reachable, and is done:
+        // the provider never took that payment, so it is ended.
         eventually("the revived job finishes", || {
-            let page = &page;
+            let url = app.db.url.clone();
             async move {
-                !page("/staff/admin/jobs")
-                    .await
-                    .1
-                    .contains("payment_reconcile")
+                scalar(&url, "SELECT outcome FROM jobs WHERE kind = 'payment_reconcile'").await == "done"
             }
         })
         .await;
+        let open = scalar(&app.db.url, "SELECT COUNT(*) FROM payments WHERE status = 'created'").await;
+        assert_eq!(open, "0", "the payment the provider never took is ended");
         // The provider never took that payment: it is ended, the charge
         // still due, and paying now goes through.
         assert_eq!(charge(&app, &citizen, &id).await["status"], "due");

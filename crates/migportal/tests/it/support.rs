@@ -453,3 +453,17 @@ impl Cuttable {
         self.up.store(up, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// The first column of the first row of `query`, as text (NULL: empty).
+pub async fn scalar(db_url: &str, query: &str) -> String {
+    use sqlx::{Connection, Row};
+    let q = sqlx::AssertSqlSafe(format!("SELECT CAST(({query}) AS TEXT)"));
+    let value: Option<String> = if db_url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(db_url).await.unwrap();
+        sqlx::query(q).fetch_one(&mut c).await.unwrap().get(0)
+    } else {
+        let mut c = sqlx::PgConnection::connect(db_url).await.unwrap();
+        sqlx::query(q).fetch_one(&mut c).await.unwrap().get(0)
+    };
+    value.unwrap_or_default()
+}

@@ -172,7 +172,7 @@ macro_rules! impl_job_store {
                     "UPDATE jobs SET done_at = NULL, outcome = NULL, attempts = 0, run_at = $2, \
                      locked_by = NULL, locked_until = NULL \
                      WHERE outcome = 'dead' AND id IN \
-                     (SELECT id FROM jobs WHERE outcome = 'dead' ORDER BY done_at LIMIT $1)",
+                     (SELECT id FROM jobs WHERE outcome = 'dead' ORDER BY done_at DESC LIMIT $1)",
                 )
                 .bind(i64::from(limit))
                 .bind(now)
