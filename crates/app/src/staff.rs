@@ -912,36 +912,45 @@ pub async fn revive_jobs(state: &Portal, staff: &Staff) -> Result<u64, AppError>
     Ok(revived)
 }
 
-/// An error text with e-mail addresses and runs of five or more digits
-/// (phones, document numbers) masked, cut to 300 characters.
+/// An error text with e-mail addresses masked, and every number of five
+/// or more digits — however it is spaced or dashed (`+7 916 123-45-67`,
+/// `112-233-445 95`) — with its digits starred; cut to 300 characters.
 pub fn mask_error(text: &str) -> String {
-    let masked: Vec<String> = text
-        .split(' ')
-        .map(|word| {
-            if word.contains('@') {
-                return "***@***".to_owned();
+    let words: Vec<&str> = text.split(' ').collect();
+    let joined = words
+        .iter()
+        .map(|w| {
+            if w.contains('@') || w.to_ascii_lowercase().contains("%40") {
+                "***@***"
+            } else {
+                w
             }
-            let mut out = String::with_capacity(word.len());
-            let mut run = String::new();
-            for c in word.chars().chain(std::iter::once(' ')) {
-                if c.is_ascii_digit() {
-                    run.push(c);
-                    continue;
-                }
-                if run.len() >= 5 {
-                    out.push_str(&"*".repeat(run.len()));
-                } else {
-                    out.push_str(&run);
-                }
-                run.clear();
-                if c != ' ' {
-                    out.push(c);
-                }
-            }
-            out
         })
-        .collect();
-    masked.join(" ").chars().take(300).collect()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let numberish = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '+');
+    let chars: Vec<char> = joined.chars().collect();
+    let mut out = String::with_capacity(joined.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !(chars[i].is_ascii_digit() || matches!(chars[i], '+' | '(')) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let end = chars[i..]
+            .iter()
+            .position(|c| !numberish(*c))
+            .map_or(chars.len(), |n| i + n);
+        let run = &chars[i..end];
+        let long = run.iter().filter(|c| c.is_ascii_digit()).count() >= 5;
+        out.extend(
+            run.iter()
+                .map(|&c| if long && c.is_ascii_digit() { '*' } else { c }),
+        );
+        i = end;
+    }
+    out.chars().take(300).collect()
 }
 
 #[cfg(test)]
@@ -955,6 +964,14 @@ mod stuck_job_tests {
             "550 no mailbox ***@*** to +*********** after 3 tries"
         );
         assert_eq!(mask_error("connection refused"), "connection refused");
+        assert_eq!(
+            mask_error("to +7 916 123-45-67: SNILS 112-233-445 95, user%40mail.ru"),
+            "to +* *** ***-**-**: SNILS ***-***-*** **, ***@***"
+        );
+        assert_eq!(
+            mask_error("HTTP 503 after 3 tries"),
+            "HTTP 503 after 3 tries"
+        );
         assert_eq!(mask_error(&"x".repeat(500)).chars().count(), 300);
     }
 }

@@ -415,21 +415,12 @@ async fn every_route_answers_each_caller_as_its_rule_says() {
         let app = TestApp::spawn_with(backend, true).await;
         let mut tokens = BTreeMap::new();
         let mut recovery = Vec::new();
-        for (key, email, password) in [
-            ("officer", "officer@demo.migportal.ru", "Demo-Officer-2026"),
-            ("head", "head@demo.migportal.ru", "Demo-Head-2026"),
-            (
-                "operator",
-                "operator@demo.migportal.ru",
-                "Demo-Operator-2026",
-            ),
-            (
-                "administrator",
-                "admin@demo.migportal.ru",
-                "Demo-Admin-2026",
-            ),
-            ("auditor", "auditor@demo.migportal.ru", "Demo-Auditor-2026"),
-        ] {
+        for (role, email, password) in crate::staff::DEMO {
+            let key = if role == "head_of_office" {
+                "head"
+            } else {
+                role
+            };
             let (token, codes) = staff_token(&app, email, password).await;
             if key == "officer" {
                 recovery = codes;

@@ -40,7 +40,7 @@ pub async fn staff_token(app: &TestApp, email: &str, password: &str) -> (String,
     (body["token"].as_str().unwrap().to_owned(), codes)
 }
 
-const DEMO: [(&str, &str, &str); 5] = [
+pub(crate) const DEMO: [(&str, &str, &str); 5] = [
     ("officer", "officer@demo.migportal.ru", "Demo-Officer-2026"),
     ("head_of_office", "head@demo.migportal.ru", "Demo-Head-2026"),
     (
