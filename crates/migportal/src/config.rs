@@ -123,6 +123,14 @@ fn default_s3_region() -> String {
 pub struct SmsConfig {
     pub url: String,
     pub token: String,
+    /// A gateway that does not answer within this is given up on for this
+    /// attempt (the code is sent again later, with backoff).
+    #[serde(default = "default_sms_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_sms_timeout() -> u64 {
+    15_000
 }
 
 #[derive(Clone, Deserialize)]
@@ -366,7 +374,11 @@ impl Config {
             });
         }
         if let (Some(url), Some(token)) = (get("MIGPORTAL_SMS_URL"), get("MIGPORTAL_SMS_TOKEN")) {
-            self.sms = Some(SmsConfig { url, token });
+            self.sms = Some(SmsConfig {
+                url,
+                token,
+                timeout_ms: default_sms_timeout(),
+            });
         }
         if let (Some(s3), Some(secret)) = (self.s3.as_mut(), get("MIGPORTAL_S3_SECRET_KEY")) {
             s3.secret_key = secret;

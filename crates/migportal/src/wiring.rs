@@ -289,9 +289,14 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
             (None, false) => Arc::new(Unconfigured("smtp")),
         },
         sms: match (&config.sms, config.demo) {
-            (Some(sms), _) => {
-                Arc::new(SmsGateway::new(&sms.url, &sms.token).map_err(anyhow::Error::msg)?)
-            }
+            (Some(sms), _) => Arc::new(
+                SmsGateway::with_timeout(
+                    &sms.url,
+                    &sms.token,
+                    std::time::Duration::from_millis(sms.timeout_ms.max(1)),
+                )
+                .map_err(anyhow::Error::msg)?,
+            ),
             (None, true) => Arc::new(DemoMailbox::new(store.clone())),
             (None, false) => Arc::new(Unconfigured("sms")),
         },

@@ -149,12 +149,18 @@ pub struct SmsGateway {
 }
 
 impl SmsGateway {
+    /// A gateway given 15 s to answer.
     pub fn new(url: &str, token: &str) -> Result<Self, String> {
+        Self::with_timeout(url, token, Duration::from_secs(15))
+    }
+
+    /// A gateway given `timeout` to answer (a hanging one fails the attempt).
+    pub fn with_timeout(url: &str, token: &str, timeout: Duration) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             // A redirect would turn the POST into a GET and lose the message.
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .timeout(timeout)
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Self {

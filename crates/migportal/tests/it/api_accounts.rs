@@ -195,3 +195,60 @@ async fn codes_to_one_phone_are_limited() {
     })
     .await;
 }
+
+/// An SMS gateway that takes the request and never answers: registration
+/// is answered at once (the code waits in the outbox), each attempt gives
+/// up after the gateway's time limit and is retried with backoff, and the
+/// code arrives once — when the gateway answers again.
+#[tokio::test]
+async fn a_hanging_sms_gateway_delays_the_code_and_loses_nothing() {
+    each_backend(|backend| async move {
+        let mut gateway = None;
+        let app = TestApp::spawn_config(backend, false, |c| {
+            let sms = c.sms.as_mut().expect("an SMS gateway");
+            let proxy = Cuttable::new(&sms.url);
+            proxy.set_hanging(true);
+            sms.url = proxy.url.clone();
+            sms.timeout_ms = 300;
+            gateway = Some(proxy);
+        })
+        .await;
+        let gateway = gateway.expect("the proxy");
+        let phone = "+79165550777";
+        let started = std::time::Instant::now();
+        let (status, reg) = app
+            .post(
+                "/accounts",
+                json!({"surname": "Лебедева", "given_name": "Ольга", "phone": phone, "password": "Zelenyj-Slon-1985"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{reg}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "registration waited for the gateway"
+        );
+        // At least one attempt hangs and is given up on meanwhile.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let to_phone = |app: &TestApp| {
+            app.sms
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|m| m["to"] == phone)
+                .count()
+        };
+        assert_eq!(to_phone(&app), 0, "nothing passes a hung gateway");
+        let attempts = scalar(&app.db.url, "SELECT attempts FROM jobs WHERE kind = 'deliver_code'").await;
+        assert!(attempts.parse::<u32>().unwrap() >= 1, "an attempt was made: {attempts}");
+        gateway.set_hanging(false);
+        let code = app.sms_code(phone, 0).await;
+        let challenge = reg["challenge_id"].as_str().unwrap();
+        let (status, body) = app
+            .post(&format!("/accounts/confirmations/{challenge}"), json!({"code": code}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(to_phone(&app), 1, "the code arrived once");
+        app.stop().await;
+    })
+    .await;
+}

@@ -513,7 +513,7 @@ async fn an_abandoned_payment_does_not_block_paying_again() {
 async fn an_unreachable_provider_loses_nothing_and_stuck_work_is_set_going_again() {
     each_backend(|backend| async move {
         let (acquirer_url, _sim) = acquirer().await;
-        let provider = Cuttable::new(&acquirer_url).await;
+        let provider = Cuttable::new(&acquirer_url);
         let payments = payments_config(&provider.url, 1);
         let app = TestApp::spawn_config(backend, true, |c| c.payments = Some(payments)).await;
         let staff = office(&app).await;

@@ -114,6 +114,7 @@ pub fn config(db_url: &str, registry_url: &str, sms_url: &str, demo: bool) -> Co
         sms: Some(SmsConfig {
             url: sms_url.into(),
             token: "sms-token".into(),
+            timeout_ms: 15_000,
         }),
         // Short, so the slow-client tests finish quickly.
         audit_checkpoint_file: std::env::temp_dir()
@@ -422,18 +423,35 @@ pub async fn pay_fee(app: &TestApp, application: &str) {
 pub struct Cuttable {
     pub url: String,
     up: Arc<std::sync::atomic::AtomicBool>,
+    hang: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Cuttable {
-    pub async fn new(target_url: &str) -> Self {
+    /// Must be called within the tests' runtime.
+    pub fn new(target_url: &str) -> Self {
         use std::sync::atomic::{AtomicBool, Ordering};
-        let target = target_url.trim_start_matches("http://").to_owned();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let rest = target_url.trim_start_matches("http://");
+        let (target, path) = rest.split_once('/').map_or((rest, ""), |(t, p)| (t, p));
+        let target = target.to_owned();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        // The same path on the proxy's address.
+        let url = format!("http://{}/{path}", listener.local_addr().unwrap());
+        let url = url.trim_end_matches('/').to_owned();
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
         let up = Arc::new(AtomicBool::new(true));
-        let flag = up.clone();
+        let hang = Arc::new(AtomicBool::new(false));
+        let (flag, hanging) = (up.clone(), hang.clone());
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
+                if hanging.load(Ordering::SeqCst) {
+                    // Takes the request and never answers (a hung host).
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_secs(600)).await;
+                        drop(inbound);
+                    });
+                    continue;
+                }
                 if !flag.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
@@ -446,11 +464,16 @@ impl Cuttable {
                 });
             }
         });
-        Self { url, up }
+        Self { url, up, hang }
     }
 
     pub fn set_up(&self, up: bool) {
         self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// While on, connections are taken and never answered.
+    pub fn set_hanging(&self, hang: bool) {
+        self.hang.store(hang, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
