@@ -895,16 +895,7 @@ async fn a_production_batch_is_marked_ready_at_once() {
             .1;
         }
         // The officer's browser carries the session the API sign-in made.
-        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        jar.add_cookie_str(
-            &format!("mp_session={}", staff.moscow),
-            &app.url.parse().unwrap(),
-        );
-        let browser = reqwest::Client::builder()
-            .cookie_provider(jar)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let browser = app.browser_with_session(&staff.moscow);
         let res = browser
             .get(format!(
                 "{}/staff/applications?queue=in_production",

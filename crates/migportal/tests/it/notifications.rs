@@ -202,13 +202,7 @@ async fn notices_are_written_in_the_language_the_person_chose() {
         let citizen = confirmed_sidorov(&app, "+79161112233").await;
         let id = crate::lifecycle::sent(&app, &citizen, "passport-internal").await;
         // The switch, signed in (the browser's session cookie).
-        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        jar.add_cookie_str(&format!("mp_session={citizen}"), &app.url.parse().unwrap());
-        let browser = reqwest::Client::builder()
-            .cookie_provider(jar)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let browser = app.browser_with_session(&citizen);
         let res = browser
             .get(format!("{}/lang/en?back=/applications", app.url))
             .send()

@@ -315,23 +315,12 @@ async fn a_payment_confirmed_while_the_portal_was_down_is_not_lost() {
     .await;
 }
 
-/// A browser carrying the person's session (the API sign-in's token).
-fn browser_of(app: &TestApp, token: &str) -> reqwest::Client {
-    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    jar.add_cookie_str(&format!("mp_session={token}"), &app.url.parse().unwrap());
-    reqwest::Client::builder()
-        .cookie_provider(jar)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn the_fee_is_shown_and_paid_through_the_pages() {
     each_backend(|backend| async move {
         let app = TestApp::spawn_with(backend, true).await;
         let citizen = confirmed_sidorov(&app, "+79161112233").await;
-        let browser = browser_of(&app, &citizen);
+        let browser = app.browser_with_session(&citizen);
         let get = |path: String| {
             let browser = browser.clone();
             async move {
@@ -552,16 +541,7 @@ async fn an_unreachable_provider_loses_nothing_and_stuck_work_is_set_going_again
         assert_eq!(payload.len(), 36, "the payment's id: {payload}");
 
         // The administrator's page, in a browser signed in as them.
-        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        jar.add_cookie_str(
-            &format!("mp_session={}", staff.admin),
-            &app.url.parse().unwrap(),
-        );
-        let admin = reqwest::Client::builder()
-            .cookie_provider(jar)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let admin = app.browser_with_session(&staff.admin);
         let page = |path: &'static str| {
             let (admin, app) = (&admin, &app);
             async move {

@@ -203,6 +203,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A browser (its own cookie jar, no redirects followed) carrying the
+    /// session an API sign-in made, as its `mp_session` cookie.
+    pub fn browser_with_session(&self, token: &str) -> reqwest::Client {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        jar.add_cookie_str(&format!("mp_session={token}"), &self.url.parse().unwrap());
+        reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
     /// The `nth` code (0-based) sent by SMS to `phone` (E.164), waiting for the
     /// worker; notices without a code are skipped.
     pub async fn sms_code(&self, phone: &str, nth: usize) -> String {
