@@ -192,8 +192,12 @@ pub async fn save_notifications(
     actor: &Actor,
     input: &[PrefInput],
 ) -> Result<(), AppError> {
+    // One choice per kind and channel at most (the schema's `maxItems`).
+    if input.len() > NOTICE_KINDS.len() * CHANNELS.len() {
+        return Err(AppError::field("notifications", "group.too_many"));
+    }
     let mut prefs = Vec::new();
-    for p in input.iter().take(NOTICE_KINDS.len() * CHANNELS.len()) {
+    for p in input {
         if !NOTICE_KINDS.contains(&p.kind.as_str()) || !CHANNELS.contains(&p.channel.as_str()) {
             return Err(AppError::field("notifications", "notifications.unknown"));
         }

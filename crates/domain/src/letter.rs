@@ -55,11 +55,13 @@ impl PostalAddress {
         if postcode.len() != 6 || !postcode.bytes().all(|b| b.is_ascii_digit()) {
             errors.push(("postcode", Invalid::new("postcode.format")));
         }
-        let mut part = |field: &'static str, v: &str, required: bool| -> String {
-            let v = v.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut part = |field: &'static str, typed: &str, required: bool| -> String {
+            let v = typed.split_whitespace().collect::<Vec<_>>().join(" ");
             if v.is_empty() && required {
                 errors.push((field, Invalid::new("field.required")));
-            } else if v.chars().count() > 120 || v.chars().any(char::is_control) {
+            // Counted as typed, as the field's own limit (and the API's
+            // schema) counts it: no input the form refuses is taken here.
+            } else if typed.chars().count() > 120 || v.chars().any(char::is_control) {
                 errors.push((field, Invalid::new("address.part_invalid")));
             }
             v
@@ -119,6 +121,15 @@ mod tests {
         assert_eq!(
             a.validate().unwrap(),
             "119021, г. Москва, Москва, ул. Тимура Фрунзе, д. 11"
+        );
+        // 120 characters as typed, spaces that collapse included.
+        let spaced = PostalAddress {
+            street: format!("ул.{}Ленина", " ".repeat(115)),
+            ..a.clone()
+        };
+        assert_eq!(
+            spaced.validate().unwrap_err()[0].1.code,
+            "address.part_invalid"
         );
         let bad = PostalAddress {
             postcode: "1190".into(),

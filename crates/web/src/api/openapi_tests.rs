@@ -451,3 +451,100 @@ fn every_ref_resolves() {
     }
     assert!(refs > 20, "only {refs} $refs found");
 }
+
+/// Strings over `pool`, deterministic: every one of up to two characters,
+/// then `n` more of up to 24 (a small linear congruential walk).
+fn strings(pool: &[char], n: usize) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for a in pool {
+        out.push(a.to_string());
+        for b in pool {
+            out.push(format!("{a}{b}"));
+        }
+    }
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |m: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(state >> 33).unwrap() % m
+    };
+    for _ in 0..n {
+        let len = next(25);
+        out.push((0..len).map(|_| pool[next(pool.len())]).collect());
+    }
+    out
+}
+
+fn pattern(doc: &Value, schema: &str, property: &str) -> regex_lite::Regex {
+    let p = doc["components"]["schemas"][schema]["properties"][property]["pattern"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{schema}.{property} has no pattern"));
+    regex_lite::Regex::new(p).unwrap()
+}
+
+/// The schema's patterns for names and phones never refuse what the
+/// server takes (a schema-valid request may still be refused by the rules
+/// no pattern states: one script, separators' places, the length).
+#[test]
+fn name_and_phone_patterns_take_all_the_server_takes() {
+    let doc = doc();
+    let names: Vec<char> = "Ивёанов ЖAaÉéžŽ'’.-×÷1\t\u{a0}\u{2003}\u{85}_ІЇ"
+        .chars()
+        .collect();
+    let mut taken = 0;
+    for (schema, property) in [
+        ("RegisterRequest", "surname"),
+        ("RegisterRequest", "given_name"),
+        ("RegisterRequest", "patronymic"),
+        ("IdentityForm", "surname"),
+        ("IdentityForm", "given_name"),
+        ("IdentityForm", "patronymic"),
+    ] {
+        let p = pattern(&doc, schema, property);
+        for s in strings(&names, 20_000) {
+            if domain::person::parse_name_part(&s).is_ok() {
+                taken += 1;
+                assert!(p.is_match(&s), "{schema}.{property} refuses {s:?}");
+            }
+        }
+        if property == "patronymic" {
+            assert!(p.is_match("") && p.is_match("  "), "no patronymic");
+        }
+    }
+    assert!(taken > 5_000, "too few names taken to tell: {taken}");
+    let p = pattern(&doc, "RegisterRequest", "phone");
+    // Ten digits (or more, or fewer) after the beginnings a number is
+    // typed with, with what people put between them.
+    let mut taken = 0;
+    let prefixes = ["", "+7", "8", "7", "+", "+49", " +7 (", "\u{a0}8-"];
+    let between = [" ", "-", "(", ")", ".", "\t", "", "", "", "", "", "x"];
+    let (mut state, mut i) = (7_u64, 0_usize);
+    let mut next = |m: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(state >> 33).unwrap() % m
+    };
+    let mut numbers = Vec::new();
+    while numbers.len() < 40_000 {
+        i += 1;
+        let mut s = prefixes[i % prefixes.len()].to_owned();
+        for d in 0..(9 + next(4)) {
+            s.push_str(between[next(between.len())]);
+            s.push(if d == 0 {
+                '9'
+            } else {
+                char::from(b'0' + u8::try_from(next(10)).unwrap())
+            });
+        }
+        numbers.push(s);
+    }
+    for s in numbers {
+        if domain::person::Phone::parse(&s).is_ok() {
+            taken += 1;
+            assert!(p.is_match(&s), "RegisterRequest.phone refuses {s:?}");
+        }
+    }
+    assert!(taken > 1_000, "too few phones taken to tell: {taken}");
+}
