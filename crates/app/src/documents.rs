@@ -59,6 +59,19 @@ pub fn job(
     .dedup(format!("document:{source}"))
 }
 
+/// The source of a visit's invitation: it names the visit (appointment)
+/// it is made for.
+pub fn invitation_source(appointment: Uuid) -> String {
+    format!("visit-invitation:{appointment}")
+}
+
+/// The visit an invitation's source names.
+fn invited_to(source: &str) -> Option<Uuid> {
+    source
+        .strip_prefix("visit-invitation:")
+        .and_then(|id| Uuid::parse_str(id).ok())
+}
+
 /// The document a step into `to` issues for this service, if any.
 pub fn for_step(service: &str, to: Status) -> Option<DocumentKind> {
     match (service, to) {
@@ -216,10 +229,14 @@ pub async fn build(state: &Portal, m: &Making, now: i64) -> Result<(Document, Uu
             d.closing.push(t("doc-receipt-closing"));
         }
         DocumentKind::VisitInvitation => {
+            // The visit it was made for, still booked: one moved or
+            // cancelled before this was typeset has no invitation (the
+            // live visit has its own).
             let visit = state
                 .store
                 .live_appointment(f.r.id)
                 .await?
+                .filter(|v| invited_to(&m.source).is_none_or(|named| named == v.id))
                 .ok_or_else(|| AppError::new(ErrorKind::Conflict, "visit.none"))?;
             let zone = f
                 .office
@@ -418,7 +435,13 @@ pub async fn make(state: &Portal, m: &Making) -> Result<(), AppError> {
         return Ok(());
     }
     let now = state.now();
-    let (doc, account_id) = build(state, m, now).await?;
+    let (doc, account_id) = match build(state, m, now).await {
+        Ok(built) => built,
+        // An invitation whose visit was moved or cancelled first: nothing
+        // to make, and nothing failed.
+        Err(e) if e.code == "visit.none" && invited_to(&m.source).is_some() => return Ok(()),
+        Err(e) => return Err(e),
+    };
     let id = Uuid::now_v7();
     let json = serde_json::to_vec(&doc).map_err(AppError::internal)?;
     let words = state

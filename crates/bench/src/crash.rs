@@ -6,7 +6,9 @@
 //! crash, and it recovers from its WAL) while the portal keeps running.
 //!
 //! Each client, as its own applicant, makes drafts and sends them (each
-//! draft and submission with an `Idempotency-Key`); a request that meets a dead portal
+//! draft and submission with an `Idempotency-Key`), and as many booking
+//! clients book, move and cancel visits ([`crate::crash_visits`], checked
+//! there); a request that meets a dead portal
 //! (refused, reset, cut off) is sent again, with the same key, until it is
 //! answered. Meanwhile the portal process is killed with SIGKILL at even
 //! intervals and started again on the same database (its worker with it).
@@ -17,7 +19,8 @@
 //! - no application is half-changed (a number without its event, or the
 //!   reverse), no draft is left over (made twice), no job is left due or
 //!   failed for good, and each submission's notice was sent;
-//! - every submission sent again with its key answers as the first time.
+//! - every submission sent again with its key answers as the first time;
+//! - each person's notices: one per submission, booking and cancel.
 
 use crate::load::{Harness, Layout};
 use anyhow::{Context, anyhow};
@@ -89,9 +92,15 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
         standby: None,
     };
     let t = Arc::new(crate::load::Target::prepare(portal, &o).await?);
+    let visitors = Arc::new(
+        crate::crash_visits::prepare(&portal.store, portal.vault_key(), a.clients.max(1)).await?,
+    );
     // What preparing left to the worker (identity checks, their notices)
     // is done before the run, so all that follows is the run's own.
+    // Every job due then is done (not merely quiet for a moment), or a
+    // late identity notice would count as one of the run's.
     crate::load::settle(&portal.store).await?;
+    outbox_resumed(&portal.db.url).await?;
     let since = app::system_clock();
     let api = Arc::new(RwLock::new(portal.api()));
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
@@ -101,6 +110,18 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
         let (t, api, retried) = (t.clone(), api.clone(), retried.clone());
         tasks.push(tokio::spawn(async move {
             client_loop(&t, &api, client, deadline, &retried).await
+        }));
+    }
+    let mut bookers = Vec::new();
+    for client in 0..visitors.people.len() {
+        let (t, v, api, retried) = (t.clone(), visitors.clone(), api.clone(), retried.clone());
+        bookers.push(tokio::spawn(async move {
+            let person = &v.people[client];
+            let steps = crate::crash_visits::client_loop(
+                &t.http, &api, v.office, person, client, deadline, &retried,
+            )
+            .await?;
+            anyhow::Ok((person.application, (client, steps)))
         }));
     }
     // The killer: evenly spread over the run.
@@ -137,6 +158,13 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
                 .map_err(|e| anyhow!("a client panicked: {e}"))??,
         );
     }
+    let mut booked = crate::crash_visits::Acknowledged::new();
+    for task in bookers {
+        let (id, steps) = task
+            .await
+            .map_err(|e| anyhow!("a booking client panicked: {e}"))??;
+        booked.insert(id, steps);
+    }
     let retried = retried.load(std::sync::atomic::Ordering::SeqCst);
     if let Some(pace) = crate::load::settle(&portal.store).await? {
         println!("{pace}");
@@ -151,8 +179,15 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
         Fault::Portal => "kills of the portal",
         Fault::Postgres => "restarts of PostgreSQL",
     };
-    let found = verify(&url, since, &acknowledged).await?;
+    let visits = crate::crash_visits::verify(&url, visitors.office, &booked).await?;
+    // One notice per submission, first booking (to `invited`) and cancel.
+    let notices = acknowledged.len() + visits.fresh + visits.cancelled;
+    let found = verify(&url, since, &acknowledged, notices).await?;
     let replayed = replay(&t, &portal.api(), &acknowledged).await?;
+    let rebooked =
+        crate::crash_visits::replay(&t.http, &portal.api(), &visitors.people, &booked).await?;
+    // Sent again, nothing was done again.
+    crate::crash_visits::verify(&url, visitors.office, &booked).await?;
     let (line, once) = crate::load::exactly_once(&url, since).await?;
     println!(
         "{killed} {faults}; {} submissions acknowledged, {retried} requests sent again after \
@@ -160,14 +195,22 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
          {replayed} answered again with the same key as the first time; {line}",
         acknowledged.len()
     );
+    println!(
+        "bookings: {} booked or moved and {} cancelled, acknowledged; each found exactly once \
+         (appointment, history, audit, invitation), every slot's places = its live bookings; \
+         {rebooked} sent again with their keys changed nothing; {notices} notices sent, one per \
+         submission, first booking and cancel",
+        visits.booked, visits.cancelled
+    );
     if !once {
         return Err(anyhow!(
             "a notice or a receipt is not there exactly once: {line}"
         ));
     }
-    if acknowledged.is_empty() || killed == 0 || retried == 0 {
+    if acknowledged.is_empty() || visits.booked == 0 || killed == 0 || retried == 0 {
         return Err(anyhow!(
-            "nothing was proven: no submission acknowledged, no kill, or no request cut by one"
+            "nothing was proven: no submission or booking acknowledged, no kill, or no request \
+             cut by one"
         ));
     }
     Ok(())
@@ -250,7 +293,7 @@ async fn client_loop(
         {
             Ok(v) => v,
             // Sent again after it went through: stale now; read it back.
-            Err(e) if e.to_string().starts_with("409") => {
+            Err(e) if e.downcast_ref::<Refused>().is_some_and(|r| r.status == 409) => {
                 answered(api, &person.token, retried, |api| {
                     t.http.get(format!("{api}/applications/{id}"))
                 })
@@ -275,10 +318,25 @@ async fn client_loop(
     Ok(acknowledged)
 }
 
+/// The portal refused a request (4xx): its status and problem body.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body)
+    }
+}
+
+impl std::error::Error for Refused {}
+
 /// Sends the request made by `make` (for the portal's current address)
-/// until the portal answers; a refusal (4xx) is an error, a dead or dying
-/// portal (no answer, 5xx) is waited out for up to a minute.
-async fn answered(
+/// until the portal answers; a refusal (4xx) is an error ([`Refused`]), a
+/// dead or dying portal (no answer, 5xx) is waited out for up to a minute.
+pub(crate) async fn answered(
     api: &RwLock<String>,
     token: &str,
     retried: &std::sync::atomic::AtomicUsize,
@@ -296,9 +354,9 @@ async fn answered(
                 }
             }
             Ok(res) if res.status().is_client_error() => {
-                let status = res.status();
+                let status = res.status().as_u16();
                 let body: Value = res.json().await.unwrap_or(Value::Null);
-                return Err(anyhow!("{status} {body}"));
+                return Err(Refused { status, body }.into());
             }
             // A 5xx or no answer: the portal died under it.
             _ => {}
@@ -320,19 +378,52 @@ const DUE: &str = "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND attempts 
     AND run_at <= $1";
 
 async fn due(url: &str) -> anyhow::Result<i64> {
+    scalar(url, DUE, app::system_clock()).await
+}
+
+/// The rows `query` (with its one parameter `bind`) reads, on either
+/// database (the same SQL on both).
+pub(crate) async fn rows<T, B>(url: &str, query: &'static str, bind: B) -> anyhow::Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + Send
+        + Unpin,
+    B: for<'q> sqlx::Encode<'q, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+        + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + Send
+        + 'static,
+{
     Ok(if url.starts_with("postgres") {
         let pool = sqlx::PgPool::connect(url).await?;
-        sqlx::query_scalar(DUE)
-            .bind(app::system_clock())
-            .fetch_one(&pool)
-            .await?
+        let rows = sqlx::query_as(query).bind(bind).fetch_all(&pool).await?;
+        pool.close().await;
+        rows
     } else {
         let pool = sqlx::SqlitePool::connect(url).await?;
-        sqlx::query_scalar(DUE)
-            .bind(app::system_clock())
-            .fetch_one(&pool)
-            .await?
+        let rows = sqlx::query_as(query).bind(bind).fetch_all(&pool).await?;
+        pool.close().await;
+        rows
     })
+}
+
+/// The one number `query` counts.
+pub(crate) async fn scalar<B>(url: &str, query: &'static str, bind: B) -> anyhow::Result<i64>
+where
+    B: for<'q> sqlx::Encode<'q, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+        + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + Send
+        + 'static,
+{
+    let found: Vec<(i64,)> = rows(url, query, bind).await?;
+    found
+        .first()
+        .map(|r| r.0)
+        .ok_or_else(|| anyhow!("no count from {query}"))
 }
 
 /// Waits until no job is left undone (the killed worker's jobs wait out
@@ -355,7 +446,12 @@ async fn outbox_resumed(url: &str) -> anyhow::Result<f64> {
 
 /// Each acknowledged submission is in the database once, whole; nothing
 /// is half-changed and no job is left due. The count of those found.
-async fn verify(url: &str, since: i64, acknowledged: &Acknowledged) -> anyhow::Result<usize> {
+async fn verify(
+    url: &str,
+    since: i64,
+    acknowledged: &Acknowledged,
+    notices: usize,
+) -> anyhow::Result<usize> {
     // One row per application submitted since the start: its number, its
     // history events to `submitted`, receipts and audit events.
     const SENT: &str = "SELECT a.id, a.status, a.number, \
@@ -365,13 +461,7 @@ async fn verify(url: &str, since: i64, acknowledged: &Acknowledged) -> anyhow::R
         FROM applications a WHERE a.created_at >= $1 AND (a.number IS NOT NULL OR a.status <> 'draft' \
         OR EXISTS (SELECT 1 FROM application_events e WHERE e.application_id = a.id AND e.to_status = 'submitted'))";
     type Row = (uuid::Uuid, String, Option<String>, i64, i64, i64);
-    let rows: Vec<Row> = if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await?;
-        sqlx::query_as(SENT).bind(since).fetch_all(&pool).await?
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await?;
-        sqlx::query_as(SENT).bind(since).fetch_all(&pool).await?
-    };
+    let rows: Vec<Row> = rows(url, SENT, since).await?;
     let (drafts, dead, noticed) = leftovers(url, since).await?;
     let mut problems = Vec::new();
     let mut found = 0;
@@ -401,11 +491,13 @@ async fn verify(url: &str, since: i64, acknowledged: &Acknowledged) -> anyhow::R
     if dead != 0 {
         problems.push(format!("{dead} jobs failed for good"));
     }
-    // Each submission's notice (the people here have one channel) was sent.
-    if usize::try_from(noticed)? != acknowledged.len() {
+    // Each notice (the people here have one channel) was sent.
+    if usize::try_from(noticed)? != notices {
         problems.push(format!(
-            "{noticed} notices sent for {} submissions",
-            acknowledged.len()
+            "{noticed} notices sent, {notices} expected ({} submissions); the notices asked \
+             for since the start, by kind: {}",
+            acknowledged.len(),
+            notices_by_kind(url, since).await?
         ));
     }
     if problems.is_empty() {
@@ -419,28 +511,34 @@ async fn verify(url: &str, since: i64, acknowledged: &Acknowledged) -> anyhow::R
     }
 }
 
+/// The notices enqueued since `since`, counted by the first part of their
+/// key (`application-status`, …; a channel's copy is `notice`).
+async fn notices_by_kind(url: &str, since: i64) -> anyhow::Result<String> {
+    const KEYS: &str =
+        "SELECT COALESCE(dedup_key, '') FROM jobs WHERE kind = 'notify' AND created_at >= $1";
+    let keys: Vec<(String,)> = rows(url, KEYS, since).await?;
+    let mut by = BTreeMap::<String, usize>::new();
+    for (k,) in keys {
+        *by.entry(k.split(':').next().unwrap_or_default().to_owned())
+            .or_default() += 1;
+    }
+    Ok(format!("{by:?}"))
+}
+
 /// Drafts made since `since` and still drafts, jobs given up for good,
 /// and notices sent, since `since`.
 async fn leftovers(url: &str, since: i64) -> anyhow::Result<(i64, i64, i64)> {
     const DRAFTS: &str =
         "SELECT COUNT(*) FROM applications WHERE created_at >= $1 AND status = 'draft'";
-    const DEAD: &str = "SELECT COUNT(*) FROM jobs WHERE created_at >= $1 AND done_at IS NULL \
-        AND attempts >= max_attempts";
+    // Given up (`give_up_job`, or out of attempts): done, as dead.
+    const DEAD: &str = "SELECT COUNT(*) FROM jobs WHERE created_at >= $1 AND outcome = 'dead'";
     const NOTICED: &str =
         "SELECT COUNT(*) FROM deliveries WHERE started_at >= $1 AND sent_at IS NOT NULL";
-    let mut n = [0i64; 3];
-    if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await?;
-        for (i, q) in [DRAFTS, DEAD, NOTICED].into_iter().enumerate() {
-            n[i] = sqlx::query_scalar(q).bind(since).fetch_one(&pool).await?;
-        }
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await?;
-        for (i, q) in [DRAFTS, DEAD, NOTICED].into_iter().enumerate() {
-            n[i] = sqlx::query_scalar(q).bind(since).fetch_one(&pool).await?;
-        }
-    }
-    Ok((n[0], n[1], n[2]))
+    Ok((
+        scalar(url, DRAFTS, since).await?,
+        scalar(url, DEAD, since).await?,
+        scalar(url, NOTICED, since).await?,
+    ))
 }
 
 /// Every acknowledged submission sent again with its key: the same answer.

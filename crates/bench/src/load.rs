@@ -217,6 +217,11 @@ impl Harness {
         })
     }
 
+    /// The key the portal's vault seals with (key id `load`).
+    pub fn vault_key(&self) -> &str {
+        &self.spec.vault_key
+    }
+
     /// Where clients send requests: the balancer, or the one instance.
     pub fn url(&self) -> &str {
         match &self.balancer {
@@ -397,22 +402,11 @@ pub(crate) async fn exactly_once(url: &str, since: i64) -> anyhow::Result<(Strin
         "SELECT COUNT(*) FROM deliveries WHERE started_at >= $1 AND sent_at IS NOT NULL";
     const IN_MAILBOX: &str = "SELECT COUNT(*) FROM demo_mailbox WHERE created_at >= $1";
     let mut n = [0i64; 4];
-    if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await?;
-        for (i, q) in [SENT, WITHOUT_ONE_RECEIPT, DELIVERED, IN_MAILBOX]
-            .into_iter()
-            .enumerate()
-        {
-            n[i] = sqlx::query_scalar(q).bind(since).fetch_one(&pool).await?;
-        }
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await?;
-        for (i, q) in [SENT, WITHOUT_ONE_RECEIPT, DELIVERED, IN_MAILBOX]
-            .into_iter()
-            .enumerate()
-        {
-            n[i] = sqlx::query_scalar(q).bind(since).fetch_one(&pool).await?;
-        }
+    for (i, q) in [SENT, WITHOUT_ONE_RECEIPT, DELIVERED, IN_MAILBOX]
+        .into_iter()
+        .enumerate()
+    {
+        n[i] = crate::crash::scalar(url, q, since).await?;
     }
     let [sent, without, delivered, mailbox] = n;
     Ok((

@@ -16,6 +16,7 @@
 mod availability;
 mod balancer;
 mod crash;
+mod crash_visits;
 mod load;
 mod people;
 mod process;

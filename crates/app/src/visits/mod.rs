@@ -350,7 +350,7 @@ async fn place(
     jobs.push(crate::documents::job(
         domain::document::DocumentKind::VisitInvitation,
         r.id,
-        format!("visit-invitation:{appointment}"),
+        crate::documents::invitation_source(appointment),
         None,
         now,
     ));

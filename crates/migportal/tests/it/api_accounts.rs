@@ -241,7 +241,11 @@ async fn a_hanging_sms_gateway_delays_the_code_and_loses_nothing() {
         let attempts = scalar(&app.db.url, "SELECT attempts FROM jobs WHERE kind = 'deliver_code'").await;
         assert!(attempts.parse::<u32>().unwrap() >= 1, "an attempt was made: {attempts}");
         gateway.set_hanging(false);
-        let code = app.sms_code(phone, 0).await;
+        // Within 10 s of the gateway's recovery: the hung attempt was given
+        // up after the configured 300 ms, not the default 15 s.
+        let code = app
+            .sms_code_within(phone, 0, std::time::Duration::from_secs(10))
+            .await;
         let challenge = reg["challenge_id"].as_str().unwrap();
         let (status, body) = app
             .post(&format!("/accounts/confirmations/{challenge}"), json!({"code": code}))

@@ -20,7 +20,7 @@ const SIDOROV: &str = "sidorov@example.test";
 
 /// `migportal serve` as a worker of the test's database (its HTTP side is
 /// not used), mailing through `smtp_port`; leases of 2 s.
-fn worker(app: &TestApp, smtp_port: u16) -> Child {
+pub(crate) fn worker(app: &TestApp, smtp_port: u16) -> Child {
     let config =
         std::env::temp_dir().join(format!("migportal-worker-{}.toml", uuid::Uuid::new_v4()));
     std::fs::write(

@@ -216,9 +216,16 @@ impl TestApp {
     }
 
     /// The `nth` code (0-based) sent by SMS to `phone` (E.164), waiting for the
-    /// worker; notices without a code are skipped.
+    /// worker (30 s: on a loaded machine it may be typesetting the demo's
+    /// documents first); notices without a code are skipped.
     pub async fn sms_code(&self, phone: &str, nth: usize) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        self.sms_code_within(phone, nth, Duration::from_secs(30))
+            .await
+    }
+
+    /// [`TestApp::sms_code`], waiting at most `wait`.
+    pub async fn sms_code_within(&self, phone: &str, nth: usize, wait: Duration) -> String {
+        let deadline = Instant::now() + wait;
         loop {
             let codes: Vec<String> = self
                 .sms

@@ -507,3 +507,103 @@ async fn reminders_follow_the_live_booking_and_a_cancel_frees_the_place() {
     })
     .await;
 }
+
+/// An invitation names the visit it was made for. Typeset after the person
+/// moved or cancelled that visit (the worker busy or down meanwhile), it is
+/// not made and its job does not fail; the live visit gets its own, once.
+#[tokio::test]
+async fn an_invitation_is_made_only_for_the_visit_still_booked() {
+    each_backend(|backend| async move {
+        // The portal serves without a worker: the jobs wait for one.
+        let app = TestApp::spawn_config(backend, true, |c| c.run_worker = false).await;
+        let people = accepted_applicants(&app, Uuid::parse_str(MOSCOW).unwrap(), 2).await;
+        let later = app::system_clock() + 2 * 86_400_000;
+        let starts: Vec<i64> = free(&app, MOSCOW, 10)
+            .await
+            .iter()
+            .filter_map(|s| s["start_ms"].as_i64())
+            .filter(|s| *s > later)
+            .take(3)
+            .collect();
+        let (moved, cancelled) = (&people[0], &people[1]);
+        for ((token, id), start) in [
+            (moved, starts[0]),
+            (moved, starts[1]),
+            (cancelled, starts[2]),
+        ] {
+            let path = format!("/applications/{id}/appointment");
+            let (status, _, body) = call(
+                &app,
+                Method::PUT,
+                &path,
+                token,
+                &[],
+                Some(json!({"start_ms": start})),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+        }
+        let path = format!("/applications/{}/appointment", cancelled.1);
+        let (status, _, body) = call(&app, Method::DELETE, &path, &cancelled.0, &[], None).await;
+        assert_eq!(status, 200, "{body}");
+
+        // A worker comes (its mail goes nowhere: nothing listens on port 9).
+        let mut worker = crate::notifications::worker(&app, 9);
+        let undone = "SELECT COUNT(*) FROM jobs WHERE kind = 'make_document' AND done_at IS NULL";
+        for _ in 0..600 {
+            if scalar(&app.db.url, undone).await == "0" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            scalar(&app.db.url, undone).await,
+            "0",
+            "the documents' jobs were not done"
+        );
+        worker.kill().unwrap();
+        worker.wait().unwrap();
+        let dead = "SELECT COUNT(*) FROM jobs WHERE kind = 'make_document' AND outcome = 'dead'";
+        assert_eq!(
+            scalar(&app.db.url, dead).await,
+            "0",
+            "an invitation's job failed for good"
+        );
+        let invitations = |token: String| {
+            let app = &app;
+            async move {
+                let (status, _, body) =
+                    call(app, Method::GET, "/documents", &token, &[], None).await;
+                assert_eq!(status, 200, "{body}");
+                body["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|d| d["kind"] == "visit_invitation")
+                    .cloned()
+                    .collect::<Vec<Value>>()
+            }
+        };
+        // The moved visit's: one, for the time it has now.
+        let live = app
+            .running
+            .store
+            .live_appointment(moved.1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(live.start_ms, starts[1]);
+        assert_eq!(invitations(moved.0.clone()).await.len(), 1);
+        let made = app
+            .running
+            .store
+            .document_by_source(&app::documents::invitation_source(live.id))
+            .await
+            .unwrap();
+        assert!(made.is_some(), "the live visit has no invitation");
+        // The cancelled visit's: none.
+        assert!(invitations(cancelled.0.clone()).await.is_empty());
+        app.stop().await;
+    })
+    .await;
+}

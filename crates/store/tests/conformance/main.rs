@@ -614,6 +614,43 @@ async fn concurrent_claims_never_share_a_job() {
     .await;
 }
 
+/// Two administrators press "revive" at once: each dead job is revived by
+/// one of them (the counts add up to the jobs), and runs once more.
+#[tokio::test]
+async fn two_revivals_at_once_revive_each_job_once() {
+    each_backend(|s| async move {
+        for _ in 0..30 {
+            s.enqueue(job("x", 1), 1).await.unwrap();
+        }
+        while let Some(j) = s.claim_job("w", 5, 60_000).await.unwrap() {
+            assert!(s.give_up_job(j.id, "w", "down", 6).await.unwrap());
+        }
+        assert_eq!(s.job_stats().await.unwrap().dead, 30);
+        let mut tasks = Vec::new();
+        for at in [10, 11, 12, 13] {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                s.revive_dead_jobs(200, at).await.unwrap()
+            }));
+        }
+        let mut revived = 0;
+        for t in tasks {
+            revived += t.await.unwrap();
+        }
+        assert_eq!(revived, 30, "a job revived twice, or not at all");
+        let stats = s.job_stats().await.unwrap();
+        assert_eq!((stats.pending, stats.dead), (30, 0));
+        let mut ran = 0;
+        while let Some(j) = s.claim_job("w2", 20, 60_000).await.unwrap() {
+            assert_eq!(j.attempts, 1, "revived from its first attempt");
+            assert!(s.complete_job(j.id, "w2", 21).await.unwrap());
+            ran += 1;
+        }
+        assert_eq!(ran, 30);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn mailbox_and_offices() {
     each_backend(|s| async move {
