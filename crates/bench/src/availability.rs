@@ -68,11 +68,6 @@ pub async fn run(bookings: usize, offices: usize, rounds: usize) -> anyhow::Resu
     let portal = crate::portal(store.clone(), vault, app::catalogue::Catalogue::builtin()?);
     let now = app::system_clock();
     let today = app::today(now);
-    let admin = store::StaffActor {
-        id: Uuid::now_v7(),
-        role: domain::account::Role::Administrator,
-        office_id: None,
-    };
     let mut ids = Vec::new();
     let mut places: Vec<Vec<(i64, u16)>> = Vec::new();
     for i in 0..offices.max(1) {
@@ -85,7 +80,6 @@ pub async fn run(bookings: usize, offices: usize, rounds: usize) -> anyhow::Resu
             time_zone: zone.into(),
             territory: vec![],
         };
-        store.upsert_office(office.clone(), vec![], now).await?;
         let input = app::visits::ScheduleInput {
             schedule: schedule(),
             slot_minutes: SLOT_MINUTES,
@@ -96,16 +90,7 @@ pub async fn run(bookings: usize, offices: usize, rounds: usize) -> anyhow::Resu
                 max_moves: 2,
             },
         };
-        store
-            .save_schedule(
-                input
-                    .stored(office.id)
-                    .map_err(|e| anyhow!("schedule: {}", e.code))?,
-                store::Displacement::default(),
-                &admin,
-                now,
-            )
-            .await?;
+        open_office(&store, &office, &input, now).await?;
         let tz = jiff_zone(zone)?;
         let slots = domain::schedule::slots(
             &input.schedule,
@@ -278,5 +263,32 @@ async fn fill(
     }
     sqlx::query("ANALYZE").execute(&pool).await?;
     pool.close().await;
+    Ok(())
+}
+
+/// Makes `office` and saves its reception schedule, checked as an
+/// administrator's would be.
+pub(crate) async fn open_office(
+    store: &std::sync::Arc<dyn store::Store>,
+    office: &store::Office,
+    input: &app::visits::ScheduleInput,
+    now: i64,
+) -> anyhow::Result<()> {
+    store.upsert_office(office.clone(), vec![], now).await?;
+    let admin = store::StaffActor {
+        id: Uuid::now_v7(),
+        role: domain::account::Role::Administrator,
+        office_id: None,
+    };
+    store
+        .save_schedule(
+            input
+                .stored(office.id)
+                .map_err(|e| anyhow!("schedule: {}", e.code))?,
+            store::Displacement::default(),
+            &admin,
+            now,
+        )
+        .await?;
     Ok(())
 }

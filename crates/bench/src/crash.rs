@@ -20,7 +20,7 @@
 //!   reverse), no draft is left over (made twice), no job is left due or
 //!   failed for good, and each submission's notice was sent;
 //! - every submission sent again with its key answers as the first time;
-//! - each person's notices: one per submission, booking and cancel.
+//! - each person's notices: one per submission, first booking and cancel.
 
 use crate::load::{Harness, Layout};
 use anyhow::{Context, anyhow};
@@ -97,14 +97,16 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
     );
     // What preparing left to the worker (identity checks, their notices)
     // is done before the run, so all that follows is the run's own.
-    // Every job due then is done (not merely quiet for a moment), or a
-    // late identity notice would count as one of the run's.
+    // Every job due then, or waiting to be tried again, is done (not
+    // merely quiet for a moment), or a late identity notice would count
+    // as one of the run's.
     crate::load::settle(&portal.store).await?;
     outbox_resumed(&portal.db.url).await?;
     let since = app::system_clock();
     let api = Arc::new(RwLock::new(portal.api()));
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
     let retried = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let retried_bookings = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for client in 0..a.clients.max(1).min(t.people.len()) {
         let (t, api, retried) = (t.clone(), api.clone(), retried.clone());
@@ -114,7 +116,12 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
     }
     let mut bookers = Vec::new();
     for client in 0..visitors.people.len() {
-        let (t, v, api, retried) = (t.clone(), visitors.clone(), api.clone(), retried.clone());
+        let (t, v, api, retried) = (
+            t.clone(),
+            visitors.clone(),
+            api.clone(),
+            retried_bookings.clone(),
+        );
         bookers.push(tokio::spawn(async move {
             let person = &v.people[client];
             let steps = crate::crash_visits::client_loop(
@@ -166,6 +173,7 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
         booked.insert(id, steps);
     }
     let retried = retried.load(std::sync::atomic::Ordering::SeqCst);
+    let retried_bookings = retried_bookings.load(std::sync::atomic::Ordering::SeqCst);
     if let Some(pace) = crate::load::settle(&portal.store).await? {
         println!("{pace}");
     }
@@ -196,10 +204,11 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
         acknowledged.len()
     );
     println!(
-        "bookings: {} booked or moved and {} cancelled, acknowledged; each found exactly once \
-         (appointment, history, audit, invitation), every slot's places = its live bookings; \
-         {rebooked} sent again with their keys changed nothing; {notices} notices sent, one per \
-         submission, first booking and cancel",
+        "bookings: {} booked or moved and {} cancelled, acknowledged, {retried_bookings} \
+         requests sent again; each found exactly once (appointment, how it ended, history, \
+         audit), the live visit's invitation made, every slot's places = its live bookings; \
+         {rebooked} sent again with their keys were answered with success and changed nothing; \
+         {notices} notices sent, one per submission, first booking and cancel",
         visits.booked, visits.cancelled
     );
     if !once {
@@ -207,7 +216,12 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
             "a notice or a receipt is not there exactly once: {line}"
         ));
     }
-    if acknowledged.is_empty() || visits.booked == 0 || killed == 0 || retried == 0 {
+    if acknowledged.is_empty()
+        || visits.booked == 0
+        || killed == 0
+        || retried == 0
+        || retried_bookings == 0
+    {
         return Err(anyhow!(
             "nothing was proven: no submission or booking acknowledged, no kill, or no request \
              cut by one"
@@ -293,7 +307,7 @@ async fn client_loop(
         {
             Ok(v) => v,
             // Sent again after it went through: stale now; read it back.
-            Err(e) if e.downcast_ref::<Refused>().is_some_and(|r| r.status == 409) => {
+            Err(e) if Refused::of(&e).is_some_and(|r| r.status == 409) => {
                 answered(api, &person.token, retried, |api| {
                     t.http.get(format!("{api}/applications/{id}"))
                 })
@@ -332,6 +346,13 @@ impl std::fmt::Display for Refused {
 }
 
 impl std::error::Error for Refused {}
+
+impl Refused {
+    /// The refusal `e` is, if it is one.
+    pub(crate) fn of(e: &anyhow::Error) -> Option<&Refused> {
+        e.downcast_ref::<Refused>()
+    }
+}
 
 /// Sends the request made by `make` (for the portal's current address)
 /// until the portal answers; a refusal (4xx) is an error ([`Refused`]), a
@@ -372,10 +393,11 @@ pub(crate) async fn answered(
     }
 }
 
-/// Jobs due now and not done (not those planned for later: reminders,
+/// Jobs not done that are due now or waiting to be tried again after a
+/// failure (not those planned for later and never tried: reminders,
 /// reconciliations).
-const DUE: &str = "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND attempts < max_attempts \
-    AND run_at <= $1";
+const DUE: &str =
+    "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND (run_at <= $1 OR attempts > 0)";
 
 async fn due(url: &str) -> anyhow::Result<i64> {
     scalar(url, DUE, app::system_clock()).await

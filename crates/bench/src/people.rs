@@ -81,6 +81,7 @@ pub async fn applicants(
             .create_account(
                 account_of(
                     account,
+                    AssuranceLevel::Simplified,
                     (SURNAME, GIVEN, Some(PATRONYMIC)),
                     &format!("load{i}"),
                     &hash,
@@ -142,7 +143,13 @@ pub async fn bystander(store: &Arc<dyn Store>) -> anyhow::Result<Uuid> {
     let id = Uuid::now_v7();
     store
         .create_account(
-            account_of(id, ("Базова", "Линия", None), "baseline", "-"),
+            account_of(
+                id,
+                AssuranceLevel::Simplified,
+                ("Базова", "Линия", None),
+                "baseline",
+                "-",
+            ),
             None,
             app::system_clock(),
         )
@@ -150,8 +157,14 @@ pub async fn bystander(store: &Arc<dyn Store>) -> anyhow::Result<Uuid> {
     Ok(id)
 }
 
-/// An active applicant's account at the simplified level, in Russian.
-fn account_of(id: Uuid, names: (&str, &str, Option<&str>), login: &str, hash: &str) -> NewAccount {
+/// An active applicant's account at `level`, in Russian.
+pub(crate) fn account_of(
+    id: Uuid,
+    level: AssuranceLevel,
+    names: (&str, &str, Option<&str>),
+    login: &str,
+    hash: &str,
+) -> NewAccount {
     NewAccount {
         id,
         surname: names.0.into(),
@@ -161,7 +174,7 @@ fn account_of(id: Uuid, names: (&str, &str, Option<&str>), login: &str, hash: &s
         email: Some(format!("{login}@bench.invalid")),
         password_hash: hash.into(),
         status: AccountStatus::Active,
-        level: AssuranceLevel::Simplified,
+        level,
         role: Role::Applicant,
         office_id: None,
         lang: "ru".into(),

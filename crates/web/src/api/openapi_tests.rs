@@ -452,8 +452,22 @@ fn every_ref_resolves() {
     assert!(refs > 20, "only {refs} $refs found");
 }
 
+/// A small linear congruential walk: the same numbers on every run.
+struct Walk(u64);
+
+impl Walk {
+    /// The next number below `m`.
+    fn below(&mut self, m: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(self.0 >> 33).unwrap() % m
+    }
+}
+
 /// Strings over `pool`, deterministic: every one of up to two characters,
-/// then `n` more of up to 24 (a small linear congruential walk).
+/// then `n` more of up to 24.
 fn strings(pool: &[char], n: usize) -> Vec<String> {
     let mut out = vec![String::new()];
     for a in pool {
@@ -462,16 +476,10 @@ fn strings(pool: &[char], n: usize) -> Vec<String> {
             out.push(format!("{a}{b}"));
         }
     }
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = |m: usize| {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        usize::try_from(state >> 33).unwrap() % m
-    };
+    let mut walk = Walk(0x2545_f491_4f6c_dd1d);
     for _ in 0..n {
-        let len = next(25);
-        out.push((0..len).map(|_| pool[next(pool.len())]).collect());
+        let len = walk.below(25);
+        out.push((0..len).map(|_| pool[walk.below(pool.len())]).collect());
     }
     out
 }
@@ -519,23 +527,17 @@ fn name_and_phone_patterns_take_all_the_server_takes() {
     let mut taken = 0;
     let prefixes = ["", "+7", "8", "7", "+", "+49", " +7 (", "\u{a0}8-"];
     let between = [" ", "-", "(", ")", ".", "\t", "", "", "", "", "", "x"];
-    let (mut state, mut i) = (7_u64, 0_usize);
-    let mut next = |m: usize| {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        usize::try_from(state >> 33).unwrap() % m
-    };
+    let (mut walk, mut i) = (Walk(7), 0_usize);
     let mut numbers = Vec::new();
     while numbers.len() < 40_000 {
         i += 1;
         let mut s = prefixes[i % prefixes.len()].to_owned();
-        for d in 0..(9 + next(4)) {
-            s.push_str(between[next(between.len())]);
+        for d in 0..(9 + walk.below(4)) {
+            s.push_str(between[walk.below(between.len())]);
             s.push(if d == 0 {
                 '9'
             } else {
-                char::from(b'0' + u8::try_from(next(10)).unwrap())
+                char::from(b'0' + u8::try_from(walk.below(10)).unwrap())
             });
         }
         numbers.push(s);
