@@ -490,6 +490,9 @@ pub struct DocumentView {
     pub size: i64,
     pub standard: Option<String>,
     pub created_at: i64,
+    /// An invitation to a visit that was moved or cancelled since: kept,
+    /// but no longer the one to come with.
+    pub superseded: bool,
 }
 
 impl From<&DocumentRecord> for DocumentView {
@@ -503,19 +506,33 @@ impl From<&DocumentRecord> for DocumentView {
             size: d.size,
             standard: d.standard.clone(),
             created_at: d.created_at,
+            superseded: false,
         }
     }
 }
 
+/// The views of `docs`, each invitation marked when its visit was moved or
+/// cancelled since it was issued.
+async fn views(state: &Portal, docs: &[DocumentRecord]) -> Result<Vec<DocumentView>, AppError> {
+    let mut out = Vec::with_capacity(docs.len());
+    for d in docs {
+        let mut v = DocumentView::from(d);
+        if let Some(visit) = invited_to(&d.source) {
+            v.superseded = state.store.appointment(visit).await?.is_some_and(|a| {
+                matches!(
+                    a.status,
+                    domain::schedule::VisitState::Moved | domain::schedule::VisitState::Cancelled
+                )
+            });
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
 /// The person's documents, newest first.
 pub async fn mine(state: &Portal, actor: &Actor) -> Result<Vec<DocumentView>, AppError> {
-    Ok(state
-        .store
-        .documents_of(actor.account.id)
-        .await?
-        .iter()
-        .map(DocumentView::from)
-        .collect())
+    views(state, &state.store.documents_of(actor.account.id).await?).await
 }
 
 /// A document's PDF: kept in the blob store once typeset; the first time,
@@ -608,13 +625,7 @@ pub async fn of_case(
     application: Uuid,
 ) -> Result<Vec<DocumentView>, AppError> {
     let (_, r) = crate::cases::at_office(state, staff, application).await?;
-    Ok(state
-        .store
-        .documents_of_application(r.id)
-        .await?
-        .iter()
-        .map(DocumentView::from)
-        .collect())
+    views(state, &state.store.documents_of_application(r.id).await?).await
 }
 
 /// A document of an application at the officer's office; the download is

@@ -987,6 +987,7 @@ documents-lead = Documents the portal and the offices issued to you: receipts, i
 documents-none = No documents yet. A receipt appears here as soon as you send an application.
 documents-item = { $title } No. { $number } of { $date } (PDF, { $size } KB)
 documents-item-new = { $title } No. { $number } of { $date } (PDF)
+documents-item-superseded = { $item } — no longer valid: the visit was moved or cancelled
 doc-portal = State portal of migration services
 doc-footer = Issued electronically
 doc-title-application-receipt = Receipt of the application

@@ -989,6 +989,7 @@ documents-lead = Документы, которые выдал портал и �
 documents-none = Документов пока нет. Расписка появится здесь, как только вы отправите заявление.
 documents-item = { $title } № { $number } от { $date } (PDF, { $size } КБ)
 documents-item-new = { $title } № { $number } от { $date } (PDF)
+documents-item-superseded = { $item } — недействительно: запись перенесена или отменена
 doc-portal = Госпортал миграционных услуг
 doc-footer = Документ сформирован в электронном виде
 doc-title-application-receipt = Расписка в получении заявления

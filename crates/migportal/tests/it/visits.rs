@@ -523,7 +523,7 @@ async fn an_invitation_is_made_only_for_the_visit_still_booked() {
             .iter()
             .filter_map(|s| s["start_ms"].as_i64())
             .filter(|s| *s > later)
-            .take(3)
+            .take(4)
             .collect();
         let (moved, cancelled) = (&people[0], &people[1]);
         for ((token, id), start) in [
@@ -601,8 +601,41 @@ async fn an_invitation_is_made_only_for_the_visit_still_booked() {
             .await
             .unwrap();
         assert!(made.is_some(), "the live visit has no invitation");
+        assert_eq!(invitations(moved.0.clone()).await[0]["superseded"], false);
         // The cancelled visit's: none.
         assert!(invitations(cancelled.0.clone()).await.is_empty());
+
+        // Moved once more: the invitation stays, said to be no longer valid.
+        let path = format!("/applications/{}/appointment", moved.1);
+        let (status, _, body) = call(
+            &app,
+            Method::PUT,
+            &path,
+            &moved.0,
+            &[],
+            Some(json!({"start_ms": starts[3]})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let kept = invitations(moved.0.clone()).await;
+        assert_eq!(
+            (kept.len(), &kept[0]["superseded"]),
+            (1, &json!(true)),
+            "{kept:?}"
+        );
+        let page = app
+            .browser_with_session(&moved.0)
+            .get(format!("{}/documents", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("недействительно: запись перенесена или отменена"),
+            "{page}"
+        );
         app.stop().await;
     })
     .await;

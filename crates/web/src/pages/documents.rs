@@ -13,9 +13,10 @@ use axum::response::Response;
 use uuid::Uuid;
 
 /// "Квитанция … № … от 30.11.2026 (PDF, 24 КБ)"; without the size until
-/// the file is first opened (it is typeset then).
+/// the file is first opened (it is typeset then); an invitation to a visit
+/// moved or cancelled since says so.
 pub(super) fn link_text(lang: Lang, d: &DocumentView) -> String {
-    lang.t_args(
+    let text = lang.t_args(
         if d.size > 0 {
             "documents-item"
         } else {
@@ -27,7 +28,12 @@ pub(super) fn link_text(lang: Lang, d: &DocumentView) -> String {
             ("date", lang.day_of(d.created_at)),
             ("size", (d.size.max(1023) / 1024).to_string()),
         ],
-    )
+    );
+    if d.superseded {
+        lang.t_args("documents-item-superseded", &[("item", text)])
+    } else {
+        text
+    }
 }
 
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Response {
