@@ -403,6 +403,27 @@ async fn due(url: &str) -> anyhow::Result<i64> {
     scalar(url, DUE, app::system_clock()).await
 }
 
+/// A parameter bound alike on both databases.
+pub(crate) trait Bind:
+    for<'q> sqlx::Encode<'q, sqlx::Postgres>
+    + sqlx::Type<sqlx::Postgres>
+    + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
+    + sqlx::Type<sqlx::Sqlite>
+    + Send
+    + 'static
+{
+}
+
+impl<T> Bind for T where
+    T: for<'q> sqlx::Encode<'q, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+        + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + Send
+        + 'static
+{
+}
+
 /// The rows `query` (with its one parameter `bind`) reads, on either
 /// database (the same SQL on both).
 pub(crate) async fn rows<T, B>(url: &str, query: &'static str, bind: B) -> anyhow::Result<Vec<T>>
@@ -411,12 +432,7 @@ where
         + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
         + Send
         + Unpin,
-    B: for<'q> sqlx::Encode<'q, sqlx::Postgres>
-        + sqlx::Type<sqlx::Postgres>
-        + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
-        + sqlx::Type<sqlx::Sqlite>
-        + Send
-        + 'static,
+    B: Bind,
 {
     Ok(if url.starts_with("postgres") {
         let pool = sqlx::PgPool::connect(url).await?;
@@ -434,12 +450,7 @@ where
 /// The one number `query` counts.
 pub(crate) async fn scalar<B>(url: &str, query: &'static str, bind: B) -> anyhow::Result<i64>
 where
-    B: for<'q> sqlx::Encode<'q, sqlx::Postgres>
-        + sqlx::Type<sqlx::Postgres>
-        + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
-        + sqlx::Type<sqlx::Sqlite>
-        + Send
-        + 'static,
+    B: Bind,
 {
     let found: Vec<(i64,)> = rows(url, query, bind).await?;
     found
