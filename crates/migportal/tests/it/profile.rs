@@ -5,7 +5,7 @@
 use crate::staff::staff_token;
 use crate::support::*;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn moscow() -> serde_json::Value {
     json!({"region_code": "77", "postcode": "119021", "region": "г. Москва", "city": "Москва", "street": "ул. Тимура Фрунзе", "house": "11", "flat": "5"})
@@ -88,6 +88,29 @@ async fn profile_addresses_preferences_and_a_second_contact() {
         assert_eq!(
             (status, body["errors"][0]["code"].as_str()),
             (422, Some("notifications.security_required"))
+        );
+        // Eleven choices (one per kind and channel is ten): refused whole,
+        // the first ten not saved either.
+        let mut many: Vec<Value> = (0..10)
+            .map(|i| {
+                let kind = ["identity", "applications", "messages", "reminders", "security"][i / 2];
+                let channel = ["sms", "email"][i % 2];
+                json!({"kind": kind, "channel": channel, "enabled": true})
+            })
+            .collect();
+        many.push(json!({"kind": "messages", "channel": "sms", "enabled": false}));
+        let (status, body) = app
+            .with_token(
+                Method::PUT,
+                "/me/profile/notifications",
+                &token,
+                Some(json!({ "notifications": many })),
+            )
+            .await;
+        assert_eq!(
+            (status, body["errors"][0]["code"].as_str()),
+            (422, Some("group.too_many")),
+            "{body}"
         );
         let (_, p) = app
             .with_token(Method::GET, "/me/profile", &token, None)
