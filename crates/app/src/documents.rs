@@ -179,8 +179,10 @@ async fn facts(state: &Portal, application: Uuid) -> Result<Facts, AppError> {
 }
 
 /// The words of a document, from the application and its events, and the
-/// account of the person it is issued to.
-pub async fn build(state: &Portal, m: &Making, now: i64) -> Result<(Document, Uuid), AppError> {
+/// account of the person it is issued to; none for an invitation whose
+/// visit was moved or cancelled before it was typeset (the live visit has
+/// its own).
+async fn build(state: &Portal, m: &Making, now: i64) -> Result<Option<(Document, Uuid)>, AppError> {
     let kind = DocumentKind::parse(&m.kind)
         .ok_or_else(|| AppError::internal(format!("document kind {}", m.kind)))?;
     let f = facts(state, m.application_id).await?;
@@ -229,15 +231,15 @@ pub async fn build(state: &Portal, m: &Making, now: i64) -> Result<(Document, Uu
             d.closing.push(t("doc-receipt-closing"));
         }
         DocumentKind::VisitInvitation => {
-            // The visit it was made for, still booked: one moved or
-            // cancelled before this was typeset has no invitation (the
-            // live visit has its own).
-            let visit = state
+            // The visit it was made for, while it is the live booking.
+            let live = state
                 .store
                 .live_appointment(f.r.id)
                 .await?
-                .filter(|v| invited_to(&m.source).is_none_or(|named| named == v.id))
-                .ok_or_else(|| AppError::new(ErrorKind::Conflict, "visit.none"))?;
+                .filter(|v| invited_to(&m.source).is_none_or(|named| named == v.id));
+            let Some(visit) = live else {
+                return Ok(None);
+            };
             let zone = f
                 .office
                 .as_ref()
@@ -424,7 +426,7 @@ pub async fn build(state: &Portal, m: &Making, now: i64) -> Result<(Document, Uu
             signed(&mut d);
         }
     }
-    Ok((d, f.r.account_id))
+    Ok(Some((d, f.r.account_id)))
 }
 
 /// Issues a document: its words, as things stand now, sealed and kept;
@@ -435,12 +437,9 @@ pub async fn make(state: &Portal, m: &Making) -> Result<(), AppError> {
         return Ok(());
     }
     let now = state.now();
-    let (doc, account_id) = match build(state, m, now).await {
-        Ok(built) => built,
-        // An invitation whose visit was moved or cancelled first: nothing
-        // to make, and nothing failed.
-        Err(e) if e.code == "visit.none" && invited_to(&m.source).is_some() => return Ok(()),
-        Err(e) => return Err(e),
+    let Some((doc, account_id)) = build(state, m, now).await? else {
+        // Nothing to make (an invitation whose visit is gone): done.
+        return Ok(());
     };
     let id = Uuid::now_v7();
     let json = serde_json::to_vec(&doc).map_err(AppError::internal)?;
