@@ -93,7 +93,7 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
     };
     let t = Arc::new(crate::load::Target::prepare(portal, &o).await?);
     let visitors = Arc::new(
-        crate::crash_visits::prepare(&portal.store, portal.vault_key(), a.clients.max(1)).await?,
+        crate::crash_visits::prepare(&portal.store, &portal.vault()?, a.clients.max(1)).await?,
     );
     // What preparing left to the worker (identity checks, their notices)
     // is done before the run, so all that follows is the run's own.

@@ -62,7 +62,7 @@ pub type Acknowledged = BTreeMap<Uuid, (usize, Vec<Step>)>;
 /// the store (the portal's own submission is what the other clients load).
 pub async fn prepare(
     store: &std::sync::Arc<dyn store::Store>,
-    vault_key: &str,
+    vault: &store::vault::Vault,
     n: usize,
 ) -> anyhow::Result<Visitors> {
     let now = app::system_clock();
@@ -95,7 +95,6 @@ pub async fn prepare(
         },
     };
     crate::availability::open_office(store, &office, &input, now).await?;
-    let vault = store::vault::Vault::new("load", vault_key)?;
     let mut people = Vec::with_capacity(n);
     for i in 0..n {
         let account = Uuid::now_v7();
@@ -112,7 +111,7 @@ pub async fn prepare(
                 now,
             )
             .await?;
-        let application = accepted(store, &vault, account, office.id, now).await?;
+        let application = accepted(store, vault, account, office.id, now).await?;
         let token = crate::people::bearer_session(store, account).await?;
         people.push(Visitor { token, application });
     }
@@ -137,7 +136,7 @@ async fn accepted(
             id,
             account_id: account,
             service: SERVICE.into(),
-            key_id: "load".into(),
+            key_id: vault.key_id().into(),
             sealed: sealed.clone(),
         },
         None,
@@ -149,11 +148,11 @@ async fn accepted(
             id,
             account_id: account,
             version: 1,
-            key_id: "load".into(),
+            key_id: vault.key_id().into(),
             sealed,
             open_key: None,
             late: false,
-            year: 2026,
+            year: app::today(now).year(),
             files: vec![],
             notice: None,
             office_id: Some(office),

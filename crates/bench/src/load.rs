@@ -217,9 +217,12 @@ impl Harness {
         })
     }
 
-    /// The key the portal's vault seals with (key id `load`).
-    pub fn vault_key(&self) -> &str {
-        &self.spec.vault_key
+    /// The portal's vault, for rows made beside it that it must open.
+    pub fn vault(&self) -> anyhow::Result<store::vault::Vault> {
+        Ok(store::vault::Vault::new(
+            crate::process::VAULT_KEY_ID,
+            &self.spec.vault_key,
+        )?)
     }
 
     /// Where clients send requests: the balancer, or the one instance.

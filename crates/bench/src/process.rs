@@ -15,6 +15,9 @@ const SPEC_ENV: &str = "MIGPORTAL_BENCH_PORTAL";
 /// The line the child announces its address with.
 const MARK: &str = "portal serving at ";
 
+/// The key id the portal's vault seals under in a load run.
+pub const VAULT_KEY_ID: &str = "load";
+
 /// What a portal process of a run is started with.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Spec {
@@ -47,7 +50,7 @@ impl Spec {
             demo: true,
             run_worker: self.run_worker,
             vault: migportal::config::VaultConfig {
-                key_id: "load".into(),
+                key_id: VAULT_KEY_ID.into(),
                 key: Some(self.vault_key.clone()),
                 ..Default::default()
             },
