@@ -9,6 +9,9 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// Where writes go: the same pool (PostgreSQL locks rows, not the
+    /// database); SQLite's store has one connection here.
+    pub(crate) writer: PgPool,
     /// Keys the audit chain; never stored in the database.
     pub(crate) audit_key: crate::audit::AuditKey,
 }
@@ -36,9 +39,6 @@ impl PgStore {
          (SELECT system_identifier FROM pg_control_system()) AS system",
     );
 
-    /// The claim is one statement; it needs no transaction around it.
-    pub(crate) const CLAIM_IN_TRANSACTION: bool = false;
-
     /// A sequence: numbers never wait on another submission's transaction.
     pub(crate) const NEXT_NUMBER_SQL: &'static str = "SELECT nextval('application_numbers')";
     pub(crate) const NEXT_UIN_SQL: &'static str = "SELECT nextval('uin_serials')";
@@ -59,6 +59,7 @@ impl PgStore {
             .connect_with(options)
             .await?;
         Ok(Self {
+            writer: pool.clone(),
             pool,
             audit_key: crate::audit::AuditKey::derive(b"unkeyed"),
         })
@@ -78,7 +79,7 @@ impl PgStore {
     }
 
     pub(crate) async fn begin_write(&self) -> crate::Result<Transaction<'static, Postgres>> {
-        Ok(self.pool.begin().await?)
+        Ok(self.writer.begin().await?)
     }
 
     pub fn pool(&self) -> &PgPool {

@@ -161,7 +161,7 @@ macro_rules! impl_account_store {
                 .bind(owner)
                 .bind(i64::from(max_attempts))
                 .bind(sent_after)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.writer)
                 .await?;
                 let Some(r) = row else { return Ok(None) };
                 Ok(Some($crate::ChallengeAttempt {
@@ -226,7 +226,7 @@ macro_rules! impl_account_store {
                 .bind(purpose.as_str())
                 .bind(hash)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }
@@ -403,7 +403,7 @@ macro_rules! impl_account_store {
                 .bind(next.last_failure_ms)
                 .bind(i64::from(seen.failures))
                 .bind(seen.last_failure_ms)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -411,7 +411,7 @@ macro_rules! impl_account_store {
             async fn clear_login_failures(&self, key: &str) -> $crate::Result<()> {
                 sqlx::query("DELETE FROM login_failures WHERE login_key = $1")
                     .bind(key)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(())
             }

@@ -240,7 +240,7 @@ macro_rules! impl_application_store {
                 .bind(key_id)
                 .bind(sealed)
                 .bind(now)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.writer)
                 .await?;
                 if let Some(v) = saved {
                     return Ok(v);

@@ -127,7 +127,7 @@ macro_rules! impl_document_store {
                 .bind(pdf.key_id)
                 .bind(pdf.size)
                 .bind(pdf.standard)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?
                 .rows_affected();
                 Ok(done == 1)

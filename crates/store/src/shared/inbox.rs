@@ -37,7 +37,7 @@ macro_rules! impl_inbox_store {
                 .bind(i.link)
                 .bind(i.source)
                 .bind(i.created_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }
@@ -88,7 +88,7 @@ macro_rules! impl_inbox_store {
                 .bind(account_id)
                 .bind(id)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected())
             }

@@ -3,9 +3,9 @@ macro_rules! impl_job_store {
         #[async_trait::async_trait]
         impl $crate::JobStore for $store {
             async fn enqueue(&self, job: $crate::NewJob, now: i64) -> $crate::Result<()> {
-                let mut tx = self.begin_write().await?;
-                $crate::shared::enqueue!(tx, job, now);
-                tx.commit().await?;
+                // One statement: its own transaction, no BEGIN and COMMIT.
+                let mut conn = self.writer.acquire().await?;
+                $crate::shared::enqueue!(conn, job, now);
                 Ok(())
             }
 
@@ -16,7 +16,7 @@ macro_rules! impl_job_store {
                 )
                 .bind(key)
                 .bind(now)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.writer)
                 .await?;
                 Ok(sent.is_some())
             }
@@ -25,7 +25,7 @@ macro_rules! impl_job_store {
                 sqlx::query("UPDATE deliveries SET sent_at = $2 WHERE key = $1 AND sent_at IS NULL")
                     .bind(key)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(())
             }
@@ -37,22 +37,14 @@ macro_rules! impl_job_store {
                 lease_ms: i64,
             ) -> $crate::Result<Option<$crate::Job>> {
                 use sqlx::Row;
-                let claim = || {
-                    sqlx::query(<$store>::CLAIM_JOB_SQL)
-                        .bind(worker.to_owned())
-                        .bind(now + lease_ms)
-                        .bind(now)
-                };
-                let row = if <$store>::CLAIM_IN_TRANSACTION {
-                    let mut tx = self.begin_write().await?;
-                    let row = claim().fetch_optional(&mut *tx).await?;
-                    tx.commit().await?;
-                    row
-                } else {
-                    // One statement is its own transaction: no BEGIN and COMMIT
-                    // round trips for every job.
-                    claim().fetch_optional(&self.pool).await?
-                };
+                // One statement is its own transaction: no BEGIN and COMMIT
+                // round trips for every job.
+                let row = sqlx::query(<$store>::CLAIM_JOB_SQL)
+                    .bind(worker.to_owned())
+                    .bind(now + lease_ms)
+                    .bind(now)
+                    .fetch_optional(&self.writer)
+                    .await?;
                 let Some(r) = row else { return Ok(None) };
                 Ok(Some($crate::Job {
                     id: r.try_get("id")?,
@@ -76,7 +68,7 @@ macro_rules! impl_job_store {
                 .bind(id)
                 .bind(worker)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -100,7 +92,7 @@ macro_rules! impl_job_store {
                 .bind(run_at)
                 .bind(error)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -120,7 +112,7 @@ macro_rules! impl_job_store {
                 .bind(worker)
                 .bind(error)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -176,7 +168,7 @@ macro_rules! impl_job_store {
                 )
                 .bind(i64::from(limit))
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected())
             }

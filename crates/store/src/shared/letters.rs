@@ -86,7 +86,7 @@ macro_rules! impl_letter_store {
                 .bind(item.key_id)
                 .bind(item.sealed_body)
                 .bind(item.queued_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }
@@ -138,7 +138,7 @@ macro_rules! impl_letter_store {
                 .bind(account_id)
                 .bind(i64::from(max_attempts))
                 .bind(now)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.writer)
                 .await?;
                 Ok(match row {
                     Some(r) => Some($crate::shared::letter_from_row!(r)),

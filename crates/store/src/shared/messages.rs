@@ -115,7 +115,7 @@ macro_rules! impl_message_store {
                 .bind(application_id)
                 .bind(from_office)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(done.rows_affected())
             }

@@ -13,7 +13,7 @@ macro_rules! impl_misc_stores {
                 .bind(m.subject)
                 .bind(m.body)
                 .bind(m.created_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }

@@ -14,7 +14,7 @@ macro_rules! impl_profile_store {
                 sqlx::query("UPDATE accounts SET lang = $2 WHERE id = $1 AND lang <> $2")
                     .bind(account_id)
                     .bind(lang)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(())
             }

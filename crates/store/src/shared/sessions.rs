@@ -156,7 +156,7 @@ macro_rules! impl_session_store {
                 .bind(token_hash)
                 .bind(now)
                 .bind(expires_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }
@@ -179,7 +179,7 @@ macro_rules! impl_session_store {
             async fn purge_expired_sessions(&self, now: i64) -> $crate::Result<u64> {
                 let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(done.rows_affected())
             }
@@ -191,7 +191,7 @@ macro_rules! impl_session_store {
                      WHERE done_at IS NULL AND attempts >= max_attempts AND locked_until < $1",
                 )
                 .bind(before.now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?
                 .rows_affected();
                 for (sql, at) in [
@@ -199,7 +199,7 @@ macro_rules! impl_session_store {
                     ("DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1", before.finished_jobs),
                     ("DELETE FROM login_failures WHERE last_failure_at < $1", before.failures),
                 ] {
-                    n += sqlx::query(sql).bind(at).execute(&self.pool).await?.rows_affected();
+                    n += sqlx::query(sql).bind(at).execute(&self.writer).await?.rows_affected();
                 }
                 Ok(n)
             }

@@ -32,7 +32,7 @@ macro_rules! impl_staff_store {
                 .bind(key_id)
                 .bind(sealed)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 if done.rows_affected() == 1 { Ok(()) } else { Err($crate::StoreError::Stale) }
             }
@@ -128,7 +128,7 @@ macro_rules! impl_staff_store {
                 let done = sqlx::query("UPDATE second_factors SET last_step = $2 WHERE account_id = $1 AND enabled = TRUE AND last_step < $2")
                     .bind(account_id)
                     .bind(step)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
