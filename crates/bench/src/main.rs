@@ -8,7 +8,7 @@
 //! migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--standby URL] [--only me,status,…]
 //! migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]
 //! migportal-bench crash [--seconds N] [--clients N] [--kills N] [--postgres] [--restart-postgres]
-//! migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]
+//! migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep] [--database URL]
 //! ```
 //! PostgreSQL is reached through `MIGPORTAL_TEST_POSTGRES_URL` (an admin URL;
 //! a database is created and dropped).
@@ -31,7 +31,7 @@ fn usage() -> anyhow::Error {
          migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--standby URL] [--only me,catalogue,status,list,queue,availability,submit,send,mixed]\n       \
          migportal-bench crash [--seconds N] [--clients N] [--kills N] [--postgres] [--restart-postgres]\n       \
          migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]\n       \
-         migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep]"
+         migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep] [--database URL]"
     )
 }
 
@@ -119,6 +119,11 @@ async fn main() -> anyhow::Result<()> {
                 offices: number(&args, "--offices", 85)?,
                 rounds: number(&args, "--rounds", 200)?,
                 keep: args.iter().any(|a| a == "--keep"),
+                database: args
+                    .iter()
+                    .position(|a| a == "--database")
+                    .map(|i| args.get(i + 1).cloned().ok_or_else(usage))
+                    .transpose()?,
             })
             .await
         }

@@ -59,6 +59,94 @@ pub fn population(n: usize) -> anyhow::Result<Population> {
     Ok(p)
 }
 
+/// The identity form of person `i` of [`population`], as typed.
+pub(crate) fn identity_form(i: usize) -> anyhow::Result<Value> {
+    let (snils, number) = documents(i)?;
+    let d = snils.as_digits();
+    Ok(json!({
+        "citizenship": "russian",
+        "surname": SURNAME, "given_name": GIVEN, "patronymic": PATRONYMIC,
+        "birth_date": "02.07.1990",
+        "snils": format!("{}-{}-{} {}", &d[0..3], &d[3..6], &d[6..9], &d[9..11]),
+        "inn": "", "passport": format!("45 12 {number}"),
+        "passport_issued_on": "15.08.2020", "office_code": "770-002",
+        "foreign_passport": "", "country": "", "migration_card": "",
+    }))
+}
+
+/// A person of [`population`] made in the store and verified there (as the
+/// registry would answer), registered in Moscow (region 77): an actor who
+/// may apply for what a verified citizen may. For in-process benches, which
+/// have no worker or registry running.
+pub(crate) async fn verified(
+    portal: &app::Portal,
+    i: usize,
+) -> anyhow::Result<app::session::Actor> {
+    let store = &portal.store;
+    let now = app::system_clock();
+    let id = Uuid::now_v7();
+    store
+        .create_account(
+            account_of(
+                id,
+                AssuranceLevel::Simplified,
+                (SURNAME, GIVEN, Some(PATRONYMIC)),
+                &format!("verified{i}"),
+                "-",
+            ),
+            None,
+            now,
+        )
+        .await?;
+    let actor = |account| app::session::Actor {
+        account,
+        token_hash: String::new(),
+        csrf: String::new(),
+    };
+    let mut me = actor(store.get_account(id).await?.context("no account")?);
+    let form = serde_json::from_value(identity_form(i)?)?;
+    let version = app::identity::submit(portal, &me, form)
+        .await
+        .map_err(|e| anyhow!("person {i}: identity: {}", e.code))?;
+    let notice = move |_: domain::account::Verification| {
+        app::notice::job(
+            id,
+            "msg-identity-subject",
+            "msg-identity-verified",
+            vec![],
+            format!("bench-verified:{id}"),
+            now,
+        )
+    };
+    store
+        .finish_identity_check(
+            id,
+            version,
+            domain::account::Verification::Verified,
+            &notice,
+            now,
+        )
+        .await?;
+    me = actor(store.get_account(id).await?.context("no account")?);
+    app::profile::save_address(
+        portal,
+        &me,
+        "registration",
+        &app::profile::AddressInput {
+            region_code: "77".into(),
+            postcode: "119021".into(),
+            region: "г. Москва".into(),
+            city: "Москва".into(),
+            street: "ул. Льва Толстого".into(),
+            house: "16".into(),
+            flat: format!("{}", i + 1),
+        },
+    )
+    .await
+    .map_err(|e| anyhow!("person {i}: address: {}", e.code))?;
+    Ok(me)
+}
+
 /// Makes `n` applicants of [`population`] with bearer sessions, sends each
 /// identity over the API and waits until the portal has verified them all.
 pub async fn applicants(
@@ -91,21 +179,10 @@ pub async fn applicants(
             )
             .await?;
         let token = bearer_session(store, account).await?;
-        let (snils, number) = documents(i)?;
-        let d = snils.as_digits();
-        let form = json!({
-            "citizenship": "russian",
-            "surname": SURNAME, "given_name": GIVEN, "patronymic": PATRONYMIC,
-            "birth_date": "02.07.1990",
-            "snils": format!("{}-{}-{} {}", &d[0..3], &d[3..6], &d[6..9], &d[9..11]),
-            "inn": "", "passport": format!("45 12 {number}"),
-            "passport_issued_on": "15.08.2020", "office_code": "770-002",
-            "foreign_passport": "", "country": "", "migration_card": "",
-        });
         let res = http
             .put(format!("{api}/me/identity"))
             .bearer_auth(&token)
-            .json(&form)
+            .json(&identity_form(i)?)
             .send()
             .await?;
         if res.status().as_u16() != 202 {

@@ -32,16 +32,68 @@ pub struct Args {
     pub applications: usize,
     pub offices: usize,
     pub rounds: usize,
-    /// Keep the database (for EXPLAIN by hand) and print its URL.
+    /// Keep the database (for EXPLAIN by hand, or `--database` later),
+    /// also when a measurement fails, and print its URL.
     pub keep: bool,
+    /// Measure a database kept before instead of filling a new one.
+    pub database: Option<String>,
 }
 
 pub async fn run(a: Args) -> anyhow::Result<()> {
+    if let Some(url) = &a.database {
+        return measure_kept(url, a.rounds.max(1)).await;
+    }
     let db = TestDb::new("postgres")
         .await
         .map_err(|e| anyhow!("{e} (set {})", store::testing::POSTGRES_ENV))?;
+    let done = fill_and_measure(&a, &db.url).await;
+    if a.keep {
+        println!("kept: {}", db.url);
+        std::mem::forget(db);
+    }
+    done
+}
+
+/// The measurements again on a database an earlier run kept: the busiest
+/// office and the people of the most and of two applications found in it.
+async fn measure_kept(url: &str, rounds: usize) -> anyhow::Result<()> {
     let vault = store::vault::Vault::new("scale", KEY)?;
-    let store = store::connect(&db.url, true, vault.audit_key()).await?;
+    let store = store::connect(url, true, vault.audit_key()).await?;
+    let pool = sqlx::PgPool::connect(url).await?;
+    let offices: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT office_id FROM applications WHERE office_id IS NOT NULL \
+         AND status NOT IN ('draft', 'completed', 'rejected', 'cancelled') \
+         GROUP BY office_id ORDER BY COUNT(*) DESC",
+    )
+    .fetch_all(&pool)
+    .await?;
+    let per_person = "SELECT account_id FROM applications GROUP BY account_id";
+    let busy_person = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "{per_person} ORDER BY COUNT(*) DESC LIMIT 1"
+    )))
+    .fetch_one(&pool)
+    .await?;
+    let typical_person = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "{per_person} HAVING COUNT(*) = 2 LIMIT 1"
+    )))
+    .fetch_one(&pool)
+    .await?;
+    let made = Made {
+        events: 0,
+        busy_person,
+        typical_person,
+    };
+    let catalogue = app::catalogue::Catalogue::builtin()?;
+    let portal = crate::portal(store, vault, catalogue);
+    measure(&portal, &pool, &offices, &made, rounds).await?;
+    applicant_side(&portal, &pool, rounds).await?;
+    pool.close().await;
+    Ok(())
+}
+
+async fn fill_and_measure(a: &Args, url: &str) -> anyhow::Result<()> {
+    let vault = store::vault::Vault::new("scale", KEY)?;
+    let store = store::connect(url, true, vault.audit_key()).await?;
     let catalogue = app::catalogue::Catalogue::builtin()?;
     let now = app::system_clock();
     let today = app::today(now);
@@ -55,7 +107,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         services.push((def.code.clone(), size));
     }
     let offices = make_offices(&store, a.offices.max(1), now).await?;
-    let pool = sqlx::PgPool::connect(&db.url).await?;
+    let pool = sqlx::PgPool::connect(url).await?;
     let t = Instant::now();
     let people = copy_accounts(&pool, a.accounts.max(1), now).await?;
     println!(
@@ -82,11 +134,8 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
 
     let portal = crate::portal(store.clone(), vault, catalogue);
     measure(&portal, &pool, &offices, &made, a.rounds.max(1)).await?;
+    applicant_side(&portal, &pool, a.rounds.max(1)).await?;
     pool.close().await;
-    if a.keep {
-        println!("kept: {}", db.url);
-        std::mem::forget(db);
-    }
     Ok(())
 }
 
@@ -104,7 +153,8 @@ async fn make_offices(
             name: format!("Отделение {i}"),
             address: format!("Адрес {i}"),
             time_zone: "Europe/Moscow".into(),
-            territory: vec![],
+            // The busiest serves Moscow: the applicant side's people live there.
+            territory: if i == 0 { vec!["77".into()] } else { vec![] },
         };
         store.upsert_office(office.clone(), vec![], now).await?;
         ids.push(office.id);
@@ -339,7 +389,9 @@ async fn copy_applications(
     let mut buf = String::with_capacity(CHUNK * 2_000);
     let mut ev = String::with_capacity(CHUNK * 400);
     let mut sealed = Vec::new();
-    let mut serial_of_year = std::collections::BTreeMap::<i32, i64>::new();
+    // One counter across the years, as the portal's sequence (which is set
+    // past it at the end, so that new submissions take the next numbers).
+    let mut serial: i64 = 0;
     let mut per_person = vec![0u16; people.len()];
     let mut n_events = 0usize;
     for i in 0..n {
@@ -367,13 +419,12 @@ async fn copy_applications(
                 "\\N".to_owned(),
             )
         } else {
-            let serial = serial_of_year.entry(year).or_insert(0);
-            *serial += 1;
+            serial += 1;
             let due = time::OffsetDateTime::from_unix_timestamp((at + 30 * DAY_MS) / 1000)
                 .map(|t| t.date().to_string())
                 .unwrap_or_default();
             (
-                domain::application::number(year, *serial),
+                domain::application::number(year, serial),
                 at.to_string(),
                 office.to_string(),
                 due,
@@ -427,6 +478,10 @@ async fn copy_applications(
     events.send(ev.into_bytes()).await?;
     copy.finish().await?;
     events.finish().await?;
+    sqlx::query("SELECT setval('application_numbers', $1)")
+        .bind(serial.max(1))
+        .execute(pool)
+        .await?;
     let busy = per_person
         .iter()
         .enumerate()
@@ -460,7 +515,7 @@ async fn measure(
                 given_name: "Ольга".into(),
                 patronymic: None,
                 phone: None,
-                email: Some("officer@scale.invalid".into()),
+                email: Some(format!("officer-{officer}@scale.invalid")),
                 password_hash: "-".into(),
                 status: domain::account::AccountStatus::Active,
                 level: domain::account::AssuranceLevel::Standard,
@@ -564,6 +619,91 @@ async fn measure(
             crate::summary(took)
         );
     }
+    Ok(())
+}
+
+/// The service the applicant side sends (as the load's `send`).
+const SENT: &str = "address-reference";
+/// Drafts a person of the applicant side holds at once (the portal's
+/// limit is [`store::MAX_DRAFTS`]).
+const DRAFTS_EACH: usize = 10;
+
+/// The submission and the status read at this size, through the use cases
+/// as a request runs them (the session aside): verified people registered
+/// in Moscow (the busiest office's area) send drafts of [`SENT`] made
+/// beforehand with its example answers, one at a time — the electronic
+/// check, routing, the number, history, jobs and audit in one transaction
+/// into tables of this size — then their applications are read back by
+/// their owners at random.
+async fn applicant_side(
+    portal: &app::Portal,
+    pool: &sqlx::PgPool,
+    rounds: usize,
+) -> anyhow::Result<()> {
+    let today = app::today(app::system_clock());
+    let answers = portal
+        .catalogue
+        .example(SENT, today)
+        .context("no example answers")?;
+    let mut drafts = Vec::with_capacity(rounds + 5);
+    let senders = (rounds + 5).div_ceil(DRAFTS_EACH);
+    // People of earlier runs on a kept database hold their SNILS still.
+    let before: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM accounts WHERE email LIKE 'verified%@bench.invalid'",
+    )
+    .fetch_one(pool)
+    .await?;
+    let first = usize::try_from(before)?;
+    let mut people = Vec::with_capacity(senders);
+    for i in first..first + senders {
+        people.push(crate::people::verified(portal, i).await?);
+    }
+    for round in 0..rounds + 5 {
+        let me = &people[round % senders];
+        let draft = app::applications::create(portal, me, SENT, None)
+            .await
+            .map_err(|e| anyhow!("draft: {}", e.code))?;
+        let saved = app::applications::save(portal, me, draft.id, draft.version, &answers)
+            .await
+            .map_err(|e| anyhow!("save: {}", e.code))?;
+        drafts.push((me, draft.id, saved.version));
+    }
+    let mut took = Vec::with_capacity(rounds);
+    for (round, (me, id, version)) in drafts.iter().enumerate() {
+        let t = Instant::now();
+        let sent = app::applications::submit(portal, me, *id, Some(*version), None)
+            .await
+            .map_err(|e| anyhow!("submit: {}", e.code))?;
+        if round >= 5 {
+            took.push(t.elapsed());
+        }
+        if sent.status != Status::Submitted {
+            return Err(anyhow!("submit: {id} is {:?}", sent.status));
+        }
+    }
+    println!(
+        "a submission into tables of this size (one at a time): {}",
+        crate::summary(took)
+    );
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut took = Vec::with_capacity(rounds);
+    for round in 0..rounds + 5 {
+        let (me, id, _) = drafts[rng.gen_range(0..drafts.len())];
+        let t = Instant::now();
+        let read = app::applications::get(portal, me, id)
+            .await
+            .map_err(|e| anyhow!("status: {}", e.code))?;
+        if round >= 5 {
+            took.push(t.elapsed());
+        }
+        if read.number.is_none() {
+            return Err(anyhow!("status: {id} has no number"));
+        }
+    }
+    println!(
+        "an application's status read by its owner: {}",
+        crate::summary(took)
+    );
     Ok(())
 }
 

@@ -250,6 +250,33 @@ async fn queues_filter_search_and_page_by_keyset() {
         let mut q = queue(Some(here.id), None);
         q.surname = Some("Петр".into());
         assert!(s.office_queue(q).await.unwrap().is_empty());
+        // A change of name (new documents) is found at once by the new name,
+        // no longer by the old one, in every application of the person.
+        let renamed = all[1].account_id;
+        s.submit_identity(
+            store::NewIdentity {
+                account_id: renamed,
+                surname: "Петрова".into(),
+                given_name: "Анна".into(),
+                patronymic: None,
+                document_kind: "russian_passport".into(),
+                snils_lookup: "renamed".into(),
+                key_id: "k1".into(),
+                sealed: vec![1],
+                masked: "***".into(),
+            },
+            40,
+        )
+        .await
+        .unwrap();
+        let mut q = queue(Some(here.id), Some(Queue::New));
+        q.surname = Some("Петр".into());
+        let found = s.office_queue(q).await.unwrap();
+        assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[1]]);
+        assert_eq!(found[0].surname, "Петрова");
+        let mut q = queue(Some(here.id), None);
+        q.surname = Some("Ивано".into());
+        assert_eq!(s.office_queue(q).await.unwrap().len(), 2);
         // Not routed: its own queue, until a head or administrator moves it.
         let unrouted = s.office_queue(queue(None, None)).await.unwrap();
         assert_eq!(
