@@ -132,15 +132,7 @@ pub(crate) async fn verified(
         portal,
         &me,
         "registration",
-        &app::profile::AddressInput {
-            region_code: "77".into(),
-            postcode: "119021".into(),
-            region: "г. Москва".into(),
-            city: "Москва".into(),
-            street: "ул. Льва Толстого".into(),
-            house: "16".into(),
-            flat: format!("{}", i + 1),
-        },
+        &migportal::demo::moscow_address(&(i + 1).to_string()),
     )
     .await
     .map_err(|e| anyhow!("person {i}: address: {}", e.code))?;

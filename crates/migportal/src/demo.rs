@@ -225,6 +225,20 @@ const DEMO_NAMES: [(&str, &str); 6] = [
     ("Аудиторова", "Алла"),
 ];
 
+/// The demo's registration address in Moscow (region 77, the demo
+/// office's), at flat `flat`: one the address register binds.
+pub fn moscow_address(flat: &str) -> app::profile::AddressInput {
+    app::profile::AddressInput {
+        region_code: "77".into(),
+        postcode: "119021".into(),
+        region: "г. Москва".into(),
+        city: "Москва".into(),
+        street: "ул. Льва Толстого".into(),
+        house: "16".into(),
+        flat: flat.into(),
+    }
+}
+
 /// The demo applicant's story, so every capability can be tried at once:
 /// identity verified and confirmed (as at a service centre by the demo
 /// operator), one application sent, one sent for another service, one
@@ -335,22 +349,9 @@ pub async fn seed_story(portal: &app::Portal, now: i64) -> anyhow::Result<()> {
     actor.account = account;
     let today = app::today(now);
     // Registered in Moscow, so that her applications reach the demo office.
-    app::profile::save_address(
-        portal,
-        &actor,
-        "registration",
-        &app::profile::AddressInput {
-            region_code: "77".into(),
-            postcode: "119021".into(),
-            region: "г. Москва".into(),
-            city: "Москва".into(),
-            street: "ул. Льва Толстого".into(),
-            house: "16".into(),
-            flat: "12".into(),
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("demo address: {}", e.code))?;
+    app::profile::save_address(portal, &actor, "registration", &moscow_address("12"))
+        .await
+        .map_err(|e| anyhow::anyhow!("demo address: {}", e.code))?;
     let mut sent = Vec::new();
     for (code, send) in [
         ("address-reference", true),
