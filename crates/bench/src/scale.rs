@@ -593,15 +593,16 @@ async fn measure(
         );
     }
     // The officer's search by surname in the busiest office's open queue:
-    // the commonest surname's prefix (14 % of people), one of 0.8 % and a
+    // the commonest surname's prefix (11 % of people), one of 0.8 % and a
     // rare one (0.2 %).
     for (name, prefix) in [
         ("a common surname", "Иван"),
         ("a surname of the middle", "Николаев"),
         ("a rare surname", "Щербин"),
     ] {
-        // The search's core as the store makes it: which way the planner
-        // goes (from the people, or along the queue) decides its time.
+        // The search's core (ids only; the store's statement also joins
+        // the accounts and counts unread messages): which way the planner
+        // goes, from the people or along the queue, decides its time.
         let plan: Vec<String> = sqlx::query_scalar(
             "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT a.id FROM applications a \
              WHERE a.office_id = $1 AND a.status NOT IN ('draft', 'completed', 'rejected', 'cancelled') \

@@ -30,6 +30,13 @@ impl PgStore {
          ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
          RETURNING id, kind, payload, attempts, max_attempts";
 
+    /// The officer's search by surname prefix: the people's ids from the
+    /// surname index alone (no account rows), so that a rare prefix is
+    /// served from its people, each looked up among the office's open
+    /// applications (migration 0024: 406 -> 26 ms at 5 M accounts).
+    pub(crate) const SURNAME_MATCH: &'static str =
+        "a.account_id IN (SELECT s.id FROM accounts s WHERE s.surname LIKE $4)";
+
     /// Bytes of WAL written (primary) or replayed (standby), which of the
     /// two this is, and the cluster's identity.
     pub(crate) const WAL_POSITION_SQL: Option<&'static str> = Some(

@@ -169,13 +169,8 @@ macro_rules! impl_case_store {
                      ORDER BY a.submitted_at, a.id LIMIT $8",
                     $crate::shared::cases::queue_condition(q.queue),
                     // As the cursor below: a plain condition, in its own
-                    // statement. The people's ids come from the surname
-                    // index alone, not their rows (migration 0024).
-                    if q.surname.is_some() {
-                        "a.account_id IN (SELECT s.id FROM accounts s WHERE s.surname LIKE $4)"
-                    } else {
-                        "$4 IS NULL"
-                    },
+                    // statement (each database's own, `SURNAME_MATCH`).
+                    if q.surname.is_some() { <$store>::SURNAME_MATCH } else { "$4 IS NULL" },
                     // A row comparison the index seeks to; an OR with the
                     // first page's NULLs made it walk from the start or sort
                     // the whole queue (0.9 s at 10 M applications).
