@@ -444,6 +444,58 @@ impl JobHandler for PurgeSessions {
     }
 }
 
+/// Fills the applicant's surname of the applications from before migration
+/// 0026 (which filled the open ones and queued this job), in batches, for a
+/// bounded time a run, then queues its own next run from where it stopped.
+/// A run retried after a failure starts again at its payload's cursor; rows
+/// filled already are skipped.
+pub struct FillApplicantSurnames {
+    pub store: Arc<dyn Store>,
+    pub clock: fn() -> i64,
+}
+
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+struct FillFrom {
+    #[serde(default)]
+    after: Option<Uuid>,
+}
+
+/// Rows a statement: a short lock on each, a few milliseconds of work.
+pub const FILL_BATCH: u32 = 5_000;
+/// Well within the worker's time limit for a job.
+const FILL_RUN_MS: i64 = 20_000;
+
+#[async_trait]
+impl JobHandler for FillApplicantSurnames {
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        let from: FillFrom = payload(job)?;
+        let mut after = from.after.unwrap_or(Uuid::nil());
+        let started = (self.clock)();
+        loop {
+            match self
+                .store
+                .fill_applicant_surnames(after, FILL_BATCH)
+                .await
+                .map_err(temporary)?
+            {
+                None => {
+                    tracing::info!("applicant surnames filled");
+                    return Ok(());
+                }
+                Some(last) => after = last,
+            }
+            let now = (self.clock)();
+            if now - started >= FILL_RUN_MS {
+                let next = serde_json::to_string(&FillFrom { after: Some(after) })
+                    .map_err(|e| JobError::Permanent(e.to_string()))?;
+                let job = NewJob::now(job_kind::FILL_APPLICANT_SURNAMES, next, now)
+                    .dedup(format!("fill-applicant-surnames:{after}"));
+                return self.store.enqueue(job, now).await.map_err(temporary);
+            }
+        }
+    }
+}
+
 /// Prints a registered letter (with its code) into the outbound post queue,
 /// sealed until `migportal letters export` hands it to the post.
 pub struct PrintLetter {

@@ -370,3 +370,89 @@ async fn a_letter_confirms_only_the_identity_it_was_ordered_for() {
         assert_ne!(actor(&p, id).await.account.level, AssuranceLevel::Confirmed);
     }
 }
+
+clock!(fill_clock);
+
+/// The fill of the applicant's surnames (the job migration 0026 queues)
+/// stops when its run's time is up and queues its next run from where it
+/// stopped; that run finishes the walk and queues nothing.
+#[tokio::test]
+async fn the_surname_fill_runs_for_a_bounded_time_and_goes_on_in_its_next_job() {
+    use app::jobs::FillApplicantSurnames;
+    use notify::JobHandler;
+    // Every read of the clock is 25 s later: past the run's 20 s at once.
+    fn ticking() -> i64 {
+        fill_clock::advance(25_000);
+        fill_clock::now()
+    }
+    for backend in backends() {
+        let (_db, p) = portal(backend, fill_clock::now).await;
+        let person = uuid::Uuid::now_v7();
+        p.store
+            .create_account(
+                store::NewAccount {
+                    id: person,
+                    surname: "Иванова".into(),
+                    given_name: "Анна".into(),
+                    patronymic: None,
+                    phone: None,
+                    email: Some(format!("{}@example.ru", person.simple())),
+                    password_hash: "-".into(),
+                    status: domain::account::AccountStatus::Active,
+                    level: AssuranceLevel::Simplified,
+                    role: domain::account::Role::Applicant,
+                    office_id: None,
+                    lang: "ru".into(),
+                },
+                None,
+                T0,
+            )
+            .await
+            .unwrap();
+        let draft = uuid::Uuid::now_v7();
+        p.store
+            .create_draft(
+                store::NewDraft {
+                    id: draft,
+                    account_id: person,
+                    service: "address-reference".into(),
+                    key_id: "k1".into(),
+                    sealed: b"{}".to_vec(),
+                },
+                None,
+                T0,
+            )
+            .await
+            .unwrap();
+        let handler = FillApplicantSurnames {
+            store: p.store.clone(),
+            clock: ticking,
+        };
+        let first = store::Job {
+            id: uuid::Uuid::now_v7(),
+            kind: job_kind::FILL_APPLICANT_SURNAMES.into(),
+            payload: "{}".into(),
+            attempts: 1,
+            max_attempts: 25,
+        };
+        handler.handle(&first).await.unwrap();
+        let next = p
+            .store
+            .claim_job("t", fill_clock::now(), 60_000)
+            .await
+            .unwrap()
+            .expect("the next run is queued");
+        assert_eq!(next.kind, job_kind::FILL_APPLICANT_SURNAMES);
+        let from: serde_json::Value = serde_json::from_str(&next.payload).unwrap();
+        assert_eq!(from["after"], serde_json::json!(draft));
+        handler.handle(&next).await.unwrap();
+        assert!(
+            p.store
+                .claim_job("t", fill_clock::now(), 60_000)
+                .await
+                .unwrap()
+                .is_none(),
+            "the walk is over: nothing more queued"
+        );
+    }
+}

@@ -388,6 +388,13 @@ pub async fn start(config: Config, vault: Vault, options: StartOptions) -> anyho
                 store: store.clone(),
                 clock: options.clock,
             }),
+        )
+        .handle(
+            job_kind::FILL_APPLICANT_SURNAMES,
+            Arc::new(jobs::FillApplicantSurnames {
+                store: store.clone(),
+                clock: options.clock,
+            }),
         );
         let rx = stop_rx.clone();
         background.push(tokio::spawn(worker.run(rx)));

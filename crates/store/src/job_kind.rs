@@ -22,3 +22,6 @@ pub const PAYMENT_RECONCILE: &str = "payment_reconcile";
 pub const PAYMENT_REFUND: &str = "payment_refund";
 /// Make a document of an application and keep it (payload: `app::documents::Making`).
 pub const MAKE_DOCUMENT: &str = "make_document";
+/// Fill the applicant's surname of applications from before migration 0026,
+/// in batches; queues its own next run (payload: `{"after": id}`, empty at first).
+pub const FILL_APPLICANT_SURNAMES: &str = "fill_applicant_surnames";

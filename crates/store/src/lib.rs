@@ -556,6 +556,13 @@ pub trait ApplicationStore {
     /// Deletes a draft with its files' rows, returning their blob keys;
     /// `Conflict("application.not_draft")` otherwise.
     async fn delete_draft(&self, id: Uuid, account_id: Uuid, now: i64) -> Result<Vec<String>>;
+    /// Fills the applicant's surname of up to `batch` applications after
+    /// `after` in id order where it is missing (closed applications from
+    /// before migration 0026; new ones get it at insert, renames follow by
+    /// trigger): the last id walked, `None` once none is left (the column's
+    /// statistics then renewed). Rows are updated only where still empty,
+    /// so a change of name meanwhile is never overwritten.
+    async fn fill_applicant_surnames(&self, after: Uuid, batch: u32) -> Result<Option<Uuid>>;
     /// Makes a draft `submitted` with a number, its history entry, audit event
     /// and notice, in one transaction. `Conflict("application.one_open")` when
     /// another application of a one-open service is open.

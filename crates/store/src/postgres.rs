@@ -30,12 +30,14 @@ impl PgStore {
          ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
          RETURNING id, kind, payload, attempts, max_attempts";
 
-    /// The officer's search by surname prefix: the people's ids from the
-    /// surname index alone (no account rows), so that a rare prefix is
-    /// served from its people, each looked up among the office's open
-    /// applications (migration 0024: 406 -> 26 ms at 5 M accounts).
-    pub(crate) const SURNAME_MATCH: &'static str =
-        "a.account_id IN (SELECT s.id FROM accounts s WHERE s.surname LIKE $4)";
+    /// The officer's search by surname prefix: the applicant's surname kept
+    /// on the application (migrations 0025, 0026), so a rare prefix is read
+    /// from the index of the office's open applications by surname and a
+    /// common one along the queue without reading any account.
+    pub(crate) const SURNAME_MATCH: &'static str = "a.applicant_surname LIKE $4";
+    /// After the last batch of [`fill_applicant_surnames`](crate::ApplicationStore::fill_applicant_surnames):
+    /// the planner judges a prefix by the whole column's statistics.
+    pub(crate) const AFTER_SURNAMES_FILLED: Option<&'static str> = Some("ANALYZE applications");
 
     /// Bytes of WAL written (primary) or replayed (standby), which of the
     /// two this is, and the cluster's identity.

@@ -36,11 +36,14 @@ impl SqliteStore {
          ORDER BY run_at, id LIMIT 1) \
          RETURNING id, kind, payload, attempts, max_attempts";
 
-    /// The officer's search by surname prefix: the applicant's account, as
-    /// joined. SQLite's LIKE ignores (ASCII) case, so no index serves a
-    /// prefix: a list of the prefix's people would read every account,
-    /// where the join stops with the page.
-    pub(crate) const SURNAME_MATCH: &'static str = "c.surname LIKE $4";
+    /// The officer's search by surname prefix: the applicant's surname kept
+    /// on the application (migration 0025). SQLite's LIKE ignores (ASCII)
+    /// case, so no index serves a prefix; the queue is walked in order,
+    /// without reading the accounts.
+    pub(crate) const SURNAME_MATCH: &'static str = "a.applicant_surname LIKE $4";
+    /// No statistics to renew: SQLite plans without them here (an
+    /// `ANALYZE` would change every plan of the database).
+    pub(crate) const AFTER_SURNAMES_FILLED: Option<&'static str> = None;
 
     /// The counter row is bumped under the one write lock `BEGIN IMMEDIATE` holds.
     pub(crate) const NEXT_NUMBER_SQL: &'static str = "UPDATE counters SET value = value + 1 \

@@ -294,6 +294,36 @@ macro_rules! impl_application_store {
                 Ok(keys)
             }
 
+            async fn fill_applicant_surnames(&self, after: uuid::Uuid, batch: u32) -> $crate::Result<Option<uuid::Uuid>> {
+                // The batch's end first, then its rows by id range: one
+                // short statement each, in the dialects alike (SQLite has no
+                // UPDATE in a WITH, PostgreSQL no MAX of a uuid).
+                let last: Option<uuid::Uuid> = sqlx::query_scalar(
+                    "SELECT id FROM (SELECT id FROM applications WHERE id > $1 ORDER BY id LIMIT $2) b \
+                     ORDER BY id DESC LIMIT 1",
+                )
+                .bind(after)
+                .bind(i64::from(batch.max(1)))
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(last) = last else {
+                    if let Some(sql) = <$store>::AFTER_SURNAMES_FILLED {
+                        sqlx::query(sql).execute(&self.writer).await?;
+                    }
+                    return Ok(None);
+                };
+                sqlx::query(
+                    "UPDATE applications SET applicant_surname = \
+                     (SELECT c.surname FROM accounts c WHERE c.id = applications.account_id) \
+                     WHERE id > $1 AND id <= $2 AND applicant_surname IS NULL",
+                )
+                .bind(after)
+                .bind(last)
+                .execute(&self.writer)
+                .await?;
+                Ok(Some(last))
+            }
+
             async fn submit_application(
                 &self,
                 s: $crate::Submission,

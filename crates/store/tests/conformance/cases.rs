@@ -335,3 +335,102 @@ async fn queues_filter_search_and_page_by_keyset() {
     })
     .await;
 }
+
+/// A change of name racing new drafts of the same person: every draft
+/// created, once sent, is found by the new name and none by the old (the
+/// surname kept on each application follows its person: migrations 0025,
+/// 0026 — an insert takes the name committed, a change rewrites them all).
+#[tokio::test]
+async fn a_change_of_name_racing_new_drafts_leaves_none_behind() {
+    each_backend(|s| async move {
+        let here = office("770-001", &["77"]);
+        s.upsert_office(here.clone(), vec![], 1).await.unwrap();
+        let mut sent = Vec::new();
+        for round in 0..6 {
+            let me = applicant(&s).await;
+            let d = draft(me, "address-reference");
+            let id = d.id;
+            let rename = s.submit_identity(
+                store::NewIdentity {
+                    account_id: me,
+                    surname: "Петрова".into(),
+                    given_name: "Анна".into(),
+                    patronymic: None,
+                    document_kind: "russian_passport".into(),
+                    snils_lookup: format!("race-{round}"),
+                    key_id: "k1".into(),
+                    sealed: vec![1],
+                    masked: "***".into(),
+                },
+                20,
+            );
+            let (made, renamed) = tokio::join!(s.create_draft(d, None, 20), rename);
+            made.unwrap();
+            renamed.unwrap();
+            let mut sub = submission(id, me, 1, false);
+            sub.office_id = Some(here.id);
+            sub.deadline = Some("2026-12-22".into());
+            s.submit_application(sub, None, 30).await.unwrap();
+            sent.push(id);
+        }
+        let mut q = queue(Some(here.id), None);
+        q.surname = Some("Петр".into());
+        let found = s.office_queue(q).await.unwrap();
+        assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), sent);
+        let mut q = queue(Some(here.id), None);
+        q.surname = Some("Ивано".into());
+        assert!(s.office_queue(q).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+/// The fill of the surnames migration 0026 left empty (closed applications
+/// from before it): batches in id order, each ending at its last id, until
+/// none is left; afterwards the search finds them.
+#[tokio::test]
+async fn the_fill_of_applicant_surnames_walks_in_batches_and_stops() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await.unwrap();
+        let s = connect(&db.url, true, test_key()).await.unwrap();
+        let here = office("770-001", &["77"]);
+        s.upsert_office(here.clone(), vec![], 1).await.unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(submitted(&s, Some(here.id), "2026-12-20").await.1);
+        }
+        ids.sort();
+        // As before the migration: the column empty.
+        let emptied = "UPDATE applications SET applicant_surname = NULL";
+        let n = if backend == "sqlite" {
+            let raw = SqliteStore::connect(&db.url).await.unwrap();
+            sqlx::query(emptied)
+                .execute(raw.pool())
+                .await
+                .unwrap()
+                .rows_affected()
+        } else {
+            let raw = PgStore::connect(&db.url).await.unwrap();
+            sqlx::query(emptied)
+                .execute(raw.pool())
+                .await
+                .unwrap()
+                .rows_affected()
+        };
+        assert_eq!(n, 3);
+        let mut q = queue(Some(here.id), None);
+        q.surname = Some("Ивано".into());
+        assert!(s.office_queue(q.clone()).await.unwrap().is_empty());
+        let mut walked = Vec::new();
+        let mut after = Uuid::nil();
+        while let Some(last) = s.fill_applicant_surnames(after, 2).await.unwrap() {
+            walked.push(last);
+            after = last;
+        }
+        assert_eq!(walked, vec![ids[1], ids[2]]);
+        let found = s.office_queue(q).await.unwrap();
+        assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
+        // Past the end: nothing more, again.
+        assert_eq!(s.fill_applicant_surnames(ids[2], 2).await.unwrap(), None);
+        drop(db);
+    }
+}
