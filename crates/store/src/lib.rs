@@ -559,9 +559,11 @@ pub trait ApplicationStore {
     /// Fills the applicant's surname of up to `batch` applications after
     /// `after` in id order where it is missing (closed applications from
     /// before migration 0026; new ones get it at insert, renames follow by
-    /// trigger): the last id walked, `None` once none is left (the column's
-    /// statistics then renewed). Rows are updated only where still empty,
-    /// so a change of name meanwhile is never overwritten.
+    /// trigger): the last id walked, `None` once none is left. Rows are
+    /// updated only where still empty, so a change of name meanwhile is
+    /// never overwritten. The column's statistics are renewed by
+    /// PostgreSQL's autovacuum, which so many changed rows set going (an
+    /// `ANALYZE` here would outlast a job's time limit at 10 M rows).
     async fn fill_applicant_surnames(&self, after: Uuid, batch: u32) -> Result<Option<Uuid>>;
     /// Makes a draft `submitted` with a number, its history entry, audit event
     /// and notice, in one transaction. `Conflict("application.one_open")` when

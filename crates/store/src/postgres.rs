@@ -35,9 +35,6 @@ impl PgStore {
     /// from the index of the office's open applications by surname and a
     /// common one along the queue without reading any account.
     pub(crate) const SURNAME_MATCH: &'static str = "a.applicant_surname LIKE $4";
-    /// After the last batch of [`fill_applicant_surnames`](crate::ApplicationStore::fill_applicant_surnames):
-    /// the planner judges a prefix by the whole column's statistics.
-    pub(crate) const AFTER_SURNAMES_FILLED: Option<&'static str> = Some("ANALYZE applications");
 
     /// Bytes of WAL written (primary) or replayed (standby), which of the
     /// two this is, and the cluster's identity.

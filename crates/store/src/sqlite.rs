@@ -41,9 +41,6 @@ impl SqliteStore {
     /// case, so no index serves a prefix; the queue is walked in order,
     /// without reading the accounts.
     pub(crate) const SURNAME_MATCH: &'static str = "a.applicant_surname LIKE $4";
-    /// No statistics to renew: SQLite plans without them here (an
-    /// `ANALYZE` would change every plan of the database).
-    pub(crate) const AFTER_SURNAMES_FILLED: Option<&'static str> = None;
 
     /// The counter row is bumped under the one write lock `BEGIN IMMEDIATE` holds.
     pub(crate) const NEXT_NUMBER_SQL: &'static str = "UPDATE counters SET value = value + 1 \

@@ -9,19 +9,9 @@
 -- any size (no table rewrite); 0026 fills and indexes it. Kept by triggers,
 -- not by the statements that write applications, so that an instance still
 -- on the code before this one (a rolling upgrade) keeps it true as well.
-ALTER TABLE applications ADD COLUMN applicant_surname TEXT;
-
-CREATE FUNCTION applicant_surname_at_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    -- FOR SHARE waits for a change of name being committed, so a new
-    -- application takes the new name: the change's own update of the
-    -- person's applications (below) cannot see a row not yet committed.
-    SELECT surname INTO NEW.applicant_surname FROM accounts
-        WHERE id = NEW.account_id FOR SHARE;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER applications_applicant_surname BEFORE INSERT ON applications
-    FOR EACH ROW EXECUTE FUNCTION applicant_surname_at_insert();
+-- The accounts are locked before the applications, in the order the
+-- portal's own transactions take them (a draft, a change of name), so
+-- that none of them waits on this migration while holding what it needs.
 
 CREATE FUNCTION applicant_surname_follows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -31,3 +21,17 @@ END $$;
 CREATE TRIGGER accounts_surname_follows AFTER UPDATE OF surname ON accounts
     FOR EACH ROW WHEN (OLD.surname IS DISTINCT FROM NEW.surname)
     EXECUTE FUNCTION applicant_surname_follows();
+
+ALTER TABLE applications ADD COLUMN applicant_surname TEXT;
+
+CREATE FUNCTION applicant_surname_at_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- FOR SHARE waits for a change of name being committed, so a new
+    -- application takes the new name: the change's own update of the
+    -- person's applications (above) cannot see a row not yet committed.
+    SELECT surname INTO NEW.applicant_surname FROM accounts
+        WHERE id = NEW.account_id FOR SHARE;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER applications_applicant_surname BEFORE INSERT ON applications
+    FOR EACH ROW EXECUTE FUNCTION applicant_surname_at_insert();

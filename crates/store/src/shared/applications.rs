@@ -307,9 +307,6 @@ macro_rules! impl_application_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some(last) = last else {
-                    if let Some(sql) = <$store>::AFTER_SURNAMES_FILLED {
-                        sqlx::query(sql).execute(&self.writer).await?;
-                    }
                     return Ok(None);
                 };
                 sqlx::query(

@@ -399,11 +399,14 @@ async fn the_fill_of_applicant_surnames_walks_in_batches_and_stops() {
             ids.push(submitted(&s, Some(here.id), "2026-12-20").await.1);
         }
         ids.sort();
-        // As before the migration: the column empty.
-        let emptied = "UPDATE applications SET applicant_surname = NULL";
+        // As before the migration: the column empty, but for one row a
+        // change of name reached meanwhile (the fill must not undo it).
+        let emptied = "UPDATE applications SET applicant_surname = \
+                       CASE WHEN id = $1 THEN 'Петрова' ELSE NULL END";
         let n = if backend == "sqlite" {
             let raw = SqliteStore::connect(&db.url).await.unwrap();
             sqlx::query(emptied)
+                .bind(ids[0])
                 .execute(raw.pool())
                 .await
                 .unwrap()
@@ -411,6 +414,7 @@ async fn the_fill_of_applicant_surnames_walks_in_batches_and_stops() {
         } else {
             let raw = PgStore::connect(&db.url).await.unwrap();
             sqlx::query(emptied)
+                .bind(ids[0])
                 .execute(raw.pool())
                 .await
                 .unwrap()
@@ -428,9 +432,64 @@ async fn the_fill_of_applicant_surnames_walks_in_batches_and_stops() {
         }
         assert_eq!(walked, vec![ids[1], ids[2]]);
         let found = s.office_queue(q).await.unwrap();
-        assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
+        assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), ids[1..]);
+        let mut q = queue(Some(here.id), None);
+        q.surname = Some("Петр".into());
+        let kept = s.office_queue(q).await.unwrap();
+        assert_eq!(kept.iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[0]]);
         // Past the end: nothing more, again.
         assert_eq!(s.fill_applicant_surnames(ids[2], 2).await.unwrap(), None);
         drop(db);
     }
+}
+
+/// PostgreSQL: an application inserted while a change of name is being
+/// committed takes the new name — the insert's copy waits for the change
+/// (`FOR SHARE`), whose own rewrite of the person's applications cannot see
+/// a row not yet committed. Raw statements, so nothing else serialises them
+/// (the portal's drafts also lock the account first).
+#[tokio::test]
+async fn an_insert_beside_an_uncommitted_change_of_name_takes_the_new_name() {
+    if !backends().contains(&"postgres") {
+        return;
+    }
+    let db = TestDb::new("postgres").await.unwrap();
+    let s = connect(&db.url, true, test_key()).await.unwrap();
+    let raw = PgStore::connect(&db.url).await.unwrap();
+    let me = applicant(&s).await;
+    let mut rename = raw.pool().begin().await.unwrap();
+    sqlx::query("UPDATE accounts SET surname = 'Петрова' WHERE id = $1")
+        .bind(me)
+        .execute(&mut *rename)
+        .await
+        .unwrap();
+    let id = Uuid::now_v7();
+    let pool = raw.pool().clone();
+    let insert = tokio::spawn(async move {
+        sqlx::query(
+            "INSERT INTO applications (id, account_id, service, status, version, key_id, sealed, \
+             created_at, updated_at) VALUES ($1, $2, 'address-reference', 'draft', 1, 'k1', $3, 1, 1)",
+        )
+        .bind(id)
+        .bind(me)
+        .bind(b"{}".to_vec())
+        .execute(&pool)
+        .await
+        .unwrap();
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !insert.is_finished(),
+        "the insert waits for the change of name"
+    );
+    rename.commit().await.unwrap();
+    insert.await.unwrap();
+    let kept: String =
+        sqlx::query_scalar("SELECT applicant_surname FROM applications WHERE id = $1")
+            .bind(id)
+            .fetch_one(raw.pool())
+            .await
+            .unwrap();
+    assert_eq!(kept, "Петрова");
+    drop(db);
 }
