@@ -101,14 +101,21 @@ async fn measure(portal: &Harness, postgres: bool, a: &Args) -> anyhow::Result<V
         sealed: sealed_size(&portal.db.url, postgres).await?,
         now: app::system_clock(),
     };
-    let (sub_base, status_base) = if postgres {
-        (
-            pgbench(&portal.db.url, &work.submission_sql(), a, "submission")?,
-            pgbench(&portal.db.url, &work.status_sql(), a, "status")?,
-        )
+    let saved = surname_trigger_off(&portal.db.url, postgres).await?;
+    let baseline = if postgres {
+        pgbench(&portal.db.url, &work.submission_sql(), a, "submission").and_then(|sub| {
+            Ok((
+                sub,
+                pgbench(&portal.db.url, &work.status_sql(), a, "status")?,
+            ))
+        })
     } else {
-        (sqlite_inserts(&portal.db.url, &work, a).await?, f64::NAN)
+        sqlite_inserts(&portal.db.url, &work, a)
+            .await
+            .map(|sub| (sub, f64::NAN))
     };
+    surname_trigger_on(&portal.db.url, saved).await?;
+    let (sub_base, status_base) = baseline?;
     // Reads first: the sends leave the worker a backlog of receipts to typeset.
     let status = checked(crate::load::scenario_run(&t, "status", &o).await, "status")?;
     let before = if postgres {
@@ -280,6 +287,55 @@ async fn sealed_size(url: &str, postgres: bool) -> anyhow::Result<i64> {
         pool.close().await;
         n
     })
+}
+
+/// The baselines stand for a submission, which updates its draft: their
+/// application insert must not pay what an insert pays since migration 0025
+/// (the applicant's surname copied by trigger — on PostgreSQL the account
+/// read `FOR SHARE` by every client at once). The trigger is off for the
+/// baseline only: disabled on PostgreSQL; on SQLite, which cannot disable
+/// one, dropped and made again from its own text (returned here).
+async fn surname_trigger_off(url: &str, postgres: bool) -> anyhow::Result<Option<String>> {
+    if postgres {
+        let pool = sqlx::PgPool::connect(url).await?;
+        sqlx::query("ALTER TABLE applications DISABLE TRIGGER applications_applicant_surname")
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+        return Ok(None);
+    }
+    let pool = sqlx::SqlitePool::connect(url).await?;
+    let text: String = sqlx::query_scalar(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'applications_applicant_surname'",
+    )
+    .fetch_one(&pool)
+    .await?;
+    sqlx::query("DROP TRIGGER applications_applicant_surname")
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+    Ok(Some(text))
+}
+
+/// The trigger back as it was, after the baseline.
+async fn surname_trigger_on(url: &str, saved: Option<String>) -> anyhow::Result<()> {
+    match saved {
+        None => {
+            let pool = sqlx::PgPool::connect(url).await?;
+            sqlx::query("ALTER TABLE applications ENABLE TRIGGER applications_applicant_surname")
+                .execute(&pool)
+                .await?;
+            pool.close().await;
+        }
+        Some(text) => {
+            let pool = sqlx::SqlitePool::connect(url).await?;
+            sqlx::query(sqlx::AssertSqlSafe(text))
+                .execute(&pool)
+                .await?;
+            pool.close().await;
+        }
+    }
+    Ok(())
 }
 
 /// `pgbench` with one custom script on the portal's database: its rate of
