@@ -174,7 +174,7 @@ async fn drive(portal: &mut Harness, a: &Args) -> anyhow::Result<()> {
     }
     let retried = retried.load(std::sync::atomic::Ordering::SeqCst);
     let retried_bookings = retried_bookings.load(std::sync::atomic::Ordering::SeqCst);
-    if let Some(pace) = crate::load::settle(&portal.store).await? {
+    if let Some(pace) = crate::load::settle(&portal.store).await?.line() {
         println!("{pace}");
     }
     let url = portal.db.url.clone();

@@ -326,8 +326,19 @@ async fn drive(portal: &Harness, o: &Options) -> anyhow::Result<()> {
         if !out.ok {
             failing.push(scenario);
         }
-        if let Some(line) = settle(&portal.store).await? {
+        let settled = settle(&portal.store).await?;
+        if let Some(line) = settled.line() {
             println!("{:>15}{line}", "");
+        }
+        if scenario == "send" || scenario == "submit" {
+            println!(
+                "{:>15}with the outbox drained: {:.0}/s ({} in {:.1} s of sending and {:.1} s of the worker's catching up)",
+                "",
+                out.drained(settled.secs),
+                out.done,
+                out.secs,
+                settled.secs
+            );
         }
     }
     let (line, whole) = exactly_once(&portal.db.url, since).await?;
@@ -359,35 +370,52 @@ async fn drive(portal: &Harness, o: &Options) -> anyhow::Result<()> {
     }
 }
 
+/// What the worker did after a scenario, until it had caught up.
+pub struct Settled {
+    /// Jobs finished meanwhile.
+    pub jobs: u64,
+    /// From the scenario's end to the last job finished (to 0.1 s).
+    pub secs: f64,
+}
+
+impl Settled {
+    pub fn line(&self) -> Option<String> {
+        (self.jobs > 0).then(|| {
+            format!(
+                "the worker then caught up: {} jobs in {:.1} s ({:.0}/s)",
+                self.jobs,
+                self.secs,
+                self.jobs as f64 / self.secs.max(0.1)
+            )
+        })
+    }
+}
+
 /// Waits until the outbox worker has caught up with what a scenario left
 /// (the pending jobs stop changing), so the next scenario does not pay
-/// for this one; says how fast it worked through them, if there were any.
-pub async fn settle(store: &Arc<dyn store::Store>) -> anyhow::Result<Option<String>> {
+/// for this one; says how long it took and how many it worked through.
+pub async fn settle(store: &Arc<dyn store::Store>) -> anyhow::Result<Settled> {
     let started = Instant::now();
     let first = store.job_stats().await?;
     let mut last = (first.pending, first.done);
-    // Two quiet polls in a row: one slow job (a registry's timeout) is not
-    // taken for the worker having caught up.
-    let mut quiet = 0;
+    let mut changed = Duration::ZERO;
     loop {
-        tokio::time::sleep(Duration::from_millis(700)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
         let now = store.job_stats().await?;
-        quiet = if (now.pending, now.done) == last {
-            quiet + 1
-        } else {
-            0
-        };
-        if quiet >= 2 || started.elapsed() > Duration::from_secs(300) {
-            let done = now.done.saturating_sub(first.done);
-            let secs = started.elapsed().as_secs_f64() - 1.4;
-            return Ok((done > 0).then(|| {
-                format!(
-                    "the worker then caught up: {done} jobs in {secs:.1} s ({:.0}/s)",
-                    done as f64 / secs.max(0.1)
-                )
-            }));
+        if (now.pending, now.done) != last {
+            changed = started.elapsed();
+            last = (now.pending, now.done);
         }
-        last = (now.pending, now.done);
+        // Quiet for 1.4 s: one slow job (a registry's timeout) is not
+        // taken for the worker having caught up.
+        if started.elapsed() - changed >= Duration::from_millis(1_400)
+            || started.elapsed() > Duration::from_secs(300)
+        {
+            return Ok(Settled {
+                jobs: now.done.saturating_sub(first.done),
+                secs: changed.as_secs_f64(),
+            });
+        }
     }
 }
 
@@ -510,6 +538,28 @@ pub struct Outcome {
     pub line: String,
     pub ok: bool,
     pub rate: f64,
+    /// Units done in the timed `secs`.
+    pub done: usize,
+    pub secs: f64,
+}
+
+impl Outcome {
+    fn failed(line: &str) -> Self {
+        Self {
+            line: line.into(),
+            ok: false,
+            rate: 0.0,
+            done: 0,
+            secs: 0.0,
+        }
+    }
+
+    /// The rate counting the time the worker then took to finish what the
+    /// units queued: what the portal holds for as long as it is asked to,
+    /// not only while its outbox can fall behind.
+    pub fn drained(&self, catch_up: f64) -> f64 {
+        self.done as f64 / (self.secs + catch_up).max(f64::EPSILON)
+    }
 }
 
 pub async fn scenario_run(t: &Arc<Target>, scenario: &'static str, o: &Options) -> Outcome {
@@ -581,6 +631,8 @@ fn report(
         line,
         ok: failed.is_empty() && done > 0,
         rate,
+        done,
+        secs,
     }
 }
 
@@ -673,11 +725,7 @@ const ROUND: usize = 19;
 pub async fn sends(t: &Arc<Target>, o: &Options) -> Outcome {
     let clients = o.clients.max(1).min(t.people.len());
     if clients == 0 {
-        return Outcome {
-            line: "no applicants were prepared".into(),
-            ok: false,
-            rate: 0.0,
-        };
+        return Outcome::failed("no applicants were prepared");
     }
     let barrier = Arc::new(tokio::sync::Barrier::new(clients));
     let timed = Arc::new(std::sync::Mutex::new((Duration::ZERO, Instant::now())));
@@ -782,11 +830,7 @@ const MIX: [&str; 19] = [
 /// Every request is timed and counted alike.
 pub async fn mixed(t: &Arc<Target>, o: &Options) -> Outcome {
     if t.people.is_empty() {
-        return Outcome {
-            line: "no applicants were prepared".into(),
-            ok: false,
-            rate: 0.0,
-        };
+        return Outcome::failed("no applicants were prepared");
     }
     let mut meter = crate::process::Meter::new(&t.pids);
     meter.begin();

@@ -30,8 +30,13 @@ pub struct WorkerConfig {
     pub lease_ms: i64,
     /// Sleep when no job is due.
     pub idle_poll: Duration,
-    /// Jobs run at once by this process.
+    /// Lanes: each claims a batch, runs its jobs side by side, records
+    /// them, and claims again. At most `concurrency × batch` jobs run at once.
     pub concurrency: usize,
+    /// Jobs a lane claims at once (one write for the claim, one for all the
+    /// successes): under load the writes per job shrink; when few are due a
+    /// lane takes what there is.
+    pub batch: u32,
     /// A job running longer is stopped and retried later; keep it below
     /// `lease_ms`, so no other worker takes the job over while it runs.
     pub time_limit: Duration,
@@ -44,6 +49,7 @@ impl Default for WorkerConfig {
             lease_ms: 60_000,
             idle_poll: Duration::from_millis(500),
             concurrency: 4,
+            batch: 8,
             time_limit: Duration::from_secs(45),
         }
     }
@@ -111,53 +117,74 @@ impl Worker {
         }
     }
 
-    /// Claims and runs one job; false when none was due (or the store failed).
+    /// Claims a batch of due jobs and runs them side by side; false when none
+    /// was due (or the store failed). Each runs under its own time limit,
+    /// shorter than the lease, so all end within the batch's lease; the
+    /// successes are recorded together once all have ended, each failure on
+    /// its own.
     pub async fn run_one(&self, worker: &str) -> bool {
         let now = (self.clock)();
-        let job = match self
+        let jobs = match self
             .store
-            .claim_job(worker, now, self.config.lease_ms)
+            .claim_jobs(worker, now, self.config.lease_ms, self.config.batch.max(1))
             .await
         {
-            Ok(Some(job)) => job,
-            Ok(None) => return false,
+            Ok(jobs) if jobs.is_empty() => return false,
+            Ok(jobs) => jobs,
             Err(e) => {
                 tracing::error!(error = %e, "cannot claim a job");
                 return false;
             }
         };
-        let outcome = match self.handlers.get(&job.kind) {
-            Some(h) => self.run_handler(h.clone(), &job).await,
-            None => Err(JobError::Permanent(format!("no handler for {}", job.kind))),
-        };
+        let outcomes = futures_util::future::join_all(jobs.iter().map(|job| async move {
+            match self.handlers.get(&job.kind) {
+                Some(h) => self.run_handler(h.clone(), job).await,
+                None => Err(JobError::Permanent(format!("no handler for {}", job.kind))),
+            }
+        }))
+        .await;
         let now = (self.clock)();
-        let result = match outcome {
-            Ok(()) => {
-                log_done(&job.kind, "done");
-                self.store.complete_job(job.id, worker, now).await
-            }
-            Err(e) => {
-                let give_up = matches!(e, JobError::Permanent(_));
-                let run_at = now + backoff_ms(job.attempts, rand::random::<f64>());
-                tracing::warn!(kind = %job.kind, job = %job.id, attempts = job.attempts, error = %e, "job failed");
-                log_done(&job.kind, "failed");
-                if give_up {
-                    self.store
-                        .give_up_job(job.id, worker, &e.to_string(), now)
-                        .await
-                } else {
-                    self.store
-                        .retry_job(job.id, worker, &e.to_string(), run_at, now)
-                        .await
+        let mut done = Vec::new();
+        for (job, outcome) in jobs.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => {
+                    log_done(&job.kind, "done");
+                    done.push(job.id);
                 }
+                Err(e) => self.record_failure(job, worker, &e, now).await,
             }
+        }
+        match self.store.complete_jobs(&done, worker, now).await {
+            Ok(n) if n == done.len() as u64 => {}
+            Ok(n) => tracing::warn!(
+                lost = done.len() as u64 - n,
+                "lease lost before a job was recorded"
+            ),
+            Err(e) => tracing::error!(error = %e, jobs = done.len(), "cannot record jobs done"),
+        }
+        true
+    }
+
+    /// A retry after backoff, or the job given up on a permanent error.
+    async fn record_failure(&self, job: &Job, worker: &str, e: &JobError, now: i64) {
+        let give_up = matches!(e, JobError::Permanent(_));
+        let run_at = now + backoff_ms(job.attempts, rand::random::<f64>());
+        tracing::warn!(kind = %job.kind, job = %job.id, attempts = job.attempts, error = %e, "job failed");
+        log_done(&job.kind, "failed");
+        let result = if give_up {
+            self.store
+                .give_up_job(job.id, worker, &e.to_string(), now)
+                .await
+        } else {
+            self.store
+                .retry_job(job.id, worker, &e.to_string(), run_at, now)
+                .await
         };
         match result {
             Ok(true) => {}
             Ok(false) => tracing::warn!(job = %job.id, "lease lost before the job was recorded"),
             Err(e) => tracing::error!(job = %job.id, error = %e, "cannot record job outcome"),
         }
-        true
     }
 }
 

@@ -474,6 +474,7 @@ manual_clock!(lease_clock);
 manual_clock!(order_clock);
 manual_clock!(panic_clock);
 manual_clock!(dead_lease_clock);
+manual_clock!(batch_clock);
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -483,6 +484,7 @@ fn config(worker_id: &str, concurrency: usize, idle_poll: Duration) -> WorkerCon
         lease_ms: 60_000,
         idle_poll,
         concurrency,
+        batch: 1,
         time_limit: Duration::from_millis(500),
     }
 }
@@ -519,9 +521,13 @@ async fn worker_runs_every_job_exactly_once() {
         // Two "processes", three lanes each, over one database.
         let mut running = Vec::new();
         for name in ["a", "b"] {
+            // One claims a job at a time, the other batches of five.
             let worker = Worker::new(
                 store.clone(),
-                config(&format!("{backend}-{name}"), 3, Duration::from_millis(20)),
+                WorkerConfig {
+                    batch: if name == "a" { 1 } else { 5 },
+                    ..config(&format!("{backend}-{name}"), 3, Duration::from_millis(20))
+                },
                 real_now,
             )
             .handle(KIND, handler.clone());
@@ -589,6 +595,71 @@ async fn worker_shutdown_interrupts_the_idle_sleep() {
             .await
             .expect("an idle worker stops at once, not after idle_poll")
             .expect("worker task");
+    }
+}
+
+/// One claim takes a batch of three jobs; each ends on its own terms: the
+/// success is recorded done, the temporary failure waits for its backoff
+/// and then runs again (alone), the job no handler knows is given up.
+#[tokio::test]
+async fn a_batch_records_each_outcome_apart() {
+    for backend in backends() {
+        let (_db, store) = fresh_store(backend).await;
+        batch_clock::set(T0);
+        for kind in [KIND, "flaky", "unknown"] {
+            store
+                .enqueue(NewJob::now(kind, payload(1), T0), T0)
+                .await
+                .expect("enqueue");
+        }
+        let fine = Recorder::new(Mode::Succeed);
+        let flaky = Recorder::new(Mode::FailOnceTemporarily);
+        let worker = Worker::new(
+            store.clone(),
+            WorkerConfig {
+                batch: 8,
+                ..config("w", 1, Duration::from_millis(20))
+            },
+            batch_clock::now,
+        )
+        .handle(KIND, fine.clone())
+        .handle("flaky", flaky.clone());
+
+        assert!(worker.run_one("w-0").await, "{backend}: the batch runs");
+        assert_eq!(
+            (fine.calls().len(), flaky.calls().len()),
+            (1, 1),
+            "{backend}"
+        );
+        assert_eq!(
+            store.job_stats().await.expect("stats"),
+            JobStats {
+                pending: 1,
+                done: 1,
+                dead: 1
+            },
+            "{backend}: done, waiting for its retry, given up"
+        );
+        assert!(
+            !worker.run_one("w-0").await,
+            "{backend}: nothing due before the backoff"
+        );
+        batch_clock::set(T0 + backoff_ms(1, 1.0) + 1);
+        assert!(worker.run_one("w-0").await, "{backend}: the retry");
+        assert_eq!(
+            (fine.calls().len(), flaky.calls().len()),
+            (1, 2),
+            "{backend}"
+        );
+        assert_eq!(
+            store.job_stats().await.expect("stats"),
+            JobStats {
+                pending: 0,
+                done: 2,
+                dead: 1
+            },
+            "{backend}"
+        );
     }
 }
 

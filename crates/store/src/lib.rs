@@ -242,9 +242,25 @@ pub trait IdentityStore {
 pub trait JobStore {
     async fn enqueue(&self, job: NewJob, now: i64) -> Result<()>;
     /// Claims the next due job for `lease_ms`; committed before the caller does I/O.
-    async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> Result<Option<Job>>;
+    async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> Result<Option<Job>> {
+        Ok(self.claim_jobs(worker, now, lease_ms, 1).await?.pop())
+    }
+    /// Claims up to `limit` due jobs, the earliest first, for `lease_ms`, in
+    /// one statement: a worker under load pays one write for several jobs.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Job>>;
     /// Marks a claimed job done; false if the lease was lost to another worker.
-    async fn complete_job(&self, id: Uuid, worker: &str, now: i64) -> Result<bool>;
+    async fn complete_job(&self, id: Uuid, worker: &str, now: i64) -> Result<bool> {
+        Ok(self.complete_jobs(&[id], worker, now).await? == 1)
+    }
+    /// Marks claimed jobs done in one statement; how many were still this
+    /// worker's (a job whose lease was lost to another worker is not).
+    async fn complete_jobs(&self, ids: &[Uuid], worker: &str, now: i64) -> Result<u64>;
     /// Releases a failed job to run again at `run_at`, or gives up after its
     /// last attempt; false if the lease was lost.
     async fn retry_job(

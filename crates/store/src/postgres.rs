@@ -21,13 +21,15 @@ impl crate::Backend for PgStore {
 }
 
 impl PgStore {
+    pub(crate) const DIALECT: shared::Dialect = shared::Dialect::Postgres;
     pub(crate) const BACKEND: &'static str = "postgres";
 
-    /// SKIP LOCKED lets instances claim different jobs without waiting on each other.
-    pub(crate) const CLAIM_JOB_SQL: &'static str = "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
-         WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
+    /// SKIP LOCKED lets instances claim different jobs without waiting on each
+    /// other; `ARRAY(…)` picks the batch once, before the update.
+    pub(crate) const CLAIM_JOBS_SQL: &'static str = "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
+         WHERE id = ANY(ARRAY(SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
          AND (locked_until IS NULL OR locked_until < $3) AND attempts < max_attempts \
-         ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+         ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)) \
          RETURNING id, kind, payload, attempts, max_attempts";
 
     /// The officer's search by surname prefix: the applicant's surname kept

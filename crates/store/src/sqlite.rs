@@ -24,16 +24,17 @@ impl crate::Backend for SqliteStore {
 }
 
 impl SqliteStore {
+    pub(crate) const DIALECT: shared::Dialect = shared::Dialect::Sqlite;
     pub(crate) const BACKEND: &'static str = "sqlite";
 
     /// No SKIP LOCKED here: SQLite has one writer at a time. A write
     /// statement takes the write lock before it reads (and, beginning no
     /// transaction before it, waits in the busy handler rather than fail
     /// on a stale snapshot), so it needs no `BEGIN IMMEDIATE` around it.
-    pub(crate) const CLAIM_JOB_SQL: &'static str = "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
-         WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
+    pub(crate) const CLAIM_JOBS_SQL: &'static str = "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
          AND (locked_until IS NULL OR locked_until < $3) AND attempts < max_attempts \
-         ORDER BY run_at, id LIMIT 1) \
+         ORDER BY run_at, id LIMIT $4) \
          RETURNING id, kind, payload, attempts, max_attempts";
 
     /// The officer's search by surname prefix: the applicant's surname kept

@@ -384,32 +384,42 @@ macro_rules! impl_application_store {
                 }
                 let serial: i64 = sqlx::query_scalar(Self::NEXT_NUMBER_SQL).fetch_one(&mut *tx).await?;
                 let number = domain::application::number(s.year, serial);
-                sqlx::query("UPDATE applications SET number = $2 WHERE id = $1")
-                    .bind(s.id)
-                    .bind(number.clone())
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO application_events (id, application_id, at, actor_id, from_status, to_status, note) \
-                     VALUES ($1, $2, $3, $4, 'draft', 'submitted', NULL)",
-                )
-                .bind(uuid::Uuid::now_v7())
-                .bind(s.id)
-                .bind(now)
-                .bind(s.account_id)
-                .execute(&mut *tx)
-                .await?;
                 if let Some(c) = s.consent {
                     $crate::shared::insert_consent!(tx, s.id, c, now);
                 }
-                let mut jobs = s.jobs;
-                jobs.extend(s.notice);
-                $crate::shared::enqueue_all!(tx, jobs, now);
                 if let Some(c) = s.charge {
                     $crate::shared::payments::insert_charge!(self, tx, s.id, s.account_id, c, now);
                 }
-                // Last: the chain's head stays locked only through the commit.
-                $crate::shared::audit!(self, tx, now, Some(s.account_id), "application.submitted", Some(s.id), number.clone());
+                // The number, the history event, the outbox and the audit
+                // lane's head in one round trip (a sending is some ten
+                // statements, and on SQLite each is a hop to the writer's
+                // thread and back). Last: the chain's head stays locked only
+                // through the commit.
+                let mut jobs = s.jobs;
+                jobs.extend(s.notice);
+                let sql = sqlx::AssertSqlSafe($crate::shared::submission_tail(
+                    Self::DIALECT,
+                    jobs.len(),
+                    Self::AUDIT_HEAD_LOCK_SQL,
+                ));
+                let mut tail = sqlx::query(sql)
+                    .bind(s.id)
+                    .bind(number.clone())
+                    .bind(uuid::Uuid::now_v7())
+                    .bind(now)
+                    .bind(s.account_id);
+                for job in jobs {
+                    tail = tail
+                        .bind(job.id)
+                        .bind(job.kind)
+                        .bind(job.payload)
+                        .bind(job.dedup_key)
+                        .bind(job.run_at)
+                        .bind(i64::from(job.max_attempts))
+                        .bind(now);
+                }
+                let head = tail.fetch_one(&mut *tx).await?;
+                $crate::shared::audit_after_head!(self, tx, head, now, Some(s.account_id), None::<String>, None::<uuid::Uuid>, "application.submitted", Some(s.id), number.clone());
                 tx.commit().await?;
                 Ok($crate::Once::Done($crate::Submitted { number, version }))
             }

@@ -30,47 +30,56 @@ macro_rules! impl_job_store {
                 Ok(())
             }
 
-            async fn claim_job(
+            async fn claim_jobs(
                 &self,
                 worker: &str,
                 now: i64,
                 lease_ms: i64,
-            ) -> $crate::Result<Option<$crate::Job>> {
+                limit: u32,
+            ) -> $crate::Result<Vec<$crate::Job>> {
                 use sqlx::Row;
+                if limit == 0 {
+                    return Ok(Vec::new());
+                }
                 // One statement is its own transaction: no BEGIN and COMMIT
-                // round trips for every job.
-                let row = sqlx::query(<$store>::CLAIM_JOB_SQL)
+                // round trips, and one write for the whole batch.
+                let rows = sqlx::query(<$store>::CLAIM_JOBS_SQL)
                     .bind(worker.to_owned())
                     .bind(now + lease_ms)
                     .bind(now)
-                    .fetch_optional(&self.writer)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.writer)
                     .await?;
-                let Some(r) = row else { return Ok(None) };
-                Ok(Some($crate::Job {
-                    id: r.try_get("id")?,
-                    kind: r.try_get("kind")?,
-                    payload: r.try_get("payload")?,
-                    attempts: $crate::shared::count(r.try_get("attempts")?),
-                    max_attempts: $crate::shared::count(r.try_get("max_attempts")?),
-                }))
+                let jobs = rows
+                    .iter()
+                    .map(|r| {
+                        Ok($crate::Job {
+                            id: r.try_get("id")?,
+                            kind: r.try_get("kind")?,
+                            payload: r.try_get("payload")?,
+                            attempts: $crate::shared::count(r.try_get("attempts")?),
+                            max_attempts: $crate::shared::count(r.try_get("max_attempts")?),
+                        })
+                    })
+                    .collect::<$crate::Result<Vec<_>>>()?;
+                Ok(jobs)
             }
 
-            async fn complete_job(
+            async fn complete_jobs(
                 &self,
-                id: uuid::Uuid,
+                ids: &[uuid::Uuid],
                 worker: &str,
                 now: i64,
-            ) -> $crate::Result<bool> {
-                let done = sqlx::query(
-                    "UPDATE jobs SET done_at = $3, outcome = 'done', locked_by = NULL, locked_until = NULL \
-                     WHERE id = $1 AND locked_by = $2 AND done_at IS NULL",
-                )
-                .bind(id)
-                .bind(worker)
-                .bind(now)
-                .execute(&self.writer)
-                .await?;
-                Ok(done.rows_affected() == 1)
+            ) -> $crate::Result<u64> {
+                if ids.is_empty() {
+                    return Ok(0);
+                }
+                let sql = sqlx::AssertSqlSafe($crate::shared::complete_jobs_sql(ids.len()));
+                let mut q = sqlx::query(sql).bind(worker.to_owned()).bind(now);
+                for id in ids {
+                    q = q.bind(*id);
+                }
+                Ok(q.execute(&self.writer).await?.rows_affected())
             }
 
             async fn retry_job(
@@ -176,3 +185,20 @@ macro_rules! impl_job_store {
     };
 }
 pub(crate) use impl_job_store;
+
+/// Marks the jobs `$3, $4, …` done, those still leased to worker `$1`, at `$2`.
+pub(crate) fn complete_jobs_sql(n: usize) -> String {
+    format!(
+        "UPDATE jobs SET done_at = $2, outcome = 'done', locked_by = NULL, locked_until = NULL \
+         WHERE locked_by = $1 AND done_at IS NULL AND id IN ({})",
+        placeholders(n, 2)
+    )
+}
+
+/// `$k+1, $k+2, …, $k+n`.
+fn placeholders(n: usize, skip: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${}", skip + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

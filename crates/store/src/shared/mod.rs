@@ -29,7 +29,7 @@ pub(crate) use consents::{impl_consent_store, insert_consent};
 pub(crate) use documents::impl_document_store;
 pub(crate) use identity::impl_identity_store;
 pub(crate) use inbox::{impl_inbox_store, inbox_from_row};
-pub(crate) use jobs::impl_job_store;
+pub(crate) use jobs::{complete_jobs_sql, impl_job_store};
 pub(crate) use letters::{impl_letter_store, letter_from_row};
 pub(crate) use messages::impl_message_store;
 pub(crate) use misc::impl_misc_stores;
@@ -72,12 +72,25 @@ macro_rules! audit {
         )
     };
     ($store:expr, $tx:expr, $now:expr, $actor:expr, $role:expr, $office:expr, $action:expr, $subject:expr, $details:expr) => {{
-        use sqlx::Row;
         // Locks the head (the dialect's statement); the insert's trigger then
         // moves it, one new version of this hot row per event, not two.
         let head = sqlx::query(Self::AUDIT_HEAD_LOCK_SQL)
             .fetch_one(&mut *$tx)
             .await?;
+        $crate::shared::audit_after_head!(
+            $store, $tx, head, $now, $actor, $role, $office, $action, $subject, $details
+        )
+    }};
+}
+pub(crate) use audit;
+
+/// The rest of [`audit!`], for a transaction whose last statement before
+/// locked its lane's head (the row of `AUDIT_HEAD_LOCK_SQL`, `head`): the
+/// event, chained to that head, inserted.
+macro_rules! audit_after_head {
+    ($store:expr, $tx:expr, $head:expr, $now:expr, $actor:expr, $role:expr, $office:expr, $action:expr, $subject:expr, $details:expr) => {{
+        use sqlx::Row;
+        let head = $head;
         let prev: String = head.try_get("hash")?;
         let mut event = $crate::AuditEvent {
             id: uuid::Uuid::now_v7(),
@@ -112,7 +125,7 @@ macro_rules! audit {
         // The head follows the insert (trigger `audit_head_follows`, migration 0019).
     }};
 }
-pub(crate) use audit;
+pub(crate) use audit_after_head;
 
 /// Locks the account row inside the caller's transaction and returns its level
 /// and role. Every transaction that changes the identity or the level starts
@@ -212,9 +225,58 @@ pub(crate) use enqueue_all;
 /// The outbox's insert of `n` jobs, seven parameters a row; a job whose
 /// `dedup_key` is already there is not added again.
 pub(crate) fn insert_jobs_sql(n: usize) -> String {
+    insert_jobs_sql_from(n, 0)
+}
+
+/// The history event of a sending, parameters `$1` application, `$3` id,
+/// `$4` time, `$5` actor (see [`submission_tail`]).
+pub(crate) const SUBMITTED_EVENT_SQL: &str = "INSERT INTO application_events \
+     (id, application_id, at, actor_id, from_status, to_status, note) \
+     VALUES ($3, $1, $4, $5, 'draft', 'submitted', NULL)";
+
+/// The parameters before the outbox's in [`submission_tail`].
+pub(crate) const SUBMISSION_TAIL_PARAMS: usize = 5;
+
+/// The submission's tail as its dialect sends it in one round trip: the
+/// number written (`$2` for application `$1`), the history event, `jobs`
+/// outbox rows, and last the audit lane's head locked, its row returned.
+pub(crate) fn submission_tail(dialect: Dialect, jobs: usize, head_lock: &str) -> String {
+    let number = "UPDATE applications SET number = $2 WHERE id = $1";
+    let outbox = (jobs > 0).then(|| insert_jobs_sql_from(jobs, SUBMISSION_TAIL_PARAMS));
+    match dialect {
+        // Statements in turn, in one call: sqlx-sqlite runs each on the
+        // writer's thread, and `$n` names the same argument in all.
+        Dialect::Sqlite => {
+            let mut parts = vec![number.to_owned(), SUBMITTED_EVENT_SQL.to_owned()];
+            parts.extend(outbox);
+            parts.push(head_lock.to_owned());
+            parts.join("; ")
+        }
+        // One statement: the writes as data-modifying CTEs (one snapshot,
+        // different tables), the head's lock as the query they hang on.
+        Dialect::Postgres => {
+            let mut ctes = vec![
+                format!("n AS ({number})"),
+                format!("e AS ({SUBMITTED_EVENT_SQL})"),
+            ];
+            ctes.extend(outbox.map(|o| format!("j AS ({o})")));
+            format!("WITH {} {head_lock}", ctes.join(", "))
+        }
+    }
+}
+
+/// Which SQL a backend speaks, where one statement differs in shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// [`insert_jobs_sql`] with its parameters numbered after the first `skip`.
+pub(crate) fn insert_jobs_sql_from(n: usize, skip: usize) -> String {
     let rows: Vec<String> = (0..n)
         .map(|i| {
-            let p = |k: usize| format!("${}", i * 7 + k);
+            let p = |k: usize| format!("${}", skip + i * 7 + k);
             format!(
                 "({}, {}, {}, {}, {}, 0, {}, {})",
                 p(1),

@@ -585,6 +585,72 @@ async fn jobs_lease_retry_and_give_up() {
     .await;
 }
 
+/// A batch takes the earliest due jobs, none leased to another worker and
+/// none not yet due; finishing a batch counts only the jobs still leased
+/// to the worker that finishes it (one lost to another after its lease ran
+/// out is not), and a job finished is not finished again.
+#[tokio::test]
+async fn a_batch_claims_the_earliest_due_and_finishes_only_its_own() {
+    each_backend(|s| async move {
+        let mut due = Vec::new();
+        for at in [30, 10, 20, 40, 50] {
+            let mut j = job("x", 1);
+            j.run_at = at;
+            due.push((at, j.id));
+            s.enqueue(j, 1).await.unwrap();
+        }
+        let mut later = job("later", 1);
+        later.run_at = 1_000;
+        s.enqueue(later, 1).await.unwrap();
+        due.sort();
+
+        let first = s.claim_jobs("w1", 100, 1_000, 3).await.unwrap();
+        let mut got: Vec<_> = first.iter().map(|j| j.id).collect();
+        got.sort();
+        let mut want: Vec<_> = due[..3].iter().map(|(_, id)| *id).collect();
+        want.sort();
+        assert_eq!(got, want, "the three earliest due");
+        assert!(first.iter().all(|j| j.attempts == 1));
+
+        let rest = s.claim_jobs("w2", 100, 100, 10).await.unwrap();
+        assert_eq!(
+            rest.len(),
+            2,
+            "the two left due; w1's leased, `later` not due"
+        );
+        assert!(s.claim_jobs("w3", 100, 100, 10).await.unwrap().is_empty());
+        assert!(s.claim_jobs("w3", 100, 100, 0).await.unwrap().is_empty());
+
+        // w2's lease runs out (w1's does not); w3 takes w2's two over.
+        let taken = s.claim_jobs("w3", 201, 100, 10).await.unwrap();
+        assert_eq!(taken.len(), 2, "{taken:?}");
+        assert!(taken.iter().all(|j| j.attempts == 2));
+        let w2s: Vec<_> = rest.iter().map(|j| j.id).collect();
+        assert_eq!(
+            s.complete_jobs(&w2s, "w2", 202).await.unwrap(),
+            0,
+            "w2's leases are lost"
+        );
+        let mut mixed: Vec<_> = first.iter().map(|j| j.id).collect();
+        mixed.extend(&w2s);
+        assert_eq!(
+            s.complete_jobs(&mixed, "w1", 202).await.unwrap(),
+            3,
+            "only w1's own three"
+        );
+        assert_eq!(s.complete_jobs(&w2s, "w3", 203).await.unwrap(), 2);
+        assert_eq!(
+            s.complete_jobs(&mixed, "w1", 204).await.unwrap(),
+            0,
+            "done once"
+        );
+        assert_eq!(s.complete_jobs(&[], "w1", 204).await.unwrap(), 0);
+        let stats = s.job_stats().await.unwrap();
+        assert_eq!((stats.pending, stats.done), (1, 5));
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn concurrent_claims_never_share_a_job() {
     each_backend(|s| async move {
@@ -615,10 +681,11 @@ async fn concurrent_claims_never_share_a_job() {
 }
 
 /// Two processes on one database (two stores, each with its own writer),
-/// four workers each, claiming and finishing at once: every job is claimed
-/// by one worker and finished once, and no claim fails — on SQLite the
-/// claim is one statement without `BEGIN IMMEDIATE`, and its write lock is
-/// waited for across processes rather than refused on a stale snapshot.
+/// four workers each, claiming batches of one to four jobs and finishing
+/// each batch in one statement, all at once: every job is claimed by one
+/// worker and finished once, and no claim fails — on SQLite the claim is
+/// one statement without `BEGIN IMMEDIATE`, and its write lock is waited
+/// for across processes rather than refused on a stale snapshot.
 #[tokio::test]
 async fn two_processes_claim_and_finish_each_job_once() {
     for backend in backends() {
@@ -635,11 +702,19 @@ async fn two_processes_claim_and_finish_each_job_once() {
                 tasks.push(tokio::spawn(async move {
                     let me = format!("p{p}w{w}");
                     let mut mine = Vec::new();
-                    while let Some(j) = s.claim_job(&me, 5, 60_000).await.unwrap() {
-                        assert!(s.complete_job(j.id, &me, 6).await.unwrap());
-                        mine.push(j.id);
+                    loop {
+                        let batch = s.claim_jobs(&me, 5, 60_000, w + 1).await.unwrap();
+                        if batch.is_empty() {
+                            break mine;
+                        }
+                        assert!(batch.len() <= w as usize + 1, "{} > {}", batch.len(), w + 1);
+                        let ids: Vec<_> = batch.iter().map(|j| j.id).collect();
+                        assert_eq!(
+                            s.complete_jobs(&ids, &me, 6).await.unwrap(),
+                            ids.len() as u64
+                        );
+                        mine.extend(ids);
                     }
-                    mine
                 }));
             }
         }
