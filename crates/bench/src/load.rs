@@ -331,13 +331,12 @@ async fn drive(portal: &Harness, o: &Options) -> anyhow::Result<()> {
             println!("{:>15}{line}", "");
         }
         if scenario == "send" || scenario == "submit" {
+            let (low, high) = out.drained(settled.secs);
             println!(
-                "{:>15}with the outbox drained: {:.0}/s ({} in {:.1} s of sending and {:.1} s of the worker's catching up)",
-                "",
-                out.drained(settled.secs),
-                out.done,
-                out.secs,
-                settled.secs
+                "{:>15}with the outbox drained: {low:.0}–{high:.0}/s ({} over {:.1} s of \
+                 sending, or {:.1} s with the drafts between, and {:.1} s of the worker's \
+                 catching up)",
+                "", out.done, out.secs, out.wall, settled.secs
             );
         }
     }
@@ -541,6 +540,9 @@ pub struct Outcome {
     /// Units done in the timed `secs`.
     pub done: usize,
     pub secs: f64,
+    /// From the first timed moment to the last, with any untimed
+    /// preparing between (for `send`: the drafts of each round).
+    pub wall: f64,
 }
 
 impl Outcome {
@@ -551,14 +553,19 @@ impl Outcome {
             rate: 0.0,
             done: 0,
             secs: 0.0,
+            wall: 0.0,
         }
     }
 
     /// The rate counting the time the worker then took to finish what the
-    /// units queued: what the portal holds for as long as it is asked to,
-    /// not only while its outbox can fall behind.
-    pub fn drained(&self, catch_up: f64) -> f64 {
-        self.done as f64 / (self.secs + catch_up).max(f64::EPSILON)
+    /// units queued — what the portal holds for as long as it is asked to,
+    /// not only while its outbox can fall behind — as a range: over the
+    /// timed seconds and the catching up (high: the worker also worked in
+    /// any untimed preparing between), and over the wall clock and the
+    /// catching up (low: that preparing's own work counted as time).
+    pub fn drained(&self, catch_up: f64) -> (f64, f64) {
+        let over = |secs: f64| self.done as f64 / (secs + catch_up).max(f64::EPSILON);
+        (over(self.wall.max(self.secs)), over(self.secs))
     }
 }
 
@@ -633,6 +640,7 @@ fn report(
         rate,
         done,
         secs,
+        wall: secs,
     }
 }
 
@@ -728,7 +736,12 @@ pub async fn sends(t: &Arc<Target>, o: &Options) -> Outcome {
         return Outcome::failed("no applicants were prepared");
     }
     let barrier = Arc::new(tokio::sync::Barrier::new(clients));
-    let timed = Arc::new(std::sync::Mutex::new((Duration::ZERO, Instant::now())));
+    // Timed so far, this round's start, the first round's start.
+    let timed = Arc::new(std::sync::Mutex::new((
+        Duration::ZERO,
+        Instant::now(),
+        None::<Instant>,
+    )));
     // The CPU of the timed parts only, like the clock.
     let meter = Arc::new(std::sync::Mutex::new(crate::process::Meter::new(&t.pids)));
     let budget = Duration::from_secs(o.seconds);
@@ -756,7 +769,9 @@ pub async fn sends(t: &Arc<Target>, o: &Options) -> Outcome {
                     && let (Ok(mut g), Ok(mut m)) = (timed.lock(), meter.lock())
                 {
                     m.begin();
-                    g.1 = Instant::now();
+                    let start = Instant::now();
+                    g.1 = start;
+                    g.2.get_or_insert(start);
                 }
                 for (n, (id, version)) in ready.into_iter().enumerate() {
                     let at = Instant::now();
@@ -792,12 +807,19 @@ pub async fn sends(t: &Arc<Target>, o: &Options) -> Outcome {
         Ok(mut m) => std::mem::replace(&mut *m, crate::process::Meter::new(&[])),
         Err(_) => crate::process::Meter::new(&[]),
     };
-    report(took, failed, secs, &meter, |done, rate| {
+    let wall = timed
+        .lock()
+        .ok()
+        .and_then(|g| g.2)
+        .map_or(secs, |first| first.elapsed().as_secs_f64());
+    let mut out = report(took, failed, secs, &meter, |done, rate| {
         format!(
             "{done} sent in {secs:.1} s of sending, {rate:.0}/s (a burst: the worker catches up \
              between rounds)"
         )
-    })
+    });
+    out.wall = wall;
+    out
 }
 
 /// The reads of `mixed`, in the order each client repeats them between

@@ -133,9 +133,13 @@ async fn measure(portal: &Harness, postgres: bool, a: &Args) -> anyhow::Result<V
     // and notices the sends queued: a burst can outrun the outbox, a
     // working day cannot.
     let settled = crate::load::settle(&portal.store).await?;
-    let drained = sends.drained(settled.secs);
+    // The low end: the worker also works while the drafts are made.
+    let (drained, high) = sends.drained(settled.secs);
     if let Some(line) = settled.line() {
-        println!("{:>15}{line}; with the outbox drained {drained:.0}/s", "");
+        println!(
+            "{:>15}{line}; with the outbox drained {drained:.0}–{high:.0}/s",
+            ""
+        );
     }
     let send = checked(sends, "send")?;
     if let (Some(before), Some(sent)) = (before, sent) {
@@ -166,7 +170,7 @@ async fn measure(portal: &Harness, postgres: bool, a: &Args) -> anyhow::Result<V
         target: if postgres { "≥ 70 %" } else { "≥ 1000/s" },
     }];
     rows.push(Row {
-        what: "  the same, outbox drained",
+        what: "  outbox drained, at least",
         baseline: sub_base,
         portal: drained,
         target: if postgres { "≥ 70 %" } else { "≥ 1000/s" },

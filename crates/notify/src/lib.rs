@@ -12,4 +12,4 @@ pub use channels::{
     Channel, DemoMailbox, OutgoingMessage, SendError, Sender, SmsGateway, SmtpConfig, SmtpSender,
     SmtpTls,
 };
-pub use worker::{JobError, JobHandler, Worker, WorkerConfig, backoff_ms};
+pub use worker::{JobError, JobHandler, RECORD_WITHIN, Worker, WorkerConfig, backoff_ms};

@@ -119,10 +119,13 @@ impl Worker {
 
     /// Claims a batch of due jobs and runs them side by side; false when none
     /// was due (or the store failed). Each runs under its own time limit,
-    /// shorter than the lease, so all end within the batch's lease; the
-    /// successes are recorded together once all have ended, each failure on
-    /// its own.
+    /// shorter than the lease, so all end within the batch's lease. A
+    /// failure is recorded when it ends; successes are recorded together,
+    /// at the latest [`RECORD_WITHIN`] after the first of them ended, so one
+    /// slow job does not keep the others unrecorded (to be run again if this
+    /// process died meanwhile).
     pub async fn run_one(&self, worker: &str) -> bool {
+        use futures_util::StreamExt;
         let now = (self.clock)();
         let jobs = match self
             .store
@@ -136,25 +139,51 @@ impl Worker {
                 return false;
             }
         };
-        let outcomes = futures_util::future::join_all(jobs.iter().map(|job| async move {
-            match self.handlers.get(&job.kind) {
-                Some(h) => self.run_handler(h.clone(), job).await,
-                None => Err(JobError::Permanent(format!("no handler for {}", job.kind))),
-            }
-        }))
-        .await;
-        let now = (self.clock)();
+        let mut running: futures_util::stream::FuturesUnordered<_> = jobs
+            .iter()
+            .map(|job| async move {
+                let outcome = match self.handlers.get(&job.kind) {
+                    Some(h) => self.run_handler(h.clone(), job).await,
+                    None => Err(JobError::Permanent(format!("no handler for {}", job.kind))),
+                };
+                (job, outcome)
+            })
+            .collect();
         let mut done = Vec::new();
-        for (job, outcome) in jobs.iter().zip(outcomes) {
+        let mut first_done: Option<tokio::time::Instant> = None;
+        loop {
+            let next = match first_done {
+                Some(at) => tokio::select! {
+                    next = running.next() => next,
+                    () = tokio::time::sleep_until(at + RECORD_WITHIN) => {
+                        self.record_done(std::mem::take(&mut done), worker).await;
+                        first_done = None;
+                        continue;
+                    }
+                },
+                None => running.next().await,
+            };
+            let Some((job, outcome)) = next else { break };
             match outcome {
                 Ok(()) => {
                     log_done(&job.kind, "done");
                     done.push(job.id);
+                    first_done.get_or_insert_with(tokio::time::Instant::now);
                 }
-                Err(e) => self.record_failure(job, worker, &e, now).await,
+                Err(e) => self.record_failure(job, worker, &e, (self.clock)()).await,
             }
         }
-        match self.store.complete_jobs(&done, worker, now).await {
+        self.record_done(done, worker).await;
+        true
+    }
+
+    /// Marks jobs done in one statement.
+    async fn record_done(&self, done: Vec<uuid::Uuid>, worker: &str) {
+        match self
+            .store
+            .complete_jobs(&done, worker, (self.clock)())
+            .await
+        {
             Ok(n) if n == done.len() as u64 => {}
             Ok(n) => tracing::warn!(
                 lost = done.len() as u64 - n,
@@ -162,7 +191,6 @@ impl Worker {
             ),
             Err(e) => tracing::error!(error = %e, jobs = done.len(), "cannot record jobs done"),
         }
-        true
     }
 
     /// A retry after backoff, or the job given up on a permanent error.
@@ -210,6 +238,10 @@ impl Worker {
         }
     }
 }
+
+/// How long a finished job of a batch may wait for the others before the
+/// ones finished so far are recorded without them.
+pub const RECORD_WITHIN: Duration = Duration::from_millis(500);
 
 /// One line per finished job, for operators following the log.
 fn log_done(kind: &str, outcome: &str) {

@@ -663,6 +663,49 @@ async fn a_batch_records_each_outcome_apart() {
     }
 }
 
+/// A slow job does not keep the rest of its batch unrecorded: the quick
+/// one is marked done within `RECORD_WITHIN` of its end (so a process that
+/// died now would not send it again), the slow one when it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_job_does_not_hold_back_its_batch() {
+    for backend in backends() {
+        let (_db, store) = fresh_store(backend).await;
+        let now = real_now();
+        for kind in [KIND, "slow"] {
+            store
+                .enqueue(NewJob::now(kind, payload(1), now), now)
+                .await
+                .expect("enqueue");
+        }
+        let quick = Recorder::new(Mode::Succeed);
+        let slow = Recorder::with_delay(Mode::Succeed, Duration::from_millis(2_500));
+        let worker = Worker::new(
+            store.clone(),
+            WorkerConfig {
+                batch: 8,
+                time_limit: Duration::from_secs(10),
+                ..config("w", 1, Duration::from_millis(20))
+            },
+            real_now,
+        )
+        .handle(KIND, quick.clone())
+        .handle("slow", slow.clone());
+        let run = tokio::spawn(async move { worker.run_one("w-0").await });
+        tokio::time::sleep(notify::RECORD_WITHIN + Duration::from_millis(700)).await;
+        assert_eq!(slow.calls().len(), 1, "{backend}: both started");
+        assert!(!run.is_finished(), "{backend}: the slow one still runs");
+        let stats = store.job_stats().await.expect("stats");
+        assert_eq!(
+            (stats.pending, stats.done),
+            (1, 1),
+            "{backend}: the quick one recorded"
+        );
+        assert!(run.await.expect("worker task"), "{backend}");
+        let stats = store.job_stats().await.expect("stats");
+        assert_eq!((stats.pending, stats.done), (0, 2), "{backend}");
+    }
+}
+
 #[tokio::test]
 async fn worker_retries_a_temporary_failure_after_backoff() {
     for backend in backends() {

@@ -393,8 +393,9 @@ macro_rules! impl_application_store {
                 // The number, the history event, the outbox and the audit
                 // lane's head in one round trip (a sending is some ten
                 // statements, and on SQLite each is a hop to the writer's
-                // thread and back). Last: the chain's head stays locked only
-                // through the commit.
+                // thread and back). Last but for the event: the chain's head
+                // stays locked only through these writes, the event and the
+                // commit.
                 let mut jobs = s.jobs;
                 jobs.extend(s.notice);
                 let sql = sqlx::AssertSqlSafe($crate::shared::submission_tail(

@@ -254,6 +254,10 @@ pub(crate) fn submission_tail(dialect: Dialect, jobs: usize, head_lock: &str) ->
         }
         // One statement: the writes as data-modifying CTEs (one snapshot,
         // different tables), the head's lock as the query they hang on.
+        // PostgreSQL locks the head as the query runs and finishes the CTEs
+        // after it: the lane is held through these three writes too (no
+        // waits among them but a job's dedup key, which is the
+        // application's own).
         Dialect::Postgres => {
             let mut ctes = vec![
                 format!("n AS ({number})"),

@@ -593,7 +593,9 @@ async fn jobs_lease_retry_and_give_up() {
 async fn a_batch_claims_the_earliest_due_and_finishes_only_its_own() {
     each_backend(|s| async move {
         let mut due = Vec::new();
-        for at in [30, 10, 20, 40, 50] {
+        // Made in another order than due: neither ids nor insertion order
+        // give the earliest.
+        for at in [40, 50, 30, 10, 20] {
             let mut j = job("x", 1);
             j.run_at = at;
             due.push((at, j.id));
