@@ -403,23 +403,15 @@ macro_rules! impl_application_store {
                     jobs.len(),
                     Self::AUDIT_HEAD_LOCK_SQL,
                 ));
-                let mut tail = sqlx::query(sql)
+                let tail = sqlx::query(sql)
                     .bind(s.id)
                     .bind(number.clone())
                     .bind(uuid::Uuid::now_v7())
                     .bind(now)
                     .bind(s.account_id);
-                for job in jobs {
-                    tail = tail
-                        .bind(job.id)
-                        .bind(job.kind)
-                        .bind(job.payload)
-                        .bind(job.dedup_key)
-                        .bind(job.run_at)
-                        .bind(i64::from(job.max_attempts))
-                        .bind(now);
-                }
-                let head = tail.fetch_one(&mut *tx).await?;
+                let head = $crate::shared::bind_jobs!(tail, jobs, now)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 $crate::shared::audit_after_head!(self, tx, head, now, Some(s.account_id), None::<String>, None::<uuid::Uuid>, "application.submitted", Some(s.id), number.clone());
                 tx.commit().await?;
                 Ok($crate::Once::Done($crate::Submitted { number, version }))

@@ -205,22 +205,31 @@ macro_rules! enqueue_all {
         let jobs: Vec<$crate::NewJob> = $jobs;
         if !jobs.is_empty() {
             let sql = sqlx::AssertSqlSafe($crate::shared::insert_jobs_sql(jobs.len()));
-            let mut q = sqlx::query(sql);
-            for job in jobs {
-                q = q
-                    .bind(job.id)
-                    .bind(job.kind)
-                    .bind(job.payload)
-                    .bind(job.dedup_key)
-                    .bind(job.run_at)
-                    .bind(i64::from(job.max_attempts))
-                    .bind($now);
-            }
+            let q = $crate::shared::bind_jobs!(sqlx::query(sql), jobs, $now);
             q.execute(&mut *$tx).await?;
         }
     }};
 }
 pub(crate) use enqueue_all;
+
+/// Binds the seven parameters of each job's row of [`insert_jobs_sql`].
+macro_rules! bind_jobs {
+    ($query:expr, $jobs:expr, $now:expr) => {{
+        let mut q = $query;
+        for job in $jobs {
+            q = q
+                .bind(job.id)
+                .bind(job.kind)
+                .bind(job.payload)
+                .bind(job.dedup_key)
+                .bind(job.run_at)
+                .bind(i64::from(job.max_attempts))
+                .bind($now);
+        }
+        q
+    }};
+}
+pub(crate) use bind_jobs;
 
 /// The outbox's insert of `n` jobs, seven parameters a row; a job whose
 /// `dedup_key` is already there is not added again.
