@@ -88,11 +88,19 @@ impl SqliteStore {
         if !mode.eq_ignore_ascii_case("wal") {
             let mut attempt = 0;
             loop {
-                match sqlx::query("PRAGMA journal_mode = WAL")
-                    .execute(&pool)
+                match sqlx::query_scalar::<_, String>("PRAGMA journal_mode = WAL")
+                    .fetch_one(&pool)
                     .await
                 {
-                    Ok(_) => break,
+                    Ok(now) if now.eq_ignore_ascii_case("wal") => break,
+                    // SQLite answers a change it could not make with the
+                    // mode it kept, not an error: try again, as for busy.
+                    Ok(_) if attempt < BUSY_RETRIES => attempt += 1,
+                    Ok(kept) => {
+                        return Err(crate::StoreError::Config(format!(
+                            "cannot turn on WAL: the database stays in {kept} mode"
+                        )));
+                    }
                     Err(e) if is_busy(&e) && attempt < BUSY_RETRIES => attempt += 1,
                     Err(e) => return Err(e.into()),
                 }
