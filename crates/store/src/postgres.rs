@@ -22,7 +22,6 @@ impl crate::Backend for PgStore {
 
 impl PgStore {
     pub(crate) const DIALECT: shared::Dialect = shared::Dialect::Postgres;
-    pub(crate) const BACKEND: &'static str = "postgres";
 
     /// SKIP LOCKED lets instances claim different jobs without waiting on each
     /// other; `ARRAY(…)` picks the batch once, before the update.

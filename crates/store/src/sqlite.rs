@@ -25,7 +25,6 @@ impl crate::Backend for SqliteStore {
 
 impl SqliteStore {
     pub(crate) const DIALECT: shared::Dialect = shared::Dialect::Sqlite;
-    pub(crate) const BACKEND: &'static str = "sqlite";
 
     /// No SKIP LOCKED here: SQLite has one writer at a time. A write
     /// statement takes the write lock before it reads (and, beginning no

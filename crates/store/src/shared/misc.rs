@@ -203,7 +203,7 @@ macro_rules! impl_misc_stores {
         #[async_trait::async_trait]
         impl $crate::Health for $store {
             fn backend(&self) -> &'static str {
-                <$store>::BACKEND
+                <$store>::DIALECT.name()
             }
 
             async fn ping(&self) -> $crate::Result<()> {

@@ -285,6 +285,16 @@ pub(crate) enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// The backend's name, as health reports give it.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
 /// [`insert_jobs_sql`] with its parameters numbered after the first `skip`.
 pub(crate) fn insert_jobs_sql_from(n: usize, skip: usize) -> String {
     let rows: Vec<String> = (0..n)
