@@ -184,6 +184,8 @@ impl Harness {
                 store::testing::with_database(admin, db.url.rsplit('/').next().unwrap_or_default())
             }),
             job_lease_seconds: layout.job_lease_seconds,
+            vault_key_id: None,
+            plain: false,
         };
         // The first seeds the demo data; the others start on it.
         let mut portals = vec![crate::process::Process::spawn(&spec).await?];

@@ -8,7 +8,7 @@
 //! migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--standby URL] [--only me,status,…]
 //! migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]
 //! migportal-bench crash [--seconds N] [--clients N] [--kills N] [--postgres] [--restart-postgres]
-//! migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep] [--database URL]
+//! migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep] [--database URL] [--http-seconds N] [--clients N]
 //! ```
 //! PostgreSQL is reached through `MIGPORTAL_TEST_POSTGRES_URL` (an admin URL;
 //! a database is created and dropped).
@@ -21,6 +21,7 @@ mod load;
 mod people;
 mod process;
 mod scale;
+mod scale_http;
 mod side_by_side;
 
 use std::time::Duration;
@@ -31,7 +32,7 @@ fn usage() -> anyhow::Error {
          migportal-bench load [--seconds N] [--clients N] [--postgres] [--worker-apart] [--instances N] [--standby URL] [--only me,catalogue,status,list,queue,availability,submit,send,mixed]\n       \
          migportal-bench crash [--seconds N] [--clients N] [--kills N] [--postgres] [--restart-postgres]\n       \
          migportal-bench side-by-side [--seconds N] [--clients N] [--worker-apart]\n       \
-         migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep] [--database URL]"
+         migportal-bench scale [--accounts N] [--applications N] [--offices N] [--rounds N] [--keep] [--database URL] [--http-seconds N] [--clients N]"
     )
 }
 
@@ -124,6 +125,10 @@ async fn main() -> anyhow::Result<()> {
                     .position(|a| a == "--database")
                     .map(|i| args.get(i + 1).cloned().ok_or_else(usage))
                     .transpose()?,
+                http: scale_http::Run {
+                    seconds: u64::try_from(number(&args, "--http-seconds", 10)?)?,
+                    clients: number(&args, "--clients", 8)?,
+                },
             })
             .await
         }

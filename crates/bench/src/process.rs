@@ -36,6 +36,13 @@ pub struct Spec {
     /// unset): after a kill, how long its jobs wait for another.
     #[serde(default)]
     pub job_lease_seconds: Option<i64>,
+    /// The vault's key id, if not [`VAULT_KEY_ID`] (a database filled by
+    /// another tool, sealed under its own).
+    #[serde(default)]
+    pub vault_key_id: Option<String>,
+    /// No demo data: the database as it is (one a tool filled).
+    #[serde(default)]
+    pub plain: bool,
 }
 
 impl Spec {
@@ -47,10 +54,13 @@ impl Spec {
             listen: "127.0.0.1:0".into(),
             database_url: self.database_url.clone(),
             database_read_url: self.database_read_url.clone(),
-            demo: true,
+            demo: !self.plain,
             run_worker: self.run_worker,
             vault: migportal::config::VaultConfig {
-                key_id: VAULT_KEY_ID.into(),
+                key_id: self
+                    .vault_key_id
+                    .clone()
+                    .unwrap_or_else(|| VAULT_KEY_ID.into()),
                 key: Some(self.vault_key.clone()),
                 ..Default::default()
             },

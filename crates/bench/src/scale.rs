@@ -39,11 +39,13 @@ pub struct Args {
     pub keep: bool,
     /// Measure a database kept before instead of filling a new one.
     pub database: Option<String>,
+    /// The queue and the lists over HTTP after the use cases (0 s: not).
+    pub http: crate::scale_http::Run,
 }
 
 pub async fn run(a: Args) -> anyhow::Result<()> {
     if let Some(url) = &a.database {
-        return measure_kept(url, a.rounds.max(1)).await;
+        return measure_kept(url, &a).await;
     }
     let db = TestDb::new("postgres")
         .await
@@ -112,7 +114,8 @@ async fn fill_surnames(store: &Arc<dyn Store>, pool: &sqlx::PgPool) -> anyhow::R
 /// Kept by this version: its numbers continue the sequence and its busiest
 /// office serves region 77 (older fills had neither, and their submissions
 /// would collide or go unrouted).
-async fn measure_kept(url: &str, rounds: usize) -> anyhow::Result<()> {
+async fn measure_kept(url: &str, a: &Args) -> anyhow::Result<()> {
+    let rounds = a.rounds.max(1);
     let vault = store::vault::Vault::new("scale", KEY)?;
     let t = Instant::now();
     let store = store::connect(url, true, vault.audit_key()).await?;
@@ -147,10 +150,10 @@ async fn measure_kept(url: &str, rounds: usize) -> anyhow::Result<()> {
     };
     let catalogue = app::catalogue::Catalogue::builtin()?;
     let portal = crate::portal(store, vault, catalogue);
-    measure(&portal, &pool, &offices, &made, rounds).await?;
+    let officer = measure(&portal, &pool, &offices, &made, rounds).await?;
     applicant_side(&portal, &pool, rounds).await?;
     pool.close().await;
-    Ok(())
+    over_http(url, &portal, officer, &made, a).await
 }
 
 async fn fill_and_measure(a: &Args, url: &str) -> anyhow::Result<()> {
@@ -195,10 +198,27 @@ async fn fill_and_measure(a: &Args, url: &str) -> anyhow::Result<()> {
     println!("database size: {size}");
 
     let portal = crate::portal(store.clone(), vault, catalogue);
-    measure(&portal, &pool, &offices, &made, a.rounds.max(1)).await?;
+    let officer = measure(&portal, &pool, &offices, &made, a.rounds.max(1)).await?;
     applicant_side(&portal, &pool, a.rounds.max(1)).await?;
     pool.close().await;
-    Ok(())
+    over_http(url, &portal, officer, &made, a).await
+}
+
+/// The same reads over HTTP, the portal a process of its own on this
+/// database ([`crate::scale_http`]).
+async fn over_http(
+    url: &str,
+    portal: &app::Portal,
+    officer: Uuid,
+    made: &Made,
+    a: &Args,
+) -> anyhow::Result<()> {
+    let readers = crate::scale_http::Readers {
+        officer,
+        busy_person: made.busy_person,
+        typical_person: made.typical_person,
+    };
+    crate::scale_http::measure(url, &portal.store, ("scale", KEY), &readers, &a.http).await
 }
 
 /// Offices, the first the busiest (weights 1/k).
@@ -568,7 +588,7 @@ async fn measure(
     offices: &[Uuid],
     made: &Made,
     rounds: usize,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Uuid> {
     use domain::lifecycle::Queue;
     let store = &portal.store;
     let busiest = offices[0];
@@ -704,7 +724,7 @@ async fn measure(
             crate::summary(took)
         );
     }
-    Ok(())
+    Ok(officer)
 }
 
 /// The service the applicant side sends (as the load's `send`).
