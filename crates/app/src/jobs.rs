@@ -136,25 +136,9 @@ impl JobHandler for Notify {
         };
         let Some(channel) = &n.channel else {
             // In the portal first: the person's inbox keeps every notice,
-            // one item per notice job (a retry adds nothing).
-            self.store
-                .add_inbox_item(store::InboxItem {
-                    id: Uuid::now_v7(),
-                    account_id: n.account_id,
-                    kind: n.kind.clone(),
-                    subject_key: n.subject_key.clone(),
-                    body_key: n.body_key.clone(),
-                    args: serde_json::to_string(&n.args)
-                        .map_err(|e| JobError::Permanent(e.to_string()))?,
-                    link: n.link.clone(),
-                    source: job.id.to_string(),
-                    created_at: (self.clock)(),
-                    read_at: None,
-                })
-                .await
-                .map_err(temporary)?;
-            // Fan out: one job per channel the person wants, so a retry of
-            // one channel never repeats another.
+            // one item per notice job (a retry adds nothing). Then one job
+            // per channel the person wants, so a retry of one channel never
+            // repeats another; both in one round trip.
             let prefs = self
                 .store
                 .notification_prefs(n.account_id)
@@ -168,6 +152,7 @@ impl JobHandler for Notify {
                         .is_none_or(|p| p.enabled)
             };
             let now = (self.clock)();
+            let mut deliveries = Vec::new();
             for (c, has) in [
                 ("email", account.email.is_some()),
                 ("sms", account.phone.is_some()),
@@ -180,11 +165,31 @@ impl JobHandler for Notify {
                     one.args = n.args.clone();
                     let text = serde_json::to_string(&one)
                         .map_err(|e| JobError::Permanent(e.to_string()))?;
-                    let child = store::NewJob::now(store::job_kind::NOTIFY, text, now)
-                        .dedup(format!("notice:{}:{c}", job.id));
-                    self.store.enqueue(child, now).await.map_err(temporary)?;
+                    deliveries.push(
+                        store::NewJob::now(store::job_kind::NOTIFY, text, now)
+                            .dedup(format!("notice:{}:{c}", job.id)),
+                    );
                 }
             }
+            self.store
+                .add_inbox_item(
+                    store::InboxItem {
+                        id: Uuid::now_v7(),
+                        account_id: n.account_id,
+                        kind: n.kind.clone(),
+                        subject_key: n.subject_key.clone(),
+                        body_key: n.body_key.clone(),
+                        args: serde_json::to_string(&n.args)
+                            .map_err(|e| JobError::Permanent(e.to_string()))?,
+                        link: n.link.clone(),
+                        source: job.id.to_string(),
+                        created_at: now,
+                        read_at: None,
+                    },
+                    deliveries,
+                )
+                .await
+                .map_err(temporary)?;
             return Ok(());
         };
         let to = match (&n.to, channel.as_str()) {

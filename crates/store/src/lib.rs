@@ -465,8 +465,10 @@ pub trait DocumentStore {
 #[async_trait]
 /// The person's inbox of notices.
 pub trait InboxStore {
-    /// Keeps a notice; a second one from the same `source` is ignored.
-    async fn add_inbox_item(&self, item: InboxItem) -> Result<()>;
+    /// Keeps a notice and queues `deliveries` (its channels' jobs) in one
+    /// round trip; a second notice from the same `source` is ignored, and
+    /// so is a job whose dedup key is there already.
+    async fn add_inbox_item(&self, item: InboxItem, deliveries: Vec<NewJob>) -> Result<()>;
     /// The person's notices, newest first, older than `before`; only unread
     /// ones, or only of `kind`, when asked.
     async fn inbox(

@@ -46,8 +46,7 @@ impl PgStore {
          (SELECT system_identifier FROM pg_control_system()) AS system",
     );
 
-    /// A sequence: numbers never wait on another submission's transaction.
-    pub(crate) const NEXT_NUMBER_SQL: &'static str = "SELECT nextval('application_numbers')";
+    /// A sequence: numbers never wait on another transaction.
     pub(crate) const NEXT_UIN_SQL: &'static str = "SELECT nextval('uin_serials')";
     /// The head of this connection's audit lane (one of the 8 of migration
     /// 0021), locked for this transaction, and the next seq. One connection,

@@ -42,10 +42,8 @@ impl SqliteStore {
     /// without reading the accounts.
     pub(crate) const SURNAME_MATCH: &'static str = "a.applicant_surname LIKE $4";
 
-    /// The counter row is bumped under the one write lock `BEGIN IMMEDIATE` holds.
-    pub(crate) const NEXT_NUMBER_SQL: &'static str = "UPDATE counters SET value = value + 1 \
-         WHERE name = 'application_number' RETURNING value";
-    /// The UIN's serial, likewise.
+    /// The UIN's serial: the counter row is bumped under the one write
+    /// lock `BEGIN IMMEDIATE` holds.
     pub(crate) const NEXT_UIN_SQL: &'static str =
         "UPDATE counters SET value = value + 1 WHERE name = 'uin' RETURNING value";
 

@@ -36,6 +36,83 @@ where
     })
 }
 
+/// The sending of a draft, the first of its transaction's two calls: the
+/// idempotency key claimed (when `keyed`), the draft sent — bound to its
+/// owner, its status and its version — and the next number taken, in one
+/// round trip. Parameters: `$1` application, `$2` owner, `$3` version,
+/// `$4` one-open key, `$5` late, `$6` key id, `$7` sealed answers, `$8`
+/// time, `$9` office, `$10` deadline, then `$11` the idempotency key and
+/// `$12` its fingerprint. Rows, read by [`Sending::of`]: `fresh` (1 when the
+/// key was new), `version` (the draft's new one when it was sent), `value`
+/// (the number's serial). A refusal or a used key leaves writes that the
+/// caller undoes by rolling back (the counter too, on SQLite; a sequence
+/// number is taken only by a sending that went through).
+pub(crate) fn sending_sql(dialect: crate::shared::Dialect, keyed: bool) -> String {
+    const KEY: &str = "INSERT INTO idempotency_keys (account_id, key, fingerprint, resource_id, created_at) \
+         VALUES ($2, $11, $12, $1, $8) ON CONFLICT (account_id, key) DO NOTHING RETURNING 1 AS fresh";
+    const SEND: &str = "UPDATE applications SET status = 'submitted', open_key = $4, late = $5, \
+         key_id = $6, sealed = $7, version = version + 1, submitted_at = $8, updated_at = $8, \
+         office_id = $9, deadline = $10 \
+         WHERE id = $1 AND account_id = $2 AND version = $3 AND status = 'draft' RETURNING version";
+    match dialect {
+        // Statements in turn on the writer's thread; the counter row is
+        // bumped under the one write lock `BEGIN IMMEDIATE` holds.
+        crate::shared::Dialect::Sqlite => {
+            let number = "UPDATE counters SET value = value + 1 WHERE name = 'application_number' \
+                 RETURNING value";
+            let key = if keyed {
+                format!("{KEY}; ")
+            } else {
+                String::new()
+            };
+            format!("{key}{SEND}; {number}")
+        }
+        // One statement, one row: a sequence, so numbers never wait on
+        // another sending's transaction, drawn only for a row sent.
+        crate::shared::Dialect::Postgres => {
+            let (key, fresh) = if keyed {
+                (
+                    format!("k AS ({KEY}), "),
+                    "(SELECT COUNT(*) FROM k) AS fresh, ",
+                )
+            } else {
+                (String::new(), "")
+            };
+            format!(
+                "WITH {key}s AS ({SEND}) SELECT {fresh}(SELECT version FROM s) AS version, \
+                 (SELECT nextval('application_numbers') FROM s) AS value"
+            )
+        }
+    }
+}
+
+/// What [`sending_sql`]'s rows say.
+pub(crate) struct Sending {
+    /// With a key: whether it was new (else a request made before used it).
+    pub fresh: bool,
+    /// The version and the number's serial, when the draft was sent.
+    pub sent: Option<(i64, i64)>,
+}
+
+impl Sending {
+    pub(crate) fn of<R: sqlx::Row>(rows: &[R]) -> Self
+    where
+        for<'a> &'a str: sqlx::ColumnIndex<R>,
+        for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    {
+        // SQLite gives one row per statement that returned one, PostgreSQL
+        // one row with every column: a column is read wherever it is.
+        let column = |name: &str| {
+            rows.iter()
+                .find_map(|r| r.try_get::<Option<i64>, _>(name).ok().flatten())
+        };
+        Self {
+            fresh: column("fresh").is_some_and(|n| n > 0),
+            sent: column("version").zip(column("value")),
+        }
+    }
+}
+
 /// The unique index that keeps one open application per person and
 /// service, told apart from any other unique violation.
 pub(crate) fn one_open(e: sqlx::Error) -> crate::StoreError {
@@ -327,31 +404,53 @@ macro_rules! impl_application_store {
                 idem: Option<$crate::IdempotencyKey>,
                 now: i64,
             ) -> $crate::Result<$crate::Once<$crate::Submitted>> {
+                use sqlx::Row;
                 let mut tx = self.begin_write().await?;
-                $crate::shared::claim_key!(tx, s.account_id, idem, s.id, now);
-                // One statement locks the row and sends it, bound to the owner, the
-                // status and the version: a save or a second submission waits here,
-                // and a stale or refused one takes no number.
-                let version: Option<i64> = sqlx::query_scalar(
-                    "UPDATE applications SET status = 'submitted', open_key = $4, late = $5, \
-                     key_id = $6, sealed = $7, version = version + 1, submitted_at = $8, updated_at = $8, \
-                     office_id = $9, deadline = $10 \
-                     WHERE id = $1 AND account_id = $2 AND version = $3 AND status = 'draft' RETURNING version",
-                )
-                .bind(s.id)
-                .bind(s.account_id)
-                .bind(s.version)
-                .bind(s.open_key)
-                .bind(s.late)
-                .bind(s.key_id)
-                .bind(s.sealed)
-                .bind(now)
-                .bind(s.office_id)
-                .bind(s.deadline)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err($crate::shared::one_open)?;
-                let Some(version) = version else {
+                // The key, the sending and the number in one round trip. The
+                // sending locks the row, bound to the owner, the status and
+                // the version: a save or a second submission waits here.
+                let sql = sqlx::AssertSqlSafe($crate::shared::applications::sending_sql(
+                    Self::DIALECT,
+                    idem.is_some(),
+                ));
+                let mut sending = sqlx::query(sql)
+                    .bind(s.id)
+                    .bind(s.account_id)
+                    .bind(s.version)
+                    .bind(s.open_key)
+                    .bind(s.late)
+                    .bind(s.key_id)
+                    .bind(s.sealed)
+                    .bind(now)
+                    .bind(s.office_id)
+                    .bind(s.deadline);
+                if let Some(k) = &idem {
+                    sending = sending.bind(k.key.clone()).bind(k.fingerprint.clone());
+                }
+                let rows = sending
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err($crate::shared::one_open)?;
+                let sending = $crate::shared::applications::Sending::of(&rows);
+                if let Some(k) = &idem
+                    && !sending.fresh
+                {
+                    // A request before used the key: its answer, not this
+                    // sending (undone with the transaction as it drops).
+                    let r = sqlx::query(
+                        "SELECT fingerprint, resource_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
+                    )
+                    .bind(s.account_id)
+                    .bind(k.key.clone())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let fingerprint: String = r.try_get("fingerprint")?;
+                    if fingerprint != k.fingerprint {
+                        return Err($crate::StoreError::Conflict("idempotency.mismatch"));
+                    }
+                    return Ok($crate::Once::Replayed(r.try_get("resource_id")?));
+                }
+                let Some((version, serial)) = sending.sent else {
                     // Why not, read in the same transaction: gone, sent already, or stale.
                     let status: Option<String> = sqlx::query_scalar(
                         "SELECT status FROM applications WHERE id = $1 AND account_id = $2",
@@ -382,7 +481,6 @@ macro_rules! impl_application_store {
                         return Err($crate::StoreError::Conflict("application.files_changed"));
                     }
                 }
-                let serial: i64 = sqlx::query_scalar(Self::NEXT_NUMBER_SQL).fetch_one(&mut *tx).await?;
                 let number = domain::application::number(s.year, serial);
                 if let Some(c) = s.consent {
                     $crate::shared::insert_consent!(tx, s.id, c, now);

@@ -36,74 +36,148 @@ macro_rules! document_from_row {
 }
 pub(crate) use document_from_row;
 
+/// A document's issue in one round trip: its row (nothing for a source
+/// issued before) and the audit lane's head locked for its event. Rows:
+/// `added` (1 when the row went in) and the head's `lane`, `seq`, `hash` —
+/// on SQLite a row per statement, on PostgreSQL one with every column (the
+/// head locked in a sub-select, as the insert runs). A document not added
+/// leaves the head locked, on SQLite bumped: the caller rolls back.
+pub(crate) fn issue_sql(dialect: crate::shared::Dialect, head_lock: &str) -> String {
+    const INSERT: &str = "INSERT INTO documents (id, account_id, application_id, kind, title, number, \
+         object_key, key_id, size, standard, source, created_at, words) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (source) DO NOTHING RETURNING 1 AS added";
+    match dialect {
+        crate::shared::Dialect::Sqlite => format!("{INSERT}; {head_lock}"),
+        crate::shared::Dialect::Postgres => format!(
+            "WITH d AS ({INSERT}) SELECT h.lane, h.seq, h.hash, (SELECT COUNT(*) FROM d) AS added \
+             FROM ({head_lock}) h"
+        ),
+    }
+}
+
 macro_rules! impl_document_store {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::DocumentStore for $store {
             async fn add_document(&self, d: $crate::DocumentRecord) -> $crate::Result<bool> {
+                use sqlx::Row;
                 let mut tx = self.begin_write().await?;
-                let added = sqlx::query(
-                    "INSERT INTO documents (id, account_id, application_id, kind, title, number, object_key, \
-                     key_id, size, standard, source, created_at, words) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (source) DO NOTHING",
-                )
-                .bind(d.id)
-                .bind(d.account_id)
-                .bind(d.application_id)
-                .bind(d.kind.clone())
-                .bind(d.title)
-                .bind(d.number)
-                .bind(d.object_key)
-                .bind(d.key_id)
-                .bind(d.size)
-                .bind(d.standard)
-                .bind(d.source)
-                .bind(d.created_at)
-                .bind(d.words)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1;
-                if added {
-                    $crate::shared::audit!(self, tx, d.created_at, None::<uuid::Uuid>, "document.issued", Some(d.id), d.kind);
+                let sql = sqlx::AssertSqlSafe($crate::shared::documents::issue_sql(
+                    Self::DIALECT,
+                    Self::AUDIT_HEAD_LOCK_SQL,
+                ));
+                let rows = sqlx::query(sql)
+                    .bind(d.id)
+                    .bind(d.account_id)
+                    .bind(d.application_id)
+                    .bind(d.kind.clone())
+                    .bind(d.title)
+                    .bind(d.number)
+                    .bind(d.object_key)
+                    .bind(d.key_id)
+                    .bind(d.size)
+                    .bind(d.standard)
+                    .bind(d.source)
+                    .bind(d.created_at)
+                    .bind(d.words)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let added = rows.iter().any(|r| {
+                    r.try_get::<Option<i64>, _>("added")
+                        .ok()
+                        .flatten()
+                        .is_some_and(|n| n > 0)
+                });
+                if !added {
+                    // Issued before: the head taken for nothing is let go.
+                    tx.rollback().await?;
+                    return Ok(false);
                 }
+                let head = rows
+                    .into_iter()
+                    .find(|r| r.try_get::<i64, _>("lane").is_ok())
+                    .ok_or_else(|| $crate::StoreError::Corrupt("no audit head".into()))?;
+                $crate::shared::audit_after_head!(
+                    self,
+                    tx,
+                    head,
+                    d.created_at,
+                    None::<uuid::Uuid>,
+                    None::<String>,
+                    None::<uuid::Uuid>,
+                    "document.issued",
+                    Some(d.id),
+                    d.kind
+                );
                 tx.commit().await?;
-                Ok(added)
+                Ok(true)
             }
 
-            async fn document_by_source(&self, source: &str) -> $crate::Result<Option<$crate::DocumentRecord>> {
+            async fn document_by_source(
+                &self,
+                source: &str,
+            ) -> $crate::Result<Option<$crate::DocumentRecord>> {
                 use sqlx::Row;
-                let sql = sqlx::AssertSqlSafe(format!("{} WHERE source = $1", $crate::shared::documents::SELECT_DOCUMENT));
-                let row = sqlx::query(sql).bind(source).fetch_optional(&self.pool).await?;
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "{} WHERE source = $1",
+                    $crate::shared::documents::SELECT_DOCUMENT
+                ));
+                let row = sqlx::query(sql)
+                    .bind(source)
+                    .fetch_optional(&self.pool)
+                    .await?;
                 Ok(match row {
                     Some(r) => Some($crate::shared::documents::document_from_row!(r)),
                     None => None,
                 })
             }
 
-            async fn documents_of(&self, account_id: uuid::Uuid) -> $crate::Result<Vec<$crate::DocumentRecord>> {
+            async fn documents_of(
+                &self,
+                account_id: uuid::Uuid,
+            ) -> $crate::Result<Vec<$crate::DocumentRecord>> {
                 use sqlx::Row;
                 let sql = sqlx::AssertSqlSafe(format!(
                     "{} WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500",
                     $crate::shared::documents::LIST_DOCUMENTS
                 ));
-                let rows = sqlx::query(sql).bind(account_id).fetch_all(&self.pool).await?;
-                rows.iter().map(|r| Ok($crate::shared::documents::document_from_row!(r, listed))).collect()
+                let rows = sqlx::query(sql)
+                    .bind(account_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok($crate::shared::documents::document_from_row!(r, listed)))
+                    .collect()
             }
 
-            async fn documents_of_application(&self, application_id: uuid::Uuid) -> $crate::Result<Vec<$crate::DocumentRecord>> {
+            async fn documents_of_application(
+                &self,
+                application_id: uuid::Uuid,
+            ) -> $crate::Result<Vec<$crate::DocumentRecord>> {
                 use sqlx::Row;
                 let sql = sqlx::AssertSqlSafe(format!(
                     "{} WHERE application_id = $1 ORDER BY created_at, id",
                     $crate::shared::documents::LIST_DOCUMENTS
                 ));
-                let rows = sqlx::query(sql).bind(application_id).fetch_all(&self.pool).await?;
-                rows.iter().map(|r| Ok($crate::shared::documents::document_from_row!(r, listed))).collect()
+                let rows = sqlx::query(sql)
+                    .bind(application_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok($crate::shared::documents::document_from_row!(r, listed)))
+                    .collect()
             }
 
-            async fn document(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::DocumentRecord>> {
+            async fn document(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::DocumentRecord>> {
                 use sqlx::Row;
-                let sql = sqlx::AssertSqlSafe(format!("{} WHERE id = $1", $crate::shared::documents::SELECT_DOCUMENT));
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "{} WHERE id = $1",
+                    $crate::shared::documents::SELECT_DOCUMENT
+                ));
                 let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
                 Ok(match row {
                     Some(r) => Some($crate::shared::documents::document_from_row!(r)),

@@ -19,26 +19,48 @@ macro_rules! inbox_from_row {
 }
 pub(crate) use inbox_from_row;
 
+/// A notice kept and its `jobs` deliveries queued, in one round trip:
+/// statements in turn on SQLite's writer (each its own, as a retry of the
+/// notice finds either by its key), one statement on PostgreSQL.
+pub(crate) fn add_item_sql(dialect: crate::shared::Dialect, jobs: usize) -> String {
+    const ITEM: &str = "INSERT INTO inbox (id, account_id, kind, subject_key, body_key, args, link, source, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source) DO NOTHING";
+    if jobs == 0 {
+        return ITEM.to_owned();
+    }
+    let outbox = crate::shared::insert_jobs_sql_from(jobs, 9);
+    match dialect {
+        crate::shared::Dialect::Sqlite => format!("{ITEM}; {outbox}"),
+        crate::shared::Dialect::Postgres => format!("WITH i AS ({ITEM}) {outbox}"),
+    }
+}
+
 macro_rules! impl_inbox_store {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::InboxStore for $store {
-            async fn add_inbox_item(&self, i: $crate::InboxItem) -> $crate::Result<()> {
-                sqlx::query(
-                    "INSERT INTO inbox (id, account_id, kind, subject_key, body_key, args, link, source, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source) DO NOTHING",
-                )
-                .bind(i.id)
-                .bind(i.account_id)
-                .bind(i.kind)
-                .bind(i.subject_key)
-                .bind(i.body_key)
-                .bind(i.args)
-                .bind(i.link)
-                .bind(i.source)
-                .bind(i.created_at)
-                .execute(&self.writer)
-                .await?;
+            async fn add_inbox_item(
+                &self,
+                i: $crate::InboxItem,
+                deliveries: Vec<$crate::NewJob>,
+            ) -> $crate::Result<()> {
+                let sql = sqlx::AssertSqlSafe($crate::shared::inbox::add_item_sql(
+                    Self::DIALECT,
+                    deliveries.len(),
+                ));
+                let q = sqlx::query(sql)
+                    .bind(i.id)
+                    .bind(i.account_id)
+                    .bind(i.kind)
+                    .bind(i.subject_key)
+                    .bind(i.body_key)
+                    .bind(i.args)
+                    .bind(i.link)
+                    .bind(i.source)
+                    .bind(i.created_at);
+                $crate::shared::bind_jobs!(q, deliveries, i.created_at)
+                    .execute(&self.writer)
+                    .await?;
                 Ok(())
             }
 

@@ -8,7 +8,7 @@ pub(crate) mod cases;
 pub(crate) mod consents;
 pub(crate) mod documents;
 mod identity;
-mod inbox;
+pub(crate) mod inbox;
 mod jobs;
 mod letters;
 mod messages;

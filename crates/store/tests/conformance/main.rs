@@ -1946,6 +1946,85 @@ async fn an_idempotency_key_does_the_work_once() {
     .await;
 }
 
+/// The key, the sending and the number go to the database in one call, so
+/// a used key or a refusal is found after the draft may have been sent: the
+/// attack is a key used again for another draft, and a refused sending
+/// burning a number.
+#[tokio::test]
+async fn a_used_key_or_a_refused_sending_leaves_nothing_sent_or_numbered() {
+    use domain::application::Status;
+    each_backend(|s| async move {
+        let me = applicant(&s).await;
+        let key = |k: &str, fp: &str| {
+            Some(IdempotencyKey {
+                key: k.into(),
+                fingerprint: fp.into(),
+            })
+        };
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let d = draft(me, "address-reference");
+            ids.push(d.id);
+            s.create_draft(d, None, 2).await.unwrap();
+        }
+        let [a, b, c] = ids[..] else {
+            panic!("three drafts")
+        };
+        // A stale sending of b: refused, and no number taken for it.
+        assert!(matches!(
+            s.submit_application(submission(b, me, 7, false), key("b-stale", "fb"), 3)
+                .await,
+            Err(StoreError::Stale)
+        ));
+        let Once::Done(first) = s
+            .submit_application(submission(a, me, 1, false), key("send", "fa"), 3)
+            .await
+            .unwrap()
+        else {
+            panic!("a sent")
+        };
+        let Once::Done(second) = s
+            .submit_application(submission(b, me, 1, false), None, 4)
+            .await
+            .unwrap()
+        else {
+            panic!("b sent")
+        };
+        let serial = |n: &str| n.split('-').nth(1).unwrap().parse::<i64>().unwrap();
+        assert_eq!(serial(&second.number), serial(&first.number) + 1);
+        // The stale try's key was not kept: it may be used for b's sending.
+        assert_eq!(s.idempotent_resource(me, "b-stale").await.unwrap(), None);
+        // A repeat of a's sending answers with it, and sends nothing again.
+        assert_eq!(
+            s.submit_application(submission(a, me, 1, false), key("send", "fa"), 5)
+                .await
+                .unwrap(),
+            Once::Replayed(a)
+        );
+        assert_eq!(s.application_history(a, me).await.unwrap().len(), 2);
+        // The key again for c: refused, and c — sent by the same call before
+        // the key was found used — is a draft still, with no number.
+        assert!(matches!(
+            s.submit_application(submission(c, me, 1, false), key("send", "fc"), 6)
+                .await,
+            Err(StoreError::Conflict("idempotency.mismatch"))
+        ));
+        let still = s.get_application(c, me).await.unwrap();
+        assert_eq!(
+            (still.status, still.version, still.number),
+            (Status::Draft, 1, None)
+        );
+        assert_eq!(s.application_history(c, me).await.unwrap().len(), 1);
+        // And with a key of its own it is sent.
+        assert!(matches!(
+            s.submit_application(submission(c, me, 1, false), key("send-c", "fc"), 7)
+                .await,
+            Ok(Once::Done(_))
+        ));
+    })
+    .await;
+}
+
 /// A deletion and a submission of one draft at once: exactly one wins, and
 /// a submitted application keeps its files and its history.
 #[tokio::test]
@@ -2073,6 +2152,48 @@ async fn a_submission_enqueues_every_job_it_carries() {
     .await;
 }
 
+/// A notice goes into the inbox with its deliveries' jobs in one call; a
+/// retry of the notice (the same source, the same dedup keys) adds nothing.
+#[tokio::test]
+async fn a_notice_and_its_deliveries_go_in_once() {
+    each_backend(|s| async move {
+        let me = applicant(&s).await;
+        let before = s.job_stats().await.unwrap().pending;
+        let item = |id: Uuid| InboxItem {
+            id,
+            account_id: me,
+            kind: "application".into(),
+            subject_key: "msg-s".into(),
+            body_key: "msg-b".into(),
+            args: "[]".into(),
+            link: None,
+            source: "notice-job-1".into(),
+            created_at: 5,
+            read_at: None,
+        };
+        let deliveries = || {
+            ["email", "sms"]
+                .map(|c| job("notify", 5).dedup(format!("notice:1:{c}")))
+                .to_vec()
+        };
+        s.add_inbox_item(item(Uuid::now_v7()), deliveries())
+            .await
+            .unwrap();
+        s.add_inbox_item(item(Uuid::now_v7()), deliveries())
+            .await
+            .unwrap();
+        assert_eq!(s.inbox(me, false, None, None, 10).await.unwrap().len(), 1);
+        assert_eq!(s.job_stats().await.unwrap().pending, before + 2);
+        // Without deliveries (no channel wanted) the notice alone.
+        let mut other = item(Uuid::now_v7());
+        other.source = "notice-job-2".into();
+        s.add_inbox_item(other, vec![]).await.unwrap();
+        assert_eq!(s.inbox(me, false, None, None, 10).await.unwrap().len(), 2);
+        assert_eq!(s.job_stats().await.unwrap().pending, before + 2);
+    })
+    .await;
+}
+
 /// A document is issued untypeset (size 0, its words kept); the first
 /// typesetting records its size and standard, a second changes nothing.
 #[tokio::test]
@@ -2100,6 +2221,28 @@ async fn a_document_is_typeset_once() {
         let id = doc.id;
         assert!(s.add_document(doc.clone()).await.unwrap());
         assert!(!s.add_document(doc).await.unwrap(), "one per source");
+        // The second issue, refused after it took the audit head in the same
+        // call, left the chain whole and one event for the document.
+        assert!(
+            audit::verify_all(s.as_ref(), &test_key(), &[])
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        let issued = s
+            .search_audit(
+                &AuditFilter {
+                    subject_id: Some(id),
+                    ..AuditFilter::default()
+                },
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            issued.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["document.issued"]
+        );
         let got = s.document(id).await.unwrap().unwrap();
         assert_eq!((got.size, got.standard.as_deref()), (0, None));
         assert_eq!(got.words.as_deref(), Some(b"sealed words".as_slice()));
