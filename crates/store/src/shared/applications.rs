@@ -45,8 +45,11 @@ where
 /// `$12` its fingerprint. Rows, read by [`Sending::of`]: `fresh` (1 when the
 /// key was new), `version` (the draft's new one when it was sent), `value`
 /// (the number's serial). A refusal or a used key leaves writes that the
-/// caller undoes by rolling back (the counter too, on SQLite; a sequence
-/// number is taken only by a sending that went through).
+/// caller undoes by rolling back (the counter too, on SQLite). PostgreSQL's
+/// sequence is not rolled back: it is drawn only for a row sent with a new
+/// key, so a refusal here takes no number; a later one in the transaction
+/// (a file replaced meanwhile) or a failed commit leaves a gap, as any
+/// sequence does.
 pub(crate) fn sending_sql(dialect: crate::shared::Dialect, keyed: bool) -> String {
     const KEY: &str = "INSERT INTO idempotency_keys (account_id, key, fingerprint, resource_id, created_at) \
          VALUES ($2, $11, $12, $1, $8) ON CONFLICT (account_id, key) DO NOTHING RETURNING 1 AS fresh";
@@ -68,19 +71,21 @@ pub(crate) fn sending_sql(dialect: crate::shared::Dialect, keyed: bool) -> Strin
             format!("{key}{SEND}; {number}")
         }
         // One statement, one row: a sequence, so numbers never wait on
-        // another sending's transaction, drawn only for a row sent.
+        // another sending's transaction, drawn only for a row sent (and,
+        // with a key, only when the key was new).
         crate::shared::Dialect::Postgres => {
-            let (key, fresh) = if keyed {
+            let (key, fresh, sent) = if keyed {
                 (
                     format!("k AS ({KEY}), "),
                     "(SELECT COUNT(*) FROM k) AS fresh, ",
+                    "s, k",
                 )
             } else {
-                (String::new(), "")
+                (String::new(), "", "s")
             };
             format!(
                 "WITH {key}s AS ({SEND}) SELECT {fresh}(SELECT version FROM s) AS version, \
-                 (SELECT nextval('application_numbers') FROM s) AS value"
+                 (SELECT nextval('application_numbers') FROM {sent}) AS value"
             )
         }
     }
@@ -95,22 +100,39 @@ pub(crate) struct Sending {
 }
 
 impl Sending {
-    pub(crate) fn of<R: sqlx::Row>(rows: &[R]) -> Self
+    pub(crate) fn of<R: sqlx::Row>(rows: &[R]) -> Result<Self, crate::StoreError>
     where
         for<'a> &'a str: sqlx::ColumnIndex<R>,
         for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     {
-        // SQLite gives one row per statement that returned one, PostgreSQL
-        // one row with every column: a column is read wherever it is.
-        let column = |name: &str| {
-            rows.iter()
-                .find_map(|r| r.try_get::<Option<i64>, _>(name).ok().flatten())
-        };
-        Self {
-            fresh: column("fresh").is_some_and(|n| n > 0),
-            sent: column("version").zip(column("value")),
+        let fresh = number_in(rows, "fresh")?;
+        Ok(Self {
+            fresh: fresh.is_some_and(|n| n > 0),
+            sent: number_in(rows, "version")?.zip(number_in(rows, "value")?),
+        })
+    }
+}
+
+/// A number column of a call's rows, wherever it is: SQLite gives one row
+/// per statement that returned one, PostgreSQL one row with every column.
+/// Only a column not in a row is passed over; a value that does not decode
+/// is an error, never taken for "none" (a used key, a refusal).
+pub(crate) fn number_in<R: sqlx::Row>(
+    rows: &[R],
+    name: &str,
+) -> Result<Option<i64>, crate::StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    for r in rows {
+        match r.try_get::<Option<i64>, _>(name) {
+            Ok(Some(n)) => return Ok(Some(n)),
+            Ok(None) | Err(sqlx::Error::ColumnNotFound(_)) => {}
+            Err(e) => return Err(e.into()),
         }
     }
+    Ok(None)
 }
 
 /// The unique index that keeps one open application per person and
@@ -431,7 +453,7 @@ macro_rules! impl_application_store {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err($crate::shared::one_open)?;
-                let sending = $crate::shared::applications::Sending::of(&rows);
+                let sending = $crate::shared::applications::Sending::of(&rows)?;
                 if let Some(k) = &idem
                     && !sending.fresh
                 {
