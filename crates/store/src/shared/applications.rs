@@ -105,34 +105,13 @@ impl Sending {
         for<'a> &'a str: sqlx::ColumnIndex<R>,
         for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     {
+        use crate::shared::number_in;
         let fresh = number_in(rows, "fresh")?;
         Ok(Self {
             fresh: fresh.is_some_and(|n| n > 0),
             sent: number_in(rows, "version")?.zip(number_in(rows, "value")?),
         })
     }
-}
-
-/// A number column of a call's rows, wherever it is: SQLite gives one row
-/// per statement that returned one, PostgreSQL one row with every column.
-/// Only a column not in a row is passed over; a value that does not decode
-/// is an error, never taken for "none" (a used key, a refusal).
-pub(crate) fn number_in<R: sqlx::Row>(
-    rows: &[R],
-    name: &str,
-) -> Result<Option<i64>, crate::StoreError>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    for r in rows {
-        match r.try_get::<Option<i64>, _>(name) {
-            Ok(Some(n)) => return Ok(Some(n)),
-            Ok(None) | Err(sqlx::Error::ColumnNotFound(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(None)
 }
 
 /// The unique index that keeps one open application per person and

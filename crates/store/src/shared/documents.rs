@@ -83,23 +83,13 @@ macro_rules! impl_document_store {
                     .bind(d.words)
                     .fetch_all(&mut *tx)
                     .await?;
-                let added =
-                    $crate::shared::applications::number_in(&rows, "added")?.is_some_and(|n| n > 0);
+                let added = $crate::shared::number_in(&rows, "added")?.is_some_and(|n| n > 0);
                 // The head's row, whether or not the document went in: none
                 // means the audit lane is missing, not "issued before".
-                let mut head = None;
-                for r in rows {
-                    match r.try_get::<i64, _>("lane") {
-                        Ok(_) => {
-                            head = Some(r);
-                            break;
-                        }
-                        Err(sqlx::Error::ColumnNotFound(_)) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                let head =
-                    head.ok_or_else(|| $crate::StoreError::Corrupt("no audit head".into()))?;
+                let head = rows
+                    .into_iter()
+                    .find(|r| r.try_column("lane").is_ok())
+                    .ok_or_else(|| $crate::StoreError::Corrupt("no audit head".into()))?;
                 if !added {
                     // Issued before: the head taken for nothing is let go.
                     tx.rollback().await?;

@@ -278,6 +278,28 @@ pub(crate) fn submission_tail(dialect: Dialect, jobs: usize, head_lock: &str) ->
     }
 }
 
+/// A number column of a call's rows, wherever it is: SQLite gives one row
+/// per statement that returned one, PostgreSQL one row with every column.
+/// Only a column not in a row is passed over; a value that does not decode
+/// is an error, never taken for "none" (a used key, a refusal).
+pub(crate) fn number_in<R: sqlx::Row>(
+    rows: &[R],
+    name: &str,
+) -> Result<Option<i64>, crate::StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    for r in rows {
+        match r.try_get::<Option<i64>, _>(name) {
+            Ok(Some(n)) => return Ok(Some(n)),
+            Ok(None) | Err(sqlx::Error::ColumnNotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(None)
+}
+
 /// Which SQL a backend speaks, where one statement differs in shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
