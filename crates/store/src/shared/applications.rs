@@ -160,7 +160,6 @@ pub(crate) fn app_status(s: &str) -> Result<domain::application::Status, crate::
 macro_rules! claim_key {
     ($tx:expr, $account:expr, $idem:expr, $resource:expr, $now:expr) => {{
         if let Some(k) = &$idem {
-            use sqlx::Row;
             let taken = sqlx::query(
                 "INSERT INTO idempotency_keys (account_id, key, fingerprint, resource_id, created_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, key) DO NOTHING",
@@ -175,23 +174,34 @@ macro_rules! claim_key {
             .rows_affected()
                 == 0;
             if taken {
-                let r = sqlx::query(
-                    "SELECT fingerprint, resource_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
-                )
-                .bind($account)
-                .bind(k.key.clone())
-                .fetch_one(&mut *$tx)
-                .await?;
-                let fingerprint: String = r.try_get("fingerprint")?;
-                if fingerprint != k.fingerprint {
-                    return Err($crate::StoreError::Conflict("idempotency.mismatch"));
-                }
-                return Ok($crate::Once::Replayed(r.try_get("resource_id")?));
+                $crate::shared::applications::replay_key!($tx, $account, k);
             }
         }
     }};
 }
 pub(crate) use claim_key;
+
+/// Returns from the caller with what a used idempotency key `k` made
+/// (`Replayed`), or `idempotency.mismatch` when it was used for another
+/// request; read in the caller's transaction.
+macro_rules! replay_key {
+    ($tx:expr, $account:expr, $k:expr) => {{
+        use sqlx::Row;
+        let r = sqlx::query(
+            "SELECT fingerprint, resource_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
+        )
+        .bind($account)
+        .bind($k.key.clone())
+        .fetch_one(&mut *$tx)
+        .await?;
+        let fingerprint: String = r.try_get("fingerprint")?;
+        if fingerprint != $k.fingerprint {
+            return Err($crate::StoreError::Conflict("idempotency.mismatch"));
+        }
+        return Ok($crate::Once::Replayed(r.try_get("resource_id")?));
+    }};
+}
+pub(crate) use replay_key;
 
 macro_rules! impl_application_store {
     ($store:ty) => {
@@ -405,7 +415,6 @@ macro_rules! impl_application_store {
                 idem: Option<$crate::IdempotencyKey>,
                 now: i64,
             ) -> $crate::Result<$crate::Once<$crate::Submitted>> {
-                use sqlx::Row;
                 let mut tx = self.begin_write().await?;
                 // The key, the sending and the number in one round trip. The
                 // sending locks the row, bound to the owner, the status and
@@ -438,18 +447,7 @@ macro_rules! impl_application_store {
                 {
                     // A request before used the key: its answer, not this
                     // sending (undone with the transaction as it drops).
-                    let r = sqlx::query(
-                        "SELECT fingerprint, resource_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
-                    )
-                    .bind(s.account_id)
-                    .bind(k.key.clone())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let fingerprint: String = r.try_get("fingerprint")?;
-                    if fingerprint != k.fingerprint {
-                        return Err($crate::StoreError::Conflict("idempotency.mismatch"));
-                    }
-                    return Ok($crate::Once::Replayed(r.try_get("resource_id")?));
+                    $crate::shared::applications::replay_key!(tx, s.account_id, k);
                 }
                 let Some((version, serial)) = sending.sent else {
                     // Why not, read in the same transaction: gone, sent already, or stale.
