@@ -131,7 +131,6 @@ async fn each_status_change_is_mailed_once_through_a_dead_smtp_server_and_a_kill
         let server = mail::SmtpServer::start_holding_on(smtp_port)
             .await
             .expect("aiosmtpd is available");
-        server.hold();
         wait_for("a worker to be mid-send", Duration::from_secs(30), || server.holds_one()).await;
         first.kill().unwrap();
         first.wait().unwrap();

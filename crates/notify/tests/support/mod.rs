@@ -129,22 +129,25 @@ class HoldingMailbox(Mailbox):
 "#;
 
 impl SmtpServer {
-    /// Starts, on `port`, a Mailbox that holds messages while [`Self::hold`]
-    /// is in force.
+    /// Starts, on `port`, a Mailbox that holds every message until
+    /// [`Self::release`]. It holds from its first greeting: a sender already
+    /// retrying against the port must not get a message stored before the
+    /// hold is in force (a test that kills that sender would then see the
+    /// message sent again, rightly, and count it twice).
     pub async fn start_holding_on(port: u16) -> Option<Self> {
         if !Self::available() {
             return None;
         }
         Some(
-            Self::spawn_on(port, "picky_handler.HoldingMailbox", Some(HOLDING_HANDLER))
-                .await
-                .unwrap_or_else(|e| panic!("cannot start aiosmtpd on {port}: {e}")),
+            Self::spawn_on(
+                port,
+                "picky_handler.HoldingMailbox",
+                Some(HOLDING_HANDLER),
+                true,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("cannot start aiosmtpd on {port}: {e}")),
         )
-    }
-
-    /// Holds every message from now on, until [`Self::release`].
-    pub fn hold(&self) {
-        std::fs::write(self.dir.path().join("hold"), b"").expect("write the hold file");
     }
 
     pub fn release(&self) {
@@ -200,11 +203,19 @@ impl SmtpServer {
     }
 
     async fn spawn(class: &str, module: Option<&str>) -> Result<Self, String> {
-        Self::spawn_on(free_port(), class, module).await
+        Self::spawn_on(free_port(), class, module, false).await
     }
 
-    async fn spawn_on(port: u16, class: &str, module: Option<&str>) -> Result<Self, String> {
+    async fn spawn_on(
+        port: u16,
+        class: &str,
+        module: Option<&str>,
+        holding: bool,
+    ) -> Result<Self, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        if holding {
+            std::fs::write(dir.path().join("hold"), b"").map_err(|e| e.to_string())?;
+        }
         // Maildir only creates new/cur/tmp for a directory that does not exist.
         for sub in ["new", "cur", "tmp"] {
             std::fs::create_dir_all(dir.path().join(sub)).map_err(|e| e.to_string())?;
