@@ -2299,3 +2299,35 @@ async fn a_document_is_typeset_once() {
     })
     .await;
 }
+
+/// SQLite's WAL is copied back into the database file by the store's
+/// checkpointer, not in the commit of a request that crossed SQLite's
+/// threshold: the migrations' pages (far fewer than the writer's own limit)
+/// reach the main file while the store is open and writes nothing more.
+#[tokio::test]
+async fn sqlite_copies_its_wal_back_off_the_writers_path() {
+    let db = TestDb::new("sqlite").await.unwrap();
+    let s = connect(&db.url, true, test_key()).await.unwrap();
+    s.create_account(account(None, Some("wal@example.ru")), None, 1)
+        .await
+        .unwrap();
+    let file = std::path::PathBuf::from(db.url.trim_start_matches("sqlite://"));
+    let wal = file.with_extension("db-wal");
+    assert!(
+        std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > 100_000,
+        "the migrations went to the WAL"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let main = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        if main > 100_000 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the main file still holds {main} bytes: nothing was checkpointed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(s);
+}
