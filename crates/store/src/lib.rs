@@ -14,6 +14,7 @@ mod model;
 mod postgres;
 mod shared;
 mod sqlite;
+mod sqlite_group;
 pub mod vault;
 
 #[cfg(feature = "testing")]
@@ -871,4 +872,6 @@ pub async fn connect(
 /// Ties a store type to its sqlx database, for helpers shared through macros.
 pub(crate) trait Backend {
     type Db: sqlx::Database;
+    /// A write transaction as `begin_write` gives it.
+    type WriteTx;
 }

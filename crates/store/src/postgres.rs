@@ -18,6 +18,7 @@ pub struct PgStore {
 
 impl crate::Backend for PgStore {
     type Db = Postgres;
+    type WriteTx = Transaction<'static, Postgres>;
 }
 
 impl PgStore {

@@ -1,8 +1,9 @@
 //! The embedded default: one SQLite file in WAL mode.
 
 use crate::shared;
+use crate::sqlite_group::{FlusherStop, GroupWriter, WriteTx};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -12,18 +13,21 @@ pub struct SqliteStore {
     /// Where every write goes: one connection, so this process's writers
     /// queue for it in turn instead of sleeping in SQLite's busy handler
     /// (which backs off up to 100 ms a try: a writer woke long after the
-    /// lock was free, and p99 under load was the backoff, not the work).
-    /// Another process sharing the file still meets the busy timeout.
-    pub(crate) writer: SqlitePool,
+    /// lock was free, and p99 under load was the backoff, not the work);
+    /// the writes of those queued meanwhile are committed together
+    /// (`sqlite_group`). Another process sharing the file still meets the
+    /// busy timeout.
+    pub(crate) writer: GroupWriter,
     /// Keys the audit chain; never stored in the database.
     pub(crate) audit_key: crate::audit::AuditKey,
-    /// Held while any clone of the store lives: the checkpointer stops
-    /// when the last one is dropped.
-    _alive: std::sync::Arc<()>,
+    /// Held while any clone of the store lives: the checkpointer and the
+    /// writer's flusher stop when the last one is dropped.
+    _alive: std::sync::Arc<FlusherStop>,
 }
 
 impl crate::Backend for SqliteStore {
     type Db = Sqlite;
+    type WriteTx = WriteTx;
 }
 
 impl SqliteStore {
@@ -111,12 +115,8 @@ impl SqliteStore {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await?;
-        let alive = std::sync::Arc::new(());
+        let (writer, flusher) = GroupWriter::open(options).await?;
+        let alive = std::sync::Arc::new(flusher);
         spawn_checkpointer(pool.clone(), std::sync::Arc::downgrade(&alive));
         Ok(Self {
             pool,
@@ -139,20 +139,13 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Write transactions take the write lock up front, so two writers never
-    /// deadlock upgrading a read lock (SQLITE_BUSY mid-transaction). Another
-    /// process holding the lock past the busy timeout is waited for again:
-    /// nothing has been done yet, so beginning again is safe.
-    pub(crate) async fn begin_write(&self) -> crate::Result<Transaction<'static, Sqlite>> {
-        let mut attempt = 0;
-        loop {
-            match self.writer.begin_with("BEGIN IMMEDIATE").await {
-                Ok(tx) => return Ok(tx),
-                Err(e) if is_busy(&e) && attempt < BUSY_RETRIES => attempt += 1,
-                Err(e) => return Err(e.into()),
-            }
-            tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
-        }
+    /// A member of the writer's current group (`sqlite_group`), whose
+    /// transaction took the write lock up front (`BEGIN IMMEDIATE`), so two
+    /// writers never deadlock upgrading a read lock (SQLITE_BUSY
+    /// mid-transaction); another process holding it past the busy timeout is
+    /// waited for again.
+    pub(crate) async fn begin_write(&self) -> crate::Result<WriteTx> {
+        Ok(self.writer.begin().await?)
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -160,7 +153,7 @@ impl SqliteStore {
     }
 }
 
-const BUSY_RETRIES: u32 = 20;
+pub(crate) const BUSY_RETRIES: u32 = 20;
 
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
@@ -175,7 +168,7 @@ const WRITER_CHECKPOINT_PAGES: u32 = 16_000;
 /// PASSIVE checkpoint takes no write lock, copies what no reader still
 /// needs, and leaves the writer committing meanwhile. Stops when `alive`
 /// (the store) is gone.
-fn spawn_checkpointer(pool: SqlitePool, alive: std::sync::Weak<()>) {
+fn spawn_checkpointer(pool: SqlitePool, alive: std::sync::Weak<FlusherStop>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -199,7 +192,7 @@ fn spawn_checkpointer(pool: SqlitePool, alive: std::sync::Weak<()>) {
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// SQLITE_BUSY (5) and its extended codes: the database is locked by someone else.
-fn is_busy(e: &sqlx::Error) -> bool {
+pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => db
             .code()

@@ -419,7 +419,7 @@ macro_rules! impl_account_store {
         }
 
         async fn insert_account(
-            tx: &mut sqlx::Transaction<'static, <$store as $crate::Backend>::Db>,
+            tx: &mut <$store as $crate::Backend>::WriteTx,
             a: $crate::NewAccount,
             now: i64,
         ) -> $crate::Result<()> {

@@ -3,9 +3,9 @@ macro_rules! impl_job_store {
         #[async_trait::async_trait]
         impl $crate::JobStore for $store {
             async fn enqueue(&self, job: $crate::NewJob, now: i64) -> $crate::Result<()> {
-                // One statement: its own transaction, no BEGIN and COMMIT.
-                let mut conn = self.writer.acquire().await?;
-                $crate::shared::enqueue!(conn, job, now);
+                let mut tx = self.begin_write().await?;
+                $crate::shared::enqueue!(tx, job, now);
+                tx.commit().await?;
                 Ok(())
             }
 
