@@ -189,7 +189,7 @@ fn spawn_checkpointer(pool: SqlitePool, alive: std::sync::Weak<FlusherStop>) {
 
 /// A burst (a thousand people for the same visit time) queues for the
 /// writer rather than fail; requests are cut at 30 s anyway.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// SQLITE_BUSY (5) and its extended codes: the database is locked by someone else.
 pub(crate) fn is_busy(e: &sqlx::Error) -> bool {

@@ -26,9 +26,6 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 
-/// How long a write waits for its turn at the writer.
-const WAIT_FOR_WRITER: Duration = Duration::from_secs(20);
-
 /// The writer connection and the state of its open group.
 pub(crate) struct Writer {
     conn: SqliteConnection,
@@ -96,7 +93,7 @@ impl GroupWriter {
         tokio::spawn(async move {
             // A burst (a thousand people for the same visit time) queues
             // rather than fail; requests are cut at 30 s anyway.
-            let mut w = tokio::time::timeout(WAIT_FOR_WRITER, writer.lock_owned())
+            let mut w = tokio::time::timeout(crate::sqlite::ACQUIRE_TIMEOUT, writer.lock_owned())
                 .await
                 .map_err(|_| sqlx::Error::PoolTimedOut)?;
             undo_dropped(&mut w).await;
