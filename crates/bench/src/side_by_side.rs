@@ -397,8 +397,6 @@ fn pgbench(url: &str, script: &str, a: &Args, what: &str) -> anyhow::Result<f64>
     Ok(tps)
 }
 
-/// SQLite's own rate of a submission's three inserts, from as many tasks as
-/// the portal has clients, on the portal's database file.
 /// Who writes in [`sqlite_inserts`]: each task with a connection of its
 /// own (waiting in SQLite's busy handler for the lock), or all through one,
 /// as the portal's store does.
@@ -409,7 +407,8 @@ enum Writers {
 }
 
 /// SQLite's own rate of a submission's three inserts, `per_commit` of them
-/// in each transaction, from `a.clients` tasks.
+/// in each transaction, from as many tasks as the portal has clients, on
+/// the portal's database file.
 async fn sqlite_inserts(
     url: &str,
     w: &Work,
@@ -439,40 +438,40 @@ async fn sqlite_inserts(
             while Instant::now() < until {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 for _ in 0..per_commit {
-                let id = uuid::Uuid::now_v7();
-                sqlx::query(
-                    "INSERT INTO applications (id, account_id, service, status, version, key_id, sealed, \
-                     number, late, created_at, updated_at, submitted_at) \
-                     VALUES ($1, $2, 'address-reference', 'submitted', 3, 'load', $3, $4, 0, $5, $5, $5)",
-                )
-                .bind(id)
-                .bind(account)
-                .bind(&sealed)
-                .bind(format!("B-{id}"))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO application_events (id, application_id, at, actor_id, from_status, \
-                     to_status, note) VALUES ($1, $2, $3, $4, 'draft', 'submitted', NULL)",
-                )
-                .bind(uuid::Uuid::now_v7())
-                .bind(id)
-                .bind(now)
-                .bind(account)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO jobs (id, kind, payload, dedup_key, run_at, attempts, max_attempts, \
-                     created_at) VALUES ($1, 'bench', $2, $3, $4, 0, 10, $5)",
-                )
-                .bind(uuid::Uuid::now_v7())
-                .bind(format!("{{\"application\":\"{id}\"}}"))
-                .bind(format!("bench:{id}"))
-                .bind(now + 365 * 86_400_000)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                    let id = uuid::Uuid::now_v7();
+                    sqlx::query(
+                        "INSERT INTO applications (id, account_id, service, status, version, key_id, sealed, \
+                         number, late, created_at, updated_at, submitted_at) \
+                         VALUES ($1, $2, 'address-reference', 'submitted', 3, 'load', $3, $4, 0, $5, $5, $5)",
+                    )
+                    .bind(id)
+                    .bind(account)
+                    .bind(&sealed)
+                    .bind(format!("B-{id}"))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO application_events (id, application_id, at, actor_id, from_status, \
+                         to_status, note) VALUES ($1, $2, $3, $4, 'draft', 'submitted', NULL)",
+                    )
+                    .bind(uuid::Uuid::now_v7())
+                    .bind(id)
+                    .bind(now)
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO jobs (id, kind, payload, dedup_key, run_at, attempts, max_attempts, \
+                         created_at) VALUES ($1, 'bench', $2, $3, $4, 0, 10, $5)",
+                    )
+                    .bind(uuid::Uuid::now_v7())
+                    .bind(format!("{{\"application\":\"{id}\"}}"))
+                    .bind(format!("bench:{id}"))
+                    .bind(now + 365 * 86_400_000)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 tx.commit().await?;
                 n += per_commit;

@@ -41,8 +41,10 @@ macro_rules! impl_job_store {
                 if limit == 0 {
                     return Ok(Vec::new());
                 }
-                // One statement is its own transaction: no BEGIN and COMMIT
-                // round trips, and one write for the whole batch.
+                // One statement for the whole batch, no BEGIN and COMMIT
+                // round trips of its own (on SQLite a member of the writer's
+                // group, `sqlite_group`).
+                //
                 // Planned afresh each time on PostgreSQL: a prepared
                 // statement's generic plan, fixed after its first few runs,
                 // kept the plan made while the table was nearly empty — a
